@@ -1,0 +1,35 @@
+/**
+ * The wsbench command line: yargs wiring only. Every command lives in its own file and returns an
+ * exit code; only this layer (src/cli) ends the process.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
+import { ExitCode } from '../exit-codes.js';
+import { TOOL_VERSION } from '../version.js';
+
+export async function main(args: string[] = hideBin(process.argv)): Promise<void> {
+  await yargs(args)
+    .scriptName('wsbench')
+    .usage('$0 <command> [options]\n\nTest and load-benchmark WebSocket + Redis fan-out.')
+    .command(runCommand)
+    .command(serveCommand)
+    .option('verbose', { type: 'boolean', describe: 'Show stack traces and more detail on errors', global: true })
+    .demandCommand(1, 'Choose a command: run or serve (wsbench --help lists them)')
+    .recommendCommands()
+    .strict()
+    .example('$0 run scenarios/quickstart.yaml', 'Quick fan-out benchmark on the built-in server and an embedded Redis')
+    .example('$0 serve --port 8080', 'Run the reference server for your own experiments')
+    .epilogue('Exit codes: 0 ok · 1 gate failed · 2 bad scenario/flags · 3 setup failed (Redis, target) · 70 internal error · 130 interrupted')
+    .version(TOOL_VERSION)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`wsbench: error: ${message}\n(see: wsbench --help)\n`);
+      process.exit(ExitCode.CONFIG_ERROR);
+    })
+    .parseAsync();
+}

@@ -1,0 +1,126 @@
+/**
+ * `wsbench run [scenario]`: load the scenario (flags override it), run the engine, show progress,
+ * print the summary and write the report. Exit codes: see src/exit-codes.ts.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { loadScenarioFile, parseScenarioText } from '../config/load.js';
+import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
+import { runScenario, RunFailedError } from '../engine/runner.js';
+import type { EngineEvent } from '../engine/events.js';
+import { ExitCode } from '../exit-codes.js';
+import { WsbenchError, messageOf } from '../errors.js';
+import type { RunReport } from '../report/types.js';
+import { plainProgressLine } from '../reporters/progress-plain.js';
+import { textSummary } from '../reporters/text.js';
+import { reportError } from './errors.js';
+import { onInterrupt } from './signals.js';
+
+export interface RunArgs {
+  scenario?: string;
+  connections?: number;
+  rate?: string;
+  duration?: string;
+  'payload-size'?: string;
+  channels?: number;
+  encoding?: string;
+  warmup?: string;
+  drain?: string;
+  'ramp-up'?: string;
+  'max-handshakes'?: number;
+  redis?: string;
+  target?: string;
+  out?: string;
+  workers?: number;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export const runCommand = {
+  command: 'run [scenario]',
+  describe: 'Measure Redis → WebSocket fan-out latency, throughput and delivery',
+  builder: (y: Argv) =>
+    y
+      .positional('scenario', { type: 'string', describe: 'Scenario file (YAML or JSON); flags alone work too' })
+      .option('connections', { alias: 'c', type: 'number', describe: 'Client connections', group: 'Scenario overrides:' })
+      .option('rate', { alias: 'r', type: 'string', describe: 'Publishes per second across channels (200, 5k/s)', group: 'Scenario overrides:' })
+      .option('duration', { alias: 'd', type: 'string', describe: 'Publishing time after warm-up (10s, 2m)', group: 'Scenario overrides:' })
+      .option('payload-size', { type: 'string', describe: 'Bytes per message, stamp included (64, 1KiB)', group: 'Scenario overrides:' })
+      .option('channels', { type: 'number', describe: 'Number of channels', group: 'Scenario overrides:' })
+      .option('encoding', { type: 'string', choices: ['binary', 'text'], describe: 'Payload encoding', group: 'Scenario overrides:' })
+      .option('warmup', { type: 'string', describe: 'Warm-up publishing time, not measured', group: 'Scenario overrides:' })
+      .option('drain', { type: 'string', describe: 'Wait for late messages after the last publish', group: 'Scenario overrides:' })
+      .option('ramp-up', { type: 'string', describe: 'Spread connection opening over this long', group: 'Scenario overrides:' })
+      .option('max-handshakes', { type: 'number', describe: 'Handshakes in flight at most', group: 'Scenario overrides:' })
+      .option('redis', { type: 'string', describe: 'Redis URL (redis://, rediss://); default: embedded redis-server', group: 'Scenario overrides:' })
+      .option('target', {
+        type: 'string',
+        describe: '"builtin", or your server\'s WebSocket URL ({channel} is filled in), e.g. ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast',
+        group: 'Scenario overrides:',
+      })
+      .option('out', { alias: 'o', type: 'string', describe: 'Write the JSON report here' })
+      .option('workers', { type: 'number', describe: 'Client worker processes (default: from connections and cores)' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the summary' })
+      .example('$0 run scenarios/quickstart.yaml', 'Built-in server and embedded Redis, defaults from the file')
+      .example('$0 run scenarios/quickstart.yaml -c 1000 -r 500 --out report.json', 'Override the load, keep the report')
+      .example('$0 run --target "ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast" --redis redis://127.0.0.1:6379 -c 100 -r 50 -d 10s', 'Your own stack, no file'),
+  handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
+    process.exitCode = await run(argv);
+  },
+};
+
+const FIELD_FLAG_NAMES: FieldFlag[] = ['connections', 'rate', 'duration', 'payload-size', 'channels', 'encoding', 'warmup', 'drain', 'ramp-up', 'max-handshakes', 'redis'];
+
+export async function run(argv: RunArgs): Promise<number> {
+  const verbose = argv.verbose ?? false;
+  const err = (text: string) => process.stderr.write(text);
+  let report: RunReport | undefined;
+  let failure: unknown;
+  const controller = new AbortController();
+  const removeSignals = onInterrupt(() => controller.abort(), err);
+  try {
+    const values: Partial<Record<FieldFlag, unknown>> = {};
+    for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
+    const overrides = [...fieldOverrides(values), ...(argv.target !== undefined ? [targetOverride(argv.target)] : [])];
+    const scenario = argv.scenario ? await loadScenarioFile(argv.scenario, overrides) : parseScenarioText('', '', overrides);
+    const progress = argv.quiet ? undefined : plainProgress(err);
+    report = await runScenario(scenario, {
+      signal: controller.signal,
+      ...(progress ? { onEvent: progress } : {}),
+      ...(argv.workers ? { workers: argv.workers } : {}),
+    });
+  } catch (e) {
+    failure = e;
+    if (e instanceof RunFailedError) report = e.report;
+  } finally {
+    removeSignals();
+  }
+
+  if (report) {
+    process.stdout.write(textSummary(report));
+    if (argv.out) {
+      try {
+        await writeFile(argv.out, JSON.stringify(report, null, 2) + '\n');
+      } catch (e) {
+        err(`wsbench: error: cannot write report to ${argv.out}: ${messageOf(e)}\n`);
+        failure ??= new WsbenchError('SETUP', `cannot write ${argv.out}`);
+      }
+    }
+  }
+  if (failure) return reportError(failure, verbose);
+  if (controller.signal.aborted) return ExitCode.INTERRUPTED;
+  return ExitCode.OK;
+}
+
+/** Phase changes at once, snapshot lines at most every 2 s. */
+function plainProgress(write: (text: string) => void): (event: EngineEvent) => void {
+  let lastSnapshotLine = 0;
+  return (event) => {
+    if (event.type === 'snapshot') {
+      if (event.snapshot.elapsedMs - lastSnapshotLine < 2000) return;
+      lastSnapshotLine = event.snapshot.elapsedMs;
+    }
+    const line = plainProgressLine(event);
+    if (line) write(line + '\n');
+  };
+}

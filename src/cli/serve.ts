@@ -1,0 +1,83 @@
+/**
+ * `wsbench serve`: the reference server on its own, for pointing other tools (or several wsbench
+ * runs) at it. Starts an embedded Redis unless --redis is given. Runs until Ctrl-C.
+ */
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { startReferenceServer } from '../server/reference-server.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../redis/embedded.js';
+import { parseSizeBytes } from '../config/units.js';
+import { ConfigError } from '../errors.js';
+import { redactUrlPassword } from '../config/resolve.js';
+import { ExitCode } from '../exit-codes.js';
+import { reportError } from './errors.js';
+
+interface ServeArgs {
+  host: string;
+  port: number;
+  redis?: string;
+  'max-payload': string;
+  'per-message-deflate': boolean;
+  'channel-prefix': string;
+  verbose?: boolean;
+}
+
+export const serveCommand = {
+  command: 'serve',
+  describe: 'Run the built-in reference server (WebSocket fan-out fed by Redis)',
+  builder: (y: Argv) =>
+    y
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to bind' })
+      .option('port', { alias: 'p', type: 'number', default: 8080, describe: 'Port (0 = any free port)' })
+      .option('redis', { type: 'string', describe: 'Redis URL; default: start an embedded redis-server' })
+      .option('max-payload', { type: 'string', default: '1MiB', describe: 'Largest message accepted from a client' })
+      .option('per-message-deflate', { type: 'boolean', default: false, describe: 'Enable permessage-deflate' })
+      .option('channel-prefix', { type: 'string', default: '', describe: 'Prefix of the Redis channel for /ws/<channel>' })
+      .example('$0 serve --port 8080', 'Clients: ws://127.0.0.1:8080/ws/<channel>; messages: PUBLISH <channel> …')
+      .example('$0 serve --redis redis://127.0.0.1:6379 --channel-prefix app:', '/ws/news relays Redis channel app:news'),
+  handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
+    process.exitCode = await serve(argv);
+  },
+};
+
+async function serve(argv: ServeArgs): Promise<number> {
+  let redis: EmbeddedRedis | null = null;
+  try {
+    const maxPayload = parseSizeBytes(argv['max-payload']);
+    if (maxPayload === undefined || maxPayload < 1) throw new ConfigError(`"${argv['max-payload']}" is not a size (e.g. 1MiB)`, { key: '--max-payload' });
+    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new ConfigError('must be a port number 0-65535', { key: '--port' });
+    let redisUrl = argv.redis;
+    if (!redisUrl) {
+      redis = await startEmbeddedRedis();
+      redisUrl = redis.url;
+    }
+    const server = await startReferenceServer({
+      host: argv.host,
+      port: argv.port,
+      redisUrl,
+      maxPayload,
+      perMessageDeflate: argv['per-message-deflate'],
+      channelPrefix: argv['channel-prefix'],
+    });
+    const http = server.url.replace(/^ws/, 'http');
+    process.stdout.write(
+      [
+        `wsbench reference server listening on ${server.url}`,
+        `  WebSocket   ${server.url}/ws/<channel>   (relays Redis channel ${argv['channel-prefix']}<channel>)`,
+        `  health      ${http}/healthz   stats ${http}/stats`,
+        `  Redis       ${redactUrlPassword(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await server.close();
+    return ExitCode.OK;
+  } catch (e) {
+    return reportError(e, argv.verbose ?? false);
+  } finally {
+    await redis?.stop();
+  }
+}

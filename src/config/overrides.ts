@@ -1,0 +1,78 @@
+/**
+ * Command-line flags that override scenario fields. They are applied to the raw scenario before
+ * validation, so a bad flag value gets the same checks as a bad file value, reported by flag name.
+ */
+
+export interface Override {
+  /** The flag as typed, for messages: `--rate`. */
+  flag: string;
+  /** Where it lands in the scenario. */
+  path: string[];
+  /** The new value, or a function of the value the file had there. */
+  value: unknown;
+}
+
+/** Flag name → scenario path, for the simple one-to-one flags. */
+export const FIELD_FLAGS = {
+  connections: ['clients', 'connections'],
+  'ramp-up': ['clients', 'rampUp'],
+  'max-handshakes': ['clients', 'maxHandshakesInFlight'],
+  rate: ['publish', 'rate'],
+  duration: ['publish', 'duration'],
+  'payload-size': ['publish', 'payloadSize'],
+  channels: ['publish', 'channels'],
+  encoding: ['publish', 'encoding'],
+  warmup: ['warmup'],
+  drain: ['drain'],
+  redis: ['redis', 'url'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type FieldFlag = keyof typeof FIELD_FLAGS;
+
+/** Overrides for the field flags that were given (undefined values are skipped). */
+export function fieldOverrides(values: Partial<Record<FieldFlag, unknown>>): Override[] {
+  const out: Override[] = [];
+  for (const [flag, path] of Object.entries(FIELD_FLAGS) as [FieldFlag, readonly string[]][]) {
+    const value = values[flag];
+    if (value !== undefined) out.push({ flag: `--${flag}`, path: [...path], value: coerceFlagValue(value) });
+  }
+  return out;
+}
+
+/**
+ * `--target builtin` switches to the built-in server; `--target ws://…` points the run at the
+ * user's own server (a raw target), keeping the scenario's other raw settings when it had them.
+ */
+export function targetOverride(value: string): Override {
+  if (value === 'builtin') return { flag: '--target', path: ['target'], value: { kind: 'builtin' } };
+  return {
+    flag: '--target',
+    path: ['target'],
+    value: (current: unknown) => ({ ...(isRecord(current) && current['kind'] === 'raw' ? current : {}), kind: 'raw', url: value }),
+  };
+}
+
+/** Numbers typed as flags arrive as strings or numbers; keep numeric text numeric. */
+function coerceFlagValue(value: unknown): unknown {
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  return value;
+}
+
+export function applyOverrides(raw: Record<string, unknown>, overrides: Override[]): Record<string, unknown> {
+  const out = structuredClone(raw);
+  for (const { path, value } of overrides) {
+    let node: Record<string, unknown> = out;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      if (!isRecord(next)) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    const key = path[path.length - 1]!;
+    node[key] = typeof value === 'function' ? (value as (current: unknown) => unknown)(node[key]) : value;
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

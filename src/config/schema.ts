@@ -1,0 +1,186 @@
+/**
+ * The scenario file schema (one source for validation, TypeScript types and the published JSON
+ * Schema in schema/scenario.schema.json). Human units are accepted on input and resolved here to
+ * plain numbers: durations in milliseconds, rates per second, sizes in bytes.
+ */
+import { z } from 'zod';
+import { parseDurationMs, parseRatePerSec, parseSizeBytes } from './units.js';
+import { STAMP_BINARY_BYTES, STAMP_TEXT_BYTES } from '../metrics/stamp.js';
+
+type Parser = (v: string | number) => number | undefined;
+
+function unitValue(parse: Parser, what: string, example: string, check: (n: number) => string | undefined) {
+  return z
+    .union([z.string(), z.number()], { error: `expected a ${what} such as ${example}` })
+    .transform((value, ctx) => {
+      const parsed = parse(value);
+      if (parsed === undefined) {
+        ctx.issues.push({ code: 'custom', input: value, message: `"${value}" is not a ${what} (e.g. ${example})` });
+        return z.NEVER;
+      }
+      const problem = check(parsed);
+      if (problem) {
+        ctx.issues.push({ code: 'custom', input: value, message: `${JSON.stringify(value)}: ${problem}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
+const nonNegative = (n: number) => (n < 0 ? 'must not be negative' : undefined);
+const positive = (n: number) => (n <= 0 ? 'must be greater than zero' : undefined);
+
+const duration = () =>
+  unitValue(parseDurationMs, 'duration', '10s, 500ms, 2m', nonNegative).describe(
+    'A duration: "10s", "500ms", "2m", "1m30s", or a number of seconds.',
+  );
+const positiveDuration = () =>
+  unitValue(parseDurationMs, 'duration', '10s, 500ms, 2m', positive).describe(
+    'A duration greater than zero: "10s", "500ms", "2m", or a number of seconds.',
+  );
+const size = (min: number, max: number) =>
+  unitValue(parseSizeBytes, 'size', '64, 1KiB, 2kb', (n) =>
+    !Number.isInteger(n)
+      ? 'must be a whole number of bytes'
+      : n < min
+        ? `must be at least ${min} bytes`
+        : n > max
+          ? `must be at most ${max} bytes`
+          : undefined,
+  ).describe(`A size in bytes: 64, "1KiB", "2kb" (${min} to ${max}).`);
+
+const rate = unitValue(parseRatePerSec, 'rate', '1000/s, 5k/s, 60/min', (n) =>
+  n <= 0 ? 'must be greater than zero' : n > 10_000_000 ? 'must be at most 10M/s' : undefined,
+).describe('Publishes per second across all channels: 1000, "1000/s", "5k/s", "60/min".');
+
+const wsUrlTemplate = z
+  .string()
+  .refine((s) => /^wss?:\/\//i.test(s), { message: 'must start with ws:// or wss://' })
+  .refine((s) => isValidUrl(s.replaceAll('{channel}', 'channel').replaceAll('{client}', '0')), {
+    message: 'is not a valid URL',
+  })
+  .describe('WebSocket URL; {channel} is replaced by the channel name and {client} by the client index.');
+
+const redisUrl = z
+  .string()
+  .refine((s) => /^rediss?:\/\//i.test(s) && isValidUrl(s), {
+    message: 'must be a redis:// or rediss:// URL, e.g. redis://:password@127.0.0.1:6379/0',
+  })
+  .describe('redis://[user:password@]host:port[/db] or rediss:// for TLS. Omit to start an embedded redis-server.');
+
+function isValidUrl(s: string): boolean {
+  try {
+    const url = new URL(s);
+    return url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const readiness = z
+  .strictObject({
+    numsub: z
+      .union([z.literal('per-client'), z.number().int().min(0)])
+      .default('per-client')
+      .describe(
+        'Ready when PUBSUB NUMSUB of each channel reaches this: "per-client" (one Redis subscriber per connection, as ws4redis) or a fixed minimum per channel (0 = do not check).',
+      ),
+    timeout: positiveDuration().default(10_000).describe('Give up waiting for readiness after this long.'),
+    settle: duration().default(0).describe('Extra wait after readiness, before the first publish.'),
+  })
+  .describe('How wsbench knows every client is subscribed before the first publish.');
+
+const builtinTarget = z
+  .strictObject({
+    kind: z.literal('builtin'),
+    url: wsUrlTemplate
+      .optional()
+      .describe('Use an already running `wsbench serve` at this base URL instead of starting one, e.g. ws://127.0.0.1:8080'),
+    host: z.string().default('127.0.0.1').describe('Address the started server binds to.'),
+    port: z.number().int().min(0).max(65535).default(0).describe('Port for the started server (0 = any free port).'),
+    maxPayload: size(1, 256 * 1024 * 1024).default(1024 * 1024).describe('Largest WebSocket message the server accepts.'),
+    perMessageDeflate: z.boolean().default(false).describe('Enable permessage-deflate (off by default: it costs CPU and hides payload size).'),
+  })
+  .describe('The built-in reference server: /ws/<channel> forwards Redis channel <channel> verbatim.');
+
+const rawTarget = z
+  .strictObject({
+    kind: z.literal('raw'),
+    url: wsUrlTemplate,
+    redisChannel: z
+      .string()
+      .min(1)
+      .default('{channel}')
+      .describe('Redis channel to PUBLISH to for a scenario channel; {channel} is replaced, e.g. "broadcast:{channel}".'),
+    send: z.array(z.string()).default([]).describe('Text messages each client sends right after the connection opens.'),
+    ignore: z.array(z.string()).default([]).describe('Messages to ignore exactly as received, e.g. heartbeat strings.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra HTTP headers for the WebSocket handshake.'),
+    subprotocols: z.array(z.string()).default([]).describe('WebSocket subprotocols to offer.'),
+    readiness: readiness.prefault({}),
+  })
+  .describe('Any WebSocket server that relays a Redis channel’s payloads verbatim.');
+
+const channels = z
+  .union([
+    z.number().int().min(1).max(100_000),
+    z.array(z.string().min(1).regex(/^[^\s/?#]+$/, 'channel names cannot contain spaces, /, ? or #')).min(1),
+  ])
+  .default(1)
+  .describe('Number of channels (named bench, or bench-0…bench-N-1) or a list of names. Clients are spread over them round-robin.');
+
+export const scenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path or URL of this JSON Schema (for editors).'),
+    name: z.string().optional().describe('Name shown in reports.'),
+    description: z.string().optional(),
+    target: z
+      .discriminatedUnion('kind', [builtinTarget, rawTarget])
+      .prefault({ kind: 'builtin' })
+      .describe('What the clients connect to.'),
+    redis: z
+      .strictObject({
+        url: redisUrl.optional(),
+        binary: z.string().default('redis-server').describe('redis-server binary for the embedded Redis.'),
+      })
+      .prefault({})
+      .describe('Where to PUBLISH. Without url an embedded redis-server is started on a free loopback port.'),
+    clients: z
+      .strictObject({
+        connections: z.number().int().min(1).max(1_000_000).describe('WebSocket connections to open.'),
+        rampUp: duration().default(0).describe('Spread connection opening over this long.'),
+        maxHandshakesInFlight: z.number().int().min(1).max(100_000).default(64).describe('At most this many handshakes at once.'),
+        connectTimeout: positiveDuration().default(10_000).describe('A handshake slower than this counts as failed.'),
+      })
+      .describe('The load: how many clients and how they connect.'),
+    publish: z
+      .strictObject({
+        rate,
+        duration: positiveDuration().describe('How long to publish at the rate (after warm-up).'),
+        payloadSize: size(STAMP_BINARY_BYTES, 64 * 1024 * 1024)
+          .default(64)
+          .describe(`Bytes per published message, stamp included (binary stamp ${STAMP_BINARY_BYTES} B, text ${STAMP_TEXT_BYTES} B).`),
+        channels,
+        encoding: z
+          .enum(['binary', 'text'])
+          .optional()
+          .describe('Payload encoding: binary (fixed offsets; builtin default) or text (printable, for stacks that send text frames; raw default).'),
+      })
+      .describe('The open-loop publisher.'),
+    warmup: duration().default(0).describe('Publish at the rate for this long first; latency from these messages is not recorded (they still count in the ledger).'),
+    drain: duration().default(2000).describe('After the last publish, wait this long for stragglers before counting losses.'),
+  })
+  .superRefine((s, ctx) => {
+    const encoding = s.publish.encoding ?? (s.target.kind === 'builtin' ? 'binary' : 'text');
+    const minimum = encoding === 'binary' ? STAMP_BINARY_BYTES : STAMP_TEXT_BYTES;
+    if (s.publish.payloadSize < minimum) {
+      ctx.issues.push({
+        code: 'custom',
+        input: s.publish.payloadSize,
+        path: ['publish', 'payloadSize'],
+        message: `must be at least ${minimum} bytes for ${encoding} payloads (the stamp)`,
+      });
+    }
+  });
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ParsedScenario = z.output<typeof scenarioSchema>;

@@ -1,0 +1,286 @@
+/**
+ * The clients of one worker: opens them with ramp-up and a bound on handshakes in flight, reads
+ * the stamp of every message, keeps each client's delivery ledger and records latency. Knows
+ * nothing of processes or IPC; worker-process.ts wraps it.
+ */
+import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
+import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
+import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
+import { monotonicMs } from '../metrics/clock.js';
+import { TransportError, type TransportClient, type TransportFactory } from '../transports/transport.js';
+import type { IgnoredBreakdown } from '../report/types.js';
+import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './protocol.js';
+import type { ProcessMonitor } from '../process/monitor.js';
+
+const enum ClientState {
+  Waiting,
+  Connecting,
+  Open,
+  Failed,
+  Closed,
+}
+
+interface Client {
+  index: number;
+  channel: number;
+  state: ClientState;
+  /** Reached Open at some point (so it was subscribed and owed every message). */
+  wasOpen: boolean;
+  ledger: ClientLedger;
+  transport: TransportClient | null;
+}
+
+export function fillTemplate(template: string, channel: string, client: number): string {
+  return template.replaceAll('{channel}', channel).replaceAll('{client}', String(client));
+}
+
+export class ClientPool {
+  private readonly clients: Client[] = [];
+  private readonly reader: StampReader;
+  private readonly ignore: Map<number, Buffer[]> = new Map();
+  private readonly channelCount: number;
+
+  private readonly fanout = createHistogram();
+  private interval: Histogram = createHistogram();
+  private readonly connect = createHistogram();
+  private readonly firstLatency: Float32Array;
+  private readonly lastLatency: Float32Array;
+  private readonly recipients: Uint32Array;
+
+  private readonly ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, heartbeat: 0, misrouted: 0 };
+  private readonly errors: Record<string, number> = {};
+  private readonly errorSamples: Record<string, string> = {};
+  private delivered = 0;
+  private duplicated = 0;
+  private reordered = 0;
+  private ignoredTotal = 0;
+  private clamped = 0;
+  private opened = 0;
+  private failed = 0;
+  private closedEarly = 0;
+  private inFlight = 0;
+  private finishing = false;
+
+  constructor(
+    private readonly plan: WorkerPlan,
+    private readonly createTransport: TransportFactory,
+    private readonly monitor: ProcessMonitor,
+  ) {
+    this.reader = new StampReader(plan.runId);
+    this.channelCount = plan.channelNames.length;
+    for (const text of plan.ignore) {
+      const bytes = Buffer.from(text);
+      const list = this.ignore.get(bytes.length) ?? [];
+      list.push(bytes);
+      this.ignore.set(bytes.length, list);
+    }
+    const tracked = Math.min(plan.totalPublishes, plan.perPublishLimit);
+    this.firstLatency = new Float32Array(tracked).fill(Number.POSITIVE_INFINITY);
+    this.lastLatency = new Float32Array(tracked);
+    this.recipients = new Uint32Array(tracked);
+    for (let i = 0; i < plan.clientCount; i++) {
+      const index = plan.firstClient + i;
+      this.clients.push({ index, channel: index % this.channelCount, state: ClientState.Waiting, wasOpen: false, ledger: new ClientLedger(), transport: null });
+    }
+  }
+
+  /**
+   * Opens every client: client k starts no earlier than rampUp × k / totalClients after `startAt`
+   * (so several workers interleave into one global ramp), with at most maxInFlight handshakes.
+   * Resolves when every client has opened or failed, or when `stop` is called.
+   */
+  async connectAll(startAt: number): Promise<WorkerConnected> {
+    const { plan } = this;
+    let next = 0;
+    let stopWaiting: () => void = () => {};
+    const done = new Promise<void>((resolve) => (stopWaiting = resolve));
+    let settled = 0;
+
+    const launch = (): void => {
+      while (!this.finishing && next < this.clients.length && this.inFlight < plan.maxInFlight) {
+        const client = this.clients[next]!;
+        const due = startAt + (plan.rampUpMs * client.index) / plan.totalClients;
+        const wait = due - monotonicMs();
+        if (wait > 1) {
+          setTimeout(launch, wait);
+          return;
+        }
+        next++;
+        this.inFlight++;
+        this.open(client).finally(() => {
+          this.inFlight--;
+          settled++;
+          if (settled === this.clients.length) stopWaiting();
+          else launch();
+        });
+      }
+      if (this.finishing) stopWaiting();
+    };
+    this.stopConnecting = stopWaiting;
+    if (this.clients.length === 0) stopWaiting();
+    else launch();
+    await done;
+
+    const openedPerChannel = new Array<number>(this.channelCount).fill(0);
+    for (const c of this.clients) if (c.state === ClientState.Open) openedPerChannel[c.channel]!++;
+    return { workerId: plan.workerId, openedPerChannel, failed: this.failed, errors: { ...this.errors }, errorSamples: { ...this.errorSamples } };
+  }
+
+  private stopConnecting: () => void = () => {};
+
+  private async open(client: Client): Promise<void> {
+    const { plan } = this;
+    const channelName = plan.channelNames[client.channel]!;
+    const localAddress = plan.localAddresses.length ? plan.localAddresses[client.index % plan.localAddresses.length] : undefined;
+    const transport = this.createTransport(
+      {
+        url: fillTemplate(plan.urlTemplate, encodeURIComponent(channelName), client.index),
+        headers: plan.headers,
+        subprotocols: plan.subprotocols,
+        timeoutMs: plan.connectTimeoutMs,
+        maxPayload: plan.maxPayload,
+        sendAfterOpen: plan.sendAfterOpen.map((t) => fillTemplate(t, channelName, client.index)),
+        ...(localAddress ? { localAddress } : {}),
+      },
+      {
+        onMessage: (data, at) => this.receive(client, data, at),
+        onClose: (code, reason, clean) => this.closed(client, code, reason, clean),
+      },
+    );
+    client.transport = transport;
+    client.state = ClientState.Connecting;
+    const started = monotonicMs();
+    try {
+      await transport.open();
+      if (this.finishing) {
+        client.state = ClientState.Closed;
+        await transport.close();
+        return;
+      }
+      client.state = ClientState.Open;
+      client.wasOpen = true;
+      this.opened++;
+      this.clamped += recordMs(this.connect, monotonicMs() - started) ? 1 : 0;
+    } catch (e) {
+      client.state = ClientState.Failed;
+      client.transport = null;
+      this.failed++;
+      const kind = e instanceof TransportError ? e.kind : 'connect.error';
+      this.countError(kind, (e as Error).message);
+    }
+  }
+
+  private receive(client: Client, data: Buffer, receivedAt: number): void {
+    const status = this.reader.read(data);
+    if (status !== StampStatus.Ok) {
+      this.ignoredTotal++;
+      client.ledger.ignore();
+      if (status === StampStatus.Foreign) this.ignoredBy.foreign++;
+      else if (this.isIgnoredText(data)) this.ignoredBy.heartbeat++;
+      else this.ignoredBy.unstamped++;
+      return;
+    }
+    const stamp = this.reader.out;
+    const seq = stamp.seq;
+    if (seq >= this.plan.totalPublishes || seq % this.channelCount !== client.channel) {
+      this.ignoredTotal++;
+      this.ignoredBy.misrouted++;
+      client.ledger.ignore();
+      return;
+    }
+    const firstReceipt = client.ledger.receive((seq - client.channel) / this.channelCount);
+    if (!firstReceipt) {
+      this.duplicated++;
+      return;
+    }
+    this.delivered++;
+    if (stamp.flags & FLAG_WARMUP) return;
+    const latency = receivedAt - stamp.intendedMs;
+    if (recordMs(this.fanout, latency)) this.clamped++;
+    recordMs(this.interval, latency);
+    if (seq < this.recipients.length) {
+      if (latency < this.firstLatency[seq]!) this.firstLatency[seq] = latency;
+      if (latency > this.lastLatency[seq]!) this.lastLatency[seq] = latency;
+      this.recipients[seq]!++;
+    }
+  }
+
+  private isIgnoredText(data: Buffer): boolean {
+    const candidates = this.ignore.get(data.length);
+    if (!candidates) return false;
+    for (const c of candidates) if (c.equals(data)) return true;
+    return false;
+  }
+
+  private closed(client: Client, code: number, reason: string, clean: boolean): void {
+    if (client.state !== ClientState.Open) return;
+    client.state = ClientState.Closed;
+    if (this.finishing) return;
+    this.closedEarly++;
+    this.countError(clean ? `socket.closed-${code}` : `socket.dropped-${code}`, reason || `closed with ${code}`);
+  }
+
+  private countError(kind: string, sample: string): void {
+    this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+    this.errorSamples[kind] ??= sample.slice(0, 300);
+  }
+
+  snapshot(): WorkerSnapshot {
+    const interval = this.interval.totalCount > 0 ? encodeHistogram(this.interval) : null;
+    if (interval) this.interval = createHistogram();
+    let closed = 0;
+    for (const c of this.clients) if (c.state === ClientState.Closed) closed++;
+    return {
+      workerId: this.plan.workerId,
+      opened: this.opened,
+      failed: this.failed,
+      closed,
+      inFlight: this.inFlight,
+      delivered: this.delivered,
+      duplicated: this.duplicated,
+      reordered: this.reorderedSoFar(),
+      ignored: this.ignoredTotal,
+      errors: { ...this.errors },
+      interval,
+      cpuPercent: this.monitor.intervalCpuPercent(),
+      eventLoopDelayP99Ms: this.monitor.stats().eventLoopDelayMs.p99,
+    };
+  }
+
+  private reorderedSoFar(): number {
+    let n = 0;
+    for (const c of this.clients) n += c.ledger.reordered;
+    return (this.reordered = n);
+  }
+
+  /** Closes every client and returns the final accounting; `ackedPerChannel` sets expectations. */
+  async finish(ackedPerChannel: number[]): Promise<WorkerResult> {
+    this.finishing = true;
+    this.stopConnecting();
+    await Promise.all(this.clients.map((c) => (c.transport ? c.transport.close().catch(() => {}) : Promise.resolve())));
+
+    const delivery = emptyDelivery();
+    for (const c of this.clients) {
+      // A client that never opened was never subscribed: its messages are not "lost", its
+      // connection failure is reported under connections and errors instead.
+      const expected = c.wasOpen ? (ackedPerChannel[c.channel] ?? 0) : 0;
+      addDelivery(delivery, c.ledger.counts(expected));
+    }
+    return {
+      workerId: this.plan.workerId,
+      opened: this.opened,
+      failed: this.failed,
+      closedEarly: this.closedEarly,
+      delivery,
+      ignoredBy: { ...this.ignoredBy },
+      errors: { ...this.errors },
+      errorSamples: { ...this.errorSamples },
+      clampedSamples: this.clamped,
+      histograms: { fanout: encodeHistogram(this.fanout), connect: encodeHistogram(this.connect) },
+      firstLatencyMs: this.firstLatency,
+      lastLatencyMs: this.lastLatency,
+      recipients: this.recipients,
+      process: this.monitor.stats(),
+    };
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * What the engine tells the outside world while it runs. The UI (Ink dashboard, plain progress,
+ * NDJSON) renders these and nothing else; they are plain serializable data.
+ */
+import type { TransportName } from '../report/types.js';
+
+export type Phase =
+  | 'starting-redis'
+  | 'starting-server'
+  | 'connecting'
+  | 'waiting-ready'
+  | 'warmup'
+  | 'publishing'
+  | 'draining'
+  | 'closing'
+  | 'done';
+
+export interface Snapshot {
+  /** ms since the run started. */
+  elapsedMs: number;
+  phase: Phase;
+  transport: TransportName;
+  /** Index of this transport in the scenario's list, and how many there are. */
+  transportIndex: number;
+  transportCount: number;
+  /** Progress within the phase: 0..1 when it has a known end (connecting, warm-up, publishing, draining). */
+  phaseProgress: number;
+  /** ms left in the phase when known. */
+  phaseRemainingMs: number | null;
+  connections: { target: number; opened: number; failed: number; closed: number; inFlight: number; perSec: number };
+  publish: { sent: number; acked: number; errors: number; total: number; lagMs: number };
+  delivery: {
+    /** Distinct deliveries so far (warm-up included). */
+    delivered: number;
+    /** Deliveries expected so far from acknowledged publishes (delivered/expected = ratio so far). */
+    expectedSoFar: number;
+    duplicated: number;
+    reordered: number;
+    ignored: number;
+    /** Deliveries per second over the last interval. */
+    perSec: number;
+  };
+  /** Latency of measured deliveries in the last interval (ms); null when there were none. */
+  latencyMs: { p50: number; p99: number; max: number; count: number } | null;
+  errors: Record<string, number>;
+  tool: { cpuPercent: number; eventLoopDelayMs: number; processes: number; bottleneck: boolean; reason: string | null };
+}
+
+export type EngineEvent =
+  | { type: 'phase'; phase: Phase; transport: TransportName | null; elapsedMs: number; detail?: string }
+  | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'warning'; message: string; elapsedMs: number };
+
+export type EngineListener = (event: EngineEvent) => void;

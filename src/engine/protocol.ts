@@ -1,0 +1,99 @@
+/**
+ * Messages between the coordinator and client workers. Plain structured-clone data (typed arrays
+ * included) so a worker can be a child process today and a remote agent later.
+ */
+import type { TransportName } from '../report/types.js';
+import type { IgnoredBreakdown, ProcessStats } from '../report/types.js';
+import type { DeliveryCounts } from '../metrics/ledger.js';
+import type { StampEncoding } from '../metrics/stamp.js';
+
+export interface WorkerPlan {
+  workerId: number;
+  runId: string;
+  transport: TransportName;
+  /** Global client indices [first, first + count); client k listens on channel k mod channels. */
+  firstClient: number;
+  clientCount: number;
+  totalClients: number;
+  channelNames: string[];
+  /** URL template; {channel} and {client} are filled per client. */
+  urlTemplate: string;
+  headers: Record<string, string>;
+  subprotocols: string[];
+  /** Sent after open; {channel} and {client} are filled per client. */
+  sendAfterOpen: string[];
+  /** Exact messages to ignore (heartbeats). */
+  ignore: string[];
+  rampUpMs: number;
+  /** monotonicMs() at which the global ramp starts (one clock for all local processes). */
+  connectStartMs: number;
+  /** Handshakes this worker may have in flight at once. */
+  maxInFlight: number;
+  connectTimeoutMs: number;
+  maxPayload: number;
+  encoding: StampEncoding;
+  /** Publishes in the whole schedule (warm-up + measured). */
+  totalPublishes: number;
+  /** Publishes with index below this are warm-up. */
+  warmupPublishes: number;
+  snapshotIntervalMs: number;
+  /** Per-publish first/last tracking covers publishes below this index (memory bound). */
+  perPublishLimit: number;
+  /** Source addresses to spread connections over (empty: let the OS choose). */
+  localAddresses: string[];
+}
+
+export interface WorkerSnapshot {
+  workerId: number;
+  opened: number;
+  failed: number;
+  closed: number;
+  inFlight: number;
+  delivered: number;
+  duplicated: number;
+  reordered: number;
+  ignored: number;
+  errors: Record<string, number>;
+  /** Measured-delivery latency since the previous snapshot (encoded), or null if none. */
+  interval: string | null;
+  cpuPercent: number;
+  eventLoopDelayP99Ms: number;
+}
+
+export interface WorkerConnected {
+  workerId: number;
+  /** Open connections per channel index when the connect phase ended. */
+  openedPerChannel: number[];
+  failed: number;
+  errors: Record<string, number>;
+  errorSamples: Record<string, string>;
+}
+
+export interface WorkerResult {
+  workerId: number;
+  opened: number;
+  failed: number;
+  closedEarly: number;
+  delivery: DeliveryCounts;
+  ignoredBy: IgnoredBreakdown;
+  errors: Record<string, number>;
+  errorSamples: Record<string, string>;
+  clampedSamples: number;
+  histograms: { fanout: string; connect: string };
+  /** Indexed by publish index: lowest and highest latency (ms) seen, and how many clients got it. */
+  firstLatencyMs: Float32Array;
+  lastLatencyMs: Float32Array;
+  recipients: Uint32Array;
+  process: ProcessStats;
+}
+
+export type ToWorker =
+  | { type: 'plan'; plan: WorkerPlan }
+  /** Publishing is over: acknowledged publishes per channel, to compute what each client expected. */
+  | { type: 'finish'; ackedPerChannel: number[] };
+
+export type FromWorker =
+  | { type: 'snapshot'; snapshot: WorkerSnapshot }
+  | { type: 'connected'; connected: WorkerConnected }
+  | { type: 'result'; result: WorkerResult }
+  | { type: 'fatal'; message: string };

@@ -1,0 +1,117 @@
+/**
+ * Turns what the workers, the publisher and the server measured into one TransportReport.
+ * Histograms are merged from their encodings (exact), never by averaging percentiles.
+ */
+import type { Scenario } from '../config/resolve.js';
+import { assessBottleneck } from '../metrics/bottleneck.js';
+import { fanoutSpread } from '../metrics/fanout-spread.js';
+import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
+import { addDelivery, emptyDelivery } from '../metrics/ledger.js';
+import type { IgnoredBreakdown, ProcessStats, TransportName, TransportReport } from '../report/types.js';
+import type { WorkerResult } from './protocol.js';
+import type { EncodedPublisherResult } from './publisher-thread.js';
+
+export interface TransportReportInput {
+  transport: TransportName;
+  scenario: Scenario;
+  counts: { warmup: number; measured: number; total: number };
+  results: WorkerResult[];
+  publisher: EncodedPublisherResult | null;
+  openedPerChannel: number[];
+  coordinator: ProcessStats;
+  server: ProcessStats | undefined;
+  phases: TransportReport['phases'];
+}
+
+export function buildTransportReport(input: TransportReportInput): TransportReport {
+  const { results, publisher, scenario, counts, openedPerChannel } = input;
+  const channelCount = scenario.channelNames.length;
+
+  const fanout = mergeEncoded(results.map((r) => r.histograms.fanout));
+  const connect = mergeEncoded(results.map((r) => r.histograms.connect));
+  const spread = fanoutSpread(results, counts.warmup, publisher?.sent ?? 0, (i) => openedPerChannel[i % channelCount] ?? 0);
+  const lag = publisher ? decodeHistogram(publisher.lag) : createHistogram();
+
+  const delivery = emptyDelivery();
+  const ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, heartbeat: 0, misrouted: 0 };
+  const errors: Record<string, number> = {};
+  const errorSamples: Record<string, string> = {};
+  for (const r of results) {
+    addDelivery(delivery, r.delivery);
+    for (const key of Object.keys(ignoredBy) as (keyof IgnoredBreakdown)[]) ignoredBy[key] += r.ignoredBy[key];
+    for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(r.errorSamples)) errorSamples[k] ??= v;
+  }
+  if (publisher) {
+    if (publisher.errors > 0) {
+      errors['publish.error'] = publisher.errors;
+      errorSamples['publish.error'] = publisher.errorSamples[0] ?? '';
+    }
+    if (publisher.noSubscriber > 0) {
+      errors['publish.no-subscriber'] = publisher.noSubscriber;
+      errorSamples['publish.no-subscriber'] = 'Redis delivered the PUBLISH to no subscriber (the target was not subscribed)';
+    }
+  }
+
+  // The measured window: from the first to one interval past the last measured publish sent.
+  const intervalMs = 1000 / scenario.publish.rate;
+  const windowMs = publisher && publisher.measuredSent > 0 ? publisher.measuredLastSentAt - publisher.measuredFirstSentAt + intervalMs : 0;
+  const perSec = (n: number) => (windowMs > 0 ? Math.round((n * 1000) / windowMs) : 0);
+
+  const toolProcesses = [input.coordinator, ...results.map((r) => r.process)];
+  const lagSummary = summarizeMs(lag);
+  const verdict = assessBottleneck(toolProcesses, lagSummary.p99);
+  const processes = input.server ? [...toolProcesses, input.server] : toolProcesses;
+
+  return {
+    transport: input.transport,
+    fanoutLatencyMs: summarizeMs(fanout),
+    firstRecipientLatencyMs: summarizeMs(spread.first),
+    lastRecipientLatencyMs: summarizeMs(spread.last),
+    incompletePublishes: spread.incomplete,
+    connectLatencyMs: summarizeMs(connect),
+    delivery: {
+      ...delivery,
+      lostRatio: delivery.expected > 0 ? round6(delivery.lost / delivery.expected) : 0,
+      deliveryRatio: delivery.expected > 0 ? round6(Math.min(delivery.delivered, delivery.expected) / delivery.expected) : 1,
+      ignoredBy,
+    },
+    throughput: {
+      deliveriesPerSec: perSec(fanout.totalCount),
+      publishesPerSec: perSec(publisher?.measuredSent ?? 0),
+      targetPublishesPerSec: scenario.publish.rate,
+      publishes: publisher?.sent ?? 0,
+      publisherLagMs: lagSummary,
+    },
+    connections: {
+      target: scenario.clients.connections,
+      opened: sumOf(results, (r) => r.opened),
+      failed: sumOf(results, (r) => r.failed),
+      closedEarly: sumOf(results, (r) => r.closedEarly),
+    },
+    errors,
+    errorSamples,
+    clampedSamples: sumOf(results, (r) => r.clampedSamples),
+    tool: {
+      processes,
+      maxCpuPercent: Math.max(...toolProcesses.map((p) => p.cpuPercent)),
+      maxEventLoopDelayP99Ms: Math.max(...toolProcesses.map((p) => p.eventLoopDelayMs.p99)),
+      bottleneck: verdict.bottleneck,
+      bottleneckReasons: verdict.reasons,
+    },
+    histograms: {
+      fanout: encodeHistogram(fanout),
+      firstRecipient: encodeHistogram(spread.first),
+      lastRecipient: encodeHistogram(spread.last),
+      connect: encodeHistogram(connect),
+      publisherLag: encodeHistogram(lag),
+    },
+    phases: input.phases,
+  };
+}
+
+function sumOf<T>(items: readonly T[], f: (t: T) => number): number {
+  return items.reduce((a, t) => a + f(t), 0);
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;

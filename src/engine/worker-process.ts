@@ -1,0 +1,49 @@
+/**
+ * Entry of a client worker child process: runs one ClientPool and talks to the coordinator over
+ * IPC (see protocol.ts). Ignores SIGINT (the coordinator decides when to stop so the run can
+ * still report) and exits as soon as the coordinator disconnects, so no worker outlives it.
+ */
+import { ClientPool } from './client-pool.js';
+import { ProcessMonitor } from '../process/monitor.js';
+import { transportFactory } from '../transports/registry.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+if (!process.send) {
+  console.error('worker-process must be started by wsbench with an IPC channel');
+  process.exit(1);
+}
+
+const send = (msg: FromWorker) => process.send!(msg);
+const monitor = new ProcessMonitor('worker');
+let pool: ClientPool | null = null;
+let snapshotTimer: NodeJS.Timeout | null = null;
+
+process.on('disconnect', () => process.exit(0));
+process.on('SIGINT', () => {});
+process.on('uncaughtException', (e) => {
+  send({ type: 'fatal', message: e.stack ?? e.message });
+  process.exit(70);
+});
+
+process.on('message', (raw) => {
+  const msg = raw as ToWorker;
+  if (msg.type === 'plan') {
+    const plan = msg.plan;
+    monitor.reset();
+    pool = new ClientPool(plan, transportFactory(plan.transport), monitor);
+    snapshotTimer = setInterval(() => send({ type: 'snapshot', snapshot: pool!.snapshot() }), plan.snapshotIntervalMs);
+    pool.connectAll(plan.connectStartMs).then(
+      (connected) => send({ type: 'connected', connected }),
+      (e: Error) => send({ type: 'fatal', message: e.stack ?? e.message }),
+    );
+  } else if (msg.type === 'finish' && pool) {
+    pool.finish(msg.ackedPerChannel).then(
+      (result) => {
+        if (snapshotTimer) clearInterval(snapshotTimer);
+        send({ type: 'snapshot', snapshot: pool!.snapshot() });
+        send({ type: 'result', result });
+      },
+      (e: Error) => send({ type: 'fatal', message: e.stack ?? e.message }),
+    );
+  }
+});

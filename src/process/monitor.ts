@@ -1,0 +1,68 @@
+/**
+ * How busy this process is: CPU time over wall time and event-loop delay. Every wsbench process
+ * (coordinator, workers, server) runs one so a run can tell when the tool, not the target, was
+ * the limit.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { ProcessStats } from '../report/types.js';
+
+/** Sampling period of the event-loop delay monitor; Node's samples include it, so it is subtracted. */
+const DELAY_RESOLUTION_MS = 10;
+
+export class ProcessMonitor {
+  private readonly delay: IntervalHistogram;
+  private startCpu = process.cpuUsage();
+  private startWall = performance.now();
+  private lastCpu = this.startCpu;
+  private lastWall = this.startWall;
+
+  constructor(readonly role: ProcessStats['role']) {
+    this.delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+    this.delay.enable();
+  }
+
+  /** Restart the totals (e.g. at the start of a transport's run). */
+  reset(): void {
+    this.startCpu = process.cpuUsage();
+    this.startWall = performance.now();
+    this.lastCpu = this.startCpu;
+    this.lastWall = this.startWall;
+    this.delay.reset();
+  }
+
+  /** CPU % since the previous call (for live snapshots). */
+  intervalCpuPercent(): number {
+    const cpu = process.cpuUsage();
+    const wall = performance.now();
+    const usedMs = (cpu.user - this.lastCpu.user + cpu.system - this.lastCpu.system) / 1000;
+    const percent = wall > this.lastWall ? (100 * usedMs) / (wall - this.lastWall) : 0;
+    this.lastCpu = cpu;
+    this.lastWall = wall;
+    return Math.round(percent * 10) / 10;
+  }
+
+  /** Totals since construction or reset. */
+  stats(): ProcessStats {
+    const cpu = process.cpuUsage(this.startCpu);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const wallMs = performance.now() - this.startWall;
+    // Samples are the time between ticks of a DELAY_RESOLUTION_MS timer: the delay is the excess.
+    const ns = (v: number) => (Number.isFinite(v) ? Math.max(0, Math.round((v / 1e6 - DELAY_RESOLUTION_MS) * 1000) / 1000) : 0);
+    return {
+      role: this.role,
+      pid: process.pid,
+      cpuMs: Math.round(cpuMs),
+      cpuPercent: wallMs > 0 ? Math.round((1000 * cpuMs) / wallMs) / 10 : 0,
+      eventLoopDelayMs: {
+        p50: ns(this.delay.percentile(50)),
+        p99: ns(this.delay.percentile(99)),
+        max: ns(this.delay.max),
+      },
+      rssBytes: process.memoryUsage.rss(),
+    };
+  }
+
+  stop(): void {
+    this.delay.disable();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The run report: the one result every reporter, the gate and `wsbench compare` read. Versioned:
+ * `schema` changes only with an incompatible change; fields are only ever added within a version.
+ * All latencies in milliseconds; histograms are HdrHistogram compressed base64 of microseconds.
+ */
+import type { LatencySummary } from '../metrics/histogram.js';
+import type { DeliveryCounts } from '../metrics/ledger.js';
+
+export const REPORT_SCHEMA = 'wsbench.report/v1';
+
+export type TransportName = 'websocket' | 'longpoll' | 'poll';
+
+export interface DeliveryReport extends DeliveryCounts {
+  /** lost / expected (0 when nothing was expected). */
+  lostRatio: number;
+  /** delivered / expected (1 when nothing was expected). */
+  deliveryRatio: number;
+  /** Why messages were ignored. */
+  ignoredBy: IgnoredBreakdown;
+}
+
+export interface IgnoredBreakdown {
+  /** Stamp of another run (replays such as ws4redis's last-message-on-connect, stale traffic). */
+  foreign: number;
+  /** No stamp found (greetings, control messages). */
+  unstamped: number;
+  /** Matched a configured ignore string (heartbeats). */
+  heartbeat: number;
+  /** Stamp of this run but for a channel the client is not subscribed to, or out of range. */
+  misrouted: number;
+}
+
+export interface ThroughputReport {
+  /** Deliveries of measured (non-warm-up) messages per second of the measured publish period. */
+  deliveriesPerSec: number;
+  /** PUBLISH commands per second actually achieved during the measured period. */
+  publishesPerSec: number;
+  /** Configured publish rate, per second. */
+  targetPublishesPerSec: number;
+  /** Publishes sent (all phases). */
+  publishes: number;
+  /** How far behind schedule the publisher sent messages (open loop: this becomes latency). */
+  publisherLagMs: LatencySummary;
+}
+
+export interface ProcessStats {
+  role: 'coordinator' | 'worker' | 'server';
+  pid: number;
+  /** CPU time (user + system) over wall time of the run, in % of one core. */
+  cpuPercent: number;
+  cpuMs: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  rssBytes: number;
+}
+
+export interface ToolReport {
+  processes: ProcessStats[];
+  /** Highest CPU % among the tool's own processes (not the server's). */
+  maxCpuPercent: number;
+  /** Worst event-loop delay p99 among the tool's own processes. */
+  maxEventLoopDelayP99Ms: number;
+  /** True when the tool itself may have limited the result; see `bottleneckReasons`. */
+  bottleneck: boolean;
+  bottleneckReasons: string[];
+}
+
+export interface ConnectionReport {
+  target: number;
+  opened: number;
+  failed: number;
+  /** Connections that closed before the run ended. */
+  closedEarly: number;
+}
+
+export interface EncodedHistograms {
+  fanout: string;
+  firstRecipient: string;
+  lastRecipient: string;
+  connect: string;
+  publisherLag: string;
+}
+
+export interface TransportReport {
+  transport: TransportName;
+  /** Publish → each client's receipt, for every measured delivery. */
+  fanoutLatencyMs: LatencySummary;
+  /** Per measured publish: latency of the first client to receive it. */
+  firstRecipientLatencyMs: LatencySummary;
+  /** Per measured publish that reached every client: latency of the last one. */
+  lastRecipientLatencyMs: LatencySummary;
+  /** Measured publishes that did not reach every client (not in lastRecipientLatencyMs). */
+  incompletePublishes: number;
+  connectLatencyMs: LatencySummary;
+  delivery: DeliveryReport;
+  throughput: ThroughputReport;
+  connections: ConnectionReport;
+  /** Errors by kind, e.g. `connect.ECONNREFUSED`, `socket.close.1006`. */
+  errors: Record<string, number>;
+  /** One example message per error kind. */
+  errorSamples: Record<string, string>;
+  /** Latencies above the histogram bound (clamped). */
+  clampedSamples: number;
+  tool: ToolReport;
+  histograms: EncodedHistograms;
+  /** Wall-clock phases, ms since run start. */
+  phases: { name: string; startMs: number; endMs: number }[];
+}
+
+export interface RunReport {
+  schema: typeof REPORT_SCHEMA;
+  tool: { name: 'wsbench'; version: string; node: string };
+  run: {
+    id: string;
+    name?: string;
+    startedAt: string;
+    endedAt: string;
+    durationMs: number;
+    /** False when interrupted or failed part-way; the figures cover what happened until then. */
+    completed: boolean;
+    /** Why it did not complete. */
+    stopReason?: string;
+    clock: string;
+    host: { platform: string; arch: string; cpus: number; cpuModel: string; totalMemoryBytes: number };
+  };
+  /** The scenario as run, after flags and defaults, with secrets redacted. */
+  scenario: unknown;
+  transports: Partial<Record<TransportName, TransportReport>>;
+}

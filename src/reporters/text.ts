@@ -1,0 +1,58 @@
+/**
+ * The human summary printed at the end of a run. A pure string builder over the RunReport.
+ */
+import type { LatencySummary } from '../metrics/histogram.js';
+import type { RunReport, TransportReport } from '../report/types.js';
+import { formatDuration } from '../config/units.js';
+import { fmtBytes, fmtInt, fmtMs, fmtPercent, plural } from './format.js';
+
+export function textSummary(report: RunReport): string {
+  const lines: string[] = [];
+  const run = report.run;
+  const status = run.completed ? 'completed' : `NOT COMPLETED (${run.stopReason ?? 'stopped'})`;
+  lines.push(`wsbench ${report.tool.version} · ${run.name ?? 'run'} ${run.id} · ${status} in ${formatDuration(run.durationMs)}`);
+  for (const t of Object.values(report.transports)) if (t) lines.push('', ...transportLines(t));
+  return lines.join('\n') + '\n';
+}
+
+function latencyLine(label: string, s: LatencySummary, extra = ''): string {
+  if (s.count === 0) return `  ${label.padEnd(14)}no samples${extra}`;
+  return `  ${label.padEnd(14)}p50 ${fmtMs(s.p50)}  p90 ${fmtMs(s.p90)}  p99 ${fmtMs(s.p99)}  p99.9 ${fmtMs(s.p999)}  max ${fmtMs(s.max)}  mean ${fmtMs(s.mean)}  (n=${fmtInt(s.count)})${extra}`;
+}
+
+export function transportLines(t: TransportReport): string[] {
+  const d = t.delivery;
+  const lines = [`${t.transport} (latency in ms)`];
+  const c = t.connections;
+  lines.push(
+    `  ${'connections'.padEnd(14)}${fmtInt(c.opened)}/${fmtInt(c.target)} opened · ${fmtInt(c.failed)} failed · ${fmtInt(c.closedEarly)} dropped early · connect p50 ${fmtMs(t.connectLatencyMs.p50)} p99 ${fmtMs(t.connectLatencyMs.p99)}`,
+  );
+  const ignoredParts = Object.entries(d.ignoredBy)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${fmtInt(n)}`);
+  lines.push(
+    `  ${'delivery'.padEnd(14)}${fmtInt(d.delivered)}/${fmtInt(d.expected)} (${fmtPercent(d.deliveryRatio)}) · lost ${fmtInt(d.lost)} · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}${ignoredParts.length ? ` (${ignoredParts.join(', ')})` : ''}`,
+  );
+  lines.push(latencyLine('fan-out', t.fanoutLatencyMs));
+  lines.push(latencyLine('first recip.', t.firstRecipientLatencyMs));
+  lines.push(latencyLine('last recip.', t.lastRecipientLatencyMs, t.incompletePublishes ? `  · ${plural(t.incompletePublishes, 'publish', 'publishes')} missed someone` : ''));
+  const tp = t.throughput;
+  lines.push(
+    `  ${'throughput'.padEnd(14)}${fmtInt(tp.deliveriesPerSec)} deliveries/s · ${fmtInt(tp.publishesPerSec)} publishes/s (target ${fmtInt(tp.targetPublishesPerSec)}/s) · publisher lag p99 ${fmtMs(tp.publisherLagMs.p99)} max ${fmtMs(tp.publisherLagMs.max)}`,
+  );
+  const server = t.tool.processes.find((p) => p.role === 'server');
+  const workers = t.tool.processes.filter((p) => p.role === 'worker');
+  const rss = workers.reduce((a, p) => a + p.rssBytes, 0);
+  lines.push(
+    `  ${'tool'.padEnd(14)}CPU max ${t.tool.maxCpuPercent}% of a core · event-loop p99 ${fmtMs(t.tool.maxEventLoopDelayP99Ms)} · ${plural(workers.length, 'worker')} (${fmtBytes(rss)} RSS)${server ? ` · server CPU ${server.cpuPercent}%` : ''}`,
+  );
+  const errors = Object.entries(t.errors).sort((a, b) => b[1] - a[1]);
+  lines.push(`  ${'errors'.padEnd(14)}${errors.length ? errors.map(([k, n]) => `${k} ×${fmtInt(n)}`).join(', ') : 'none'}`);
+  for (const [k] of errors.slice(0, 3)) if (t.errorSamples[k]) lines.push(`  ${''.padEnd(14)}${k}: ${t.errorSamples[k]}`);
+  if (t.tool.bottleneck) {
+    lines.push(`  ! the tool may have been the bottleneck: ${t.tool.bottleneckReasons.join('; ')}`);
+  }
+  if (d.lost > 0) lines.push(`  ! ${plural(d.lost, 'message')} lost (${fmtPercent(d.lostRatio)})`);
+  if (t.clampedSamples > 0) lines.push(`  ! ${plural(t.clampedSamples, 'latency sample')} outside the histogram range were clamped`);
+  return lines;
+}

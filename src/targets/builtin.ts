@@ -1,0 +1,78 @@
+/**
+ * Target `builtin`: the reference server, started as a child process on the run's Redis (or an
+ * already running `wsbench serve` given by URL). Ready when /stats shows every channel's Redis
+ * subscription live with all of this run's clients joined.
+ */
+import type { ParsedScenario } from '../config/schema.js';
+import { messageOf } from '../errors.js';
+import { spawnServer } from '../server/spawn.js';
+import { pollUntilReady, type PreparedTarget } from './target.js';
+import type { ServerStats } from '../server/reference-server.js';
+
+type BuiltinConfig = Extract<ParsedScenario['target'], { kind: 'builtin' }>;
+
+export async function prepareBuiltinTarget(config: BuiltinConfig, redisUrl: string): Promise<PreparedTarget> {
+  const server = config.url
+    ? null
+    : await spawnServer({
+        host: config.host,
+        port: config.port,
+        redisUrl,
+        maxPayload: config.maxPayload,
+        perMessageDeflate: config.perMessageDeflate,
+      });
+  const base = (config.url ?? server!.url).replace(/\/+$/, '');
+  const statsUrl = base.replace(/^ws/i, 'http') + '/stats';
+
+  async function fetchStats(): Promise<ServerStats> {
+    const res = await fetch(statsUrl, { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) throw new Error(`GET ${statsUrl} answered ${res.status}`);
+    return (await res.json()) as ServerStats;
+  }
+
+  return {
+    describe: `builtin ${base}`,
+    urlTemplate: `${base}/ws/{channel}`,
+    redisChannel: (channel) => channel,
+    headers: {},
+    subprotocols: [],
+    sendAfterOpen: [],
+    ignore: [],
+    maxPayload: config.maxPayload,
+    waitReady({ channelNames, openedPerChannel, signal }) {
+      return pollUntilReady(
+        async () => {
+          let stats: ServerStats;
+          try {
+            stats = await fetchStats();
+          } catch (e) {
+            return `cannot read ${statsUrl}: ${messageOf(e)}`;
+          }
+          for (let c = 0; c < channelNames.length; c++) {
+            const want = openedPerChannel[c] ?? 0;
+            if (want === 0) continue;
+            const have = stats.channels[channelNames[c]!];
+            if (!have?.live) return `channel "${channelNames[c]}" not yet subscribed in Redis`;
+            if (have.clients < want) return `channel "${channelNames[c]}" has ${have.clients} of ${want} clients`;
+          }
+          return null;
+        },
+        10_000,
+        signal,
+        'reference server',
+      );
+    },
+    async serverStats() {
+      if (!server) return undefined;
+      try {
+        return (await server.stats()).process;
+      } catch {
+        return undefined;
+      }
+    },
+    resetServerStats: () => server?.resetStats(),
+    stop: async () => {
+      await server?.stop();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * A target is what the clients connect to and how messages reach it through Redis: the URL for
+ * each client, the Redis channel to PUBLISH to, what clients send after opening, what to ignore,
+ * and how to know every client is subscribed. One file per kind of target.
+ */
+import type { ProcessStats } from '../report/types.js';
+import type { RedisClient } from '../redis/client.js';
+import { WsbenchError } from '../errors.js';
+
+export interface ReadinessContext {
+  redis: RedisClient;
+  channelNames: string[];
+  /** Open connections per channel index. */
+  openedPerChannel: number[];
+  signal: AbortSignal;
+}
+
+export interface PreparedTarget {
+  /** Short description for messages: "builtin ws://127.0.0.1:41234". */
+  describe: string;
+  /** Client URL template with {channel} (URL-encoded name) and {client}. */
+  urlTemplate: string;
+  /** The Redis channel a scenario channel is published on. */
+  redisChannel(channel: string): string;
+  headers: Record<string, string>;
+  subprotocols: string[];
+  sendAfterOpen: string[];
+  ignore: string[];
+  maxPayload: number;
+  /** Resolves when every open client is subscribed; throws TARGET_NOT_READY on timeout. */
+  waitReady(ctx: ReadinessContext): Promise<void>;
+  /** CPU and event-loop figures of the server when wsbench runs it. */
+  serverStats?(): Promise<ProcessStats | undefined>;
+  /** Restart server CPU accounting (at the start of each transport's measured run). */
+  resetServerStats?(): void;
+  stop(): Promise<void>;
+}
+
+/** Polls `check` until it returns null (ready) or the timeout passes; the last reason is reported. */
+export async function pollUntilReady(
+  check: () => Promise<string | null>,
+  timeoutMs: number,
+  signal: AbortSignal,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 5;
+  for (;;) {
+    const notReady = await check();
+    if (notReady === null || signal.aborted) return;
+    if (Date.now() >= deadline) {
+      throw new WsbenchError('TARGET_NOT_READY', `${what} not ready after ${timeoutMs} ms: ${notReady}`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(100, delay * 2);
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * WebSocket transport on the `ws` client: the conformance baseline every other client path is
+ * checked against. permessage-deflate off, UTF-8 validation skipped (the pool reads bytes).
+ */
+import WebSocket from 'ws';
+import { monotonicMs } from '../metrics/clock.js';
+import { TransportError, type ConnectOptions, type TransportClient, type TransportEvents } from './transport.js';
+
+export function createWebSocketClient(options: ConnectOptions, events: TransportEvents): TransportClient {
+  let ws: WebSocket | null = null;
+  let opened = false;
+
+  return {
+    open() {
+      return new Promise<void>((resolve, reject) => {
+        let settled = false;
+        const fail = (kind: string, message: string) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          ws?.terminate();
+          reject(new TransportError(kind, message));
+        };
+        const timer = setTimeout(() => fail('connect.timeout', `no handshake within ${options.timeoutMs} ms`), options.timeoutMs);
+        try {
+          ws = new WebSocket(options.url, options.subprotocols, {
+            headers: options.headers,
+            perMessageDeflate: false,
+            skipUTF8Validation: true,
+            maxPayload: options.maxPayload,
+            followRedirects: false,
+            ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+          });
+        } catch (e) {
+          fail('connect.invalid-url', (e as Error).message);
+          return;
+        }
+        const socket = ws;
+        socket.on('message', (data: Buffer) => events.onMessage(data, monotonicMs()));
+        socket.once('open', () => {
+          if (settled) return;
+          settled = true;
+          opened = true;
+          clearTimeout(timer);
+          for (const text of options.sendAfterOpen) socket.send(text);
+          resolve();
+        });
+        socket.on('unexpected-response', (_req, res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            if (body.length < 200) body += chunk;
+          });
+          res.on('end', () => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode} ${res.statusMessage ?? ''}: ${body.trim().slice(0, 200)}`.trim()));
+          res.on('error', () => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode}`));
+          // If the server never ends the body, do not wait for the whole timeout.
+          setTimeout(() => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode} ${body.trim().slice(0, 200)}`), 1000).unref();
+        });
+        socket.on('error', (e: NodeJS.ErrnoException) => {
+          if (!opened) fail(`connect.${e.code ?? 'error'}`, e.message);
+        });
+        socket.on('close', (code, reason) => {
+          if (!opened) {
+            fail(`connect.closed-${code}`, `closed during handshake (${code})`);
+            return;
+          }
+          events.onClose(code, reason.toString(), code !== 1006);
+        });
+      });
+    },
+
+    close() {
+      return new Promise<void>((resolve) => {
+        const socket = ws;
+        if (!socket || socket.readyState === WebSocket.CLOSED) return resolve();
+        const timer = setTimeout(() => {
+          socket.terminate();
+          resolve();
+        }, 1000);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+        else socket.close(1000, 'wsbench done');
+      });
+    },
+  };
+}
