@@ -10,6 +10,14 @@ import { ExitCode } from '../exit-codes.js';
 import { TOOL_VERSION } from '../version.js';
 
 export async function main(args: string[] = hideBin(process.argv)): Promise<void> {
+  // If a command ever stalls with nothing left to wait for, Node would exit 0 silently: make that
+  // an internal error instead. Commands set the real exit code when they finish.
+  let finished = false;
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write('wsbench: internal error: the command stopped without finishing (this is a bug)\n');
+    process.exitCode = ExitCode.INTERNAL_ERROR;
+  });
   await yargs(args)
     .scriptName('wsbench')
     .usage('$0 <command> [options]\n\nTest and load-benchmark WebSocket + Redis fan-out.')
@@ -32,4 +40,5 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<void
       process.exit(ExitCode.CONFIG_ERROR);
     })
     .parseAsync();
+  finished = true;
 }

@@ -42,7 +42,7 @@ export function parseScenarioText(text: string, file: string, overrides: Overrid
   }
   raw = applyOverrides(raw as Record<string, unknown>, overrides);
 
-  const result = scenarioSchema.safeParse(raw);
+  const result = scenarioSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => locateIssue(issue, doc, lineCounter, file, overrides));
     problems.sort(compareLocations);
@@ -99,9 +99,12 @@ function locateIssue(
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && 'input' in issue && issue.input === undefined) {
+    return issue.code === 'invalid_type' ? `is required (${issue.expected})` : 'is required';
+  }
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? `is required (${issue.expected})` : `expected ${issue.expected}, got ${typeName(issue.input)}`;
+      return `expected ${issue.expected}, got ${typeName(issue.input)}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':

@@ -21,6 +21,11 @@ export function parseDurationMs(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value * 1000 : undefined;
   const text = value.trim();
   if (text === '') return undefined;
+  // A sign is accepted so that "-5s" is reported as negative rather than as gibberish.
+  if (text.startsWith('-')) {
+    const positive = parseDurationMs(text.slice(1));
+    return positive === undefined ? undefined : -positive;
+  }
   // Allow compound durations like "1m30s".
   const part = /(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/gy;
   let total = 0;

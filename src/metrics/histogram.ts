@@ -70,7 +70,8 @@ export function summarizeMs(histogram: Histogram): LatencySummary {
     p90: at(90),
     p99: at(99),
     p999: at(99.9),
-    max: round3(histogram.maxValue / 1000),
+    // The top bucket's highest equivalent value, so a merged histogram reports the same max.
+    max: at(100),
     stddev: round3(histogram.stdDeviation / 1000),
   };
 }

@@ -55,14 +55,18 @@ export function trackChild(child: ChildProcess, name: string, options: TrackOpti
   tracked.add(entry);
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
+    child.once('exit', () => resolve());
+    // A child that could not be spawned at all (ENOENT …) never emits 'exit'.
+    child.once('error', () => {
+      if (child.pid === undefined) resolve();
+    });
   });
   exited.then(() => {
     tracked.delete(entry);
     if (entry.watchdog && entry.watchdog.exitCode === null) entry.watchdog.kill('SIGKILL');
   });
   return async (graceMs = 2000) => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => killNow(entry), graceMs);
       await exited;

@@ -49,3 +49,17 @@ export async function waitFor(check: () => boolean, timeoutMs: number, stepMs = 
   }
   return check();
 }
+
+/** Command lines of living descendants of this process that are wsbench's own children. */
+export function leftoverChildren(except: number[] = []): string[] {
+  return descendantsOf(process.pid)
+    .filter((pid) => !except.includes(pid))
+    .map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      } catch {
+        return '';
+      }
+    })
+    .filter((cmd) => /worker-process|server-process|redis-server/.test(cmd));
+}

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseScenarioText } from '../../src/config/load.js';
+import { fieldOverrides, targetOverride } from '../../src/config/overrides.js';
+import { redactSecrets, publishCounts } from '../../src/config/resolve.js';
+import { ConfigError } from '../../src/errors.js';
+
+const GOOD = `name: t
+clients:
+  connections: 10
+publish:
+  rate: 100/s
+  duration: 2s
+`;
+
+function configError(text: string, overrides = [] as ReturnType<typeof fieldOverrides>): ConfigError {
+  try {
+    parseScenarioText(text, 'scn.yaml', overrides);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected the scenario to be rejected');
+}
+
+test('a minimal scenario gets defaults and resolved units', () => {
+  const s = parseScenarioText(GOOD, 'scn.yaml');
+  assert.equal(s.target.kind, 'builtin');
+  assert.equal(s.publish.rate, 100);
+  assert.equal(s.publish.duration, 2000);
+  assert.equal(s.publish.payloadSize, 64);
+  assert.deepEqual(s.channelNames, ['bench']);
+  assert.equal(s.encoding, 'binary');
+  assert.equal(s.drain, 2000);
+  assert.equal(s.clients.maxHandshakesInFlight, 64);
+  assert.deepEqual(publishCounts(s), { warmup: 0, measured: 200, total: 200 });
+});
+
+test('JSON scenarios are accepted', () => {
+  const s = parseScenarioText('{"clients":{"connections":3},"publish":{"rate":5,"duration":"1s","channels":["a","b"]}}', 'scn.json');
+  assert.deepEqual(s.channelNames, ['a', 'b']);
+  assert.equal(s.clients.connections, 3);
+});
+
+const broken: { name: string; text: string; where: string; says: RegExp }[] = [
+  { name: 'bad YAML', text: 'clients:\n  connections: 10\n publish: [\n', where: 'scn.yaml:3:', says: /invalid YAML/ },
+  { name: 'unknown key', text: GOOD + 'publsh:\n  rate: 1\n', where: 'scn.yaml:7:1', says: /unknown key "publsh"/ },
+  { name: 'unknown nested key', text: GOOD.replace('  connections: 10', '  connections: 10\n  conections: 3'), where: 'scn.yaml:4:3', says: /clients\.conections: unknown key/ },
+  { name: 'wrong type', text: GOOD.replace('connections: 10', 'connections: many'), where: 'scn.yaml:3:16', says: /clients\.connections: expected number, got string "many"/ },
+  { name: 'negative rate', text: GOOD.replace('100/s', '-5/s'), where: 'scn.yaml:5:9', says: /publish\.rate: .*greater than zero/ },
+  { name: 'not a rate', text: GOOD.replace('100/s', 'lots'), where: 'scn.yaml:5:9', says: /"lots" is not a rate/ },
+  { name: 'negative duration', text: GOOD.replace('duration: 2s', 'duration: -2s'), where: 'scn.yaml:6:13', says: /publish\.duration: .*greater than zero/ },
+  { name: 'bad target URL', text: GOOD + 'target:\n  kind: raw\n  url: http://x/ws\n', where: 'scn.yaml:9:8', says: /target\.url: must start with ws:\/\/ or wss:\/\// },
+  { name: 'bad redis URL', text: GOOD + 'redis:\n  url: localhost:6379\n', where: 'scn.yaml:8:8', says: /redis\.url: must be a redis:\/\/ or rediss:\/\/ URL/ },
+  { name: 'unknown target kind', text: GOOD + 'target:\n  kind: socketio\n', where: 'scn.yaml:8:9', says: /target\.kind: must be one of "builtin", "raw"/ },
+  { name: 'missing required key', text: 'clients:\n  connections: 10\npublish:\n  rate: 5\n', where: 'scn.yaml:4:3', says: /publish\.duration: is required/ },
+  { name: 'payload below stamp', text: GOOD.replace('  duration: 2s', '  duration: 2s\n  payloadSize: 16'), where: 'scn.yaml:7:16', says: /publish\.payloadSize: .*at least 32 bytes/ },
+  { name: 'not a mapping', text: '- 1\n- 2\n', where: 'scn.yaml:1:1', says: /must be a mapping/ },
+  { name: 'duplicate key', text: GOOD + 'name: again\n', where: 'scn.yaml:7:1', says: /invalid YAML: Map keys must be unique/ },
+];
+
+for (const c of broken) {
+  test(`broken scenario: ${c.name} → one line naming file:line:col`, () => {
+    const e = configError(c.text);
+    assert.ok(e.message.startsWith(c.where), `"${e.message}" should start with ${c.where}`);
+    assert.match(e.message, c.says);
+    assert.ok(!e.message.includes('\n'), 'one line');
+    assert.equal(e.exitCode, 2);
+  });
+}
+
+test('flags override the file and bad flag values name the flag', () => {
+  const s = parseScenarioText(GOOD, 'scn.yaml', fieldOverrides({ connections: '25', rate: '2k/s', duration: '1m' }));
+  assert.equal(s.clients.connections, 25);
+  assert.equal(s.publish.rate, 2000);
+  assert.equal(s.publish.duration, 60_000);
+  const e = configError(GOOD, fieldOverrides({ rate: '-3' }));
+  assert.match(e.message, /^--rate: .*greater than zero \(from --rate\)$/);
+});
+
+test('--target with a URL makes a raw target; builtin switches back', () => {
+  const raw = parseScenarioText(GOOD, 'scn.yaml', [targetOverride('ws://127.0.0.1:9/ws/{channel}?subscribe-broadcast')]);
+  assert.equal(raw.target.kind, 'raw');
+  assert.equal(raw.encoding, 'text');
+  const builtin = parseScenarioText(GOOD + 'target:\n  kind: raw\n  url: ws://x/{channel}\n', 'scn.yaml', [targetOverride('builtin')]);
+  assert.equal(builtin.target.kind, 'builtin');
+  const bad = configError(GOOD, [targetOverride('127.0.0.1:9')]);
+  assert.match(bad.message, /^--target: .*ws:\/\//);
+});
+
+test('secrets are redacted from the scenario as run', () => {
+  const s = parseScenarioText(GOOD + 'redis:\n  url: redis://user:hunter2@127.0.0.1:6379/2\n', 'scn.yaml');
+  assert.ok(!JSON.stringify(s.asRun).includes('hunter2'));
+  assert.deepEqual(redactSecrets({ headers: { Authorization: 'Bearer x', cookie: 'y', other: 'z' } }), {
+    headers: { Authorization: '***', cookie: '***', other: 'z' },
+  });
+});
