@@ -4,6 +4,14 @@
  *
  *   GET /ws/<channel>   WebSocket; every message PUBLISHed on Redis channel <prefix><channel> is
  *                       forwarded verbatim (text frame when the bytes are UTF-8, binary otherwise)
+ *   GET /poll/<channel>?after=<cursor>[&timeout=<ms>][&max=<n>]
+ *                       long-polling and interval polling over the same feed: without `after`,
+ *                       joins (subscribes) and answers the current cursor at once; with it,
+ *                       answers at once when newer messages exist, else holds the request until
+ *                       one arrives or `timeout` (default 25 s; 0 = answer at once) passes.
+ *                       Body: per message a 4-byte big-endian length and the bytes; headers
+ *                       X-Wsbench-Cursor (pass it back as `after`) and X-Wsbench-Missed (messages
+ *                       that had left the bounded buffer: counted loss)
  *   GET /healthz        200 when Redis is connected, 503 otherwise
  *   GET /stats          JSON: per channel, clients and whether the Redis subscription is live
  *
@@ -17,6 +25,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { openRedis, type RedisClient } from '../redis/client.js';
 import { WsbenchError, messageOf } from '../errors.js';
+import { PollBuffer, encodeBatch, type PollBatch } from './poll-buffer.js';
 
 export interface ReferenceServerOptions {
   host: string;
@@ -32,12 +41,19 @@ export interface ReferenceServerOptions {
    * without bound; the drop shows up as loss in the client's ledger.
    */
   maxBufferedBytes?: number;
+  /** Messages kept per channel for pollers (default 10,000). */
+  pollBufferSize?: number;
+  /** How long a long-poll request is held when nothing is new (default 25 s). */
+  longPollTimeoutMs?: number;
 }
 
 export interface ChannelStats {
+  /** WebSocket clients. */
   clients: number;
   /** Redis SUBSCRIBE confirmed. */
   live: boolean;
+  /** Long-poll requests being held right now. */
+  pollersWaiting: number;
 }
 
 export interface ServerStats {
@@ -49,6 +65,10 @@ export interface ServerStats {
   deliveries: number;
   /** Clients dropped for being too slow. */
   slowClientsDropped: number;
+  /** Poll requests answered. */
+  pollRequests: number;
+  /** Messages pollers asked for that had already left the buffer. */
+  pollMissed: number;
 }
 
 interface Channel {
@@ -56,7 +76,13 @@ interface Channel {
   clients: Set<WebSocket>;
   live: boolean;
   subscribing: Promise<void> | null;
+  /** Created when the first poller joins; kept while polling goes on. */
+  buffer: PollBuffer | null;
+  lastPollAt: number;
 }
+
+/** A channel used only by pollers is unsubscribed after this long without a poll. */
+const POLL_IDLE_MS = 60_000;
 
 export interface ReferenceServer {
   /** ws://host:port — clients connect to `${url}/ws/<channel>`. */
@@ -67,6 +93,7 @@ export interface ReferenceServer {
 }
 
 const WS_PATH = /^\/ws\/([^/?#]+)$/;
+const POLL_PATH = /^\/poll\/([^/?#]+)$/;
 
 export async function startReferenceServer(options: ReferenceServerOptions): Promise<ReferenceServer> {
   const prefix = options.channelPrefix ?? '';
@@ -75,13 +102,16 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   let redisUp = true;
   subscriber.on('end', () => (redisUp = false));
 
+  const pollBufferSize = options.pollBufferSize ?? 10_000;
+  const longPollTimeoutMs = options.longPollTimeoutMs ?? 25_000;
   const channels = new Map<string, Channel>();
-  const stats = { messagesIn: 0, deliveries: 0, slowClientsDropped: 0 };
+  const stats = { messagesIn: 0, deliveries: 0, slowClientsDropped: 0, pollRequests: 0, pollMissed: 0 };
 
   subscriber.on('messageBuffer', (channelBuf: Buffer, message: Buffer) => {
     stats.messagesIn++;
     const channel = channels.get(channelBuf.toString().slice(prefix.length));
     if (!channel) return;
+    channel.buffer?.push(message);
     const binary = !isUtf8(message);
     for (const ws of channel.clients) {
       if (ws.bufferedAmount > maxBuffered) {
@@ -102,10 +132,11 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     clientTracking: true,
   });
 
-  async function join(ws: WebSocket, name: string): Promise<void> {
+  /** The channel, subscribed in Redis (SUBSCRIBE confirmed) by the time this resolves. */
+  async function subscribed(name: string): Promise<Channel> {
     let channel = channels.get(name);
     if (!channel) {
-      channel = { name, clients: new Set(), live: false, subscribing: null };
+      channel = { name, clients: new Set(), live: false, subscribing: null, buffer: null, lastPollAt: 0 };
       channels.set(name, channel);
     }
     if (!channel.live) {
@@ -116,29 +147,111 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       });
       await current.subscribing;
     }
+    return channel;
+  }
+
+  async function join(ws: WebSocket, name: string): Promise<void> {
+    const channel = await subscribed(name);
     if (ws.readyState === ws.OPEN) channel.clients.add(ws);
+  }
+
+  function unsubscribeIfUnused(channel: Channel): void {
+    if (channel.clients.size > 0 || !channel.live) return;
+    if (channel.buffer && (channel.buffer.waiting > 0 || Date.now() - channel.lastPollAt < POLL_IDLE_MS)) return;
+    channels.delete(channel.name);
+    subscriber.unsubscribe(prefix + channel.name).catch(() => {});
   }
 
   function leave(ws: WebSocket, name: string): void {
     const channel = channels.get(name);
     if (!channel) return;
     channel.clients.delete(ws);
-    if (channel.clients.size === 0 && channel.live) {
-      channels.delete(name);
-      subscriber.unsubscribe(prefix + name).catch(() => {});
+    unsubscribeIfUnused(channel);
+  }
+
+  const idleSweep = setInterval(() => {
+    for (const channel of channels.values()) if (channel.buffer) unsubscribeIfUnused(channel);
+  }, POLL_IDLE_MS / 4);
+  idleSweep.unref();
+
+  async function handlePoll(res: ServerResponse, name: string, query: URLSearchParams): Promise<void> {
+    const after = query.get('after');
+    const timeoutText = query.get('timeout');
+    const maxText = query.get('max');
+    const cursor = after === null ? null : Number(after);
+    const timeout = timeoutText === null ? longPollTimeoutMs : Number(timeoutText);
+    const max = maxText === null ? 1000 : Number(maxText);
+    if ((cursor !== null && !(Number.isInteger(cursor) && cursor >= 0)) || !(timeout >= 0) || !(Number.isInteger(max) && max >= 1)) {
+      sendJson(res, 400, { error: 'after must be a cursor (integer >= 0), timeout milliseconds >= 0, max an integer >= 1' });
+      return;
     }
+    const channel = await subscribed(name);
+    channel.buffer ??= new PollBuffer(pollBufferSize);
+    channel.lastPollAt = Date.now();
+    const buffer = channel.buffer;
+    const answer = (batch: PollBatch) => {
+      stats.pollRequests++;
+      stats.deliveries += batch.messages.length;
+      stats.pollMissed += batch.missed;
+      const body = encodeBatch(batch.messages);
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': body.length,
+        'cache-control': 'no-store',
+        'x-wsbench-cursor': String(batch.cursor),
+        ...(batch.missed > 0 ? { 'x-wsbench-missed': String(batch.missed) } : {}),
+      });
+      res.end(body);
+    };
+    if (cursor === null) return answer({ cursor: buffer.cursor, messages: [], missed: 0 });
+    const now = buffer.read(cursor, max);
+    if (now.messages.length > 0 || now.missed > 0 || timeout === 0) return answer(now);
+    // Nothing new: hold the request until the next message or the timeout.
+    const timer = setTimeout(() => {
+      cancel();
+      answer(buffer.read(cursor, max));
+    }, timeout);
+    const cancel = buffer.waitForNext(() => {
+      clearTimeout(timer);
+      answer(buffer.read(cursor, max));
+    });
+    // The poller went away before an answer (its response closes unfinished): stop waiting.
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        clearTimeout(timer);
+        cancel();
+      }
+    });
   }
 
   const http: Server = createServer((req, res) => handleHttp(req, res));
+  // Long polls are held up to longPollTimeoutMs: keep idle keep-alive sockets longer than that,
+  // and do not let Node's request timeout cut a held poll.
+  http.keepAliveTimeout = longPollTimeoutMs + 10_000;
+  http.headersTimeout = longPollTimeoutMs + 15_000;
+  http.requestTimeout = 0;
 
   function handleHttp(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/healthz') {
+    const [path = '/', queryText = ''] = (req.url ?? '/').split('?', 2);
+    const poll = req.method === 'GET' ? POLL_PATH.exec(path) : null;
+    if (poll) {
+      let name: string;
+      try {
+        name = decodeURIComponent(poll[1]!);
+      } catch {
+        sendJson(res, 400, { error: 'bad channel name encoding' });
+        return;
+      }
+      handlePoll(res, name, new URLSearchParams(queryText)).catch((e) => {
+        if (!res.headersSent) sendJson(res, 503, { error: `subscribe failed: ${messageOf(e)}` });
+        else res.destroy();
+      });
+    } else if (req.method === 'GET' && path === '/healthz') {
       sendJson(res, redisUp ? 200 : 503, { ok: redisUp, redis: redisUp ? 'connected' : 'disconnected' });
     } else if (req.method === 'GET' && path === '/stats') {
       sendJson(res, 200, currentStats());
     } else {
-      sendJson(res, 404, { error: 'not found', routes: ['/ws/<channel>', '/healthz', '/stats'] });
+      sendJson(res, 404, { error: 'not found', routes: ['/ws/<channel>', '/poll/<channel>?after=<cursor>', '/healthz', '/stats'] });
     }
   }
 
@@ -164,7 +277,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
 
   function currentStats(): ServerStats {
     const byChannel: Record<string, ChannelStats> = {};
-    for (const [name, c] of channels) byChannel[name] = { clients: c.clients.size, live: c.live };
+    for (const [name, c] of channels) byChannel[name] = { clients: c.clients.size, live: c.live, pollersWaiting: c.buffer?.waiting ?? 0 };
     return { connections: wss.clients.size, channels: byChannel, ...stats };
   }
 
@@ -182,7 +295,9 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     port,
     stats: currentStats,
     async close() {
+      clearInterval(idleSweep);
       for (const ws of wss.clients) ws.terminate();
+      http.closeAllConnections();
       wss.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       subscriber.disconnect();

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
+import { decodeBatch } from '../../src/server/poll-buffer.js';
 
 let redis: EmbeddedRedis;
 let server: ReferenceServer;
@@ -65,7 +66,7 @@ test('health and stats endpoints', async () => {
   const ws = await open('/ws/stats-test');
   await untilLive('stats-test', 1);
   const stats = (await (await fetch(`${http}/stats`)).json()) as { channels: Record<string, { clients: number; live: boolean }> };
-  assert.deepEqual(stats.channels['stats-test'], { clients: 1, live: true });
+  assert.deepEqual(stats.channels['stats-test'], { clients: 1, live: true, pollersWaiting: 0 });
   ws.close();
   const missing = await fetch(`${http}/nope`);
   assert.equal(missing.status, 404);
@@ -80,4 +81,26 @@ test('messages above maxPayload from a client close it with 1009', async () => {
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   ws.send(Buffer.alloc(4096));
   assert.equal(await closed, 1009);
+});
+
+test('long-poll: join gives a cursor, a held poll is answered by the next message, bad cursors are refused', async () => {
+  const http = server.url.replace('ws://', 'http://');
+  const join = await fetch(`${http}/poll/lp`);
+  assert.equal(join.status, 200);
+  const cursor = Number(join.headers.get('x-wsbench-cursor'));
+  assert.equal(cursor, 0);
+  const held = fetch(`${http}/poll/lp?after=${cursor}&timeout=10000`);
+  // The poll is held until something is published.
+  for (let i = 0; i < 200 && server.stats().channels['lp']?.pollersWaiting !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(server.stats().channels['lp']?.pollersWaiting, 1);
+  await publisher.publish('pfx:lp', 'first');
+  const answer = await held;
+  assert.equal(answer.headers.get('x-wsbench-cursor'), '1');
+  const messages: string[] = [];
+  decodeBatch(Buffer.from(await answer.arrayBuffer()), (m) => messages.push(m.toString()));
+  assert.deepEqual(messages, ['first']);
+  const empty = await fetch(`${http}/poll/lp?after=1&timeout=0`);
+  assert.equal(empty.headers.get('x-wsbench-cursor'), '1');
+  assert.equal((await empty.arrayBuffer()).byteLength, 0);
+  assert.equal((await fetch(`${http}/poll/lp?after=-1`)).status, 400);
 });

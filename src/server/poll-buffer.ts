@@ -1,0 +1,87 @@
+/**
+ * The per-channel message buffer behind the reference server's polling endpoint. Every message
+ * gets the next cursor (1, 2, 3 …); a poller asks for everything after its cursor. The buffer is
+ * bounded: when a poller comes back after more than `capacity` messages, the oldest are gone and
+ * it is told how many it missed, so the loss is counted, never silent.
+ */
+
+export interface PollBatch {
+  /** Cursor of the last message returned (or the poller's own cursor when none). */
+  cursor: number;
+  messages: Buffer[];
+  /** Messages after the poller's cursor that had already left the buffer. */
+  missed: number;
+}
+
+export class PollBuffer {
+  private readonly ring: (Buffer | undefined)[];
+  /** Cursor of the newest message (0 = none yet). */
+  private head = 0;
+  private waiters = new Set<() => void>();
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
+    this.ring = new Array<Buffer | undefined>(capacity);
+  }
+
+  get cursor(): number {
+    return this.head;
+  }
+
+  push(message: Buffer): void {
+    this.head++;
+    this.ring[this.head % this.capacity] = message;
+    const waiting = this.waiters;
+    this.waiters = new Set();
+    for (const wake of waiting) wake();
+  }
+
+  /** Messages after `after`, at most `limit` of them. */
+  read(after: number, limit = Number.MAX_SAFE_INTEGER): PollBatch {
+    const from = Math.max(0, Math.min(after, this.head));
+    const oldest = Math.max(1, this.head - this.capacity + 1);
+    const first = Math.max(from + 1, oldest);
+    const missed = first - (from + 1);
+    const last = Math.min(this.head, first + limit - 1);
+    const messages: Buffer[] = [];
+    for (let c = first; c <= last; c++) messages.push(this.ring[c % this.capacity]!);
+    return { cursor: messages.length ? last : Math.max(from, first - 1), messages, missed };
+  }
+
+  /** Calls `wake` once, on the next push; returns a function that cancels the wait. */
+  waitForNext(wake: () => void): () => void {
+    this.waiters.add(wake);
+    return () => this.waiters.delete(wake);
+  }
+
+  get waiting(): number {
+    return this.waiters.size;
+  }
+}
+
+/** Binary batch body: for each message, a 4-byte big-endian length then the bytes. */
+export function encodeBatch(messages: readonly Buffer[]): Buffer {
+  let size = 0;
+  for (const m of messages) size += 4 + m.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const m of messages) {
+    out.writeUInt32BE(m.length, at);
+    m.copy(out, at + 4);
+    at += 4 + m.length;
+  }
+  return out;
+}
+
+/** Calls `each` with every message of a batch body (views into `body`, no copies). */
+export function decodeBatch(body: Buffer, each: (message: Buffer) => void): void {
+  let at = 0;
+  while (at + 4 <= body.length) {
+    const length = body.readUInt32BE(at);
+    const end = at + 4 + length;
+    if (end > body.length) throw new Error(`truncated poll batch: message of ${length} bytes at offset ${at} runs past ${body.length}`);
+    each(body.subarray(at + 4, end));
+    at = end;
+  }
+  if (at !== body.length) throw new Error(`poll batch has ${body.length - at} trailing bytes`);
+}
