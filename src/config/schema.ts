@@ -100,6 +100,13 @@ const builtinTarget = z
     port: z.number().int().min(0).max(65535).default(0).describe('Port for the started server (0 = any free port).'),
     maxPayload: size(1, 256 * 1024 * 1024).default(1024 * 1024).describe('Largest WebSocket message the server accepts.'),
     perMessageDeflate: z.boolean().default(false).describe('Enable permessage-deflate (off by default: it costs CPU and hides payload size).'),
+    pollBufferSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .default(10_000)
+      .describe('Messages the server keeps per channel for pollers; a poller that falls further behind is told how many it missed (counted as lost).'),
   })
   .describe('The built-in reference server: /ws/<channel> forwards Redis channel <channel> verbatim.');
 
@@ -166,10 +173,35 @@ export const scenarioSchema = z
           .describe('Payload encoding: binary (fixed offsets; builtin default) or text (printable, for stacks that send text frames; raw default).'),
       })
       .describe('The open-loop publisher.'),
+    transports: z
+      .array(z.enum(['websocket', 'longpoll', 'poll']))
+      .min(1)
+      .default(['websocket'])
+      .describe('Transports to run one after another with the same schedule and payloads: websocket, longpoll (HTTP long-polling), poll (fixed-interval polling). Polling needs the builtin target.'),
+    polling: z
+      .strictObject({
+        interval: positiveDuration().default(1000).describe('poll: time between two requests of a client.'),
+        longPollTimeout: positiveDuration().default(25_000).describe('longpoll: how long the server may hold a request when nothing is new.'),
+      })
+      .prefault({})
+      .describe('Settings of the HTTP polling transports.'),
     warmup: duration().default(0).describe('Publish at the rate for this long first; latency from these messages is not recorded (they still count in the ledger).'),
     drain: duration().default(2000).describe('After the last publish, wait this long for stragglers before counting losses.'),
   })
   .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    s.transports.forEach((t, i) => {
+      if (seen.has(t)) ctx.issues.push({ code: 'custom', input: t, path: ['transports', i], message: `"${t}" is listed twice` });
+      seen.add(t);
+      if (t !== 'websocket' && s.target.kind !== 'builtin') {
+        ctx.issues.push({
+          code: 'custom',
+          input: t,
+          path: ['transports', i],
+          message: `"${t}" needs a polling endpoint, which only the builtin reference server has (a ${s.target.kind} target speaks WebSocket only)`,
+        });
+      }
+    });
     const encoding = s.publish.encoding ?? (s.target.kind === 'builtin' ? 'binary' : 'text');
     const minimum = encoding === 'binary' ? STAMP_BINARY_BYTES : STAMP_TEXT_BYTES;
     if (s.publish.payloadSize < minimum) {

@@ -7,7 +7,7 @@ import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
 import { monotonicMs } from '../metrics/clock.js';
-import { TransportError, type TransportClient, type TransportFactory } from '../transports/transport.js';
+import { TransportError, type TransportClient, type TransportFactory, type WireStats } from '../transports/transport.js';
 import type { IgnoredBreakdown } from '../report/types.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './protocol.js';
 import type { ProcessMonitor } from '../process/monitor.js';
@@ -135,6 +135,7 @@ export class ClientPool {
     const transport = this.createTransport(
       {
         url: fillTemplate(plan.urlTemplate, encodeURIComponent(channelName), client.index),
+        clientIndex: client.index,
         headers: plan.headers,
         subprotocols: plan.subprotocols,
         timeoutMs: plan.connectTimeoutMs,
@@ -145,6 +146,7 @@ export class ClientPool {
       {
         onMessage: (data, at) => this.receive(client, data, at),
         onClose: (code, reason, clean) => this.closed(client, code, reason, clean),
+        onError: (kind, message, count) => this.countError(kind, message, count),
       },
     );
     client.transport = transport;
@@ -220,8 +222,8 @@ export class ClientPool {
     this.countError(clean ? `socket.closed-${code}` : `socket.dropped-${code}`, reason || `closed with ${code}`);
   }
 
-  private countError(kind: string, sample: string): void {
-    this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+  private countError(kind: string, sample: string, count = 1): void {
+    this.errors[kind] = (this.errors[kind] ?? 0) + count;
     this.errorSamples[kind] ??= sample.slice(0, 300);
   }
 
@@ -242,9 +244,23 @@ export class ClientPool {
       ignored: this.ignoredTotal,
       errors: { ...this.errors },
       interval,
+      wire: this.wire(),
       cpuPercent: this.monitor.intervalCpuPercent(),
       eventLoopDelayP99Ms: this.monitor.stats().eventLoopDelayMs.p99,
     };
+  }
+
+  /** Bytes and requests of every client, closed ones included (their counters are kept). */
+  private wire(): WireStats {
+    const total: WireStats = { bytesIn: 0, bytesOut: 0, requests: 0 };
+    for (const c of this.clients) {
+      if (!c.transport) continue;
+      const w = c.transport.wire();
+      total.bytesIn += w.bytesIn;
+      total.bytesOut += w.bytesOut;
+      total.requests += w.requests;
+    }
+    return total;
   }
 
   private reorderedSoFar(): number {
@@ -276,6 +292,7 @@ export class ClientPool {
       errors: { ...this.errors },
       errorSamples: { ...this.errorSamples },
       clampedSamples: this.clamped,
+      wire: this.wire(),
       histograms: { fanout: encodeHistogram(this.fanout), connect: encodeHistogram(this.connect) },
       firstLatencyMs: this.firstLatency,
       lastLatencyMs: this.lastLatency,

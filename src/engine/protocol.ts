@@ -2,8 +2,9 @@
  * Messages between the coordinator and client workers. Plain structured-clone data (typed arrays
  * included) so a worker can be a child process today and a remote agent later.
  */
-import type { TransportName } from '../report/types.js';
-import type { IgnoredBreakdown, ProcessStats } from '../report/types.js';
+import type { IgnoredBreakdown, ProcessStats, TransportName } from '../report/types.js';
+import type { TransportSettings } from '../transports/registry.js';
+import type { WireStats } from '../transports/transport.js';
 import type { DeliveryCounts } from '../metrics/ledger.js';
 import type { StampEncoding } from '../metrics/stamp.js';
 
@@ -11,6 +12,7 @@ export interface WorkerPlan {
   workerId: number;
   runId: string;
   transport: TransportName;
+  transportSettings: TransportSettings;
   /** Global client indices [first, first + count); client k listens on channel k mod channels. */
   firstClient: number;
   clientCount: number;
@@ -56,6 +58,7 @@ export interface WorkerSnapshot {
   errors: Record<string, number>;
   /** Measured-delivery latency since the previous snapshot (encoded), or null if none. */
   interval: string | null;
+  wire: WireStats;
   cpuPercent: number;
   eventLoopDelayP99Ms: number;
 }
@@ -79,6 +82,7 @@ export interface WorkerResult {
   errors: Record<string, number>;
   errorSamples: Record<string, string>;
   clampedSamples: number;
+  wire: WireStats;
   histograms: { fanout: string; connect: string };
   /** Indexed by publish index: lowest and highest latency (ms) seen, and how many clients got it. */
   firstLatencyMs: Float32Array;

@@ -58,6 +58,14 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
   const windowMs = publisher && publisher.measuredSent > 0 ? publisher.measuredLastSentAt - publisher.measuredFirstSentAt + intervalMs : 0;
   const perSec = (n: number) => (windowMs > 0 ? Math.round((n * 1000) / windowMs) : 0);
 
+  const wire = { bytesIn: 0, bytesOut: 0, requests: 0 };
+  for (const r of results) {
+    wire.bytesIn += r.wire.bytesIn;
+    wire.bytesOut += r.wire.bytesOut;
+    wire.requests += r.wire.requests;
+  }
+  const perDelivery = (n: number, scale = 1) => (delivery.delivered > 0 ? round3((n * scale) / delivery.delivered) : 0);
+
   const toolProcesses = [input.coordinator, ...results.map((r) => r.process)];
   const lagSummary = summarizeMs(lag);
   const verdict = assessBottleneck(toolProcesses, lagSummary.p99);
@@ -92,6 +100,11 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
     errors,
     errorSamples,
     clampedSamples: sumOf(results, (r) => r.clampedSamples),
+    wire,
+    bytesPerDelivery: perDelivery(wire.bytesIn + wire.bytesOut),
+    requestsPerDelivery: perDelivery(wire.requests),
+    toolCpuUsPerDelivery: perDelivery(sumOf(toolProcesses, (p) => p.cpuMs), 1000),
+    serverCpuUsPerDelivery: input.server ? perDelivery(input.server.cpuMs, 1000) : null,
     tool: {
       processes,
       maxCpuPercent: Math.max(...toolProcesses.map((p) => p.cpuPercent)),
@@ -115,3 +128,4 @@ function sumOf<T>(items: readonly T[], f: (t: T) => number): number {
 }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+const round3 = (x: number) => Math.round(x * 1e3) / 1e3;

@@ -18,6 +18,7 @@ import { startEmbeddedRedis } from '../redis/embedded.js';
 import { openRedis, type RedisClient } from '../redis/client.js';
 import { REPORT_SCHEMA, type RunReport, type TransportName, type TransportReport } from '../report/types.js';
 import { prepareTarget } from '../targets/registry.js';
+import { buildComparison } from '../report/comparison.js';
 import type { PreparedTarget } from '../targets/target.js';
 import type { EngineListener, Phase, Snapshot } from './events.js';
 import type { WorkerConnected, WorkerPlan, WorkerSnapshot } from './protocol.js';
@@ -67,7 +68,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const phase = (p: Phase, transport: TransportName | null, detail?: string) =>
     emit({ type: 'phase', phase: p, transport, elapsedMs: elapsed(), ...(detail ? { detail } : {}) });
 
-  const report = (): RunReport => ({
+  const report = (): RunReport => {
+    const comparison = buildComparison(transports);
+    return {
     schema: REPORT_SCHEMA,
     tool: { name: 'wsbench', version: TOOL_VERSION, node: process.version },
     run: {
@@ -89,7 +92,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     },
     scenario: scenario.asRun,
     transports,
-  });
+    ...(comparison ? { comparison } : {}),
+    };
+  };
 
   try {
     let redisUrl = scenario.redis.url;
@@ -106,7 +111,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const target = await prepareTarget(scenario, redisUrl);
     cleanup.push(() => target.stop());
 
-    const transportList: TransportName[] = ['websocket'];
+    const transportList: TransportName[] = scenario.transports;
     for (let t = 0; t < transportList.length && !signal.aborted; t++) {
       const name = transportList[t]!;
       const outcome = await runTransport({
@@ -195,19 +200,30 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     phaseEndsAt = durationMs === null ? null : now + durationMs;
     emit({ type: 'phase', phase: p, transport: run.transport, elapsedMs: now, ...(detail ? { detail } : {}) });
   };
+  const urlTemplate = run.transport === 'websocket' ? target.urlTemplate : target.pollUrlTemplate;
+  if (!urlTemplate) throw new WsbenchError('CONFIG', `${target.describe} has no polling endpoint for transport ${run.transport}`);
+  // Each transport stamps with its own run id, so nothing of one can be counted in another.
+  const stampRunId = transportRunId(run.runId, run.transportIndex);
+  // Interval pollers need at least one more poll after the last publish to collect it.
+  let drainMs = scenario.drain;
+  if (run.transport === 'poll' && drainMs < scenario.polling.interval + 500) {
+    drainMs = scenario.polling.interval + 500;
+    emit({ type: 'warning', message: `drain raised to ${drainMs} ms for interval polling (one poll interval + 500 ms)`, elapsedMs: elapsed() });
+  }
   emit({ type: 'phase', phase: 'connecting', transport: run.transport, elapsedMs: phaseStartedAt });
   run.coordinator.reset();
   run.target.resetServerStats?.();
 
   const plans: WorkerPlan[] = splitClients(connections, workerCount).map((range, workerId) => ({
     workerId,
-    runId: run.runId,
+    runId: stampRunId,
     transport: run.transport,
+    transportSettings: { pollIntervalMs: scenario.polling.interval, longPollHoldMs: scenario.polling.longPollTimeout },
     firstClient: range.first,
     clientCount: range.count,
     totalClients: connections,
     channelNames: scenario.channelNames,
-    urlTemplate: target.urlTemplate,
+    urlTemplate,
     headers: target.headers,
     subprotocols: target.subprotocols,
     sendAfterOpen: target.sendAfterOpen,
@@ -229,7 +245,7 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
   // Started now so its thread and Redis connection are warm when publishing begins.
   const publisher = new PublisherHandle({
     redisUrl: run.redisUrl,
-    runId: run.runId,
+    runId: stampRunId,
     encoding: scenario.encoding,
     payloadSize: scenario.publish.payloadSize,
     redisChannels: scenario.channelNames.map((c) => target.redisChannel(c)),
@@ -334,7 +350,7 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
 
     if (!signal.aborted) {
       setPhase('waiting-ready');
-      await target.waitReady({ redis: run.redis, channelNames: scenario.channelNames, openedPerChannel, signal });
+      await target.waitReady({ transport: run.transport, redis: run.redis, channelNames: scenario.channelNames, openedPerChannel, signal });
     }
 
     if (!signal.aborted) {
@@ -359,11 +375,11 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     }
 
     if (!signal.aborted && publisherResult) {
-      setPhase('draining', scenario.drain);
+      setPhase('draining', drainMs);
       await drain(
         () => latest.reduce((a, s) => a + s.delivered, 0),
         expectedDeliveries(publisherResult.acked),
-        scenario.drain,
+        drainMs,
         signal,
         () => (latest = group.latestSnapshots()),
       );
@@ -419,6 +435,12 @@ async function drain(
     if (delivered() >= expected) return;
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The stamp run id of the transport at `index`: the run id with its last byte varied. */
+export function transportRunId(runId: string, index: number): string {
+  const last = (parseInt(runId.slice(-2), 16) ^ index) & 0xff;
+  return runId.slice(0, -2) + last.toString(16).padStart(2, '0');
 }
 
 function describeErrors(connected: WorkerConnected[]): string {

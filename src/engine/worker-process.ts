@@ -30,7 +30,7 @@ process.on('message', (raw) => {
   if (msg.type === 'plan') {
     const plan = msg.plan;
     monitor.reset();
-    pool = new ClientPool(plan, transportFactory(plan.transport), monitor);
+    pool = new ClientPool(plan, transportFactory(plan.transport, plan.transportSettings), monitor);
     snapshotTimer = setInterval(() => send({ type: 'snapshot', snapshot: pool!.snapshot() }), plan.snapshotIntervalMs);
     pool.connectAll(plan.connectStartMs).then(
       (connected) => send({ type: 'connected', connected }),

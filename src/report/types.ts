@@ -80,6 +80,13 @@ export interface EncodedHistograms {
   publisherLag: string;
 }
 
+/** Bytes and HTTP requests on the wire, from the clients' socket counters (TCP payload bytes). */
+export interface WireReport {
+  bytesIn: number;
+  bytesOut: number;
+  requests: number;
+}
+
 export interface TransportReport {
   transport: TransportName;
   /** Publish → each client's receipt, for every measured delivery. */
@@ -100,10 +107,51 @@ export interface TransportReport {
   errorSamples: Record<string, string>;
   /** Latencies above the histogram bound (clamped). */
   clampedSamples: number;
+  /** Everything the clients sent and received, handshakes and closes included. */
+  wire: WireReport;
+  /** (bytesIn + bytesOut) / delivery.delivered. */
+  bytesPerDelivery: number;
+  /** HTTP requests (WebSocket: the upgrade) / delivery.delivered. */
+  requestsPerDelivery: number;
+  /** CPU time of the tool's processes per delivered message, µs. */
+  toolCpuUsPerDelivery: number;
+  /** CPU time of the reference server per delivered message, µs (null when wsbench does not run the server). */
+  serverCpuUsPerDelivery: number | null;
   tool: ToolReport;
   histograms: EncodedHistograms;
   /** Wall-clock phases, ms since run start. */
   phases: { name: string; startMs: number; endMs: number }[];
+}
+
+/** One transport's headline figures, side by side with the others. */
+export interface ComparisonRow {
+  transport: TransportName;
+  fanoutP50Ms: number;
+  fanoutP99Ms: number;
+  fanoutMaxMs: number;
+  deliveriesPerSec: number;
+  deliveryRatio: number;
+  bytesPerDelivery: number;
+  requestsPerDelivery: number;
+  toolCpuUsPerDelivery: number;
+  serverCpuUsPerDelivery: number | null;
+}
+
+/** How many times better WebSocket did: other transport's figure ÷ WebSocket's (> 1 = WebSocket better). */
+export interface WebSocketAdvantage {
+  fanoutP50: number | null;
+  fanoutP99: number | null;
+  bytesPerDelivery: number | null;
+  requestsPerDelivery: number | null;
+  toolCpuPerDelivery: number | null;
+  serverCpuPerDelivery: number | null;
+}
+
+export interface Comparison {
+  baseline: 'websocket';
+  rows: ComparisonRow[];
+  /** Per non-WebSocket transport. */
+  websocketAdvantage: Partial<Record<TransportName, WebSocketAdvantage>>;
 }
 
 export interface RunReport {
@@ -125,4 +173,6 @@ export interface RunReport {
   /** The scenario as run, after flags and defaults, with secrets redacted. */
   scenario: unknown;
   transports: Partial<Record<TransportName, TransportReport>>;
+  /** Present when more than one transport ran. */
+  comparison?: Comparison;
 }

@@ -2,7 +2,7 @@
  * The human summary printed at the end of a run. A pure string builder over the RunReport.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { RunReport, TransportReport } from '../report/types.js';
+import type { Comparison, RunReport, TransportReport } from '../report/types.js';
 import { formatDuration } from '../config/units.js';
 import { fmtBytes, fmtInt, fmtMs, fmtPercent, plural } from './format.js';
 
@@ -12,7 +12,41 @@ export function textSummary(report: RunReport): string {
   const status = run.completed ? 'completed' : `NOT COMPLETED (${run.stopReason ?? 'stopped'})`;
   lines.push(`wsbench ${report.tool.version} · ${run.name ?? 'run'} ${run.id} · ${status} in ${formatDuration(run.durationMs)}`);
   for (const t of Object.values(report.transports)) if (t) lines.push('', ...transportLines(t));
+  if (report.comparison) lines.push('', ...comparisonLines(report.comparison));
   return lines.join('\n') + '\n';
+}
+
+/** The transports side by side, then WebSocket's advantage as "N× better". */
+export function comparisonLines(c: Comparison): string[] {
+  const rows = c.rows;
+  const cell = (text: string) => text.padStart(13);
+  const line = (label: string, values: string[]) => `  ${label.padEnd(24)}${values.map(cell).join('')}`;
+  const opt = (v: number | null, f: (n: number) => string) => (v === null ? '—' : f(v));
+  const out = ['comparison', line('', rows.map((r) => r.transport))];
+  out.push(line('fan-out p50 (ms)', rows.map((r) => fmtMs(r.fanoutP50Ms))));
+  out.push(line('fan-out p99 (ms)', rows.map((r) => fmtMs(r.fanoutP99Ms))));
+  out.push(line('fan-out max (ms)', rows.map((r) => fmtMs(r.fanoutMaxMs))));
+  out.push(line('deliveries/s', rows.map((r) => fmtInt(r.deliveriesPerSec))));
+  out.push(line('delivery ratio', rows.map((r) => fmtPercent(r.deliveryRatio, 2))));
+  out.push(line('bytes / delivery', rows.map((r) => r.bytesPerDelivery.toFixed(1))));
+  out.push(line('HTTP requests / delivery', rows.map((r) => r.requestsPerDelivery.toFixed(4))));
+  out.push(line('tool CPU µs / delivery', rows.map((r) => r.toolCpuUsPerDelivery.toFixed(2))));
+  out.push(line('server CPU µs / delivery', rows.map((r) => opt(r.serverCpuUsPerDelivery, (v) => v.toFixed(2)))));
+  for (const [name, adv] of Object.entries(c.websocketAdvantage)) {
+    if (!adv) continue;
+    const parts = [
+      ['p50 latency', adv.fanoutP50],
+      ['p99 latency', adv.fanoutP99],
+      ['bytes', adv.bytesPerDelivery],
+      ['requests', adv.requestsPerDelivery],
+      ['tool CPU', adv.toolCpuPerDelivery],
+      ['server CPU', adv.serverCpuPerDelivery],
+    ]
+      .filter((p): p is [string, number] => p[1] !== null)
+      .map(([label, v]) => `${label} ${v}×`);
+    out.push(`  websocket vs ${name}: ${parts.join(' · ')} (other ÷ websocket per delivery; > 1 = websocket better)`);
+  }
+  return out;
 }
 
 function latencyLine(label: string, s: LatencySummary, extra = ''): string {
@@ -45,6 +79,9 @@ export function transportLines(t: TransportReport): string[] {
   const rss = workers.reduce((a, p) => a + p.rssBytes, 0);
   lines.push(
     `  ${'tool'.padEnd(14)}CPU max ${t.tool.maxCpuPercent}% of a core · event-loop p99 ${fmtMs(t.tool.maxEventLoopDelayP99Ms)} · ${plural(workers.length, 'worker')} (${fmtBytes(rss)} RSS)${server ? ` · server CPU ${server.cpuPercent}%` : ''}`,
+  );
+  lines.push(
+    `  ${'wire'.padEnd(14)}${fmtBytes(t.wire.bytesIn)} in · ${fmtBytes(t.wire.bytesOut)} out · ${plural(t.wire.requests, 'HTTP request')} · ${t.bytesPerDelivery.toFixed(1)} B and ${t.requestsPerDelivery.toFixed(4)} requests per delivery`,
   );
   const errors = Object.entries(t.errors).sort((a, b) => b[1] - a[1]);
   lines.push(`  ${'errors'.padEnd(14)}${errors.length ? errors.map(([k, n]) => `${k} ×${fmtInt(n)}`).join(', ') : 'none'}`);

@@ -11,7 +11,7 @@ import type { ServerStats } from '../server/reference-server.js';
 
 type BuiltinConfig = Extract<ParsedScenario['target'], { kind: 'builtin' }>;
 
-export async function prepareBuiltinTarget(config: BuiltinConfig, redisUrl: string): Promise<PreparedTarget> {
+export async function prepareBuiltinTarget(config: BuiltinConfig, redisUrl: string, longPollTimeoutMs: number): Promise<PreparedTarget> {
   const server = config.url
     ? null
     : await spawnServer({
@@ -20,9 +20,12 @@ export async function prepareBuiltinTarget(config: BuiltinConfig, redisUrl: stri
         redisUrl,
         maxPayload: config.maxPayload,
         perMessageDeflate: config.perMessageDeflate,
+        pollBufferSize: config.pollBufferSize,
+        longPollTimeoutMs: longPollTimeoutMs,
       });
   const base = (config.url ?? server!.url).replace(/\/+$/, '');
-  const statsUrl = base.replace(/^ws/i, 'http') + '/stats';
+  const httpBase = base.replace(/^ws/i, 'http');
+  const statsUrl = `${httpBase}/stats`;
 
   async function fetchStats(): Promise<ServerStats> {
     const res = await fetch(statsUrl, { signal: AbortSignal.timeout(2000) });
@@ -33,13 +36,14 @@ export async function prepareBuiltinTarget(config: BuiltinConfig, redisUrl: stri
   return {
     describe: `builtin ${base}`,
     urlTemplate: `${base}/ws/{channel}`,
+    pollUrlTemplate: `${httpBase}/poll/{channel}`,
     redisChannel: (channel) => channel,
     headers: {},
     subprotocols: [],
     sendAfterOpen: [],
     ignore: [],
     maxPayload: config.maxPayload,
-    waitReady({ channelNames, openedPerChannel, signal }) {
+    waitReady({ transport, channelNames, openedPerChannel, signal }) {
       return pollUntilReady(
         async () => {
           let stats: ServerStats;
@@ -53,7 +57,8 @@ export async function prepareBuiltinTarget(config: BuiltinConfig, redisUrl: stri
             if (want === 0) continue;
             const have = stats.channels[channelNames[c]!];
             if (!have?.live) return `channel "${channelNames[c]}" not yet subscribed in Redis`;
-            if (have.clients < want) return `channel "${channelNames[c]}" has ${have.clients} of ${want} clients`;
+            // Pollers are ready once their join answered (the server subscribed before answering).
+            if (transport === 'websocket' && have.clients < want) return `channel "${channelNames[c]}" has ${have.clients} of ${want} clients`;
           }
           return null;
         },

@@ -8,7 +8,7 @@ export async function prepareTarget(scenario: Scenario, redisUrl: string): Promi
   const target = scenario.target;
   switch (target.kind) {
     case 'builtin':
-      return prepareBuiltinTarget(target, redisUrl);
+      return prepareBuiltinTarget(target, redisUrl, scenario.polling.longPollTimeout);
     case 'raw':
       return prepareRawTarget(target);
   }

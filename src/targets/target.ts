@@ -3,11 +3,12 @@
  * each client, the Redis channel to PUBLISH to, what clients send after opening, what to ignore,
  * and how to know every client is subscribed. One file per kind of target.
  */
-import type { ProcessStats } from '../report/types.js';
+import type { ProcessStats, TransportName } from '../report/types.js';
 import type { RedisClient } from '../redis/client.js';
 import { WsbenchError } from '../errors.js';
 
 export interface ReadinessContext {
+  transport: TransportName;
   redis: RedisClient;
   channelNames: string[];
   /** Open connections per channel index. */
@@ -20,6 +21,8 @@ export interface PreparedTarget {
   describe: string;
   /** Client URL template with {channel} (URL-encoded name) and {client}. */
   urlTemplate: string;
+  /** URL template of the HTTP polling endpoint; absent when the target has none. */
+  pollUrlTemplate?: string;
   /** The Redis channel a scenario channel is published on. */
   redisChannel(channel: string): string;
   headers: Record<string, string>;

@@ -3,12 +3,24 @@ import { WsbenchError } from '../errors.js';
 import type { TransportName } from '../report/types.js';
 import type { TransportFactory } from './transport.js';
 import { createWebSocketClient } from './websocket.js';
+import { pollTransport } from './http-poll.js';
 
-export function transportFactory(name: TransportName): TransportFactory {
+export interface TransportSettings {
+  /** poll: time between requests. */
+  pollIntervalMs: number;
+  /** longpoll: how long the server may hold a request. */
+  longPollHoldMs: number;
+}
+
+export function transportFactory(name: TransportName, settings: TransportSettings): TransportFactory {
   switch (name) {
     case 'websocket':
       return createWebSocketClient;
+    case 'longpoll':
+      return pollTransport({ mode: 'longpoll', intervalMs: settings.pollIntervalMs, holdMs: settings.longPollHoldMs });
+    case 'poll':
+      return pollTransport({ mode: 'poll', intervalMs: settings.pollIntervalMs, holdMs: 0 });
     default:
-      throw new WsbenchError('CONFIG', `transport "${name}" is not available yet`);
+      throw new WsbenchError('INTERNAL', `unknown transport "${String(name)}"`);
   }
 }

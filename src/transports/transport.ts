@@ -9,10 +9,23 @@ export interface TransportEvents {
   onMessage(data: Buffer, receivedAtMs: number): void;
   /** The connection ended after it had opened. `clean` is true for a close handshake. */
   onClose(code: number, reason: string, clean: boolean): void;
+  /** Something went wrong after opening without ending the client (a failed poll, say). */
+  onError(kind: string, message: string, count?: number): void;
+}
+
+/** What a client put on and took off the wire, from its sockets' byte counters. */
+export interface WireStats {
+  /** Bytes read from the socket(s): HTTP headers, WebSocket framing and payloads. */
+  bytesIn: number;
+  bytesOut: number;
+  /** HTTP requests sent (the WebSocket upgrade counts as one). */
+  requests: number;
 }
 
 export interface ConnectOptions {
   url: string;
+  /** Global index of this client (spreads poll phases, fills {client}). */
+  clientIndex: number;
   headers: Record<string, string>;
   subprotocols: string[];
   timeoutMs: number;
@@ -29,6 +42,8 @@ export interface TransportClient {
   open(): Promise<void>;
   /** Graceful close; resolves when closed (or after a short grace, forcibly). */
   close(): Promise<void>;
+  /** Byte and request counters so far (including the handshake and the close). */
+  wire(): WireStats;
 }
 
 export type TransportFactory = (options: ConnectOptions, events: TransportEvents) => TransportClient;

@@ -2,6 +2,7 @@
  * WebSocket transport on the `ws` client: the conformance baseline every other client path is
  * checked against. permessage-deflate off, UTF-8 validation skipped (the pool reads bytes).
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { monotonicMs } from '../metrics/clock.js';
 import { TransportError, type ConnectOptions, type TransportClient, type TransportEvents } from './transport.js';
@@ -9,6 +10,8 @@ import { TransportError, type ConnectOptions, type TransportClient, type Transpo
 export function createWebSocketClient(options: ConnectOptions, events: TransportEvents): TransportClient {
   let ws: WebSocket | null = null;
   let opened = false;
+  let socket: Socket | null = null;
+  let requests = 0;
 
   return {
     open() {
@@ -35,17 +38,20 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
           fail('connect.invalid-url', (e as Error).message);
           return;
         }
-        const socket = ws;
-        socket.on('message', (data: Buffer) => events.onMessage(data, monotonicMs()));
-        socket.once('open', () => {
+        const client = ws;
+        requests++;
+        client.on('message', (data: Buffer) => events.onMessage(data, monotonicMs()));
+        // The upgrade response carries the TCP socket whose counters give the bytes on the wire.
+        client.once('upgrade', (res) => (socket = res.socket as Socket));
+        client.once('open', () => {
           if (settled) return;
           settled = true;
           opened = true;
           clearTimeout(timer);
-          for (const text of options.sendAfterOpen) socket.send(text);
+          for (const text of options.sendAfterOpen) client.send(text);
           resolve();
         });
-        socket.on('unexpected-response', (_req, res) => {
+        client.on('unexpected-response', (_req, res) => {
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
@@ -56,10 +62,10 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
           // If the server never ends the body, do not wait for the whole timeout.
           setTimeout(() => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode} ${body.trim().slice(0, 200)}`), 1000).unref();
         });
-        socket.on('error', (e: NodeJS.ErrnoException) => {
+        client.on('error', (e: NodeJS.ErrnoException) => {
           if (!opened) fail(`connect.${e.code ?? 'error'}`, e.message);
         });
-        socket.on('close', (code, reason) => {
+        client.on('close', (code, reason) => {
           if (!opened) {
             fail(`connect.closed-${code}`, `closed during handshake (${code})`);
             return;
@@ -71,19 +77,23 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
 
     close() {
       return new Promise<void>((resolve) => {
-        const socket = ws;
-        if (!socket || socket.readyState === WebSocket.CLOSED) return resolve();
+        const client = ws;
+        if (!client || client.readyState === WebSocket.CLOSED) return resolve();
         const timer = setTimeout(() => {
-          socket.terminate();
+          client.terminate();
           resolve();
         }, 1000);
-        socket.once('close', () => {
+        client.once('close', () => {
           clearTimeout(timer);
           resolve();
         });
-        if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-        else socket.close(1000, 'wsbench done');
+        if (client.readyState === WebSocket.CONNECTING) client.terminate();
+        else client.close(1000, 'wsbench done');
       });
+    },
+
+    wire() {
+      return { bytesIn: socket?.bytesRead ?? 0, bytesOut: socket?.bytesWritten ?? 0, requests };
     },
   };
 }
