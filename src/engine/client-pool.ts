@@ -9,6 +9,8 @@ import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
 import { monotonicMs } from '../metrics/clock.js';
 import { TransportError, type TransportClient, type TransportFactory, type WireStats } from '../transports/transport.js';
 import type { IgnoredBreakdown } from '../report/types.js';
+import { createClientProtocol, Verdict, type ClientProtocol, type ClientProtocolSpec } from '../targets/client-protocol.js';
+import { fillTemplate } from './template.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './protocol.js';
 import type { ProcessMonitor } from '../process/monitor.js';
 
@@ -23,6 +25,7 @@ const enum ClientState {
 interface Client {
   index: number;
   channel: number;
+  protocol: ClientProtocol | null;
   state: ClientState;
   /** Reached Open at some point (so it was subscribed and owed every message). */
   wasOpen: boolean;
@@ -30,15 +33,13 @@ interface Client {
   transport: TransportClient | null;
 }
 
-export function fillTemplate(template: string, channel: string, client: number): string {
-  return template.replaceAll('{channel}', channel).replaceAll('{client}', String(client));
-}
-
 export class ClientPool {
   private readonly clients: Client[] = [];
   private readonly reader: StampReader;
-  private readonly ignore: Map<number, Buffer[]> = new Map();
   private readonly channelCount: number;
+  /** Polling clients have no upstream channel: they speak plain whatever the target. */
+  private readonly protocolSpec: ClientProtocolSpec;
+  private problem: string | null = null;
 
   private readonly fanout = createHistogram();
   private interval: Histogram = createHistogram();
@@ -47,7 +48,7 @@ export class ClientPool {
   private readonly lastLatency: Float32Array;
   private readonly recipients: Uint32Array;
 
-  private readonly ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, heartbeat: 0, misrouted: 0 };
+  private readonly ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, control: 0, misrouted: 0 };
   private readonly errors: Record<string, number> = {};
   private readonly errorSamples: Record<string, string> = {};
   private delivered = 0;
@@ -68,19 +69,22 @@ export class ClientPool {
   ) {
     this.reader = new StampReader(plan.runId);
     this.channelCount = plan.channelNames.length;
-    for (const text of plan.ignore) {
-      const bytes = Buffer.from(text);
-      const list = this.ignore.get(bytes.length) ?? [];
-      list.push(bytes);
-      this.ignore.set(bytes.length, list);
-    }
+    this.protocolSpec = plan.transport === 'websocket' ? plan.clientProtocol : { kind: 'plain', sendAfterOpen: [], ignore: [] };
     const tracked = Math.min(plan.totalPublishes, plan.perPublishLimit);
     this.firstLatency = new Float32Array(tracked).fill(Number.POSITIVE_INFINITY);
     this.lastLatency = new Float32Array(tracked);
     this.recipients = new Uint32Array(tracked);
     for (let i = 0; i < plan.clientCount; i++) {
       const index = plan.firstClient + i;
-      this.clients.push({ index, channel: index % this.channelCount, state: ClientState.Waiting, wasOpen: false, ledger: new ClientLedger(), transport: null });
+      this.clients.push({
+        index,
+        channel: index % this.channelCount,
+        protocol: null,
+        state: ClientState.Waiting,
+        wasOpen: false,
+        ledger: new ClientLedger(),
+        transport: null,
+      });
     }
   }
 
@@ -140,7 +144,6 @@ export class ClientPool {
         subprotocols: plan.subprotocols,
         timeoutMs: plan.connectTimeoutMs,
         maxPayload: plan.maxPayload,
-        sendAfterOpen: plan.sendAfterOpen.map((t) => fillTemplate(t, channelName, client.index)),
         ...(localAddress ? { localAddress } : {}),
       },
       {
@@ -150,6 +153,8 @@ export class ClientPool {
       },
     );
     client.transport = transport;
+    // Built before open: a server may speak first (Socket.IO's open packet, ActionCable's welcome).
+    client.protocol = createClientProtocol(this.protocolSpec, { channel: channelName, clientIndex: client.index, send: (text) => transport.send(text) });
     client.state = ClientState.Connecting;
     const started = monotonicMs();
     try {
@@ -162,6 +167,7 @@ export class ClientPool {
       client.state = ClientState.Open;
       client.wasOpen = true;
       this.opened++;
+      client.protocol.opened();
       this.clamped += recordMs(this.connect, monotonicMs() - started) ? 1 : 0;
     } catch (e) {
       client.state = ClientState.Failed;
@@ -173,12 +179,22 @@ export class ClientPool {
   }
 
   private receive(client: Client, data: Buffer, receivedAt: number): void {
+    const verdict = client.protocol!.received(data);
+    if (verdict !== Verdict.Data) {
+      this.ignoredTotal++;
+      client.ledger.ignore();
+      this.ignoredBy.control++;
+      if (verdict === Verdict.Unexpected) {
+        this.problem ??= client.protocol!.problem;
+        this.countError('protocol.unexpected', client.protocol!.problem ?? 'unexpected message');
+      }
+      return;
+    }
     const status = this.reader.read(data);
     if (status !== StampStatus.Ok) {
       this.ignoredTotal++;
       client.ledger.ignore();
       if (status === StampStatus.Foreign) this.ignoredBy.foreign++;
-      else if (this.isIgnoredText(data)) this.ignoredBy.heartbeat++;
       else this.ignoredBy.unstamped++;
       return;
     }
@@ -207,13 +223,6 @@ export class ClientPool {
     }
   }
 
-  private isIgnoredText(data: Buffer): boolean {
-    const candidates = this.ignore.get(data.length);
-    if (!candidates) return false;
-    for (const c of candidates) if (c.equals(data)) return true;
-    return false;
-  }
-
   private closed(client: Client, code: number, reason: string, clean: boolean): void {
     if (client.state !== ClientState.Open) return;
     client.state = ClientState.Closed;
@@ -231,13 +240,19 @@ export class ClientPool {
     const interval = this.interval.totalCount > 0 ? encodeHistogram(this.interval) : null;
     if (interval) this.interval = createHistogram();
     let closed = 0;
-    for (const c of this.clients) if (c.state === ClientState.Closed) closed++;
+    let ready = 0;
+    for (const c of this.clients) {
+      if (c.state === ClientState.Closed) closed++;
+      else if (c.state === ClientState.Open && c.protocol!.ready) ready++;
+    }
     return {
       workerId: this.plan.workerId,
       opened: this.opened,
       failed: this.failed,
       closed,
       inFlight: this.inFlight,
+      ready,
+      problem: this.problem,
       delivered: this.delivered,
       duplicated: this.duplicated,
       reordered: this.reorderedSoFar(),

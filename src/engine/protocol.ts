@@ -5,6 +5,7 @@
 import type { IgnoredBreakdown, ProcessStats, TransportName } from '../report/types.js';
 import type { TransportSettings } from '../transports/registry.js';
 import type { WireStats } from '../transports/transport.js';
+import type { ClientProtocolSpec } from '../targets/client-protocol.js';
 import type { DeliveryCounts } from '../metrics/ledger.js';
 import type { StampEncoding } from '../metrics/stamp.js';
 
@@ -22,10 +23,8 @@ export interface WorkerPlan {
   urlTemplate: string;
   headers: Record<string, string>;
   subprotocols: string[];
-  /** Sent after open; {channel} and {client} are filled per client. */
-  sendAfterOpen: string[];
-  /** Exact messages to ignore (heartbeats). */
-  ignore: string[];
+  /** What each WebSocket client sends, answers and ignores (polling clients use plain). */
+  clientProtocol: ClientProtocolSpec;
   rampUpMs: number;
   /** monotonicMs() at which the global ramp starts (one clock for all local processes). */
   connectStartMs: number;
@@ -51,6 +50,10 @@ export interface WorkerSnapshot {
   failed: number;
   closed: number;
   inFlight: number;
+  /** Open clients that gave their protocol's readiness signal. */
+  ready: number;
+  /** First unexpected protocol message seen (what was expected, what arrived), if any. */
+  problem: string | null;
   delivered: number;
   duplicated: number;
   reordered: number;

@@ -10,6 +10,7 @@ import { StampWriter, type StampEncoding } from '../metrics/stamp.js';
 import { encodeHistogram } from '../metrics/histogram.js';
 import { isWsbenchError, messageOf } from '../errors.js';
 import { OpenLoopSchedule } from './pacer.js';
+import { createInjector, type InjectorSpec } from '../targets/injector.js';
 import { Publisher, type PublisherProgress } from './publisher.js';
 
 export interface PublisherThreadInput {
@@ -17,7 +18,9 @@ export interface PublisherThreadInput {
   runId: string;
   encoding: StampEncoding;
   payloadSize: number;
-  redisChannels: string[];
+  injector: InjectorSpec;
+  /** Scenario channels: message i goes to channel i mod channelCount. */
+  channelCount: number;
   ratePerSec: number;
   total: number;
   warmupCount: number;
@@ -67,9 +70,9 @@ async function main(input: PublisherThreadInput, port: NonNullable<typeof parent
     if (Atomics.load(counters, COUNTER_STOP) !== 0) controller.abort();
   }, 20);
   const publisher = new Publisher(
-    redis,
     new StampWriter(input.runId, input.encoding, input.payloadSize),
-    input.redisChannels,
+    createInjector(input.injector, redis),
+    input.channelCount,
     new OpenLoopSchedule(t0, input.ratePerSec, input.total),
     input.warmupCount,
     (p) => {

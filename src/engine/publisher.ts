@@ -3,7 +3,7 @@
  * intended time. When it falls behind it catches up in a burst (never skips), and how far behind
  * it was is recorded, because that delay becomes latency the target did not cause.
  */
-import type { RedisClient } from '../redis/client.js';
+import type { Injector } from '../targets/injector.js';
 import { FLAG_WARMUP, type StampWriter } from '../metrics/stamp.js';
 import { createHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { monotonicMs } from '../metrics/clock.js';
@@ -45,15 +45,15 @@ export class Publisher {
   private drained: (() => void) | null = null;
 
   constructor(
-    private readonly redis: RedisClient,
     private readonly writer: StampWriter,
-    private readonly redisChannels: string[],
+    private readonly injector: Injector,
+    private readonly channelCount: number,
     private readonly schedule: OpenLoopSchedule,
     private readonly warmupCount: number,
     /** Called after each burst (the thread mirrors progress into shared memory). */
     private readonly onProgress: (p: PublisherProgress) => void = () => {},
   ) {
-    this.ackedPerChannel = new Array<number>(redisChannels.length).fill(0);
+    this.ackedPerChannel = new Array<number>(channelCount).fill(0);
   }
 
   progress(): PublisherProgress {
@@ -89,7 +89,7 @@ export class Publisher {
   }
 
   private publish(i: number, now: number): void {
-    const channel = i % this.redisChannels.length;
+    const channel = i % this.channelCount;
     const intended = this.schedule.dueAt(i);
     const warmup = i < this.warmupCount;
     const payload = this.writer.write(i, intended, warmup ? FLAG_WARMUP : 0);
@@ -102,7 +102,7 @@ export class Publisher {
     }
     this.sent++;
     this.outstanding++;
-    this.redis.publish(this.redisChannels[channel]!, payload).then(
+    this.injector.inject(channel, payload).then(
       (receivers) => {
         this.acked++;
         this.onProgress(this.progress());

@@ -226,8 +226,7 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     urlTemplate,
     headers: target.headers,
     subprotocols: target.subprotocols,
-    sendAfterOpen: target.sendAfterOpen,
-    ignore: target.ignore,
+    clientProtocol: target.clientProtocol,
     rampUpMs: scenario.clients.rampUp,
     connectStartMs: monotonicMs() + 50,
     maxInFlight: Math.max(1, Math.ceil(scenario.clients.maxHandshakesInFlight / workerCount)),
@@ -248,7 +247,8 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     runId: stampRunId,
     encoding: scenario.encoding,
     payloadSize: scenario.publish.payloadSize,
-    redisChannels: scenario.channelNames.map((c) => target.redisChannel(c)),
+    injector: target.injector,
+    channelCount,
     ratePerSec: scenario.publish.rate,
     total: counts.total,
     warmupCount: counts.warmup,
@@ -350,7 +350,21 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
 
     if (!signal.aborted) {
       setPhase('waiting-ready');
-      await target.waitReady({ transport: run.transport, redis: run.redis, channelNames: scenario.channelNames, openedPerChannel, signal });
+      await target.waitReady({
+        transport: run.transport,
+        redis: run.redis,
+        channelNames: scenario.channelNames,
+        openedPerChannel,
+        clientReadiness: () => {
+          const snapshots = group.latestSnapshots();
+          return {
+            ready: snapshots.reduce((a, s) => a + s.ready, 0),
+            opened: openedPerChannel.reduce((a, b) => a + b, 0),
+            problem: snapshots.find((s) => s.problem)?.problem ?? null,
+          };
+        },
+        signal,
+      });
     }
 
     if (!signal.aborted) {

@@ -24,8 +24,8 @@ export interface IgnoredBreakdown {
   foreign: number;
   /** No stamp found (greetings, control messages). */
   unstamped: number;
-  /** Matched a configured ignore string (heartbeats). */
-  heartbeat: number;
+  /** The protocol's own messages: heartbeats, pings, welcomes, subscription confirmations. */
+  control: number;
   /** Stamp of this run but for a channel the client is not subscribed to, or out of range. */
   misrouted: number;
 }

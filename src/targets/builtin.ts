@@ -3,15 +3,15 @@
  * already running `wsbench serve` given by URL). Ready when /stats shows every channel's Redis
  * subscription live with all of this run's clients joined.
  */
-import type { ParsedScenario } from '../config/schema.js';
+import type { Scenario } from '../config/resolve.js';
 import { messageOf } from '../errors.js';
 import { spawnServer } from '../server/spawn.js';
 import { pollUntilReady, type PreparedTarget } from './target.js';
 import type { ServerStats } from '../server/reference-server.js';
 
-type BuiltinConfig = Extract<ParsedScenario['target'], { kind: 'builtin' }>;
+type BuiltinConfig = Extract<Scenario['target'], { kind: 'builtin' }>;
 
-export async function prepareBuiltinTarget(config: BuiltinConfig, redisUrl: string, longPollTimeoutMs: number): Promise<PreparedTarget> {
+export async function prepareBuiltinTarget(config: BuiltinConfig, scenario: Scenario, redisUrl: string): Promise<PreparedTarget> {
   const server = config.url
     ? null
     : await spawnServer({
@@ -21,7 +21,7 @@ export async function prepareBuiltinTarget(config: BuiltinConfig, redisUrl: stri
         maxPayload: config.maxPayload,
         perMessageDeflate: config.perMessageDeflate,
         pollBufferSize: config.pollBufferSize,
-        longPollTimeoutMs: longPollTimeoutMs,
+        longPollTimeoutMs: scenario.polling.longPollTimeout,
       });
   const base = (config.url ?? server!.url).replace(/\/+$/, '');
   const httpBase = base.replace(/^ws/i, 'http');
@@ -37,11 +37,11 @@ export async function prepareBuiltinTarget(config: BuiltinConfig, redisUrl: stri
     describe: `builtin ${base}`,
     urlTemplate: `${base}/ws/{channel}`,
     pollUrlTemplate: `${httpBase}/poll/{channel}`,
-    redisChannel: (channel) => channel,
+    clientProtocol: { kind: 'plain', sendAfterOpen: [], ignore: [] },
+    // The reference server relays Redis channel <channel> to /ws/<channel>.
+    injector: { kind: 'publish', channels: scenario.channelNames },
     headers: {},
     subprotocols: [],
-    sendAfterOpen: [],
-    ignore: [],
     maxPayload: config.maxPayload,
     waitReady({ transport, channelNames, openedPerChannel, signal }) {
       return pollUntilReady(

@@ -2,28 +2,26 @@
  * Target `raw`: any WebSocket server that relays a Redis channel's payloads verbatim (e.g.
  * django-websocket-redis). Readiness by PUBSUB NUMSUB on the channels wsbench publishes to.
  */
-import type { ParsedScenario } from '../config/schema.js';
+import type { Scenario } from '../config/resolve.js';
 import { numsub } from '../redis/client.js';
-import { fillTemplate } from '../engine/client-pool.js';
+import { fillTemplate } from '../engine/template.js';
 import { pollUntilReady, type PreparedTarget } from './target.js';
 
-type RawConfig = Extract<ParsedScenario['target'], { kind: 'raw' }>;
+type RawConfig = Extract<Scenario['target'], { kind: 'raw' }>;
 
-export function prepareRawTarget(config: RawConfig): PreparedTarget {
-  const redisChannel = (channel: string) => fillTemplate(config.redisChannel, channel, 0);
+export function prepareRawTarget(config: RawConfig, scenario: Scenario): PreparedTarget {
+  const published = scenario.channelNames.map((channel) => fillTemplate(config.redisChannel, channel, 0));
   const { numsub: mode, timeout, settle } = config.readiness;
   return {
     describe: `raw ${config.url}`,
     urlTemplate: config.url,
-    redisChannel,
+    clientProtocol: { kind: 'plain', sendAfterOpen: config.send, ignore: config.ignore },
+    injector: { kind: 'publish', channels: published },
     headers: config.headers,
     subprotocols: config.subprotocols,
-    sendAfterOpen: config.send,
-    ignore: config.ignore,
     maxPayload: 256 * 1024 * 1024,
     async waitReady({ redis, channelNames, openedPerChannel, signal }) {
       if (mode !== 0) {
-        const published = channelNames.map(redisChannel);
         await pollUntilReady(
           async () => {
             const counts = await numsub(redis, [...new Set(published)]);

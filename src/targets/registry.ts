@@ -8,8 +8,8 @@ export async function prepareTarget(scenario: Scenario, redisUrl: string): Promi
   const target = scenario.target;
   switch (target.kind) {
     case 'builtin':
-      return prepareBuiltinTarget(target, redisUrl, scenario.polling.longPollTimeout);
+      return prepareBuiltinTarget(target, scenario, redisUrl);
     case 'raw':
-      return prepareRawTarget(target);
+      return prepareRawTarget(target, scenario);
   }
 }

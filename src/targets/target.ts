@@ -5,6 +5,8 @@
  */
 import type { ProcessStats, TransportName } from '../report/types.js';
 import type { RedisClient } from '../redis/client.js';
+import type { ClientProtocolSpec } from './client-protocol.js';
+import type { InjectorSpec } from './injector.js';
 import { WsbenchError } from '../errors.js';
 
 export interface ReadinessContext {
@@ -13,6 +15,8 @@ export interface ReadinessContext {
   channelNames: string[];
   /** Open connections per channel index. */
   openedPerChannel: number[];
+  /** Clients that gave their protocol's readiness signal so far, and the first unexpected message. */
+  clientReadiness(): { ready: number; opened: number; problem: string | null };
   signal: AbortSignal;
 }
 
@@ -23,12 +27,12 @@ export interface PreparedTarget {
   urlTemplate: string;
   /** URL template of the HTTP polling endpoint; absent when the target has none. */
   pollUrlTemplate?: string;
-  /** The Redis channel a scenario channel is published on. */
-  redisChannel(channel: string): string;
+  /** What clients send, answer and ignore on their connection. */
+  clientProtocol: ClientProtocolSpec;
+  /** How the publisher puts a payload into the stack. */
+  injector: InjectorSpec;
   headers: Record<string, string>;
   subprotocols: string[];
-  sendAfterOpen: string[];
-  ignore: string[];
   maxPayload: number;
   /** Resolves when every open client is subscribed; throws TARGET_NOT_READY on timeout. */
   waitReady(ctx: ReadinessContext): Promise<void>;

@@ -169,6 +169,10 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
       agent.destroy();
     },
 
+    send() {
+      throw new Error('polling transports cannot send messages to the server');
+    },
+
     wire() {
       let bytesIn = 0;
       let bytesOut = 0;

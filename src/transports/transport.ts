@@ -31,8 +31,6 @@ export interface ConnectOptions {
   timeoutMs: number;
   /** Largest message accepted. */
   maxPayload: number;
-  /** Text messages to send right after opening. */
-  sendAfterOpen: string[];
   /** Local address to connect from (spreading over 127.0.0.x beats the ephemeral-port limit). */
   localAddress?: string;
 }
@@ -40,6 +38,8 @@ export interface ConnectOptions {
 export interface TransportClient {
   /** Resolves once connected; rejects with a TransportError. */
   open(): Promise<void>;
+  /** Sends a text message (WebSocket only; polling transports have no upstream channel). */
+  send(text: string): void;
   /** Graceful close; resolves when closed (or after a short grace, forcibly). */
   close(): Promise<void>;
   /** Byte and request counters so far (including the handshake and the close). */

@@ -48,7 +48,6 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
           settled = true;
           opened = true;
           clearTimeout(timer);
-          for (const text of options.sendAfterOpen) client.send(text);
           resolve();
         });
         client.on('unexpected-response', (_req, res) => {
@@ -90,6 +89,10 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
         if (client.readyState === WebSocket.CONNECTING) client.terminate();
         else client.close(1000, 'wsbench done');
       });
+    },
+
+    send(text) {
+      if (ws?.readyState === WebSocket.OPEN) ws.send(text);
     },
 
     wire() {

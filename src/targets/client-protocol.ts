@@ -1,0 +1,87 @@
+/**
+ * What a client does on its connection beyond receiving stamped messages: what it sends after
+ * opening (a handshake, a subscribe command), which messages are the protocol's own (pings,
+ * welcomes, confirmations) and must not be counted, replies they need (Socket.IO's ping "2" →
+ * "3"), and when the client is subscribed (its readiness signal). Each target describes its
+ * protocol as plain data (it travels to worker processes); workers build it with
+ * createClientProtocol.
+ */
+import { fillTemplate } from '../engine/template.js';
+
+export const enum Verdict {
+  /** May carry a stamp: read it. */
+  Data = 0,
+  /** The protocol's own message (heartbeat, ping, welcome, confirmation): not counted. */
+  Control = 1,
+  /** Not what this protocol expects here: `problem` says what was expected and what arrived. */
+  Unexpected = 2,
+}
+
+export interface ProtocolContext {
+  channel: string;
+  clientIndex: number;
+  send(text: string): void;
+}
+
+export interface ClientProtocol {
+  /** The connection just opened. */
+  opened(): void;
+  /** Classifies one received message, replying through `send` when the protocol asks for it. */
+  received(data: Buffer): Verdict;
+  /** The client is subscribed (targets whose readiness is a client-side signal). */
+  readonly ready: boolean;
+  /** Set with Verdict.Unexpected. */
+  readonly problem: string | null;
+}
+
+/** Verbatim relays: optional messages after open, exact strings to ignore (heartbeats). */
+export interface PlainProtocolSpec {
+  kind: 'plain';
+  /** Sent after open; {channel} and {client} are filled in. */
+  sendAfterOpen: string[];
+  /** Exact messages that are heartbeats, not data. */
+  ignore: string[];
+}
+
+export type ClientProtocolSpec = PlainProtocolSpec;
+
+export type ClientProtocolFactory<S extends ClientProtocolSpec = ClientProtocolSpec> = (spec: S, ctx: ProtocolContext) => ClientProtocol;
+
+/** Ignore-list lookup by length first: a data message rarely costs more than a Map miss. */
+export function exactMatcher(strings: readonly string[]): (data: Buffer) => boolean {
+  const byLength = new Map<number, Buffer[]>();
+  for (const text of strings) {
+    const bytes = Buffer.from(text);
+    const list = byLength.get(bytes.length) ?? [];
+    list.push(bytes);
+    byLength.set(bytes.length, list);
+  }
+  if (byLength.size === 0) return () => false;
+  return (data) => {
+    const candidates = byLength.get(data.length);
+    if (!candidates) return false;
+    for (const c of candidates) if (c.equals(data)) return true;
+    return false;
+  };
+}
+
+export const plainProtocol: ClientProtocolFactory<PlainProtocolSpec> = (spec, ctx) => {
+  const isIgnored = exactMatcher(spec.ignore);
+  return {
+    ready: true,
+    problem: null,
+    opened() {
+      for (const text of spec.sendAfterOpen) ctx.send(fillTemplate(text, ctx.channel, ctx.clientIndex));
+    },
+    received(data) {
+      return isIgnored(data) ? Verdict.Control : Verdict.Data;
+    },
+  };
+};
+
+export function createClientProtocol(spec: ClientProtocolSpec, ctx: ProtocolContext): ClientProtocol {
+  switch (spec.kind) {
+    case 'plain':
+      return plainProtocol(spec, ctx);
+  }
+}

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClientProtocol, exactMatcher, Verdict } from '../../src/targets/client-protocol.js';
+
+test('plain protocol sends its templated messages on open and treats ignore strings as control', () => {
+  const sent: string[] = [];
+  const protocol = createClientProtocol(
+    { kind: 'plain', sendAfterOpen: ['{"subscribe":"{channel}","id":{client}}'], ignore: ['--heartbeat--', 'ping'] },
+    { channel: 'news', clientIndex: 7, send: (t) => sent.push(t) },
+  );
+  protocol.opened();
+  assert.deepEqual(sent, ['{"subscribe":"news","id":7}']);
+  const cases: [string, Verdict][] = [
+    ['--heartbeat--', Verdict.Control],
+    ['ping', Verdict.Control],
+    ['pong', Verdict.Data],
+    ['--heartbeat--x', Verdict.Data],
+    ['', Verdict.Data],
+  ];
+  for (const [text, verdict] of cases) assert.equal(protocol.received(Buffer.from(text)), verdict, text);
+  assert.equal(protocol.ready, true);
+});
+
+test('exactMatcher with nothing to match never matches', () => {
+  assert.equal(exactMatcher([])(Buffer.from('x')), false);
+  assert.equal(exactMatcher(['é'])(Buffer.from('é')), true);
+});
