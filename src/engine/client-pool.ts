@@ -147,7 +147,7 @@ export class ClientPool {
         ...(localAddress ? { localAddress } : {}),
       },
       {
-        onMessage: (data, at) => this.receive(client, data, at),
+        onMessage: (data, start, end, at) => this.receive(client, data, start, end, at),
         onClose: (code, reason, clean) => this.closed(client, code, reason, clean),
         onError: (kind, message, count) => this.countError(kind, message, count),
       },
@@ -178,8 +178,8 @@ export class ClientPool {
     }
   }
 
-  private receive(client: Client, data: Buffer, receivedAt: number): void {
-    const verdict = client.protocol!.received(data);
+  private receive(client: Client, data: Buffer, start: number, end: number, receivedAt: number): void {
+    const verdict = client.protocol!.received(data, start, end);
     if (verdict !== Verdict.Data) {
       this.ignoredTotal++;
       client.ledger.ignore();
@@ -190,7 +190,7 @@ export class ClientPool {
       }
       return;
     }
-    const status = this.reader.read(data);
+    const status = this.reader.read(data, start, end);
     if (status !== StampStatus.Ok) {
       this.ignoredTotal++;
       client.ledger.ignore();

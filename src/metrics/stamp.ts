@@ -110,18 +110,22 @@ export class StampReader {
     ({ lo: this.lo, hi: this.hi } = runIdWords(runIdHex));
   }
 
-  read(data: Buffer): StampStatus {
-    if (data.length >= STAMP_BINARY_BYTES && data.readUInt32LE(0) === BINARY_MAGIC) return this.readBinary(data);
-    const at = data.indexOf(TEXT_MAGIC);
-    if (at >= 0 && data.length - at >= STAMP_TEXT_BYTES) return this.readText(data, at);
+  /**
+   * Reads the stamp of the message in data[start, end) — a view into a larger receive buffer is
+   * fine, so a frame parser need not copy or slice.
+   */
+  read(data: Buffer, start = 0, end = data.length): StampStatus {
+    if (end - start >= STAMP_BINARY_BYTES && data.readUInt32LE(start) === BINARY_MAGIC) return this.readBinary(data, start);
+    const at = data.indexOf(TEXT_MAGIC, start);
+    if (at >= 0 && end - at >= STAMP_TEXT_BYTES) return this.readText(data, at);
     return StampStatus.Missing;
   }
 
-  private readBinary(data: Buffer): StampStatus {
-    if (data.readUInt32LE(8) !== this.lo || data.readUInt32LE(12) !== this.hi) return StampStatus.Foreign;
-    this.out.flags = data.readUInt32LE(4);
-    this.out.seq = data.readUInt32LE(16);
-    this.out.intendedMs = data.readDoubleLE(24);
+  private readBinary(data: Buffer, at: number): StampStatus {
+    if (data.readUInt32LE(at + 8) !== this.lo || data.readUInt32LE(at + 12) !== this.hi) return StampStatus.Foreign;
+    this.out.flags = data.readUInt32LE(at + 4);
+    this.out.seq = data.readUInt32LE(at + 16);
+    this.out.intendedMs = data.readDoubleLE(at + 24);
     return StampStatus.Ok;
   }
 

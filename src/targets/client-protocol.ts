@@ -26,8 +26,8 @@ export interface ProtocolContext {
 export interface ClientProtocol {
   /** The connection just opened. */
   opened(): void;
-  /** Classifies one received message, replying through `send` when the protocol asks for it. */
-  received(data: Buffer): Verdict;
+  /** Classifies the message data[start, end), replying through `send` when the protocol asks for it. */
+  received(data: Buffer, start: number, end: number): Verdict;
   /** The client is subscribed (targets whose readiness is a client-side signal). */
   readonly ready: boolean;
   /** Set with Verdict.Unexpected. */
@@ -48,7 +48,7 @@ export type ClientProtocolSpec = PlainProtocolSpec;
 export type ClientProtocolFactory<S extends ClientProtocolSpec = ClientProtocolSpec> = (spec: S, ctx: ProtocolContext) => ClientProtocol;
 
 /** Ignore-list lookup by length first: a data message rarely costs more than a Map miss. */
-export function exactMatcher(strings: readonly string[]): (data: Buffer) => boolean {
+export function exactMatcher(strings: readonly string[]): (data: Buffer, start: number, end: number) => boolean {
   const byLength = new Map<number, Buffer[]>();
   for (const text of strings) {
     const bytes = Buffer.from(text);
@@ -57,10 +57,10 @@ export function exactMatcher(strings: readonly string[]): (data: Buffer) => bool
     byLength.set(bytes.length, list);
   }
   if (byLength.size === 0) return () => false;
-  return (data) => {
-    const candidates = byLength.get(data.length);
+  return (data, start, end) => {
+    const candidates = byLength.get(end - start);
     if (!candidates) return false;
-    for (const c of candidates) if (c.equals(data)) return true;
+    for (const c of candidates) if (c.compare(data, start, end) === 0) return true;
     return false;
   };
 }
@@ -73,8 +73,8 @@ export const plainProtocol: ClientProtocolFactory<PlainProtocolSpec> = (spec, ct
     opened() {
       for (const text of spec.sendAfterOpen) ctx.send(fillTemplate(text, ctx.channel, ctx.clientIndex));
     },
-    received(data) {
-      return isIgnored(data) ? Verdict.Control : Verdict.Data;
+    received(data, start, end) {
+      return isIgnored(data, start, end) ? Verdict.Control : Verdict.Data;
     },
   };
 };

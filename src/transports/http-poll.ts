@@ -97,7 +97,7 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
     const missed = Number(res.headers['x-wsbench-missed'] ?? 0);
     if (missed > 0) events.onError('poll.buffer-overflow', `${missed} message(s) left the server's poll buffer before this client asked`, missed);
     try {
-      decodeBatch(res.body, (message) => events.onMessage(message, res.receivedAt));
+      decodeBatch(res.body, (message) => events.onMessage(message, 0, message.length, res.receivedAt));
     } catch (e) {
       events.onError('poll.protocol', (e as Error).message);
       return false;

@@ -5,8 +5,11 @@
  */
 
 export interface TransportEvents {
-  /** A message arrived; `receivedAtMs` is monotonicMs() taken as early as possible. */
-  onMessage(data: Buffer, receivedAtMs: number): void;
+  /**
+   * A message arrived: its bytes are data[start, end) (a view into the receive buffer, valid only
+   * during the call); `receivedAtMs` is monotonicMs() taken as early as possible.
+   */
+  onMessage(data: Buffer, start: number, end: number, receivedAtMs: number): void;
   /** The connection ended after it had opened. `clean` is true for a close handshake. */
   onClose(code: number, reason: string, clean: boolean): void;
   /** Something went wrong after opening without ending the client (a failed poll, say). */

@@ -17,11 +17,14 @@ test('plain protocol sends its templated messages on open and treats ignore stri
     ['--heartbeat--x', Verdict.Data],
     ['', Verdict.Data],
   ];
-  for (const [text, verdict] of cases) assert.equal(protocol.received(Buffer.from(text)), verdict, text);
+  for (const [text, verdict] of cases) {
+    const inside = Buffer.from(`<<${text}>>`);
+    assert.equal(protocol.received(inside, 2, inside.length - 2), verdict, text);
+  }
   assert.equal(protocol.ready, true);
 });
 
 test('exactMatcher with nothing to match never matches', () => {
-  assert.equal(exactMatcher([])(Buffer.from('x')), false);
-  assert.equal(exactMatcher(['é'])(Buffer.from('é')), true);
+  assert.equal(exactMatcher([])(Buffer.from('x'), 0, 1), false);
+  assert.equal(exactMatcher(['é'])(Buffer.from('é'), 0, 2), true);
 });

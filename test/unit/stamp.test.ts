@@ -41,6 +41,20 @@ test('text stamp is found inside an envelope (JSON, Socket.IO event)', () => {
   }
 });
 
+test('a stamp is read from a view into a larger buffer, and not past its end', () => {
+  const reader = new StampReader(RUN);
+  for (const encoding of ['binary', 'text'] as const) {
+    const one = new StampWriter(RUN, encoding, 64).write(5, 77.5, 0);
+    const chunk = Buffer.concat([Buffer.from('junk'), one, Buffer.from('tail')]);
+    assert.equal(reader.read(chunk, 4, 4 + one.length), StampStatus.Ok, encoding);
+    assert.equal(reader.out.seq, 5);
+    assert.equal(reader.out.intendedMs, 77.5);
+  }
+  const text = new StampWriter(RUN, 'text', 48).write(1, 1, 0);
+  const later = Buffer.concat([Buffer.from('{"ping":1}'), text]);
+  assert.equal(reader.read(later, 0, 10), StampStatus.Missing, 'a stamp in the next message does not count');
+});
+
 test('messages without a valid stamp are missing', () => {
   const reader = new StampReader(RUN);
   const cases = ['--heartbeat--', '', 'WSB1', 'WSB1x.0123456789abcdef.00000001.0000000000000000', `WSB10.0123456789abcdeg.00000001.0000000000000000`];
