@@ -157,6 +157,15 @@ export const scenarioSchema = z
         rampUp: duration().default(0).describe('Spread connection opening over this long.'),
         maxHandshakesInFlight: z.number().int().min(1).max(100_000).default(64).describe('At most this many handshakes at once.'),
         connectTimeout: positiveDuration().default(10_000).describe('A handshake slower than this counts as failed.'),
+        wsClient: z
+          .enum(['fast', 'ws'])
+          .default('fast')
+          .describe('WebSocket client implementation: fast (in-place frame parser, low CPU per message) or ws (the ws library, for cross-checking).'),
+        workers: z.number().int().min(1).max(64).optional().describe('Client worker processes (default: from connections and cores).'),
+        localAddresses: z
+          .array(z.string().regex(/^[0-9a-fA-F:.]+$/, 'must be an IP address'))
+          .optional()
+          .describe('Source addresses to spread connections over (default: 127.0.0.x as needed for loopback targets).'),
       })
       .describe('The load: how many clients and how they connect.'),
     publish: z

@@ -218,7 +218,11 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     workerId,
     runId: stampRunId,
     transport: run.transport,
-    transportSettings: { pollIntervalMs: scenario.polling.interval, longPollHoldMs: scenario.polling.longPollTimeout },
+    transportSettings: {
+      websocketClient: scenario.clients.wsClient,
+      pollIntervalMs: scenario.polling.interval,
+      longPollHoldMs: scenario.polling.longPollTimeout,
+    },
     firstClient: range.first,
     clientCount: range.count,
     totalClients: connections,

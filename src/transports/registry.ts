@@ -4,8 +4,11 @@ import type { TransportName } from '../report/types.js';
 import type { TransportFactory } from './transport.js';
 import { createWebSocketClient } from './websocket.js';
 import { pollTransport } from './http-poll.js';
+import { createFastWebSocketClient } from './websocket-fast.js';
 
 export interface TransportSettings {
+  /** WebSocket client: the fast in-place frame parser, or the `ws` library (conformance). */
+  websocketClient: 'fast' | 'ws';
   /** poll: time between requests. */
   pollIntervalMs: number;
   /** longpoll: how long the server may hold a request. */
@@ -15,7 +18,7 @@ export interface TransportSettings {
 export function transportFactory(name: TransportName, settings: TransportSettings): TransportFactory {
   switch (name) {
     case 'websocket':
-      return createWebSocketClient;
+      return settings.websocketClient === 'ws' ? createWebSocketClient : createFastWebSocketClient;
     case 'longpoll':
       return pollTransport({ mode: 'longpoll', intervalMs: settings.pollIntervalMs, holdMs: settings.longPollHoldMs });
     case 'poll':

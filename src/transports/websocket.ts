@@ -40,7 +40,7 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
         }
         const client = ws;
         requests++;
-        client.on('message', (data: Buffer) => events.onMessage(data, monotonicMs()));
+        client.on('message', (data: Buffer) => events.onMessage(data, 0, data.length, monotonicMs()));
         // The upgrade response carries the TCP socket whose counters give the bytes on the wire.
         client.once('upgrade', (res) => (socket = res.socket as Socket));
         client.once('open', () => {
@@ -56,7 +56,7 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
           res.on('data', (chunk: string) => {
             if (body.length < 200) body += chunk;
           });
-          res.on('end', () => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode} ${res.statusMessage ?? ''}: ${body.trim().slice(0, 200)}`.trim()));
+          res.on('end', () => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode} ${res.statusMessage ?? ''}: ${body.replace(/\s+/g, ' ').trim().slice(0, 200)}`.trim()));
           res.on('error', () => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode}`));
           // If the server never ends the body, do not wait for the whole timeout.
           setTimeout(() => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode} ${body.trim().slice(0, 200)}`), 1000).unref();
