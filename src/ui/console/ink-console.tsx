@@ -6,7 +6,7 @@
 import { render, type Instance, type Key } from 'ink';
 import type { ConsoleEvent, ConsoleStatus } from '../../console/events.js';
 import { formatEvent, type FormatOptions } from '../../console/format.js';
-import { editLine, emptyEditor, type EditorState } from '../../console/line-editor.js';
+import { editLine, emptyEditor, type EditorKey, type EditorState } from '../../console/line-editor.js';
 import { ConsoleApp, type LogEntry } from './ConsoleApp.js';
 
 export interface InkConsoleOptions {
@@ -38,7 +38,21 @@ export function startInkConsole(o: InkConsoleOptions): InkConsole {
   const refresh = () => instance?.rerender(view());
 
   function onKey(input: string, key: Key) {
-    const { state, action } = editLine(editor, { ...key, input });
+    // A paste (or fast typing) can arrive as one chunk with newlines and tabs in it: replay it
+    // key by key so each line is submitted.
+    if (input.length > 1 && /[\r\n\t]/.test(input) && !key.ctrl && !key.meta) {
+      for (const part of input.split(/([\r\n\t])/)) {
+        if (part === '\r' || part === '\n') apply({ input: '', return: true });
+        else if (part === '\t') apply({ input: '', tab: true });
+        else if (part.length > 0) apply({ input: part });
+      }
+      return;
+    }
+    apply({ ...key, input });
+  }
+
+  function apply(key: EditorKey) {
+    const { state, action } = editLine(editor, key);
     editor = state;
     refresh();
     if (action.type === 'submit') o.onLine(action.line);
