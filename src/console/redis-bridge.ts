@@ -107,7 +107,3 @@ export class RedisBridge {
     this.emit({ type: 'error', message: `lost the connection to Redis at ${redactUrlPassword(this.url)}`, fatal: false });
   }
 }
-
-export function redisErrorMessage(e: unknown): string {
-  return `Redis: ${messageOf(e)}`;
-}
