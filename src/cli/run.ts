@@ -32,6 +32,8 @@ export interface RunArgs {
   target?: string;
   out?: string;
   workers?: number;
+  'local-address'?: string[];
+  'ws-client'?: string;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -59,7 +61,14 @@ export const runCommand = {
         group: 'Scenario overrides:',
       })
       .option('out', { alias: 'o', type: 'string', describe: 'Write the JSON report here' })
-      .option('workers', { type: 'number', describe: 'Client worker processes (default: from connections and cores)' })
+      .option('workers', { type: 'number', describe: 'Client worker processes (default: from connections and cores)', group: 'Scenario overrides:' })
+      .option('local-address', {
+        type: 'string',
+        array: true,
+        describe: 'Source address for client connections (repeatable; default: 127.0.0.x as needed for loopback targets)',
+        group: 'Scenario overrides:',
+      })
+      .option('ws-client', { type: 'string', choices: ['fast', 'ws'], describe: 'WebSocket client implementation', group: 'Scenario overrides:' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the summary' })
       .example('$0 run scenarios/quickstart.yaml', 'Built-in server and embedded Redis, defaults from the file')
       .example('$0 run scenarios/quickstart.yaml -c 1000 -r 500 --out report.json', 'Override the load, keep the report')
@@ -69,7 +78,22 @@ export const runCommand = {
   },
 };
 
-const FIELD_FLAG_NAMES: FieldFlag[] = ['connections', 'rate', 'duration', 'payload-size', 'channels', 'encoding', 'warmup', 'drain', 'ramp-up', 'max-handshakes', 'redis'];
+const FIELD_FLAG_NAMES: FieldFlag[] = [
+  'connections',
+  'rate',
+  'duration',
+  'payload-size',
+  'channels',
+  'encoding',
+  'warmup',
+  'drain',
+  'ramp-up',
+  'max-handshakes',
+  'redis',
+  'workers',
+  'local-address',
+  'ws-client',
+];
 
 export async function run(argv: RunArgs): Promise<number> {
   const verbose = argv.verbose ?? false;
@@ -87,7 +111,6 @@ export async function run(argv: RunArgs): Promise<number> {
     report = await runScenario(scenario, {
       signal: controller.signal,
       ...(progress ? { onEvent: progress } : {}),
-      ...(argv.workers ? { workers: argv.workers } : {}),
     });
   } catch (e) {
     failure = e;

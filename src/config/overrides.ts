@@ -25,6 +25,9 @@ export const FIELD_FLAGS = {
   warmup: ['warmup'],
   drain: ['drain'],
   redis: ['redis', 'url'],
+  workers: ['clients', 'workers'],
+  'local-address': ['clients', 'localAddresses'],
+  'ws-client': ['clients', 'wsClient'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type FieldFlag = keyof typeof FIELD_FLAGS;

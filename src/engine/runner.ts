@@ -26,6 +26,7 @@ import { PublisherHandle } from './publisher-handle.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
 import { buildTransportReport } from './report-builder.js';
 import { WorkerGroup, defaultWorkerCount, splitClients } from './workers.js';
+import { sourceAddresses } from './source-addresses.js';
 import { TOOL_VERSION } from '../version.js';
 
 export interface RunOptions {
@@ -127,7 +128,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         signal,
         emit,
         elapsed,
-        workers: options.workers ?? defaultWorkerCount(scenario.clients.connections),
+        workers: options.workers ?? scenario.clients.workers ?? defaultWorkerCount(scenario.clients.connections),
         snapshotIntervalMs: options.snapshotIntervalMs ?? 500,
       });
       transports[name] = outcome.report;
@@ -214,6 +215,7 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
   run.coordinator.reset();
   run.target.resetServerStats?.();
 
+  const localAddresses = sourceAddresses(scenario.clients.localAddresses, urlTemplate, connections);
   const plans: WorkerPlan[] = splitClients(connections, workerCount).map((range, workerId) => ({
     workerId,
     runId: stampRunId,
@@ -241,7 +243,7 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     warmupPublishes: counts.warmup,
     snapshotIntervalMs: run.snapshotIntervalMs,
     perPublishLimit: PER_PUBLISH_LIMIT,
-    localAddresses: [],
+    localAddresses,
   }));
 
   const group = new WorkerGroup(plans);
