@@ -6,6 +6,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
+import { doctorCommand } from './doctor.js';
 import { connectCommand } from './connect.js';
 import { ExitCode } from '../exit-codes.js';
 import { TOOL_VERSION } from '../version.js';
@@ -24,9 +25,10 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<void
     .usage('$0 <command> [options]\n\nTest and load-benchmark WebSocket + Redis fan-out.')
     .command(runCommand)
     .command(serveCommand)
+    .command(doctorCommand)
     .command(connectCommand)
     .option('verbose', { type: 'boolean', describe: 'Show stack traces and more detail on errors', global: true })
-    .demandCommand(1, 'Choose a command: run, serve or connect (wsbench --help lists them)')
+    .demandCommand(1, 'Choose a command: run, serve, connect or doctor (wsbench --help lists them)')
     .recommendCommands()
     .strict()
     .example('$0 run scenarios/quickstart.yaml', 'Quick fan-out benchmark on the built-in server and an embedded Redis')

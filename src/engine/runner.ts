@@ -25,7 +25,9 @@ import type { WorkerConnected, WorkerPlan, WorkerSnapshot } from './protocol.js'
 import { PublisherHandle } from './publisher-handle.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
 import { buildTransportReport } from './report-builder.js';
-import { WorkerGroup, defaultWorkerCount, splitClients } from './workers.js';
+import { CONNECTIONS_PER_WORKER, WorkerGroup, defaultWorkerCount, splitClients } from './workers.js';
+import { capacity } from '../doctor/capacity.js';
+import { readSystemFacts } from '../doctor/probe.js';
 import { sourceAddresses } from './source-addresses.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -216,6 +218,19 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
   run.target.resetServerStats?.();
 
   const localAddresses = sourceAddresses(scenario.clients.localAddresses, urlTemplate, connections);
+  // Preflight for big runs: say which machine limit the run will hit before it hits it.
+  if (connections > CONNECTIONS_PER_WORKER) {
+    const verdict = capacity({
+      facts: readSystemFacts(),
+      connections,
+      workers: workerCount,
+      serverProcesses: 0,
+      sourceAddresses: Math.max(1, localAddresses.length),
+    });
+    for (const limit of verdict.broken) {
+      emit({ type: 'warning', message: `${limit.name} allows ${limit.allows} connections, fewer than ${connections}: ${limit.advice}`, elapsedMs: elapsed() });
+    }
+  }
   const plans: WorkerPlan[] = splitClients(connections, workerCount).map((range, workerId) => ({
     workerId,
     runId: stampRunId,

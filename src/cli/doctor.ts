@@ -1,0 +1,104 @@
+/**
+ * `wsbench doctor`: what this machine can do before a big run — open-files limit, port range,
+ * listen backlog, loopback source addresses, Redis (reachable, maxclients, redis-server binary) —
+ * and how many connections it can reach, with what to change.
+ */
+import { spawnSync } from 'node:child_process';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { capacity } from '../doctor/capacity.js';
+import { canBind, readSystemFacts } from '../doctor/probe.js';
+import { defaultWorkerCount } from '../engine/workers.js';
+import { sourceAddresses } from '../engine/source-addresses.js';
+import { openRedis } from '../redis/client.js';
+import { redactUrlPassword } from '../config/resolve.js';
+import { messageOf } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { fmtInt } from '../reporters/format.js';
+
+interface DoctorArgs {
+  connections: number;
+  workers?: number;
+  'server-processes': number;
+  redis?: string;
+  target: string;
+}
+
+export const doctorCommand = {
+  command: 'doctor',
+  describe: 'Check this machine for a big run: limits, ports, Redis, and the connection count it can reach',
+  builder: (y: Argv) =>
+    y
+      .option('connections', { alias: 'c', type: 'number', default: 0, describe: 'Connections you plan (checks them against every limit)' })
+      .option('workers', { type: 'number', describe: 'Client worker processes you plan (default: as wsbench run would choose)' })
+      .option('server-processes', { type: 'number', default: 1, describe: 'Reference server processes (0 when you test your own server)' })
+      .option('target', { type: 'string', default: 'ws://127.0.0.1:8080/ws/{channel}', describe: 'Where the clients connect (for source-address planning)' })
+      .option('redis', { type: 'string', describe: 'Redis URL to check (reachability, maxclients)' })
+      .example('$0 doctor -c 100000 --server-processes 6', 'Can this machine hold 100k connections with the reference server?'),
+  handler: async (argv: ArgumentsCamelCase<DoctorArgs>) => {
+    process.exitCode = await doctor(argv);
+  },
+};
+
+const ok = (text: string) => `  ok    ${text}`;
+const warn = (text: string) => `  warn  ${text}`;
+const fail = (text: string) => `  FAIL  ${text}`;
+
+async function doctor(argv: DoctorArgs): Promise<number> {
+  const out: string[] = ['wsbench doctor', ''];
+  const facts = readSystemFacts();
+  let problems = 0;
+
+  out.push('System');
+  out.push(ok(`${facts.cores} cores, ${Math.round(facts.totalMemoryBytes / 2 ** 30)} GiB memory`));
+  const files = `open files: soft ${fmtInt(facts.openFilesSoft)}, hard ${fmtInt(facts.openFilesHard)} per process`;
+  out.push(facts.openFilesSoft < 10_000 ? warn(`${files} — raise with ulimit -n ${facts.openFilesHard}`) : ok(files));
+  const ports = facts.portRange[1] - facts.portRange[0] + 1;
+  out.push(ok(`ephemeral ports ${facts.portRange[0]}–${facts.portRange[1]}: ${fmtInt(ports)} connections per (source address, destination)`));
+  out.push(facts.somaxconn < 1024 ? warn(`listen backlog somaxconn ${facts.somaxconn} — handshake bursts may be refused; raise net.core.somaxconn`) : ok(`listen backlog somaxconn ${facts.somaxconn}`));
+  const extraSource = await canBind('127.0.0.2');
+  out.push(extraSource ? ok('loopback source addresses 127.0.0.x usable') : warn('cannot bind 127.0.0.2: loopback runs are limited to one source address'));
+
+  out.push('', 'Redis');
+  const binary = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  if (binary.status === 0) out.push(ok(`embedded Redis available: ${binary.stdout.trim().split(' ').slice(0, 3).join(' ')}`));
+  else {
+    out.push(warn('redis-server not found: install it (apt-get install redis-server) or always pass --redis'));
+    problems++;
+  }
+  if (argv.redis) {
+    try {
+      const redis = await openRedis(argv.redis, { name: 'wsbench-doctor', connectTimeoutMs: 3000 });
+      try {
+        const info = (await redis.config('GET', 'maxclients')) as string[];
+        const maxclients = Number(info[1] ?? 0);
+        out.push(ok(`${redactUrlPassword(argv.redis)} reachable; maxclients ${fmtInt(maxclients)}`));
+        if (argv.connections > maxclients) {
+          out.push(warn(`stacks with one Redis connection per WebSocket (ws4redis) need maxclients ≥ ${fmtInt(argv.connections)}: CONFIG SET maxclients (bounded by Redis's own open-files limit)`));
+        }
+      } catch (e) {
+        out.push(ok(`${redactUrlPassword(argv.redis)} reachable (CONFIG GET refused: ${messageOf(e)})`));
+      } finally {
+        redis.disconnect();
+      }
+    } catch (e) {
+      out.push(fail(messageOf(e)));
+      problems++;
+    }
+  }
+
+  const workers = argv.workers ?? defaultWorkerCount(Math.max(argv.connections, 1), facts.cores);
+  const sources = Math.max(1, sourceAddresses(undefined, argv.target, argv.connections).length);
+  const verdict = capacity({ facts, connections: argv.connections, workers, serverProcesses: argv['server-processes'], sourceAddresses: sources });
+  out.push('', `Capacity (${workers} worker${workers === 1 ? '' : 's'}, ${sources} source address${sources === 1 ? '' : 'es'}, ${argv['server-processes']} server process${argv['server-processes'] === 1 ? '' : 'es'})`);
+  for (const limit of verdict.limits) {
+    const line = `${limit.name}: ${fmtInt(limit.allows)}`;
+    out.push(verdict.broken.includes(limit) ? fail(`${line} — ${limit.advice}`) : ok(line));
+  }
+  out.push('', `This machine can reach about ${fmtInt(verdict.reach)} connections with these settings.`);
+  if (argv.connections > 0) {
+    out.push(verdict.broken.length === 0 ? `${fmtInt(argv.connections)} connections: fine.` : `${fmtInt(argv.connections)} connections: not with these settings (see FAIL above).`);
+    problems += verdict.broken.length;
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return problems > 0 ? ExitCode.SETUP_FAILED : ExitCode.OK;
+}
