@@ -1,0 +1,139 @@
+/**
+ * `npm run bench`: reproduces the figures in BENCHMARKS.md on this machine, naive anchors and
+ * wsbench side by side in one run. Each figure comes from full wsbench runs (real redis-server,
+ * reference server, worker processes, loopback sockets) and their JSON reports.
+ *
+ *   node dist/bench/run.js [--only client,rate,connections] [--quick] [--out bench/results.json]
+ *
+ * Figures:
+ *   client       tool CPU per delivered message: `ws` client (anchor) vs the fast client, same
+ *                scenario; workers' CPU (the receiving side) and all tool processes
+ *   rate         deliveries/s with reference server, tool and Redis sharing the machine: the
+ *                publish rate is stepped up until delivery falls below 100 % or p99 passes 1 s
+ *   connections  connections held with a low publish rate for 60 s (--quick: 20k for 15 s), RSS per
+ *                connection of the tool's workers
+ * Server CPU per recipient (naive `ws` loop vs reference server) lives in bench/server/.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseScenarioText } from '../src/config/load.js';
+import { runScenario } from '../src/engine/runner.js';
+import type { RunReport, TransportReport } from '../src/report/types.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? new Set((args[onlyAt + 1] ?? '').split(',')) : null;
+const outAt = args.indexOf('--out');
+const outFile = outAt >= 0 ? args[outAt + 1]! : 'bench/results.json';
+const wanted = (name: string) => !only || only.has(name);
+
+interface Row {
+  figure: string;
+  variant: string;
+  value: number;
+  unit: string;
+  detail: string;
+}
+const rows: Row[] = [];
+
+function record(row: Row): void {
+  rows.push(row);
+  console.log(`${row.figure.padEnd(28)} ${row.variant.padEnd(26)} ${String(row.value).padStart(12)} ${row.unit.padEnd(14)} ${row.detail}`);
+}
+
+async function run(yaml: string, name: string): Promise<TransportReport> {
+  const report: RunReport = await runScenario(parseScenarioText(yaml, name));
+  const ws = report.transports.websocket!;
+  if (!report.run.completed) throw new Error(`${name}: run did not complete: ${report.run.stopReason}`);
+  return ws;
+}
+
+const workerCpuMs = (t: TransportReport) => t.tool.processes.filter((p) => p.role === 'worker').reduce((a, p) => a + p.cpuMs, 0);
+const toolCpuMs = (t: TransportReport) => t.tool.processes.filter((p) => p.role !== 'server').reduce((a, p) => a + p.cpuMs, 0);
+const workerRss = (t: TransportReport) => t.tool.processes.filter((p) => p.role === 'worker').reduce((a, p) => a + p.rssBytes, 0);
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function clientCost(): Promise<void> {
+  // Many recipients per publish so the publisher's share is small; rate well below the
+  // reference server's limit so neither side saturates and CPU per message is comparable.
+  const connections = quick ? 500 : 2000;
+  const rate = quick ? 20 : 25;
+  const duration = quick ? '5s' : '10s';
+  for (const client of ['ws', 'fast']) {
+    const t = await run(
+      `clients: { connections: ${connections}, rampUp: 2s, wsClient: ${client}, workers: 1 }
+publish: { rate: ${rate}/s, duration: ${duration}, payloadSize: 64 }
+warmup: 1s
+drain: 2s
+`,
+      `client-${client}`,
+    );
+    const delivered = t.delivery.delivered;
+    const detail = `${delivered} deliveries, ${t.delivery.deliveryRatio * 100}% delivered, p99 ${t.fanoutLatencyMs.p99} ms`;
+    record({ figure: 'client CPU per delivery', variant: client === 'ws' ? 'ws client (anchor)' : 'wsbench fast client', value: round((workerCpuMs(t) * 1000) / delivered), unit: 'µs (workers)', detail });
+    record({ figure: 'tool CPU per delivery', variant: client === 'ws' ? 'ws client (anchor)' : 'wsbench fast client', value: round((toolCpuMs(t) * 1000) / delivered), unit: 'µs (all tool)', detail: 'coordinator + publisher thread + workers' });
+  }
+}
+
+async function rateLimit(): Promise<void> {
+  const connections = 1000;
+  let best = 0;
+  const steps = quick ? [50, 100] : [50, 100, 200, 300, 400, 600];
+  for (const rate of steps) {
+    const t = await run(
+      `clients: { connections: ${connections}, rampUp: 2s }
+publish: { rate: ${rate}/s, duration: ${quick ? '4s' : '8s'}, payloadSize: 64 }
+warmup: 1s
+drain: 3s
+`,
+      `rate-${rate}`,
+    );
+    const ok = t.delivery.deliveryRatio === 1 && t.fanoutLatencyMs.p99 < 1000;
+    const server = t.tool.processes.find((p) => p.role === 'server');
+    record({
+      figure: 'deliveries/s (2 cores shared)',
+      variant: `${connections} clients × ${rate}/s`,
+      value: t.throughput.deliveriesPerSec,
+      unit: 'deliveries/s',
+      detail: `${ok ? 'ok' : 'FAILED'}: ${round(t.delivery.deliveryRatio * 100, 3)}% delivered, p50 ${t.fanoutLatencyMs.p50} p99 ${t.fanoutLatencyMs.p99} ms, tool CPU ${t.tool.maxCpuPercent}%, server CPU ${server?.cpuPercent ?? '?'}%${t.tool.bottleneck ? ', TOOL BOTTLENECK' : ''}`,
+    });
+    if (!ok) break;
+    best = Math.max(best, t.throughput.deliveriesPerSec);
+  }
+  record({ figure: 'deliveries/s (2 cores shared)', variant: 'best step at 100 %', value: best, unit: 'deliveries/s', detail: '' });
+}
+
+async function connectionHold(): Promise<void> {
+  const connections = quick ? 20_000 : 100_000;
+  const t = await run(
+    `target: { kind: builtin }
+clients: { connections: ${connections}, rampUp: ${quick ? '10s' : '40s'}, maxHandshakesInFlight: 512, connectTimeout: 30s }
+publish: { rate: 10/s, duration: ${quick ? '15s' : '60s'}, payloadSize: 64, channels: 100 }
+drain: 5s
+`,
+    'connections',
+  );
+  record({
+    figure: 'connections held',
+    variant: `${connections} target`,
+    value: t.connections.opened,
+    unit: 'connections',
+    detail: `${t.connections.failed} failed, ${t.connections.closedEarly} dropped, ${round(t.delivery.deliveryRatio * 100, 3)}% delivered, errors ${JSON.stringify(t.errors)}`,
+  });
+  record({ figure: 'tool RSS per connection', variant: 'workers', value: round(workerRss(t) / Math.max(1, t.connections.opened) / 1024), unit: 'KiB', detail: `${t.tool.processes.filter((p) => p.role === 'worker').length} workers` });
+}
+
+async function main(): Promise<void> {
+  console.log(`wsbench bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? ' (quick)' : ''}\n`);
+  if (wanted('client')) await clientCost();
+  if (wanted('rate')) await rateLimit();
+  if (wanted('connections')) await connectionHold();
+  writeFileSync(outFile, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version }, quick, rows }, null, 2) + '\n');
+  console.log(`\nresults written to ${outFile}`);
+}
+
+main().catch((e) => {
+  console.error(`bench failed: ${(e as Error).message}`);
+  process.exitCode = 1;
+});
