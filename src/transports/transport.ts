@@ -51,6 +51,40 @@ export interface TransportClient {
 
 export type TransportFactory = (options: ConnectOptions, events: TransportEvents) => TransportClient;
 
+/**
+ * One connection attempt that settles exactly once: `succeed()` or `fail(kind, message)`, and a
+ * `connect.timeout` failure when neither happened within `timeoutMs`. `abort` tears the attempt's
+ * socket down on failure.
+ */
+export class ConnectAttempt {
+  settled = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    timeoutMs: number,
+    private readonly abort: () => void,
+    private readonly resolve: () => void,
+    private readonly reject: (e: Error) => void,
+  ) {
+    this.timer = setTimeout(() => this.fail('connect.timeout', `no handshake within ${timeoutMs} ms`), timeoutMs);
+  }
+
+  succeed(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.resolve();
+  }
+
+  fail(kind: string, message: string): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.abort();
+    this.reject(new TransportError(kind, message));
+  }
+}
+
 /** A failure with a short stable kind for the report's `errors` map, e.g. `connect.ECONNREFUSED`. */
 export class TransportError extends Error {
   constructor(

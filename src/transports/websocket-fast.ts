@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { monotonicMs } from '../metrics/clock.js';
-import { TransportError, type ConnectOptions, type TransportClient, type TransportEvents } from './transport.js';
+import { ConnectAttempt, type ConnectOptions, type TransportClient, type TransportEvents } from './transport.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -192,15 +192,8 @@ export function createFastWebSocketClient(options: ConnectOptions, events: Trans
   return {
     open() {
       return new Promise<void>((resolve, reject) => {
-        let settled = false;
-        const fail = (kind: string, message: string) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          socket?.destroy();
-          reject(new TransportError(kind, message));
-        };
-        const timer = setTimeout(() => fail('connect.timeout', `no handshake within ${options.timeoutMs} ms`), options.timeoutMs);
+        const attempt = new ConnectAttempt(options.timeoutMs, () => socket?.destroy(), resolve, reject);
+        const fail = (kind: string, message: string) => attempt.fail(kind, message);
         const port = Number(url.port || (secure ? 443 : 80));
         const host = url.hostname.replace(/^\[|\]$/g, '');
         const common = { host, port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
@@ -274,29 +267,32 @@ export function createFastWebSocketClient(options: ConnectOptions, events: Trans
             fail('connect.bad-extension', `server chose an extension that was not offered: ${headers.get('sec-websocket-extensions')}`);
             return;
           }
-          settled = true;
           open = true;
-          clearTimeout(timer);
           s.off('data', onHandshakeData);
           s.on('data', (data: Buffer) => {
             receivedAt = monotonicMs();
             parser.push(data);
           });
-          resolve();
-          // Frames that came in the same chunk as the response headers.
+          attempt.succeed();
+          // Frames that came in the same chunk as the response headers: handed on after the
+          // caller has seen the connection open (its continuation runs first), before any later
+          // chunk (the check phase comes before the next poll).
           const rest = head.subarray(endAt + 4);
           if (rest.length > 0) {
-            receivedAt = monotonicMs();
-            parser.push(rest);
+            const at = monotonicMs();
+            setImmediate(() => {
+              receivedAt = at;
+              parser.push(rest);
+            });
           }
         };
         s.on('data', onHandshakeData);
         s.on('error', (e: NodeJS.ErrnoException) => {
-          if (!settled) fail(`connect.${e.code ?? 'error'}`, e.message);
+          if (!attempt.settled) fail(`connect.${e.code ?? 'error'}`, e.message);
           else finish(1006, e.message, false);
         });
         s.on('close', () => {
-          if (!settled) fail('connect.closed', 'connection closed during the handshake');
+          if (!attempt.settled) fail('connect.closed', 'connection closed during the handshake');
           else finish(1006, 'connection closed without a close frame', false);
         });
       });

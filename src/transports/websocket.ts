@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { monotonicMs } from '../metrics/clock.js';
-import { TransportError, type ConnectOptions, type TransportClient, type TransportEvents } from './transport.js';
+import { ConnectAttempt, type ConnectOptions, type TransportClient, type TransportEvents } from './transport.js';
 
 export function createWebSocketClient(options: ConnectOptions, events: TransportEvents): TransportClient {
   let ws: WebSocket | null = null;
@@ -16,15 +16,8 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
   return {
     open() {
       return new Promise<void>((resolve, reject) => {
-        let settled = false;
-        const fail = (kind: string, message: string) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          ws?.terminate();
-          reject(new TransportError(kind, message));
-        };
-        const timer = setTimeout(() => fail('connect.timeout', `no handshake within ${options.timeoutMs} ms`), options.timeoutMs);
+        const attempt = new ConnectAttempt(options.timeoutMs, () => ws?.terminate(), resolve, reject);
+        const fail = (kind: string, message: string) => attempt.fail(kind, message);
         try {
           ws = new WebSocket(options.url, options.subprotocols, {
             headers: options.headers,
@@ -44,11 +37,9 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
         // The upgrade response carries the TCP socket whose counters give the bytes on the wire.
         client.once('upgrade', (res) => (socket = res.socket as Socket));
         client.once('open', () => {
-          if (settled) return;
-          settled = true;
+          if (attempt.settled) return;
           opened = true;
-          clearTimeout(timer);
-          resolve();
+          attempt.succeed();
         });
         client.on('unexpected-response', (_req, res) => {
           let body = '';
