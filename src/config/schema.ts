@@ -177,7 +177,7 @@ export const baselineSettings = z
         }
       })
       .describe(
-        'Per-metric tolerance ("20%") or "off"; metrics named here are compared in addition to the defaults (fanout.p50, fanout.p99, lastRecipient.p99, delivery.lostRatio, throughput.deliveriesPerSec).',
+        'Per-metric tolerance ("20%") or "off"; metrics named here are compared in addition to the defaults (fanout.p50, fanout.p99, delivery.lostRatio, throughput.deliveriesPerSec).',
       ),
   })
   .describe('How `--baseline` and `wsbench compare` judge a regression.');

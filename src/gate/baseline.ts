@@ -2,8 +2,9 @@
  * Baseline comparison with a noise model. Pure.
  *
  * Each side (baseline, current) of each metric is described by a value and a noise band:
- * - a report from `--repeat N` (N ≥ 2): the median of the N runs' values, band = [min, max] of
- *   them — the spread actually observed between identical runs on that machine;
+ * - a report from `--repeat N` (N ≥ 2): the median of the N runs' values, band = median ± the
+ *   runs' range (max − min). The range of a few runs understates the spread (3 runs cover a 4th
+ *   only half of the time), so the whole range is used as the radius, not just min..max;
  * - a single run: the report's value; for percentiles the band is the sampling uncertainty of
  *   that percentile (99% distribution-free confidence interval of a quantile, read from the
  *   run's own histogram: ranks n·q ± 2.576·√(n·q·(1−q))); other metrics have no band.
@@ -100,7 +101,7 @@ export interface BaselineResult {
 }
 
 export const NOISE_METHOD =
-  'regression = worse than the tolerance AND current outside the baseline band AND baseline outside the current band; band = min..max of repeated runs (median compared), or the 99% sampling interval of a single run’s percentile';
+  'regression = worse than the tolerance AND current outside the baseline’s noise band AND baseline outside the current one; band = median ± range of the repeated runs, or the 99% sampling interval of a single run’s percentile';
 
 /** Runs that make up a report: its repeats when it has several, else the report itself. */
 export function runsOf(report: Pick<RunReport, 'transports' | 'repeats'>): Pick<RunReport, 'transports'>[] {
@@ -112,7 +113,10 @@ export function sideStats(report: Pick<RunReport, 'transports' | 'repeats'>, ref
   if (runs.length >= 2) {
     const values = runs.map((r) => readMetric(r, ref)).flatMap((v) => (v.ok ? [v.value] : []));
     if (values.length === 0) return null;
-    return { value: median(values), low: Math.min(...values), high: Math.max(...values), runs: values, band: 'runs' };
+    const mid = median(values);
+    const range = Math.max(...values) - Math.min(...values);
+    // Every metric is non-negative: the band never goes below 0.
+    return { value: mid, low: Math.max(0, mid - range), high: mid + range, runs: values, band: 'runs' };
   }
   const v = readMetric(report, ref);
   if (!v.ok) return null;
@@ -205,7 +209,7 @@ function checkOne(baseline: Pick<RunReport, 'transports' | 'repeats'>, current: 
 }
 
 function describeBand(s: SideStats, fmt: (v: number) => string): string {
-  if (s.band === 'runs') return `median of ${s.runs.length} runs, range ${fmt(s.low)}–${fmt(s.high)}`;
+  if (s.band === 'runs') return `median of ${s.runs.length} runs ${fmt(Math.min(...s.runs))}–${fmt(Math.max(...s.runs))}, noise band ${fmt(s.low)}–${fmt(s.high)}`;
   if (s.band === 'sampling') return `99% interval ${fmt(s.low)}–${fmt(s.high)}`;
   return 'single value';
 }

@@ -104,8 +104,12 @@ function buildCatalog(): Map<string, MetricDef> {
 
 export const METRICS: ReadonlyMap<string, MetricDef> = buildCatalog();
 
-/** Metrics compared against a baseline when none are chosen. */
-export const DEFAULT_BASELINE_METRICS = ['fanout.p50', 'fanout.p99', 'lastRecipient.p99', 'delivery.lostRatio', 'throughput.deliveriesPerSec'] as const;
+/**
+ * Metrics compared against a baseline when none are chosen. Not lastRecipient.p99: it has one
+ * sample per publish (a few hundred in a CI run, so its p99 is the 4th-worst publish) and is too
+ * noisy for a default regression check; add it per scenario when runs are long enough.
+ */
+export const DEFAULT_BASELINE_METRICS = ['fanout.p50', 'fanout.p99', 'delivery.lostRatio', 'throughput.deliveriesPerSec'] as const;
 
 export interface MetricRef {
   /** As written (or canonical when built in code), e.g. `longpoll.fanout.p50`. */
