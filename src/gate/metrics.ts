@@ -96,6 +96,19 @@ function buildCatalog(): Map<string, MetricDef> {
   add({ name: 'throughput.deliveriesPerSec', dim: 'rate', better: 'higher', description: 'measured deliveries per second', read: (t) => t.throughput.deliveriesPerSec });
   add({ name: 'throughput.publishesPerSec', dim: 'rate', better: 'higher', description: 'measured publishes per second', read: (t) => t.throughput.publishesPerSec });
   add({ name: 'throughput.targetPublishesPerSec', dim: 'rate', better: 'higher', description: 'configured publish rate', read: (t) => t.throughput.targetPublishesPerSec });
+  add({ name: 'wire.bytesIn', dim: 'count', better: 'lower', description: 'bytes the clients received (TCP payload)', read: (t) => t.wire.bytesIn });
+  add({ name: 'wire.bytesOut', dim: 'count', better: 'lower', description: 'bytes the clients sent', read: (t) => t.wire.bytesOut });
+  add({ name: 'wire.requests', dim: 'count', better: 'lower', description: 'HTTP requests (WebSocket: the upgrades)', read: (t) => t.wire.requests });
+  add({ name: 'bytesPerDelivery', dim: 'number', better: 'lower', description: 'wire bytes per delivered message', read: (t) => t.bytesPerDelivery });
+  add({ name: 'requestsPerDelivery', dim: 'number', better: 'lower', description: 'HTTP requests per delivered message', read: (t) => t.requestsPerDelivery });
+  add({ name: 'toolCpuUsPerDelivery', dim: 'number', better: 'lower', description: 'wsbench CPU per delivered message (µs)', read: (t) => t.toolCpuUsPerDelivery });
+  add({
+    name: 'serverCpuUsPerDelivery',
+    dim: 'number',
+    better: 'lower',
+    description: 'reference server CPU per delivered message (µs; only when wsbench runs the server)',
+    read: (t) => t.serverCpuUsPerDelivery ?? undefined,
+  });
   add({ name: 'tool.maxCpuPercent', dim: 'percent', better: 'lower', description: 'busiest wsbench process, % of one core', read: (t) => t.tool.maxCpuPercent });
   add({ name: 'tool.maxEventLoopDelayP99Ms', dim: 'duration', better: 'lower', description: 'worst event-loop delay p99 of wsbench processes (ms)', read: (t) => t.tool.maxEventLoopDelayP99Ms });
   add({ name: 'tool.bottleneck', dim: 'count', better: 'lower', description: '1 when wsbench itself may have been the bottleneck, else 0', read: (t) => (t.tool.bottleneck ? 1 : 0) });

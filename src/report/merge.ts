@@ -5,6 +5,7 @@
  * percentiles. Pure.
  */
 import { encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
+import { buildComparison } from './comparison.js';
 import type { EncodedHistograms, IgnoredBreakdown, RepeatedRun, RunReport, TransportName, TransportReport } from './types.js';
 
 export function mergeReports(reports: readonly RunReport[]): RunReport {
@@ -21,7 +22,8 @@ export function mergeReports(reports: readonly RunReport[]): RunReport {
   }
   const incomplete = reports.find((r) => !r.run.completed);
   const repeats: RepeatedRun[] = reports.flatMap((r) => (r.repeats && r.repeats.length > 0 ? r.repeats : [{ run: r.run, transports: r.transports }]));
-  const { gate: _gate, repeats: _repeats, ...base } = first;
+  const { gate: _gate, repeats: _repeats, comparison: _comparison, ...base } = first;
+  const comparison = buildComparison(transports);
   return {
     ...base,
     run: {
@@ -32,6 +34,7 @@ export function mergeReports(reports: readonly RunReport[]): RunReport {
       ...(incomplete?.run.stopReason ? { stopReason: incomplete.run.stopReason } : {}),
     },
     transports,
+    ...(comparison ? { comparison } : {}),
     repeats,
   };
 }
@@ -62,6 +65,11 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     for (const [k, v] of Object.entries(t.errorSamples)) errorSamples[k] ??= v;
   }
 
+  const wire = { bytesIn: sum((t) => t.wire.bytesIn), bytesOut: sum((t) => t.wire.bytesOut), requests: sum((t) => t.wire.requests) };
+  const perDelivery = (n: number) => (delivery.delivered > 0 ? round3(n / delivery.delivered) : 0);
+  // Per-delivery CPU figures are CPU ÷ delivered per run: weight them back into totals.
+  const cpuUs = (f: (t: TransportReport) => number | null) => sum((t) => (f(t) ?? 0) * t.delivery.delivered);
+
   return {
     transport: first.transport,
     fanoutLatencyMs: summarizeMs(merged.fanout),
@@ -91,6 +99,11 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     errors,
     errorSamples,
     clampedSamples: sum((t) => t.clampedSamples),
+    wire,
+    bytesPerDelivery: perDelivery(wire.bytesIn + wire.bytesOut),
+    requestsPerDelivery: perDelivery(wire.requests),
+    toolCpuUsPerDelivery: perDelivery(cpuUs((t) => t.toolCpuUsPerDelivery)),
+    serverCpuUsPerDelivery: parts.every((t) => t.serverCpuUsPerDelivery !== null) ? perDelivery(cpuUs((t) => t.serverCpuUsPerDelivery)) : null,
     tool: {
       processes: parts.flatMap((t) => t.tool.processes),
       maxCpuPercent: Math.max(...parts.map((t) => t.tool.maxCpuPercent)),
@@ -123,3 +136,4 @@ export function pooledRate(parts: readonly TransportReport[], rate: (t: Transpor
 }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+const round3 = (x: number) => Math.round(x * 1e3) / 1e3;

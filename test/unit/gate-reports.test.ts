@@ -33,6 +33,13 @@ test('merge: latency from the merged histograms equals recording every sample in
   assert.equal(ws.connections.failed, 3);
   assert.equal(ws.connections.target, 30);
   assert.deepEqual(ws.errors, { 'socket.dropped-1006': 3 });
+  assert.deepEqual(ws.wire, { bytesIn: 100 * 597, bytesOut: 3000, requests: 30 });
+  assert.equal(ws.bytesPerDelivery, Math.round(((100 * 597 + 3000) / 597) * 1000) / 1000);
+  assert.equal(ws.toolCpuUsPerDelivery, 20);
+  assert.equal(merged.comparison, undefined, 'one transport: no comparison');
+  const two = mergeReports([fakeReport({ websocket: {}, longpoll: { fanoutMs: [50] } }), fakeReport({ websocket: {}, longpoll: { fanoutMs: [70] } })]);
+  assert.equal(two.comparison?.rows.length, 2, 'the comparison is rebuilt from the merged transports');
+  assert.equal(two.comparison?.rows[1]?.fanoutP50Ms, two.transports.longpoll!.fanoutLatencyMs.p50);
   assert.equal(merged.repeats?.length, 3);
   assert.deepEqual(
     merged.repeats!.map((r) => r.run.id),

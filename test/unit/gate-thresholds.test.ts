@@ -48,6 +48,9 @@ const passing: [string, boolean][] = [
   ['-fanout.p50 < 0', true],
   ['lastRecipient.p99 < 10ms', true], // fake last recipient: one sample of 5 ms
   ['1e2 > fanout.p99', true],
+  ['longpoll.requestsPerDelivery / requestsPerDelivery >= 1', true],
+  ['toolCpuUsPerDelivery < 50', true],
+  ['wire.bytesIn > 0', true],
 ];
 
 for (const [expression, expected] of passing) {
