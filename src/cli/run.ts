@@ -14,9 +14,12 @@ import type { RunReport } from '../report/types.js';
 import { plainProgressLine } from '../reporters/progress-plain.js';
 import { textSummary } from '../reporters/text.js';
 import { reportError } from './errors.js';
+import { gateExitCode, gateOptions, prepareGate, type Gate, type GateArgs } from './gate.js';
+import type { GateOutcome } from '../gate/result.js';
+import { gateText } from '../reporters/gate-text.js';
 import { onInterrupt } from './signals.js';
 
-export interface RunArgs {
+export interface RunArgs extends GateArgs {
   scenario?: string;
   connections?: number;
   rate?: string;
@@ -42,7 +45,7 @@ export const runCommand = {
   command: 'run [scenario]',
   describe: 'Measure Redis → WebSocket fan-out latency, throughput and delivery',
   builder: (y: Argv) =>
-    y
+    gateOptions(y)
       .positional('scenario', { type: 'string', describe: 'Scenario file (YAML or JSON); flags alone work too' })
       .option('connections', { alias: 'c', type: 'number', describe: 'Client connections', group: 'Scenario overrides:' })
       .option('rate', { alias: 'r', type: 'string', describe: 'Publishes per second across channels (200, 5k/s)', group: 'Scenario overrides:' })
@@ -72,6 +75,7 @@ export const runCommand = {
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the summary' })
       .example('$0 run scenarios/quickstart.yaml', 'Built-in server and embedded Redis, defaults from the file')
       .example('$0 run scenarios/quickstart.yaml -c 1000 -r 500 --out report.json', 'Override the load, keep the report')
+      .example('$0 run scenarios/ci.yaml --baseline main.json --out current.json --junit wsbench.xml', 'CI: thresholds and a baseline check, exit 1 on failure')
       .example('$0 run --target "ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast" --redis redis://127.0.0.1:6379 -c 100 -r 50 -d 10s', 'Your own stack, no file'),
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     process.exitCode = await run(argv);
@@ -100,6 +104,8 @@ export async function run(argv: RunArgs): Promise<number> {
   const err = (text: string) => process.stderr.write(text);
   let report: RunReport | undefined;
   let failure: unknown;
+  let gate: Gate | undefined;
+  let outcome: GateOutcome | undefined;
   const controller = new AbortController();
   const removeSignals = onInterrupt(() => controller.abort(), err);
   try {
@@ -107,11 +113,18 @@ export async function run(argv: RunArgs): Promise<number> {
     for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
     const overrides = [...fieldOverrides(values), ...(argv.target !== undefined ? [targetOverride(argv.target)] : [])];
     const scenario = argv.scenario ? await loadScenarioFile(argv.scenario, overrides) : parseScenarioText('', '', overrides);
-    const progress = argv.quiet ? undefined : plainProgress(err);
-    report = await runScenario(scenario, {
-      signal: controller.signal,
-      ...(progress ? { onEvent: progress } : {}),
-    });
+    gate = await prepareGate(argv, scenario);
+    const progress = gate.watch(argv.quiet ? undefined : plainProgress(err));
+    const signal = AbortSignal.any([controller.signal, gate.signal]);
+    report = await gate.runRepeated(
+      () =>
+        runScenario(scenario, {
+          signal,
+          ...(progress ? { onEvent: progress } : {}),
+        }),
+      () => controller.signal.aborted,
+      argv.quiet ? () => {} : err,
+    );
   } catch (e) {
     failure = e;
     if (e instanceof RunFailedError) report = e.report;
@@ -120,7 +133,9 @@ export async function run(argv: RunArgs): Promise<number> {
   }
 
   if (report) {
+    outcome = gate?.evaluate(report);
     process.stdout.write(textSummary(report));
+    if (outcome) process.stdout.write(gateText(outcome));
     if (argv.out) {
       try {
         await writeFile(argv.out, JSON.stringify(report, null, 2) + '\n');
@@ -129,10 +144,12 @@ export async function run(argv: RunArgs): Promise<number> {
         failure ??= new WsbenchError('SETUP', `cannot write ${argv.out}`);
       }
     }
+    const outputFailure = await gate?.writeOutputs(report, outcome, err);
+    failure ??= outputFailure;
   }
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;
-  return ExitCode.OK;
+  return gateExitCode(outcome);
 }
 
 /** Phase changes at once, snapshot lines at most every 2 s. */

@@ -86,7 +86,12 @@ function locateIssue(
 
   if (fromFlag) return { detail: `${detail} (from ${fromFlag.flag})`, location: { key: fromFlag.flag } };
   const location: ConfigLocation = { file, key: formatPath(keyPath) || '(top level)' };
-  const offset = node?.range?.[0];
+  let offset = node?.range?.[0];
+  if (offset !== undefined && isScalar(node) && issue.code === 'custom' && typeof issue.params?.['offset'] === 'number') {
+    // A problem inside a string value (a threshold expression): point at the character itself.
+    const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+    if (quoted || node.type === 'PLAIN') offset += (quoted ? 1 : 0) + issue.params['offset'];
+  }
   if (offset !== undefined) {
     const pos = lineCounter.linePos(offset);
     location.line = pos.line;

@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { parseDurationMs, parseRatePerSec, parseSizeBytes } from './units.js';
 import { STAMP_BINARY_BYTES, STAMP_TEXT_BYTES } from '../metrics/stamp.js';
+import { parseThreshold, ThresholdSyntaxError } from '../gate/expression.js';
+import { lookupMetric } from '../gate/metrics.js';
+import { parseTolerance } from '../gate/baseline.js';
 
 type Parser = (v: string | number) => number | undefined;
 
@@ -135,6 +138,50 @@ const channels = z
   .default(1)
   .describe('Number of channels (named bench, or bench-0…bench-N-1) or a list of names. Clients are spread over them round-robin.');
 
+/** A threshold expression, checked here so a bad one is reported at its line and column. */
+const threshold = z
+  .string()
+  .superRefine((text, ctx) => {
+    try {
+      parseThreshold(text);
+    } catch (e) {
+      if (!(e instanceof ThresholdSyntaxError)) throw e;
+      // `offset` lets the loader point at the exact character inside the string.
+      ctx.issues.push({ code: 'custom', input: text, message: `${e.message} in "${text}"`, params: { offset: e.offset } });
+    }
+  })
+  .describe('A threshold such as "fanout.p99 < 50ms", "delivery.lostRatio == 0", "longpoll.fanout.p50 / websocket.fanout.p50 > 3".');
+
+const tolerance = z
+  .string()
+  .transform((value, ctx) => {
+    const parsed = parseTolerance(value);
+    if (parsed === undefined) {
+      ctx.issues.push({ code: 'custom', input: value, message: `"${value}" is not a tolerance (e.g. "10%")` });
+      return z.NEVER;
+    }
+    return parsed;
+  })
+  .describe('Allowed change in the worse direction, in percent of the baseline value, e.g. "10%".');
+
+export const baselineSettings = z
+  .strictObject({
+    maxRegression: tolerance.prefault('10%').describe('Tolerance for every compared metric (default "10%").'),
+    metrics: z
+      .record(z.string(), z.union([tolerance, z.literal('off')]))
+      .default({})
+      .superRefine((metrics, ctx) => {
+        for (const key of Object.keys(metrics)) {
+          const found = lookupMetric(key);
+          if (!found.ok) ctx.issues.push({ code: 'custom', input: key, path: [key], message: found.message });
+        }
+      })
+      .describe(
+        'Per-metric tolerance ("20%") or "off"; metrics named here are compared in addition to the defaults (fanout.p50, fanout.p99, delivery.lostRatio, throughput.deliveriesPerSec).',
+      ),
+  })
+  .describe('How `--baseline` and `wsbench compare` judge a regression.');
+
 export const scenarioSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path or URL of this JSON Schema (for editors).'),
@@ -196,6 +243,11 @@ export const scenarioSchema = z
       .describe('Settings of the HTTP polling transports.'),
     warmup: duration().default(0).describe('Publish at the rate for this long first; latency from these messages is not recorded (they still count in the ledger).'),
     drain: duration().default(2000).describe('After the last publish, wait this long for stragglers before counting losses.'),
+    thresholds: z
+      .array(threshold)
+      .default([])
+      .describe('Pass/fail criteria over the report (exit code 1 when one fails); see the threshold grammar in docs/ci.md.'),
+    baseline: baselineSettings.optional(),
   })
   .superRefine((s, ctx) => {
     const seen = new Set<string>();

@@ -175,4 +175,46 @@ export interface RunReport {
   transports: Partial<Record<TransportName, TransportReport>>;
   /** Present when more than one transport ran. */
   comparison?: Comparison;
+  /**
+   * With `--repeat N`: every run's own results (the figures above are merged from their encoded
+   * histograms and summed counts). Baseline checks compare the medians of these.
+   */
+  repeats?: RepeatedRun[];
+  /** Threshold and baseline verdicts when the run was gated (see src/gate/result.ts). */
+  gate?: GateReport;
+}
+
+export interface RepeatedRun {
+  run: RunReport['run'];
+  transports: RunReport['transports'];
+}
+
+/** The gate's verdicts as stored in the report: plain data, produced by src/gate. */
+export interface GateReport {
+  passed: boolean;
+  /** Set when --abort-on-fail stopped the run. */
+  abortedBy?: string;
+  thresholds: {
+    expression: string;
+    origin: string;
+    passed: boolean;
+    value: number | null;
+    message: string;
+  }[];
+  baseline?: {
+    source: string;
+    runs: { baseline: number; current: number };
+    method: string;
+    passed: boolean;
+    checks: {
+      metric: string;
+      passed: boolean;
+      verdict: string;
+      baseline: number | null;
+      current: number | null;
+      change: number | null;
+      tolerance: number;
+      message: string;
+    }[];
+  };
 }

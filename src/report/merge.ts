@@ -1,0 +1,139 @@
+/**
+ * Merging reports (`--repeat N`): latency figures are recomputed from the exactly merged encoded
+ * histograms, counts are summed, rates are pooled (total deliveries over total measured time), and
+ * every run's own results are kept in `repeats` for the baseline noise model. Never averages
+ * percentiles. Pure.
+ */
+import { encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
+import { buildComparison } from './comparison.js';
+import type { EncodedHistograms, IgnoredBreakdown, RepeatedRun, RunReport, TransportName, TransportReport } from './types.js';
+
+export function mergeReports(reports: readonly RunReport[]): RunReport {
+  if (reports.length === 0) throw new Error('mergeReports: no reports');
+  if (reports.length === 1) return reports[0]!;
+  const first = reports[0]!;
+  const last = reports[reports.length - 1]!;
+  const names = new Set<TransportName>();
+  for (const r of reports) for (const name of Object.keys(r.transports) as TransportName[]) names.add(name);
+  const transports: RunReport['transports'] = {};
+  for (const name of names) {
+    const parts = reports.flatMap((r) => (r.transports[name] ? [r.transports[name]!] : []));
+    transports[name] = mergeTransport(parts);
+  }
+  const incomplete = reports.find((r) => !r.run.completed);
+  const repeats: RepeatedRun[] = reports.flatMap((r) => (r.repeats && r.repeats.length > 0 ? r.repeats : [{ run: r.run, transports: r.transports }]));
+  const { gate: _gate, repeats: _repeats, comparison: _comparison, ...base } = first;
+  const comparison = buildComparison(transports);
+  return {
+    ...base,
+    run: {
+      ...first.run,
+      endedAt: last.run.endedAt,
+      durationMs: reports.reduce((a, r) => a + r.run.durationMs, 0),
+      completed: incomplete === undefined,
+      ...(incomplete?.run.stopReason ? { stopReason: incomplete.run.stopReason } : {}),
+    },
+    transports,
+    ...(comparison ? { comparison } : {}),
+    repeats,
+  };
+}
+
+const HISTOGRAM_KEYS: (keyof EncodedHistograms)[] = ['fanout', 'firstRecipient', 'lastRecipient', 'connect', 'publisherLag'];
+
+export function mergeTransport(parts: readonly TransportReport[]): TransportReport {
+  const first = parts[0]!;
+  if (parts.length === 1) return first;
+  const merged = {} as Record<keyof EncodedHistograms, ReturnType<typeof mergeEncoded>>;
+  for (const key of HISTOGRAM_KEYS) merged[key] = mergeEncoded(parts.map((p) => p.histograms[key]));
+  const sum = (f: (t: TransportReport) => number) => parts.reduce((a, t) => a + f(t), 0);
+
+  const delivery = {
+    expected: sum((t) => t.delivery.expected),
+    delivered: sum((t) => t.delivery.delivered),
+    lost: sum((t) => t.delivery.lost),
+    duplicated: sum((t) => t.delivery.duplicated),
+    reordered: sum((t) => t.delivery.reordered),
+    ignored: sum((t) => t.delivery.ignored),
+  };
+  const ignoredBy = {} as IgnoredBreakdown;
+  for (const key of Object.keys(first.delivery.ignoredBy) as (keyof IgnoredBreakdown)[]) ignoredBy[key] = sum((t) => t.delivery.ignoredBy[key]);
+  const errors: Record<string, number> = {};
+  const errorSamples: Record<string, string> = {};
+  for (const t of parts) {
+    for (const [k, v] of Object.entries(t.errors)) errors[k] = (errors[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(t.errorSamples)) errorSamples[k] ??= v;
+  }
+
+  const wire = { bytesIn: sum((t) => t.wire.bytesIn), bytesOut: sum((t) => t.wire.bytesOut), requests: sum((t) => t.wire.requests) };
+  const perDelivery = (n: number) => (delivery.delivered > 0 ? round3(n / delivery.delivered) : 0);
+  // Per-delivery CPU figures are CPU ÷ delivered per run: weight them back into totals.
+  const cpuUs = (f: (t: TransportReport) => number | null) => sum((t) => (f(t) ?? 0) * t.delivery.delivered);
+
+  return {
+    transport: first.transport,
+    fanoutLatencyMs: summarizeMs(merged.fanout),
+    firstRecipientLatencyMs: summarizeMs(merged.firstRecipient),
+    lastRecipientLatencyMs: summarizeMs(merged.lastRecipient),
+    incompletePublishes: sum((t) => t.incompletePublishes),
+    connectLatencyMs: summarizeMs(merged.connect),
+    delivery: {
+      ...delivery,
+      lostRatio: delivery.expected > 0 ? round6(delivery.lost / delivery.expected) : 0,
+      deliveryRatio: delivery.expected > 0 ? round6(Math.min(delivery.delivered, delivery.expected) / delivery.expected) : 1,
+      ignoredBy,
+    },
+    throughput: {
+      deliveriesPerSec: pooledRate(parts, (t) => t.throughput.deliveriesPerSec),
+      publishesPerSec: pooledRate(parts, (t) => t.throughput.publishesPerSec),
+      targetPublishesPerSec: first.throughput.targetPublishesPerSec,
+      publishes: sum((t) => t.throughput.publishes),
+      publisherLagMs: summarizeMs(merged.publisherLag),
+    },
+    connections: {
+      target: sum((t) => t.connections.target),
+      opened: sum((t) => t.connections.opened),
+      failed: sum((t) => t.connections.failed),
+      closedEarly: sum((t) => t.connections.closedEarly),
+    },
+    errors,
+    errorSamples,
+    clampedSamples: sum((t) => t.clampedSamples),
+    wire,
+    bytesPerDelivery: perDelivery(wire.bytesIn + wire.bytesOut),
+    requestsPerDelivery: perDelivery(wire.requests),
+    toolCpuUsPerDelivery: perDelivery(cpuUs((t) => t.toolCpuUsPerDelivery)),
+    serverCpuUsPerDelivery: parts.every((t) => t.serverCpuUsPerDelivery !== null) ? perDelivery(cpuUs((t) => t.serverCpuUsPerDelivery)) : null,
+    tool: {
+      processes: parts.flatMap((t) => t.tool.processes),
+      maxCpuPercent: Math.max(...parts.map((t) => t.tool.maxCpuPercent)),
+      maxEventLoopDelayP99Ms: Math.max(...parts.map((t) => t.tool.maxEventLoopDelayP99Ms)),
+      bottleneck: parts.some((t) => t.tool.bottleneck),
+      bottleneckReasons: [...new Set(parts.flatMap((t) => t.tool.bottleneckReasons))],
+    },
+    histograms: {
+      fanout: encodeHistogram(merged.fanout),
+      firstRecipient: encodeHistogram(merged.firstRecipient),
+      lastRecipient: encodeHistogram(merged.lastRecipient),
+      connect: encodeHistogram(merged.connect),
+      publisherLag: encodeHistogram(merged.publisherLag),
+    },
+    // A timeline is per run; the first run's stands for all (each run's is in `repeats`).
+    phases: first.phases,
+  };
+}
+
+/**
+ * A rate over several measured windows: the time-weighted mean. Both rates of a run share one
+ * measured window, recovered as (measured deliveries) / (deliveries per second); when no run has
+ * deliveries the plain mean is used.
+ */
+export function pooledRate(parts: readonly TransportReport[], rate: (t: TransportReport) => number): number {
+  const windows = parts.map((t) => (t.throughput.deliveriesPerSec > 0 ? t.fanoutLatencyMs.count / t.throughput.deliveriesPerSec : 0));
+  const total = windows.reduce((a, b) => a + b, 0);
+  if (total === 0) return Math.round(parts.reduce((a, t) => a + rate(t), 0) / parts.length);
+  return Math.round(parts.reduce((a, t, i) => a + rate(t) * windows[i]!, 0) / total);
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+const round3 = (x: number) => Math.round(x * 1e3) / 1e3;
