@@ -15,11 +15,12 @@ import { plainProgressLine } from '../reporters/progress-plain.js';
 import { textSummary } from '../reporters/text.js';
 import { reportError } from './errors.js';
 import { gateExitCode, gateOptions, prepareGate, type Gate, type GateArgs } from './gate.js';
+import { capacityOptions, findCapacity, type CapacityArgs } from './find-capacity.js';
 import type { GateOutcome } from '../gate/result.js';
 import { gateText } from '../reporters/gate-text.js';
 import { onInterrupt } from './signals.js';
 
-export interface RunArgs extends GateArgs {
+export interface RunArgs extends GateArgs, CapacityArgs {
   scenario?: string;
   connections?: number;
   rate?: string;
@@ -45,7 +46,7 @@ export const runCommand = {
   command: 'run [scenario]',
   describe: 'Measure Redis → WebSocket fan-out latency, throughput and delivery',
   builder: (y: Argv) =>
-    gateOptions(y)
+    capacityOptions(gateOptions(y))
       .positional('scenario', { type: 'string', describe: 'Scenario file (YAML or JSON); flags alone work too' })
       .option('connections', { alias: 'c', type: 'number', describe: 'Client connections', group: 'Scenario overrides:' })
       .option('rate', { alias: 'r', type: 'string', describe: 'Publishes per second across channels (200, 5k/s)', group: 'Scenario overrides:' })
@@ -113,6 +114,9 @@ export async function run(argv: RunArgs): Promise<number> {
     for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
     const overrides = [...fieldOverrides(values), ...(argv.target !== undefined ? [targetOverride(argv.target)] : [])];
     const scenario = argv.scenario ? await loadScenarioFile(argv.scenario, overrides) : parseScenarioText('', '', overrides);
+    if (argv['find-capacity'] !== undefined) {
+      return await findCapacity(argv, scenario, controller.signal, argv.quiet ? undefined : plainProgress(err), (t) => process.stdout.write(t));
+    }
     gate = await prepareGate(argv, scenario);
     const progress = gate.watch(argv.quiet ? undefined : plainProgress(err));
     const signal = AbortSignal.any([controller.signal, gate.signal]);

@@ -23,3 +23,9 @@ test('doctor names an unreachable Redis', async () => {
   assert.equal(result.code, 3);
   assert.match(result.stdout, /FAIL {2}cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
 });
+
+test('run --find-capacity with a bad condition is a usage error pointing at the flag', async () => {
+  const result = await runCli(['run', '-c', '2', '-r', '2', '-d', '1s', '--find-capacity', 'fanout.p99 <'], { timeoutMs: 20_000 });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /--find-capacity: "fanout\.p99 <": .*at character/);
+});

@@ -1,0 +1,128 @@
+/**
+ * `wsbench run --find-capacity 'fanout.p99 < 100ms'`: a ramp test. Steps the connection count (or
+ * the publish rate) up from the scenario's value until the condition breaks, narrows down between
+ * the last good and the first bad step, and reports the last good one. A step where wsbench itself
+ * was the bottleneck ends the search as inconclusive: past it, the figures measure the tool.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import type { Scenario } from '../config/resolve.js';
+import { runScenario, RunFailedError } from '../engine/runner.js';
+import type { EngineListener } from '../engine/events.js';
+import { searchCapacity } from '../engine/capacity-search.js';
+import { compileThreshold, evaluateThreshold } from '../gate/thresholds.js';
+import { ExitCode } from '../exit-codes.js';
+import { ConfigError, messageOf } from '../errors.js';
+import type { RunReport } from '../report/types.js';
+import { fmtInt } from '../reporters/format.js';
+
+export interface CapacityArgs {
+  'find-capacity'?: string;
+  'capacity-by'?: string;
+  'capacity-max'?: number;
+  'capacity-factor'?: number;
+}
+
+const GROUP = 'Capacity search:';
+
+export function capacityOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('find-capacity', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'Step the load up until this condition breaks, e.g. "fanout.p99 < 100ms"; report the last good step',
+      group: GROUP,
+    })
+    .option('capacity-by', { type: 'string', choices: ['connections', 'rate'], describe: 'What to step (default connections)', group: GROUP })
+    .option('capacity-max', { type: 'number', describe: 'Never go above this load (default 64 × the scenario value)', group: GROUP })
+    .option('capacity-factor', { type: 'number', describe: 'Multiply the load by this per step (default 2)', group: GROUP });
+}
+
+interface StepDetail {
+  completed: boolean;
+  condition: string;
+  bottleneck: string | null;
+  fanoutP99Ms: number | null;
+  deliveryRatio: number | null;
+}
+
+function withLoad(scenario: Scenario, by: 'connections' | 'rate', load: number): Scenario {
+  const asRun = structuredClone(scenario.asRun) as Record<string, Record<string, unknown>>;
+  if (by === 'connections') {
+    asRun['clients'] = { ...asRun['clients'], connections: load };
+    return { ...scenario, clients: { ...scenario.clients, connections: load }, asRun };
+  }
+  asRun['publish'] = { ...asRun['publish'], rate: load };
+  return { ...scenario, publish: { ...scenario.publish, rate: load }, asRun };
+}
+
+export async function findCapacity(
+  args: CapacityArgs & { out?: string },
+  scenario: Scenario,
+  signal: AbortSignal,
+  onEvent: EngineListener | undefined,
+  print: (text: string) => void,
+): Promise<number> {
+  const condition = compileThreshold({ expression: args['find-capacity']!, location: { key: '--find-capacity' } });
+  const by = args['capacity-by'] === 'rate' ? 'rate' : 'connections';
+  const start = by === 'connections' ? scenario.clients.connections : scenario.publish.rate;
+  const max = args['capacity-max'] ?? start * 64;
+  const factor = args['capacity-factor'] ?? 2;
+  if (!(factor > 1)) throw new ConfigError('must be greater than 1', { key: '--capacity-factor' });
+  if (!(max >= start)) throw new ConfigError(`must be at least the starting ${by} (${start})`, { key: '--capacity-max' });
+
+  let inconclusive: string | null = null;
+  const reports: RunReport[] = [];
+  print(`capacity search: ${by} from ${fmtInt(start)} ×${factor} up to ${fmtInt(max)} while ${condition.source}\n`);
+  const result = await searchCapacity<StepDetail>(
+    { start, factor, max, refinements: 3 },
+    async (load) => {
+      let report: RunReport;
+      try {
+        report = await runScenario(withLoad(scenario, by, load), { signal, ...(onEvent ? { onEvent } : {}) });
+      } catch (e) {
+        if (!(e instanceof RunFailedError)) throw e;
+        report = e.report;
+      }
+      reports.push(report);
+      const verdict = evaluateThreshold(condition, report, '--find-capacity');
+      const ws = Object.values(report.transports)[0];
+      const bottleneck = ws?.tool.bottleneck ? ws.tool.bottleneckReasons.join('; ') : null;
+      const ok = report.run.completed && verdict.passed && bottleneck === null;
+      if (bottleneck && verdict.passed) inconclusive = `at ${fmtInt(load)} ${by} the tool itself was the bottleneck (${bottleneck})`;
+      const status = ok ? 'ok        ' : bottleneck && verdict.passed ? 'tool-bound' : 'FAIL      ';
+      print(`  ${fmtInt(load).padStart(10)} ${by}: ${status} ${verdict.message}${report.run.completed ? '' : ` (run not completed: ${report.run.stopReason})`}${bottleneck ? ` [tool bottleneck: ${bottleneck}]` : ''}\n`);
+      return {
+        ok,
+        detail: {
+          completed: report.run.completed,
+          condition: verdict.message,
+          bottleneck,
+          fanoutP99Ms: ws?.fanoutLatencyMs.p99 ?? null,
+          deliveryRatio: ws?.delivery.deliveryRatio ?? null,
+        },
+      };
+    },
+    () => signal.aborted || inconclusive !== null,
+  );
+
+  const summary =
+    result.lastGood === null
+      ? inconclusive
+        ? `capacity: inconclusive — the tool was the bottleneck from the first step`
+        : `capacity: even ${fmtInt(start)} ${by} broke "${condition.source}"`
+      : `capacity: ${fmtInt(result.lastGood)} ${by} hold "${condition.source}"${result.firstBad !== null ? `; ${fmtInt(result.firstBad)} do not` : ` (up to the --capacity-max of ${fmtInt(max)})`}`;
+  print(`${summary}${inconclusive ? `\n  inconclusive beyond that: ${inconclusive}` : ''}\n`);
+  if (args.out) {
+    try {
+      await writeFile(
+        args.out,
+        JSON.stringify({ capacitySearch: { condition: condition.source, by, start, max, factor, ...result, inconclusive }, reports }, null, 2) + '\n',
+      );
+    } catch (e) {
+      print(`wsbench: error: cannot write ${args.out}: ${messageOf(e)}\n`);
+    }
+  }
+  if (signal.aborted) return ExitCode.INTERRUPTED;
+  return result.lastGood === null ? ExitCode.GATE_FAILED : ExitCode.OK;
+}
