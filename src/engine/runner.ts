@@ -7,7 +7,7 @@
  * still returns a report, marked incomplete, with everything measured until then.
  */
 import { randomBytes } from 'node:crypto';
-import { arch, cpus, platform, totalmem } from 'node:os';
+import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import type { Scenario } from '../config/resolve.js';
 import { publishCounts } from '../config/resolve.js';
 import { WsbenchError, messageOf } from '../errors.js';
@@ -61,6 +61,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const emit: EngineListener = options.onEvent ?? (() => {});
   const runId = randomBytes(8).toString('hex');
   const startedAt = new Date();
+  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
   const runStart = monotonicMs();
   const elapsed = () => Math.round(monotonicMs() - runStart);
   const cleanup: (() => Promise<void>)[] = [];
@@ -91,6 +92,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',
         totalMemoryBytes: totalmem(),
+        loadAverage: { start: loadAtStart, end: loadavg().map((l) => Math.round(l * 100) / 100) },
       },
     },
     scenario: scenario.asRun,

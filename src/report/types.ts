@@ -168,7 +168,15 @@ export interface RunReport {
     /** Why it did not complete. */
     stopReason?: string;
     clock: string;
-    host: { platform: string; arch: string; cpus: number; cpuModel: string; totalMemoryBytes: number };
+    host: {
+      platform: string;
+      arch: string;
+      cpus: number;
+      cpuModel: string;
+      totalMemoryBytes: number;
+      /** 1-, 5- and 15-minute load averages at the start and the end: a busy machine explains noisy figures. */
+      loadAverage?: { start: number[]; end: number[] };
+    };
   };
   /** The scenario as run, after flags and defaults, with secrets redacted. */
   scenario: unknown;
