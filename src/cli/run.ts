@@ -7,13 +7,12 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
 import { runScenario, RunFailedError } from '../engine/runner.js';
-import type { EngineEvent } from '../engine/events.js';
 import { ExitCode } from '../exit-codes.js';
 import { WsbenchError, messageOf } from '../errors.js';
 import type { RunReport } from '../report/types.js';
-import { plainProgressLine } from '../reporters/progress-plain.js';
-import { textSummary } from '../reporters/text.js';
+import { chooseOutputMode } from '../ui/mode.js';
 import { reportError } from './errors.js';
+import { createProgressSink, type ProgressSink } from './progress-sink.js';
 import { onInterrupt } from './signals.js';
 
 export interface RunArgs {
@@ -35,6 +34,8 @@ export interface RunArgs {
   'local-address'?: string[];
   'ws-client'?: string;
   quiet?: boolean;
+  json?: boolean;
+  tui?: boolean;
   verbose?: boolean;
 }
 
@@ -70,6 +71,8 @@ export const runCommand = {
       })
       .option('ws-client', { type: 'string', choices: ['fast', 'ws'], describe: 'WebSocket client implementation', group: 'Scenario overrides:' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the summary' })
+      .option('json', { type: 'boolean', describe: 'Stream progress events as NDJSON on stdout, ending with {"type":"report",…}' })
+      .option('tui', { type: 'boolean', describe: 'Live dashboard in a terminal (default there); --no-tui prints plain progress lines' })
       .example('$0 run scenarios/quickstart.yaml', 'Built-in server and embedded Redis, defaults from the file')
       .example('$0 run scenarios/quickstart.yaml -c 1000 -r 500 --out report.json', 'Override the load, keep the report')
       .example('$0 run --target "ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast" --redis redis://127.0.0.1:6379 -c 100 -r 50 -d 10s', 'Your own stack, no file'),
@@ -101,26 +104,32 @@ export async function run(argv: RunArgs): Promise<number> {
   let report: RunReport | undefined;
   let failure: unknown;
   const controller = new AbortController();
-  const removeSignals = onInterrupt(() => controller.abort(), err);
+  const choice = chooseOutputMode({ stdoutIsTTY: process.stdout.isTTY === true, env: process.env, json: argv.json, quiet: argv.quiet, tui: argv.tui });
+  if (verbose) err(`wsbench: output: ${choice.mode} (${choice.reason}), colour ${choice.color ? 'on' : 'off'}\n`);
+  let sink: ProgressSink | undefined;
+  const removeSignals = onInterrupt(() => controller.abort(), (text) => (sink ? sink.notice(text) : err(text)));
   try {
     const values: Partial<Record<FieldFlag, unknown>> = {};
     for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
     const overrides = [...fieldOverrides(values), ...(argv.target !== undefined ? [targetOverride(argv.target)] : [])];
     const scenario = argv.scenario ? await loadScenarioFile(argv.scenario, overrides) : parseScenarioText('', '', overrides);
-    const progress = argv.quiet ? undefined : plainProgress(err);
+    // q and Ctrl-C in the dashboard (stdin in raw mode) do exactly what the first Ctrl-C does.
+    const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt: () => process.emit('SIGINT', 'SIGINT') }));
     report = await runScenario(scenario, {
       signal: controller.signal,
-      ...(progress ? { onEvent: progress } : {}),
+      onEvent: (event) => progress.onEvent(event),
     });
   } catch (e) {
     failure = e;
     if (e instanceof RunFailedError) report = e.report;
   } finally {
+    // The dashboard goes before anything else is written, so no output lands inside it.
+    await sink?.close(report?.run.completed ?? false);
     removeSignals();
   }
 
   if (report) {
-    process.stdout.write(textSummary(report));
+    sink?.result(report);
     if (argv.out) {
       try {
         await writeFile(argv.out, JSON.stringify(report, null, 2) + '\n');
@@ -133,17 +142,4 @@ export async function run(argv: RunArgs): Promise<number> {
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;
   return ExitCode.OK;
-}
-
-/** Phase changes at once, snapshot lines at most every 2 s. */
-function plainProgress(write: (text: string) => void): (event: EngineEvent) => void {
-  let lastSnapshotLine = 0;
-  return (event) => {
-    if (event.type === 'snapshot') {
-      if (event.snapshot.elapsedMs - lastSnapshotLine < 2000) return;
-      lastSnapshotLine = event.snapshot.elapsedMs;
-    }
-    const line = plainProgressLine(event);
-    if (line) write(line + '\n');
-  };
 }
