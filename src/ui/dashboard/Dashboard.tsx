@@ -223,9 +223,14 @@ function Figures(props: { state: DashboardState; width: number; color: boolean; 
         {tool ? `CPU ${tool.cpuPercent}% · event loop p99 ${fmtMs(tool.eventLoopDelayMs)} ms · ${tool.processes} processes` : dash}
       </Row>
       {tool?.bottleneck ? (
-        <Text color={color ? 'red' : undefined} bold={color} wrap="truncate-end">
-          {props.unicode ? '⚠' : '!'} THE TOOL IS THE BOTTLENECK ({tool.reason}): these figures measure wsbench, not the target
-        </Text>
+        <>
+          <Text color={color ? 'red' : undefined} bold={color} wrap="truncate-end">
+            {props.unicode ? '⚠' : '!'} THE TOOL ITSELF IS THE BOTTLENECK: {tool.reason}
+          </Text>
+          <Text color={color ? 'red' : undefined} wrap="truncate-end">
+            {'  '}these figures measure wsbench, not the target (lower the load or add --workers)
+          </Text>
+        </>
       ) : null}
     </>
   );
