@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bar, latencyPoints, percentileChart, progressBar, sparkline } from '../../src/reporters/charts.js';
-import { comparisonTable } from '../../src/reporters/comparison.js';
 import { createHistogram, recordMs } from '../../src/metrics/histogram.js';
 import { ANSI_STYLE } from '../../src/reporters/style.js';
 import { textSummary, wrapLine } from '../../src/reporters/text.js';
@@ -94,26 +93,6 @@ test('percentile chart: aligned labels, bars to scale, values right, fits the wi
   assert.equal(ascii[0], `  max ${' '.repeat(22)} 0`);
 });
 
-test('comparison table: one column per transport present, in transport order', () => {
-  const ws = transportReport('websocket', [1, 2, 3]);
-  const lp = transportReport('longpoll', [10, 20, 30], { tool: { ...ws.tool, bottleneck: true, maxCpuPercent: 97 } });
-  const one = comparisonTable(runReport([ws]));
-  assert.match(one[0]!, /^\s+websocket$/);
-  assert.ok(one.some((l) => /^  fan-out p99 \(ms\)\s+3\.00\d$/.test(l)), one.join('\n'));
-  const two = comparisonTable(runReport([lp, ws]));
-  assert.match(two[0]!, /^\s+websocket\s+longpoll$/);
-  assert.ok(two.some((l) => /^  fan-out p50 \(ms\)\s+2\.00\d\s+20\.0\d$/.test(l)), two.join('\n'));
-  assert.ok(two.some((l) => /^  tool CPU max\s+31\.2%\s+97% !$/.test(l)), two.join('\n'));
-  const widths = new Set(two.map((l) => l.length));
-  assert.equal(widths.size, 1, 'columns line up');
-  assert.deepEqual(comparisonTable(runReport([])), []);
-});
-
-test('comparison table: a transport without samples shows dashes, not zeros', () => {
-  const lines = comparisonTable(runReport([transportReport('poll', [])]));
-  assert.ok(lines.some((l) => /^  fan-out p50 \(ms\)\s+–$/.test(l)), lines.join('\n'));
-});
-
 const wraps: { name: string; line: string; width: number; expect: string[] }[] = [
   { name: 'short stays', line: '  errors        none', width: 80, expect: ['  errors        none'] },
   {
@@ -137,13 +116,12 @@ for (const c of wraps) {
   });
 }
 
-test('summary: chart and comparison table, no ANSI without a style, ANSI with one', () => {
+test('summary: chart, no ANSI without a style, ANSI with one', () => {
   const report = runReport([transportReport('websocket', SPREAD_MS)]);
   const plain = textSummary(report);
   assert.doesNotMatch(plain, ANSI);
   assert.match(plain, /fan-out latency by percentile \(ms, linear from 0\)\n\s+p50 █+/);
   assert.match(plain, /\n\s+p99\.99 █+.*\n\s+max █+\s+[\d.]+\n/);
-  assert.match(plain, /transports compared\n\s+websocket\n/);
   for (const line of plain.split('\n').filter((l) => /█/.test(l))) assert.ok([...line].length <= 80, line);
   const coloured = textSummary(report, { style: ANSI_STYLE });
   assert.match(coloured, ANSI);
