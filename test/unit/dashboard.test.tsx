@@ -121,6 +121,10 @@ test('dashboard: the next transport — the previous one is ticked off in the he
   assert.match(out, /websocket ✓ · longpoll 2\/2 · 15\.5 s$/m);
   assert.match(out, /✓ redis  ✓ server  ● connect  ○ ready/);
   assert.match(out, /delivery\s+–/);
+  const finished = frame(reduce(s, { type: 'finished', completed: true }));
+  assert.match(finished, /websocket ✓ · longpoll ✓ · 15\.5 s$/m);
+  const stopped = frame(reduce(s, { type: 'finished', completed: false }));
+  assert.match(stopped, /websocket ✓ · longpoll \(stopped\) · 15\.5 s$/m);
 });
 
 test('dashboard: the final frame is one line under the title', () => {

@@ -78,6 +78,7 @@ function Keys(props: { stopping: boolean; onStop: (() => void) | undefined; onIn
 function Header(props: { state: DashboardState; width: number; color: boolean }) {
   const { state, color } = props;
   const done = state.finishedTransports.map((t) => `${t} ✓`);
+  if (state.finished && state.transport) done.push(`${state.transport} ${state.finished.completed ? '✓' : '(stopped)'}`);
   const current = state.transport ? `${state.transport} ${state.transportIndex + 1}/${state.transportCount}` : null;
   const right = [...done, ...(current && !state.finished ? [current] : []), fmtSeconds(state.elapsedMs)].join(' · ');
   return (
