@@ -113,7 +113,7 @@ test('dashboard in tmux 80×24: phases live, q stops gracefully → partial summ
       assert.equal((await readFile(exitFile, 'utf8')).trim(), '130');
       const full = tmux('capture-pane', '-p', '-S', '-200', '-t', 'w');
       // The live view is gone: one title line and the final line stay, then the summary.
-      assert.match(full, /^wsbench · tmux-long\s+[\d.]+ s\nstopped early: partial summary below\nwsbench \d/m);
+      assert.match(full, /^wsbench · tmux-long\s+websocket \(stopped\) · [\d.]+ s\nstopped early: partial summary below\nwsbench \d/m);
       assert.doesNotMatch(full, /q or Ctrl-C|● publish|^deliveries\/s /m);
       assert.match(full, /NOT COMPLETED \(interrupted during publishing\)/);
       assert.match(full, /fan-out latency by percentile/);
