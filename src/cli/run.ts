@@ -7,17 +7,16 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
 import { runScenario, RunFailedError } from '../engine/runner.js';
-import type { EngineEvent } from '../engine/events.js';
 import { ExitCode } from '../exit-codes.js';
 import { WsbenchError, messageOf } from '../errors.js';
 import type { RunReport } from '../report/types.js';
-import { plainProgressLine } from '../reporters/progress-plain.js';
-import { textSummary } from '../reporters/text.js';
+import { chooseOutputMode } from '../ui/mode.js';
 import { reportError } from './errors.js';
 import { gateExitCode, gateOptions, prepareGate, type Gate, type GateArgs } from './gate.js';
 import { capacityOptions, findCapacity, type CapacityArgs } from './find-capacity.js';
 import type { GateOutcome } from '../gate/result.js';
 import { gateText } from '../reporters/gate-text.js';
+import { createProgressSink, type ProgressSink } from './progress-sink.js';
 import { onInterrupt } from './signals.js';
 
 export interface RunArgs extends GateArgs, CapacityArgs {
@@ -39,6 +38,8 @@ export interface RunArgs extends GateArgs, CapacityArgs {
   'local-address'?: string[];
   'ws-client'?: string;
   quiet?: boolean;
+  json?: boolean;
+  tui?: boolean;
   verbose?: boolean;
 }
 
@@ -74,6 +75,8 @@ export const runCommand = {
       })
       .option('ws-client', { type: 'string', choices: ['fast', 'ws'], describe: 'WebSocket client implementation', group: 'Scenario overrides:' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the summary' })
+      .option('json', { type: 'boolean', describe: 'Stream progress events as NDJSON on stdout, ending with {"type":"report",…}' })
+      .option('tui', { type: 'boolean', describe: 'Live dashboard in a terminal (default there); --no-tui prints plain progress lines' })
       .example('$0 run scenarios/quickstart.yaml', 'Built-in server and embedded Redis, defaults from the file')
       .example('$0 run scenarios/quickstart.yaml -c 1000 -r 500 --out report.json', 'Override the load, keep the report')
       .example('$0 run scenarios/ci.yaml --baseline main.json --out current.json --junit wsbench.xml', 'CI: thresholds and a baseline check, exit 1 on failure')
@@ -108,38 +111,46 @@ export async function run(argv: RunArgs): Promise<number> {
   let gate: Gate | undefined;
   let outcome: GateOutcome | undefined;
   const controller = new AbortController();
-  const removeSignals = onInterrupt(() => controller.abort(), err);
+  const choice = chooseOutputMode({ stdoutIsTTY: process.stdout.isTTY === true, env: process.env, json: argv.json, quiet: argv.quiet, tui: argv.tui });
+  if (verbose) err(`wsbench: output: ${choice.mode} (${choice.reason}), colour ${choice.color ? 'on' : 'off'}\n`);
+  let sink: ProgressSink | undefined;
+  const removeSignals = onInterrupt(() => controller.abort(), (text) => (sink ? sink.notice(text) : err(text)));
   try {
     const values: Partial<Record<FieldFlag, unknown>> = {};
     for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
     const overrides = [...fieldOverrides(values), ...(argv.target !== undefined ? [targetOverride(argv.target)] : [])];
     const scenario = argv.scenario ? await loadScenarioFile(argv.scenario, overrides) : parseScenarioText('', '', overrides);
+    // q and Ctrl-C in the dashboard (stdin in raw mode) do exactly what the first Ctrl-C does.
+    const interrupt = () => process.emit('SIGINT', 'SIGINT');
     if (argv['find-capacity'] !== undefined) {
-      return await findCapacity(argv, scenario, controller.signal, argv.quiet ? undefined : plainProgress(err), (t) => process.stdout.write(t));
+      // A search is many runs and prints a line per step: plain progress, never the dashboard.
+      const stepChoice = choice.mode === 'tui' || choice.mode === 'json' ? { ...choice, mode: choice.mode === 'json' ? ('quiet' as const) : ('plain' as const) } : choice;
+      const progress = (sink = await createProgressSink({ choice: stepChoice, title: scenario.name ?? null, interrupt }));
+      return await findCapacity(argv, scenario, controller.signal, (event) => progress.onEvent(event), (t) => process.stdout.write(t));
     }
+    const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt }));
     gate = await prepareGate(argv, scenario);
-    const progress = gate.watch(argv.quiet ? undefined : plainProgress(err));
+    const onEvent = gate.watch((event) => progress.onEvent(event));
     const signal = AbortSignal.any([controller.signal, gate.signal]);
     report = await gate.runRepeated(
-      () =>
-        runScenario(scenario, {
-          signal,
-          ...(progress ? { onEvent: progress } : {}),
-        }),
+      () => runScenario(scenario, { signal, ...(onEvent ? { onEvent } : {}) }),
       () => controller.signal.aborted,
-      argv.quiet ? () => {} : err,
+      argv.quiet ? () => {} : (text) => progress.notice(text),
     );
   } catch (e) {
     failure = e;
     if (e instanceof RunFailedError) report = e.report;
   } finally {
+    // The dashboard goes before anything else is written, so no output lands inside it.
+    await sink?.close(report?.run.completed ?? false);
     removeSignals();
   }
 
   if (report) {
     outcome = gate?.evaluate(report);
-    process.stdout.write(textSummary(report));
-    if (outcome) process.stdout.write(gateText(outcome));
+    sink?.result(report);
+    // The gate's verdict: with the summary on stdout, or on stderr when stdout carries NDJSON.
+    if (outcome) (choice.mode === 'json' ? process.stderr : process.stdout).write(gateText(outcome));
     if (argv.out) {
       try {
         await writeFile(argv.out, JSON.stringify(report, null, 2) + '\n');
@@ -154,17 +165,4 @@ export async function run(argv: RunArgs): Promise<number> {
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;
   return gateExitCode(outcome);
-}
-
-/** Phase changes at once, snapshot lines at most every 2 s. */
-function plainProgress(write: (text: string) => void): (event: EngineEvent) => void {
-  let lastSnapshotLine = 0;
-  return (event) => {
-    if (event.type === 'snapshot') {
-      if (event.snapshot.elapsedMs - lastSnapshotLine < 2000) return;
-      lastSnapshotLine = event.snapshot.elapsedMs;
-    }
-    const line = plainProgressLine(event);
-    if (line) write(line + '\n');
-  };
 }

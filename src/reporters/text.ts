@@ -1,19 +1,80 @@
 /**
- * The human summary printed at the end of a run. A pure string builder over the RunReport.
+ * The human summary printed at the end of a run (the same text after the dashboard and in plain
+ * mode): per-transport figures, each transport's fan-out latency by percentile as a chart, and the
+ * comparison when several transports ran. A pure string builder over the RunReport.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { Comparison, RunReport, TransportReport } from '../report/types.js';
 import { formatDuration } from '../config/units.js';
+import { latencyPointsFromEncoded, percentileChart } from './charts.js';
 import { fmtBytes, fmtInt, fmtMs, fmtPercent, plural } from './format.js';
+import { NO_STYLE, type Style } from './style.js';
 
-export function textSummary(report: RunReport): string {
+export interface TextSummaryOptions {
+  /** Colours (default none). */
+  style?: Style;
+  /** Block characters for the chart (default true); false gives ASCII. */
+  unicode?: boolean;
+  /** Width the chart may use (default 80). */
+  width?: number;
+  /** Break long lines at separators to fit `width` (for a terminal; default false). */
+  wrap?: boolean;
+}
+
+export function textSummary(report: RunReport, options: TextSummaryOptions = {}): string {
+  const style = options.style ?? NO_STYLE;
+  const width = Math.max(40, Math.min(options.width ?? 80, 120));
+  const fit = (l: string) => (options.wrap ? wrapLine(l, width) : [l]);
   const lines: string[] = [];
   const run = report.run;
-  const status = run.completed ? 'completed' : `NOT COMPLETED (${run.stopReason ?? 'stopped'})`;
-  lines.push(`wsbench ${report.tool.version} · ${run.name ?? 'run'} ${run.id} · ${status} in ${formatDuration(run.durationMs)}`);
-  for (const t of Object.values(report.transports)) if (t) lines.push('', ...transportLines(t));
-  if (report.comparison) lines.push('', ...comparisonLines(report.comparison));
+  const statusText = `${run.completed ? 'completed' : `NOT COMPLETED (${run.stopReason ?? 'stopped'})`} in ${formatDuration(run.durationMs)}`;
+  const status = run.completed ? style.green(statusText) : style.yellow(statusText);
+  const head = `wsbench ${report.tool.version} · ${run.name ?? 'run'} ${run.id}`;
+  if (options.wrap && head.length + 3 + statusText.length > width) lines.push(style.bold(head), `  ${status}`);
+  else lines.push(`${style.bold(head)} · ${status}`);
+  for (const t of Object.values(report.transports)) {
+    if (!t) continue;
+    const [title, ...rest] = transportLines(t);
+    lines.push('', style.bold(title!), ...rest.flatMap(fit).map((l) => (l.startsWith('  !') ? style.yellow(l) : l)));
+    const chart = percentileChart(latencyPointsFromEncoded(t.histograms.fanout), {
+      width,
+      indent: 4,
+      unicode: options.unicode ?? true,
+      paintBar: style.cyan,
+    });
+    if (chart.length) lines.push('', '  fan-out latency by percentile (ms, linear from 0)', ...chart);
+  }
+  if (report.comparison) {
+    const [title, ...rest] = comparisonLines(report.comparison);
+    lines.push('', style.bold(title!), ...rest.flatMap(fit));
+  }
   return lines.join('\n') + '\n';
+}
+
+const CONTINUATION = 16;
+
+/**
+ * Breaks a summary line longer than `width` at its separators (" · " or a double space; else at a
+ * space), going on under the value column; a word longer than the room left stays whole.
+ */
+export function wrapLine(line: string, width: number): string[] {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    let cut = -1;
+    for (const sep of [' · ', '  ']) {
+      let at = rest.lastIndexOf(sep, width);
+      if (at > 0 && rest.slice(0, at).trim() === '') at = -1;
+      if (at > CONTINUATION && at > cut) cut = at;
+    }
+    if (cut < 0) cut = rest.lastIndexOf(' ', width);
+    if (cut <= CONTINUATION) break;
+    out.push(rest.slice(0, cut).trimEnd());
+    const sepLength = rest.startsWith(' · ', cut) ? 3 : rest.startsWith('  ', cut) ? 2 : 1;
+    rest = ' '.repeat(CONTINUATION) + (rest.startsWith(' · ', cut) ? '· ' : '') + rest.slice(cut + sepLength).trimStart();
+  }
+  out.push(rest);
+  return out;
 }
 
 /** The transports side by side, then WebSocket's advantage as "N× better". */

@@ -138,7 +138,7 @@ test('compare: a report against itself passes; a run through a relay delaying +2
   const slower = await runCli(['compare', base, cur], { timeoutMs: 20_000 });
   assert.equal(slower.code, 1, slower.stdout + slower.stderr);
   assert.match(slower.stdout, /FAIL\s+fanout\.p50\s/);
-  assert.match(slower.stdout, /! fanout\.p50 regressed: [\d.]+ ms → [\d.]+ ms \(\+\d+% worse\), worse than the 10% tolerance and outside the noise of both sides/);
+  assert.match(slower.stdout, /! fanout\.p50 regressed: [\d.]+ ms → [\d.]+ ms \(\+[\d.]+% worse\), worse than the 10% tolerance and outside the noise of both sides/);
   assert.match(slower.stdout, /gate: FAILED/);
 
   // The other way round the median is an improvement, which never fails the gate (tails are

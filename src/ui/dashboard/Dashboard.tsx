@@ -1,0 +1,257 @@
+/**
+ * The live dashboard of `wsbench run`: renders a DashboardState (folded from engine snapshots by
+ * ./state.ts) and nothing else. Fits 80×24 (at most ~17 rows), grows its bars and sparkline with
+ * wider terminals, and keeps a stable layout (every row is always there) so nothing jumps.
+ */
+import { Box, Text, useInput } from 'ink';
+import type { ReactNode } from 'react';
+import type { Snapshot } from '../../engine/events.js';
+import { progressBar, sparkline } from '../../reporters/charts.js';
+import { fmtInt, fmtMs } from '../../reporters/format.js';
+import { STEPS, stepStatuses, type DashboardState, type StepStatus } from './state.js';
+
+export interface DashboardProps {
+  state: DashboardState;
+  /** Columns to lay out in (the terminal width). */
+  width: number;
+  color: boolean;
+  unicode: boolean;
+  /** Keys can be read (stdin is a terminal in raw mode). */
+  interactive: boolean;
+  /** `q`: stop gracefully and report (called once). */
+  onStop?: () => void;
+  /** Ctrl-C while stdin is in raw mode (the terminal then sends no SIGINT itself). */
+  onInterrupt?: () => void;
+}
+
+/** Width of the label column. */
+const LABEL = 14;
+export const MIN_WIDTH = 60;
+export const MAX_WIDTH = 140;
+
+export function Dashboard(props: DashboardProps) {
+  const { state, color, unicode } = props;
+  const width = Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, props.width));
+  return (
+    <Box flexDirection="column" width={width}>
+      {props.interactive && !state.finished ? <Keys stopping={state.stopping !== null} onStop={props.onStop} onInterrupt={props.onInterrupt} /> : null}
+      <Header state={state} width={width} color={color} />
+      {state.finished ? (
+        <Text color={color ? (state.finished.completed ? 'green' : 'yellow') : undefined}>
+          {state.finished.completed ? 'finished' : 'stopped early'}: {state.finished.completed ? 'summary' : 'partial summary'} below
+        </Text>
+      ) : (
+        <>
+          <Steps state={state} color={color} unicode={unicode} />
+          <PhaseLine state={state} width={width} unicode={unicode} color={color} />
+          <Text> </Text>
+          <Figures state={state} width={width} color={color} unicode={unicode} />
+          {state.warnings.map((w, i) => (
+            <Text key={i} color={color ? 'yellow' : undefined} wrap="truncate-end">
+              warning: {w}
+            </Text>
+          ))}
+          <Text> </Text>
+          <Footer state={state} color={color} interactive={props.interactive} />
+        </>
+      )}
+    </Box>
+  );
+}
+
+function Keys(props: { stopping: boolean; onStop: (() => void) | undefined; onInterrupt: (() => void) | undefined }) {
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') return props.onInterrupt?.();
+    // Keys typed quickly can arrive in one chunk ("qq", "\x03\x03"): look at each of them.
+    let stopping = props.stopping;
+    for (const ch of input) {
+      if (ch === '\x03') props.onInterrupt?.();
+      else if ((ch === 'q' || ch === 'Q') && !stopping) {
+        stopping = true;
+        props.onStop?.();
+      }
+    }
+  });
+  return null;
+}
+
+function Header(props: { state: DashboardState; width: number; color: boolean }) {
+  const { state, color } = props;
+  const done = state.finishedTransports.map((t) => `${t} ✓`);
+  if (state.finished && state.transport) done.push(`${state.transport} ${state.finished.completed ? '✓' : '(stopped)'}`);
+  const current = state.transport ? `${state.transport} ${state.transportIndex + 1}/${state.transportCount}` : null;
+  const right = [...done, ...(current && !state.finished ? [current] : []), fmtSeconds(state.elapsedMs)].join(' · ');
+  return (
+    <Box justifyContent="space-between" width={props.width}>
+      <Text bold={color} wrap="truncate-end">
+        wsbench{state.title ? ` · ${state.title}` : ''}
+      </Text>
+      <Text color={color ? 'cyan' : undefined}>{right}</Text>
+    </Box>
+  );
+}
+
+const SYMBOLS: Record<StepStatus, [string, string]> = {
+  done: ['✓', '+'],
+  current: ['●', '*'],
+  skipped: ['–', '-'],
+  pending: ['○', '.'],
+};
+const STEP_COLOURS: Record<StepStatus, string | undefined> = { done: 'green', current: 'cyan', skipped: 'gray', pending: 'gray' };
+
+function Steps(props: { state: DashboardState; color: boolean; unicode: boolean }) {
+  const statuses = stepStatuses(props.state);
+  return (
+    <Text wrap="truncate-end">
+      {STEPS.map((step, i) => {
+        const status = statuses[i]!;
+        return (
+          <Text key={step.label} color={props.color ? STEP_COLOURS[status] : undefined} bold={props.color && status === 'current'}>
+            {i > 0 ? '  ' : ''}
+            {SYMBOLS[status][props.unicode ? 0 : 1]} {step.label}
+          </Text>
+        );
+      })}
+    </Text>
+  );
+}
+
+/** What the current phase is doing, with a progress bar when it has a known end. */
+function PhaseLine(props: { state: DashboardState; width: number; unicode: boolean; color: boolean }) {
+  const { state } = props;
+  const s = state.snapshot;
+  const barWidth = Math.max(16, Math.min(40, props.width - 60));
+  const withBar = (ratio: number, text: string) => (
+    <Text wrap="truncate-end">
+      <Text color={props.color ? 'cyan' : undefined}>{progressBar(ratio, barWidth, props.unicode)}</Text> {String(Math.floor(ratio * 100)).padStart(3)}% {text}
+    </Text>
+  );
+  switch (state.phase) {
+    case null:
+      return <Text>starting…</Text>;
+    case 'starting-redis':
+      return <Text>starting the embedded redis-server…</Text>;
+    case 'starting-server':
+      return <Text wrap="truncate-end">starting the target{state.phaseDetail ? ` (${state.phaseDetail})` : ''}…</Text>;
+    case 'connecting': {
+      if (!s || s.phase !== 'connecting') return withBar(0, 'opening connections…');
+      const c = s.connections;
+      return withBar(s.phaseProgress, `${fmtInt(c.opened)}/${fmtInt(c.target)} open · ${fmtInt(c.failed)} failed · ${fmtInt(c.inFlight)} in flight · ${fmtInt(c.perSec)}/s`);
+    }
+    case 'waiting-ready':
+      return <Text wrap="truncate-end">waiting until {s ? `all ${fmtInt(s.connections.opened)} clients are` : 'every client is'} subscribed…</Text>;
+    case 'warmup':
+      return withBar(progressOf(state), `warm-up (not measured) · ${remainingOf(state)} left`);
+    case 'publishing': {
+      return withBar(progressOf(state), `publishing · ${fmtSeconds(state.elapsedMs - state.phaseStartedMs)} elapsed · ${remainingOf(state)} left`);
+    }
+    case 'draining': {
+      const owed = s ? Math.max(0, s.delivery.expectedSoFar - s.delivery.delivered) : null;
+      return withBar(progressOf(state), `draining · ${owed === null ? '' : `${fmtInt(owed)} in flight · `}at most ${remainingOf(state)} left`);
+    }
+    case 'closing':
+      return <Text>closing connections and collecting results…</Text>;
+    case 'done':
+      return <Text>done</Text>;
+  }
+}
+
+function progressOf(state: DashboardState): number {
+  const s = state.snapshot;
+  return s && s.phase === state.phase ? s.phaseProgress : 0;
+}
+
+function remainingOf(state: DashboardState): string {
+  const s = state.snapshot;
+  return s && s.phase === state.phase && s.phaseRemainingMs !== null ? fmtSeconds(s.phaseRemainingMs) : '–';
+}
+
+function Row(props: { label: string; color: boolean; children: ReactNode }) {
+  return (
+    <Text wrap="truncate-end">
+      <Text dimColor={props.color}>{props.label.padEnd(LABEL)}</Text>
+      {props.children}
+    </Text>
+  );
+}
+
+function Figures(props: { state: DashboardState; width: number; color: boolean; unicode: boolean }) {
+  const { state, color } = props;
+  const s: Snapshot | null = state.snapshot;
+  const dash = '–';
+  const rate = s ? fmtInt(s.delivery.perSec) : dash;
+  const sparkWidth = Math.max(10, props.width - LABEL - 10);
+  const d = s?.delivery;
+  const ratio = d && d.expectedSoFar > 0 ? `${((100 * d.delivered) / d.expectedSoFar).toFixed(2)}%` : dash;
+  const owed = d ? Math.max(0, d.expectedSoFar - d.delivered) : 0;
+  const errors = s ? Object.entries(s.errors).sort((a, b) => b[1] - a[1]) : [];
+  const tool = s?.tool;
+  return (
+    <>
+      <Row label="deliveries/s" color={color}>
+        {rate.padStart(8)}{' '}
+        <Text color={color ? 'cyan' : undefined}>{sparkline(state.rateHistory, sparkWidth, { unicode: props.unicode })}</Text>
+      </Row>
+      <Row label="latency" color={color}>
+        {s?.latencyMs
+          ? `p50 ${fmtMs(s.latencyMs.p50)} · p99 ${fmtMs(s.latencyMs.p99)} · max ${fmtMs(s.latencyMs.max)} ms  (last interval, n=${fmtInt(s.latencyMs.count)})`
+          : `${dash} (no measured deliveries in the last interval)`}
+      </Row>
+      <Row label="delivery" color={color}>
+        {d
+          ? props.width >= 100
+            ? `${ratio} of ${fmtInt(d.expectedSoFar)} owed so far · ${fmtInt(owed)} in flight · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}`
+            : `${ratio} of ${fmtInt(d.expectedSoFar)} · ${fmtInt(owed)} in flight · dup ${fmtInt(d.duplicated)} · reord ${fmtInt(d.reordered)} · ign ${fmtInt(d.ignored)}`
+          : dash}
+      </Row>
+      <Row label="publish" color={color}>
+        {s ? `${fmtInt(s.publish.sent)}/${fmtInt(s.publish.total)} sent · lag ${fmtMs(s.publish.lagMs)} ms · ${fmtInt(s.publish.errors)} errors` : dash}
+      </Row>
+      <Row label="errors" color={color}>
+        {errors.length === 0 ? (
+          'none'
+        ) : (
+          <Text color={color ? 'red' : undefined}>
+            {errors
+              .slice(0, 3)
+              .map(([k, n]) => `${k} ×${fmtInt(n)}`)
+              .join(', ')}
+            {errors.length > 3 ? ` (+${errors.length - 3} kinds)` : ''}
+          </Text>
+        )}
+      </Row>
+      <Row label="tool" color={color}>
+        {tool ? `CPU ${tool.cpuPercent}% · event loop p99 ${fmtMs(tool.eventLoopDelayMs)} ms · ${tool.processes} processes` : dash}
+      </Row>
+      {tool?.bottleneck ? (
+        <>
+          <Text color={color ? 'red' : undefined} bold={color} wrap="truncate-end">
+            {props.unicode ? '⚠' : '!'} THE TOOL ITSELF IS THE BOTTLENECK: {tool.reason}
+          </Text>
+          <Text color={color ? 'red' : undefined} wrap="truncate-end">
+            {'  '}these figures measure wsbench, not the target (lower the load or add --workers)
+          </Text>
+        </>
+      ) : null}
+    </>
+  );
+}
+
+function Footer(props: { state: DashboardState; color: boolean; interactive: boolean }) {
+  if (props.state.stopping) {
+    return (
+      <Text color={props.color ? 'yellow' : undefined} wrap="truncate-end">
+        {props.state.stopping}
+      </Text>
+    );
+  }
+  return <Text dimColor={props.color}>{props.interactive ? 'q or Ctrl-C: stop and report what was measured' : 'Ctrl-C: stop and report what was measured'}</Text>;
+}
+
+/** 850 → "0.9 s", 12_345 → "12.3 s", 125_000 → "2m05s". */
+export function fmtSeconds(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(Math.floor(s - m * 60)).padStart(2, '0')}s`;
+}

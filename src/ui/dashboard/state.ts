@@ -1,0 +1,141 @@
+/**
+ * The dashboard's view state and the pure reducer that folds engine events into it. No measuring
+ * here: every figure comes from the engine's snapshots; this only remembers what the view needs
+ * (the latest snapshot, which phases were seen, a short history of deliveries/s for the sparkline).
+ */
+import type { EngineEvent, Phase, Snapshot } from '../../engine/events.js';
+import type { TransportName } from '../../report/types.js';
+
+/** Deliveries/s samples kept for the sparkline (at 2 snapshots/s: the last 100 s). */
+export const RATE_HISTORY = 200;
+/** Warnings kept on screen. */
+export const WARNINGS_SHOWN = 2;
+
+export interface DashboardState {
+  /** Scenario name, or null. */
+  title: string | null;
+  /** Current phase; null before the engine said anything. */
+  phase: Phase | null;
+  phaseDetail: string | null;
+  /** Run time (ms) when the current phase started, and of the latest event. */
+  phaseStartedMs: number;
+  elapsedMs: number;
+  transport: TransportName | null;
+  transportIndex: number;
+  transportCount: number;
+  /** Phases seen for the current transport (setup phases count for the whole run). */
+  seen: Phase[];
+  /** Transports already run, in order. */
+  finishedTransports: TransportName[];
+  /** Latest snapshot of the current transport (null until its first one). */
+  snapshot: Snapshot | null;
+  /** Deliveries/s of the current transport, oldest first. */
+  rateHistory: number[];
+  warnings: string[];
+  /** Set once the user asked to stop (q, Ctrl-C): the run is finishing and will report. */
+  stopping: string | null;
+  /** Set when the run is over and the summary follows. */
+  finished: { completed: boolean } | null;
+}
+
+export function initialState(title: string | null = null): DashboardState {
+  return {
+    title,
+    phase: null,
+    phaseDetail: null,
+    phaseStartedMs: 0,
+    elapsedMs: 0,
+    transport: null,
+    transportIndex: 0,
+    transportCount: 1,
+    seen: [],
+    finishedTransports: [],
+    snapshot: null,
+    rateHistory: [],
+    warnings: [],
+    stopping: null,
+    finished: null,
+  };
+}
+
+export type DashboardAction =
+  | EngineEvent
+  | { type: 'stopping'; message: string }
+  | { type: 'finished'; completed: boolean };
+
+export function reduce(state: DashboardState, action: DashboardAction): DashboardState {
+  switch (action.type) {
+    case 'phase': {
+      const next: DashboardState = {
+        ...state,
+        phase: action.phase,
+        phaseDetail: action.detail ?? null,
+        phaseStartedMs: action.elapsedMs,
+        elapsedMs: Math.max(state.elapsedMs, action.elapsedMs),
+      };
+      if (action.transport !== null && action.transport !== state.transport) {
+        // The next transport starts: the previous one is done, its figures go with it.
+        return {
+          ...next,
+          transport: action.transport,
+          transportIndex: state.transport === null ? state.transportIndex : state.transportIndex + 1,
+          finishedTransports: state.transport === null ? state.finishedTransports : [...state.finishedTransports, state.transport],
+          seen: [...state.seen.filter(isSetupPhase), action.phase],
+          snapshot: null,
+          rateHistory: [],
+        };
+      }
+      return { ...next, seen: state.seen.includes(action.phase) ? state.seen : [...state.seen, action.phase] };
+    }
+    case 'snapshot': {
+      const s = action.snapshot;
+      const measuring = s.phase === 'warmup' || s.phase === 'publishing' || s.phase === 'draining';
+      const history = measuring ? [...state.rateHistory, s.delivery.perSec].slice(-RATE_HISTORY) : state.rateHistory;
+      return {
+        ...state,
+        snapshot: s,
+        elapsedMs: Math.max(state.elapsedMs, s.elapsedMs),
+        transport: s.transport,
+        transportIndex: s.transportIndex,
+        transportCount: s.transportCount,
+        rateHistory: history,
+      };
+    }
+    case 'warning':
+      return { ...state, warnings: [...state.warnings, action.message].slice(-WARNINGS_SHOWN), elapsedMs: Math.max(state.elapsedMs, action.elapsedMs) };
+    case 'stopping':
+      return state.stopping ? state : { ...state, stopping: action.message };
+    case 'finished':
+      return { ...state, finished: { completed: action.completed } };
+  }
+}
+
+export function isSetupPhase(phase: Phase): boolean {
+  return phase === 'starting-redis' || phase === 'starting-server';
+}
+
+/** The steps shown in the phase strip, in order, with the phases each stands for. */
+export const STEPS: { label: string; phases: Phase[] }[] = [
+  { label: 'redis', phases: ['starting-redis'] },
+  { label: 'server', phases: ['starting-server'] },
+  { label: 'connect', phases: ['connecting'] },
+  { label: 'ready', phases: ['waiting-ready'] },
+  { label: 'warm-up', phases: ['warmup'] },
+  { label: 'publish', phases: ['publishing'] },
+  { label: 'drain', phases: ['draining'] },
+  { label: 'close', phases: ['closing', 'done'] },
+];
+
+export type StepStatus = 'done' | 'current' | 'skipped' | 'pending';
+
+/** Status of each step: done (seen, now past), current, skipped (never seen, now past), pending. */
+export function stepStatuses(state: Pick<DashboardState, 'phase' | 'seen' | 'finished'>): StepStatus[] {
+  const currentIndex = state.phase === null ? -1 : STEPS.findIndex((s) => s.phases.includes(state.phase!));
+  return STEPS.map((step, i) => {
+    const wasSeen = step.phases.some((p) => state.seen.includes(p));
+    if (state.finished) return wasSeen ? 'done' : 'skipped';
+    if (i === currentIndex) return 'current';
+    if (i < currentIndex) return wasSeen ? 'done' : 'skipped';
+    return 'pending';
+  });
+}

@@ -1,0 +1,186 @@
+/**
+ * The dashboard from fixed snapshots, one frame per phase, at 80 columns: what each phase shows,
+ * that it fits 80×24, and the keys.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { render } from 'ink-testing-library';
+import { Dashboard } from '../../src/ui/dashboard/Dashboard.js';
+import { initialState, reduce, type DashboardAction, type DashboardState } from '../../src/ui/dashboard/state.js';
+import type { Phase } from '../../src/engine/events.js';
+import { phaseEvent, snapshot } from '../fixtures/ui.js';
+
+const fold = (actions: DashboardAction[]) => actions.reduce(reduce, initialState('quickstart'));
+
+function frame(state: DashboardState, width = 80, extra: { unicode?: boolean; interactive?: boolean } = {}): string {
+  const r = render(<Dashboard state={state} width={width} color={false} unicode={extra.unicode ?? true} interactive={extra.interactive ?? false} />);
+  const out = r.lastFrame() ?? '';
+  r.unmount();
+  r.cleanup();
+  return out;
+}
+
+function fits(out: string, columns = 80, rows = 24) {
+  const lines = out.split('\n');
+  assert.ok(lines.length < rows, `${lines.length} rows:\n${out}`);
+  for (const line of lines) assert.ok([...line].length <= columns, `wider than ${columns}: "${line}"`);
+  assert.doesNotMatch(out, /\x1b\[/, 'no colour when colour is off');
+}
+
+const setup: DashboardAction[] = [phaseEvent('starting-redis', null, 0), phaseEvent('starting-server', null, 200, 'builtin')];
+const at = (phase: Phase, withSnapshot = true): DashboardAction[] => [
+  ...setup,
+  phaseEvent('connecting', 'websocket', 400),
+  ...(phase === 'connecting' ? [] : [phaseEvent('waiting-ready', 'websocket', 1_400)]),
+  ...(['warmup', 'publishing', 'draining', 'closing', 'done'].includes(phase) ? [phaseEvent('warmup', 'websocket', 1_500)] : []),
+  ...(['publishing', 'draining', 'closing', 'done'].includes(phase) ? [phaseEvent('publishing', 'websocket', 2_500)] : []),
+  ...(['draining', 'closing', 'done'].includes(phase) ? [phaseEvent('draining', 'websocket', 12_500)] : []),
+  ...(['closing', 'done'].includes(phase) ? [phaseEvent('closing', 'websocket', 13_000)] : []),
+  ...(phase === 'done' ? [phaseEvent('done', null, 13_500)] : []),
+  ...(withSnapshot && phase !== 'done' ? [{ type: 'snapshot', snapshot: snapshot(phase, { elapsedMs: 7_500 }) } as const] : []),
+];
+
+const phases: { phase: Phase | 'before'; actions: DashboardAction[]; shows: RegExp[] }[] = [
+  { phase: 'before', actions: [], shows: [/^wsbench · quickstart/, /starting…/, /○ redis/] },
+  { phase: 'starting-redis', actions: setup.slice(0, 1), shows: [/● redis  ○ server/, /starting the embedded redis-server…/] },
+  { phase: 'starting-server', actions: setup, shows: [/✓ redis  ● server/, /starting the target \(builtin\)…/] },
+  {
+    phase: 'connecting',
+    actions: at('connecting'),
+    shows: [/● connect/, /█{15}░{5}\s+75% 148\/200 open · 2 failed · 12 in flight · 180\/s/, /websocket 1\/1 · 7\.5 s$/m],
+  },
+  { phase: 'waiting-ready', actions: at('waiting-ready'), shows: [/● ready/, /waiting until all 200 clients are subscribed…/] },
+  {
+    phase: 'warmup',
+    actions: at('warmup'),
+    shows: [/● warm-up/, /50% warm-up \(not measured\) · 5\.0 s left/, /latency\s+– \(no measured deliveries in the last interval\)/, /deliveries\/s\s+40,000 +█/],
+  },
+  {
+    phase: 'publishing',
+    actions: at('publishing'),
+    shows: [
+      /✓ warm-up  ● publish/,
+      /50% publishing · 5\.0 s elapsed · 5\.0 s left/,
+      /deliveries\/s\s+40,000 +█$/m,
+      /latency\s+p50 0\.412 · p99 1\.200 · max 3\.050 ms  \(last interval, n=20,000\)/,
+      /delivery\s+99\.55% of 220,000 · 1,000 in flight · dup 0 · reord 0 · ign 3/,
+      /publish\s+1,100\/2,200 sent · lag 0\.021 ms · 0 errors/,
+      /errors\s+none/,
+      /tool\s+CPU 23\.5% · event loop p99 1\.200 ms · 3 processes/,
+      /Ctrl-C: stop and report/,
+    ],
+  },
+  { phase: 'draining', actions: at('draining'), shows: [/● drain/, /draining · 1,000 in flight · at most 5\.0 s left/] },
+  { phase: 'closing', actions: at('closing'), shows: [/● close/, /closing connections and collecting results…/] },
+  { phase: 'done', actions: at('done'), shows: [/● close/, /^done$/m] },
+];
+
+for (const c of phases) {
+  test(`dashboard: ${c.phase} at 80 columns`, () => {
+    const out = frame(fold(c.actions));
+    fits(out);
+    for (const re of c.shows) assert.match(out, re, out);
+  });
+}
+
+test('dashboard: the tool as bottleneck is called out, errors by kind are listed', () => {
+  const s = fold([
+    ...at('publishing'),
+    {
+      type: 'snapshot',
+      snapshot: snapshot('publishing', {
+        errors: { 'socket.dropped-1006': 3, 'connect.ECONNREFUSED': 7, 'a.b': 1, 'c.d': 1 },
+        tool: { cpuPercent: 97, eventLoopDelayMs: 40, processes: 3, bottleneck: true, reason: 'tool CPU at 97%' },
+      }),
+    },
+  ]);
+  const out = frame(s);
+  fits(out);
+  assert.match(out, /errors\s+connect\.ECONNREFUSED ×7, socket\.dropped-1006 ×3, a\.b ×1 \(\+1 kinds\)/);
+  assert.match(out, /⚠ THE TOOL ITSELF IS THE BOTTLENECK: tool CPU at 97%\n  these figures measure wsbench, not the target/);
+});
+
+test('dashboard: warnings and the stop notice show; the footer says how to stop', () => {
+  const s = fold([...at('publishing'), { type: 'warning', message: 'publisher fell 120 ms behind', elapsedMs: 6_000 }, { type: 'stopping', message: 'Ctrl-C: stopping and reporting what was measured (again to quit at once)' }]);
+  const out = frame(s);
+  fits(out);
+  assert.match(out, /warning: publisher fell 120 ms behind/);
+  assert.match(out, /Ctrl-C: stopping and reporting what was measured \(again to quit at once\)$/);
+  assert.match(frame(fold(at('publishing')), 80, { interactive: true }), /q or Ctrl-C: stop and report/);
+});
+
+test('dashboard: the next transport — the previous one is ticked off in the header', () => {
+  const s = fold([
+    ...at('publishing'),
+    { type: 'snapshot', snapshot: snapshot('publishing', { transportCount: 2 }) },
+    phaseEvent('connecting', 'longpoll', 15_000),
+    { type: 'snapshot', snapshot: snapshot('connecting', { transport: 'longpoll', transportIndex: 1, transportCount: 2, elapsedMs: 15_500 }) },
+  ]);
+  const out = frame(s);
+  fits(out);
+  assert.match(out, /websocket ✓ · longpoll 2\/2 · 15\.5 s$/m);
+  assert.match(out, /✓ redis  ✓ server  ● connect  ○ ready/);
+  assert.match(out, /delivery\s+–/);
+  const finished = frame(reduce(s, { type: 'finished', completed: true }));
+  assert.match(finished, /websocket ✓ · longpoll ✓ · 15\.5 s$/m);
+  const stopped = frame(reduce(s, { type: 'finished', completed: false }));
+  assert.match(stopped, /websocket ✓ · longpoll \(stopped\) · 15\.5 s$/m);
+});
+
+test('dashboard: the final frame is one line under the title', () => {
+  const done = frame(fold([...at('done'), { type: 'finished', completed: true }]));
+  assert.deepEqual(done.split('\n').slice(1), ['finished: summary below']);
+  const stopped = frame(fold([...at('publishing'), { type: 'finished', completed: false }]));
+  assert.deepEqual(stopped.split('\n').slice(1), ['stopped early: partial summary below']);
+});
+
+test('dashboard: wider terminals get longer bars and a longer sparkline; ASCII when asked', () => {
+  const history: DashboardAction[] = Array.from({ length: 150 }, (_, i) => ({ type: 'snapshot', snapshot: snapshot('publishing', { delivery: { ...snapshot('publishing').delivery, perSec: 1000 + i } }) }));
+  const s = fold([...at('publishing'), ...history]);
+  const narrow = frame(s, 80);
+  const wide = frame(s, 140);
+  fits(narrow);
+  fits(wide, 140);
+  const spark = (out: string) => out.split('\n').find((l) => l.startsWith('deliveries/s'))!.trimEnd().length;
+  assert.ok(spark(wide) > spark(narrow) + 40, `${spark(narrow)} vs ${spark(wide)}`);
+  assert.match(wide, /duplicated 0 · reordered 0 · ignored 3/);
+  const ascii = frame(s, 80, { unicode: false });
+  assert.doesNotMatch(ascii, /[█░▁▂▃▄▅▆▇✓●○⚠]/);
+  assert.match(ascii, /\+ redis  \+ server/);
+});
+
+test('dashboard keys: q stops once, Ctrl-C always goes through, both also in one chunk', async () => {
+  let stops = 0;
+  let interrupts = 0;
+  const view = (state: DashboardState) => (
+    <Dashboard state={state} width={80} color={false} unicode interactive onStop={() => stops++} onInterrupt={() => interrupts++} />
+  );
+  const running = fold(at('publishing'));
+  const r = render(view(running));
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+  await tick();
+  r.stdin.write('x');
+  r.stdin.write('q');
+  await tick();
+  assert.equal(stops, 1);
+  r.rerender(view(reduce(running, { type: 'stopping', message: 'q: stopping' })));
+  await tick();
+  r.stdin.write('q');
+  await tick();
+  assert.equal(stops, 1, 'q while stopping does nothing more');
+  r.stdin.write('\x03');
+  await tick();
+  assert.equal(interrupts, 1);
+  r.stdin.write('\x03\x03');
+  await tick();
+  assert.equal(interrupts, 3);
+  r.unmount();
+  r.cleanup();
+  const fresh = render(view(running));
+  await tick();
+  fresh.stdin.write('qq');
+  await tick();
+  assert.equal(stops, 2, 'two q in one chunk stop once');
+  fresh.unmount();
+  fresh.cleanup();
+});
