@@ -10,7 +10,12 @@ export interface ClientConfig {
   port: number;
   path: string;
   connections: number;
-  localAddress?: string;
+  /**
+   * Source addresses, used in turn. A few per process keep bind()'s search for a free port short:
+   * with a source address set, the kernel picks the port at bind time, which slows down as the
+   * address's ports fill up.
+   */
+  localAddresses?: string[];
   /** Handshakes in flight at once. */
   maxInFlight: number;
 }
@@ -34,9 +39,12 @@ const counts: ClientCounts = { opened: 0, failed: 0, closed: 0, frames: 0, bytes
 const sockets = new Set<Socket>();
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
+let opening = 0;
+
 function openOne(config: ClientConfig): Promise<void> {
+  const local = config.localAddresses?.length ? config.localAddresses[opening++ % config.localAddresses.length] : undefined;
   return new Promise((resolve) => {
-    const socket = connect({ host: config.host, port: config.port, ...(config.localAddress ? { localAddress: config.localAddress } : {}) });
+    const socket = connect({ host: config.host, port: config.port, ...(local ? { localAddress: local } : {}) });
     socket.setNoDelay(true);
     let handshaking = true;
     let head = '';

@@ -136,7 +136,7 @@ async function round(kind: 'naive' | 'reference', redisUrl: string, publisher: R
         port: server.port,
         path: `/ws/${CHANNEL}`,
         connections: Math.min(per, connections - i * per),
-        localAddress: `127.0.0.${10 + i}`,
+        localAddresses: [`127.0.0.${10 + i}`],
         maxInFlight: 100,
       };
       return request(c, { type: 'open', config }, 'opened');

@@ -76,7 +76,7 @@ try {
         port,
         path: '/ws/hold',
         connections: Math.max(0, Math.min(per, connections - i * per)),
-        localAddress: `127.0.0.${20 + i}`,
+        localAddresses: Array.from({ length: 8 }, (_, k) => `127.0.${20 + i}.${1 + k}`),
         maxInFlight: 64,
       };
       return request(c, { type: 'open', config }, 'opened');

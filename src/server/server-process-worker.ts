@@ -24,6 +24,8 @@ const merges = new Map<number, { resolve: (s: ServerStats) => void; reject: (e: 
 
 // The primary went away (even SIGKILLed): nothing may outlive it.
 process.on('disconnect', () => process.exit(0));
+// A message to a primary that is already gone (EPIPE) would be an unhandled 'error' on the worker.
+cluster.worker?.on('error', () => {});
 process.on('SIGTERM', () => {
   void (server?.close() ?? Promise.resolve()).finally(() => process.exit(0));
 });

@@ -78,6 +78,7 @@ export async function spawnServer(spawnOptions: SpawnServerOptions, startTimeout
     resetStats() {
       request({ type: 'reset-stats' });
     },
-    stop: () => stop(3000),
+    // Workers of a cluster close their connections in parallel; give them longer before SIGKILL.
+    stop: () => stop(processes > 1 ? 10_000 : 3000),
   };
 }
