@@ -3,9 +3,11 @@
  * runs) at it. Starts an embedded Redis unless --redis is given. Runs until Ctrl-C.
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { availableParallelism } from 'node:os';
 import { startReferenceServer } from '../server/reference-server.js';
+import { startServerCluster } from '../server/cluster.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../redis/embedded.js';
-import { parseSizeBytes } from '../config/units.js';
+import { parseDurationMs, parseSizeBytes } from '../config/units.js';
 import { ConfigError } from '../errors.js';
 import { redactUrlPassword } from '../config/resolve.js';
 import { ExitCode } from '../exit-codes.js';
@@ -18,6 +20,8 @@ interface ServeArgs {
   'max-payload': string;
   'per-message-deflate': boolean;
   'channel-prefix': string;
+  processes: string;
+  'write-delay': string;
   verbose?: boolean;
 }
 
@@ -32,8 +36,19 @@ export const serveCommand = {
       .option('max-payload', { type: 'string', default: '1MiB', describe: 'Largest message accepted from a client' })
       .option('per-message-deflate', { type: 'boolean', default: false, describe: 'Enable permessage-deflate' })
       .option('channel-prefix', { type: 'string', default: '', describe: 'Prefix of the Redis channel for /ws/<channel>' })
+      .option('processes', {
+        type: 'string',
+        default: 'auto',
+        describe: 'Server processes, each with its own Redis subscriber and share of connections (auto: one per core). Each holds at most ~19,000 connections (20,000 open files per process)',
+      })
+      .option('write-delay', {
+        type: 'string',
+        default: '0ms',
+        describe: 'Collect messages this long before writing them to a client (0: once per event-loop turn); less CPU per delivery, more latency',
+      })
       .example('$0 serve --port 8080', 'Clients: ws://127.0.0.1:8080/ws/<channel>; messages: PUBLISH <channel> …')
-      .example('$0 serve --redis redis://127.0.0.1:6379 --channel-prefix app:', '/ws/news relays Redis channel app:news'),
+      .example('$0 serve --redis redis://127.0.0.1:6379 --channel-prefix app:', '/ws/news relays Redis channel app:news')
+      .example('$0 serve --processes 8', 'Eight processes: room for 100k+ connections'),
   handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
     process.exitCode = await serve(argv);
   },
@@ -45,23 +60,29 @@ async function serve(argv: ServeArgs): Promise<number> {
     const maxPayload = parseSizeBytes(argv['max-payload']);
     if (maxPayload === undefined || maxPayload < 1) throw new ConfigError(`"${argv['max-payload']}" is not a size (e.g. 1MiB)`, { key: '--max-payload' });
     if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new ConfigError('must be a port number 0-65535', { key: '--port' });
+    const writeDelayMs = parseDurationMs(argv['write-delay']);
+    if (writeDelayMs === undefined || writeDelayMs < 0) throw new ConfigError(`"${argv['write-delay']}" is not a duration (e.g. 2ms)`, { key: '--write-delay' });
+    const processes = argv.processes === 'auto' ? availableParallelism() : Number(argv.processes);
+    if (!Number.isInteger(processes) || processes < 1 || processes > 64) throw new ConfigError(`"${argv.processes}" is not auto or a number of processes 1-64`, { key: '--processes' });
     let redisUrl = argv.redis;
     if (!redisUrl) {
       redis = await startEmbeddedRedis();
       redisUrl = redis.url;
     }
-    const server = await startReferenceServer({
+    const options = {
       host: argv.host,
       port: argv.port,
       redisUrl,
       maxPayload,
       perMessageDeflate: argv['per-message-deflate'],
       channelPrefix: argv['channel-prefix'],
-    });
+      writeDelayMs,
+    };
+    const server = processes > 1 ? await startServerCluster(options, processes) : await startReferenceServer(options);
     const http = server.url.replace(/^ws/, 'http');
     process.stdout.write(
       [
-        `wsbench reference server listening on ${server.url}`,
+        `wsbench reference server listening on ${server.url}${processes > 1 ? ` (${processes} processes)` : ''}`,
         `  WebSocket   ${server.url}/ws/<channel>   (relays Redis channel ${argv['channel-prefix']}<channel>)`,
         `  health      ${http}/healthz   stats ${http}/stats`,
         `  Redis       ${redactUrlPassword(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,

@@ -110,6 +110,17 @@ const builtinTarget = z
       .max(10_000_000)
       .default(10_000)
       .describe('Messages the server keeps per channel for pollers; a poller that falls further behind is told how many it missed (counted as lost).'),
+    writeDelay: duration()
+      .default(0)
+      .describe(
+        'Collect messages this long before writing them to a client (0: one write per event-loop turn). More messages per write cost less CPU per delivery, and add up to this much latency.',
+      ),
+    processes: z
+      .union([z.literal('auto'), z.number().int().min(1).max(64)])
+      .default('auto')
+      .describe(
+        'Server processes, each with its own Redis subscriber and a share of the connections (at most ~19,000 each: 20,000 open files per process). auto: one per 15,000 connections, at least 1.',
+      ),
   })
   .describe('The built-in reference server: /ws/<channel> forwards Redis channel <channel> verbatim.');
 

@@ -15,17 +15,21 @@
  *   GET /healthz        200 when Redis is connected, 503 otherwise
  *   GET /stats          JSON: per channel, clients and whether the Redis subscription is live
  *
- * One Redis subscriber connection per server; a channel is subscribed when its first client
- * arrives and a client is counted ready only once that SUBSCRIBE is confirmed.
+ * One Redis subscriber connection per server process; a channel is subscribed when its first
+ * client arrives and a client is counted ready only once that SUBSCRIBE is confirmed. Messages are
+ * framed once and written to each client once per event-loop turn (see fanout.ts). Several
+ * processes (cluster.ts) each run one of these with their own subscriber; /stats and /healthz
+ * then answer for all of them (`statsSource`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { openRedis, type RedisClient } from '../redis/client.js';
 import { WsbenchError, messageOf } from '../errors.js';
 import { PollBuffer, encodeBatch, type PollBatch } from './poll-buffer.js';
+import { Fanout, FanoutChannel, recipientOf, type Recipient } from './fanout.js';
 
 export interface ReferenceServerOptions {
   host: string;
@@ -41,10 +45,24 @@ export interface ReferenceServerOptions {
    * without bound; the drop shows up as loss in the client's ledger.
    */
   maxBufferedBytes?: number;
+  /**
+   * 0 (default): each client gets one write per event-loop turn with every message of that turn.
+   * > 0: messages are collected this many ms before the write — fewer syscalls per delivery when
+   * messages are sparse, at up to this much added latency.
+   */
+  writeDelayMs?: number;
   /** Messages kept per channel for pollers (default 10,000). */
   pollBufferSize?: number;
   /** How long a long-poll request is held when nothing is new (default 25 s). */
   longPollTimeoutMs?: number;
+  /**
+   * Set when this is one of several server processes: poll cursors then carry the process
+   * (cursor = local × count + index), so a cursor shown to another process is refused (409)
+   * instead of being misread.
+   */
+  cluster?: { index: number; count: number };
+  /** What /stats and /healthz report; default: this process's own stats. */
+  statsSource?: () => Promise<ServerStats>;
 }
 
 export interface ChannelStats {
@@ -57,7 +75,13 @@ export interface ChannelStats {
 }
 
 export interface ServerStats {
+  /** Server processes these figures cover. */
+  processes: number;
+  /** Processes whose Redis subscriber is connected. */
+  redisConnected: number;
   connections: number;
+  /** With several processes: each one's connections (how evenly they were spread). */
+  connectionsPerProcess?: number[];
   channels: Record<string, ChannelStats>;
   /** Messages received from Redis. */
   messagesIn: number;
@@ -73,7 +97,8 @@ export interface ServerStats {
 
 interface Channel {
   name: string;
-  clients: Set<WebSocket>;
+  /** WebSocket clients, and this turn's frames for them. */
+  fan: FanoutChannel;
   live: boolean;
   subscribing: Promise<void> | null;
   /** Created when the first poller joins; kept while polling goes on. */
@@ -106,23 +131,17 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const longPollTimeoutMs = options.longPollTimeoutMs ?? 25_000;
   const channels = new Map<string, Channel>();
   const stats = { messagesIn: 0, deliveries: 0, slowClientsDropped: 0, pollRequests: 0, pollMissed: 0 };
+  const fanout = new Fanout(maxBuffered, stats, options.writeDelayMs ?? 0);
+  const clusterCount = options.cluster?.count ?? 1;
+  const clusterIndex = options.cluster?.index ?? 0;
+  const cursorOut = (local: number) => local * clusterCount + clusterIndex;
 
   subscriber.on('messageBuffer', (channelBuf: Buffer, message: Buffer) => {
     stats.messagesIn++;
     const channel = channels.get(channelBuf.toString().slice(prefix.length));
     if (!channel) return;
     channel.buffer?.push(message);
-    const binary = !isUtf8(message);
-    for (const ws of channel.clients) {
-      if (ws.bufferedAmount > maxBuffered) {
-        stats.slowClientsDropped++;
-        ws.close(1013, 'too slow: send buffer full');
-        channel.clients.delete(ws);
-        continue;
-      }
-      ws.send(message, { binary });
-      stats.deliveries++;
-    }
+    fanout.publish(channel.fan, message, !isUtf8(message));
   });
 
   const wss = new WebSocketServer({
@@ -136,7 +155,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   async function subscribed(name: string): Promise<Channel> {
     let channel = channels.get(name);
     if (!channel) {
-      channel = { name, clients: new Set(), live: false, subscribing: null, buffer: null, lastPollAt: 0 };
+      channel = { name, fan: new FanoutChannel(), live: false, subscribing: null, buffer: null, lastPollAt: 0 };
       channels.set(name, channel);
     }
     if (!channel.live) {
@@ -150,22 +169,22 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     return channel;
   }
 
-  async function join(ws: WebSocket, name: string): Promise<void> {
+  async function join(recipient: Recipient, name: string): Promise<void> {
     const channel = await subscribed(name);
-    if (ws.readyState === ws.OPEN) channel.clients.add(ws);
+    if (recipient.ws.readyState === recipient.ws.OPEN) channel.fan.add(recipient);
   }
 
   function unsubscribeIfUnused(channel: Channel): void {
-    if (channel.clients.size > 0 || !channel.live) return;
+    if (channel.fan.recipients.size > 0 || !channel.live) return;
     if (channel.buffer && (channel.buffer.waiting > 0 || Date.now() - channel.lastPollAt < POLL_IDLE_MS)) return;
     channels.delete(channel.name);
     subscriber.unsubscribe(prefix + channel.name).catch(() => {});
   }
 
-  function leave(ws: WebSocket, name: string): void {
+  function leave(recipient: Recipient, name: string): void {
     const channel = channels.get(name);
     if (!channel) return;
-    channel.clients.delete(ws);
+    channel.fan.recipients.delete(recipient);
     unsubscribeIfUnused(channel);
   }
 
@@ -178,12 +197,20 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     const after = query.get('after');
     const timeoutText = query.get('timeout');
     const maxText = query.get('max');
-    const cursor = after === null ? null : Number(after);
+    let cursor = after === null ? null : Number(after);
     const timeout = timeoutText === null ? longPollTimeoutMs : Number(timeoutText);
     const max = maxText === null ? 1000 : Number(maxText);
     if ((cursor !== null && !(Number.isInteger(cursor) && cursor >= 0)) || !(timeout >= 0) || !(Number.isInteger(max) && max >= 1)) {
       sendJson(res, 400, { error: 'after must be a cursor (integer >= 0), timeout milliseconds >= 0, max an integer >= 1' });
       return;
+    }
+    if (cursor !== null && clusterCount > 1) {
+      // Each process numbers its own feed: a cursor is only meaningful to the process that gave it.
+      if (cursor % clusterCount !== clusterIndex) {
+        sendJson(res, 409, { error: `cursor ${cursor} was given by another server process; join again without after=` });
+        return;
+      }
+      cursor = (cursor - clusterIndex) / clusterCount;
     }
     const channel = await subscribed(name);
     channel.buffer ??= new PollBuffer(pollBufferSize);
@@ -198,22 +225,23 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
         'content-type': 'application/octet-stream',
         'content-length': body.length,
         'cache-control': 'no-store',
-        'x-wsbench-cursor': String(batch.cursor),
+        'x-wsbench-cursor': String(cursorOut(batch.cursor)),
         ...(batch.missed > 0 ? { 'x-wsbench-missed': String(batch.missed) } : {}),
       });
       res.end(body);
     };
     if (cursor === null) return answer({ cursor: buffer.cursor, messages: [], missed: 0 });
-    const now = buffer.read(cursor, max);
+    const from = cursor;
+    const now = buffer.read(from, max);
     if (now.messages.length > 0 || now.missed > 0 || timeout === 0) return answer(now);
     // Nothing new: hold the request until the next message or the timeout.
     const timer = setTimeout(() => {
       cancel();
-      answer(buffer.read(cursor, max));
+      answer(buffer.read(from, max));
     }, timeout);
     const cancel = buffer.waitForNext(() => {
       clearTimeout(timer);
-      answer(buffer.read(cursor, max));
+      answer(buffer.read(from, max));
     });
     // The poller went away before an answer (its response closes unfinished): stop waiting.
     res.once('close', () => {
@@ -247,9 +275,22 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
         else res.destroy();
       });
     } else if (req.method === 'GET' && path === '/healthz') {
-      sendJson(res, redisUp ? 200 : 503, { ok: redisUp, redis: redisUp ? 'connected' : 'disconnected' });
+      reportedStats().then(
+        (s) => {
+          const ok = s.redisConnected === s.processes;
+          sendJson(res, ok ? 200 : 503, {
+            ok,
+            redis: ok ? 'connected' : 'disconnected',
+            ...(s.processes > 1 ? { processes: s.processes, redisConnected: s.redisConnected } : {}),
+          });
+        },
+        (e) => sendJson(res, 503, { ok: false, error: messageOf(e) }),
+      );
     } else if (req.method === 'GET' && path === '/stats') {
-      sendJson(res, 200, currentStats());
+      reportedStats().then(
+        (s) => sendJson(res, 200, s),
+        (e) => sendJson(res, 503, { error: messageOf(e) }),
+      );
     } else {
       sendJson(res, 404, { error: 'not found', routes: ['/ws/<channel>', '/poll/<channel>?after=<cursor>', '/healthz', '/stats'] });
     }
@@ -269,17 +310,19 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      const recipient = recipientOf(ws);
       ws.on('error', () => {});
-      ws.on('close', () => leave(ws, name));
-      join(ws, name).catch((e) => ws.close(1011, `subscribe failed: ${messageOf(e)}`.slice(0, 120)));
+      ws.on('close', () => leave(recipient, name));
+      join(recipient, name).catch((e) => ws.close(1011, `subscribe failed: ${messageOf(e)}`.slice(0, 120)));
     });
   });
 
   function currentStats(): ServerStats {
     const byChannel: Record<string, ChannelStats> = {};
-    for (const [name, c] of channels) byChannel[name] = { clients: c.clients.size, live: c.live, pollersWaiting: c.buffer?.waiting ?? 0 };
-    return { connections: wss.clients.size, channels: byChannel, ...stats };
+    for (const [name, c] of channels) byChannel[name] = { clients: c.fan.recipients.size, live: c.live, pollersWaiting: c.buffer?.waiting ?? 0 };
+    return { processes: 1, redisConnected: redisUp ? 1 : 0, connections: wss.clients.size, channels: byChannel, ...stats };
   }
+  const reportedStats = options.statsSource ?? (() => Promise.resolve(currentStats()));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', (e: NodeJS.ErrnoException) =>
@@ -296,6 +339,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     stats: currentStats,
     async close() {
       clearInterval(idleSweep);
+      fanout.flush();
       for (const ws of wss.clients) ws.terminate();
       http.closeAllConnections();
       wss.close();

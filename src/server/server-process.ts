@@ -1,15 +1,30 @@
 /**
  * Entry of the reference server when `wsbench run` starts it as a child process (so its CPU is
  * measured apart from the tool's). Talks to the parent over IPC; exits when the parent goes.
+ * With `processes` > 1 it is the primary of a cluster of server processes (cluster.ts) and
+ * reports their stats merged, CPU summed over all of them (itself included).
  */
-import { startReferenceServer, type ReferenceServer, type ReferenceServerOptions } from './reference-server.js';
+import { startReferenceServer, type ReferenceServer, type ReferenceServerOptions, type ServerStats } from './reference-server.js';
+import { startServerCluster, type ServerCluster } from './cluster.js';
+import { aggregateProcessStats, mergeServerStats } from './stats.js';
 import { ProcessMonitor } from '../process/monitor.js';
+import type { ProcessStats } from '../report/types.js';
 import { isWsbenchError, messageOf } from '../errors.js';
 
-export type ServerRequest = { type: 'start'; options: ReferenceServerOptions } | { type: 'stats' } | { type: 'reset-stats' };
+export type ServerRequest =
+  | { type: 'start'; options: Omit<ReferenceServerOptions, 'statsSource' | 'cluster'>; processes: number }
+  | { type: 'stats' }
+  | { type: 'reset-stats' };
 export type ServerReply =
-  | { type: 'listening'; url: string; port: number }
-  | { type: 'stats'; stats: ReturnType<ReferenceServer['stats']>; process: ReturnType<ProcessMonitor['stats']> }
+  | { type: 'listening'; url: string; port: number; pids: number[] }
+  | {
+      type: 'stats';
+      stats: ServerStats;
+      /** All server processes together: CPU summed, worst event-loop delay. */
+      process: ProcessStats;
+      /** One entry per server process (the primary first when there are several). */
+      processes: ProcessStats[];
+    }
   | { type: 'error'; message: string; code: string };
 
 if (!process.send) {
@@ -17,13 +32,17 @@ if (!process.send) {
   process.exit(1);
 }
 
-const send = (reply: ServerReply) => process.send!(reply);
+const send = (reply: ServerReply) => {
+  if (process.connected) process.send!(reply);
+};
 const monitor = new ProcessMonitor('server');
 let server: ReferenceServer | null = null;
+let group: ServerCluster | null = null;
 
+// wsbench went away (even SIGKILLed): the IPC channel closes. Cluster workers follow this process.
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => {
-  void (server?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  void Promise.allSettled([server?.close(), group?.close()]).finally(() => process.exit(0));
 });
 // Ctrl-C reaches the whole process group; the parent decides when the server stops.
 process.on('SIGINT', () => {});
@@ -31,17 +50,38 @@ process.on('SIGINT', () => {});
 process.on('message', (raw) => {
   const msg = raw as ServerRequest;
   if (msg.type === 'start') {
-    startReferenceServer(msg.options).then(
-      (s) => {
-        server = s;
+    const started =
+      msg.processes > 1
+        ? startServerCluster(msg.options, msg.processes).then((g) => {
+            group = g;
+            return { url: g.url, port: g.port, pids: [process.pid, ...g.pids] };
+          })
+        : startReferenceServer(msg.options).then((s) => {
+            server = s;
+            return { url: s.url, port: s.port, pids: [process.pid] };
+          });
+    started.then(
+      (l) => {
         monitor.reset();
-        send({ type: 'listening', url: s.url, port: s.port });
+        send({ type: 'listening', ...l });
       },
       (e) => send({ type: 'error', message: messageOf(e), code: isWsbenchError(e) ? e.code : 'SETUP' }),
     );
-  } else if (msg.type === 'stats' && server) {
-    send({ type: 'stats', stats: server.stats(), process: monitor.stats() });
+  } else if (msg.type === 'stats') {
+    if (server) {
+      const own = monitor.stats();
+      send({ type: 'stats', stats: server.stats(), process: own, processes: [own] });
+    } else if (group) {
+      group.collect().then(
+        (all) => {
+          const processes = [monitor.stats(), ...all.map((a) => a.process)];
+          send({ type: 'stats', stats: mergeServerStats(all.map((a) => a.stats)), process: aggregateProcessStats(processes), processes });
+        },
+        (e) => send({ type: 'error', message: messageOf(e), code: 'INTERNAL' }),
+      );
+    }
   } else if (msg.type === 'reset-stats') {
     monitor.reset();
+    group?.resetStats();
   }
 });

@@ -11,6 +11,14 @@ import type { ServerStats } from '../server/reference-server.js';
 
 type BuiltinConfig = Extract<Scenario['target'], { kind: 'builtin' }>;
 
+/** Connections one server process is given with `processes: auto` (the open-files limit is 20,000). */
+export const CONNECTIONS_PER_SERVER_PROCESS = 15_000;
+
+/** Server processes for a run: as configured, or one per 15,000 connections. */
+export function serverProcessesFor(config: BuiltinConfig, connections: number): number {
+  return config.processes === 'auto' ? Math.max(1, Math.ceil(connections / CONNECTIONS_PER_SERVER_PROCESS)) : config.processes;
+}
+
 export async function prepareBuiltinTarget(config: BuiltinConfig, scenario: Scenario, redisUrl: string): Promise<PreparedTarget> {
   const server = config.url
     ? null
@@ -22,6 +30,8 @@ export async function prepareBuiltinTarget(config: BuiltinConfig, scenario: Scen
         perMessageDeflate: config.perMessageDeflate,
         pollBufferSize: config.pollBufferSize,
         longPollTimeoutMs: scenario.polling.longPollTimeout,
+        processes: serverProcessesFor(config, scenario.clients.connections),
+        writeDelayMs: config.writeDelay,
       });
   const base = (config.url ?? server!.url).replace(/\/+$/, '');
   const httpBase = base.replace(/^ws/i, 'http');
@@ -34,7 +44,7 @@ export async function prepareBuiltinTarget(config: BuiltinConfig, scenario: Scen
   }
 
   return {
-    describe: `builtin ${base}`,
+    describe: server && server.pids.length > 1 ? `builtin ${base} (${server.pids.length - 1} processes)` : `builtin ${base}`,
     urlTemplate: `${base}/ws/{channel}`,
     pollUrlTemplate: `${httpBase}/poll/{channel}`,
     clientProtocol: { kind: 'plain', sendAfterOpen: [], ignore: [] },
@@ -67,6 +77,8 @@ export async function prepareBuiltinTarget(config: BuiltinConfig, scenario: Scen
         'reference server',
       );
     },
+    // One ProcessStats for the whole server: with several processes, CPU and RSS are summed and
+    // the event-loop delay is the worst process's (per-process figures: server.stats().processes).
     async serverStats() {
       if (!server) return undefined;
       try {

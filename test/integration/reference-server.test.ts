@@ -67,6 +67,7 @@ test('health and stats endpoints', async () => {
   await untilLive('stats-test', 1);
   const stats = (await (await fetch(`${http}/stats`)).json()) as { channels: Record<string, { clients: number; live: boolean }> };
   assert.deepEqual(stats.channels['stats-test'], { clients: 1, live: true, pollersWaiting: 0 });
+  assert.equal((stats as unknown as { processes: number }).processes, 1);
   ws.close();
   const missing = await fetch(`${http}/nope`);
   assert.equal(missing.status, 404);
@@ -103,4 +104,140 @@ test('long-poll: join gives a cursor, a held poll is answered by the next messag
   assert.equal(empty.headers.get('x-wsbench-cursor'), '1');
   assert.equal((await empty.arrayBuffer()).byteLength, 0);
   assert.equal((await fetch(`${http}/poll/lp?after=-1`)).status, 400);
+});
+
+/** Collects every message of a client (data, binary flag) until `count` arrived. */
+function collect(ws: WebSocket, count: number): Promise<{ data: Buffer; isBinary: boolean }[]> {
+  const got: { data: Buffer; isBinary: boolean }[] = [];
+  return new Promise((resolve) => {
+    ws.on('message', (data: Buffer, isBinary) => {
+      got.push({ data, isBinary });
+      if (got.length === count) resolve(got);
+    });
+  });
+}
+
+test('batched writes: many messages in one turn reach every client, all of them, in order', async () => {
+  const clients = await Promise.all(Array.from({ length: 5 }, () => open('/ws/batch')));
+  await untilLive('batch', 5);
+  const count = 2000;
+  const received = clients.map((ws) => collect(ws, count));
+  const before = server.stats().deliveries;
+  // One pipeline: Redis sends these back-to-back, so many arrive in one read (one turn).
+  const pipe = publisher.pipeline();
+  for (let i = 0; i < count; i++) pipe.publish('pfx:batch', `m${i}`);
+  await pipe.exec();
+  for (const got of await Promise.all(received)) {
+    assert.equal(got.length, count);
+    got.forEach((m, i) => assert.equal(m.data.toString(), `m${i}`));
+    assert.ok(got.every((m) => !m.isBinary));
+  }
+  assert.equal(server.stats().deliveries - before, count * 5);
+  for (const ws of clients) ws.close();
+});
+
+test('mixed text and binary frames across the 7-bit, 16-bit and 64-bit length forms', async () => {
+  const ws = await open('/ws/sizes');
+  const other = await open('/ws/sizes');
+  await untilLive('sizes', 2);
+  const payloads: { data: Buffer; isBinary: boolean }[] = [];
+  for (const size of [0, 1, 125, 126, 127, 65535, 65536, 200_000]) {
+    payloads.push({ data: Buffer.alloc(size, 0x7a), isBinary: false });
+    const bin = Buffer.alloc(size, 0xff);
+    if (size > 1) bin[1] = 0x00;
+    payloads.push({ data: bin, isBinary: size > 0 });
+  }
+  const received = [ws, other].map((c) => collect(c, payloads.length));
+  const pipe = publisher.pipeline();
+  for (const p of payloads) pipe.publish('pfx:sizes', p.data);
+  await pipe.exec();
+  for (const got of await Promise.all(received)) {
+    assert.equal(got.length, payloads.length);
+    got.forEach((m, i) => {
+      assert.equal(m.data.length, payloads[i]!.data.length, `message ${i}`);
+      assert.ok(m.data.equals(payloads[i]!.data), `message ${i} bytes`);
+      assert.equal(m.isBinary, payloads[i]!.isBinary, `message ${i} kind`);
+    });
+  }
+  ws.close();
+  other.close();
+});
+
+test('a client that stops reading is dropped (1013) and counted; the others still get everything', async () => {
+  const small = await startReferenceServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, maxBufferedBytes: 256 * 1024 });
+  try {
+    const url = small.url + '/ws/slow';
+    const reader = await new Promise<WebSocket>((resolve, reject) => {
+      const c = new WebSocket(url);
+      c.once('open', () => resolve(c));
+      c.once('error', reject);
+    });
+    const stalled = await new Promise<WebSocket>((resolve, reject) => {
+      const c = new WebSocket(url);
+      c.once('open', () => resolve(c));
+      c.once('error', reject);
+    });
+    for (let i = 0; i < 200 && !(small.stats().channels['slow']?.live && small.stats().channels['slow']!.clients === 2); i++) await new Promise((r) => setTimeout(r, 10));
+    // Stop reading: the kernel buffers fill, then the server's send buffer grows past the limit.
+    (stalled as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    const count = 400;
+    const got = collect(reader, count);
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    for (let i = 0; i < count; i++) await publisher.publish('slow', chunk);
+    assert.equal((await got).length, count);
+    for (let i = 0; i < 200 && small.stats().slowClientsDropped === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(small.stats().slowClientsDropped, 1);
+    assert.equal(small.stats().channels['slow']?.clients, 1);
+    reader.close();
+    stalled.terminate();
+  } finally {
+    await small.close();
+  }
+});
+
+test('permessage-deflate clients keep the ws send path: every message, in order', async () => {
+  const deflating = await startReferenceServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: true });
+  try {
+    const ws = await new Promise<WebSocket>((resolve, reject) => {
+      const c = new WebSocket(deflating.url + '/ws/zip', { perMessageDeflate: true });
+      c.once('open', () => resolve(c));
+      c.once('error', reject);
+    });
+    assert.match(ws.extensions, /permessage-deflate/);
+    for (let i = 0; i < 200 && !deflating.stats().channels['zip']?.live; i++) await new Promise((r) => setTimeout(r, 10));
+    const count = 300;
+    const got = collect(ws, count);
+    const pipe = publisher.pipeline();
+    for (let i = 0; i < count; i++) pipe.publish('zip', i % 2 ? `text ${i} `.repeat(20) : Buffer.from([0xff, i & 0xff, 0x00]));
+    await pipe.exec();
+    const messages = await got;
+    messages.forEach((m, i) => {
+      if (i % 2) assert.deepEqual(m, { data: Buffer.from(`text ${i} `.repeat(20)), isBinary: false });
+      else assert.deepEqual(m, { data: Buffer.from([0xff, i & 0xff, 0x00]), isBinary: true });
+    });
+    ws.close();
+  } finally {
+    await deflating.close();
+  }
+});
+
+test('write delay: messages still arrive, every one, in order', async () => {
+  const delayed = await startReferenceServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, writeDelayMs: 5 });
+  try {
+    const ws = await new Promise<WebSocket>((resolve, reject) => {
+      const c = new WebSocket(delayed.url + '/ws/later');
+      c.once('open', () => resolve(c));
+      c.once('error', reject);
+    });
+    for (let i = 0; i < 200 && !delayed.stats().channels['later']?.clients; i++) await new Promise((r) => setTimeout(r, 10));
+    const got = collect(ws, 50);
+    for (let i = 0; i < 50; i++) await publisher.publish('later', `d${i}`);
+    assert.deepEqual(
+      (await got).map((m) => m.data.toString()),
+      Array.from({ length: 50 }, (_, i) => `d${i}`),
+    );
+    ws.close();
+  } finally {
+    await delayed.close();
+  }
 });

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { aggregateProcessStats, mergeServerStats } from '../../src/server/stats.js';
+import type { ServerStats } from '../../src/server/reference-server.js';
+import type { ProcessStats } from '../../src/report/types.js';
+
+const server = (over: Partial<ServerStats>): ServerStats => ({
+  processes: 1,
+  redisConnected: 1,
+  connections: 0,
+  channels: {},
+  messagesIn: 0,
+  deliveries: 0,
+  slowClientsDropped: 0,
+  pollRequests: 0,
+  pollMissed: 0,
+  ...over,
+});
+
+test('mergeServerStats sums counters and clients; a channel is live only where every process that has it is', () => {
+  const merged = mergeServerStats([
+    server({ connections: 3, messagesIn: 10, deliveries: 30, channels: { a: { clients: 2, live: true, pollersWaiting: 1 }, b: { clients: 1, live: true, pollersWaiting: 0 } } }),
+    server({ connections: 2, messagesIn: 10, deliveries: 20, slowClientsDropped: 1, redisConnected: 0, channels: { a: { clients: 2, live: false, pollersWaiting: 0 } } }),
+    server({ connections: 1, messagesIn: 10, deliveries: 10, channels: { c: { clients: 1, live: true, pollersWaiting: 0 } } }),
+  ]);
+  assert.deepEqual(merged, {
+    processes: 3,
+    redisConnected: 2,
+    connections: 6,
+    connectionsPerProcess: [3, 2, 1],
+    channels: {
+      a: { clients: 4, live: false, pollersWaiting: 1 },
+      b: { clients: 1, live: true, pollersWaiting: 0 },
+      c: { clients: 1, live: true, pollersWaiting: 0 },
+    },
+    messagesIn: 30,
+    deliveries: 60,
+    slowClientsDropped: 1,
+    pollRequests: 0,
+    pollMissed: 0,
+  });
+});
+
+test('mergeServerStats of nothing is empty', () => {
+  assert.equal(mergeServerStats([]).processes, 0);
+  assert.deepEqual(mergeServerStats([]).channels, {});
+});
+
+const proc = (pid: number, cpuMs: number, cpuPercent: number, p99: number, rss: number): ProcessStats => ({
+  role: 'server',
+  pid,
+  cpuMs,
+  cpuPercent,
+  eventLoopDelayMs: { p50: p99 / 2, p99, max: p99 * 2 },
+  rssBytes: rss,
+});
+
+test('aggregateProcessStats: CPU and RSS summed, worst event-loop delay, the first pid', () => {
+  assert.deepEqual(aggregateProcessStats([proc(10, 5, 0.5, 1, 100), proc(11, 400, 40.04, 3, 200), proc(12, 300, 30.03, 2, 300)]), {
+    role: 'server',
+    pid: 10,
+    cpuMs: 705,
+    cpuPercent: 70.6,
+    eventLoopDelayMs: { p50: 1.5, p99: 3, max: 6 },
+    rssBytes: 600,
+  });
+  assert.throws(() => aggregateProcessStats([]), RangeError);
+});
