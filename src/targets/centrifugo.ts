@@ -10,6 +10,8 @@
  * Centrifugo's Redis encoding is internal, so wsbench injects through its HTTP API:
  * POST `{api}/api/publish` `{"channel":…,"data":{"<field>":"WSB1…"}}` with the API key header.
  */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Scenario } from '../config/resolve.js';
 import { fillTemplate } from '../engine/template.js';
 import { Verdict, preview, type ClientProtocolFactory } from './client-protocol.js';
@@ -123,19 +125,38 @@ export const centrifugoProtocol: ClientProtocolFactory<CentrifugoProtocolSpec> =
 };
 
 export function createCentrifugoInjector(spec: CentrifugoInjectorSpec): Injector {
+  // node:http with a keep-alive pool: far cheaper per publish than fetch, and bounded.
+  const url = new URL(spec.publishUrl);
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const agent = new (url.protocol === 'https:' ? HttpsAgent : HttpAgent)({ keepAlive: true, maxSockets: 32 });
   return {
-    async inject(channel, payload) {
-      const res = await fetch(spec.publishUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...spec.headers },
-        body: publishBody(spec.channels[channel]!, spec.field, payload.toString('latin1')),
-        signal: AbortSignal.timeout(5000),
+    inject(channel, payload) {
+      const body = publishBody(spec.channels[channel]!, spec.field, payload.toString('latin1'));
+      return new Promise<number>((resolve, reject) => {
+        const req = request(
+          url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...spec.headers }, timeout: 5000 },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => {
+              if ((res.statusCode ?? 0) >= 300) return reject(new Error(`POST ${spec.publishUrl} answered ${res.statusCode}: ${text.slice(0, 200)}`));
+              try {
+                const reply = JSON.parse(text) as { error?: { code?: number; message?: string } };
+                if (reply.error) return reject(new Error(`Centrifugo publish error ${reply.error.code ?? ''}: ${reply.error.message ?? ''}`));
+              } catch {
+                return reject(new Error(`POST ${spec.publishUrl}: not JSON: ${text.slice(0, 200)}`));
+              }
+              resolve(-1); // Centrifugo does not say how many subscribers got it.
+            });
+            res.on('error', reject);
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error(`POST ${spec.publishUrl}: no answer within 5 s`)));
+        req.on('error', reject);
+        req.end(body);
       });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`POST ${spec.publishUrl} answered ${res.status}: ${text.slice(0, 200)}`);
-      const body = JSON.parse(text) as { error?: { code?: number; message?: string } };
-      if (body.error) throw new Error(`Centrifugo publish error ${body.error.code ?? ''}: ${body.error.message ?? ''}`);
-      return -1; // Centrifugo does not say how many subscribers got it.
     },
   };
 }
