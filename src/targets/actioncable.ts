@@ -77,11 +77,13 @@ export const actioncableProtocol: ClientProtocolFactory<ActioncableProtocolSpec>
       return problem;
     },
     opened() {},
-    received(data) {
+    received(frame, start, end) {
+      const length = end - start;
       // Hot path: {"identifier":…,"message":…}.
-      if (state === State.Ready && data[2] === 0x69 /* i */ && data[0] === 0x7b) return Verdict.Data;
+      if (state === State.Ready && length > 2 && frame[start + 2] === 0x69 /* i */ && frame[start] === 0x7b) return Verdict.Data;
       // {"type":"ping",…} is the most frequent control message.
-      if (data[2] === 0x74 /* t */ && data[9] === 0x70 /* p */ && data[0] === 0x7b) return Verdict.Control;
+      if (length > 9 && frame[start + 2] === 0x74 /* t */ && frame[start + 9] === 0x70 /* p */ && frame[start] === 0x7b) return Verdict.Control;
+      const data = frame.subarray(start, end);
       const type = typeOf(data);
       switch (state) {
         case State.AwaitWelcome:

@@ -99,32 +99,34 @@ export const socketioProtocol: ClientProtocolFactory<SocketioProtocolSpec> = (sp
       return problem;
     },
     opened() {},
-    received(data) {
-      const b0 = data[0];
+    received(frame, start, end) {
+      const b0 = frame[start];
+      const b1 = end - start > 1 ? frame[start + 1] : undefined;
       // Hot path: an EVENT packet of the namespace the client joined.
-      if (state === State.Ready && b0 === C_4 && data[1] === C_2) return Verdict.Data;
+      if (state === State.Ready && b0 === C_4 && b1 === C_2) return Verdict.Data;
       // Engine.IO ping: answer at once or the server drops the client.
-      if (b0 === C_2 && data.length === 1) {
+      if (b0 === C_2 && end - start === 1) {
         ctx.send('3');
         return Verdict.Control;
       }
+      const data = frame.subarray(start, end);
       switch (state) {
         case State.AwaitOpen:
-          if (b0 === C_0 && data[1] === 0x7b /* { */) {
+          if (b0 === C_0 && b1 === 0x7b /* { */) {
             state = State.AwaitConnect;
             ctx.send(connect);
             return Verdict.Control;
           }
           return fail(`expected Socket.IO open packet "0{…}", got ${preview(data)}`);
         case State.AwaitConnect:
-          if (b0 === C_4 && data[1] === C_0) {
+          if (b0 === C_4 && b1 === C_0) {
             state = State.Ready;
             return Verdict.Control;
           }
-          if (b0 === C_4 && data[1] === C_4) return fail(`Socket.IO refused CONNECT ${JSON.stringify(connect)}: ${preview(data, 200)}`);
+          if (b0 === C_4 && b1 === C_4) return fail(`Socket.IO refused CONNECT ${JSON.stringify(connect)}: ${preview(data, 200)}`);
           return fail(`expected Socket.IO CONNECT reply "40{…}", got ${preview(data)}`);
         case State.Ready:
-          if (b0 === C_4 && data[1] === 0x31 /* 1: DISCONNECT */) return fail(`the Socket.IO server disconnected the namespace: ${preview(data)}`);
+          if (b0 === C_4 && b1 === 0x31 /* 1: DISCONNECT */) return fail(`the Socket.IO server disconnected the namespace: ${preview(data)}`);
           if (b0 === C_3 || b0 === C_4) return Verdict.Control; // pong, acks, other packets
           return fail(`expected a Socket.IO packet, got ${preview(data)}`);
         default:
