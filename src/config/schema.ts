@@ -221,6 +221,13 @@ const centrifugoTarget = z
     apiUrl: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional().describe('HTTP API base (default: the url with http).'),
     apiKey: z.string().optional().describe('HTTP API key.'),
     apiKeyHeader: z.string().default('X-API-Key').describe('Header carrying the API key (v5: X-API-Key; v4: Authorization, sent as "apikey <key>").'),
+    apiConnections: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(1)
+      .describe('Keep-alive HTTP connections for publishing: 1 keeps publishes in order; more raise the publish rate the API can take, but requests overtake each other (counted as reordered).'),
     field: z.string().min(1).default('payload').describe('The publication data is {"<field>": "WSB1…"}.'),
     headers,
     readiness: stackReadiness.prefault({}),

@@ -41,6 +41,7 @@ drain: 3s
   assert.equal(server.pingTimeouts(), 0, 'every ping was answered');
   assert.ok(ws.delivery.ignoredBy.control > 0, 'pings and replies are control messages');
   assert.deepEqual(Object.keys(ws.errors), []);
+  assert.equal(ws.delivery.reordered, 0, 'one API connection: publications arrive in publish order');
 });
 
 test('centrifugo: a refused subscription fails fast with the server’s error', async () => {
