@@ -11,7 +11,7 @@ import { runScenario } from '../../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
-import { FIXTURES_SRC, freePort, requireBinary, startStackProcess, type StackProcess } from '../../fixtures/stacks/spawn.js';
+import { FIXTURES_SRC, freePort, requireBinary, requireRuntime, startStackProcess, type StackProcess } from '../../fixtures/stacks/spawn.js';
 
 const PUMA = '/usr/bin/puma';
 const PREFIX = 'bench_test';
@@ -22,6 +22,7 @@ let socketio: StackProcess;
 
 before(async () => {
   requireBinary(PUMA, 'apt-get install puma ruby-actioncable ruby-redis');
+  requireRuntime('ruby', ['-e', "require 'action_cable'; require 'redis'"], 'apt-get install ruby-actioncable ruby-redis');
   redis = await startTestRedis();
   const port = await freePort();
   puma = await startStackProcess({

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
-import { FIXTURES_SRC, requireBinary, startStackProcess, type StackProcess } from '../../fixtures/stacks/spawn.js';
+import { FIXTURES_SRC, requireBinary, requireRuntime, startStackProcess, type StackProcess } from '../../fixtures/stacks/spawn.js';
 import { groupKey } from '../../../src/targets/channels.js';
 
 const DAPHNE = '/usr/bin/daphne';
@@ -20,6 +20,7 @@ let redis: EmbeddedRedis;
 
 async function startDaphne(layer: 'groups' | 'pubsub'): Promise<StackProcess> {
   requireBinary(DAPHNE, INSTALL);
+  requireRuntime('/usr/bin/python3', ['-c', 'import django, channels, channels_redis, daphne'], INSTALL);
   return startStackProcess({
     command: DAPHNE,
     args: ['-b', '127.0.0.1', '-p', '0', 'benchapp.asgi:application'],
