@@ -141,6 +141,110 @@ const rawTarget = z
   })
   .describe('Any WebSocket server that relays a Redis channel’s payloads verbatim.');
 
+const stackReadiness = z
+  .strictObject({
+    timeout: positiveDuration().default(10_000).describe('Give up waiting for readiness after this long.'),
+    settle: duration().default(0).describe('Extra wait after readiness, before the first publish.'),
+  })
+  .describe('How long to wait for every client to be subscribed (the adapter knows the signal).');
+
+const headers = z.record(z.string(), z.string()).default({}).describe('Extra HTTP headers for the WebSocket handshake (cookies, auth).');
+
+const socketioTarget = z
+  .strictObject({
+    kind: z.literal('socketio'),
+    url: wsUrlTemplate.describe('Base URL of the Socket.IO server, e.g. ws://127.0.0.1:3000 (the path is added).'),
+    path: z.string().default('/socket.io/').describe('Engine.IO path of the server (Socket.IO option `path`).'),
+    namespace: z.string().regex(/^\//, 'a namespace starts with /').default('/').describe('Namespace the clients join and the emitter targets.'),
+    query: z.record(z.string(), z.string()).default({}).describe('Extra query parameters of the handshake ({channel} and {client} are filled), e.g. { room: "{channel}" } for an app that joins a room from the query.'),
+    auth: z.record(z.string(), z.unknown()).optional().describe('Auth object sent in the CONNECT packet (string values may use {channel} and {client}).'),
+    event: z.string().min(1).default('bench').describe('Event name the payload is emitted as.'),
+    room: z.string().min(1).optional().describe('Emit to this room ({channel} is filled) instead of the whole namespace; needed with several channels. Your app must join clients to it.'),
+    key: z.string().min(1).default('socket.io').describe('The Redis adapter\'s key (channel prefix), option `key` of createAdapter.'),
+    headers,
+    readiness: stackReadiness.prefault({}),
+  })
+  .describe('Socket.IO 4 with @socket.io/redis-adapter: messages injected as @socket.io/redis-emitter does, ready on the CONNECT reply.');
+
+const channelsTarget = z
+  .strictObject({
+    kind: z.literal('channels'),
+    url: wsUrlTemplate.describe('Your app\'s WebSocket URL for a group, e.g. ws://127.0.0.1:8000/ws/bench/{channel}/'),
+    layer: z
+      .enum(['groups', 'pubsub'])
+      .default('groups')
+      .describe('channels_redis layer of the app: groups (RedisChannelLayer, the default) or pubsub (RedisPubSubChannelLayer).'),
+    prefix: z.string().default('asgi').describe('channels_redis `prefix` option.'),
+    group: z.string().min(1).max(99).default('{channel}').describe('Group the consumer joins ({channel} is filled).'),
+    messageType: z.string().min(1).default('bench.message').describe('Event type: bench.message calls the consumer method bench_message (an unknown type kills the consumer).'),
+    field: z.string().min(1).default('payload').describe('Event key holding the payload, which the consumer sends as a text frame.'),
+    capacity: z.number().int().min(1).default(100).describe('channels_redis `capacity` (groups layer): above it group messages are dropped (counted as channels.capacity errors).'),
+    expiry: z.number().int().min(1).default(60).describe('channels_redis `expiry` in seconds (groups layer).'),
+    groupExpiry: z.number().int().min(1).default(86400).describe('channels_redis `group_expiry` in seconds (groups layer).'),
+    readyMessage: z.string().optional().describe('Exact text your consumer sends after group_add ({channel}, {client} filled): each client is ready when it arrives. Without it readiness is ZCARD of the group (groups layer) or NUMSUB ≥ 1 (pubsub layer; then set readiness.settle).'),
+    send: z.array(z.string()).default([]).describe('Text messages each client sends right after the connection opens.'),
+    ignore: z.array(z.string()).default([]).describe('Messages to ignore exactly as received.'),
+    headers,
+    subprotocols: z.array(z.string()).default([]).describe('WebSocket subprotocols to offer.'),
+    readiness: stackReadiness.prefault({}),
+  })
+  .describe('Django Channels with channels_redis 4: group messages injected as group_send does.');
+
+const actioncableTarget = z
+  .strictObject({
+    kind: z.literal('actioncable'),
+    url: wsUrlTemplate.describe('ActionCable mount, e.g. ws://127.0.0.1:3000/cable'),
+    origin: z.string().optional().describe('Origin header (default http://<host of url>); must be allowed by the server.'),
+    channel: z.string().min(1).default('BenchChannel').describe('Channel class the clients subscribe to.'),
+    params: z.record(z.string(), z.string()).default({ room: '{channel}' }).describe('Subscription params next to the channel class ({channel}, {client} filled).'),
+    broadcasting: z.string().min(1).default('bench:{channel}').describe('Broadcasting the channel streams from (stream_from), {channel} filled.'),
+    channelPrefix: z.string().default('').describe('channel_prefix of cable.yml (Redis channel is "<prefix>:<broadcasting>").'),
+    field: z.string().min(1).default('payload').describe('The payload is published as the JSON object {"<field>": "WSB1…"}.'),
+    headers,
+    readiness: stackReadiness.prefault({}),
+  })
+  .describe('Rails ActionCable with the Redis adapter: ready on confirm_subscription.');
+
+const ws4redisTarget = z
+  .strictObject({
+    kind: z.literal('ws4redis'),
+    url: wsUrlTemplate.describe('Base URL of the Django site, e.g. ws://127.0.0.1:8000'),
+    websocketUrl: z.string().default('/ws/').describe('WEBSOCKET_URL setting.'),
+    facility: z.string().min(1).default('{channel}').describe('Facility name ({channel} filled).'),
+    audience: z.enum(['broadcast', 'user', 'group', 'session']).default('broadcast').describe('Which subscribe-* flag the clients use and which Redis channel is published to.'),
+    who: z.string().optional().describe('Username, group name or session key for the user/group/session audiences (the clients need that session\'s cookie in headers).'),
+    prefix: z.string().default('').describe('WS4REDIS_PREFIX.'),
+    expire: z.number().int().min(0).default(3600).describe('WS4REDIS_EXPIRE: the message is also SETEX-ed this long and replayed to new connections (0 = not).'),
+    heartbeat: z.string().optional().describe('WS4REDIS_HEARTBEAT string, ignored when received.'),
+    echo: z.boolean().default(false).describe('Add the echo flag to the URL.'),
+    headers,
+    readiness: stackReadiness.prefault({}),
+  })
+  .describe('django-websocket-redis: one Redis subscription per client (ready by NUMSUB), payloads relayed verbatim.');
+
+const centrifugoTarget = z
+  .strictObject({
+    kind: z.literal('centrifugo'),
+    url: wsUrlTemplate.describe('Base URL of Centrifugo, e.g. ws://127.0.0.1:8000'),
+    path: z.string().default('/connection/websocket').describe('WebSocket endpoint path.'),
+    channel: z.string().min(1).default('{channel}').describe('Centrifugo channel ({channel} filled), e.g. "news:{channel}".'),
+    connect: z.record(z.string(), z.unknown()).default({}).describe('Body of the connect command, e.g. { token: "<JWT>" }.'),
+    apiUrl: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional().describe('HTTP API base (default: the url with http).'),
+    apiKey: z.string().optional().describe('HTTP API key.'),
+    apiKeyHeader: z.string().default('X-API-Key').describe('Header carrying the API key (v5: X-API-Key; v4: Authorization, sent as "apikey <key>").'),
+    apiConnections: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(1)
+      .describe('Keep-alive HTTP connections for publishing: 1 keeps publishes in order; more raise the publish rate the API can take, but requests overtake each other (counted as reordered).'),
+    field: z.string().min(1).default('payload').describe('The publication data is {"<field>": "WSB1…"}.'),
+    headers,
+    readiness: stackReadiness.prefault({}),
+  })
+  .describe('Centrifugo JSON client protocol; publishes through its HTTP API (its Redis encoding is internal).');
+
 const channels = z
   .union([
     z.number().int().min(1).max(100_000),
@@ -199,7 +303,7 @@ export const scenarioSchema = z
     name: z.string().optional().describe('Name shown in reports.'),
     description: z.string().optional(),
     target: z
-      .discriminatedUnion('kind', [builtinTarget, rawTarget])
+      .discriminatedUnion('kind', [builtinTarget, rawTarget, socketioTarget, channelsTarget, actioncableTarget, ws4redisTarget, centrifugoTarget])
       .prefault({ kind: 'builtin' })
       .describe('What the clients connect to.'),
     redis: z
@@ -275,6 +379,26 @@ export const scenarioSchema = z
       }
     });
     const encoding = s.publish.encoding ?? (s.target.kind === 'builtin' ? 'binary' : 'text');
+    if (encoding === 'binary' && STACK_KINDS.has(s.target.kind)) {
+      ctx.issues.push({
+        code: 'custom',
+        input: encoding,
+        path: ['publish', 'encoding'],
+        message: `a ${s.target.kind} target carries the payload as text (JSON string or text frame): use encoding text`,
+      });
+    }
+    const channelCount = Array.isArray(s.publish.channels) ? s.publish.channels.length : s.publish.channels;
+    if (s.target.kind === 'socketio' && channelCount > 1 && s.target.room === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: s.target,
+        path: ['target', 'room'],
+        message: 'several channels need a room per channel (e.g. room: "{channel}"): without rooms every client gets every channel',
+      });
+    }
+    if (s.target.kind === 'ws4redis' && s.target.audience !== 'broadcast' && !s.target.who) {
+      ctx.issues.push({ code: 'custom', input: s.target, path: ['target', 'who'], message: `audience ${s.target.audience} needs who (the ${s.target.audience} the messages are addressed to)` });
+    }
     const minimum = encoding === 'binary' ? STAMP_BINARY_BYTES : STAMP_TEXT_BYTES;
     if (s.publish.payloadSize < minimum) {
       ctx.issues.push({
@@ -285,6 +409,9 @@ export const scenarioSchema = z
       });
     }
   });
+
+/** Adapters of real stacks: text payloads only. */
+const STACK_KINDS = new Set(['socketio', 'channels', 'actioncable', 'ws4redis', 'centrifugo']);
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ParsedScenario = z.output<typeof scenarioSchema>;

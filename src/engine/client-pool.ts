@@ -180,6 +180,16 @@ export class ClientPool {
 
   private receive(client: Client, data: Buffer, start: number, end: number, receivedAt: number): void {
     const verdict = client.protocol!.received(data, start, end);
+    if (verdict === Verdict.Batch) {
+      // Newline-delimited messages in one frame: each one on its own.
+      for (let from = start; from < end; ) {
+        let to = data.indexOf(0x0a, from);
+        if (to < 0 || to > end) to = end;
+        if (to > from) this.receive(client, data, from, to, receivedAt);
+        from = to + 1;
+      }
+      return;
+    }
     if (verdict !== Verdict.Data) {
       this.ignoredTotal++;
       client.ledger.ignore();

@@ -10,7 +10,7 @@ import { StampWriter, type StampEncoding } from '../metrics/stamp.js';
 import { encodeHistogram } from '../metrics/histogram.js';
 import { isWsbenchError, messageOf } from '../errors.js';
 import { OpenLoopSchedule } from './pacer.js';
-import { createInjector, type InjectorSpec } from '../targets/injector.js';
+import { createInjector, type InjectorIssues, type InjectorSpec } from '../targets/injector.js';
 import { Publisher, type PublisherProgress } from './publisher.js';
 
 export interface PublisherThreadInput {
@@ -49,6 +49,7 @@ export interface EncodedPublisherResult extends PublisherProgress {
   measuredFirstSentAt: number;
   measuredLastSentAt: number;
   measuredSent: number;
+  injectorIssues: InjectorIssues;
 }
 
 export const COUNTER_SENT = 0;

@@ -3,7 +3,7 @@
  * intended time. When it falls behind it catches up in a burst (never skips), and how far behind
  * it was is recorded, because that delay becomes latency the target did not cause.
  */
-import type { Injector } from '../targets/injector.js';
+import type { Injector, InjectorIssues } from '../targets/injector.js';
 import { FLAG_WARMUP, type StampWriter } from '../metrics/stamp.js';
 import { createHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { monotonicMs } from '../metrics/clock.js';
@@ -27,6 +27,8 @@ export interface PublisherResult extends PublisherProgress {
   measuredFirstSentAt: number;
   measuredLastSentAt: number;
   measuredSent: number;
+  /** What the stack dropped or refused while accepting publishes (by error kind). */
+  injectorIssues: InjectorIssues;
 }
 
 export class Publisher {
@@ -85,6 +87,7 @@ export class Publisher {
       measuredFirstSentAt: this.measuredFirstSentAt,
       measuredLastSentAt: this.measuredLastSentAt,
       measuredSent: this.measuredSent,
+      injectorIssues: { ...this.injector.issues },
     };
   }
 

@@ -47,6 +47,10 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       errors['publish.error'] = publisher.errors;
       errorSamples['publish.error'] = publisher.errorSamples[0] ?? '';
     }
+    for (const [kind, { count, sample }] of Object.entries(publisher.injectorIssues ?? {})) {
+      errors[kind] = (errors[kind] ?? 0) + count;
+      errorSamples[kind] ??= sample;
+    }
     if (publisher.noSubscriber > 0) {
       errors['publish.no-subscriber'] = publisher.noSubscriber;
       errorSamples['publish.no-subscriber'] = 'Redis delivered the PUBLISH to no subscriber (the target was not subscribed)';

@@ -368,7 +368,8 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     openedPerChannel = openedPerChannel.map((_, c) => connected.reduce((a, w) => a + (w.openedPerChannel[c] ?? 0), 0));
     const opened = openedPerChannel.reduce((a, b) => a + b, 0);
     if (opened === 0 && !signal.aborted) {
-      throw new WsbenchError('TARGET_UNREACHABLE', `no connection to ${target.describe} could be opened: ${describeErrors(connected)}`);
+      const hint = target.connectHint && connected.some((w) => Object.keys(w.errors).some((k) => k.startsWith('connect.http-'))) ? `; ${target.connectHint}` : '';
+      throw new WsbenchError('TARGET_UNREACHABLE', `no connection to ${target.describe} could be opened: ${describeErrors(connected)}${hint}`);
     }
 
     if (!signal.aborted) {

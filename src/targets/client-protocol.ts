@@ -7,6 +7,9 @@
  * createClientProtocol.
  */
 import { fillTemplate } from '../engine/template.js';
+import { socketioProtocol, type SocketioProtocolSpec } from './socketio.js';
+import { actioncableProtocol, type ActioncableProtocolSpec } from './actioncable.js';
+import { centrifugoProtocol, type CentrifugoProtocolSpec } from './centrifugo.js';
 
 export const enum Verdict {
   /** May carry a stamp: read it. */
@@ -15,6 +18,11 @@ export const enum Verdict {
   Control = 1,
   /** Not what this protocol expects here: `problem` says what was expected and what arrived. */
   Unexpected = 2,
+  /**
+   * Several newline-delimited messages in one frame (Centrifugo's JSON protocol batches replies):
+   * the pool classifies each line on its own.
+   */
+  Batch = 3,
 }
 
 export interface ProtocolContext {
@@ -41,9 +49,14 @@ export interface PlainProtocolSpec {
   sendAfterOpen: string[];
   /** Exact messages that are heartbeats, not data. */
   ignore: string[];
+  /**
+   * When set, the client is ready only once this exact message ({channel}/{client} filled in)
+   * arrived, e.g. a Channels consumer that says so after group_add.
+   */
+  readyMessage?: string;
 }
 
-export type ClientProtocolSpec = PlainProtocolSpec;
+export type ClientProtocolSpec = PlainProtocolSpec | SocketioProtocolSpec | ActioncableProtocolSpec | CentrifugoProtocolSpec;
 
 export type ClientProtocolFactory<S extends ClientProtocolSpec = ClientProtocolSpec> = (spec: S, ctx: ProtocolContext) => ClientProtocol;
 
@@ -67,21 +80,43 @@ export function exactMatcher(strings: readonly string[]): (data: Buffer, start: 
 
 export const plainProtocol: ClientProtocolFactory<PlainProtocolSpec> = (spec, ctx) => {
   const isIgnored = exactMatcher(spec.ignore);
+  const readyMessage = spec.readyMessage === undefined ? null : Buffer.from(fillTemplate(spec.readyMessage, ctx.channel, ctx.clientIndex));
+  let ready = readyMessage === null;
   return {
-    ready: true,
+    get ready() {
+      return ready;
+    },
     problem: null,
     opened() {
       for (const text of spec.sendAfterOpen) ctx.send(fillTemplate(text, ctx.channel, ctx.clientIndex));
     },
     received(data, start, end) {
-      return isIgnored(data, start, end) ? Verdict.Control : Verdict.Data;
+      if (isIgnored(data, start, end)) return Verdict.Control;
+      if (!ready && end - start === readyMessage!.length && readyMessage!.compare(data, start, end) === 0) {
+        ready = true;
+        return Verdict.Control;
+      }
+      return Verdict.Data;
     },
   };
 };
+
+/** Shows what arrived in a problem message: the first bytes as text, control bytes escaped. */
+export function preview(data: Buffer, max = 60): string {
+  const text = data.subarray(0, max).toString('latin1');
+  const shown = JSON.stringify(text).slice(1, -1);
+  return `"${shown}${data.length > max ? '…' : ''}"`;
+}
 
 export function createClientProtocol(spec: ClientProtocolSpec, ctx: ProtocolContext): ClientProtocol {
   switch (spec.kind) {
     case 'plain':
       return plainProtocol(spec, ctx);
+    case 'socketio':
+      return socketioProtocol(spec, ctx);
+    case 'actioncable':
+      return actioncableProtocol(spec, ctx);
+    case 'centrifugo':
+      return centrifugoProtocol(spec, ctx);
   }
 }

@@ -23,6 +23,11 @@ export interface ReadinessContext {
 export interface PreparedTarget {
   /** Short description for messages: "builtin ws://127.0.0.1:41234". */
   describe: string;
+  /**
+   * Said when no connection could be opened because the server answered the upgrade with an HTTP
+   * error (a 404 usually means the adapter's path is not the server's): what the adapter expected.
+   */
+  connectHint?: string;
   /** Client URL template with {channel} (URL-encoded name) and {client}. */
   urlTemplate: string;
   /** URL template of the HTTP polling endpoint; absent when the target has none. */
@@ -60,5 +65,26 @@ export async function pollUntilReady(
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(100, delay * 2);
+  }
+}
+
+/**
+ * Waits until every open client gave its protocol's readiness signal. A client that received
+ * something its protocol did not expect (the wrong adapter for this server) fails at once with
+ * TARGET_PROTOCOL and the protocol's own words on what was expected and what arrived.
+ */
+export async function waitForClientSignal(ctx: ReadinessContext, timeoutMs: number, what: string, adapter: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { ready, opened, problem } = ctx.clientReadiness();
+    if (problem !== null) throw new WsbenchError('TARGET_PROTOCOL', `${adapter} target: ${problem} (is this a ${adapter} server?)`);
+    if ((opened > 0 && ready >= opened) || ctx.signal.aborted) return;
+    if (Date.now() >= deadline) {
+      throw new WsbenchError(
+        'TARGET_NOT_READY',
+        `${adapter} target not ready after ${timeoutMs} ms: ${ready} of ${opened} clients ${what}${ready === 0 ? ' (nothing of the expected protocol arrived: is this a ' + adapter + ' server?)' : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -52,7 +52,7 @@ const broken: { name: string; text: string; where: string; says: RegExp }[] = [
   { name: 'negative duration', text: GOOD.replace('duration: 2s', 'duration: -2s'), where: 'scn.yaml:6:13', says: /publish\.duration: .*greater than zero/ },
   { name: 'bad target URL', text: GOOD + 'target:\n  kind: raw\n  url: http://x/ws\n', where: 'scn.yaml:9:8', says: /target\.url: must start with ws:\/\/ or wss:\/\// },
   { name: 'bad redis URL', text: GOOD + 'redis:\n  url: localhost:6379\n', where: 'scn.yaml:8:8', says: /redis\.url: must be a redis:\/\/ or rediss:\/\/ URL/ },
-  { name: 'unknown target kind', text: GOOD + 'target:\n  kind: socketio\n', where: 'scn.yaml:8:9', says: /target\.kind: must be one of "builtin", "raw"/ },
+  { name: 'unknown target kind', text: GOOD + 'target:\n  kind: kafka\n', where: 'scn.yaml:8:9', says: /target\.kind: must be one of "builtin", "raw", "socketio", "channels", "actioncable", "ws4redis", "centrifugo"/ },
   { name: 'missing required key', text: 'clients:\n  connections: 10\npublish:\n  rate: 5\n', where: 'scn.yaml:4:3', says: /publish\.duration: is required/ },
   { name: 'payload below stamp', text: GOOD.replace('  duration: 2s', '  duration: 2s\n  payloadSize: 16'), where: 'scn.yaml:7:16', says: /publish\.payloadSize: .*at least 32 bytes/ },
   { name: 'not a mapping', text: '- 1\n- 2\n', where: 'scn.yaml:1:1', says: /must be a mapping/ },

@@ -1,0 +1,86 @@
+/**
+ * The centrifugo adapter against a server that follows Centrifugo's JSON client protocol and HTTP
+ * publish API (test/fixtures/stacks/centrifugo-server.ts: Centrifugo is not installable here).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseScenarioText } from '../../../src/config/load.js';
+import { runScenario } from '../../../src/engine/runner.js';
+import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
+import { startTestRedis } from '../../helpers/redis.js';
+import { assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { startCentrifugoServer, type CentrifugoServer } from '../../fixtures/stacks/centrifugo-server.js';
+
+let redis: EmbeddedRedis;
+let server: CentrifugoServer;
+
+before(async () => {
+  redis = await startTestRedis();
+  server = await startCentrifugoServer({ apiKey: 'secret', pingMs: 300 });
+});
+after(async () => {
+  await server?.close();
+  await redis?.stop();
+});
+
+test('centrifugo: batched pushes are each counted, pings answered, every publication delivered', async () => {
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target: { kind: centrifugo, url: "ws://127.0.0.1:${server.port}", channel: "news:{channel}", apiKey: secret }
+clients: { connections: 20 }
+publish: { rate: 200/s, duration: 1s, channels: 2, payloadSize: 64 }
+drain: 3s
+`,
+    'centrifugo.yaml',
+  );
+  assert.equal(ws.delivery.expected, 200 * 10, JSON.stringify({ e: ws.errors, s: ws.errorSamples, lag: ws.throughput.publisherLagMs }));
+  assert.equal(ws.delivery.delivered, ws.delivery.expected, JSON.stringify({ d: ws.delivery, e: ws.errors, s: ws.errorSamples }));
+  assert.equal(ws.delivery.lost, 0);
+  assert.equal(ws.delivery.ignoredBy.misrouted, 0);
+  assert.ok(server.batchedFrames() > 0, 'the fixture put several pushes in one frame');
+  assert.equal(server.pingTimeouts(), 0, 'every ping was answered');
+  assert.ok(ws.delivery.ignoredBy.control > 0, 'pings and replies are control messages');
+  assert.deepEqual(Object.keys(ws.errors), []);
+  assert.equal(ws.delivery.reordered, 0, 'one API connection: publications arrive in publish order');
+});
+
+test('centrifugo: a refused subscription fails fast with the server’s error', async () => {
+  const scenario = parseScenarioText(
+    `redis: { url: "${redis.url}" }
+target: { kind: centrifugo, url: "ws://127.0.0.1:${server.port}", channel: forbidden, apiKey: secret }
+clients: { connections: 2 }
+publish: { rate: 10, duration: 1s }
+`,
+    'forbidden.yaml',
+  );
+  await assert.rejects(runScenario(scenario, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'TARGET_PROTOCOL');
+    assert.match(e.message, /Centrifugo answered command 2 with error 103 permission denied/);
+    return true;
+  });
+});
+
+test('centrifugo: a wrong API key is a counted publish error, not a silent loss', async () => {
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target: { kind: centrifugo, url: "ws://127.0.0.1:${server.port}", apiKey: wrong }
+clients: { connections: 2 }
+publish: { rate: 20/s, duration: 200ms }
+drain: 500ms
+`,
+    'bad-key.yaml',
+  );
+  assert.equal(ws.errors['publish.error'], 4);
+  assert.match(ws.errorSamples['publish.error']!, /answered 401/);
+});
+
+test('centrifugo: scenarios/centrifugo.yaml through the CLI delivers 100 % with latency percentiles', async () => {
+  const { report, code, stdout } = await runExampleScenario('centrifugo.yaml', {
+    'target.url': `ws://127.0.0.1:${server.port}`,
+    'target.apiKey': 'secret',
+    'redis.url': redis.url,
+    'publish.duration': '2s',
+  });
+  assert.equal(code, 0, stdout);
+  assertFullDelivery(report.transports.websocket!, 200, 600, 'scenarios/centrifugo.yaml (fixture, 200 clients, 200/s)');
+});

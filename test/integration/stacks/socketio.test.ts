@@ -1,0 +1,126 @@
+/**
+ * The socketio adapter against a real Socket.IO 4 server with @socket.io/redis-adapter (a child
+ * process, test/fixtures/stacks/socketio-server.ts) and a real redis-server.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { parseScenarioText } from '../../../src/config/load.js';
+import { runScenario } from '../../../src/engine/runner.js';
+import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
+import { spawnServer, type ServerChild } from '../../../src/server/spawn.js';
+import { startTestRedis } from '../../helpers/redis.js';
+import { leftoverChildren } from '../../helpers/processes.js';
+import { assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { startFaultyRelay } from '../../fixtures/faulty-relay.js';
+import { startStackProcess, type StackProcess } from '../../fixtures/stacks/spawn.js';
+
+let redis: EmbeddedRedis;
+let server: StackProcess;
+let reference: ServerChild | undefined;
+
+before(async () => {
+  redis = await startTestRedis();
+  server = await startStackProcess({
+    command: process.execPath,
+    args: [fileURLToPath(new URL('../../fixtures/stacks/socketio-server.js', import.meta.url)), '0', redis.url],
+    ready: /listening (\d+)/,
+  });
+});
+after(async () => {
+  await server?.stop();
+  await reference?.stop();
+  await redis?.stop();
+});
+
+test('socketio: every event reaches every client through the Redis adapter, rooms per channel', async () => {
+  const clients = 40;
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target:
+  kind: socketio
+  url: "ws://127.0.0.1:${server.port}"
+  room: "{channel}"
+  query: { room: "{channel}" }
+clients: { connections: ${clients}, rampUp: 200ms }
+publish: { rate: 200/s, duration: 1s, channels: 2, payloadSize: 64 }
+warmup: 200ms
+drain: 3s
+`,
+    'socketio.yaml',
+  );
+  // 240 publishes alternate between 2 rooms of 20 clients: each client is owed 120.
+  assert.equal(ws.delivery.expected, 240 * 20);
+  assert.equal(ws.delivery.delivered, ws.delivery.expected, JSON.stringify(ws.errors));
+  assert.equal(ws.delivery.lost, 0);
+  assert.equal(ws.delivery.ignoredBy.misrouted, 0, 'a room only gets its own channel');
+  assert.ok(ws.fanoutLatencyMs.p50 > 0 && ws.fanoutLatencyMs.p50 <= ws.fanoutLatencyMs.p99);
+  console.log(`# socketio rooms: delivered ${ws.delivery.delivered}/${ws.delivery.expected} p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`);
+});
+
+test('socketio: a namespace (/chat) broadcast reaches every client of that namespace', async () => {
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target: { kind: socketio, url: "ws://127.0.0.1:${server.port}", namespace: /chat }
+clients: { connections: 10 }
+publish: { rate: 100/s, duration: 500ms, payloadSize: 100 }
+drain: 3s
+`,
+    'socketio-ns.yaml',
+  );
+  assertFullDelivery(ws, 10, 50, 'socketio namespace /chat');
+});
+
+test('socketio: scenarios/socketio.yaml through the CLI delivers 100 % with latency percentiles', async () => {
+  const { report, stdout, code } = await runExampleScenario('socketio.yaml', {
+    'target.url': `ws://127.0.0.1:${server.port}`,
+    'redis.url': redis.url,
+    'publish.duration': '2s',
+  });
+  assert.equal(code, 0, stdout);
+  const ws = report.transports.websocket!;
+  assertFullDelivery(ws, 200, 600, 'scenarios/socketio.yaml (200 clients, 200/s)');
+  assert.match(stdout, /\(100\.0+%\)/);
+});
+
+test('socketio against a server that is not Socket.IO: fails fast saying what was expected and what arrived', async () => {
+  reference = await spawnServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1 << 20, perMessageDeflate: false, pollBufferSize: 100, longPollTimeoutMs: 1000 });
+  // The default path /socket.io/ is not served: the upgrade is refused and the message says which path was expected.
+  const wrongPath = parseScenarioText(
+    `redis: { url: "${redis.url}" }
+target: { kind: socketio, url: "${reference.url}" }
+clients: { connections: 3, connectTimeout: 3s }
+publish: { rate: 10, duration: 1s }
+`,
+    'wrong-path.yaml',
+  );
+  await assert.rejects(runScenario(wrongPath, { workers: 1 }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'TARGET_UNREACHABLE');
+    assert.match(e.message, /connect\.http-404/);
+    assert.match(e.message, /expects a Socket\.IO 4 server with its Engine\.IO endpoint at path \/socket\.io\//);
+    return true;
+  });
+  await reference.stop();
+  reference = undefined;
+  // A relay that speaks first (like ws4redis replaying its last message): the first message is not
+  // the Engine.IO open packet, and the run stops before publishing with both in the message.
+  const relay = await startFaultyRelay(redis.url);
+  try {
+    const wrongServer = parseScenarioText(
+      `redis: { url: "${redis.url}" }
+target: { kind: socketio, url: "${relay.url.replace('/ws/{channel}', '')}", path: "/ws/x" }
+clients: { connections: 3, connectTimeout: 3s }
+publish: { rate: 10, duration: 1s }
+`,
+      'wrong-server.yaml',
+    );
+    await assert.rejects(runScenario(wrongServer, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'TARGET_PROTOCOL');
+      assert.match(e.message, /expected Socket\.IO open packet "0\{…\}", got "WSB10\.deadbeefdeadbeef/);
+      return true;
+    });
+  } finally {
+    await relay.close();
+  }
+  assert.deepEqual(leftoverChildren([redis.pid, server.pid]), []);
+});
