@@ -6,7 +6,27 @@
  */
 import { performance } from 'node:perf_hooks';
 
-const offsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+/**
+ * The offset is read as hrtime − performance.now() from two back-to-back reads; a preemption
+ * between them would skew every latency this process records. Of several read pairs, the one
+ * with the smallest gap (bracketed by performance.now() on both sides) is kept.
+ */
+function measureOffset(pairs = 16): number {
+  let best = Number.POSITIVE_INFINITY;
+  let offset = 0;
+  for (let i = 0; i < pairs; i++) {
+    const before = performance.now();
+    const mono = Number(process.hrtime.bigint()) / 1e6;
+    const after = performance.now();
+    if (after - before < best) {
+      best = after - before;
+      offset = mono - (before + after) / 2;
+    }
+  }
+  return offset;
+}
+
+const offsetMs = measureOffset();
 
 export function monotonicMs(): number {
   return performance.now() + offsetMs;

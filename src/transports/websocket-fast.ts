@@ -18,6 +18,12 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const HEADER_END = Buffer.from('\r\n\r\n');
 /** Refuse absurd upgrade responses instead of buffering them forever. */
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
+/**
+ * Every plain-TCP client of this process reads into this one buffer (net's `onread`): no Buffer
+ * is allocated per read and no stream 'data' event is emitted. Safe because each read is parsed
+ * to the end before the next read happens; anything kept across reads is copied out.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 const enum Op {
   Continuation = 0,
@@ -94,7 +100,8 @@ export class FrameParser {
   push(chunk: Buffer): void {
     let buf = chunk;
     if (this.pendingBytes > 0) {
-      this.pending.push(chunk);
+      // The chunk may be a view into a reused read buffer: keep a copy.
+      this.pending.push(Buffer.from(chunk));
       this.pendingBytes += chunk.length;
       if (this.pendingBytes < this.needed) return;
       buf = Buffer.concat(this.pending, this.pendingBytes);
@@ -131,10 +138,10 @@ export class FrameParser {
       if (opcode === Op.Text || opcode === Op.Binary) {
         if (this.fragments) return this.protocolError(1002, 'new message inside a fragmented one');
         if (fin) this.message(buf, start, end);
-        else this.fragments = [buf.subarray(start, end)];
+        else this.fragments = [Buffer.from(buf.subarray(start, end))];
       } else if (opcode === Op.Continuation) {
         if (!this.fragments) return this.protocolError(1002, 'continuation frame without a message');
-        this.fragments.push(buf.subarray(start, end));
+        this.fragments.push(Buffer.from(buf.subarray(start, end)));
         if (fin) {
           const whole = Buffer.concat(this.fragments);
           this.fragments = null;
@@ -151,7 +158,7 @@ export class FrameParser {
   }
 
   private keep(buf: Buffer, pos: number, needed: number): void {
-    const rest = buf.subarray(pos);
+    const rest = Buffer.from(buf.subarray(pos));
     this.pending = [rest];
     this.pendingBytes = rest.length;
     this.needed = needed;
@@ -197,7 +204,21 @@ export function createFastWebSocketClient(options: ConnectOptions, events: Trans
         const port = Number(url.port || (secure ? 443 : 80));
         const host = url.hostname.replace(/^\[|\]$/g, '');
         const common = { host, port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
-        const s = secure ? tlsConnect({ ...common, servername: host }) : netConnect(common);
+        // Bytes go to the handshake reader first, then to the frame parser.
+        let onBytes: (chunk: Buffer) => void = () => {};
+        const s = secure
+          ? tlsConnect({ ...common, servername: host })
+          : netConnect({
+              ...common,
+              onread: {
+                buffer: READ_BUFFER,
+                callback: (n: number, buf: Uint8Array) => {
+                  onBytes((buf as Buffer).subarray(0, n));
+                  return true;
+                },
+              },
+            });
+        if (secure) s.on('data', (chunk: Buffer) => onBytes(chunk));
         socket = s;
         s.setNoDelay(true);
         const key = randomBytes(16).toString('base64');
@@ -239,7 +260,7 @@ export function createFastWebSocketClient(options: ConnectOptions, events: Trans
         let receivedAt = 0;
 
         const onHandshakeData = (chunk: Buffer) => {
-          head = head.length ? Buffer.concat([head, chunk]) : chunk;
+          head = Buffer.concat([head, chunk]);
           const endAt = head.indexOf(HEADER_END);
           if (endAt < 0) {
             if (head.length > MAX_HANDSHAKE_BYTES) fail('connect.bad-response', 'upgrade response headers too long');
@@ -268,11 +289,10 @@ export function createFastWebSocketClient(options: ConnectOptions, events: Trans
             return;
           }
           open = true;
-          s.off('data', onHandshakeData);
-          s.on('data', (data: Buffer) => {
+          onBytes = (data) => {
             receivedAt = monotonicMs();
             parser.push(data);
-          });
+          };
           attempt.succeed();
           // Frames that came in the same chunk as the response headers: handed on after the
           // caller has seen the connection open (its continuation runs first), before any later
@@ -286,7 +306,7 @@ export function createFastWebSocketClient(options: ConnectOptions, events: Trans
             });
           }
         };
-        s.on('data', onHandshakeData);
+        onBytes = onHandshakeData;
         s.on('error', (e: NodeJS.ErrnoException) => {
           if (!attempt.settled) fail(`connect.${e.code ?? 'error'}`, e.message);
           else finish(1006, e.message, false);
