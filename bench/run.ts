@@ -3,7 +3,7 @@
  * wsbench side by side in one run. Each figure comes from full wsbench runs (real redis-server,
  * reference server, worker processes, loopback sockets) and their JSON reports.
  *
- *   node dist/bench/run.js [--only client,rate,connections] [--quick] [--out bench/results.json]
+ *   node dist/bench/run.js [--only client,rate,connections] [--quick] [--out bench/results/latest.json]
  *
  * Figures:
  *   client       tool CPU per delivered message: `ws` client (anchor) vs the fast client, same
@@ -25,7 +25,7 @@ const quick = args.includes('--quick');
 const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? new Set((args[onlyAt + 1] ?? '').split(',')) : null;
 const outAt = args.indexOf('--out');
-const outFile = outAt >= 0 ? args[outAt + 1]! : 'bench/results.json';
+const outFile = outAt >= 0 ? args[outAt + 1]! : 'bench/results/latest.json';
 const wanted = (name: string) => !only || only.has(name);
 
 interface Row {
