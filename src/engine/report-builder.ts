@@ -6,7 +6,7 @@ import type { Scenario } from '../config/resolve.js';
 import { assessBottleneck } from '../metrics/bottleneck.js';
 import { fanoutSpread } from '../metrics/fanout-spread.js';
 import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
-import { addDelivery, emptyDelivery } from '../metrics/ledger.js';
+import { addDelivery, deliveryReport, emptyDelivery } from '../metrics/ledger.js';
 import type { IgnoredBreakdown, ProcessStats, TransportName, TransportReport } from '../report/types.js';
 import type { WorkerResult } from './protocol.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
@@ -82,12 +82,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
     lastRecipientLatencyMs: summarizeMs(spread.last),
     incompletePublishes: spread.incomplete,
     connectLatencyMs: summarizeMs(connect),
-    delivery: {
-      ...delivery,
-      lostRatio: delivery.expected > 0 ? round6(delivery.lost / delivery.expected) : 0,
-      deliveryRatio: delivery.expected > 0 ? round6(Math.min(delivery.delivered, delivery.expected) / delivery.expected) : 1,
-      ignoredBy,
-    },
+    delivery: deliveryReport(delivery, ignoredBy),
     throughput: {
       deliveriesPerSec: perSec(fanout.totalCount),
       publishesPerSec: perSec(publisher?.measuredSent ?? 0),
@@ -131,5 +126,4 @@ function sumOf<T>(items: readonly T[], f: (t: T) => number): number {
   return items.reduce((a, t) => a + f(t), 0);
 }
 
-const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const round3 = (x: number) => Math.round(x * 1e3) / 1e3;

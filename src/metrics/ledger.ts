@@ -1,3 +1,5 @@
+import type { DeliveryReport, IgnoredBreakdown } from '../report/types.js';
+
 /**
  * What one client should have received versus what it did. Sequence numbers are per channel and
  * dense (0, 1, 2 …). State is O(1) per client except while messages are missing: only the gaps
@@ -69,6 +71,17 @@ export class ClientLedger {
       ignored: this.ignored,
     };
   }
+}
+
+/** Counts with their ratios, as reports carry them: lost / expected and delivered / expected. */
+export function deliveryReport(counts: DeliveryCounts, ignoredBy: IgnoredBreakdown): DeliveryReport {
+  const ratio = (x: number) => Math.round((x / counts.expected) * 1e6) / 1e6;
+  return {
+    ...counts,
+    lostRatio: counts.expected > 0 ? ratio(counts.lost) : 0,
+    deliveryRatio: counts.expected > 0 ? ratio(Math.min(counts.delivered, counts.expected)) : 1,
+    ignoredBy,
+  };
 }
 
 export function emptyDelivery(): DeliveryCounts {

@@ -4,6 +4,7 @@
  * every run's own results are kept in `repeats` for the baseline noise model. Never averages
  * percentiles. Pure.
  */
+import { deliveryReport } from '../metrics/ledger.js';
 import { encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
 import { buildComparison } from './comparison.js';
 import type { EncodedHistograms, IgnoredBreakdown, RepeatedRun, RunReport, TransportName, TransportReport } from './types.js';
@@ -77,12 +78,7 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     lastRecipientLatencyMs: summarizeMs(merged.lastRecipient),
     incompletePublishes: sum((t) => t.incompletePublishes),
     connectLatencyMs: summarizeMs(merged.connect),
-    delivery: {
-      ...delivery,
-      lostRatio: delivery.expected > 0 ? round6(delivery.lost / delivery.expected) : 0,
-      deliveryRatio: delivery.expected > 0 ? round6(Math.min(delivery.delivered, delivery.expected) / delivery.expected) : 1,
-      ignoredBy,
-    },
+    delivery: deliveryReport(delivery, ignoredBy),
     throughput: {
       deliveriesPerSec: pooledRate(parts, (t) => t.throughput.deliveriesPerSec),
       publishesPerSec: pooledRate(parts, (t) => t.throughput.publishesPerSec),
@@ -135,5 +131,4 @@ export function pooledRate(parts: readonly TransportReport[], rate: (t: Transpor
   return Math.round(parts.reduce((a, t, i) => a + rate(t) * windows[i]!, 0) / total);
 }
 
-const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const round3 = (x: number) => Math.round(x * 1e3) / 1e3;
