@@ -97,6 +97,8 @@ export interface WorkerResult {
 export type ToWorker =
   | { type: 'plan'; plan: WorkerPlan }
   /** Publishing is over: acknowledged publishes per channel, to compute what each client expected. */
+  /** Publishing starts: event-loop delay from here on is what matters for the measurement. */
+  | { type: 'publishing' }
   | { type: 'finish'; ackedPerChannel: number[] };
 
 export type FromWorker =

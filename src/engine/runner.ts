@@ -395,6 +395,8 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
       await publisher.connected;
       const t0 = monotonicMs() + PUBLISH_LEAD_MS;
       publisher.start(t0);
+      group.publishing();
+      run.coordinator.resetEventLoopDelay();
       publishing = true;
       const warmupMs = scenario.warmup;
       let publishTimer: NodeJS.Timeout | undefined;

@@ -36,6 +36,8 @@ process.on('message', (raw) => {
       (connected) => send({ type: 'connected', connected }),
       (e: Error) => send({ type: 'fatal', message: e.stack ?? e.message }),
     );
+  } else if (msg.type === 'publishing') {
+    monitor.resetEventLoopDelay();
   } else if (msg.type === 'finish' && pool) {
     pool.finish(msg.ackedPerChannel).then(
       (result) => {

@@ -94,6 +94,11 @@ export class WorkerGroup {
     return this.collect<WorkerConnected>('connected', (m) => (m.type === 'connected' ? m.connected : undefined), signal);
   }
 
+  /** Tells every worker publishing starts (they restart their event-loop delay figures). */
+  publishing(): void {
+    for (const child of this.children) this.send(child, { type: 'publishing' });
+  }
+
   /** Tells every worker publishing is over and collects the final accounting. */
   finish(ackedPerChannel: number[], timeoutMs = 30_000): Promise<WorkerResult[]> {
     const results = this.collect<WorkerResult>('result', (m) => (m.type === 'result' ? m.result : undefined), undefined, timeoutMs);

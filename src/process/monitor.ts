@@ -30,6 +30,14 @@ export class ProcessMonitor {
     this.delay.reset();
   }
 
+  /**
+   * Restart only the event-loop delay: at the start of publishing, so a burst of handshakes while
+   * connecting does not count against the receipt timestamps of the measured messages.
+   */
+  resetEventLoopDelay(): void {
+    this.delay.reset();
+  }
+
   /** CPU % since the previous call (for live snapshots). */
   intervalCpuPercent(): number {
     const cpu = process.cpuUsage();
