@@ -53,7 +53,6 @@ export class ClientPool {
   private readonly errorSamples: Record<string, string> = {};
   private delivered = 0;
   private duplicated = 0;
-  private reordered = 0;
   private ignoredTotal = 0;
   private clamped = 0;
   private opened = 0;
@@ -251,7 +250,9 @@ export class ClientPool {
     if (interval) this.interval = createHistogram();
     let closed = 0;
     let ready = 0;
+    let reordered = 0;
     for (const c of this.clients) {
+      reordered += c.ledger.reordered;
       if (c.state === ClientState.Closed) closed++;
       else if (c.state === ClientState.Open && c.protocol!.ready) ready++;
     }
@@ -265,7 +266,7 @@ export class ClientPool {
       problem: this.problem,
       delivered: this.delivered,
       duplicated: this.duplicated,
-      reordered: this.reorderedSoFar(),
+      reordered,
       ignored: this.ignoredTotal,
       errors: { ...this.errors },
       interval,
@@ -286,12 +287,6 @@ export class ClientPool {
       total.requests += w.requests;
     }
     return total;
-  }
-
-  private reorderedSoFar(): number {
-    let n = 0;
-    for (const c of this.clients) n += c.ledger.reordered;
-    return (this.reordered = n);
   }
 
   /** Closes every client and returns the final accounting; `ackedPerChannel` sets expectations. */

@@ -19,6 +19,7 @@ import { openRedis, type RedisClient } from '../redis/client.js';
 import { REPORT_SCHEMA, type RunReport, type TransportName, type TransportReport } from '../report/types.js';
 import { prepareTarget } from '../targets/registry.js';
 import { buildComparison } from '../report/comparison.js';
+import { CPU_LIMIT_PERCENT, EVENT_LOOP_DELAY_LIMIT_MS } from '../metrics/bottleneck.js';
 import type { PreparedTarget } from '../targets/target.js';
 import type { EngineListener, Phase, Snapshot } from './events.js';
 import type { WorkerConnected, WorkerPlan, WorkerSnapshot } from './protocol.js';
@@ -309,7 +310,9 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     const expectedSoFar = expectedDeliveries(progress.acked);
     const cpuPercent = Math.max(run.coordinator.intervalCpuPercent(), ...snapshots.map((s) => s.cpuPercent));
     const eld = Math.max(0, ...snapshots.map((s) => s.eventLoopDelayP99Ms));
-    const toolBusy = cpuPercent >= 85 ? `tool CPU at ${cpuPercent}%` : eld >= 20 ? `tool event-loop delay ${eld} ms` : null;
+    // Same limits as the report's verdict (metrics/bottleneck.ts), applied to the last interval.
+    const toolBusy =
+      cpuPercent >= CPU_LIMIT_PERCENT ? `tool CPU at ${cpuPercent}%` : eld >= EVENT_LOOP_DELAY_LIMIT_MS ? `tool event-loop delay ${eld} ms` : null;
     const snapshot: Snapshot = {
       elapsedMs: elapsed(),
       phase: current,
