@@ -7,9 +7,9 @@ import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
 import { monotonicMs } from '../metrics/clock.js';
-import { TransportError, type TransportClient, type TransportFactory, type WireStats } from '../transports/transport.js';
+import { TransportError, type TransportClient, type TransportEvents, type TransportFactory, type WireStats } from '../transports/transport.js';
 import type { IgnoredBreakdown } from '../report/types.js';
-import { createClientProtocol, Verdict, type ClientProtocol, type ClientProtocolSpec } from '../targets/client-protocol.js';
+import { createClientProtocol, Verdict, type ClientProtocol, type ClientProtocolSpec, type ProtocolContext } from '../targets/client-protocol.js';
 import { fillTemplate } from './template.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './protocol.js';
 import type { ProcessMonitor } from '../process/monitor.js';
@@ -22,19 +22,56 @@ const enum ClientState {
   Closed,
 }
 
-interface Client {
-  index: number;
-  channel: number;
-  protocol: ClientProtocol | null;
-  state: ClientState;
-  /** Reached Open at some point (so it was subscribed and owed every message). */
-  wasOpen: boolean;
-  ledger: ClientLedger;
-  transport: TransportClient | null;
+/** What a client reports to its pool. */
+interface ClientOwner {
+  channelName(channelIndex: number): string;
+  receive(client: PoolClient, data: Buffer, start: number, end: number, receivedAt: number): void;
+  closed(client: PoolClient, code: number, reason: string, clean: boolean): void;
+  countError(kind: string, sample: string, count?: number): void;
 }
 
-export class ClientPool {
-  private readonly clients: Client[] = [];
+/**
+ * One client. It is its transport's event sink and its protocol's context itself: a held
+ * connection then costs one small object here instead of a handful of closures (issue 7's memory
+ * budget, see BENCHMARKS.md).
+ */
+class PoolClient implements TransportEvents, ProtocolContext {
+  protocol: ClientProtocol | null = null;
+  state = ClientState.Waiting;
+  /** Reached Open at some point (so it was subscribed and owed every message). */
+  wasOpen = false;
+  readonly ledger = new ClientLedger();
+  transport: TransportClient | null = null;
+
+  constructor(
+    private readonly owner: ClientOwner,
+    readonly clientIndex: number,
+    readonly channelIndex: number,
+  ) {}
+
+  get channel(): string {
+    return this.owner.channelName(this.channelIndex);
+  }
+
+  send(text: string): void {
+    this.transport?.send(text);
+  }
+
+  onMessage(data: Buffer, start: number, end: number, receivedAtMs: number): void {
+    this.owner.receive(this, data, start, end, receivedAtMs);
+  }
+
+  onClose(code: number, reason: string, clean: boolean): void {
+    this.owner.closed(this, code, reason, clean);
+  }
+
+  onError(kind: string, message: string, count?: number): void {
+    this.owner.countError(kind, message, count);
+  }
+}
+
+export class ClientPool implements ClientOwner {
+  private readonly clients: PoolClient[] = [];
   private readonly reader: StampReader;
   private readonly channelCount: number;
   /** Polling clients have no upstream channel: they speak plain whatever the target. */
@@ -75,15 +112,7 @@ export class ClientPool {
     this.recipients = new Uint32Array(tracked);
     for (let i = 0; i < plan.clientCount; i++) {
       const index = plan.firstClient + i;
-      this.clients.push({
-        index,
-        channel: index % this.channelCount,
-        protocol: null,
-        state: ClientState.Waiting,
-        wasOpen: false,
-        ledger: new ClientLedger(),
-        transport: null,
-      });
+      this.clients.push(new PoolClient(this, index, index % this.channelCount));
     }
   }
 
@@ -102,7 +131,7 @@ export class ClientPool {
     const launch = (): void => {
       while (!this.finishing && next < this.clients.length && this.inFlight < plan.maxInFlight) {
         const client = this.clients[next]!;
-        const due = startAt + (plan.rampUpMs * client.index) / plan.totalClients;
+        const due = startAt + (plan.rampUpMs * client.clientIndex) / plan.totalClients;
         const wait = due - monotonicMs();
         if (wait > 1) {
           setTimeout(launch, wait);
@@ -125,35 +154,34 @@ export class ClientPool {
     await done;
 
     const openedPerChannel = new Array<number>(this.channelCount).fill(0);
-    for (const c of this.clients) if (c.state === ClientState.Open) openedPerChannel[c.channel]!++;
+    for (const c of this.clients) if (c.state === ClientState.Open) openedPerChannel[c.channelIndex]!++;
     return { workerId: plan.workerId, openedPerChannel, failed: this.failed, errors: { ...this.errors }, errorSamples: { ...this.errorSamples } };
   }
 
   private stopConnecting: () => void = () => {};
 
-  private async open(client: Client): Promise<void> {
+  channelName(channelIndex: number): string {
+    return this.plan.channelNames[channelIndex]!;
+  }
+
+  private async open(client: PoolClient): Promise<void> {
     const { plan } = this;
-    const channelName = plan.channelNames[client.channel]!;
-    const localAddress = plan.localAddresses.length ? plan.localAddresses[client.index % plan.localAddresses.length] : undefined;
+    const localAddress = plan.localAddresses.length ? plan.localAddresses[client.clientIndex % plan.localAddresses.length] : undefined;
     const transport = this.createTransport(
       {
-        url: fillTemplate(plan.urlTemplate, encodeURIComponent(channelName), client.index),
-        clientIndex: client.index,
+        url: fillTemplate(plan.urlTemplate, encodeURIComponent(client.channel), client.clientIndex),
+        clientIndex: client.clientIndex,
         headers: plan.headers,
         subprotocols: plan.subprotocols,
         timeoutMs: plan.connectTimeoutMs,
         maxPayload: plan.maxPayload,
         ...(localAddress ? { localAddress } : {}),
       },
-      {
-        onMessage: (data, start, end, at) => this.receive(client, data, start, end, at),
-        onClose: (code, reason, clean) => this.closed(client, code, reason, clean),
-        onError: (kind, message, count) => this.countError(kind, message, count),
-      },
+      client,
     );
     client.transport = transport;
     // Built before open: a server may speak first (Socket.IO's open packet, ActionCable's welcome).
-    client.protocol = createClientProtocol(this.protocolSpec, { channel: channelName, clientIndex: client.index, send: (text) => transport.send(text) });
+    client.protocol = createClientProtocol(this.protocolSpec, client);
     client.state = ClientState.Connecting;
     const started = monotonicMs();
     try {
@@ -177,7 +205,8 @@ export class ClientPool {
     }
   }
 
-  private receive(client: Client, data: Buffer, start: number, end: number, receivedAt: number): void {
+  /** A message for `client` (called by the client, from its transport). */
+  receive(client: PoolClient, data: Buffer, start: number, end: number, receivedAt: number): void {
     const verdict = client.protocol!.received(data, start, end);
     if (verdict === Verdict.Batch) {
       // Newline-delimited messages in one frame: each one on its own.
@@ -209,13 +238,13 @@ export class ClientPool {
     }
     const stamp = this.reader.out;
     const seq = stamp.seq;
-    if (seq >= this.plan.totalPublishes || seq % this.channelCount !== client.channel) {
+    if (seq >= this.plan.totalPublishes || seq % this.channelCount !== client.channelIndex) {
       this.ignoredTotal++;
       this.ignoredBy.misrouted++;
       client.ledger.ignore();
       return;
     }
-    const firstReceipt = client.ledger.receive((seq - client.channel) / this.channelCount);
+    const firstReceipt = client.ledger.receive((seq - client.channelIndex) / this.channelCount);
     if (!firstReceipt) {
       this.duplicated++;
       return;
@@ -232,7 +261,7 @@ export class ClientPool {
     }
   }
 
-  private closed(client: Client, code: number, reason: string, clean: boolean): void {
+  closed(client: PoolClient, code: number, reason: string, clean: boolean): void {
     if (client.state !== ClientState.Open) return;
     client.state = ClientState.Closed;
     if (this.finishing) return;
@@ -240,7 +269,7 @@ export class ClientPool {
     this.countError(clean ? `socket.closed-${code}` : `socket.dropped-${code}`, reason || `closed with ${code}`);
   }
 
-  private countError(kind: string, sample: string, count = 1): void {
+  countError(kind: string, sample: string, count = 1): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + count;
     this.errorSamples[kind] ??= sample.slice(0, 300);
   }
@@ -299,7 +328,7 @@ export class ClientPool {
     for (const c of this.clients) {
       // A client that never opened was never subscribed: its messages are not "lost", its
       // connection failure is reported under connections and errors instead.
-      const expected = c.wasOpen ? (ackedPerChannel[c.channel] ?? 0) : 0;
+      const expected = c.wasOpen ? (ackedPerChannel[c.channelIndex] ?? 0) : 0;
       addDelivery(delivery, c.ledger.counts(expected));
     }
     return {

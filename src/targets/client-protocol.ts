@@ -78,28 +78,43 @@ export function exactMatcher(strings: readonly string[]): (data: Buffer, start: 
   };
 }
 
-export const plainProtocol: ClientProtocolFactory<PlainProtocolSpec> = (spec, ctx) => {
-  const isIgnored = exactMatcher(spec.ignore);
-  const readyMessage = spec.readyMessage === undefined ? null : Buffer.from(fillTemplate(spec.readyMessage, ctx.channel, ctx.clientIndex));
-  let ready = readyMessage === null;
-  return {
-    get ready() {
-      return ready;
-    },
-    problem: null,
-    opened() {
-      for (const text of spec.sendAfterOpen) ctx.send(fillTemplate(text, ctx.channel, ctx.clientIndex));
-    },
-    received(data, start, end) {
-      if (isIgnored(data, start, end)) return Verdict.Control;
-      if (!ready && end - start === readyMessage!.length && readyMessage!.compare(data, start, end) === 0) {
-        ready = true;
-        return Verdict.Control;
-      }
-      return Verdict.Data;
-    },
-  };
-};
+/** Ignore-list matchers by spec: built once per worker, not once per client. */
+const plainMatchers = new WeakMap<PlainProtocolSpec, (data: Buffer, start: number, end: number) => boolean>();
+
+/** A class, not an object literal with closures: one of these exists per held connection. */
+class PlainProtocol implements ClientProtocol {
+  ready: boolean;
+  readonly problem = null;
+  private readonly isIgnored: (data: Buffer, start: number, end: number) => boolean;
+  private readonly readyMessage: Buffer | null;
+
+  constructor(
+    private readonly spec: PlainProtocolSpec,
+    private readonly ctx: ProtocolContext,
+  ) {
+    let isIgnored = plainMatchers.get(spec);
+    if (!isIgnored) plainMatchers.set(spec, (isIgnored = exactMatcher(spec.ignore)));
+    this.isIgnored = isIgnored;
+    this.readyMessage = spec.readyMessage === undefined ? null : Buffer.from(fillTemplate(spec.readyMessage, ctx.channel, ctx.clientIndex));
+    this.ready = this.readyMessage === null;
+  }
+
+  opened(): void {
+    for (const text of this.spec.sendAfterOpen) this.ctx.send(fillTemplate(text, this.ctx.channel, this.ctx.clientIndex));
+  }
+
+  received(data: Buffer, start: number, end: number): Verdict {
+    if (this.isIgnored(data, start, end)) return Verdict.Control;
+    const readyMessage = this.readyMessage;
+    if (!this.ready && end - start === readyMessage!.length && readyMessage!.compare(data, start, end) === 0) {
+      this.ready = true;
+      return Verdict.Control;
+    }
+    return Verdict.Data;
+  }
+}
+
+export const plainProtocol: ClientProtocolFactory<PlainProtocolSpec> = (spec, ctx) => new PlainProtocol(spec, ctx);
 
 /** Shows what arrived in a problem message: the first bytes as text, control bytes escaped. */
 export function preview(data: Buffer, max = 60): string {

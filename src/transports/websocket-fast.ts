@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { monotonicMs } from '../metrics/clock.js';
-import { ConnectAttempt, type ConnectOptions, type TransportClient, type TransportEvents } from './transport.js';
+import { ConnectAttempt, TransportError, type ConnectOptions, type TransportClient, type TransportEvents, type TransportFactory, type WireStats } from './transport.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -78,268 +78,350 @@ export function acceptKey(key: string): string {
   return createHash('sha1').update(key + GUID).digest('base64');
 }
 
+/** Where a FrameParser hands on what it parsed. */
+export interface FrameSink {
+  /** A complete text or binary message: data[start, end), valid only during the call. */
+  frameMessage(data: Buffer, start: number, end: number): void;
+  /** A close, ping or pong frame. */
+  frameControl(opcode: number, payload: Buffer): void;
+  /** The server broke the protocol; `code` is the close code to answer with. */
+  frameError(code: number, reason: string): void;
+}
+
 /**
- * Incremental parser of server frames. Calls `message` for each complete text/binary message
- * with a view into the chunk; control frames go to `control`. Keeps partial frames across chunks,
- * joining bytes only once a frame is complete.
+ * Incremental parser of server frames. Hands each complete text/binary message to the sink as a
+ * view into the chunk; control frames too. Keeps partial frames across chunks, joining bytes only
+ * once a frame is complete.
  */
 export class FrameParser {
-  private pending: Buffer[] = [];
+  /** Bytes of an incomplete frame (copies: chunks may be views into a reused read buffer). */
+  private pending: Buffer[] | null = null;
   private pendingBytes = 0;
-  /** Bytes needed before parsing can go on (0: unknown, parse as soon as anything comes). */
+  /** Bytes needed before parsing can go on. */
   private needed = 0;
   private fragments: Buffer[] | null = null;
 
   constructor(
     private readonly maxPayload: number,
-    private readonly message: (data: Buffer, start: number, end: number) => void,
-    private readonly control: (opcode: number, payload: Buffer) => void,
-    private readonly protocolError: (code: number, reason: string) => void,
+    private readonly sink: FrameSink,
   ) {}
 
-  push(chunk: Buffer): void {
+  /** Parses chunk[0, size). */
+  push(chunk: Buffer, size = chunk.length): void {
     let buf = chunk;
-    if (this.pendingBytes > 0) {
-      // The chunk may be a view into a reused read buffer: keep a copy.
-      this.pending.push(Buffer.from(chunk));
-      this.pendingBytes += chunk.length;
+    if (this.pending !== null) {
+      this.pending.push(Buffer.from(chunk.subarray(0, size)));
+      this.pendingBytes += size;
       if (this.pendingBytes < this.needed) return;
       buf = Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = [];
+      size = buf.length;
+      this.pending = null;
       this.pendingBytes = 0;
     }
+    const sink = this.sink;
     let pos = 0;
-    const size = buf.length;
     while (pos < size) {
       const avail = size - pos;
-      if (avail < 2) return this.keep(buf, pos, 2);
+      if (avail < 2) return this.keep(buf, pos, size, 2);
       const b0 = buf[pos]!;
       const b1 = buf[pos + 1]!;
-      if (b1 & 0x80) return this.protocolError(1002, 'server frames must not be masked');
-      if (b0 & 0x70) return this.protocolError(1002, 'reserved bits set (no extension was negotiated)');
+      if (b1 & 0x80) return sink.frameError(1002, 'server frames must not be masked');
+      if (b0 & 0x70) return sink.frameError(1002, 'reserved bits set (no extension was negotiated)');
       let length = b1 & 0x7f;
       let header = 2;
       if (length === 126) {
-        if (avail < 4) return this.keep(buf, pos, 4);
+        if (avail < 4) return this.keep(buf, pos, size, 4);
         length = buf.readUInt16BE(pos + 2);
         header = 4;
       } else if (length === 127) {
-        if (avail < 10) return this.keep(buf, pos, 10);
+        if (avail < 10) return this.keep(buf, pos, size, 10);
         length = buf.readUInt32BE(pos + 2) * 2 ** 32 + buf.readUInt32BE(pos + 6);
         header = 10;
       }
-      if (length > this.maxPayload) return this.protocolError(1009, `message of ${length} bytes exceeds ${this.maxPayload}`);
-      if (avail < header + length) return this.keep(buf, pos, header + length);
+      if (length > this.maxPayload) return sink.frameError(1009, `message of ${length} bytes exceeds ${this.maxPayload}`);
+      if (avail < header + length) return this.keep(buf, pos, size, header + length);
       const start = pos + header;
       const end = start + length;
       pos = end;
       const opcode = b0 & 0x0f;
       const fin = (b0 & 0x80) !== 0;
       if (opcode === Op.Text || opcode === Op.Binary) {
-        if (this.fragments) return this.protocolError(1002, 'new message inside a fragmented one');
-        if (fin) this.message(buf, start, end);
+        if (this.fragments) return sink.frameError(1002, 'new message inside a fragmented one');
+        if (fin) sink.frameMessage(buf, start, end);
         else this.fragments = [Buffer.from(buf.subarray(start, end))];
       } else if (opcode === Op.Continuation) {
-        if (!this.fragments) return this.protocolError(1002, 'continuation frame without a message');
+        if (!this.fragments) return sink.frameError(1002, 'continuation frame without a message');
         this.fragments.push(Buffer.from(buf.subarray(start, end)));
         if (fin) {
           const whole = Buffer.concat(this.fragments);
           this.fragments = null;
-          if (whole.length > this.maxPayload) return this.protocolError(1009, `message of ${whole.length} bytes exceeds ${this.maxPayload}`);
-          this.message(whole, 0, whole.length);
+          if (whole.length > this.maxPayload) return sink.frameError(1009, `message of ${whole.length} bytes exceeds ${this.maxPayload}`);
+          sink.frameMessage(whole, 0, whole.length);
         }
       } else if (opcode === Op.Close || opcode === Op.Ping || opcode === Op.Pong) {
-        if (!fin || length > 125) return this.protocolError(1002, 'control frames must be whole and at most 125 bytes');
-        this.control(opcode, buf.subarray(start, end));
+        if (!fin || length > 125) return sink.frameError(1002, 'control frames must be whole and at most 125 bytes');
+        sink.frameControl(opcode, buf.subarray(start, end));
       } else {
-        return this.protocolError(1002, `unknown opcode ${opcode}`);
+        return sink.frameError(1002, `unknown opcode ${opcode}`);
       }
     }
   }
 
-  private keep(buf: Buffer, pos: number, needed: number): void {
-    const rest = Buffer.from(buf.subarray(pos));
+  private keep(buf: Buffer, pos: number, size: number, needed: number): void {
+    const rest = Buffer.from(buf.subarray(pos, size));
     this.pending = [rest];
     this.pendingBytes = rest.length;
     this.needed = needed;
   }
 }
 
-export function createFastWebSocketClient(options: ConnectOptions, events: TransportEvents): TransportClient {
-  const url = new URL(options.url);
-  const secure = url.protocol === 'wss:';
-  let socket: Socket | null = null;
-  let open = false;
-  let closeSent = false;
-  let closed = false;
-  let onClosed: (() => void) | null = null;
+/*
+ * A held connection should cost little more than its socket (issue 7: ≤ 3 KB per connection), so
+ * a client is one object with its methods on the prototype, and the socket's listeners are the
+ * functions below, shared by every client of the process: `this` is the socket, its owner the
+ * client. Per-connection closures would cost several hundred bytes (BENCHMARKS.md, memory).
+ */
+const OWNER = Symbol('wsbench.fastClient');
+type OwnedSocket = Socket & { [OWNER]: FastWebSocketClient };
 
-  const write = (opcode: number, payload: Buffer) => {
-    if (socket && !socket.destroyed && !closeSent) socket.write(clientFrame(opcode, payload));
-  };
+function socketConnected(this: OwnedSocket): void {
+  this[OWNER].sendUpgradeRequest();
+}
+/** net's `onread` callback: `length` bytes were read into the shared buffer. */
+function socketRead(this: OwnedSocket, length: number, buffer: Uint8Array): boolean {
+  this[OWNER].received(buffer as Buffer, length);
+  return true;
+}
+function socketData(this: OwnedSocket, chunk: Buffer): void {
+  this[OWNER].received(chunk, chunk.length);
+}
+function socketFailed(this: OwnedSocket, e: NodeJS.ErrnoException): void {
+  this[OWNER].socketFailed(e);
+}
+function socketClosed(this: OwnedSocket): void {
+  this[OWNER].socketClosed();
+}
 
-  /** The connection is over; a clean close lets the socket flush (it was ended) instead of cutting it. */
-  function finish(code: number, reason: string, clean: boolean): void {
-    if (closed) return;
-    closed = true;
-    if (!clean) socket?.destroy();
-    if (open) events.onClose(code, reason, clean);
-    onClosed?.();
+const enum Phase {
+  Idle,
+  Upgrading,
+  Open,
+  Closed,
+}
+
+/** What is needed only while the upgrade is in progress; dropped once the connection is open. */
+class Upgrade {
+  readonly key = randomBytes(16).toString('base64');
+  /** The response so far (a copy: reads land in the shared buffer). */
+  head: Buffer = Buffer.alloc(0);
+
+  constructor(
+    readonly url: URL,
+    readonly options: ConnectOptions,
+    readonly attempt: ConnectAttempt,
+  ) {}
+}
+
+class FastWebSocketClient implements TransportClient, FrameSink {
+  private socket: OwnedSocket | null = null;
+  private phase = Phase.Idle;
+  private closeSent = false;
+  /** monotonicMs() of the read being parsed. */
+  private receivedAt = 0;
+  private upgrade: Upgrade | null = null;
+  private readonly parser: FrameParser;
+  private onClosed: (() => void) | null = null;
+  /** Until open() moves them into the upgrade state. */
+  private options: ConnectOptions | null;
+
+  constructor(
+    options: ConnectOptions,
+    private readonly events: TransportEvents,
+  ) {
+    this.options = options;
+    this.parser = new FrameParser(options.maxPayload, this);
   }
 
-  function sendClose(code: number, reason: string): void {
-    if (closeSent || !socket || socket.destroyed) return;
+  open(): Promise<void> {
+    const options = this.options;
+    if (!options) return Promise.reject(new TransportError('connect.error', 'a client opens once'));
+    this.options = null;
+    return new Promise<void>((resolve, reject) => {
+      const url = new URL(options.url);
+      const secure = url.protocol === 'wss:';
+      this.upgrade = new Upgrade(url, options, new ConnectAttempt(options.timeoutMs, () => this.socket?.destroy(), resolve, reject));
+      this.phase = Phase.Upgrading;
+      const port = Number(url.port || (secure ? 443 : 80));
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const common = { host, port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
+      const socket = (
+        secure ? tlsConnect({ ...common, servername: host }) : netConnect({ ...common, onread: { buffer: READ_BUFFER, callback: socketRead } })
+      ) as OwnedSocket;
+      socket[OWNER] = this;
+      this.socket = socket;
+      if (secure) socket.on('data', socketData);
+      socket.setNoDelay(true);
+      socket.once(secure ? 'secureConnect' : 'connect', socketConnected);
+      socket.on('error', socketFailed);
+      socket.on('close', socketClosed);
+    });
+  }
+
+  send(text: string): void {
+    if (this.phase === Phase.Open) this.write(Op.Text, Buffer.from(text));
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.phase === Phase.Closed || !this.socket) {
+        this.socket?.destroy();
+        return resolve();
+      }
+      const timer = setTimeout(() => this.finish(1006, 'no close frame from the server', false), 1000);
+      this.onClosed = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (this.phase !== Phase.Open) return this.finish(1006, 'closed before open', false);
+      this.sendClose(1000, 'wsbench done');
+    });
+  }
+
+  wire(): WireStats {
+    const { socket } = this;
+    return { bytesIn: socket?.bytesRead ?? 0, bytesOut: socket?.bytesWritten ?? 0, requests: socket ? 1 : 0 };
+  }
+
+  sendUpgradeRequest(): void {
+    if (!this.upgrade || !this.socket) return;
+    const { url, key, options } = this.upgrade;
+    const lines = [
+      `GET ${url.pathname}${url.search} HTTP/1.1`,
+      `Host: ${url.host}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${key}`,
+      'Sec-WebSocket-Version: 13',
+    ];
+    if (options.subprotocols.length) lines.push(`Sec-WebSocket-Protocol: ${options.subprotocols.join(', ')}`);
+    for (const [name, value] of Object.entries(options.headers)) lines.push(`${name}: ${value}`);
+    this.socket.write(lines.join('\r\n') + '\r\n\r\n');
+  }
+
+  /** `length` bytes arrived in `data` (possibly the shared read buffer: parsed before returning). */
+  received(data: Buffer, length: number): void {
+    if (this.phase === Phase.Open) {
+      this.receivedAt = monotonicMs();
+      this.parser.push(data, length);
+    } else if (this.phase === Phase.Upgrading) {
+      this.readUpgradeResponse(data, length);
+    }
+  }
+
+  private readUpgradeResponse(data: Buffer, length: number): void {
+    const upgrade = this.upgrade!;
+    const fail = (kind: string, message: string) => upgrade.attempt.fail(kind, message);
+    const head = (upgrade.head = Buffer.concat([upgrade.head, data.subarray(0, length)]));
+    const endAt = head.indexOf(HEADER_END);
+    if (endAt < 0) {
+      if (head.length > MAX_HANDSHAKE_BYTES) fail('connect.bad-response', 'upgrade response headers too long');
+      return;
+    }
+    const text = head.toString('latin1', 0, endAt);
+    const [statusLine = '', ...headerLines] = text.split('\r\n');
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0);
+    const headers = new Map<string, string>();
+    for (const line of headerLines) {
+      const colon = line.indexOf(':');
+      if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    }
+    if (status !== 101) {
+      const raw = head.subarray(endAt + 4);
+      const body = oneLine(headers.get('transfer-encoding') === 'chunked' ? dechunk(raw) : raw.toString('utf8', 0, 200));
+      fail(`connect.http-${status || 'bad-response'}`, `HTTP ${status || '?'} ${statusLine.replace(/^HTTP\/1\.[01] \d{3} ?/, '')}${body ? `: ${body}` : ''}`.trim());
+      return;
+    }
+    if (headers.get('sec-websocket-accept') !== acceptKey(upgrade.key)) {
+      fail('connect.bad-accept', 'Sec-WebSocket-Accept does not match the key');
+      return;
+    }
+    if (headers.has('sec-websocket-extensions')) {
+      fail('connect.bad-extension', `server chose an extension that was not offered: ${headers.get('sec-websocket-extensions')}`);
+      return;
+    }
+    this.phase = Phase.Open;
+    this.upgrade = null;
+    upgrade.attempt.succeed();
+    // Frames that came in the same chunk as the response headers: handed on after the caller has
+    // seen the connection open (its continuation runs first), before any later chunk (the check
+    // phase comes before the next poll).
+    const rest = head.subarray(endAt + 4);
+    if (rest.length > 0) {
+      const at = monotonicMs();
+      setImmediate(() => {
+        this.receivedAt = at;
+        this.parser.push(rest);
+      });
+    }
+  }
+
+  frameMessage(data: Buffer, start: number, end: number): void {
+    this.events.onMessage(data, start, end, this.receivedAt);
+  }
+
+  frameControl(opcode: number, payload: Buffer): void {
+    if (opcode === Op.Ping) this.write(Op.Pong, Buffer.from(payload));
+    else if (opcode === Op.Close) {
+      const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+      const reason = payload.length > 2 ? payload.toString('utf8', 2) : '';
+      this.sendClose(code === 1005 ? 1000 : code, '');
+      this.socket!.end();
+      this.finish(code, reason, true);
+    }
+  }
+
+  frameError(code: number, reason: string): void {
+    this.sendClose(code, reason);
+    this.socket!.end();
+    this.finish(code, reason, false);
+  }
+
+  socketFailed(e: NodeJS.ErrnoException): void {
+    const attempt = this.upgrade?.attempt;
+    if (attempt && !attempt.settled) attempt.fail(`connect.${e.code ?? 'error'}`, e.message);
+    else this.finish(1006, e.message, false);
+  }
+
+  socketClosed(): void {
+    const attempt = this.upgrade?.attempt;
+    if (attempt && !attempt.settled) attempt.fail('connect.closed', 'connection closed during the handshake');
+    else this.finish(1006, 'connection closed without a close frame', false);
+  }
+
+  private write(opcode: number, payload: Buffer): void {
+    const { socket } = this;
+    if (socket && !socket.destroyed && !this.closeSent) socket.write(clientFrame(opcode, payload));
+  }
+
+  private sendClose(code: number, reason: string): void {
+    const { socket } = this;
+    if (this.closeSent || !socket || socket.destroyed) return;
     const payload = Buffer.alloc(2 + Buffer.byteLength(reason));
     payload.writeUInt16BE(code, 0);
     payload.write(reason, 2);
     socket.write(clientFrame(Op.Close, payload));
-    closeSent = true;
+    this.closeSent = true;
   }
 
-  return {
-    open() {
-      return new Promise<void>((resolve, reject) => {
-        const attempt = new ConnectAttempt(options.timeoutMs, () => socket?.destroy(), resolve, reject);
-        const fail = (kind: string, message: string) => attempt.fail(kind, message);
-        const port = Number(url.port || (secure ? 443 : 80));
-        const host = url.hostname.replace(/^\[|\]$/g, '');
-        const common = { host, port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
-        // Bytes go to the handshake reader first, then to the frame parser.
-        let onBytes: (chunk: Buffer) => void = () => {};
-        const s = secure
-          ? tlsConnect({ ...common, servername: host })
-          : netConnect({
-              ...common,
-              onread: {
-                buffer: READ_BUFFER,
-                callback: (n: number, buf: Uint8Array) => {
-                  onBytes((buf as Buffer).subarray(0, n));
-                  return true;
-                },
-              },
-            });
-        if (secure) s.on('data', (chunk: Buffer) => onBytes(chunk));
-        socket = s;
-        s.setNoDelay(true);
-        const key = randomBytes(16).toString('base64');
-        const connectEvent = secure ? 'secureConnect' : 'connect';
-        s.once(connectEvent, () => {
-          const lines = [
-            `GET ${url.pathname}${url.search} HTTP/1.1`,
-            `Host: ${url.host}`,
-            'Upgrade: websocket',
-            'Connection: Upgrade',
-            `Sec-WebSocket-Key: ${key}`,
-            'Sec-WebSocket-Version: 13',
-          ];
-          if (options.subprotocols.length) lines.push(`Sec-WebSocket-Protocol: ${options.subprotocols.join(', ')}`);
-          for (const [name, value] of Object.entries(options.headers)) lines.push(`${name}: ${value}`);
-          s.write(lines.join('\r\n') + '\r\n\r\n');
-        });
-
-        let head: Buffer = Buffer.alloc(0);
-        const parser = new FrameParser(
-          options.maxPayload,
-          (data, start, end) => events.onMessage(data, start, end, receivedAt),
-          (opcode, payload) => {
-            if (opcode === Op.Ping) write(Op.Pong, Buffer.from(payload));
-            else if (opcode === Op.Close) {
-              const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
-              const reason = payload.length > 2 ? payload.toString('utf8', 2) : '';
-              sendClose(code === 1005 ? 1000 : code, '');
-              s.end();
-              finish(code, reason, true);
-            }
-          },
-          (code, reason) => {
-            sendClose(code, reason);
-            s.end();
-            finish(code, reason, false);
-          },
-        );
-        let receivedAt = 0;
-
-        const onHandshakeData = (chunk: Buffer) => {
-          head = Buffer.concat([head, chunk]);
-          const endAt = head.indexOf(HEADER_END);
-          if (endAt < 0) {
-            if (head.length > MAX_HANDSHAKE_BYTES) fail('connect.bad-response', 'upgrade response headers too long');
-            return;
-          }
-          const text = head.toString('latin1', 0, endAt);
-          const [statusLine = '', ...headerLines] = text.split('\r\n');
-          const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0);
-          const headers = new Map<string, string>();
-          for (const line of headerLines) {
-            const colon = line.indexOf(':');
-            if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-          }
-          if (status !== 101) {
-            const raw = head.subarray(endAt + 4);
-            const body = oneLine(headers.get('transfer-encoding') === 'chunked' ? dechunk(raw) : raw.toString('utf8', 0, 200));
-            fail(`connect.http-${status || 'bad-response'}`, `HTTP ${status || '?'} ${statusLine.replace(/^HTTP\/1\.[01] \d{3} ?/, '')}${body ? `: ${body}` : ''}`.trim());
-            return;
-          }
-          if (headers.get('sec-websocket-accept') !== acceptKey(key)) {
-            fail('connect.bad-accept', 'Sec-WebSocket-Accept does not match the key');
-            return;
-          }
-          if (headers.has('sec-websocket-extensions')) {
-            fail('connect.bad-extension', `server chose an extension that was not offered: ${headers.get('sec-websocket-extensions')}`);
-            return;
-          }
-          open = true;
-          onBytes = (data) => {
-            receivedAt = monotonicMs();
-            parser.push(data);
-          };
-          attempt.succeed();
-          // Frames that came in the same chunk as the response headers: handed on after the
-          // caller has seen the connection open (its continuation runs first), before any later
-          // chunk (the check phase comes before the next poll).
-          const rest = head.subarray(endAt + 4);
-          if (rest.length > 0) {
-            const at = monotonicMs();
-            setImmediate(() => {
-              receivedAt = at;
-              parser.push(rest);
-            });
-          }
-        };
-        onBytes = onHandshakeData;
-        s.on('error', (e: NodeJS.ErrnoException) => {
-          if (!attempt.settled) fail(`connect.${e.code ?? 'error'}`, e.message);
-          else finish(1006, e.message, false);
-        });
-        s.on('close', () => {
-          if (!attempt.settled) fail('connect.closed', 'connection closed during the handshake');
-          else finish(1006, 'connection closed without a close frame', false);
-        });
-      });
-    },
-
-    send(text) {
-      if (open) write(Op.Text, Buffer.from(text));
-    },
-
-    close() {
-      return new Promise<void>((resolve) => {
-        if (closed || !socket) {
-          socket?.destroy();
-          return resolve();
-        }
-        const timer = setTimeout(() => finish(1006, 'no close frame from the server', false), 1000);
-        onClosed = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        if (!open) return finish(1006, 'closed before open', false);
-        sendClose(1000, 'wsbench done');
-      });
-    },
-
-    wire() {
-      return { bytesIn: socket?.bytesRead ?? 0, bytesOut: socket?.bytesWritten ?? 0, requests: socket ? 1 : 0 };
-    },
-  };
+  /** The connection is over; a clean close lets the socket flush (it was ended) instead of cutting it. */
+  private finish(code: number, reason: string, clean: boolean): void {
+    if (this.phase === Phase.Closed) return;
+    const wasOpen = this.phase === Phase.Open;
+    this.phase = Phase.Closed;
+    if (!clean) this.socket?.destroy();
+    if (wasOpen) this.events.onClose(code, reason, clean);
+    this.onClosed?.();
+  }
 }
+
+export const createFastWebSocketClient: TransportFactory = (options, events) => new FastWebSocketClient(options, events);

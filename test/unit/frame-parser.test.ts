@@ -23,12 +23,11 @@ interface Seen {
 
 function parse(chunks: Buffer[], maxPayload = 1 << 20): Seen {
   const seen: Seen = { messages: [], controls: [], errors: [] };
-  const parser = new FrameParser(
-    maxPayload,
-    (data, start, end) => seen.messages.push(data.toString('latin1', start, end)),
-    (opcode, payload) => seen.controls.push([opcode, payload.toString()]),
-    (code, reason) => seen.errors.push([code, reason]),
-  );
+  const parser = new FrameParser(maxPayload, {
+    frameMessage: (data, start, end) => seen.messages.push(data.toString('latin1', start, end)),
+    frameControl: (opcode, payload) => seen.controls.push([opcode, payload.toString()]),
+    frameError: (code, reason) => seen.errors.push([code, reason]),
+  });
   for (const c of chunks) parser.push(c);
   return seen;
 }
@@ -58,6 +57,24 @@ test('fragmented messages are joined, control frames may come between fragments'
   const seen = parse([serverFrame(1, text('ab'), false), serverFrame(9, text('ping')), serverFrame(0, text('cd'), false), serverFrame(0, text('ef'))]);
   assert.deepEqual(seen.messages, ['abcdef']);
   assert.deepEqual(seen.controls, [[9, 'ping']]);
+});
+
+test('reads into one reused buffer: only the first `size` bytes count, kept bytes are copies', () => {
+  const stream = Buffer.concat([serverFrame(1, text('first')), serverFrame(1, text('second-message')), serverFrame(1, text('third'))]);
+  const cut = 12; // inside the second frame
+  const shared = Buffer.alloc(64, 0xff); // stale bytes after each read must be ignored
+  const seen: string[] = [];
+  const parser = new FrameParser(1 << 20, {
+    frameMessage: (data, start, end) => seen.push(data.toString('latin1', start, end)),
+    frameControl: () => assert.fail('no control frame was sent'),
+    frameError: (code, reason) => assert.fail(`protocol error ${code}: ${reason}`),
+  });
+  for (const [from, to] of [[0, cut], [cut, stream.length]] as const) {
+    shared.fill(0xff);
+    stream.copy(shared, 0, from, to);
+    parser.push(shared, to - from);
+  }
+  assert.deepEqual(seen, ['first', 'second-message', 'third']);
 });
 
 const bad: { name: string; bytes: Buffer; code: number }[] = [
