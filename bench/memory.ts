@@ -3,7 +3,8 @@
  * explained and not only stated. Each layer runs in a fresh child process (with --expose-gc): it
  * opens `--connections` WebSocket connections to the reference server, and memory is read after a
  * full GC at one third and at all of them; the difference divided by the connections in between is
- * the marginal cost (the process's fixed cost — code, young generation, buffers — falls out).
+ * the marginal cost (the process's fixed cost — code, young generation, buffers — falls out). Every
+ * layer runs with the 1 MiB young generation that workers of the fast client use.
  *
  *   node dist/bench/memory.js [--connections 15000] [--layers net,fast,ws,pool] [--snapshot]
  *
@@ -243,7 +244,9 @@ if (process.env.WSBENCH_MEMORY_LAYER) {
     console.log(`${connections} connections per layer; bytes per connection, marginal (between ${Math.floor(connections / 3)} and ${connections} open, after full GC)`);
     for (const layer of layers) {
       const child = fork(fileURLToPath(import.meta.url), [], {
-        execArgv: ['--expose-gc', '--max-old-space-size=4096'],
+        // A fixed young generation (as workers of the fast client run): otherwise V8 grows it
+        // while connections open and that growth would read as per-connection cost.
+        execArgv: ['--expose-gc', '--max-old-space-size=4096', '--max-semi-space-size=1'],
         env: { ...process.env, WSBENCH_MEMORY_LAYER: JSON.stringify([layer, server.url, connections, snapshot]) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
