@@ -51,7 +51,7 @@ async function run(yaml: string, name: string): Promise<TransportReport> {
 
 const workerCpuMs = (t: TransportReport) => t.tool.processes.filter((p) => p.role === 'worker').reduce((a, p) => a + p.cpuMs, 0);
 const toolCpuMs = (t: TransportReport) => t.tool.processes.filter((p) => p.role !== 'server').reduce((a, p) => a + p.cpuMs, 0);
-const workerRss = (t: TransportReport) => t.tool.processes.filter((p) => p.role === 'worker').reduce((a, p) => a + p.rssBytes, 0);
+const workerPeakRss = (t: TransportReport) => t.tool.processes.filter((p) => p.role === 'worker').reduce((a, p) => a + p.peakRssBytes, 0);
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 async function clientCost(): Promise<void> {
@@ -121,7 +121,7 @@ drain: 5s
     unit: 'connections',
     detail: `${t.connections.failed} failed, ${t.connections.closedEarly} dropped, ${round(t.delivery.deliveryRatio * 100, 3)}% delivered, errors ${JSON.stringify(t.errors)}`,
   });
-  record({ figure: 'tool RSS per connection', variant: 'workers', value: round(workerRss(t) / Math.max(1, t.connections.opened) / 1024), unit: 'KiB', detail: `${t.tool.processes.filter((p) => p.role === 'worker').length} workers` });
+  record({ figure: 'tool RSS per connection', variant: 'workers', value: round(workerPeakRss(t) / Math.max(1, t.connections.opened) / 1024), unit: 'KiB', detail: `peak RSS of ${t.tool.processes.filter((p) => p.role === 'worker').length} workers (${round(workerPeakRss(t) / 2 ** 20, 0)} MiB), whole processes` });
 }
 
 async function main(): Promise<void> {

@@ -67,6 +67,7 @@ export class ProcessMonitor {
         max: ns(this.delay.max),
       },
       rssBytes: process.memoryUsage.rss(),
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
     };
   }
 

@@ -50,7 +50,10 @@ export interface ProcessStats {
   cpuPercent: number;
   cpuMs: number;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Resident memory when the figures were taken (end of the run). */
   rssBytes: number;
+  /** Highest resident memory since the process started (what the run needed). */
+  peakRssBytes: number;
 }
 
 export interface ToolReport {

@@ -137,9 +137,9 @@ export function transportLines(t: TransportReport): string[] {
   );
   const server = t.tool.processes.find((p) => p.role === 'server');
   const workers = t.tool.processes.filter((p) => p.role === 'worker');
-  const rss = workers.reduce((a, p) => a + p.rssBytes, 0);
+  const peakRss = workers.reduce((a, p) => a + p.peakRssBytes, 0);
   lines.push(
-    `  ${'tool'.padEnd(14)}CPU max ${t.tool.maxCpuPercent}% of a core · event-loop p99 ${fmtMs(t.tool.maxEventLoopDelayP99Ms)} · ${plural(workers.length, 'worker')} (${fmtBytes(rss)} RSS)${server ? ` · server CPU ${server.cpuPercent}%` : ''}`,
+    `  ${'tool'.padEnd(14)}CPU max ${t.tool.maxCpuPercent}% of a core · event-loop p99 ${fmtMs(t.tool.maxEventLoopDelayP99Ms)} · ${plural(workers.length, 'worker')} (${fmtBytes(peakRss)} peak RSS)${server ? ` · server CPU ${server.cpuPercent}%` : ''}`,
   );
   lines.push(
     `  ${'wire'.padEnd(14)}${fmtBytes(t.wire.bytesIn)} in · ${fmtBytes(t.wire.bytesOut)} out · ${plural(t.wire.requests, 'HTTP request')} · ${t.bytesPerDelivery.toFixed(1)} B and ${t.requestsPerDelivery.toFixed(4)} requests per delivery`,

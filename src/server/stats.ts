@@ -60,5 +60,6 @@ export function aggregateProcessStats(parts: readonly ProcessStats[]): ProcessSt
       max: Math.max(...parts.map((p) => p.eventLoopDelayMs.max)),
     },
     rssBytes: parts.reduce((s, p) => s + p.rssBytes, 0),
+    peakRssBytes: parts.reduce((s, p) => s + p.peakRssBytes, 0),
   };
 }

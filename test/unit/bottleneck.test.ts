@@ -10,6 +10,7 @@ const proc = (cpuPercent: number, eldP99: number, role: ProcessStats['role'] = '
   cpuMs: 0,
   eventLoopDelayMs: { p50: 0, p99: eldP99, max: eldP99 },
   rssBytes: 0,
+  peakRssBytes: 0,
 });
 
 const cases: { name: string; processes: ProcessStats[]; lagP99: number; bottleneck: boolean; reasons: number }[] = [

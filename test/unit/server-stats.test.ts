@@ -53,6 +53,7 @@ const proc = (pid: number, cpuMs: number, cpuPercent: number, p99: number, rss: 
   cpuPercent,
   eventLoopDelayMs: { p50: p99 / 2, p99, max: p99 * 2 },
   rssBytes: rss,
+  peakRssBytes: rss * 2,
 });
 
 test('aggregateProcessStats: CPU and RSS summed, worst event-loop delay, the first pid', () => {
@@ -63,6 +64,7 @@ test('aggregateProcessStats: CPU and RSS summed, worst event-loop delay, the fir
     cpuPercent: 70.6,
     eventLoopDelayMs: { p50: 1.5, p99: 3, max: 6 },
     rssBytes: 600,
+    peakRssBytes: 1200,
   });
   assert.throws(() => aggregateProcessStats([]), RangeError);
 });
