@@ -21,7 +21,7 @@ import { fork } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { startEmbeddedRedis } from '../src/redis/embedded.js';
@@ -34,8 +34,8 @@ import { ProcessMonitor } from '../src/process/monitor.js';
 import type { WorkerPlan } from '../src/engine/protocol.js';
 import { monotonicMs } from '../src/metrics/clock.js';
 
-type Layer = 'net' | 'fast' | 'ws' | 'pool';
-interface LayerResult {
+export type Layer = 'net' | 'fast' | 'ws' | 'pool';
+export interface LayerResult {
   layer: Layer;
   connections: number;
   /** Bytes per connection between one third and all connections open, after a full GC. */
@@ -93,7 +93,10 @@ function opener(layer: Exclude<Layer, 'pool'>, url: string, held: unknown[]): (i
           onread: {
             buffer: readBuffer,
             callback: () => {
-              if (!upgraded) resolve((upgraded = true) && undefined);
+              if (!upgraded) {
+                upgraded = true;
+                resolve();
+              }
               return true;
             },
           },
@@ -222,12 +225,56 @@ async function runLayer(layer: Layer, url: string, connections: number, snapshot
   return result;
 }
 
-// Child: measure one layer and report over IPC.
+/**
+ * Measures each layer in its own child process against one reference server (2 processes) and
+ * embedded Redis; `each` sees every result as it comes.
+ */
+export async function measureMemoryLayers(layers: Layer[], connections: number, snapshot: boolean, each: (result: LayerResult) => void = () => {}): Promise<LayerResult[]> {
+  const redis = await startEmbeddedRedis();
+  const server = await spawnServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, processes: 2 }, 60_000);
+  const results: LayerResult[] = [];
+  try {
+    for (const layer of layers) {
+      const child = fork(fileURLToPath(import.meta.url), [], {
+        // A fixed young generation (as workers of the fast client run): otherwise V8 grows it
+        // while connections open and that growth would read as per-connection cost.
+        execArgv: ['--expose-gc', '--max-old-space-size=4096', '--max-semi-space-size=1'],
+        env: { ...process.env, WSBENCH_MEMORY_LAYER: JSON.stringify([layer, server.url, connections, snapshot]) },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      try {
+        const result = await new Promise<LayerResult>((resolve, reject) => {
+          child.once('message', (m) => resolve(m as LayerResult));
+          child.once('exit', (code) => reject(new Error(`layer ${layer} exited with ${code}`)));
+        });
+        results.push(result);
+        each(result);
+      } finally {
+        child.kill();
+      }
+    }
+  } finally {
+    await server.stop();
+    await redis.stop();
+  }
+  return results;
+}
+
+function printLayer(result: LayerResult): void {
+  console.log(
+    `${result.layer.padEnd(5)} RSS ${String(result.rss).padStart(6)} B   heap ${String(result.heapUsed).padStart(6)} B   external ${String(result.external).padStart(5)} B   (whole process: ${result.rssTotalPerConnection} B per connection)`,
+  );
+  const w = result.whole;
+  console.log(`      whole process: RSS ${w.rss} MiB = JS heap ${w.heapTotal} MiB (${w.heapUsed} used, young generation ${w.youngGeneration}) + external ${w.external} + the rest`);
+  for (const line of result.breakdown ?? []) console.log(`        ${line}`);
+}
+
 if (process.env.WSBENCH_MEMORY_LAYER) {
+  // Child: measure one layer and report over IPC.
   const [layer, url, connections, snapshot] = JSON.parse(process.env.WSBENCH_MEMORY_LAYER) as [Layer, string, number, boolean];
   const result = await runLayer(layer, url, connections, snapshot);
   process.send!(result, () => process.exit(0));
-} else {
+} else if (process.argv[1] && resolvePath(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = new Map<string, string>();
   for (let i = 2; i < process.argv.length; i++) {
     const name = process.argv[i]!.replace(/^--/, '');
@@ -237,33 +284,6 @@ if (process.env.WSBENCH_MEMORY_LAYER) {
   }
   const connections = Number(args.get('connections') ?? 15_000);
   const layers = (args.get('layers') ?? 'net,fast,ws,pool').split(',') as Layer[];
-  const snapshot = args.has('snapshot');
-  const redis = await startEmbeddedRedis();
-  const server = await spawnServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, processes: 2 }, 60_000);
-  try {
-    console.log(`${connections} connections per layer; bytes per connection, marginal (between ${Math.floor(connections / 3)} and ${connections} open, after full GC)`);
-    for (const layer of layers) {
-      const child = fork(fileURLToPath(import.meta.url), [], {
-        // A fixed young generation (as workers of the fast client run): otherwise V8 grows it
-        // while connections open and that growth would read as per-connection cost.
-        execArgv: ['--expose-gc', '--max-old-space-size=4096', '--max-semi-space-size=1'],
-        env: { ...process.env, WSBENCH_MEMORY_LAYER: JSON.stringify([layer, server.url, connections, snapshot]) },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      const result = await new Promise<LayerResult>((resolve, reject) => {
-        child.once('message', (m) => resolve(m as LayerResult));
-        child.once('exit', (code) => reject(new Error(`layer ${layer} exited with ${code}`)));
-      });
-      console.log(
-        `${layer.padEnd(5)} RSS ${String(result.rss).padStart(6)} B   heap ${String(result.heapUsed).padStart(6)} B   external ${String(result.external).padStart(5)} B   (whole process: ${result.rssTotalPerConnection} B per connection)`,
-      );
-      const w = result.whole;
-      console.log(`      whole process: RSS ${w.rss} MiB = JS heap ${w.heapTotal} MiB (${w.heapUsed} used, young generation ${w.youngGeneration}) + external ${w.external} + the rest`);
-      for (const line of result.breakdown ?? []) console.log(`        ${line}`);
-      child.kill();
-    }
-  } finally {
-    await server.stop();
-    await redis.stop();
-  }
+  console.log(`${connections} connections per layer; bytes per connection, marginal (between ${Math.floor(connections / 3)} and ${connections} open, after full GC)`);
+  await measureMemoryLayers(layers, connections, args.has('snapshot'), printLayer);
 }

@@ -3,15 +3,18 @@
  * wsbench side by side in one run. Each figure comes from full wsbench runs (real redis-server,
  * reference server, worker processes, loopback sockets) and their JSON reports.
  *
- *   node dist/bench/run.js [--only client,rate,connections] [--quick] [--out bench/results/latest.json]
+ *   node dist/bench/run.js [--only client,rate,connections,memory] [--quick] [--out bench/results/latest.json]
  *
  * Figures:
  *   client       tool CPU per delivered message: `ws` client (anchor) vs the fast client, same
  *                scenario; workers' CPU (the receiving side) and all tool processes
  *   rate         deliveries/s with reference server, tool and Redis sharing the machine: the
  *                publish rate is stepped up until delivery falls below 100 % or p99 passes 1 s
- *   connections  connections held with a low publish rate for 60 s (--quick: 20k for 15 s), RSS per
- *                connection of the tool's workers
+ *   connections  connections held with a low publish rate for 60 s (--quick: 20k for 15 s), peak
+ *                RSS of the tool's workers per connection (whole processes)
+ *   memory       what one more held connection costs (marginal RSS and JS heap): a bare net.Socket,
+ *                the fast client, and a worker's whole client (pool + ledger + protocol); see
+ *                memory.ts, which also prints a heap breakdown with --snapshot
  * Server CPU per recipient (naive `ws` loop vs reference server) lives in bench/server/.
  */
 import { writeFileSync } from 'node:fs';
@@ -19,6 +22,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseScenarioText } from '../src/config/load.js';
 import { runScenario } from '../src/engine/runner.js';
 import type { RunReport, TransportReport } from '../src/report/types.js';
+import { measureMemoryLayers } from './memory.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -124,11 +128,26 @@ drain: 5s
   record({ figure: 'tool RSS per connection', variant: 'workers', value: round(workerPeakRss(t) / Math.max(1, t.connections.opened) / 1024), unit: 'KiB', detail: `peak RSS of ${t.tool.processes.filter((p) => p.role === 'worker').length} workers (${round(workerPeakRss(t) / 2 ** 20, 0)} MiB), whole processes` });
 }
 
+async function memoryPerConnection(): Promise<void> {
+  const connections = quick ? 6000 : 15_000;
+  const names = { net: 'bare net.Socket (floor)', fast: 'fast client', ws: 'ws client', pool: "worker's client (pool)" };
+  await measureMemoryLayers(['net', 'fast', 'pool'], connections, false, (r) =>
+    record({
+      figure: 'RSS per added connection',
+      variant: names[r.layer],
+      value: r.rss,
+      unit: 'B (marginal)',
+      detail: `JS heap ${r.heapUsed} B, between ${Math.floor(connections / 3)} and ${connections} open; whole process ${r.whole.rss} MiB`,
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   console.log(`wsbench bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? ' (quick)' : ''}\n`);
   if (wanted('client')) await clientCost();
   if (wanted('rate')) await rateLimit();
   if (wanted('connections')) await connectionHold();
+  if (wanted('memory')) await memoryPerConnection();
   writeFileSync(outFile, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version }, quick, rows }, null, 2) + '\n');
   console.log(`\nresults written to ${outFile}`);
 }
