@@ -43,6 +43,11 @@ export interface Snapshot {
   /** Latency of measured deliveries in the last interval (ms); null when there were none. */
   latencyMs: { p50: number; p99: number; max: number; count: number } | null;
   errors: Record<string, number>;
+  /**
+   * What the clients' sockets carried so far (bytes include HTTP headers and framing; requests
+   * count the WebSocket upgrade as one), and bytes in / requests per second over the last interval.
+   */
+  wire: { bytesIn: number; bytesOut: number; requests: number; bytesInPerSec: number; requestsPerSec: number };
   tool: { cpuPercent: number; eventLoopDelayMs: number; processes: number; bottleneck: boolean; reason: string | null };
 }
 

@@ -283,6 +283,7 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
   let failure: WsbenchError | null = null;
   let connectsAtLastSnapshot = 0;
   let deliveredAtLastSnapshot = 0;
+  let wireAtLastSnapshot = { bytesIn: 0, requests: 0 };
   let lastSnapshotAt = monotonicMs();
   let latest: WorkerSnapshot[] = [];
 
@@ -301,6 +302,7 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     const opened = sum((s) => s.opened);
     const failed = sum((s) => s.failed);
     const delivered = sum((s) => s.delivered);
+    const wire = { bytesIn: sum((s) => s.wire.bytesIn), bytesOut: sum((s) => s.wire.bytesOut), requests: sum((s) => s.wire.requests) };
     const errors: Record<string, number> = {};
     for (const s of snapshots) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
     const interval = createHistogram();
@@ -345,10 +347,16 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
       },
       latencyMs: latency ? { p50: latency.p50, p99: latency.p99, max: latency.max, count: latency.count } : null,
       errors,
+      wire: {
+        ...wire,
+        bytesInPerSec: Math.round((wire.bytesIn - wireAtLastSnapshot.bytesIn) / seconds),
+        requestsPerSec: Math.round((wire.requests - wireAtLastSnapshot.requests) / seconds),
+      },
       tool: { cpuPercent, eventLoopDelayMs: eld, processes: snapshots.length + 1, bottleneck: toolBusy !== null, reason: toolBusy },
     };
     connectsAtLastSnapshot = opened + failed;
     deliveredAtLastSnapshot = delivered;
+    wireAtLastSnapshot = wire;
     return snapshot;
   };
 

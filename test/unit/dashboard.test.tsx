@@ -64,6 +64,7 @@ const phases: { phase: Phase | 'before'; actions: DashboardAction[]; shows: RegE
       /deliveries\/s\s+40,000 +█$/m,
       /latency\s+p50 0\.412 · p99 1\.200 · max 3\.050 ms  \(last interval, n=20,000\)/,
       /delivery\s+99\.55% of 220,000 · 1,000 in flight · dup 0 · reord 0 · ign 3/,
+      /wire\s+5\.1 MiB\/s in · 0 requests\/s · so far 28 MiB in, 50\.8 KiB out/,
       /publish\s+1,100\/2,200 sent · lag 0\.021 ms · 0 errors/,
       /errors\s+none/,
       /tool\s+CPU 23\.5% · event loop p99 1\.200 ms · 3 processes/,

@@ -18,6 +18,7 @@ function snapshot(over: { failed?: number; duplicated?: number; reordered?: numb
     delivery: { delivered: 100, expectedSoFar: 100, duplicated: over.duplicated ?? 0, reordered: over.reordered ?? 0, ignored: 0, perSec: 100 },
     latencyMs: { p50: 1, p99: 500, max: 900, count: 100 },
     errors: over.errors ?? {},
+    wire: { bytesIn: 10_000, bytesOut: 1_000, requests: 10, bytesInPerSec: 1_000, requestsPerSec: 1 },
     tool: { cpuPercent: 10, eventLoopDelayMs: 1, processes: 2, bottleneck: false, reason: null },
   };
 }

@@ -7,7 +7,7 @@ import { Box, Text, useInput } from 'ink';
 import type { ReactNode } from 'react';
 import type { Snapshot } from '../../engine/events.js';
 import { progressBar, sparkline } from '../../reporters/charts.js';
-import { fmtInt, fmtMs } from '../../reporters/format.js';
+import { fmtBytes, fmtInt, fmtMs } from '../../reporters/format.js';
 import { STEPS, stepStatuses, type DashboardState, type StepStatus } from './state.js';
 
 export interface DashboardProps {
@@ -186,6 +186,7 @@ function Figures(props: { state: DashboardState; width: number; color: boolean; 
   const owed = d ? Math.max(0, d.expectedSoFar - d.delivered) : 0;
   const errors = s ? Object.entries(s.errors).sort((a, b) => b[1] - a[1]) : [];
   const tool = s?.tool;
+  const wire = s?.wire;
   return (
     <>
       <Row label="deliveries/s" color={color}>
@@ -202,6 +203,11 @@ function Figures(props: { state: DashboardState; width: number; color: boolean; 
           ? props.width >= 100
             ? `${ratio} of ${fmtInt(d.expectedSoFar)} owed so far · ${fmtInt(owed)} in flight · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}`
             : `${ratio} of ${fmtInt(d.expectedSoFar)} · ${fmtInt(owed)} in flight · dup ${fmtInt(d.duplicated)} · reord ${fmtInt(d.reordered)} · ign ${fmtInt(d.ignored)}`
+          : dash}
+      </Row>
+      <Row label="wire" color={color}>
+        {wire
+          ? `${fmtBytes(wire.bytesInPerSec)}/s in · ${fmtInt(wire.requestsPerSec)} requests/s · so far ${fmtBytes(wire.bytesIn)} in, ${fmtBytes(wire.bytesOut)} out`
           : dash}
       </Row>
       <Row label="publish" color={color}>
