@@ -301,7 +301,7 @@ export class ClientPool implements ClientOwner {
       interval,
       wire: this.wire(),
       cpuPercent: this.monitor.intervalCpuPercent(),
-      eventLoopDelayP99Ms: this.monitor.stats().eventLoopDelayMs.p99,
+      eventLoopDelayP99Ms: this.monitor.eventLoopDelayP99Ms(),
     };
   }
 

@@ -9,6 +9,14 @@ import type { ProcessStats } from '../report/types.js';
 /** Sampling period of the event-loop delay monitor; Node's samples include it, so it is subtracted. */
 const DELAY_RESOLUTION_MS = 10;
 
+/**
+ * A delay sample (ns) as ms of delay: samples are the time between ticks of a
+ * DELAY_RESOLUTION_MS timer, so the delay is the excess over it.
+ */
+function excessMs(ns: number): number {
+  return Number.isFinite(ns) ? Math.max(0, Math.round((ns / 1e6 - DELAY_RESOLUTION_MS) * 1000) / 1000) : 0;
+}
+
 export class ProcessMonitor {
   private readonly delay: IntervalHistogram;
   private startCpu = process.cpuUsage();
@@ -49,22 +57,25 @@ export class ProcessMonitor {
     return Math.round(percent * 10) / 10;
   }
 
+  /** Event-loop delay p99 (ms) since the last reset. */
+  eventLoopDelayP99Ms(): number {
+    return excessMs(this.delay.percentile(99));
+  }
+
   /** Totals since construction or reset. */
   stats(): ProcessStats {
     const cpu = process.cpuUsage(this.startCpu);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const wallMs = performance.now() - this.startWall;
-    // Samples are the time between ticks of a DELAY_RESOLUTION_MS timer: the delay is the excess.
-    const ns = (v: number) => (Number.isFinite(v) ? Math.max(0, Math.round((v / 1e6 - DELAY_RESOLUTION_MS) * 1000) / 1000) : 0);
     return {
       role: this.role,
       pid: process.pid,
       cpuMs: Math.round(cpuMs),
       cpuPercent: wallMs > 0 ? Math.round((1000 * cpuMs) / wallMs) / 10 : 0,
       eventLoopDelayMs: {
-        p50: ns(this.delay.percentile(50)),
-        p99: ns(this.delay.percentile(99)),
-        max: ns(this.delay.max),
+        p50: excessMs(this.delay.percentile(50)),
+        p99: this.eventLoopDelayP99Ms(),
+        max: excessMs(this.delay.max),
       },
       rssBytes: process.memoryUsage.rss(),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
