@@ -13,7 +13,7 @@
  * all its processes, deliveries from its ledger. Nothing is installed into the project.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -22,6 +22,7 @@ import { spawnServer } from '../../src/server/spawn.js';
 import { parseScenarioText } from '../../src/config/load.js';
 import { runScenario } from '../../src/engine/runner.js';
 import { descendantsOf } from '../../test/helpers/processes.js';
+import { processCpuUs } from '../proc.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
@@ -34,21 +35,10 @@ if (!artillery) {
   process.exit(2);
 }
 
-const TICKS = 100; // USER_HZ on Linux
-
 /** CPU seconds (user + system) of a process and all its threads and children so far. */
 function cpuSeconds(pid: number): number {
-  let total = 0;
-  for (const p of [pid, ...descendantsOf(pid)]) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / TICKS;
-    } catch {
-      /* gone */
-    }
-  }
-  return total;
+  const { user, system } = processCpuUs([pid, ...descendantsOf(pid)]);
+  return (user + system) / 1e6;
 }
 
 async function stats(http: string): Promise<{ deliveries: number; clients: number }> {

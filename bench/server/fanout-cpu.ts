@@ -18,11 +18,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { startEmbeddedRedis } from '../../src/redis/embedded.js';
 import { spawnServer } from '../../src/server/spawn.js';
 import type { ClientConfig, ClientCounts } from './client-process.js';
+import { processCpuUs, processRssBytes } from '../proc.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
@@ -50,35 +50,6 @@ function request<T>(child: ChildProcess, msg: object, reply: string): Promise<T>
     child.on('message', on);
     child.send(msg);
   });
-}
-
-/** User and system CPU of processes from /proc (clock ticks of 10 ms), in µs. */
-function procCpuUs(pids: number[]): { user: number; system: number } {
-  let user = 0;
-  let system = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      user += Number(f[11]) * 10_000;
-      system += Number(f[12]) * 10_000;
-    } catch {
-      /* gone */
-    }
-  }
-  return { user, system };
-}
-
-function procRss(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      /* gone */
-    }
-  }
-  return kb * 1024;
 }
 
 interface ServerUnderTest {
@@ -164,10 +135,10 @@ async function round(kind: 'naive' | 'reference', redisUrl: string, publisher: R
 
   await sleep(2000);
   const c0 = await counts();
-  const p0 = procCpuUs(server.pids);
+  const p0 = processCpuUs(server.pids);
   const t0 = performance.now();
   await sleep(seconds * 1000);
-  const p1 = procCpuUs(server.pids);
+  const p1 = processCpuUs(server.pids);
   const s0 = p0.user + p0.system;
   const s1 = p1.user + p1.system;
   const c1 = await counts();
@@ -176,7 +147,7 @@ async function round(kind: 'naive' | 'reference', redisUrl: string, publisher: R
   const frames = c1.reduce((s, c) => s + c.frames, 0) - c0.reduce((s, c) => s + c.frames, 0);
   const clientCpuUs = c1.reduce((s, c) => s + c.cpuUs, 0) - c0.reduce((s, c) => s + c.cpuUs, 0);
   const wallS = (t1 - t0) / 1000;
-  const rss = procRss(server.pids);
+  const rss = processRssBytes(server.pids);
   await sleep(300);
   const end = await counts();
   for (const c of clients) c.kill('SIGKILL');

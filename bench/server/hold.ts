@@ -10,13 +10,13 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { startEmbeddedRedis } from '../../src/redis/embedded.js';
 import { spawnServer } from '../../src/server/spawn.js';
 import type { ServerStats } from '../../src/server/reference-server.js';
 import type { ClientConfig, ClientCounts } from './client-process.js';
+import { processRssBytes } from '../proc.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
@@ -30,18 +30,6 @@ const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const t0 = performance.now();
 const log = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${s}`);
-
-function rss(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      /* gone */
-    }
-  }
-  return kb * 1024;
-}
 
 function request<T>(child: ChildProcess, msg: object, reply: string): Promise<T> {
   return new Promise((resolve) => {
@@ -63,7 +51,7 @@ try {
   const port = Number(new URL(server.url).port);
   const statsUrl = server.url.replace('ws://', 'http://') + '/stats';
   const httpStats = async () => (await (await fetch(statsUrl, { signal: AbortSignal.timeout(30_000) })).json()) as ServerStats;
-  const baseRss = rss(server.pids);
+  const baseRss = processRssBytes(server.pids);
   log(`server: ${processes} processes (pids ${server.pids.join(' ')}), RSS ${(baseRss / 2 ** 20).toFixed(0)} MiB idle; load ${loadavg()[0]!.toFixed(2)}`);
   const per = Math.ceil(connections / clientProcs);
   for (let i = 0; i < clientProcs; i++) clients.push(fork(here('./client-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
@@ -95,7 +83,7 @@ try {
     stats = await httpStats();
   }
   log(`server /stats: ${stats.connections} connections over ${stats.processes} processes (${stats.connectionsPerProcess?.join(', ')}), channel clients ${stats.channels['hold']?.clients}, live ${stats.channels['hold']?.live}`);
-  const heldRss = rss(server.pids);
+  const heldRss = processRssBytes(server.pids);
   log(`server RSS ${(heldRss / 2 ** 20).toFixed(0)} MiB: ${((heldRss - baseRss) / stats.connections / 1024).toFixed(1)} KiB per connection; client RSS ${(sum(cs, 'rssBytes') / 2 ** 20).toFixed(0)} MiB`);
 
   const framesBefore = sum(cs, 'frames');
@@ -112,7 +100,7 @@ try {
   stats = await httpStats();
   const delivered = sum(cs, 'frames') - framesBefore;
   const expected = published * sum(cs, 'opened');
-  const endRss = rss(server.pids);
+  const endRss = processRssBytes(server.pids);
   const result = {
     connections,
     opened: sum(cs, 'opened'),
