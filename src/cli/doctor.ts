@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { capacity } from '../doctor/capacity.js';
+import { capacity } from '../doctor/machine-limits.js';
 import { canBind, readSystemFacts } from '../doctor/probe.js';
 import { defaultWorkerCount } from '../engine/workers.js';
 import { sourceAddresses } from '../engine/source-addresses.js';

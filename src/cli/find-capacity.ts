@@ -13,7 +13,7 @@ import { searchCapacity } from '../engine/capacity-search.js';
 import { compileThreshold, evaluateThreshold } from '../gate/thresholds.js';
 import { ExitCode } from '../exit-codes.js';
 import { ConfigError, messageOf } from '../errors.js';
-import type { RunReport } from '../report/types.js';
+import type { RunReport } from '../results/types.js';
 import { fmtInt } from '../reporters/format.js';
 
 export interface CapacityArgs {

@@ -16,8 +16,8 @@ import { baselineChecks, compareReports, parseTolerance, type BaselineCheckSpec,
 import type { Threshold } from '../gate/expression.js';
 import { gateOutcome, gateReport, type GateOutcome } from '../gate/result.js';
 import { compileThreshold, evaluateThresholds } from '../gate/thresholds.js';
-import { mergeReports } from '../report/merge.js';
-import type { RunReport } from '../report/types.js';
+import { mergeReports } from '../results/merge.js';
+import type { RunReport } from '../results/types.js';
 import { hlogText } from '../reporters/hlog.js';
 import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';

@@ -9,7 +9,7 @@
  *           nothing else goes to stdout (notices and errors go to stderr).
  */
 import type { EngineEvent } from '../engine/events.js';
-import type { RunReport } from '../report/types.js';
+import type { RunReport } from '../results/types.js';
 import { plainProgressLine } from '../reporters/progress-plain.js';
 import { styleFor } from '../reporters/style.js';
 import { textSummary } from '../reporters/text.js';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
-import { REPORT_SCHEMA, type RunReport } from '../report/types.js';
+import { REPORT_SCHEMA, type RunReport } from '../results/types.js';
 
 export async function readReportFile(file: string, flag?: string): Promise<RunReport> {
   const where = { file, ...(flag ? { key: flag } : {}) };

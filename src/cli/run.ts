@@ -9,7 +9,7 @@ import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overri
 import { runScenario, RunFailedError } from '../engine/runner.js';
 import { ExitCode } from '../exit-codes.js';
 import { WsbenchError, messageOf } from '../errors.js';
-import type { RunReport } from '../report/types.js';
+import type { RunReport } from '../results/types.js';
 import { chooseOutputMode } from '../ui/mode.js';
 import { reportError } from './errors.js';
 import { gateExitCode, gateOptions, prepareGate, type Gate, type GateArgs } from './gate.js';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { createServer } from 'node:net';
-import type { SystemFacts } from './capacity.js';
+import type { SystemFacts } from './machine-limits.js';
 
 function readProc(path: string): string | null {
   try {

@@ -8,10 +8,10 @@ import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../m
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
 import { monotonicMs } from '../metrics/clock.js';
 import { TransportError, type TransportClient, type TransportEvents, type TransportFactory, type WireStats } from '../transports/transport.js';
-import type { IgnoredBreakdown } from '../report/types.js';
+import type { IgnoredBreakdown } from '../results/types.js';
 import { createClientProtocol, Verdict, type ClientProtocol, type ClientProtocolSpec, type ProtocolContext } from '../targets/client-protocol.js';
 import { fillTemplate } from './template.js';
-import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './protocol.js';
+import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
 import type { ProcessMonitor } from '../process/monitor.js';
 
 const enum ClientState {

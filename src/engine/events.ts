@@ -2,7 +2,7 @@
  * What the engine tells the outside world while it runs. The UI (Ink dashboard, plain progress,
  * NDJSON) renders these and nothing else; they are plain serializable data.
  */
-import type { TransportName } from '../report/types.js';
+import type { TransportName } from '../results/types.js';
 
 export type Phase =
   | 'starting-redis'

@@ -7,8 +7,8 @@ import { assessBottleneck } from '../metrics/bottleneck.js';
 import { fanoutSpread } from '../metrics/fanout-spread.js';
 import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
 import { addDelivery, deliveryReport, emptyDelivery } from '../metrics/ledger.js';
-import type { IgnoredBreakdown, ProcessStats, TransportName, TransportReport } from '../report/types.js';
-import type { WorkerResult } from './protocol.js';
+import type { IgnoredBreakdown, ProcessStats, TransportName, TransportReport } from '../results/types.js';
+import type { WorkerResult } from './worker-messages.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
 
 export interface TransportReportInput {

@@ -6,7 +6,7 @@
 import { ClientPool } from './client-pool.js';
 import { ProcessMonitor } from '../process/monitor.js';
 import { transportFactory } from '../transports/registry.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, ToWorker } from './worker-messages.js';
 
 if (!process.send) {
   console.error('worker-process must be started by wsbench with an IPC channel');

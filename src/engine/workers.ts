@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { WsbenchError } from '../errors.js';
 import { trackChild } from '../process/children.js';
-import type { FromWorker, ToWorker, WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './protocol.js';
+import type { FromWorker, ToWorker, WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
 
 const entry = fileURLToPath(new URL('./worker-process.js', import.meta.url));
 

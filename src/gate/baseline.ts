@@ -15,7 +15,7 @@
  *   3. the baseline value lies outside the current band.
  * A move beyond the tolerance that fails 2 or 3 is reported as "noise" and passes.
  */
-import type { RunReport, TransportReport } from '../report/types.js';
+import type { RunReport, TransportReport } from '../results/types.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import { DEFAULT_BASELINE_METRICS, formatValue, lookupMetric, readMetric, type Dimension, type MetricRef } from './metrics.js';
 

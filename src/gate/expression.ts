@@ -16,7 +16,7 @@
  * a bare number is in the metric's own unit (ms, 0..1, %, count, per second).
  */
 import { lookupMetric, readMetric, type Dimension, type MetricRef } from './metrics.js';
-import type { RunReport } from '../report/types.js';
+import type { RunReport } from '../results/types.js';
 
 export type CmpOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 type ArithOp = '+' | '-' | '*' | '/';

@@ -8,7 +8,7 @@
  * snapshots carry a counter that can only grow, a `live` reader used to abort a run early.
  */
 import type { Snapshot } from '../engine/events.js';
-import type { EncodedHistograms, RunReport, TransportName, TransportReport } from '../report/types.js';
+import type { EncodedHistograms, RunReport, TransportName, TransportReport } from '../results/types.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 
 export type Dimension = 'duration' | 'ratio' | 'percent' | 'count' | 'rate' | 'number';

@@ -2,7 +2,7 @@
  * The gate's verdict: thresholds + baseline checks (+ an early abort) → pass/fail and the plain
  * data stored in the report's `gate` section. Pure.
  */
-import type { GateReport } from '../report/types.js';
+import type { GateReport } from '../results/types.js';
 import type { BaselineResult } from './baseline.js';
 import type { ThresholdResult } from './thresholds.js';
 

@@ -3,7 +3,7 @@
  * evaluate them over a report. Pure.
  */
 import { ConfigError, type ConfigLocation } from '../errors.js';
-import type { RunReport } from '../report/types.js';
+import type { RunReport } from '../results/types.js';
 import { compare, evaluateExpr, parseThreshold, ThresholdSyntaxError, type Expr, type MetricReading, type Threshold } from './expression.js';
 import { formatValue, type Dimension } from './metrics.js';
 

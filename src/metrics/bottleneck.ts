@@ -2,7 +2,7 @@
  * Was the tool itself the limit? A run where wsbench's own processes were saturated measures
  * wsbench, not the target; such runs are flagged, never presented as the target's limit.
  */
-import type { ProcessStats } from '../report/types.js';
+import type { ProcessStats } from '../results/types.js';
 
 /** A tool process above this CPU % (of one core) was likely saturated. */
 export const CPU_LIMIT_PERCENT = 85;

@@ -1,4 +1,4 @@
-import type { DeliveryReport, IgnoredBreakdown } from '../report/types.js';
+import type { DeliveryReport, IgnoredBreakdown } from '../results/types.js';
 
 /**
  * What one client should have received versus what it did. Sequence numbers are per channel and

@@ -4,7 +4,7 @@
  * the limit.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { ProcessStats } from '../report/types.js';
+import type { ProcessStats } from '../results/types.js';
 
 /** Sampling period of the event-loop delay monitor; Node's samples include it, so it is subtracted. */
 const DELAY_RESOLUTION_MS = 10;

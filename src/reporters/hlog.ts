@@ -11,7 +11,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import { decodeHistogram } from '../metrics/histogram.js';
-import type { EncodedHistograms, RunReport, TransportName } from '../report/types.js';
+import type { EncodedHistograms, RunReport, TransportName } from '../results/types.js';
 
 const HISTOGRAMS: (keyof EncodedHistograms)[] = ['fanout', 'firstRecipient', 'lastRecipient', 'connect', 'publisherLag'];
 

@@ -4,7 +4,7 @@
  * partial run never shows up as all green. Pure string builder.
  */
 import type { GateOutcome } from '../gate/result.js';
-import type { RunReport } from '../report/types.js';
+import type { RunReport } from '../results/types.js';
 
 interface Case {
   classname: string;

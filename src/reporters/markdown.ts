@@ -6,7 +6,7 @@ import type { BaselineCheck, SideStats } from '../gate/baseline.js';
 import { formatChange } from '../gate/baseline.js';
 import { formatValue } from '../gate/metrics.js';
 import type { GateOutcome } from '../gate/result.js';
-import type { RunReport } from '../report/types.js';
+import type { RunReport } from '../results/types.js';
 import { formatDuration } from '../config/units.js';
 import { fmtInt, fmtMs, fmtPercent } from './format.js';
 

@@ -4,7 +4,7 @@
  * comparison when several transports ran. A pure string builder over the RunReport.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { Comparison, RunReport, TransportReport } from '../report/types.js';
+import type { Comparison, RunReport, TransportReport } from '../results/types.js';
 import { formatDuration } from '../config/units.js';
 import { latencyPointsFromEncoded, percentileChart } from './charts.js';
 import { fmtBytes, fmtInt, fmtMs, fmtPercent, plural } from './format.js';

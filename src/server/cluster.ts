@@ -17,7 +17,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { WsbenchError, type ErrorCode } from '../errors.js';
-import type { ProcessStats } from '../report/types.js';
+import type { ProcessStats } from '../results/types.js';
 import type { ReferenceServerOptions, ServerStats } from './reference-server.js';
 import { mergeServerStats } from './stats.js';
 

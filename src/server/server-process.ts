@@ -8,7 +8,7 @@ import { startReferenceServer, type ReferenceServer, type ReferenceServerOptions
 import { startServerCluster, type ServerCluster } from './cluster.js';
 import { aggregateProcessStats, mergeServerStats } from './stats.js';
 import { ProcessMonitor } from '../process/monitor.js';
-import type { ProcessStats } from '../report/types.js';
+import type { ProcessStats } from '../results/types.js';
 import { isWsbenchError, messageOf } from '../errors.js';
 
 export type ServerRequest =

@@ -5,7 +5,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WsbenchError, type ErrorCode } from '../errors.js';
 import { trackChild } from '../process/children.js';
-import type { ProcessStats } from '../report/types.js';
+import type { ProcessStats } from '../results/types.js';
 import type { ReferenceServerOptions, ServerStats } from './reference-server.js';
 import type { ServerReply, ServerRequest } from './server-process.js';
 

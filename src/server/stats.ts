@@ -2,7 +2,7 @@
  * Figures of several reference-server processes combined into one: what /stats answers and what
  * the coordinator's report gets when the server runs as a cluster. Pure.
  */
-import type { ProcessStats } from '../report/types.js';
+import type { ProcessStats } from '../results/types.js';
 import type { ChannelStats, ServerStats } from './reference-server.js';
 
 /**

@@ -3,7 +3,7 @@
  * each client, the Redis channel to PUBLISH to, what clients send after opening, what to ignore,
  * and how to know every client is subscribed. One file per kind of target.
  */
-import type { ProcessStats, TransportName } from '../report/types.js';
+import type { ProcessStats, TransportName } from '../results/types.js';
 import type { RedisClient } from '../redis/client.js';
 import type { ClientProtocolSpec } from './client-protocol.js';
 import type { InjectorSpec } from './injector.js';

@@ -1,6 +1,6 @@
 /** Transport name → factory. The one place a new client transport is plugged in. */
 import { WsbenchError } from '../errors.js';
-import type { TransportName } from '../report/types.js';
+import type { TransportName } from '../results/types.js';
 import type { TransportFactory } from './transport.js';
 import { createWebSocketClient } from './websocket.js';
 import { pollTransport } from './http-poll.js';

@@ -3,7 +3,7 @@
  * from given samples, every other field filled with plausible values that tests can override.
  */
 import { createHistogram, encodeHistogram, recordMs, summarizeMs } from '../../src/metrics/histogram.js';
-import { REPORT_SCHEMA, type RunReport, type TransportName, type TransportReport } from '../../src/report/types.js';
+import { REPORT_SCHEMA, type RunReport, type TransportName, type TransportReport } from '../../src/results/types.js';
 
 export interface FakeTransport {
   fanoutMs?: number[];

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { parseScenarioText } from '../../src/config/load.js';
 import { runScenario } from '../../src/engine/runner.js';
-import type { RunReport, TransportReport } from '../../src/report/types.js';
+import type { RunReport, TransportReport } from '../../src/results/types.js';
 import { runCli } from './cli.js';
 
 export type { TransportReport };

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, runCli } from '../helpers/cli.js';
 import { descendantsOf, waitFor } from '../helpers/processes.js';
-import type { RunReport } from '../../src/report/types.js';
+import type { RunReport } from '../../src/results/types.js';
 
 const SMALL = 'name: out-small\nclients: { connections: 10 }\npublish: { rate: 50/s, duration: 2500ms }\ndrain: 1s\n';
 const ANSI = /\x1b\[/;

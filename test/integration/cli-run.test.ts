@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { descendantsOf, waitFor } from '../helpers/processes.js';
-import type { RunReport } from '../../src/report/types.js';
+import type { RunReport } from '../../src/results/types.js';
 
 const SMALL = `name: cli-small
 clients: { connections: 20 }

@@ -15,7 +15,7 @@ import { startTestRedis } from '../helpers/redis.js';
 import { startDelayRelay, type DelayRelay } from '../fixtures/delay-relay.js';
 import { startFaultyRelay, HEARTBEAT, type FaultyRelay } from '../fixtures/faulty-relay.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
-import type { RunReport } from '../../src/report/types.js';
+import type { RunReport } from '../../src/results/types.js';
 
 let redis: EmbeddedRedis;
 let fast: DelayRelay;

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { parseScenarioText } from '../../src/config/load.js';
 import { runScenario } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
-import type { RunReport } from '../../src/report/types.js';
+import type { RunReport } from '../../src/results/types.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { HEARTBEAT, startFaultyRelay, type FaultyRelay } from '../fixtures/faulty-relay.js';
 

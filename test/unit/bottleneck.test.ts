@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assessBottleneck } from '../../src/metrics/bottleneck.js';
-import type { ProcessStats } from '../../src/report/types.js';
+import type { ProcessStats } from '../../src/results/types.js';
 
 const proc = (cpuPercent: number, eldP99: number, role: ProcessStats['role'] = 'worker'): ProcessStats => ({
   role,

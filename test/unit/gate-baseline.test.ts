@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { baselineChecks, compareReports, judge, median, parseTolerance, samplingBand, sideStats, type SideStats } from '../../src/gate/baseline.js';
 import { lookupMetric, type MetricRef } from '../../src/gate/metrics.js';
-import { mergeReports } from '../../src/report/merge.js';
+import { mergeReports } from '../../src/results/merge.js';
 import { fakeReport, spread } from '../helpers/report.js';
 
 const point = (v: number): SideStats => ({ value: v, low: v, high: v, runs: [v], band: 'none' });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as hdr from 'hdr-histogram-js';
-import { mergeReports, pooledRate } from '../../src/report/merge.js';
+import { mergeReports, pooledRate } from '../../src/results/merge.js';
 import { createHistogram, recordMs, summarizeMs } from '../../src/metrics/histogram.js';
 import { parseThreshold } from '../../src/gate/expression.js';
 import { evaluateThresholds } from '../../src/gate/thresholds.js';

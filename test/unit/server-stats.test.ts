@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregateProcessStats, mergeServerStats } from '../../src/server/stats.js';
 import type { ServerStats } from '../../src/server/reference-server.js';
-import type { ProcessStats } from '../../src/report/types.js';
+import type { ProcessStats } from '../../src/results/types.js';
 
 const server = (over: Partial<ServerStats>): ServerStats => ({
   processes: 1,

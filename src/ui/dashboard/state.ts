@@ -4,7 +4,7 @@
  * (the latest snapshot, which phases were seen, a short history of deliveries/s for the sparkline).
  */
 import type { EngineEvent, Phase, Snapshot } from '../../engine/events.js';
-import type { TransportName } from '../../report/types.js';
+import type { TransportName } from '../../results/types.js';
 
 /** Deliveries/s samples kept for the sparkline (at 2 snapshots/s: the last 100 s). */
 export const RATE_HISTORY = 200;

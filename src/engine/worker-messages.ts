@@ -2,7 +2,7 @@
  * Messages between the coordinator and client workers. Plain structured-clone data (typed arrays
  * included) so a worker can be a child process today and a remote agent later.
  */
-import type { IgnoredBreakdown, ProcessStats, TransportName } from '../report/types.js';
+import type { IgnoredBreakdown, ProcessStats, TransportName } from '../results/types.js';
 import type { TransportSettings } from '../transports/registry.js';
 import type { WireStats } from '../transports/transport.js';
 import type { ClientProtocolSpec } from '../targets/client-protocol.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { capacity, type SystemFacts } from '../../src/doctor/capacity.js';
+import { capacity, type SystemFacts } from '../../src/doctor/machine-limits.js';
 
 const machine: SystemFacts = {
   openFilesSoft: 20_000,

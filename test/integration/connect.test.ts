@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
-import { runCli } from './helpers/cli.js';
-import { startCli } from './helpers/interactive-cli.js';
-import { waitFor } from './helpers/processes.js';
+import { runCli } from '../helpers/cli.js';
+import { startCli } from '../helpers/interactive-cli.js';
+import { waitFor } from '../helpers/processes.js';
 
 let server: Server;
 let wss: WebSocketServer;

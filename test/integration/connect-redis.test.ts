@@ -5,13 +5,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openRedis, type RedisClient } from '../src/redis/client.js';
-import type { EmbeddedRedis } from '../src/redis/embedded.js';
-import { startReferenceServer, type ReferenceServer } from '../src/server/reference-server.js';
-import { startTestRedis } from './helpers/redis.js';
-import { runCli } from './helpers/cli.js';
-import { startCli } from './helpers/interactive-cli.js';
-import { waitFor } from './helpers/processes.js';
+import { openRedis, type RedisClient } from '../../src/redis/client.js';
+import type { EmbeddedRedis } from '../../src/redis/embedded.js';
+import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server.js';
+import { startTestRedis } from '../helpers/redis.js';
+import { runCli } from '../helpers/cli.js';
+import { startCli } from '../helpers/interactive-cli.js';
+import { waitFor } from '../helpers/processes.js';
 
 let redis: EmbeddedRedis;
 let server: ReferenceServer;
