@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { baselineChecks, compareReports, type BaselineOptions, type Verdict } from '../src/gate/baseline.js';
 import { formatValue, lookupMetric, readMetric } from '../src/gate/metrics.js';
 import { reportBaselineOptions } from '../src/cli/gate.js';
-import type { RunReport } from '../src/report/types.js';
+import type { RunReport } from '../src/results/types.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const scenario = process.argv[2] ?? join(root, 'scenarios/ci.yaml');
@@ -44,7 +44,9 @@ try {
     loads.push(loadavg()[0]!.toFixed(2));
     reports.push(report);
     const failed = (report.gate?.thresholds ?? []).filter((t) => !t.passed).map((t) => t.message);
-    process.stderr.write(`set ${i + 1}/${sets} done in ${((Date.now() - t0) / 1000).toFixed(1)} s (exit ${r.status})${failed.length ? `: ${failed.join('; ')}` : ''}\n`);
+    process.stderr.write(
+      `set ${i + 1}/${sets} done in ${((Date.now() - t0) / 1000).toFixed(1)} s (exit ${r.status})${failed.length ? `: ${failed.join('; ')}` : ''}\n`,
+    );
     thresholdFailures.push(...failed.map((f) => `set ${i + 1}: ${f}`));
   }
 } finally {
@@ -55,9 +57,13 @@ const lines: string[] = [];
 const p = (s = '') => lines.push(s);
 p(`# Gate noise bench: ${sets} × --repeat ${repeat} of ${scenario.replace(root, '')}`);
 p();
-p(`${new Date().toISOString()} · ${cpus().length} × ${cpus()[0]?.model ?? '?'} · Node ${process.version} · total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+p(
+  `${new Date().toISOString()} · ${cpus().length} × ${cpus()[0]?.model ?? '?'} · Node ${process.version} · total ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
 p();
-p(`Thresholds of the scenario (on each set's merged report): ${thresholdFailures.length === 0 ? 'all passed' : `${thresholdFailures.length} failed`}`);
+p(
+  `Thresholds of the scenario (on each set's merged report): ${thresholdFailures.length === 0 ? 'all passed' : `${thresholdFailures.length} failed`}`,
+);
 for (const f of thresholdFailures) p(`- ${f}`);
 p();
 
@@ -104,7 +110,9 @@ function verdicts(label: string, options: BaselineOptions, pick: (r: RunReport) 
   }
   p(`## ${label}`);
   p();
-  p(`${pairs} ordered pairs × ${specs.length} metrics (${specs.map((s) => `${s.ref.path} ${+(s.tolerance * 100).toFixed(1)}%`).join(', ')})`);
+  p(
+    `${pairs} ordered pairs × ${specs.length} metrics (${specs.map((s) => `${s.ref.path} ${+(s.tolerance * 100).toFixed(1)}%`).join(', ')})`,
+  );
   p();
   p(`| regression | within noise | ok | improved | missing |`);
   p(`|--:|--:|--:|--:|--:|`);

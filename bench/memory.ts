@@ -31,7 +31,7 @@ import { createWebSocketClient } from '../src/transports/websocket.js';
 import type { ConnectOptions, TransportEvents } from '../src/transports/transport.js';
 import { ClientPool } from '../src/engine/client-pool.js';
 import { ProcessMonitor } from '../src/process/monitor.js';
-import type { WorkerPlan } from '../src/engine/protocol.js';
+import type { WorkerPlan } from '../src/engine/worker-messages.js';
 import { monotonicMs } from '../src/metrics/clock.js';
 
 export type Layer = 'net' | 'fast' | 'ws' | 'pool';
@@ -229,9 +229,17 @@ async function runLayer(layer: Layer, url: string, connections: number, snapshot
  * Measures each layer in its own child process against one reference server (2 processes) and
  * embedded Redis; `each` sees every result as it comes.
  */
-export async function measureMemoryLayers(layers: Layer[], connections: number, snapshot: boolean, each: (result: LayerResult) => void = () => {}): Promise<LayerResult[]> {
+export async function measureMemoryLayers(
+  layers: Layer[],
+  connections: number,
+  snapshot: boolean,
+  each: (result: LayerResult) => void = () => {},
+): Promise<LayerResult[]> {
   const redis = await startEmbeddedRedis();
-  const server = await spawnServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, processes: 2 }, 60_000);
+  const server = await spawnServer(
+    { host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, processes: 2 },
+    60_000,
+  );
   const results: LayerResult[] = [];
   try {
     for (const layer of layers) {
@@ -265,7 +273,9 @@ function printLayer(result: LayerResult): void {
     `${result.layer.padEnd(5)} RSS ${String(result.rss).padStart(6)} B   heap ${String(result.heapUsed).padStart(6)} B   external ${String(result.external).padStart(5)} B   (whole process: ${result.rssTotalPerConnection} B per connection)`,
   );
   const w = result.whole;
-  console.log(`      whole process: RSS ${w.rss} MiB = JS heap ${w.heapTotal} MiB (${w.heapUsed} used, young generation ${w.youngGeneration}) + external ${w.external} + the rest`);
+  console.log(
+    `      whole process: RSS ${w.rss} MiB = JS heap ${w.heapTotal} MiB (${w.heapUsed} used, young generation ${w.youngGeneration}) + external ${w.external} + the rest`,
+  );
   for (const line of result.breakdown ?? []) console.log(`        ${line}`);
 }
 
@@ -280,10 +290,15 @@ if (process.env.WSBENCH_MEMORY_LAYER) {
     const name = process.argv[i]!.replace(/^--/, '');
     const value = process.argv[i + 1];
     if (value === undefined || value.startsWith('--')) args.set(name, 'true');
-    else args.set(name, value), i++;
+    else {
+      args.set(name, value);
+      i++;
+    }
   }
   const connections = Number(args.get('connections') ?? 15_000);
   const layers = (args.get('layers') ?? 'net,fast,ws,pool').split(',') as Layer[];
-  console.log(`${connections} connections per layer; bytes per connection, marginal (between ${Math.floor(connections / 3)} and ${connections} open, after full GC)`);
+  console.log(
+    `${connections} connections per layer; bytes per connection, marginal (between ${Math.floor(connections / 3)} and ${connections} open, after full GC)`,
+  );
   await measureMemoryLayers(layers, connections, args.has('snapshot'), printLayer);
 }

@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseScenarioText } from '../src/config/load.js';
 import { runScenario } from '../src/engine/runner.js';
-import type { RunReport, TransportReport } from '../src/report/types.js';
+import type { RunReport, TransportReport } from '../src/results/types.js';
 import { measureMemoryLayers } from './memory.js';
 
 const args = process.argv.slice(2);
@@ -75,8 +75,20 @@ drain: 2s
     );
     const delivered = t.delivery.delivered;
     const detail = `${delivered} deliveries, ${t.delivery.deliveryRatio * 100}% delivered, p99 ${t.fanoutLatencyMs.p99} ms`;
-    record({ figure: 'client CPU per delivery', variant: client === 'ws' ? 'ws client (anchor)' : 'wsbench fast client', value: round((workerCpuMs(t) * 1000) / delivered), unit: 'µs (workers)', detail });
-    record({ figure: 'tool CPU per delivery', variant: client === 'ws' ? 'ws client (anchor)' : 'wsbench fast client', value: round((toolCpuMs(t) * 1000) / delivered), unit: 'µs (all tool)', detail: 'coordinator + publisher thread + workers' });
+    record({
+      figure: 'client CPU per delivery',
+      variant: client === 'ws' ? 'ws client (anchor)' : 'wsbench fast client',
+      value: round((workerCpuMs(t) * 1000) / delivered),
+      unit: 'µs (workers)',
+      detail,
+    });
+    record({
+      figure: 'tool CPU per delivery',
+      variant: client === 'ws' ? 'ws client (anchor)' : 'wsbench fast client',
+      value: round((toolCpuMs(t) * 1000) / delivered),
+      unit: 'µs (all tool)',
+      detail: 'coordinator + publisher thread + workers',
+    });
   }
 }
 
@@ -125,7 +137,13 @@ drain: 5s
     unit: 'connections',
     detail: `${t.connections.failed} failed, ${t.connections.closedEarly} dropped, ${round(t.delivery.deliveryRatio * 100, 3)}% delivered, errors ${JSON.stringify(t.errors)}`,
   });
-  record({ figure: 'tool RSS per connection', variant: 'workers', value: round(workerPeakRss(t) / Math.max(1, t.connections.opened) / 1024), unit: 'KiB', detail: `peak RSS of ${t.tool.processes.filter((p) => p.role === 'worker').length} workers (${round(workerPeakRss(t) / 2 ** 20, 0)} MiB), whole processes` });
+  record({
+    figure: 'tool RSS per connection',
+    variant: 'workers',
+    value: round(workerPeakRss(t) / Math.max(1, t.connections.opened) / 1024),
+    unit: 'KiB',
+    detail: `peak RSS of ${t.tool.processes.filter((p) => p.role === 'worker').length} workers (${round(workerPeakRss(t) / 2 ** 20, 0)} MiB), whole processes`,
+  });
 }
 
 async function memoryPerConnection(): Promise<void> {
@@ -143,12 +161,21 @@ async function memoryPerConnection(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`wsbench bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? ' (quick)' : ''}\n`);
+  console.log(
+    `wsbench bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? ' (quick)' : ''}\n`,
+  );
   if (wanted('client')) await clientCost();
   if (wanted('rate')) await rateLimit();
   if (wanted('connections')) await connectionHold();
   if (wanted('memory')) await memoryPerConnection();
-  writeFileSync(outFile, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version }, quick, rows }, null, 2) + '\n');
+  writeFileSync(
+    outFile,
+    JSON.stringify(
+      { machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version }, quick, rows },
+      null,
+      2,
+    ) + '\n',
+  );
   console.log(`\nresults written to ${outFile}`);
 }
 

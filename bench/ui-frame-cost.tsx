@@ -24,7 +24,10 @@ const tty = Object.assign(
   { isTTY: true, columns: 80, rows: 24 },
 ) as unknown as NodeJS.WriteStream;
 
-let state: DashboardState = [phaseEvent('starting-redis', null, 0), phaseEvent('connecting'), phaseEvent('publishing')].reduce(reduce, initialState('bench'));
+let state: DashboardState = [phaseEvent('starting-redis', null, 0), phaseEvent('connecting'), phaseEvent('publishing')].reduce(
+  reduce,
+  initialState('bench'),
+);
 const view = () => <Dashboard state={state} width={80} color unicode interactive={false} />;
 // maxFps high so Ink's own throttle does not hide frames from the count.
 const ink = render(view(), { stdout: tty, patchConsole: false, exitOnCtrlC: false, maxFps: 100_000 });
@@ -60,5 +63,5 @@ ink.unmount();
 const cpuMsPerFrame = (cpu.user + cpu.system) / 1000 / frames;
 process.stdout.write(
   `${frames} frames: ${cpuMsPerFrame.toFixed(3)} ms CPU per frame (wall ${(wall / frames).toFixed(3)} ms), ` +
-    `${Math.round(bytes / frames)} bytes written per frame; at 10 fps ≈ ${(cpuMsPerFrame).toFixed(2)}% of one core\n`,
+    `${Math.round(bytes / frames)} bytes written per frame; at 10 fps ≈ ${cpuMsPerFrame.toFixed(2)}% of one core\n`,
 );

@@ -31,7 +31,9 @@ const connections = Number(args.get('connections') ?? 500);
 const rate = Number(args.get('rate') ?? 100);
 const seconds = Number(args.get('seconds') ?? 8);
 if (!artillery) {
-  console.error('usage: node dist/bench/peer/artillery.js --artillery <path to the artillery bin> [--connections N] [--rate R] [--seconds T]');
+  console.error(
+    'usage: node dist/bench/peer/artillery.js --artillery <path to the artillery bin> [--connections N] [--rate R] [--seconds T]',
+  );
   process.exit(2);
 }
 
@@ -119,13 +121,32 @@ async function main(): Promise<void> {
   const w = await wsbenchRun();
   const perSec = (d: number, c: number) => Math.round(d / c);
   const rows = [
-    { tool: 'artillery ws engine', deliveries: a.deliveries, cpuSeconds: +a.cpu.toFixed(2), deliveriesPerCpuSecond: perSec(a.deliveries, a.cpu) },
-    { tool: 'wsbench (workers)', deliveries: w.deliveries, cpuSeconds: +w.workerCpu.toFixed(2), deliveriesPerCpuSecond: perSec(w.deliveries, w.workerCpu) },
-    { tool: 'wsbench (all tool processes)', deliveries: w.deliveries, cpuSeconds: +w.toolCpu.toFixed(2), deliveriesPerCpuSecond: perSec(w.deliveries, w.toolCpu) },
+    {
+      tool: 'artillery ws engine',
+      deliveries: a.deliveries,
+      cpuSeconds: +a.cpu.toFixed(2),
+      deliveriesPerCpuSecond: perSec(a.deliveries, a.cpu),
+    },
+    {
+      tool: 'wsbench (workers)',
+      deliveries: w.deliveries,
+      cpuSeconds: +w.workerCpu.toFixed(2),
+      deliveriesPerCpuSecond: perSec(w.deliveries, w.workerCpu),
+    },
+    {
+      tool: 'wsbench (all tool processes)',
+      deliveries: w.deliveries,
+      cpuSeconds: +w.toolCpu.toFixed(2),
+      deliveriesPerCpuSecond: perSec(w.deliveries, w.toolCpu),
+    },
   ];
   console.table(rows);
-  console.log(`ratio (wsbench all processes ÷ artillery): ${(rows[2]!.deliveriesPerCpuSecond / rows[0]!.deliveriesPerCpuSecond).toFixed(1)}×`);
-  console.log('note: artillery CPU covers only the publish window; wsbench CPU covers its whole run (connect, warm-up, drain included), which favours artillery.');
+  console.log(
+    `ratio (wsbench all processes ÷ artillery): ${(rows[2]!.deliveriesPerCpuSecond / rows[0]!.deliveriesPerCpuSecond).toFixed(1)}×`,
+  );
+  console.log(
+    'note: artillery CPU covers only the publish window; wsbench CPU covers its whole run (connect, warm-up, drain included), which favours artillery.',
+  );
 }
 
 main().catch((e) => {

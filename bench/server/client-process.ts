@@ -101,7 +101,8 @@ function openOne(config: ClientConfig): Promise<void> {
         const b1 = chunk[i + 1]! & 0x7f;
         const hl = b1 < 126 ? 2 : b1 === 126 ? 4 : 10;
         if (n - i < hl) break;
-        const len = b1 < 126 ? b1 : b1 === 126 ? chunk.readUInt16BE(i + 2) : chunk.readUInt32BE(i + 6) + chunk.readUInt32BE(i + 2) * 0x1_0000_0000;
+        const len =
+          b1 < 126 ? b1 : b1 === 126 ? chunk.readUInt16BE(i + 2) : chunk.readUInt32BE(i + 6) + chunk.readUInt32BE(i + 2) * 0x1_0000_0000;
         const opcode = chunk[i]! & 0x0f;
         if (opcode === 1 || opcode === 2) {
           counts.frames++;
@@ -133,7 +134,7 @@ async function openAll(config: ClientConfig): Promise<void> {
 process.on('disconnect', () => process.exit(0));
 process.on('message', (msg: Msg) => {
   if (msg.type === 'open') {
-    openAll(msg.config).then(() => process.send!({ type: 'opened', counts: snapshot() }));
+    void openAll(msg.config).then(() => process.send!({ type: 'opened', counts: snapshot() }));
   } else if (msg.type === 'counts') {
     process.send!({ type: 'counts', counts: snapshot() });
   } else if (msg.type === 'close') {

@@ -98,7 +98,9 @@ async function reference(redisUrl: string): Promise<ServerUnderTest> {
 
 async function round(kind: 'naive' | 'reference', redisUrl: string, publisher: Redis): Promise<Record<string, number | string>> {
   const server = kind === 'naive' ? await naive(redisUrl) : await reference(redisUrl);
-  const clients = Array.from({ length: clientProcs }, () => fork(here('./client-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const clients = Array.from({ length: clientProcs }, () =>
+    fork(here('./client-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
   const per = Math.ceil(connections / clientProcs);
   await Promise.all(
     clients.map((c, i) => {
@@ -113,7 +115,8 @@ async function round(kind: 'naive' | 'reference', redisUrl: string, publisher: R
       return request(c, { type: 'open', config }, 'opened');
     }),
   );
-  const counts = async () => Promise.all(clients.map((c) => request<{ counts: ClientCounts }>(c, { type: 'counts' }, 'counts').then((r) => r.counts)));
+  const counts = async () =>
+    Promise.all(clients.map((c) => request<{ counts: ClientCounts }>(c, { type: 'counts' }, 'counts').then((r) => r.counts)));
   const opened = (await counts()).reduce((s, c) => s + c.opened, 0);
   // Let joins (Redis SUBSCRIBE) settle.
   await sleep(500);
@@ -172,7 +175,9 @@ const redis = await startEmbeddedRedis();
 const publisher = new Redis(redis.url);
 try {
   console.log(
-    `fan-out CPU: ${connections} connections, ${rate} msg/s, ${payloadSize} B, ${seconds} s window, ${clientProcs} client processes, ${serverProcesses} reference server process(es), write delay ${writeDelayMs} ms; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `fan-out CPU: ${connections} connections, ${rate} msg/s, ${payloadSize} B, ${seconds} s window, ${clientProcs} client processes, ${serverProcesses} reference server process(es), write delay ${writeDelayMs} ms; load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   );
   const rows = [];
   for (let r = 0; r < rounds; r++) {

@@ -45,17 +45,24 @@ function request<T>(child: ChildProcess, msg: object, reply: string): Promise<T>
 
 const redis = await startEmbeddedRedis();
 const publisher = new Redis(redis.url);
-const server = await spawnServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, processes }, 60_000);
+const server = await spawnServer(
+  { host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, processes },
+  60_000,
+);
 const clients: ChildProcess[] = [];
 try {
   const port = Number(new URL(server.url).port);
   const statsUrl = server.url.replace('ws://', 'http://') + '/stats';
   const httpStats = async () => (await (await fetch(statsUrl, { signal: AbortSignal.timeout(30_000) })).json()) as ServerStats;
   const baseRss = processRssBytes(server.pids);
-  log(`server: ${processes} processes (pids ${server.pids.join(' ')}), RSS ${(baseRss / 2 ** 20).toFixed(0)} MiB idle; load ${loadavg()[0]!.toFixed(2)}`);
+  log(
+    `server: ${processes} processes (pids ${server.pids.join(' ')}), RSS ${(baseRss / 2 ** 20).toFixed(0)} MiB idle; load ${loadavg()[0]!.toFixed(2)}`,
+  );
   const per = Math.ceil(connections / clientProcs);
-  for (let i = 0; i < clientProcs; i++) clients.push(fork(here('./client-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  const counts = () => Promise.all(clients.map((c) => request<{ counts: ClientCounts }>(c, { type: 'counts' }, 'counts').then((r) => r.counts)));
+  for (let i = 0; i < clientProcs; i++)
+    clients.push(fork(here('./client-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const counts = () =>
+    Promise.all(clients.map((c) => request<{ counts: ClientCounts }>(c, { type: 'counts' }, 'counts').then((r) => r.counts)));
   const sum = (cs: ClientCounts[], k: keyof ClientCounts) => cs.reduce((s, c) => s + c[k], 0);
   const opening = Promise.all(
     clients.map((c, i) => {
@@ -82,9 +89,13 @@ try {
     await sleep(1000);
     stats = await httpStats();
   }
-  log(`server /stats: ${stats.connections} connections over ${stats.processes} processes (${stats.connectionsPerProcess?.join(', ')}), channel clients ${stats.channels['hold']?.clients}, live ${stats.channels['hold']?.live}`);
+  log(
+    `server /stats: ${stats.connections} connections over ${stats.processes} processes (${stats.connectionsPerProcess?.join(', ')}), channel clients ${stats.channels['hold']?.clients}, live ${stats.channels['hold']?.live}`,
+  );
   const heldRss = processRssBytes(server.pids);
-  log(`server RSS ${(heldRss / 2 ** 20).toFixed(0)} MiB: ${((heldRss - baseRss) / stats.connections / 1024).toFixed(1)} KiB per connection; client RSS ${(sum(cs, 'rssBytes') / 2 ** 20).toFixed(0)} MiB`);
+  log(
+    `server RSS ${(heldRss / 2 ** 20).toFixed(0)} MiB: ${((heldRss - baseRss) / stats.connections / 1024).toFixed(1)} KiB per connection; client RSS ${(sum(cs, 'rssBytes') / 2 ** 20).toFixed(0)} MiB`,
+  );
 
   const framesBefore = sum(cs, 'frames');
   const holdStart = performance.now();
@@ -93,7 +104,9 @@ try {
     await publisher.publish('hold', `tick ${published++}`);
     await sleep(every * 1000);
     cs = await counts();
-    log(`holding: ${sum(cs, 'opened') - sum(cs, 'closed')} open, ${sum(cs, 'closed')} closed, ${sum(cs, 'frames') - framesBefore} of ${published * sum(cs, 'opened')} deliveries`);
+    log(
+      `holding: ${sum(cs, 'opened') - sum(cs, 'closed')} open, ${sum(cs, 'closed')} closed, ${sum(cs, 'frames') - framesBefore} of ${published * sum(cs, 'opened')} deliveries`,
+    );
   }
   await sleep(3000);
   cs = await counts();

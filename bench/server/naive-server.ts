@@ -13,7 +13,13 @@ process.on('disconnect', () => process.exit(0));
 process.on('message', async (msg: { type: 'start'; redisUrl: string; channel: string } | { type: 'cpu' }) => {
   if (msg.type === 'cpu') {
     const cpu = process.cpuUsage();
-    process.send!({ type: 'cpu', cpuUs: cpu.user + cpu.system, clients: wss.clients.size, deliveries, rssBytes: process.memoryUsage.rss() });
+    process.send!({
+      type: 'cpu',
+      cpuUs: cpu.user + cpu.system,
+      clients: wss.clients.size,
+      deliveries,
+      rssBytes: process.memoryUsage.rss(),
+    });
     return;
   }
   const sub = new Redis(msg.redisUrl);
@@ -25,7 +31,9 @@ process.on('message', async (msg: { type: 'start'; redisUrl: string; channel: st
       deliveries++;
     }
   });
-  http.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => process.send!({ type: 'listening', port: (http.address() as AddressInfo).port }));
+  http.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () =>
+    process.send!({ type: 'listening', port: (http.address() as AddressInfo).port }),
+  );
 });
 
 let deliveries = 0;

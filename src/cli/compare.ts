@@ -35,10 +35,23 @@ export const compareCommand = {
     y
       .positional('baseline', { type: 'string', demandOption: true, describe: 'The earlier (good) report, JSON from run --out' })
       .positional('current', { type: 'string', demandOption: true, describe: 'The report to judge' })
-      .option('max-regression', { type: 'string', requiresArg: true, describe: 'Tolerance: "10%" for every metric, or "fanout.p99=20%" / "metric=off" (repeatable)' })
-      .option('threshold', { alias: 't', type: 'string', requiresArg: true, describe: 'Also check this threshold on the current report (repeatable)' })
+      .option('max-regression', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Tolerance: "10%" for every metric, or "fanout.p99=20%" / "metric=off" (repeatable)',
+      })
+      .option('threshold', {
+        alias: 't',
+        type: 'string',
+        requiresArg: true,
+        describe: 'Also check this threshold on the current report (repeatable)',
+      })
       .option('junit', { type: 'string', requiresArg: true, describe: 'Write JUnit XML here' })
-      .option('markdown', { type: 'string', requiresArg: true, describe: 'Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)' })
+      .option('markdown', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)',
+      })
       .example('$0 compare baseline.json current.json', 'Exit 1 when current regressed beyond tolerance and noise')
       .example('$0 compare main.json pr.json --max-regression 5% --max-regression fanout.p99=20%', 'Tighter overall, looser for p99'),
   handler: async (argv: ArgumentsCamelCase<CompareArgs>) => {
@@ -52,7 +65,10 @@ export async function compare(argv: CompareArgs, env: NodeJS.ProcessEnv = proces
     const baseline = await readReportFile(argv.baseline);
     const current = await readReportFile(argv.current);
     const options = parseMaxRegressionFlags(listOf(argv['max-regression']), reportBaselineOptions(current));
-    const thresholds = listOf(argv.threshold).map((expression) => ({ threshold: compileThreshold({ expression, location: { key: '--threshold' } }), origin: '--threshold' }));
+    const thresholds = listOf(argv.threshold).map((expression) => ({
+      threshold: compileThreshold({ expression, location: { key: '--threshold' } }),
+      origin: '--threshold',
+    }));
     const result = { ...compareReports(baseline, current, baselineChecks(options)), source: argv.baseline };
     const outcome = gateOutcome(evaluateThresholds(thresholds, current), result);
     process.stdout.write(`${argv.current} (run ${current.run.id}) against ${argv.baseline} (run ${baseline.run.id})\n`);

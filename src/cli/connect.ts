@@ -27,13 +27,31 @@ export const connectCommand = {
   builder: (y: Argv) =>
     y
       .positional('url', { type: 'string', describe: 'WebSocket URL (ws:// is added when no scheme is given)' })
-      .option('connect', { alias: 'c', type: 'string', requiresArg: true, describe: 'Connect to this URL (same as the positional URL)', group: G_WSCAT })
-      .option('listen', { alias: 'l', type: 'number', requiresArg: true, describe: 'Listen on this port as a WebSocket server instead', group: G_WSCAT })
+      .option('connect', {
+        alias: 'c',
+        type: 'string',
+        requiresArg: true,
+        describe: 'Connect to this URL (same as the positional URL)',
+        group: G_WSCAT,
+      })
+      .option('listen', {
+        alias: 'l',
+        type: 'number',
+        requiresArg: true,
+        describe: 'Listen on this port as a WebSocket server instead',
+        group: G_WSCAT,
+      })
       .option('header', { alias: 'H', ...collect, describe: 'HTTP header "Name: value" for the handshake (repeatable)', group: G_WSCAT })
       .option('auth', { type: 'string', requiresArg: true, describe: 'Basic authentication user:password', group: G_WSCAT })
       .option('origin', { alias: 'o', type: 'string', requiresArg: true, describe: 'Origin header', group: G_WSCAT })
       .option('host', { type: 'string', requiresArg: true, describe: 'Host header', group: G_WSCAT })
-      .option('protocol', { alias: 'p', type: 'number', requiresArg: true, describe: 'WebSocket protocol version (8 or 13)', group: G_WSCAT })
+      .option('protocol', {
+        alias: 'p',
+        type: 'number',
+        requiresArg: true,
+        describe: 'WebSocket protocol version (8 or 13)',
+        group: G_WSCAT,
+      })
       .option('subprotocol', { alias: 's', ...collect, describe: 'Subprotocol to offer (repeatable)', group: G_WSCAT })
       .option('check', { type: 'boolean', default: true, describe: 'Check TLS certificates (-n / --no-check skips it)', group: G_WSCAT })
       .option('n', { type: 'boolean', describe: 'Same as --no-check', group: G_WSCAT })
@@ -43,23 +61,79 @@ export const connectCommand = {
       .option('passphrase', { type: 'string', describe: 'Passphrase of --key (asked for when given without a value)', group: G_WSCAT })
       .option('proxy', { type: 'string', requiresArg: true, describe: 'Proxy: [http://|https://|socks5://]host:port', group: G_WSCAT })
       .option('location', { alias: 'L', type: 'boolean', describe: 'Follow redirects', group: G_WSCAT })
-      .option('max-redirects', { type: 'number', requiresArg: true, default: 10, describe: 'At most this many redirects with -L', group: G_WSCAT })
-      .option('slash', { type: 'boolean', describe: 'Enable slash commands (/ping, /pong, /close [code [reason]], /help …); on with --redis', group: G_WSCAT })
+      .option('max-redirects', {
+        type: 'number',
+        requiresArg: true,
+        default: 10,
+        describe: 'At most this many redirects with -L',
+        group: G_WSCAT,
+      })
+      .option('slash', {
+        type: 'boolean',
+        describe: 'Enable slash commands (/ping, /pong, /close [code [reason]], /help …); on with --redis',
+        group: G_WSCAT,
+      })
       .option('show-ping-pong', { alias: 'P', type: 'boolean', describe: 'Print ping and pong frames', group: G_WSCAT })
-      .option('execute', { alias: 'x', ...collect, describe: 'Send this after connecting (repeatable; re-sent on reconnect)', group: G_WSCAT })
-      .option('wait', { alias: 'w', type: 'number', requiresArg: true, describe: 'Seconds to wait after -x (default 2) or after piped input ends (default 0) before closing; -1 stays open', group: G_WSCAT })
-      .option('color', { type: 'boolean', default: true, describe: 'Colour output on terminals (--no-color or NO_COLOR turn it off)', group: G_WSCAT })
+      .option('execute', {
+        alias: 'x',
+        ...collect,
+        describe: 'Send this after connecting (repeatable; re-sent on reconnect)',
+        group: G_WSCAT,
+      })
+      .option('wait', {
+        alias: 'w',
+        type: 'number',
+        requiresArg: true,
+        describe: 'Seconds to wait after -x (default 2) or after piped input ends (default 0) before closing; -1 stays open',
+        group: G_WSCAT,
+      })
+      .option('color', {
+        type: 'boolean',
+        default: true,
+        describe: 'Colour output on terminals (--no-color or NO_COLOR turn it off)',
+        group: G_WSCAT,
+      })
       .option('keep-open', { type: 'boolean', describe: 'Stay connected when piped input ends', group: G_MORE })
-      .option('binary-format', { type: 'string', choices: ['hex', 'base64'], default: 'hex', describe: 'How binary frames are shown', group: G_MORE })
+      .option('binary-format', {
+        type: 'string',
+        choices: ['hex', 'base64'],
+        default: 'hex',
+        describe: 'How binary frames are shown',
+        group: G_MORE,
+      })
       .option('pretty', { type: 'boolean', describe: 'Pretty-print JSON messages (numbers kept exactly)', group: G_MORE })
       .option('timestamps', { type: 'boolean', describe: 'Prefix lines with the time (ISO 8601, UTC)', group: G_MORE })
-      .option('ping-interval', { type: 'number', requiresArg: true, describe: 'Send a ping every N seconds; the round trip shows in the status', group: G_MORE })
-      .option('reconnect', { type: 'string', describe: 'Reconnect when the connection drops: --reconnect (keep trying) or --reconnect=N attempts', group: G_MORE })
-      .option('history', { type: 'boolean', default: true, describe: 'Keep input history in a file (--no-history turns it off)', group: G_MORE })
-      .option('history-file', { type: 'string', requiresArg: true, describe: 'History file (default ~/.wsbench_history, mode 0600)', group: G_MORE })
+      .option('ping-interval', {
+        type: 'number',
+        requiresArg: true,
+        describe: 'Send a ping every N seconds; the round trip shows in the status',
+        group: G_MORE,
+      })
+      .option('reconnect', {
+        type: 'string',
+        describe: 'Reconnect when the connection drops: --reconnect (keep trying) or --reconnect=N attempts',
+        group: G_MORE,
+      })
+      .option('history', {
+        type: 'boolean',
+        default: true,
+        describe: 'Keep input history in a file (--no-history turns it off)',
+        group: G_MORE,
+      })
+      .option('history-file', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'History file (default ~/.wsbench_history, mode 0600)',
+        group: G_MORE,
+      })
       .option('ndjson', { type: 'boolean', describe: 'One JSON object per event on stdout, for scripts', group: G_MORE })
       .option('bind', { type: 'string', requiresArg: true, describe: 'Address to listen on with -l (default: all)', group: G_MORE })
-      .option('redis', { type: 'string', requiresArg: true, describe: 'Redis URL for /publish, /subscribe, /psubscribe (enables slash commands)', group: G_REDIS })
+      .option('redis', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Redis URL for /publish, /subscribe, /psubscribe (enables slash commands)',
+        group: G_REDIS,
+      })
       .example('$0 connect ws://127.0.0.1:8080/ws/news --redis redis://127.0.0.1:6379', 'Then type /publish news hello')
       .example('echo hello | $0 connect ws://127.0.0.1:9000', 'Send one line, print the answers, close cleanly')
       .example('$0 connect ws://127.0.0.1:9000 -x \'{"op":"sub"}\' -w 5', 'Send, wait 5 s for answers, close')
@@ -122,7 +196,13 @@ export async function connect(argv: ConnectArgs & { n?: boolean }): Promise<numb
 }
 
 function plainUi(session: ConsoleCore, options: ConsoleOptions): { listener: ConsoleEventListener; stop: () => Promise<void> } {
-  const listener = plainOutput({ format: options.format, ndjson: options.ndjson, color: options.color, stdout: process.stdout, stderr: process.stderr });
+  const listener = plainOutput({
+    format: options.format,
+    ndjson: options.ndjson,
+    color: options.color,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
   const rl = createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
   rl.on('line', (line) => session.input(line));
   rl.on('close', () => session.endInput());
@@ -136,7 +216,10 @@ function plainUi(session: ConsoleCore, options: ConsoleOptions): { listener: Con
   };
 }
 
-async function interactiveUi(session: ConsoleCore, options: ConsoleOptions): Promise<{ listener: ConsoleEventListener; stop: () => Promise<void> }> {
+async function interactiveUi(
+  session: ConsoleCore,
+  options: ConsoleOptions,
+): Promise<{ listener: ConsoleEventListener; stop: () => Promise<void> }> {
   const { startInkConsole } = await import('../ui/console/ink-console.js');
   let history: HistoryFile | null = null;
   if (options.history) {

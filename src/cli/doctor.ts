@@ -10,7 +10,7 @@ import { canBind, readSystemFacts } from '../doctor/probe.js';
 import { defaultWorkerCount } from '../engine/workers.js';
 import { sourceAddresses } from '../engine/source-addresses.js';
 import { openRedis } from '../redis/client.js';
-import { redactUrlPassword } from '../config/resolve.js';
+import { redactUrlPassword } from '../secrets.js';
 import { messageOf } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { fmtInt } from '../reporters/format.js';
@@ -31,7 +31,11 @@ export const doctorCommand = {
       .option('connections', { alias: 'c', type: 'number', default: 0, describe: 'Connections you plan (checks them against every limit)' })
       .option('workers', { type: 'number', describe: 'Client worker processes you plan (default: as wsbench run would choose)' })
       .option('server-processes', { type: 'number', default: 1, describe: 'Reference server processes (0 when you test your own server)' })
-      .option('target', { type: 'string', default: 'ws://127.0.0.1:8080/ws/{channel}', describe: 'Where the clients connect (for source-address planning)' })
+      .option('target', {
+        type: 'string',
+        default: 'ws://127.0.0.1:8080/ws/{channel}',
+        describe: 'Where the clients connect (for source-address planning)',
+      })
       .option('redis', { type: 'string', describe: 'Redis URL to check (reachability, maxclients)' })
       .example('$0 doctor -c 100000 --server-processes 6', 'Can this machine hold 100k connections with the reference server?'),
   handler: async (argv: ArgumentsCamelCase<DoctorArgs>) => {
@@ -53,10 +57,20 @@ async function doctor(argv: DoctorArgs): Promise<number> {
   const files = `open files: soft ${fmtInt(facts.openFilesSoft)}, hard ${fmtInt(facts.openFilesHard)} per process`;
   out.push(facts.openFilesSoft < 10_000 ? warn(`${files} — raise with ulimit -n ${facts.openFilesHard}`) : ok(files));
   const ports = facts.portRange[1] - facts.portRange[0] + 1;
-  out.push(ok(`ephemeral ports ${facts.portRange[0]}–${facts.portRange[1]}: ${fmtInt(ports)} connections per (source address, destination)`));
-  out.push(facts.somaxconn < 1024 ? warn(`listen backlog somaxconn ${facts.somaxconn} — handshake bursts may be refused; raise net.core.somaxconn`) : ok(`listen backlog somaxconn ${facts.somaxconn}`));
+  out.push(
+    ok(`ephemeral ports ${facts.portRange[0]}–${facts.portRange[1]}: ${fmtInt(ports)} connections per (source address, destination)`),
+  );
+  out.push(
+    facts.somaxconn < 1024
+      ? warn(`listen backlog somaxconn ${facts.somaxconn} — handshake bursts may be refused; raise net.core.somaxconn`)
+      : ok(`listen backlog somaxconn ${facts.somaxconn}`),
+  );
   const extraSource = await canBind('127.0.0.2');
-  out.push(extraSource ? ok('loopback source addresses 127.0.0.x usable') : warn('cannot bind 127.0.0.2: loopback runs are limited to one source address'));
+  out.push(
+    extraSource
+      ? ok('loopback source addresses 127.0.0.x usable')
+      : warn('cannot bind 127.0.0.2: loopback runs are limited to one source address'),
+  );
 
   out.push('', 'Redis');
   const binary = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
@@ -73,7 +87,11 @@ async function doctor(argv: DoctorArgs): Promise<number> {
         const maxclients = Number(info[1] ?? 0);
         out.push(ok(`${redactUrlPassword(argv.redis)} reachable; maxclients ${fmtInt(maxclients)}`));
         if (argv.connections > maxclients) {
-          out.push(warn(`stacks with one Redis connection per WebSocket (ws4redis) need maxclients ≥ ${fmtInt(argv.connections)}: CONFIG SET maxclients (bounded by Redis's own open-files limit)`));
+          out.push(
+            warn(
+              `stacks with one Redis connection per WebSocket (ws4redis) need maxclients ≥ ${fmtInt(argv.connections)}: CONFIG SET maxclients (bounded by Redis's own open-files limit)`,
+            ),
+          );
         }
       } catch (e) {
         out.push(ok(`${redactUrlPassword(argv.redis)} reachable (CONFIG GET refused: ${messageOf(e)})`));
@@ -88,15 +106,28 @@ async function doctor(argv: DoctorArgs): Promise<number> {
 
   const workers = argv.workers ?? defaultWorkerCount(Math.max(argv.connections, 1), facts.cores);
   const sources = Math.max(1, sourceAddresses(undefined, argv.target, argv.connections).length);
-  const verdict = capacity({ facts, connections: argv.connections, workers, serverProcesses: argv['server-processes'], sourceAddresses: sources });
-  out.push('', `Capacity (${workers} worker${workers === 1 ? '' : 's'}, ${sources} source address${sources === 1 ? '' : 'es'}, ${argv['server-processes']} server process${argv['server-processes'] === 1 ? '' : 'es'})`);
+  const verdict = capacity({
+    facts,
+    connections: argv.connections,
+    workers,
+    serverProcesses: argv['server-processes'],
+    sourceAddresses: sources,
+  });
+  out.push(
+    '',
+    `Capacity (${workers} worker${workers === 1 ? '' : 's'}, ${sources} source address${sources === 1 ? '' : 'es'}, ${argv['server-processes']} server process${argv['server-processes'] === 1 ? '' : 'es'})`,
+  );
   for (const limit of verdict.limits) {
     const line = `${limit.name}: ${fmtInt(limit.allows)}`;
     out.push(verdict.broken.includes(limit) ? fail(`${line} — ${limit.advice}`) : ok(line));
   }
   out.push('', `This machine can reach about ${fmtInt(verdict.reach)} connections with these settings.`);
   if (argv.connections > 0) {
-    out.push(verdict.broken.length === 0 ? `${fmtInt(argv.connections)} connections: fine.` : `${fmtInt(argv.connections)} connections: not with these settings (see FAIL above).`);
+    out.push(
+      verdict.broken.length === 0
+        ? `${fmtInt(argv.connections)} connections: fine.`
+        : `${fmtInt(argv.connections)} connections: not with these settings (see FAIL above).`,
+    );
     problems += verdict.broken.length;
   }
   process.stdout.write(out.join('\n') + '\n');

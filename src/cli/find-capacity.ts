@@ -33,7 +33,12 @@ export function capacityOptions<T>(y: Argv<T>): Argv<T> {
       describe: 'Step the load up until this condition breaks, e.g. "fanout.p99 < 100ms"; report the last good step',
       group: GROUP,
     })
-    .option('capacity-by', { type: 'string', choices: ['connections', 'rate'], describe: 'What to step (default connections)', group: GROUP })
+    .option('capacity-by', {
+      type: 'string',
+      choices: ['connections', 'rate'],
+      describe: 'What to step (default connections)',
+      group: GROUP,
+    })
     .option('capacity-max', { type: 'number', describe: 'Never go above this load (default 64 × the scenario value)', group: GROUP })
     .option('capacity-factor', { type: 'number', describe: 'Multiply the load by this per step (default 2)', group: GROUP });
 }
@@ -91,7 +96,9 @@ export async function findCapacity(
       const ok = report.run.completed && verdict.passed && bottleneck === null;
       if (bottleneck && verdict.passed) inconclusive = `at ${fmtInt(load)} ${by} the tool itself was the bottleneck (${bottleneck})`;
       const status = ok ? 'ok        ' : bottleneck && verdict.passed ? 'tool-bound' : 'FAIL      ';
-      print(`  ${fmtInt(load).padStart(10)} ${by}: ${status} ${verdict.message}${report.run.completed ? '' : ` (run not completed: ${report.run.stopReason})`}${bottleneck ? ` [tool bottleneck: ${bottleneck}]` : ''}\n`);
+      print(
+        `  ${fmtInt(load).padStart(10)} ${by}: ${status} ${verdict.message}${report.run.completed ? '' : ` (run not completed: ${report.run.stopReason})`}${bottleneck ? ` [tool bottleneck: ${bottleneck}]` : ''}\n`,
+      );
       return {
         ok,
         detail: {
@@ -117,7 +124,11 @@ export async function findCapacity(
     try {
       await writeFile(
         args.out,
-        JSON.stringify({ capacitySearch: { condition: condition.source, by, start, max, factor, ...result, inconclusive }, reports }, null, 2) + '\n',
+        JSON.stringify(
+          { capacitySearch: { condition: condition.source, by, start, max, factor, ...result, inconclusive }, reports },
+          null,
+          2,
+        ) + '\n',
       );
     } catch (e) {
       print(`wsbench: error: cannot write ${args.out}: ${messageOf(e)}\n`);

@@ -39,19 +39,55 @@ const GROUP = 'CI gate:';
 /** The gate's flags on `wsbench run`. */
 export function gateOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('threshold', { alias: 't', type: 'string', requiresArg: true, describe: 'Fail (exit 1) unless this holds, e.g. "fanout.p99 < 50ms" (repeatable; adds to the scenario\'s thresholds)', group: GROUP })
-    .option('baseline', { alias: 'b', type: 'string', requiresArg: true, describe: 'Compare with this earlier report (JSON); a regression fails the run (exit 1)', group: GROUP })
+    .option('threshold', {
+      alias: 't',
+      type: 'string',
+      requiresArg: true,
+      describe: 'Fail (exit 1) unless this holds, e.g. "fanout.p99 < 50ms" (repeatable; adds to the scenario\'s thresholds)',
+      group: GROUP,
+    })
+    .option('baseline', {
+      alias: 'b',
+      type: 'string',
+      requiresArg: true,
+      describe: 'Compare with this earlier report (JSON); a regression fails the run (exit 1)',
+      group: GROUP,
+    })
     .option('max-regression', {
       type: 'string',
       requiresArg: true,
       describe: 'Baseline tolerance: "10%" for every metric, or "fanout.p99=20%" / "metric=off" per metric (repeatable)',
       group: GROUP,
     })
-    .option('repeat', { type: 'number', requiresArg: true, describe: 'Run the scenario N times; the report merges them, baseline checks compare medians', group: GROUP })
-    .option('abort-on-fail', { type: 'boolean', describe: 'Stop as soon as a threshold is certainly broken (counters such as connections.failed)', group: GROUP })
-    .option('junit', { type: 'string', requiresArg: true, describe: 'Write JUnit XML here (a testcase per threshold and baseline check)', group: GROUP })
-    .option('markdown', { type: 'string', requiresArg: true, describe: 'Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)', group: GROUP })
-    .option('hlog', { type: 'string', requiresArg: true, describe: 'Write the latency histograms as an HdrHistogram log (.hlog)', group: GROUP });
+    .option('repeat', {
+      type: 'number',
+      requiresArg: true,
+      describe: 'Run the scenario N times; the report merges them, baseline checks compare medians',
+      group: GROUP,
+    })
+    .option('abort-on-fail', {
+      type: 'boolean',
+      describe: 'Stop as soon as a threshold is certainly broken (counters such as connections.failed)',
+      group: GROUP,
+    })
+    .option('junit', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'Write JUnit XML here (a testcase per threshold and baseline check)',
+      group: GROUP,
+    })
+    .option('markdown', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)',
+      group: GROUP,
+    })
+    .option('hlog', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'Write the latency histograms as an HdrHistogram log (.hlog)',
+      group: GROUP,
+    });
 }
 
 export function listOf(value: string | string[] | undefined): string[] {
@@ -66,7 +102,8 @@ export function parseMaxRegressionFlags(values: readonly string[], base: Baselin
     const metric = eq >= 0 ? value.slice(0, eq).trim() : undefined;
     const tolText = (eq >= 0 ? value.slice(eq + 1) : value).trim();
     const tolerance = tolText === 'off' && metric ? 'off' : parseTolerance(tolText);
-    if (tolerance === undefined) throw new ConfigError(`"${value}": expected a tolerance such as 10% or metric=10% (or metric=off)`, { key: '--max-regression' });
+    if (tolerance === undefined)
+      throw new ConfigError(`"${value}": expected a tolerance such as 10% or metric=10% (or metric=off)`, { key: '--max-regression' });
     if (metric === undefined) out.maxRegression = tolerance as number;
     else out.metrics![metric] = tolerance;
   }
@@ -115,10 +152,12 @@ export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJ
     const threshold = compileThreshold({ expression, location: { file: scenario.source, key: `thresholds[${i}]` } });
     thresholds.push({ threshold, origin: 'scenario' });
   });
-  for (const expression of listOf(args.threshold)) thresholds.push({ threshold: compileThreshold({ expression, location: { key: '--threshold' } }), origin: '--threshold' });
+  for (const expression of listOf(args.threshold))
+    thresholds.push({ threshold: compileThreshold({ expression, location: { key: '--threshold' } }), origin: '--threshold' });
 
   const repeat = args.repeat ?? 1;
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) throw new ConfigError(`"${args.repeat}": must be a whole number from 1 to 100`, { key: '--repeat' });
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)
+    throw new ConfigError(`"${args.repeat}": must be a whole number from 1 to 100`, { key: '--repeat' });
 
   const options = parseMaxRegressionFlags(listOf(args['max-regression']), scenarioBaselineOptions(scenario));
   let baseline: { report: RunReport; source: string; specs: BaselineCheckSpec[] } | undefined;
@@ -158,7 +197,8 @@ export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJ
           reports.push(await once());
         } catch (e) {
           // Keep what the earlier runs measured in the partial report.
-          if (e instanceof RunFailedError && reports.length > 0) throw new RunFailedError(e.cause as WsbenchError, mergeReports([...reports, e.report]));
+          if (e instanceof RunFailedError && reports.length > 0)
+            throw new RunFailedError(e.cause as WsbenchError, mergeReports([...reports, e.report]));
           throw e;
         }
         if (!reports[reports.length - 1]!.run.completed) break;

@@ -36,7 +36,9 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<void
     .example('$0 run scenarios/quickstart.yaml', 'Quick fan-out benchmark on the built-in server and an embedded Redis')
     .example('$0 compare baseline.json current.json', 'Exit 1 when current regressed beyond tolerance and noise')
     .example('$0 serve --port 8080', 'Run the reference server for your own experiments')
-    .epilogue('Exit codes: 0 ok · 1 gate failed · 2 bad scenario/flags · 3 setup failed (Redis, target) · 70 internal error · 130 interrupted')
+    .epilogue(
+      'Exit codes: 0 ok · 1 gate failed · 2 bad scenario/flags · 3 setup failed (Redis, target) · 70 internal error · 130 interrupted',
+    )
     .version(TOOL_VERSION)
     .help()
     .alias('h', 'help')

@@ -44,7 +44,14 @@ export async function createProgressSink(options: SinkOptions): Promise<Progress
   const stderr = options.stderr ?? process.stderr;
   const { choice } = options;
   const summary = (report: RunReport) =>
-    stdout.write(textSummary(report, { style: styleFor(choice.color), unicode: choice.unicode, width: (stdout.isTTY && stdout.columns) || 80, wrap: stdout.isTTY === true }));
+    stdout.write(
+      textSummary(report, {
+        style: styleFor(choice.color),
+        unicode: choice.unicode,
+        width: (stdout.isTTY && stdout.columns) || 80,
+        wrap: stdout.isTTY === true,
+      }),
+    );
 
   switch (choice.mode) {
     case 'json':

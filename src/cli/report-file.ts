@@ -22,8 +22,11 @@ export async function readReportFile(file: string, flag?: string): Promise<RunRe
     throw new ConfigError(`not a JSON report: ${(e as Error).message}`, where, { cause: e });
   }
   const report = data as Partial<RunReport> | null;
-  if (!report || typeof report !== 'object' || !('schema' in report)) throw new ConfigError('not a wsbench report (no "schema" field)', where);
-  if (report.schema !== REPORT_SCHEMA) throw new ConfigError(`report schema "${String(report.schema)}" is not supported (expected "${REPORT_SCHEMA}")`, where);
-  if (!report.transports || typeof report.transports !== 'object' || !report.run) throw new ConfigError('not a wsbench report (no run or transports)', where);
+  if (!report || typeof report !== 'object' || !('schema' in report))
+    throw new ConfigError('not a wsbench report (no "schema" field)', where);
+  if (report.schema !== REPORT_SCHEMA)
+    throw new ConfigError(`report schema "${String(report.schema)}" is not supported (expected "${REPORT_SCHEMA}")`, where);
+  if (!report.transports || typeof report.transports !== 'object' || !report.run)
+    throw new ConfigError('not a wsbench report (no run or transports)', where);
   return report as RunReport;
 }

@@ -50,7 +50,12 @@ export const runCommand = {
     capacityOptions(gateOptions(y))
       .positional('scenario', { type: 'string', describe: 'Scenario file (YAML or JSON); flags alone work too' })
       .option('connections', { alias: 'c', type: 'number', describe: 'Client connections', group: 'Scenario overrides:' })
-      .option('rate', { alias: 'r', type: 'string', describe: 'Publishes per second across channels (200, 5k/s)', group: 'Scenario overrides:' })
+      .option('rate', {
+        alias: 'r',
+        type: 'string',
+        describe: 'Publishes per second across channels (200, 5k/s)',
+        group: 'Scenario overrides:',
+      })
       .option('duration', { alias: 'd', type: 'string', describe: 'Publishing time after warm-up (10s, 2m)', group: 'Scenario overrides:' })
       .option('payload-size', { type: 'string', describe: 'Bytes per message, stamp included (64, 1KiB)', group: 'Scenario overrides:' })
       .option('channels', { type: 'number', describe: 'Number of channels', group: 'Scenario overrides:' })
@@ -59,28 +64,48 @@ export const runCommand = {
       .option('drain', { type: 'string', describe: 'Wait for late messages after the last publish', group: 'Scenario overrides:' })
       .option('ramp-up', { type: 'string', describe: 'Spread connection opening over this long', group: 'Scenario overrides:' })
       .option('max-handshakes', { type: 'number', describe: 'Handshakes in flight at most', group: 'Scenario overrides:' })
-      .option('redis', { type: 'string', describe: 'Redis URL (redis://, rediss://); default: embedded redis-server', group: 'Scenario overrides:' })
+      .option('redis', {
+        type: 'string',
+        describe: 'Redis URL (redis://, rediss://); default: embedded redis-server',
+        group: 'Scenario overrides:',
+      })
       .option('target', {
         type: 'string',
-        describe: '"builtin", or your server\'s WebSocket URL ({channel} is filled in), e.g. ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast',
+        describe:
+          '"builtin", or your server\'s WebSocket URL ({channel} is filled in), e.g. ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast',
         group: 'Scenario overrides:',
       })
       .option('out', { alias: 'o', type: 'string', describe: 'Write the JSON report here' })
-      .option('workers', { type: 'number', describe: 'Client worker processes (default: from connections and cores)', group: 'Scenario overrides:' })
+      .option('workers', {
+        type: 'number',
+        describe: 'Client worker processes (default: from connections and cores)',
+        group: 'Scenario overrides:',
+      })
       .option('local-address', {
         type: 'string',
         array: true,
         describe: 'Source address for client connections (repeatable; default: 127.0.0.x as needed for loopback targets)',
         group: 'Scenario overrides:',
       })
-      .option('ws-client', { type: 'string', choices: ['fast', 'ws'], describe: 'WebSocket client implementation', group: 'Scenario overrides:' })
+      .option('ws-client', {
+        type: 'string',
+        choices: ['fast', 'ws'],
+        describe: 'WebSocket client implementation',
+        group: 'Scenario overrides:',
+      })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the summary' })
       .option('json', { type: 'boolean', describe: 'Stream progress events as NDJSON on stdout, ending with {"type":"report",…}' })
       .option('tui', { type: 'boolean', describe: 'Live dashboard in a terminal (default there); --no-tui prints plain progress lines' })
       .example('$0 run scenarios/quickstart.yaml', 'Built-in server and embedded Redis, defaults from the file')
       .example('$0 run scenarios/quickstart.yaml -c 1000 -r 500 --out report.json', 'Override the load, keep the report')
-      .example('$0 run scenarios/ci.yaml --baseline main.json --out current.json --junit wsbench.xml', 'CI: thresholds and a baseline check, exit 1 on failure')
-      .example('$0 run --target "ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast" --redis redis://127.0.0.1:6379 -c 100 -r 50 -d 10s', 'Your own stack, no file'),
+      .example(
+        '$0 run scenarios/ci.yaml --baseline main.json --out current.json --junit wsbench.xml',
+        'CI: thresholds and a baseline check, exit 1 on failure',
+      )
+      .example(
+        '$0 run --target "ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast" --redis redis://127.0.0.1:6379 -c 100 -r 50 -d 10s',
+        'Your own stack, no file',
+      ),
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     process.exitCode = await run(argv);
   },
@@ -111,10 +136,19 @@ export async function run(argv: RunArgs): Promise<number> {
   let gate: Gate | undefined;
   let outcome: GateOutcome | undefined;
   const controller = new AbortController();
-  const choice = chooseOutputMode({ stdoutIsTTY: process.stdout.isTTY === true, env: process.env, json: argv.json, quiet: argv.quiet, tui: argv.tui });
+  const choice = chooseOutputMode({
+    stdoutIsTTY: process.stdout.isTTY === true,
+    env: process.env,
+    json: argv.json,
+    quiet: argv.quiet,
+    tui: argv.tui,
+  });
   if (verbose) err(`wsbench: output: ${choice.mode} (${choice.reason}), colour ${choice.color ? 'on' : 'off'}\n`);
   let sink: ProgressSink | undefined;
-  const removeSignals = onInterrupt(() => controller.abort(), (text) => (sink ? sink.notice(text) : err(text)));
+  const removeSignals = onInterrupt(
+    () => controller.abort(),
+    (text) => (sink ? sink.notice(text) : err(text)),
+  );
   try {
     const values: Partial<Record<FieldFlag, unknown>> = {};
     for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
@@ -124,9 +158,18 @@ export async function run(argv: RunArgs): Promise<number> {
     const interrupt = () => process.emit('SIGINT', 'SIGINT');
     if (argv['find-capacity'] !== undefined) {
       // A search is many runs and prints a line per step: plain progress, never the dashboard.
-      const stepChoice = choice.mode === 'tui' || choice.mode === 'json' ? { ...choice, mode: choice.mode === 'json' ? ('quiet' as const) : ('plain' as const) } : choice;
+      const stepChoice =
+        choice.mode === 'tui' || choice.mode === 'json'
+          ? { ...choice, mode: choice.mode === 'json' ? ('quiet' as const) : ('plain' as const) }
+          : choice;
       const progress = (sink = await createProgressSink({ choice: stepChoice, title: scenario.name ?? null, interrupt }));
-      return await findCapacity(argv, scenario, controller.signal, (event) => progress.onEvent(event), (t) => process.stdout.write(t));
+      return await findCapacity(
+        argv,
+        scenario,
+        controller.signal,
+        (event) => progress.onEvent(event),
+        (t) => process.stdout.write(t),
+      );
     }
     const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt }));
     gate = await prepareGate(argv, scenario);

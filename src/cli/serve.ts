@@ -5,11 +5,11 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { availableParallelism } from 'node:os';
 import { startReferenceServer } from '../server/reference-server.js';
-import { startServerCluster } from '../server/cluster.js';
+import { describeProcessExit, startServerCluster } from '../server/cluster.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../redis/embedded.js';
 import { parseDurationMs, parseSizeBytes } from '../config/units.js';
 import { ConfigError } from '../errors.js';
-import { redactUrlPassword } from '../config/resolve.js';
+import { redactUrlPassword } from '../secrets.js';
 import { ExitCode } from '../exit-codes.js';
 import { reportError } from './errors.js';
 
@@ -39,12 +39,14 @@ export const serveCommand = {
       .option('processes', {
         type: 'string',
         default: 'auto',
-        describe: 'Server processes, each with its own Redis subscriber and share of connections (auto: one per core). Each holds at most ~19,000 connections (20,000 open files per process)',
+        describe:
+          'Server processes, each with its own Redis subscriber and share of connections (auto: one per core). Each holds at most ~19,000 connections (20,000 open files per process)',
       })
       .option('write-delay', {
         type: 'string',
         default: '0ms',
-        describe: 'Collect messages this long before writing them to a client (0: once per event-loop turn); less CPU per delivery, more latency',
+        describe:
+          'Collect messages this long before writing them to a client (0: once per event-loop turn); less CPU per delivery, more latency',
       })
       .example('$0 serve --port 8080', 'Clients: ws://127.0.0.1:8080/ws/<channel>; messages: PUBLISH <channel> …')
       .example('$0 serve --redis redis://127.0.0.1:6379 --channel-prefix app:', '/ws/news relays Redis channel app:news')
@@ -58,12 +60,16 @@ async function serve(argv: ServeArgs): Promise<number> {
   let redis: EmbeddedRedis | null = null;
   try {
     const maxPayload = parseSizeBytes(argv['max-payload']);
-    if (maxPayload === undefined || maxPayload < 1) throw new ConfigError(`"${argv['max-payload']}" is not a size (e.g. 1MiB)`, { key: '--max-payload' });
-    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new ConfigError('must be a port number 0-65535', { key: '--port' });
+    if (maxPayload === undefined || maxPayload < 1)
+      throw new ConfigError(`"${argv['max-payload']}" is not a size (e.g. 1MiB)`, { key: '--max-payload' });
+    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535)
+      throw new ConfigError('must be a port number 0-65535', { key: '--port' });
     const writeDelayMs = parseDurationMs(argv['write-delay']);
-    if (writeDelayMs === undefined || writeDelayMs < 0) throw new ConfigError(`"${argv['write-delay']}" is not a duration (e.g. 2ms)`, { key: '--write-delay' });
+    if (writeDelayMs === undefined || writeDelayMs < 0)
+      throw new ConfigError(`"${argv['write-delay']}" is not a duration (e.g. 2ms)`, { key: '--write-delay' });
     const processes = argv.processes === 'auto' ? availableParallelism() : Number(argv.processes);
-    if (!Number.isInteger(processes) || processes < 1 || processes > 64) throw new ConfigError(`"${argv.processes}" is not auto or a number of processes 1-64`, { key: '--processes' });
+    if (!Number.isInteger(processes) || processes < 1 || processes > 64)
+      throw new ConfigError(`"${argv.processes}" is not auto or a number of processes 1-64`, { key: '--processes' });
     let redisUrl = argv.redis;
     if (!redisUrl) {
       redis = await startEmbeddedRedis();
@@ -78,7 +84,10 @@ async function serve(argv: ServeArgs): Promise<number> {
       channelPrefix: argv['channel-prefix'],
       writeDelayMs,
     };
-    const server = processes > 1 ? await startServerCluster(options, processes) : await startReferenceServer(options);
+    const server =
+      processes > 1
+        ? await startServerCluster(options, processes, undefined, (exit) => process.stderr.write(`wsbench: ${describeProcessExit(exit)}\n`))
+        : await startReferenceServer(options);
     const http = server.url.replace(/^ws/, 'http');
     process.stdout.write(
       [

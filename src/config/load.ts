@@ -75,7 +75,14 @@ function locateIssue(
     const unknown = issue.keys[0]!;
     keyPath = [...path, unknown];
     node = keyNode(doc, path, unknown);
-    detail = `unknown key "${unknown}"${issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).map((k) => `"${k}"`).join(', ')})` : ''}`;
+    detail = `unknown key "${unknown}"${
+      issue.keys.length > 1
+        ? ` (also ${issue.keys
+            .slice(1)
+            .map((k) => `"${k}"`)
+            .join(', ')})`
+        : ''
+    }`;
   } else {
     node = nodeAt(doc, path);
     if (!node) {
@@ -119,9 +126,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       }
       return issue.message;
     case 'too_small':
-      return issue.origin === 'array' ? `needs at least ${issue.minimum} item(s)` : `must be ${issue.inclusive ? '>=' : '>'} ${issue.minimum}`;
+      return issue.origin === 'array'
+        ? `needs at least ${issue.minimum} item(s)`
+        : `must be ${issue.inclusive ? '>=' : '>'} ${issue.minimum}`;
     case 'too_big':
-      return issue.origin === 'array' ? `allows at most ${issue.maximum} item(s)` : `must be ${issue.inclusive ? '<=' : '<'} ${issue.maximum}`;
+      return issue.origin === 'array'
+        ? `allows at most ${issue.maximum} item(s)`
+        : `must be ${issue.inclusive ? '<=' : '<'} ${issue.maximum}`;
     default:
       return issue.message;
   }
@@ -168,7 +179,10 @@ function compareLocations(a: LocatedProblem, b: LocatedProblem): number {
 }
 
 function firstLine(message: string): string {
-  return message.split('\n')[0]!.replace(/\s+at line \d+, column \d+:?$/, '').trim();
+  return message
+    .split('\n')[0]!
+    .replace(/\s+at line \d+, column \d+:?$/, '')
+    .trim();
 }
 
 function looksLikeJson(file: string, text: string): boolean {

@@ -13,21 +13,19 @@ import { parseTolerance } from '../gate/baseline.js';
 type Parser = (v: string | number) => number | undefined;
 
 function unitValue(parse: Parser, what: string, example: string, check: (n: number) => string | undefined) {
-  return z
-    .union([z.string(), z.number()], { error: `expected a ${what} such as ${example}` })
-    .transform((value, ctx) => {
-      const parsed = parse(value);
-      if (parsed === undefined) {
-        ctx.issues.push({ code: 'custom', input: value, message: `"${value}" is not a ${what} (e.g. ${example})` });
-        return z.NEVER;
-      }
-      const problem = check(parsed);
-      if (problem) {
-        ctx.issues.push({ code: 'custom', input: value, message: `${JSON.stringify(value)}: ${problem}` });
-        return z.NEVER;
-      }
-      return parsed;
-    });
+  return z.union([z.string(), z.number()], { error: `expected a ${what} such as ${example}` }).transform((value, ctx) => {
+    const parsed = parse(value);
+    if (parsed === undefined) {
+      ctx.issues.push({ code: 'custom', input: value, message: `"${value}" is not a ${what} (e.g. ${example})` });
+      return z.NEVER;
+    }
+    const problem = check(parsed);
+    if (problem) {
+      ctx.issues.push({ code: 'custom', input: value, message: `${JSON.stringify(value)}: ${problem}` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
 }
 
 const nonNegative = (n: number) => (n < 0 ? 'must not be negative' : undefined);
@@ -101,15 +99,22 @@ const builtinTarget = z
       .describe('Use an already running `wsbench serve` at this base URL instead of starting one, e.g. ws://127.0.0.1:8080'),
     host: z.string().default('127.0.0.1').describe('Address the started server binds to.'),
     port: z.number().int().min(0).max(65535).default(0).describe('Port for the started server (0 = any free port).'),
-    maxPayload: size(1, 256 * 1024 * 1024).default(1024 * 1024).describe('Largest WebSocket message the server accepts.'),
-    perMessageDeflate: z.boolean().default(false).describe('Enable permessage-deflate (off by default: it costs CPU and hides payload size).'),
+    maxPayload: size(1, 256 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('Largest WebSocket message the server accepts.'),
+    perMessageDeflate: z
+      .boolean()
+      .default(false)
+      .describe('Enable permessage-deflate (off by default: it costs CPU and hides payload size).'),
     pollBufferSize: z
       .number()
       .int()
       .min(1)
       .max(10_000_000)
       .default(10_000)
-      .describe('Messages the server keeps per channel for pollers; a poller that falls further behind is told how many it missed (counted as lost).'),
+      .describe(
+        'Messages the server keeps per channel for pollers; a poller that falls further behind is told how many it missed (counted as lost).',
+      ),
     writeDelay: duration()
       .default(0)
       .describe(
@@ -155,12 +160,30 @@ const socketioTarget = z
     kind: z.literal('socketio'),
     url: wsUrlTemplate.describe('Base URL of the Socket.IO server, e.g. ws://127.0.0.1:3000 (the path is added).'),
     path: z.string().default('/socket.io/').describe('Engine.IO path of the server (Socket.IO option `path`).'),
-    namespace: z.string().regex(/^\//, 'a namespace starts with /').default('/').describe('Namespace the clients join and the emitter targets.'),
-    query: z.record(z.string(), z.string()).default({}).describe('Extra query parameters of the handshake ({channel} and {client} are filled), e.g. { room: "{channel}" } for an app that joins a room from the query.'),
-    auth: z.record(z.string(), z.unknown()).optional().describe('Auth object sent in the CONNECT packet (string values may use {channel} and {client}).'),
+    namespace: z
+      .string()
+      .regex(/^\//, 'a namespace starts with /')
+      .default('/')
+      .describe('Namespace the clients join and the emitter targets.'),
+    query: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe(
+        'Extra query parameters of the handshake ({channel} and {client} are filled), e.g. { room: "{channel}" } for an app that joins a room from the query.',
+      ),
+    auth: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Auth object sent in the CONNECT packet (string values may use {channel} and {client}).'),
     event: z.string().min(1).default('bench').describe('Event name the payload is emitted as.'),
-    room: z.string().min(1).optional().describe('Emit to this room ({channel} is filled) instead of the whole namespace; needed with several channels. Your app must join clients to it.'),
-    key: z.string().min(1).default('socket.io').describe('The Redis adapter\'s key (channel prefix), option `key` of createAdapter.'),
+    room: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Emit to this room ({channel} is filled) instead of the whole namespace; needed with several channels. Your app must join clients to it.',
+      ),
+    key: z.string().min(1).default('socket.io').describe("The Redis adapter's key (channel prefix), option `key` of createAdapter."),
     headers,
     readiness: stackReadiness.prefault({}),
   })
@@ -169,19 +192,33 @@ const socketioTarget = z
 const channelsTarget = z
   .strictObject({
     kind: z.literal('channels'),
-    url: wsUrlTemplate.describe('Your app\'s WebSocket URL for a group, e.g. ws://127.0.0.1:8000/ws/bench/{channel}/'),
+    url: wsUrlTemplate.describe("Your app's WebSocket URL for a group, e.g. ws://127.0.0.1:8000/ws/bench/{channel}/"),
     layer: z
       .enum(['groups', 'pubsub'])
       .default('groups')
       .describe('channels_redis layer of the app: groups (RedisChannelLayer, the default) or pubsub (RedisPubSubChannelLayer).'),
     prefix: z.string().default('asgi').describe('channels_redis `prefix` option.'),
     group: z.string().min(1).max(99).default('{channel}').describe('Group the consumer joins ({channel} is filled).'),
-    messageType: z.string().min(1).default('bench.message').describe('Event type: bench.message calls the consumer method bench_message (an unknown type kills the consumer).'),
+    messageType: z
+      .string()
+      .min(1)
+      .default('bench.message')
+      .describe('Event type: bench.message calls the consumer method bench_message (an unknown type kills the consumer).'),
     field: z.string().min(1).default('payload').describe('Event key holding the payload, which the consumer sends as a text frame.'),
-    capacity: z.number().int().min(1).default(100).describe('channels_redis `capacity` (groups layer): above it group messages are dropped (counted as channels.capacity errors).'),
+    capacity: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .describe('channels_redis `capacity` (groups layer): above it group messages are dropped (counted as channels.capacity errors).'),
     expiry: z.number().int().min(1).default(60).describe('channels_redis `expiry` in seconds (groups layer).'),
     groupExpiry: z.number().int().min(1).default(86400).describe('channels_redis `group_expiry` in seconds (groups layer).'),
-    readyMessage: z.string().optional().describe('Exact text your consumer sends after group_add ({channel}, {client} filled): each client is ready when it arrives. Without it readiness is ZCARD of the group (groups layer) or NUMSUB ≥ 1 (pubsub layer; then set readiness.settle).'),
+    readyMessage: z
+      .string()
+      .optional()
+      .describe(
+        'Exact text your consumer sends after group_add ({channel}, {client} filled): each client is ready when it arrives. Without it readiness is ZCARD of the group (groups layer) or NUMSUB ≥ 1 (pubsub layer; then set readiness.settle).',
+      ),
     send: z.array(z.string()).default([]).describe('Text messages each client sends right after the connection opens.'),
     ignore: z.array(z.string()).default([]).describe('Messages to ignore exactly as received.'),
     headers,
@@ -196,8 +233,15 @@ const actioncableTarget = z
     url: wsUrlTemplate.describe('ActionCable mount, e.g. ws://127.0.0.1:3000/cable'),
     origin: z.string().optional().describe('Origin header (default http://<host of url>); must be allowed by the server.'),
     channel: z.string().min(1).default('BenchChannel').describe('Channel class the clients subscribe to.'),
-    params: z.record(z.string(), z.string()).default({ room: '{channel}' }).describe('Subscription params next to the channel class ({channel}, {client} filled).'),
-    broadcasting: z.string().min(1).default('bench:{channel}').describe('Broadcasting the channel streams from (stream_from), {channel} filled.'),
+    params: z
+      .record(z.string(), z.string())
+      .default({ room: '{channel}' })
+      .describe('Subscription params next to the channel class ({channel}, {client} filled).'),
+    broadcasting: z
+      .string()
+      .min(1)
+      .default('bench:{channel}')
+      .describe('Broadcasting the channel streams from (stream_from), {channel} filled.'),
     channelPrefix: z.string().default('').describe('channel_prefix of cable.yml (Redis channel is "<prefix>:<broadcasting>").'),
     field: z.string().min(1).default('payload').describe('The payload is published as the JSON object {"<field>": "WSB1…"}.'),
     headers,
@@ -211,10 +255,23 @@ const ws4redisTarget = z
     url: wsUrlTemplate.describe('Base URL of the Django site, e.g. ws://127.0.0.1:8000'),
     websocketUrl: z.string().default('/ws/').describe('WEBSOCKET_URL setting.'),
     facility: z.string().min(1).default('{channel}').describe('Facility name ({channel} filled).'),
-    audience: z.enum(['broadcast', 'user', 'group', 'session']).default('broadcast').describe('Which subscribe-* flag the clients use and which Redis channel is published to.'),
-    who: z.string().optional().describe('Username, group name or session key for the user/group/session audiences (the clients need that session\'s cookie in headers).'),
+    audience: z
+      .enum(['broadcast', 'user', 'group', 'session'])
+      .default('broadcast')
+      .describe('Which subscribe-* flag the clients use and which Redis channel is published to.'),
+    who: z
+      .string()
+      .optional()
+      .describe(
+        "Username, group name or session key for the user/group/session audiences (the clients need that session's cookie in headers).",
+      ),
     prefix: z.string().default('').describe('WS4REDIS_PREFIX.'),
-    expire: z.number().int().min(0).default(3600).describe('WS4REDIS_EXPIRE: the message is also SETEX-ed this long and replayed to new connections (0 = not).'),
+    expire: z
+      .number()
+      .int()
+      .min(0)
+      .default(3600)
+      .describe('WS4REDIS_EXPIRE: the message is also SETEX-ed this long and replayed to new connections (0 = not).'),
     heartbeat: z.string().optional().describe('WS4REDIS_HEARTBEAT string, ignored when received.'),
     echo: z.boolean().default(false).describe('Add the echo flag to the URL.'),
     headers,
@@ -229,16 +286,25 @@ const centrifugoTarget = z
     path: z.string().default('/connection/websocket').describe('WebSocket endpoint path.'),
     channel: z.string().min(1).default('{channel}').describe('Centrifugo channel ({channel} filled), e.g. "news:{channel}".'),
     connect: z.record(z.string(), z.unknown()).default({}).describe('Body of the connect command, e.g. { token: "<JWT>" }.'),
-    apiUrl: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional().describe('HTTP API base (default: the url with http).'),
+    apiUrl: z
+      .string()
+      .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+      .optional()
+      .describe('HTTP API base (default: the url with http).'),
     apiKey: z.string().optional().describe('HTTP API key.'),
-    apiKeyHeader: z.string().default('X-API-Key').describe('Header carrying the API key (v5: X-API-Key; v4: Authorization, sent as "apikey <key>").'),
+    apiKeyHeader: z
+      .string()
+      .default('X-API-Key')
+      .describe('Header carrying the API key (v5: X-API-Key; v4: Authorization, sent as "apikey <key>").'),
     apiConnections: z
       .number()
       .int()
       .min(1)
       .max(256)
       .default(1)
-      .describe('Keep-alive HTTP connections for publishing: 1 keeps publishes in order; more raise the publish rate the API can take, but requests overtake each other (counted as reordered).'),
+      .describe(
+        'Keep-alive HTTP connections for publishing: 1 keeps publishes in order; more raise the publish rate the API can take, but requests overtake each other (counted as reordered).',
+      ),
     field: z.string().min(1).default('payload').describe('The publication data is {"<field>": "WSB1…"}.'),
     headers,
     readiness: stackReadiness.prefault({}),
@@ -248,7 +314,14 @@ const centrifugoTarget = z
 const channels = z
   .union([
     z.number().int().min(1).max(100_000),
-    z.array(z.string().min(1).regex(/^[^\s/?#]+$/, 'channel names cannot contain spaces, /, ? or #')).min(1),
+    z
+      .array(
+        z
+          .string()
+          .min(1)
+          .regex(/^[^\s/?#]+$/, 'channel names cannot contain spaces, /, ? or #'),
+      )
+      .min(1),
   ])
   .default(1)
   .describe('Number of channels (named bench, or bench-0…bench-N-1) or a list of names. Clients are spread over them round-robin.');
@@ -303,7 +376,15 @@ export const scenarioSchema = z
     name: z.string().optional().describe('Name shown in reports.'),
     description: z.string().optional(),
     target: z
-      .discriminatedUnion('kind', [builtinTarget, rawTarget, socketioTarget, channelsTarget, actioncableTarget, ws4redisTarget, centrifugoTarget])
+      .discriminatedUnion('kind', [
+        builtinTarget,
+        rawTarget,
+        socketioTarget,
+        channelsTarget,
+        actioncableTarget,
+        ws4redisTarget,
+        centrifugoTarget,
+      ])
       .prefault({ kind: 'builtin' })
       .describe('What the clients connect to.'),
     redis: z
@@ -322,7 +403,9 @@ export const scenarioSchema = z
         wsClient: z
           .enum(['fast', 'ws'])
           .default('fast')
-          .describe('WebSocket client implementation: fast (in-place frame parser, low CPU per message) or ws (the ws library, for cross-checking).'),
+          .describe(
+            'WebSocket client implementation: fast (in-place frame parser, low CPU per message) or ws (the ws library, for cross-checking).',
+          ),
         workers: z.number().int().min(1).max(64).optional().describe('Client worker processes (default: from connections and cores).'),
         localAddresses: z
           .array(z.string().regex(/^[0-9a-fA-F:.]+$/, 'must be an IP address'))
@@ -341,22 +424,30 @@ export const scenarioSchema = z
         encoding: z
           .enum(['binary', 'text'])
           .optional()
-          .describe('Payload encoding: binary (fixed offsets; builtin default) or text (printable, for stacks that send text frames; raw default).'),
+          .describe(
+            'Payload encoding: binary (fixed offsets; builtin default) or text (printable, for stacks that send text frames; raw default).',
+          ),
       })
       .describe('The open-loop publisher.'),
     transports: z
       .array(z.enum(['websocket', 'longpoll', 'poll']))
       .min(1)
       .default(['websocket'])
-      .describe('Transports to run one after another with the same schedule and payloads: websocket, longpoll (HTTP long-polling), poll (fixed-interval polling). Polling needs the builtin target.'),
+      .describe(
+        'Transports to run one after another with the same schedule and payloads: websocket, longpoll (HTTP long-polling), poll (fixed-interval polling). Polling needs the builtin target.',
+      ),
     polling: z
       .strictObject({
         interval: positiveDuration().default(1000).describe('poll: time between two requests of a client.'),
-        longPollTimeout: positiveDuration().default(25_000).describe('longpoll: how long the server may hold a request when nothing is new.'),
+        longPollTimeout: positiveDuration()
+          .default(25_000)
+          .describe('longpoll: how long the server may hold a request when nothing is new.'),
       })
       .prefault({})
       .describe('Settings of the HTTP polling transports.'),
-    warmup: duration().default(0).describe('Publish at the rate for this long first; latency from these messages is not recorded (they still count in the ledger).'),
+    warmup: duration()
+      .default(0)
+      .describe('Publish at the rate for this long first; latency from these messages is not recorded (they still count in the ledger).'),
     drain: duration().default(2000).describe('After the last publish, wait this long for stragglers before counting losses.'),
     thresholds: z
       .array(threshold)
@@ -397,7 +488,12 @@ export const scenarioSchema = z
       });
     }
     if (s.target.kind === 'ws4redis' && s.target.audience !== 'broadcast' && !s.target.who) {
-      ctx.issues.push({ code: 'custom', input: s.target, path: ['target', 'who'], message: `audience ${s.target.audience} needs who (the ${s.target.audience} the messages are addressed to)` });
+      ctx.issues.push({
+        code: 'custom',
+        input: s.target,
+        path: ['target', 'who'],
+        message: `audience ${s.target.audience} needs who (the ${s.target.audience} the messages are addressed to)`,
+      });
     }
     const minimum = encoding === 'binary' ? STAMP_BINARY_BYTES : STAMP_TEXT_BYTES;
     if (s.publish.payloadSize < minimum) {

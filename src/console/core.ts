@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { WebSocket, RawData } from 'ws';
-import { ConnectExitCode } from '../exit-codes.js';
+import { type ConnectExitCode } from '../exit-codes.js';
 import { messageOf } from '../errors.js';
 import type { ConsoleEvent, ConsoleEventBody, ConsoleEventListener, ConsoleStatus, ReadyState } from './events.js';
 import type { ConsoleOptions } from './options.js';
@@ -116,7 +116,11 @@ export abstract class ConsoleCore {
         try {
           data = readFileSync(cmd.path);
         } catch (e) {
-          this.emit({ type: 'error', message: `cannot read ${cmd.path}: ${(e as NodeJS.ErrnoException).code ?? messageOf(e)}`, fatal: false });
+          this.emit({
+            type: 'error',
+            message: `cannot read ${cmd.path}: ${(e as NodeJS.ErrnoException).code ?? messageOf(e)}`,
+            fatal: false,
+          });
           return;
         }
         this.sendOrQueue({ kind: 'binary', data });

@@ -64,7 +64,9 @@ function linesOf(event: ConsoleEvent, o: FormatOptions): OutputLine[] {
       return [{ text: `Disconnected (code: ${event.code}, reason: ${JSON.stringify(event.reason)})`, tone: 'control' }];
     case 'upgrade-failed': {
       const f = event.failure;
-      const lines: OutputLine[] = [{ text: `wsbench: error: the server refused the WebSocket upgrade: HTTP ${f.status} ${f.statusText}`.trimEnd(), tone: 'error' }];
+      const lines: OutputLine[] = [
+        { text: `wsbench: error: the server refused the WebSocket upgrade: HTTP ${f.status} ${f.statusText}`.trimEnd(), tone: 'error' },
+      ];
       for (const [name, value] of f.headers) lines.push({ text: `  ${name}: ${value}`, tone: 'error' });
       if (f.body.length > 0) {
         const bodyLines = f.body.replace(/\r\n/g, '\n').replace(/\n+$/, '').split('\n');
@@ -91,7 +93,8 @@ function linesOf(event: ConsoleEvent, o: FormatOptions): OutputLine[] {
       return lines;
     }
     case 'redis-subscription': {
-      const verb = event.action === 'unsubscribe' ? 'Unsubscribed from' : event.action === 'psubscribe' ? 'Subscribed to pattern' : 'Subscribed to';
+      const verb =
+        event.action === 'unsubscribe' ? 'Unsubscribed from' : event.action === 'psubscribe' ? 'Subscribed to pattern' : 'Subscribed to';
       const names = event.names.length > 0 ? event.names.join(', ') : 'everything';
       return [{ text: `${verb} ${names} (${event.count} active)`, tone: 'redis' }];
     }

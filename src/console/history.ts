@@ -23,7 +23,9 @@ export class HistoryFile {
   static load(path: string): HistoryFile {
     let entries: string[] = [];
     try {
-      entries = readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
+      entries = readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }

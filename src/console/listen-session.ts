@@ -37,7 +37,9 @@ export class ListenSession extends ConsoleCore {
     const server = new WebSocketServer({
       port: this.options.listenPort,
       ...(this.options.bindAddress !== undefined ? { host: this.options.bindAddress } : {}),
-      ...(this.options.ws.subprotocols.length > 0 ? { handleProtocols: (offered: Set<string>) => this.options.ws.subprotocols.find((p) => offered.has(p)) ?? false } : {}),
+      ...(this.options.ws.subprotocols.length > 0
+        ? { handleProtocols: (offered: Set<string>) => this.options.ws.subprotocols.find((p) => offered.has(p)) ?? false }
+        : {}),
     });
     this.server = server;
     server.on('error', (e: NodeJS.ErrnoException) => {

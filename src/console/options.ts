@@ -95,8 +95,10 @@ export const DEFAULT_EXECUTE_WAIT_S = 2;
 export function toConsoleOptions(args: ConnectArgs, env: NodeJS.ProcessEnv = {}): ConsoleOptions {
   const fixed = fixReconnectSwallowingUrl(args);
   const target = fixed.url ?? fixed.connect;
-  if (target !== undefined && fixed.listen !== undefined) throw new ConfigError('use either a URL (--connect) or --listen, not both', { key: '--listen' });
-  if (target === undefined && fixed.listen === undefined) throw new ConfigError('give a URL to connect to (wsbench connect ws://host:port/path) or --listen <port>', { key: 'url' });
+  if (target !== undefined && fixed.listen !== undefined)
+    throw new ConfigError('use either a URL (--connect) or --listen, not both', { key: '--listen' });
+  if (target === undefined && fixed.listen === undefined)
+    throw new ConfigError('give a URL to connect to (wsbench connect ws://host:port/path) or --listen <port>', { key: 'url' });
 
   const listenPort = fixed.listen ?? 0;
   if (fixed.listen !== undefined && (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535)) {
@@ -107,17 +109,21 @@ export function toConsoleOptions(args: ConnectArgs, env: NodeJS.ProcessEnv = {})
   if (binaryFormat !== 'hex' && binaryFormat !== 'base64') throw new ConfigError('must be hex or base64', { key: '--binary-format' });
 
   const wait = fixed.wait;
-  if (wait !== undefined && (!Number.isFinite(wait) || (wait < 0 && wait !== -1))) throw new ConfigError('must be seconds ≥ 0, or -1 to stay open', { key: '--wait' });
+  if (wait !== undefined && (!Number.isFinite(wait) || (wait < 0 && wait !== -1)))
+    throw new ConfigError('must be seconds ≥ 0, or -1 to stay open', { key: '--wait' });
 
   const pingInterval = fixed['ping-interval'];
-  if (pingInterval !== undefined && (!Number.isFinite(pingInterval) || pingInterval <= 0)) throw new ConfigError('must be seconds > 0', { key: '--ping-interval' });
+  if (pingInterval !== undefined && (!Number.isFinite(pingInterval) || pingInterval <= 0))
+    throw new ConfigError('must be seconds > 0', { key: '--ping-interval' });
 
   const maxRedirects = fixed['max-redirects'] ?? 10;
   if (!Number.isInteger(maxRedirects) || maxRedirects < 0) throw new ConfigError('must be a whole number ≥ 0', { key: '--max-redirects' });
 
-  if (fixed.protocol !== undefined && fixed.protocol !== 8 && fixed.protocol !== 13) throw new ConfigError('must be 8 or 13', { key: '--protocol' });
+  if (fixed.protocol !== undefined && fixed.protocol !== 8 && fixed.protocol !== 13)
+    throw new ConfigError('must be 8 or 13', { key: '--protocol' });
 
-  if (fixed.redis !== undefined && !/^rediss?:\/\//i.test(fixed.redis)) throw new ConfigError(`"${fixed.redis}" is not a Redis URL (redis://host:port or rediss://…)`, { key: '--redis' });
+  if (fixed.redis !== undefined && !/^rediss?:\/\//i.test(fixed.redis))
+    throw new ConfigError(`"${fixed.redis}" is not a Redis URL (redis://host:port or rediss://…)`, { key: '--redis' });
 
   const execute = fixed.execute ?? [];
   const closeAfterMs = wait === -1 ? null : wait !== undefined ? wait * 1000 : execute.length > 0 ? DEFAULT_EXECUTE_WAIT_S * 1000 : 0;
@@ -154,7 +160,14 @@ export function toConsoleOptions(args: ConnectArgs, env: NodeJS.ProcessEnv = {})
  */
 function fixReconnectSwallowingUrl(args: ConnectArgs): ConnectArgs {
   const r = args.reconnect;
-  if (r !== undefined && r !== '' && !/^\d+$/.test(r) && args.url === undefined && args.connect === undefined && args.listen === undefined) {
+  if (
+    r !== undefined &&
+    r !== '' &&
+    !/^\d+$/.test(r) &&
+    args.url === undefined &&
+    args.connect === undefined &&
+    args.listen === undefined
+  ) {
     return { ...args, url: r, reconnect: '' };
   }
   return args;
@@ -164,7 +177,8 @@ function parseReconnect(value: string | undefined): number | null {
   if (value === undefined) return null;
   if (value === '' || value === 'true') return Infinity;
   if (value === 'false') return null;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new ConfigError(`"${value}" is not a number of attempts ≥ 1 (--reconnect alone keeps trying)`, { key: '--reconnect' });
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new ConfigError(`"${value}" is not a number of attempts ≥ 1 (--reconnect alone keeps trying)`, { key: '--reconnect' });
   return Number(value);
 }
 
@@ -190,7 +204,8 @@ export function normalizeUrl(raw: string): string {
 export function parseHeader(raw: string): [string, string] {
   const i = raw.indexOf(':');
   const name = i > 0 ? raw.slice(0, i).trim() : '';
-  if (!name || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name)) throw new ConfigError(`"${raw}" is not a header (Name: value)`, { key: '--header' });
+  if (!name || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name))
+    throw new ConfigError(`"${raw}" is not a header (Name: value)`, { key: '--header' });
   return [name, raw.slice(i + 1).trim()];
 }
 

@@ -3,8 +3,7 @@
  * /psubscribe, a second one in subscriber mode (Redis allows nothing else on it).
  */
 import { openRedis, type RedisClient } from '../redis/client.js';
-import { redactUrlPassword } from '../config/resolve.js';
-import { messageOf } from '../errors.js';
+import { redactUrlPassword } from '../secrets.js';
 import type { ConsoleEventBody, RedisStatus } from './events.js';
 
 export class RedisBridge {

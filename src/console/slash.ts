@@ -32,7 +32,7 @@ export const SLASH_COMMANDS: readonly SlashCommandInfo[] = [
   { name: 'pong', args: '[data]', describe: 'send an unsolicited pong frame' },
   { name: 'close', args: '[code [reason]]', describe: 'start the close handshake (default 1000)' },
   { name: 'binary', args: '<hex>', describe: 'send a binary frame, e.g. /binary 00ff10 or /binary 00 ff 10' },
-  { name: 'file', args: '<path>', describe: 'send a file\'s bytes as one binary frame' },
+  { name: 'file', args: '<path>', describe: "send a file's bytes as one binary frame" },
   { name: 'publish', args: '<channel> <message>', describe: 'PUBLISH into Redis; shows how many subscribers received it' },
   { name: 'subscribe', args: '<channel>…', describe: 'SUBSCRIBE on a separate Redis connection' },
   { name: 'psubscribe', args: '<pattern>…', describe: 'PSUBSCRIBE on the same separate connection' },
@@ -89,8 +89,10 @@ function parseClose(words: string[]): ConsoleInput {
   if (words.length === 0) return { kind: 'close' };
   const code = Number(words[0]);
   // 1000-1003, 1007-1014 and 3000-4999 may be sent; 1004-1006 and 1015 are reserved.
-  const sendable = Number.isInteger(code) && ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999));
-  if (!sendable) return { kind: 'invalid', message: `"${words[0]}" is not a close code that can be sent (1000-1003, 1007-1014, 3000-4999)` };
+  const sendable =
+    Number.isInteger(code) && ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999));
+  if (!sendable)
+    return { kind: 'invalid', message: `"${words[0]}" is not a close code that can be sent (1000-1003, 1007-1014, 3000-4999)` };
   const reason = words.slice(1).join(' ');
   if (Buffer.byteLength(reason) > 123) return { kind: 'invalid', message: 'a close reason is at most 123 bytes' };
   return reason ? { kind: 'close', code, reason } : { kind: 'close', code };
@@ -99,7 +101,8 @@ function parseClose(words: string[]): ConsoleInput {
 function parseBinary(rest: string): ConsoleInput {
   const hex = rest.replace(/\s+/g, '').replace(/^0x/i, '');
   if (!hex) return usage('binary');
-  if (!/^[0-9a-f]*$/i.test(hex) || hex.length % 2 !== 0) return { kind: 'invalid', message: `"${rest.trim()}" is not hex bytes (e.g. 48656c6c6f or 48 65 6c)` };
+  if (!/^[0-9a-f]*$/i.test(hex) || hex.length % 2 !== 0)
+    return { kind: 'invalid', message: `"${rest.trim()}" is not hex bytes (e.g. 48656c6c6f or 48 65 6c)` };
   return { kind: 'binary', data: Buffer.from(hex, 'hex') };
 }
 

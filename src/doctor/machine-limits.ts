@@ -66,7 +66,8 @@ export function capacity(input: CapacityInput): CapacityVerdict {
     {
       name: `ephemeral ports (${input.sourceAddresses} source address${input.sourceAddresses === 1 ? '' : 'es'} × ${portsPerSource(facts.portRange)})`,
       allows: input.sourceAddresses * portsPerSource(facts.portRange),
-      advice: 'spread over more source addresses (--local-address; 127.0.0.x is automatic for loopback targets) or widen net.ipv4.ip_local_port_range',
+      advice:
+        'spread over more source addresses (--local-address; 127.0.0.x is automatic for loopback targets) or widen net.ipv4.ip_local_port_range',
     },
     {
       name: `memory (${Math.round(facts.totalMemoryBytes / 2 ** 30)} GiB at ~${BYTES_PER_CONNECTION / 1024} KiB per connection, both ends)`,

@@ -7,9 +7,21 @@ import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
 import { monotonicMs } from '../metrics/clock.js';
-import { TransportError, type TransportClient, type TransportEvents, type TransportFactory, type WireStats } from '../transports/transport.js';
+import {
+  TransportError,
+  type TransportClient,
+  type TransportEvents,
+  type TransportFactory,
+  type WireStats,
+} from '../transports/transport.js';
 import type { IgnoredBreakdown } from '../results/types.js';
-import { createClientProtocol, Verdict, type ClientProtocol, type ClientProtocolSpec, type ProtocolContext } from '../targets/client-protocol.js';
+import {
+  createClientProtocol,
+  Verdict,
+  type ClientProtocol,
+  type ClientProtocolSpec,
+  type ProtocolContext,
+} from '../targets/client-protocol.js';
 import { fillTemplate } from './template.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
 import type { ProcessMonitor } from '../process/monitor.js';
@@ -139,7 +151,7 @@ export class ClientPool implements ClientOwner {
         }
         next++;
         this.inFlight++;
-        this.open(client).finally(() => {
+        void this.open(client).finally(() => {
           this.inFlight--;
           settled++;
           if (settled === this.clients.length) stopWaiting();
@@ -155,7 +167,13 @@ export class ClientPool implements ClientOwner {
 
     const openedPerChannel = new Array<number>(this.channelCount).fill(0);
     for (const c of this.clients) if (c.state === ClientState.Open) openedPerChannel[c.channelIndex]!++;
-    return { workerId: plan.workerId, openedPerChannel, failed: this.failed, errors: { ...this.errors }, errorSamples: { ...this.errorSamples } };
+    return {
+      workerId: plan.workerId,
+      openedPerChannel,
+      failed: this.failed,
+      errors: { ...this.errors },
+      errorSamples: { ...this.errorSamples },
+    };
   }
 
   private stopConnecting: () => void = () => {};
@@ -210,7 +228,7 @@ export class ClientPool implements ClientOwner {
     const verdict = client.protocol!.received(data, start, end);
     if (verdict === Verdict.Batch) {
       // Newline-delimited messages in one frame: each one on its own.
-      for (let from = start; from < end; ) {
+      for (let from = start; from < end;) {
         let to = data.indexOf(0x0a, from);
         if (to < 0 || to > end) to = end;
         if (to > from) this.receive(client, data, from, to, receivedAt);

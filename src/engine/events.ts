@@ -5,15 +5,7 @@
 import type { TransportName } from '../results/types.js';
 
 export type Phase =
-  | 'starting-redis'
-  | 'starting-server'
-  | 'connecting'
-  | 'waiting-ready'
-  | 'warmup'
-  | 'publishing'
-  | 'draining'
-  | 'closing'
-  | 'done';
+  'starting-redis' | 'starting-server' | 'connecting' | 'waiting-ready' | 'warmup' | 'publishing' | 'draining' | 'closing' | 'done';
 
 export interface Snapshot {
   /** ms since the run started. */

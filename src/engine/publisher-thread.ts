@@ -37,9 +37,7 @@ export interface PublisherThreadStart {
 }
 
 export type PublisherThreadReply =
-  | { type: 'connected' }
-  | { type: 'result'; result: EncodedPublisherResult }
-  | { type: 'error'; message: string; code: string };
+  { type: 'connected' } | { type: 'result'; result: EncodedPublisherResult } | { type: 'error'; message: string; code: string };
 
 export interface EncodedPublisherResult extends PublisherProgress {
   ackedPerChannel: number[];
@@ -96,6 +94,10 @@ async function main(input: PublisherThreadInput, port: NonNullable<typeof parent
 if (parentPort) {
   const port = parentPort;
   main(workerData as PublisherThreadInput, port).catch((e) => {
-    port.postMessage({ type: 'error', message: messageOf(e), code: isWsbenchError(e) ? e.code : 'INTERNAL' } satisfies PublisherThreadReply);
+    port.postMessage({
+      type: 'error',
+      message: messageOf(e),
+      code: isWsbenchError(e) ? e.code : 'INTERNAL',
+    } satisfies PublisherThreadReply);
   });
 }

@@ -102,7 +102,10 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
     wire,
     bytesPerDelivery: perDelivery(wire.bytesIn + wire.bytesOut),
     requestsPerDelivery: perDelivery(wire.requests),
-    toolCpuUsPerDelivery: perDelivery(sumOf(toolProcesses, (p) => p.cpuMs), 1000),
+    toolCpuUsPerDelivery: perDelivery(
+      sumOf(toolProcesses, (p) => p.cpuMs),
+      1000,
+    ),
     serverCpuUsPerDelivery: input.server ? perDelivery(input.server.cpuMs, 1000) : null,
     tool: {
       processes,

@@ -76,29 +76,29 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const report = (): RunReport => {
     const comparison = buildComparison(transports);
     return {
-    schema: REPORT_SCHEMA,
-    tool: { name: 'wsbench', version: TOOL_VERSION, node: process.version },
-    run: {
-      id: runId,
-      ...(scenario.name ? { name: scenario.name } : {}),
-      startedAt: startedAt.toISOString(),
-      endedAt: new Date().toISOString(),
-      durationMs: elapsed(),
-      completed: stopReason === undefined,
-      ...(stopReason ? { stopReason } : {}),
-      clock: CLOCK_ASSUMPTION,
-      host: {
-        platform: platform(),
-        arch: arch(),
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        totalMemoryBytes: totalmem(),
-        loadAverage: { start: loadAtStart, end: loadavg().map((l) => Math.round(l * 100) / 100) },
+      schema: REPORT_SCHEMA,
+      tool: { name: 'wsbench', version: TOOL_VERSION, node: process.version },
+      run: {
+        id: runId,
+        ...(scenario.name ? { name: scenario.name } : {}),
+        startedAt: startedAt.toISOString(),
+        endedAt: new Date().toISOString(),
+        durationMs: elapsed(),
+        completed: stopReason === undefined,
+        ...(stopReason ? { stopReason } : {}),
+        clock: CLOCK_ASSUMPTION,
+        host: {
+          platform: platform(),
+          arch: arch(),
+          cpus: cpus().length,
+          cpuModel: cpus()[0]?.model ?? 'unknown',
+          totalMemoryBytes: totalmem(),
+          loadAverage: { start: loadAtStart, end: loadavg().map((l) => Math.round(l * 100) / 100) },
+        },
       },
-    },
-    scenario: scenario.asRun,
-    transports,
-    ...(comparison ? { comparison } : {}),
+      scenario: scenario.asRun,
+      transports,
+      ...(comparison ? { comparison } : {}),
     };
   };
 
@@ -214,7 +214,11 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
   let drainMs = scenario.drain;
   if (run.transport === 'poll' && drainMs < scenario.polling.interval + 500) {
     drainMs = scenario.polling.interval + 500;
-    emit({ type: 'warning', message: `drain raised to ${drainMs} ms for interval polling (one poll interval + 500 ms)`, elapsedMs: elapsed() });
+    emit({
+      type: 'warning',
+      message: `drain raised to ${drainMs} ms for interval polling (one poll interval + 500 ms)`,
+      elapsedMs: elapsed(),
+    });
   }
   emit({ type: 'phase', phase: 'connecting', transport: run.transport, elapsedMs: phaseStartedAt });
   run.coordinator.reset();
@@ -231,7 +235,11 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
       sourceAddresses: Math.max(1, localAddresses.length),
     });
     for (const limit of verdict.broken) {
-      emit({ type: 'warning', message: `${limit.name} allows ${limit.allows} connections, fewer than ${connections}: ${limit.advice}`, elapsedMs: elapsed() });
+      emit({
+        type: 'warning',
+        message: `${limit.name} allows ${limit.allows} connections, fewer than ${connections}: ${limit.advice}`,
+        elapsedMs: elapsed(),
+      });
     }
   }
   const plans: WorkerPlan[] = splitClients(connections, workerCount).map((range, workerId) => ({
@@ -314,7 +322,11 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     const eld = Math.max(0, ...snapshots.map((s) => s.eventLoopDelayP99Ms));
     // Same limits as the report's verdict (metrics/bottleneck.ts), applied to the last interval.
     const toolBusy =
-      cpuPercent >= CPU_LIMIT_PERCENT ? `tool CPU at ${cpuPercent}%` : eld >= EVENT_LOOP_DELAY_LIMIT_MS ? `tool event-loop delay ${eld} ms` : null;
+      cpuPercent >= CPU_LIMIT_PERCENT
+        ? `tool CPU at ${cpuPercent}%`
+        : eld >= EVENT_LOOP_DELAY_LIMIT_MS
+          ? `tool event-loop delay ${eld} ms`
+          : null;
     const snapshot: Snapshot = {
       elapsedMs: elapsed(),
       phase: current,
@@ -379,8 +391,14 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
     openedPerChannel = openedPerChannel.map((_, c) => connected.reduce((a, w) => a + (w.openedPerChannel[c] ?? 0), 0));
     const opened = openedPerChannel.reduce((a, b) => a + b, 0);
     if (opened === 0 && !signal.aborted) {
-      const hint = target.connectHint && connected.some((w) => Object.keys(w.errors).some((k) => k.startsWith('connect.http-'))) ? `; ${target.connectHint}` : '';
-      throw new WsbenchError('TARGET_UNREACHABLE', `no connection to ${target.describe} could be opened: ${describeErrors(connected)}${hint}`);
+      const hint =
+        target.connectHint && connected.some((w) => Object.keys(w.errors).some((k) => k.startsWith('connect.http-')))
+          ? `; ${target.connectHint}`
+          : '';
+      throw new WsbenchError(
+        'TARGET_UNREACHABLE',
+        `no connection to ${target.describe} could be opened: ${describeErrors(connected)}${hint}`,
+      );
     }
 
     if (!signal.aborted) {
@@ -473,13 +491,7 @@ async function runTransport(run: TransportRun): Promise<{ report: TransportRepor
 }
 
 /** Waits until every owed delivery arrived, the drain period ends, or the run is stopped. */
-async function drain(
-  delivered: () => number,
-  expected: number,
-  drainMs: number,
-  signal: AbortSignal,
-  refresh: () => void,
-): Promise<void> {
+async function drain(delivered: () => number, expected: number, drainMs: number, signal: AbortSignal, refresh: () => void): Promise<void> {
   const deadline = monotonicMs() + drainMs;
   while (monotonicMs() < deadline && !signal.aborted) {
     refresh();

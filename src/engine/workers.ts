@@ -135,7 +135,11 @@ export class WorkerGroup {
       if (this.fatal) return done(new WsbenchError('INTERNAL', this.fatal));
       this.onFatal = (message) => done(new WsbenchError('INTERNAL', message));
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs) timer = setTimeout(() => done(new WsbenchError('INTERNAL', `workers did not send their ${what} within ${timeoutMs} ms`)), timeoutMs);
+      if (timeoutMs)
+        timer = setTimeout(
+          () => done(new WsbenchError('INTERNAL', `workers did not send their ${what} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       for (const child of this.children) {
         const listener = (raw: unknown) => {
           const value = pick(raw as FromWorker);

@@ -122,7 +122,8 @@ export function sideStats(report: Pick<RunReport, 'transports' | 'repeats'>, ref
   if (!v.ok) return null;
   const t = report.transports[ref.transport];
   const band = t ? samplingBand(t, ref) : null;
-  if (band) return { value: v.value, low: Math.min(band.low, v.value), high: Math.max(band.high, v.value), runs: [v.value], band: 'sampling' };
+  if (band)
+    return { value: v.value, low: Math.min(band.low, v.value), high: Math.max(band.high, v.value), runs: [v.value], band: 'sampling' };
   return { value: v.value, low: v.value, high: v.value, runs: [v.value], band: 'none' };
 }
 
@@ -179,7 +180,11 @@ export function compareReports(
   };
 }
 
-function checkOne(baseline: Pick<RunReport, 'transports' | 'repeats'>, current: Pick<RunReport, 'transports' | 'repeats'>, spec: BaselineCheckSpec): BaselineCheck {
+function checkOne(
+  baseline: Pick<RunReport, 'transports' | 'repeats'>,
+  current: Pick<RunReport, 'transports' | 'repeats'>,
+  spec: BaselineCheckSpec,
+): BaselineCheck {
   const { ref, tolerance } = spec;
   const metric = canonicalPath(ref);
   const dim = ref.def.dim;
@@ -188,10 +193,26 @@ function checkOne(baseline: Pick<RunReport, 'transports' | 'repeats'>, current: 
   const cur = sideStats(current, ref);
   const fmt = (v: number) => formatValue(v, dim);
   if (!base) {
-    return { ...common, baseline: null, current: cur, change: null, verdict: 'skipped', passed: true, message: `${metric}: not in the baseline, not compared` };
+    return {
+      ...common,
+      baseline: null,
+      current: cur,
+      change: null,
+      verdict: 'skipped',
+      passed: true,
+      message: `${metric}: not in the baseline, not compared`,
+    };
   }
   if (!cur) {
-    return { ...common, baseline: base, current: null, change: null, verdict: 'missing', passed: false, message: `${metric}: baseline ${fmt(base.value)}, but the current run has no value for it` };
+    return {
+      ...common,
+      baseline: base,
+      current: null,
+      change: null,
+      verdict: 'missing',
+      passed: false,
+      message: `${metric}: baseline ${fmt(base.value)}, but the current run has no value for it`,
+    };
   }
   const { verdict, change } = judge(ref.def.better, tolerance, base, cur);
   const moved = `${fmt(base.value)} → ${fmt(cur.value)} (${formatChange(change)})`;
@@ -209,7 +230,8 @@ function checkOne(baseline: Pick<RunReport, 'transports' | 'repeats'>, current: 
 }
 
 function describeBand(s: SideStats, fmt: (v: number) => string): string {
-  if (s.band === 'runs') return `median of ${s.runs.length} runs ${fmt(Math.min(...s.runs))}–${fmt(Math.max(...s.runs))}, noise band ${fmt(s.low)}–${fmt(s.high)}`;
+  if (s.band === 'runs')
+    return `median of ${s.runs.length} runs ${fmt(Math.min(...s.runs))}–${fmt(Math.max(...s.runs))}, noise band ${fmt(s.low)}–${fmt(s.high)}`;
   if (s.band === 'sampling') return `99% interval ${fmt(s.low)}–${fmt(s.high)}`;
   return 'single value';
 }

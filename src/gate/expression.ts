@@ -217,7 +217,8 @@ function check(e: Raw): Dim {
       if ((e.op === '+' || e.op === '-') && l === 'free' && r === 'free') return 'free';
       if (e.op === '+' || e.op === '-') return unify(l, r, e.right.pos, e.op === '+' ? 'add' : 'subtract');
       const plain = (d: Dim) => d === 'free' || d === 'number' || d === 'pct';
-      if (e.op === '*') return plain(l) ? (r === 'pct' ? 'number' : r === 'free' ? (l === 'pct' ? 'number' : l) : r) : plain(r) ? l : 'number';
+      if (e.op === '*')
+        return plain(l) ? (r === 'pct' ? 'number' : r === 'free' ? (l === 'pct' ? 'number' : l) : r) : plain(r) ? l : 'number';
       // Division: like over like is a plain number; anything over a plain number keeps its unit.
       if (l === r || (l === 'free' && r === 'free')) return l === 'free' ? 'free' : 'number';
       if (plain(r)) return l === 'pct' ? 'number' : l;
@@ -267,7 +268,14 @@ function finish(e: Raw, own: Dim, context: Dimension): Expr {
       // + and - share the context; * and / give each side its own (a % there is a factor).
       const sub = (side: Raw, d: Dim): Dimension =>
         e.op === '+' || e.op === '-' ? context : d === 'free' || d === 'pct' ? 'number' : (d as Dimension);
-      return { kind: 'binary', op: e.op, left: finish(e.left, l, sub(e.left, l)), right: finish(e.right, r, sub(e.right, r)), pos: e.pos, end: e.end };
+      return {
+        kind: 'binary',
+        op: e.op,
+        left: finish(e.left, l, sub(e.left, l)),
+        right: finish(e.right, r, sub(e.right, r)),
+        pos: e.pos,
+        end: e.end,
+      };
     }
   }
 }

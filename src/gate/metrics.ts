@@ -34,10 +34,25 @@ export interface MetricDef {
   live?(s: Snapshot): number;
 }
 
-const LATENCY_GROUPS: { name: string; histogram: keyof EncodedHistograms; summary: (t: TransportReport) => LatencySummary; what: string }[] = [
+const LATENCY_GROUPS: {
+  name: string;
+  histogram: keyof EncodedHistograms;
+  summary: (t: TransportReport) => LatencySummary;
+  what: string;
+}[] = [
   { name: 'fanout', histogram: 'fanout', summary: (t) => t.fanoutLatencyMs, what: 'publish → each client’s receipt' },
-  { name: 'firstRecipient', histogram: 'firstRecipient', summary: (t) => t.firstRecipientLatencyMs, what: 'per publish, the first client to receive it' },
-  { name: 'lastRecipient', histogram: 'lastRecipient', summary: (t) => t.lastRecipientLatencyMs, what: 'per publish, the last client to receive it' },
+  {
+    name: 'firstRecipient',
+    histogram: 'firstRecipient',
+    summary: (t) => t.firstRecipientLatencyMs,
+    what: 'per publish, the first client to receive it',
+  },
+  {
+    name: 'lastRecipient',
+    histogram: 'lastRecipient',
+    summary: (t) => t.lastRecipientLatencyMs,
+    what: 'per publish, the last client to receive it',
+  },
   { name: 'connect', histogram: 'connect', summary: (t) => t.connectLatencyMs, what: 'connection handshake' },
   { name: 'publisherLag', histogram: 'publisherLag', summary: (t) => t.throughput.publisherLagMs, what: 'how late the publisher sent' },
 ];
@@ -71,7 +86,13 @@ function buildCatalog(): Map<string, MetricDef> {
         ...(s.quantile !== undefined ? { percentile: { histogram: g.histogram, quantile: s.quantile, summary: g.summary } } : {}),
       });
     }
-    add({ name: `${g.name}.count`, dim: 'count', better: 'higher', description: `samples of ${g.name} latency`, read: (t) => g.summary(t).count });
+    add({
+      name: `${g.name}.count`,
+      dim: 'count',
+      better: 'higher',
+      description: `samples of ${g.name} latency`,
+      read: (t) => g.summary(t).count,
+    });
   }
   const d = (t: TransportReport) => t.delivery;
   const counts: [string, (t: TransportReport) => number, 'lower' | 'higher', string, ((s: Snapshot) => number)?][] = [
@@ -86,22 +107,89 @@ function buildCatalog(): Map<string, MetricDef> {
     ['connections.opened', (t) => t.connections.opened, 'higher', 'connections opened'],
     ['connections.failed', (t) => t.connections.failed, 'lower', 'connections that failed to open', (s) => s.connections.failed],
     ['connections.closedEarly', (t) => t.connections.closedEarly, 'lower', 'connections closed before the end'],
-    ['errors.total', (t) => Object.values(t.errors).reduce((a, b) => a + b, 0), 'lower', 'errors of every kind', (s) => Object.values(s.errors).reduce((a, b) => a + b, 0)],
+    [
+      'errors.total',
+      (t) => Object.values(t.errors).reduce((a, b) => a + b, 0),
+      'lower',
+      'errors of every kind',
+      (s) => Object.values(s.errors).reduce((a, b) => a + b, 0),
+    ],
     ['throughput.publishes', (t) => t.throughput.publishes, 'higher', 'publishes sent'],
     ['clampedSamples', (t) => t.clampedSamples, 'lower', 'latencies outside the histogram range'],
   ];
-  for (const [name, read, better, description, live] of counts) add({ name, dim: 'count', better, description, read, ...(live ? { live } : {}) });
-  add({ name: 'delivery.lostRatio', dim: 'ratio', better: 'lower', description: 'lost / expected (0..1; 0.1% = 0.001)', read: (t) => d(t).lostRatio });
-  add({ name: 'delivery.deliveryRatio', dim: 'ratio', better: 'higher', description: 'delivered / expected (0..1)', read: (t) => d(t).deliveryRatio });
-  add({ name: 'throughput.deliveriesPerSec', dim: 'rate', better: 'higher', description: 'measured deliveries per second', read: (t) => t.throughput.deliveriesPerSec });
-  add({ name: 'throughput.publishesPerSec', dim: 'rate', better: 'higher', description: 'measured publishes per second', read: (t) => t.throughput.publishesPerSec });
-  add({ name: 'throughput.targetPublishesPerSec', dim: 'rate', better: 'higher', description: 'configured publish rate', read: (t) => t.throughput.targetPublishesPerSec });
-  add({ name: 'wire.bytesIn', dim: 'count', better: 'lower', description: 'bytes the clients received (TCP payload)', read: (t) => t.wire.bytesIn });
+  for (const [name, read, better, description, live] of counts)
+    add({ name, dim: 'count', better, description, read, ...(live ? { live } : {}) });
+  add({
+    name: 'delivery.lostRatio',
+    dim: 'ratio',
+    better: 'lower',
+    description: 'lost / expected (0..1; 0.1% = 0.001)',
+    read: (t) => d(t).lostRatio,
+  });
+  add({
+    name: 'delivery.deliveryRatio',
+    dim: 'ratio',
+    better: 'higher',
+    description: 'delivered / expected (0..1)',
+    read: (t) => d(t).deliveryRatio,
+  });
+  add({
+    name: 'throughput.deliveriesPerSec',
+    dim: 'rate',
+    better: 'higher',
+    description: 'measured deliveries per second',
+    read: (t) => t.throughput.deliveriesPerSec,
+  });
+  add({
+    name: 'throughput.publishesPerSec',
+    dim: 'rate',
+    better: 'higher',
+    description: 'measured publishes per second',
+    read: (t) => t.throughput.publishesPerSec,
+  });
+  add({
+    name: 'throughput.targetPublishesPerSec',
+    dim: 'rate',
+    better: 'higher',
+    description: 'configured publish rate',
+    read: (t) => t.throughput.targetPublishesPerSec,
+  });
+  add({
+    name: 'wire.bytesIn',
+    dim: 'count',
+    better: 'lower',
+    description: 'bytes the clients received (TCP payload)',
+    read: (t) => t.wire.bytesIn,
+  });
   add({ name: 'wire.bytesOut', dim: 'count', better: 'lower', description: 'bytes the clients sent', read: (t) => t.wire.bytesOut });
-  add({ name: 'wire.requests', dim: 'count', better: 'lower', description: 'HTTP requests (WebSocket: the upgrades)', read: (t) => t.wire.requests });
-  add({ name: 'bytesPerDelivery', dim: 'number', better: 'lower', description: 'wire bytes per delivered message', read: (t) => t.bytesPerDelivery });
-  add({ name: 'requestsPerDelivery', dim: 'number', better: 'lower', description: 'HTTP requests per delivered message', read: (t) => t.requestsPerDelivery });
-  add({ name: 'toolCpuUsPerDelivery', dim: 'number', better: 'lower', description: 'wsbench CPU per delivered message (µs)', read: (t) => t.toolCpuUsPerDelivery });
+  add({
+    name: 'wire.requests',
+    dim: 'count',
+    better: 'lower',
+    description: 'HTTP requests (WebSocket: the upgrades)',
+    read: (t) => t.wire.requests,
+  });
+  add({
+    name: 'bytesPerDelivery',
+    dim: 'number',
+    better: 'lower',
+    description: 'wire bytes per delivered message',
+    read: (t) => t.bytesPerDelivery,
+  });
+  add({
+    name: 'requestsPerDelivery',
+    dim: 'number',
+    better: 'lower',
+    description: 'HTTP requests per delivered message',
+    read: (t) => t.requestsPerDelivery,
+  });
+  add({
+    name: 'toolCpuUsPerDelivery',
+    dim: 'number',
+    better: 'lower',
+    description: 'wsbench CPU per delivered message (µs)',
+    read: (t) => t.toolCpuUsPerDelivery,
+  });
   add({
     name: 'serverCpuUsPerDelivery',
     dim: 'number',
@@ -109,9 +197,27 @@ function buildCatalog(): Map<string, MetricDef> {
     description: 'reference server CPU per delivered message (µs; only when wsbench runs the server)',
     read: (t) => t.serverCpuUsPerDelivery ?? undefined,
   });
-  add({ name: 'tool.maxCpuPercent', dim: 'percent', better: 'lower', description: 'busiest wsbench process, % of one core', read: (t) => t.tool.maxCpuPercent });
-  add({ name: 'tool.maxEventLoopDelayP99Ms', dim: 'duration', better: 'lower', description: 'worst event-loop delay p99 of wsbench processes (ms)', read: (t) => t.tool.maxEventLoopDelayP99Ms });
-  add({ name: 'tool.bottleneck', dim: 'count', better: 'lower', description: '1 when wsbench itself may have been the bottleneck, else 0', read: (t) => (t.tool.bottleneck ? 1 : 0) });
+  add({
+    name: 'tool.maxCpuPercent',
+    dim: 'percent',
+    better: 'lower',
+    description: 'busiest wsbench process, % of one core',
+    read: (t) => t.tool.maxCpuPercent,
+  });
+  add({
+    name: 'tool.maxEventLoopDelayP99Ms',
+    dim: 'duration',
+    better: 'lower',
+    description: 'worst event-loop delay p99 of wsbench processes (ms)',
+    read: (t) => t.tool.maxEventLoopDelayP99Ms,
+  });
+  add({
+    name: 'tool.bottleneck',
+    dim: 'count',
+    better: 'lower',
+    description: '1 when wsbench itself may have been the bottleneck, else 0',
+    read: (t) => (t.tool.bottleneck ? 1 : 0),
+  });
   return out;
 }
 
@@ -150,7 +256,10 @@ function nearestMetric(name: string): string | undefined {
   let bestDistance = Infinity;
   for (const candidate of METRICS.keys()) {
     const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) (best = candidate), (bestDistance = distance);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
   }
   return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
 }

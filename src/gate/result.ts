@@ -13,7 +13,11 @@ export interface GateOutcome {
   abortedBy?: string;
 }
 
-export function gateOutcome(thresholds: ThresholdResult[], baseline?: BaselineResult & { source: string }, abortedBy?: string): GateOutcome {
+export function gateOutcome(
+  thresholds: ThresholdResult[],
+  baseline?: BaselineResult & { source: string },
+  abortedBy?: string,
+): GateOutcome {
   const passed = thresholds.every((t) => t.passed) && (baseline?.passed ?? true) && abortedBy === undefined;
   return { passed, thresholds, ...(baseline ? { baseline } : {}), ...(abortedBy ? { abortedBy } : {}) };
 }
@@ -23,7 +27,13 @@ export function gateReport(outcome: GateOutcome): GateReport {
   return {
     passed: outcome.passed,
     ...(outcome.abortedBy ? { abortedBy: outcome.abortedBy } : {}),
-    thresholds: outcome.thresholds.map((t) => ({ expression: t.expression, origin: t.origin, passed: t.passed, value: t.value, message: t.message })),
+    thresholds: outcome.thresholds.map((t) => ({
+      expression: t.expression,
+      origin: t.origin,
+      passed: t.passed,
+      value: t.value,
+      message: t.message,
+    })),
     ...(outcome.baseline
       ? {
           baseline: {

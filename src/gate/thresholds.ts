@@ -4,7 +4,15 @@
  */
 import { ConfigError, type ConfigLocation } from '../errors.js';
 import type { RunReport } from '../results/types.js';
-import { compare, evaluateExpr, parseThreshold, ThresholdSyntaxError, type Expr, type MetricReading, type Threshold } from './expression.js';
+import {
+  compare,
+  evaluateExpr,
+  parseThreshold,
+  ThresholdSyntaxError,
+  type Expr,
+  type MetricReading,
+  type Threshold,
+} from './expression.js';
 import { formatValue, type Dimension } from './metrics.js';
 
 export interface ThresholdSource {
@@ -54,11 +62,19 @@ export function evaluateThreshold(t: Threshold, report: Pick<RunReport, 'transpo
   const base = { expression: t.source, origin, dim: t.dim, readings };
   if (!left.ok || !right.ok) {
     const why = !left.ok ? left.why : (right as { why: string }).why;
-    return { ...base, passed: false, value: left.ok ? left.value : null, message: `${leftText}: cannot evaluate (${why}), expected ${t.op} ${rightText}` };
+    return {
+      ...base,
+      passed: false,
+      value: left.ok ? left.value : null,
+      message: `${leftText}: cannot evaluate (${why}), expected ${t.op} ${rightText}`,
+    };
   }
   const passed = compare(left.value, t.op, right.value);
   const rightValue = t.right.kind === 'number' ? '' : ` = ${formatValue(right.value, t.dim)}`;
-  const inputs = readings.length > 1 || t.left.kind !== 'metric' ? ` (${readings.map((r) => `${r.path} = ${r.value === undefined ? 'n/a' : formatValue(r.value, r.dim)}`).join(', ')})` : '';
+  const inputs =
+    readings.length > 1 || t.left.kind !== 'metric'
+      ? ` (${readings.map((r) => `${r.path} = ${r.value === undefined ? 'n/a' : formatValue(r.value, r.dim)}`).join(', ')})`
+      : '';
   const message = passed
     ? `${leftText} = ${formatValue(left.value, t.dim)} ${t.op} ${rightText}${rightValue}${inputs}`
     : `${leftText} = ${formatValue(left.value, t.dim)}, expected ${t.op} ${rightText}${rightValue}${inputs}`;
@@ -69,6 +85,9 @@ function sliceOf(t: Threshold, e: Expr): string {
   return t.source.slice(e.pos, e.end).trim();
 }
 
-export function evaluateThresholds(list: readonly { threshold: Threshold; origin: string }[], report: Pick<RunReport, 'transports'>): ThresholdResult[] {
+export function evaluateThresholds(
+  list: readonly { threshold: Threshold; origin: string }[],
+  report: Pick<RunReport, 'transports'>,
+): ThresholdResult[] {
   return list.map(({ threshold, origin }) => evaluateThreshold(threshold, report, origin));
 }

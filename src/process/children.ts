@@ -61,7 +61,7 @@ export function trackChild(child: ChildProcess, name: string, options: TrackOpti
       if (child.pid === undefined) resolve();
     });
   });
-  exited.then(() => {
+  void exited.then(() => {
     tracked.delete(entry);
     if (entry.watchdog && entry.watchdog.exitCode === null) entry.watchdog.kill('SIGKILL');
   });

@@ -4,7 +4,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { WsbenchError, messageOf } from '../errors.js';
-import { redactUrlPassword } from '../config/resolve.js';
+import { redactUrlPassword } from '../secrets.js';
 
 export type RedisClient = Redis;
 

@@ -25,7 +25,8 @@ export interface EmbeddedRedisOptions {
   startTimeoutMs?: number;
 }
 
-const INSTALL_HINT = 'install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or pass --redis redis://host:port';
+const INSTALL_HINT =
+  'install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or pass --redis redis://host:port';
 
 export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Promise<EmbeddedRedis> {
   const binary = options.binary ?? 'redis-server';
@@ -51,14 +52,22 @@ class PortInUse extends Error {}
 
 async function spawnRedis(binary: string, port: number, dir: string, options: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--save', '',
-    '--appendonly', 'no',
-    '--dir', dir,
-    '--daemonize', 'no',
-    '--protected-mode', 'yes',
-    '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'yes',
+    '--logfile',
+    '',
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -87,7 +96,10 @@ async function spawnRedis(binary: string, port: number, dir: string, options: Em
   const timeoutMs = options.startTimeoutMs ?? 10_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WsbenchError('SETUP', `${binary} did not become ready within ${timeoutMs} ms: ${lastLine(output)}`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new WsbenchError('SETUP', `${binary} did not become ready within ${timeoutMs} ms: ${lastLine(output)}`)),
+      timeoutMs,
+    );
   });
   try {
     await Promise.race([ready, timeout]);

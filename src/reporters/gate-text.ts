@@ -19,10 +19,23 @@ export function gateText(outcome: GateOutcome): string {
 
 export function baselineLines(b: BaselineResult & { source: string }): string[] {
   const lines = [`baseline ${b.source} (${b.runs.baseline} vs ${b.runs.current} run${b.runs.current > 1 ? 's' : ''})`];
-  const rows = b.checks.map((c) => [mark(c), c.metric, side(c.baseline, c), side(c.current, c), formatChange(c.change), `±${+(c.tolerance * 100).toFixed(2)}%`, c.verdict]);
+  const rows = b.checks.map((c) => [
+    mark(c),
+    c.metric,
+    side(c.baseline, c),
+    side(c.current, c),
+    formatChange(c.change),
+    `±${+(c.tolerance * 100).toFixed(2)}%`,
+    c.verdict,
+  ]);
   const header = ['', 'metric', 'baseline', 'current', 'change', 'tolerance', 'verdict'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => '  ' + r.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    '  ' +
+    r
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   lines.push(line(header), ...rows.map(line));
   for (const c of b.checks) if (c.verdict === 'regression' || c.verdict === 'missing') lines.push(`  ! ${c.message}`);
   return lines;

@@ -23,7 +23,9 @@ export function hlogText(report: RunReport): string {
   writer.outputLogFormatVersion();
   lines.push(`#[StartTime: ${(startMs / 1000).toFixed(3)} (seconds since epoch), ${new Date(startMs).toISOString()}]\n`);
   lines.push(`#[BaseTime: ${(startMs / 1000).toFixed(3)} (seconds since epoch)]\n`);
-  writer.outputComment(`[wsbench ${report.tool.version} run ${report.run.id}${report.run.name ? ` "${report.run.name}"` : ''}; values in microseconds; tags <transport>.<histogram>; untagged = ${firstTransport(report) ?? 'none'}.fanout]`);
+  writer.outputComment(
+    `[wsbench ${report.tool.version} run ${report.run.id}${report.run.name ? ` "${report.run.name}"` : ''}; values in microseconds; tags <transport>.<histogram>; untagged = ${firstTransport(report) ?? 'none'}.fanout]`,
+  );
   writer.outputLegend();
 
   const defaultTransport = firstTransport(report);
@@ -57,7 +59,10 @@ function firstTransport(report: RunReport): TransportName | undefined {
 }
 
 /** From the start of publishing (or warm-up) to the end of draining; the whole run if unknown. */
-export function measuredWindow(phases: { name: string; startMs: number; endMs: number }[], durationMs: number): { startMs: number; endMs: number } {
+export function measuredWindow(
+  phases: { name: string; startMs: number; endMs: number }[],
+  durationMs: number,
+): { startMs: number; endMs: number } {
   const publishing = phases.find((p) => p.name === 'publishing');
   const draining = phases.find((p) => p.name === 'draining');
   if (!publishing) return { startMs: 0, endMs: Math.max(durationMs, 1) };

@@ -24,7 +24,11 @@ export function junitXml(report: RunReport, outcome: GateOutcome): string {
         {
           classname: 'wsbench.run',
           name: 'run completed',
-          failure: { type: 'incomplete', message: `the run did not complete: ${outcome.abortedBy ?? report.run.stopReason ?? 'stopped'}`, detail: report.run.stopReason ?? '' },
+          failure: {
+            type: 'incomplete',
+            message: `the run did not complete: ${outcome.abortedBy ?? report.run.stopReason ?? 'stopped'}`,
+            detail: report.run.stopReason ?? '',
+          },
         },
       ],
     });
@@ -34,7 +38,9 @@ export function junitXml(report: RunReport, outcome: GateOutcome): string {
     cases: outcome.thresholds.map((t) => ({
       classname: 'wsbench.thresholds',
       name: t.expression,
-      ...(t.passed ? { output: t.message } : { failure: { type: 'threshold', message: t.message, detail: `${t.message}\n(from ${t.origin})` } }),
+      ...(t.passed
+        ? { output: t.message }
+        : { failure: { type: 'threshold', message: t.message, detail: `${t.message}\n(from ${t.origin})` } }),
     })),
   });
   if (outcome.baseline) {
@@ -72,7 +78,11 @@ export function junitXml(report: RunReport, outcome: GateOutcome): string {
     for (const c of suite.cases) {
       const open = `    <testcase classname="${attr(c.classname)}" name="${attr(c.name)}" time="0"`;
       if (c.failure) {
-        out.push(`${open}>`, `      <failure type="${attr(c.failure.type)}" message="${attr(c.failure.message)}">${text(c.failure.detail)}</failure>`, '    </testcase>');
+        out.push(
+          `${open}>`,
+          `      <failure type="${attr(c.failure.type)}" message="${attr(c.failure.message)}">${text(c.failure.detail)}</failure>`,
+          '    </testcase>',
+        );
       } else if (c.skipped) {
         out.push(`${open}>`, `      <skipped message="${attr(c.skipped)}"/>`, '    </testcase>');
       } else if (c.output) {

@@ -16,12 +16,17 @@ const FAIL = '❌';
 export function markdownSummary(report: RunReport, outcome: GateOutcome): string {
   const out: string[] = [];
   const runs = report.repeats && report.repeats.length > 1 ? ` · ${report.repeats.length} runs merged` : '';
-  const completed = report.run.completed ? `completed in ${formatDuration(report.run.durationMs)}` : `**not completed** (${cell(report.run.stopReason ?? 'stopped')})`;
+  const completed = report.run.completed
+    ? `completed in ${formatDuration(report.run.durationMs)}`
+    : `**not completed** (${cell(report.run.stopReason ?? 'stopped')})`;
   out.push(`## wsbench ${outcome.passed ? `${PASS} passed` : `${FAIL} failed`}: ${cell(report.run.name ?? 'run')}`, '');
   out.push(`Run \`${report.run.id}\` · ${completed}${runs} · wsbench ${report.tool.version}`, '');
   if (outcome.abortedBy) out.push(`> ${FAIL} Stopped early: ${cell(outcome.abortedBy)}`, '');
 
-  out.push('| transport | fan-out p50 | fan-out p99 | last recipient p99 | delivered | lost | deliveries/s |', '|---|--:|--:|--:|--:|--:|--:|');
+  out.push(
+    '| transport | fan-out p50 | fan-out p99 | last recipient p99 | delivered | lost | deliveries/s |',
+    '|---|--:|--:|--:|--:|--:|--:|',
+  );
   for (const t of Object.values(report.transports)) {
     if (!t) continue;
     const d = t.delivery;
@@ -33,7 +38,10 @@ export function markdownSummary(report: RunReport, outcome: GateOutcome): string
 
   if (outcome.thresholds.length > 0) {
     const failed = outcome.thresholds.filter((t) => !t.passed).length;
-    out.push(`### Thresholds: ${failed === 0 ? `${PASS} all ${outcome.thresholds.length} passed` : `${FAIL} ${failed} of ${outcome.thresholds.length} failed`}`, '');
+    out.push(
+      `### Thresholds: ${failed === 0 ? `${PASS} all ${outcome.thresholds.length} passed` : `${FAIL} ${failed} of ${outcome.thresholds.length} failed`}`,
+      '',
+    );
     out.push('| | threshold | measured |', '|---|---|---|');
     for (const t of outcome.thresholds) out.push(`| ${t.passed ? PASS : FAIL} | \`${code(t.expression)}\` | ${cell(t.message)} |`);
     out.push('');

@@ -83,16 +83,67 @@ export function comparisonLines(c: Comparison): string[] {
   const cell = (text: string) => text.padStart(13);
   const line = (label: string, values: string[]) => `  ${label.padEnd(24)}${values.map(cell).join('')}`;
   const opt = (v: number | null, f: (n: number) => string) => (v === null ? '—' : f(v));
-  const out = ['comparison', line('', rows.map((r) => r.transport))];
-  out.push(line('fan-out p50 (ms)', rows.map((r) => fmtMs(r.fanoutP50Ms))));
-  out.push(line('fan-out p99 (ms)', rows.map((r) => fmtMs(r.fanoutP99Ms))));
-  out.push(line('fan-out max (ms)', rows.map((r) => fmtMs(r.fanoutMaxMs))));
-  out.push(line('deliveries/s', rows.map((r) => fmtInt(r.deliveriesPerSec))));
-  out.push(line('delivery ratio', rows.map((r) => fmtPercent(r.deliveryRatio, 2))));
-  out.push(line('bytes / delivery', rows.map((r) => r.bytesPerDelivery.toFixed(1))));
-  out.push(line('HTTP requests / delivery', rows.map((r) => r.requestsPerDelivery.toFixed(4))));
-  out.push(line('tool CPU µs / delivery', rows.map((r) => r.toolCpuUsPerDelivery.toFixed(2))));
-  out.push(line('server CPU µs / delivery', rows.map((r) => opt(r.serverCpuUsPerDelivery, (v) => v.toFixed(2)))));
+  const out = [
+    'comparison',
+    line(
+      '',
+      rows.map((r) => r.transport),
+    ),
+  ];
+  out.push(
+    line(
+      'fan-out p50 (ms)',
+      rows.map((r) => fmtMs(r.fanoutP50Ms)),
+    ),
+  );
+  out.push(
+    line(
+      'fan-out p99 (ms)',
+      rows.map((r) => fmtMs(r.fanoutP99Ms)),
+    ),
+  );
+  out.push(
+    line(
+      'fan-out max (ms)',
+      rows.map((r) => fmtMs(r.fanoutMaxMs)),
+    ),
+  );
+  out.push(
+    line(
+      'deliveries/s',
+      rows.map((r) => fmtInt(r.deliveriesPerSec)),
+    ),
+  );
+  out.push(
+    line(
+      'delivery ratio',
+      rows.map((r) => fmtPercent(r.deliveryRatio, 2)),
+    ),
+  );
+  out.push(
+    line(
+      'bytes / delivery',
+      rows.map((r) => r.bytesPerDelivery.toFixed(1)),
+    ),
+  );
+  out.push(
+    line(
+      'HTTP requests / delivery',
+      rows.map((r) => r.requestsPerDelivery.toFixed(4)),
+    ),
+  );
+  out.push(
+    line(
+      'tool CPU µs / delivery',
+      rows.map((r) => r.toolCpuUsPerDelivery.toFixed(2)),
+    ),
+  );
+  out.push(
+    line(
+      'server CPU µs / delivery',
+      rows.map((r) => opt(r.serverCpuUsPerDelivery, (v) => v.toFixed(2))),
+    ),
+  );
   for (const [name, adv] of Object.entries(c.websocketAdvantage)) {
     if (!adv) continue;
     const parts = [
@@ -130,7 +181,13 @@ export function transportLines(t: TransportReport): string[] {
   );
   lines.push(latencyLine('fan-out', t.fanoutLatencyMs));
   lines.push(latencyLine('first recip.', t.firstRecipientLatencyMs));
-  lines.push(latencyLine('last recip.', t.lastRecipientLatencyMs, t.incompletePublishes ? `  · ${plural(t.incompletePublishes, 'publish', 'publishes')} missed someone` : ''));
+  lines.push(
+    latencyLine(
+      'last recip.',
+      t.lastRecipientLatencyMs,
+      t.incompletePublishes ? `  · ${plural(t.incompletePublishes, 'publish', 'publishes')} missed someone` : '',
+    ),
+  );
   const tp = t.throughput;
   lines.push(
     `  ${'throughput'.padEnd(14)}${fmtInt(tp.deliveriesPerSec)} deliveries/s · ${fmtInt(tp.publishesPerSec)} publishes/s (target ${fmtInt(tp.targetPublishesPerSec)}/s) · publisher lag p99 ${fmtMs(tp.publisherLagMs.p99)} max ${fmtMs(tp.publisherLagMs.max)}`,

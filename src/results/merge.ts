@@ -22,7 +22,9 @@ export function mergeReports(reports: readonly RunReport[]): RunReport {
     transports[name] = mergeTransport(parts);
   }
   const incomplete = reports.find((r) => !r.run.completed);
-  const repeats: RepeatedRun[] = reports.flatMap((r) => (r.repeats && r.repeats.length > 0 ? r.repeats : [{ run: r.run, transports: r.transports }]));
+  const repeats: RepeatedRun[] = reports.flatMap((r) =>
+    r.repeats && r.repeats.length > 0 ? r.repeats : [{ run: r.run, transports: r.transports }],
+  );
   const { gate: _gate, repeats: _repeats, comparison: _comparison, ...base } = first;
   const comparison = buildComparison(transports);
   return {
@@ -58,7 +60,8 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     ignored: sum((t) => t.delivery.ignored),
   };
   const ignoredBy = {} as IgnoredBreakdown;
-  for (const key of Object.keys(first.delivery.ignoredBy) as (keyof IgnoredBreakdown)[]) ignoredBy[key] = sum((t) => t.delivery.ignoredBy[key]);
+  for (const key of Object.keys(first.delivery.ignoredBy) as (keyof IgnoredBreakdown)[])
+    ignoredBy[key] = sum((t) => t.delivery.ignoredBy[key]);
   const errors: Record<string, number> = {};
   const errorSamples: Record<string, string> = {};
   for (const t of parts) {
@@ -99,7 +102,9 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     bytesPerDelivery: perDelivery(wire.bytesIn + wire.bytesOut),
     requestsPerDelivery: perDelivery(wire.requests),
     toolCpuUsPerDelivery: perDelivery(cpuUs((t) => t.toolCpuUsPerDelivery)),
-    serverCpuUsPerDelivery: parts.every((t) => t.serverCpuUsPerDelivery !== null) ? perDelivery(cpuUs((t) => t.serverCpuUsPerDelivery)) : null,
+    serverCpuUsPerDelivery: parts.every((t) => t.serverCpuUsPerDelivery !== null)
+      ? perDelivery(cpuUs((t) => t.serverCpuUsPerDelivery))
+      : null,
     tool: {
       processes: parts.flatMap((t) => t.tool.processes),
       maxCpuPercent: Math.max(...parts.map((t) => t.tool.maxCpuPercent)),

@@ -51,7 +51,26 @@ export interface ServerCluster {
 const workerEntry = fileURLToPath(new URL('./server-process-worker.js', import.meta.url));
 const COLLECT_TIMEOUT_MS = 5000;
 
-export async function startServerCluster(options: WorkerServerOptions, count: number, startTimeoutMs = 15_000): Promise<ServerCluster> {
+/** A server process that exited while the cluster was not closing: its connections are gone. */
+export interface ServerProcessExit {
+  index: number;
+  count: number;
+  pid: number | undefined;
+  /** Signal name or `code N`. */
+  how: string;
+}
+
+/** One line for a user: which server process went, and how. */
+export function describeProcessExit(exit: ServerProcessExit): string {
+  return `reference server process ${exit.index + 1} of ${exit.count} (pid ${exit.pid}) exited (${exit.how})`;
+}
+
+export async function startServerCluster(
+  options: WorkerServerOptions,
+  count: number,
+  startTimeoutMs = 15_000,
+  onProcessExit: (exit: ServerProcessExit) => void = () => {},
+): Promise<ServerCluster> {
   if (!cluster.isPrimary) throw new Error('startServerCluster must run in the primary');
   if (!Number.isInteger(count) || count < 1) throw new RangeError('count must be a positive integer');
   cluster.schedulingPolicy = cluster.SCHED_RR;
@@ -60,7 +79,10 @@ export async function startServerCluster(options: WorkerServerOptions, count: nu
   const workers: Worker[] = [];
   let closing = false;
   let nextId = 1;
-  const pending = new Map<number, { waiting: Set<Worker>; got: { stats: ServerStats; process: ProcessStats }[]; done: (e?: Error) => void }>();
+  const pending = new Map<
+    number,
+    { waiting: Set<Worker>; got: { stats: ServerStats; process: ProcessStats }[]; done: (e?: Error) => void }
+  >();
   const alive = () => workers.filter((w) => !w.isDead() && w.isConnected());
 
   function collect(): Promise<{ stats: ServerStats; process: ProcessStats }[]> {
@@ -68,7 +90,10 @@ export async function startServerCluster(options: WorkerServerOptions, count: nu
     const id = nextId++;
     return new Promise((resolve, reject) => {
       const got: { stats: ServerStats; process: ProcessStats }[] = [];
-      const timer = setTimeout(() => finish(new Error(`a server process did not answer a stats request within ${COLLECT_TIMEOUT_MS} ms`)), COLLECT_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => finish(new Error(`a server process did not answer a stats request within ${COLLECT_TIMEOUT_MS} ms`)),
+        COLLECT_TIMEOUT_MS,
+      );
       const finish = (e?: Error) => {
         clearTimeout(timer);
         pending.delete(id);
@@ -89,7 +114,9 @@ export async function startServerCluster(options: WorkerServerOptions, count: nu
       if (p.waiting.size === 0) p.done();
     } else if (msg.wsbench === 'merge') {
       collect().then(
-        (all) => worker.isConnected() && worker.send({ wsbench: 'merged', id: msg.id, stats: mergeServerStats(all.map((a) => a.stats)) } satisfies ToWorker),
+        (all) =>
+          worker.isConnected() &&
+          worker.send({ wsbench: 'merged', id: msg.id, stats: mergeServerStats(all.map((a) => a.stats)) } satisfies ToWorker),
         (e: Error) => worker.isConnected() && worker.send({ wsbench: 'merged', id: msg.id, error: e.message } satisfies ToWorker),
       );
     }
@@ -128,7 +155,7 @@ export async function startServerCluster(options: WorkerServerOptions, count: nu
           const how = signal ?? `code ${code}`;
           reject(new WsbenchError('SETUP', `reference server process ${index + 1} of ${count} exited during start-up (${how})`));
           // Its connections are gone: the clients see it as closed connections and loss.
-          if (!closing) process.stderr.write(`wsbench: reference server process ${index + 1} of ${count} (pid ${worker.process.pid}) exited (${how})\n`);
+          if (!closing) onProcessExit({ index, count, pid: worker.process.pid, how });
           for (const p of [...pending.values()]) if (p.waiting.delete(worker) && p.waiting.size === 0) p.done();
         });
       });
@@ -136,7 +163,10 @@ export async function startServerCluster(options: WorkerServerOptions, count: nu
   );
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WsbenchError('SETUP', `reference server processes did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
+    timer = setTimeout(
+      () => reject(new WsbenchError('SETUP', `reference server processes did not start within ${startTimeoutMs} ms`)),
+      startTimeoutMs,
+    );
   });
   let listening: { url: string; port: number }[];
   try {

@@ -319,14 +319,19 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
 
   function currentStats(): ServerStats {
     const byChannel: Record<string, ChannelStats> = {};
-    for (const [name, c] of channels) byChannel[name] = { clients: c.fan.recipients.size, live: c.live, pollersWaiting: c.buffer?.waiting ?? 0 };
+    for (const [name, c] of channels)
+      byChannel[name] = { clients: c.fan.recipients.size, live: c.live, pollersWaiting: c.buffer?.waiting ?? 0 };
     return { processes: 1, redisConnected: redisUp ? 1 : 0, connections: wss.clients.size, channels: byChannel, ...stats };
   }
   const reportedStats = options.statsSource ?? (() => Promise.resolve(currentStats()));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new WsbenchError('SETUP', `reference server cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, { cause: e })),
+      reject(
+        new WsbenchError('SETUP', `reference server cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, {
+          cause: e,
+        }),
+      ),
     );
     http.listen({ host: options.host, port: options.port, backlog: 4096 }, () => resolve());
   });

@@ -5,7 +5,7 @@
  * reports their stats merged, CPU summed over all of them (itself included).
  */
 import { startReferenceServer, type ReferenceServer, type ReferenceServerOptions, type ServerStats } from './reference-server.js';
-import { startServerCluster, type ServerCluster } from './cluster.js';
+import { startServerCluster, type ServerCluster, type ServerProcessExit, describeProcessExit } from './cluster.js';
 import { aggregateProcessStats, mergeServerStats } from './stats.js';
 import { ProcessMonitor } from '../process/monitor.js';
 import type { ProcessStats } from '../results/types.js';
@@ -39,6 +39,11 @@ const monitor = new ProcessMonitor('server');
 let server: ReferenceServer | null = null;
 let group: ServerCluster | null = null;
 
+/** Said on stderr (wsbench passes it through): the clients see the same as closed connections and loss. */
+function reportProcessExit(exit: ServerProcessExit): void {
+  process.stderr.write(`wsbench: ${describeProcessExit(exit)}\n`);
+}
+
 // wsbench went away (even SIGKILLed): the IPC channel closes. Cluster workers follow this process.
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => {
@@ -52,7 +57,7 @@ process.on('message', (raw) => {
   if (msg.type === 'start') {
     const started =
       msg.processes > 1
-        ? startServerCluster(msg.options, msg.processes).then((g) => {
+        ? startServerCluster(msg.options, msg.processes, undefined, reportProcessExit).then((g) => {
             group = g;
             return { url: g.url, port: g.port, pids: [process.pid, ...g.pids] };
           })

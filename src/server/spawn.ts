@@ -35,7 +35,10 @@ export async function spawnServer(spawnOptions: SpawnServerOptions, startTimeout
   const request = (msg: ServerRequest) => child.send(msg);
 
   const listening = await new Promise<{ url: string; pids: number[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new WsbenchError('SETUP', `reference server did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new WsbenchError('SETUP', `reference server did not start within ${startTimeoutMs} ms`)),
+      startTimeoutMs,
+    );
     child.on('message', (raw) => {
       const msg = raw as ServerReply;
       if (msg.type === 'listening') {
@@ -62,7 +65,7 @@ export async function spawnServer(spawnOptions: SpawnServerOptions, startTimeout
     pids: listening.pids,
     stats() {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("reference server did not answer a stats request")), 8000);
+        const timer = setTimeout(() => reject(new Error('reference server did not answer a stats request')), 8000);
         const onMessage = (raw: unknown) => {
           const msg = raw as ServerReply;
           if (msg.type !== 'stats' && msg.type !== 'error') return;

@@ -82,7 +82,8 @@ export const actioncableProtocol: ClientProtocolFactory<ActioncableProtocolSpec>
       // Hot path: {"identifier":…,"message":…}.
       if (state === State.Ready && length > 2 && frame[start + 2] === 0x69 /* i */ && frame[start] === 0x7b) return Verdict.Data;
       // {"type":"ping",…} is the most frequent control message.
-      if (length > 9 && frame[start + 2] === 0x74 /* t */ && frame[start + 9] === 0x70 /* p */ && frame[start] === 0x7b) return Verdict.Control;
+      if (length > 9 && frame[start + 2] === 0x74 /* t */ && frame[start + 9] === 0x70 /* p */ && frame[start] === 0x7b)
+        return Verdict.Control;
       const data = frame.subarray(start, end);
       const type = typeOf(data);
       switch (state) {
@@ -113,7 +114,9 @@ export const actioncableProtocol: ClientProtocolFactory<ActioncableProtocolSpec>
 };
 
 export function prepareActioncableTarget(config: ActioncableConfig, scenario: Scenario): PreparedTarget {
-  const channels = scenario.channelNames.map((name) => actioncableChannel(config.channelPrefix, fillTemplate(config.broadcasting, name, 0)));
+  const channels = scenario.channelNames.map((name) =>
+    actioncableChannel(config.channelPrefix, fillTemplate(config.broadcasting, name, 0)),
+  );
   const { timeout, settle } = config.readiness;
   const origin = config.origin ?? config.url.replace(/^ws/i, 'http').replace(/^(https?:\/\/[^/]+).*$/, '$1');
   return {
@@ -142,6 +145,7 @@ export interface PublishJsonInjectorSpec {
 
 export function createPublishJsonInjector(spec: PublishJsonInjectorSpec, redis: RedisClient): Injector {
   return {
-    inject: (channel: number, payload: Buffer) => redis.publish(spec.channels[channel]!, actioncablePayload(spec.field, payload.toString('latin1'))),
+    inject: (channel: number, payload: Buffer) =>
+      redis.publish(spec.channels[channel]!, actioncablePayload(spec.field, payload.toString('latin1'))),
   };
 }

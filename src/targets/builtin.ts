@@ -68,7 +68,8 @@ export async function prepareBuiltinTarget(config: BuiltinConfig, scenario: Scen
             const have = stats.channels[channelNames[c]!];
             if (!have?.live) return `channel "${channelNames[c]}" not yet subscribed in Redis`;
             // Pollers are ready once their join answered (the server subscribed before answering).
-            if (transport === 'websocket' && have.clients < want) return `channel "${channelNames[c]}" has ${have.clients} of ${want} clients`;
+            if (transport === 'websocket' && have.clients < want)
+              return `channel "${channelNames[c]}" has ${have.clients} of ${want} clients`;
           }
           return null;
         },

@@ -91,7 +91,8 @@ export const centrifugoProtocol: ClientProtocolFactory<CentrifugoProtocolSpec> =
       const newline = frame.indexOf(0x0a, start);
       const batched = newline >= 0 && newline < end - 1;
       // Hot path: one push per frame ({"push":…}); several replies share a frame when batched.
-      if (length > 3 && frame[start + 2] === 0x70 /* p */ && frame[start + 3] === 0x75 /* u */ && frame[start] === 0x7b) return batched ? Verdict.Batch : Verdict.Data;
+      if (length > 3 && frame[start + 2] === 0x70 /* p */ && frame[start + 3] === 0x75 /* u */ && frame[start] === 0x7b)
+        return batched ? Verdict.Batch : Verdict.Data;
       if (length === 2 && frame[start] === 0x7b && frame[start + 1] === 0x7d) {
         ctx.send('{}');
         return Verdict.Control;
@@ -103,10 +104,15 @@ export const centrifugoProtocol: ClientProtocolFactory<CentrifugoProtocolSpec> =
         reply = JSON.parse(data.toString('utf8')) as Reply;
       } catch {
         if (state === State.Ready) return fail(`expected a Centrifugo JSON reply, got ${preview(data)}`);
-        return fail(`expected the Centrifugo ${state === State.AwaitConnect ? 'connect' : 'subscribe'} reply {"id":${state === State.AwaitConnect ? 1 : 2},…}, got ${preview(data)}`);
+        return fail(
+          `expected the Centrifugo ${state === State.AwaitConnect ? 'connect' : 'subscribe'} reply {"id":${state === State.AwaitConnect ? 1 : 2},…}, got ${preview(data)}`,
+        );
       }
       if (reply === null || typeof reply !== 'object') return fail(`expected a Centrifugo JSON reply, got ${preview(data)}`);
-      if (reply.error) return fail(`Centrifugo answered command ${reply.id ?? '?'} with error ${reply.error.code ?? ''} ${reply.error.message ?? ''}`.trim());
+      if (reply.error)
+        return fail(
+          `Centrifugo answered command ${reply.id ?? '?'} with error ${reply.error.code ?? ''} ${reply.error.message ?? ''}`.trim(),
+        );
       switch (state) {
         case State.AwaitConnect:
           if (reply.id === 1 && reply.connect !== undefined) {
@@ -142,16 +148,23 @@ export function createCentrifugoInjector(spec: CentrifugoInjectorSpec): Injector
       return new Promise<number>((resolve, reject) => {
         const req = request(
           url,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...spec.headers }, timeout: 5000 },
+          {
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...spec.headers },
+            timeout: 5000,
+          },
           (res) => {
             let text = '';
             res.setEncoding('utf8');
             res.on('data', (chunk: string) => (text += chunk));
             res.on('end', () => {
-              if ((res.statusCode ?? 0) >= 300) return reject(new Error(`POST ${spec.publishUrl} answered ${res.statusCode}: ${text.slice(0, 200)}`));
+              if ((res.statusCode ?? 0) >= 300)
+                return reject(new Error(`POST ${spec.publishUrl} answered ${res.statusCode}: ${text.slice(0, 200)}`));
               try {
                 const reply = JSON.parse(text) as { error?: { code?: number; message?: string } };
-                if (reply.error) return reject(new Error(`Centrifugo publish error ${reply.error.code ?? ''}: ${reply.error.message ?? ''}`));
+                if (reply.error)
+                  return reject(new Error(`Centrifugo publish error ${reply.error.code ?? ''}: ${reply.error.message ?? ''}`));
               } catch {
                 return reject(new Error(`POST ${spec.publishUrl}: not JSON: ${text.slice(0, 200)}`));
               }
@@ -182,7 +195,10 @@ export function prepareCentrifugoTarget(config: CentrifugoConfig, scenario: Scen
     injector: {
       kind: 'centrifugo',
       publishUrl: `${apiBase}/api/publish`,
-      headers: config.apiKey === undefined ? {} : { [config.apiKeyHeader]: config.apiKeyHeader.toLowerCase() === 'authorization' ? `apikey ${config.apiKey}` : config.apiKey },
+      headers:
+        config.apiKey === undefined
+          ? {}
+          : { [config.apiKeyHeader]: config.apiKeyHeader.toLowerCase() === 'authorization' ? `apikey ${config.apiKey}` : config.apiKey },
       channels,
       field: config.field,
       connections: config.apiConnections,

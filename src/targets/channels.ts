@@ -175,7 +175,12 @@ export function prepareChannelsTarget(config: ChannelsConfig, scenario: Scenario
       ...(config.readyMessage === undefined ? {} : { readyMessage: config.readyMessage }),
     },
     injector: pubsub
-      ? { kind: 'channels-pubsub', channels: groups.map((g) => pubsubGroupChannel(config.prefix, g)), messageType: config.messageType, field: config.field }
+      ? {
+          kind: 'channels-pubsub',
+          channels: groups.map((g) => pubsubGroupChannel(config.prefix, g)),
+          messageType: config.messageType,
+          field: config.field,
+        }
       : {
           kind: 'channels-groups',
           prefix: config.prefix,

@@ -5,7 +5,12 @@
  */
 import type { RedisClient } from '../redis/client.js';
 import { createSocketioInjector, type SocketioInjectorSpec } from './socketio.js';
-import { createChannelsGroupsInjector, createChannelsPubsubInjector, type ChannelsGroupsInjectorSpec, type ChannelsPubsubInjectorSpec } from './channels.js';
+import {
+  createChannelsGroupsInjector,
+  createChannelsPubsubInjector,
+  type ChannelsGroupsInjectorSpec,
+  type ChannelsPubsubInjectorSpec,
+} from './channels.js';
 import { createWs4redisInjector, type Ws4redisInjectorSpec } from './ws4redis.js';
 import { createPublishJsonInjector, type PublishJsonInjectorSpec } from './actioncable.js';
 import { createCentrifugoInjector, type CentrifugoInjectorSpec } from './centrifugo.js';

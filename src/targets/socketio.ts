@@ -66,8 +66,19 @@ export function adapterChannel(key: string, namespace: string, room: string | nu
 }
 
 /** The emitter's message: msgpack([uid, {type: EVENT, data: [event, payload], nsp}, {rooms, flags, except}]). */
-export function emitterMessage(encoder: Encoder, uid: string, namespace: string, event: string, payload: string, room: string | null): Uint8Array {
-  return encoder.encode([uid, { type: EVENT, data: [event, payload], nsp: namespace }, { rooms: room === null ? [] : [room], flags: {}, except: [] }]);
+export function emitterMessage(
+  encoder: Encoder,
+  uid: string,
+  namespace: string,
+  event: string,
+  payload: string,
+  room: string | null,
+): Uint8Array {
+  return encoder.encode([
+    uid,
+    { type: EVENT, data: [event, payload], nsp: namespace },
+    { rooms: room === null ? [] : [room], flags: {}, except: [] },
+  ]);
 }
 
 const enum State {
@@ -126,7 +137,8 @@ export const socketioProtocol: ClientProtocolFactory<SocketioProtocolSpec> = (sp
           if (b0 === C_4 && b1 === C_4) return fail(`Socket.IO refused CONNECT ${JSON.stringify(connect)}: ${preview(data, 200)}`);
           return fail(`expected Socket.IO CONNECT reply "40{…}", got ${preview(data)}`);
         case State.Ready:
-          if (b0 === C_4 && b1 === 0x31 /* 1: DISCONNECT */) return fail(`the Socket.IO server disconnected the namespace: ${preview(data)}`);
+          if (b0 === C_4 && b1 === 0x31 /* 1: DISCONNECT */)
+            return fail(`the Socket.IO server disconnected the namespace: ${preview(data)}`);
           if (b0 === C_3 || b0 === C_4) return Verdict.Control; // pong, acks, other packets
           return fail(`expected a Socket.IO packet, got ${preview(data)}`);
         default:
@@ -168,7 +180,9 @@ export function prepareSocketioTarget(config: SocketioConfig, scenario: Scenario
       await pollUntilReady(
         async () => {
           const numpat = Number(await ctx.redis.call('PUBSUB', 'NUMPAT'));
-          return numpat >= 1 ? null : `PUBSUB NUMPAT = 0: no Socket.IO server has PSUBSCRIBEd ${config.key}#${config.namespace}#* (is the Redis adapter on this Redis?)`;
+          return numpat >= 1
+            ? null
+            : `PUBSUB NUMPAT = 0: no Socket.IO server has PSUBSCRIBEd ${config.key}#${config.namespace}#* (is the Redis adapter on this Redis?)`;
         },
         timeout,
         ctx.signal,

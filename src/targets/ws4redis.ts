@@ -34,7 +34,8 @@ export function ws4redisUrl(base: string, websocketUrl: string, facility: string
 export function ws4redisChannel(prefix: string, audience: Ws4redisAudience, who: string | undefined, facility: string): string {
   const p = prefix ? `${prefix}:` : '';
   if (audience === 'broadcast') return `${p}broadcast:${facility}`;
-  if (!who) throw new Error(`ws4redis audience "${audience}" needs the ${audience === 'session' ? 'session key' : audience} it is addressed to`);
+  if (!who)
+    throw new Error(`ws4redis audience "${audience}" needs the ${audience === 'session' ? 'session key' : audience} it is addressed to`);
   return `${p}${audience}:${who}:${facility}`;
 }
 

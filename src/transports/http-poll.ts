@@ -95,7 +95,8 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
       return false;
     }
     const missed = Number(res.headers['x-wsbench-missed'] ?? 0);
-    if (missed > 0) events.onError('poll.buffer-overflow', `${missed} message(s) left the server's poll buffer before this client asked`, missed);
+    if (missed > 0)
+      events.onError('poll.buffer-overflow', `${missed} message(s) left the server's poll buffer before this client asked`, missed);
     try {
       decodeBatch(res.body, (message) => events.onMessage(message, 0, message.length, res.receivedAt));
     } catch (e) {
@@ -126,13 +127,16 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
 
   function schedulePoll(due: number): void {
     if (!running) return;
-    timer = setTimeout(() => {
-      // A poll still waiting for its answer at the next tick is not doubled up.
-      if (!inFlight) {
-        get(`after=${cursor}&timeout=0`, options.timeoutMs).then(take, failed);
-      }
-      schedulePoll(due + settings.intervalMs);
-    }, Math.max(0, due - monotonicMs()));
+    timer = setTimeout(
+      () => {
+        // A poll still waiting for its answer at the next tick is not doubled up.
+        if (!inFlight) {
+          get(`after=${cursor}&timeout=0`, options.timeoutMs).then(take, failed);
+        }
+        schedulePoll(due + settings.intervalMs);
+      },
+      Math.max(0, due - monotonicMs()),
+    );
   }
 
   function pause(ms: number): Promise<void> {
@@ -153,7 +157,9 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
         agent.destroy();
         throw new TransportError(
           `connect.http-${res.status}`,
-          res.status === 200 ? 'no X-Wsbench-Cursor header: not a wsbench polling endpoint' : `HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`,
+          res.status === 200
+            ? 'no X-Wsbench-Cursor header: not a wsbench polling endpoint'
+            : `HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`,
         );
       }
       cursor = Number(res.headers['x-wsbench-cursor']);

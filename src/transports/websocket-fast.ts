@@ -12,7 +12,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { monotonicMs } from '../metrics/clock.js';
-import { ConnectAttempt, TransportError, type ConnectOptions, type TransportClient, type TransportEvents, type TransportFactory, type WireStats } from './transport.js';
+import {
+  ConnectAttempt,
+  TransportError,
+  type ConnectOptions,
+  type TransportClient,
+  type TransportEvents,
+  type TransportFactory,
+  type WireStats,
+} from './transport.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -75,7 +83,9 @@ function oneLine(text: string): string {
 }
 
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 /** Where a FrameParser hands on what it parsed. */
@@ -255,7 +265,9 @@ class FastWebSocketClient implements TransportClient, FrameSink {
       const host = url.hostname.replace(/^\[|\]$/g, '');
       const common = { host, port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
       const socket = (
-        secure ? tlsConnect({ ...common, servername: host }) : netConnect({ ...common, onread: { buffer: READ_BUFFER, callback: socketRead } })
+        secure
+          ? tlsConnect({ ...common, servername: host })
+          : netConnect({ ...common, onread: { buffer: READ_BUFFER, callback: socketRead } })
       ) as OwnedSocket;
       socket[OWNER] = this;
       this.socket = socket;
@@ -338,7 +350,10 @@ class FastWebSocketClient implements TransportClient, FrameSink {
     if (status !== 101) {
       const raw = head.subarray(endAt + 4);
       const body = oneLine(headers.get('transfer-encoding') === 'chunked' ? dechunk(raw) : raw.toString('utf8', 0, 200));
-      fail(`connect.http-${status || 'bad-response'}`, `HTTP ${status || '?'} ${statusLine.replace(/^HTTP\/1\.[01] \d{3} ?/, '')}${body ? `: ${body}` : ''}`.trim());
+      fail(
+        `connect.http-${status || 'bad-response'}`,
+        `HTTP ${status || '?'} ${statusLine.replace(/^HTTP\/1\.[01] \d{3} ?/, '')}${body ? `: ${body}` : ''}`.trim(),
+      );
       return;
     }
     if (headers.get('sec-websocket-accept') !== acceptKey(upgrade.key)) {

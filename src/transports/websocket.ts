@@ -47,7 +47,12 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
           res.on('data', (chunk: string) => {
             if (body.length < 200) body += chunk;
           });
-          res.on('end', () => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode} ${res.statusMessage ?? ''}: ${body.replace(/\s+/g, ' ').trim().slice(0, 200)}`.trim()));
+          res.on('end', () =>
+            fail(
+              `connect.http-${res.statusCode}`,
+              `HTTP ${res.statusCode} ${res.statusMessage ?? ''}: ${body.replace(/\s+/g, ' ').trim().slice(0, 200)}`.trim(),
+            ),
+          );
           res.on('error', () => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode}`));
           // If the server never ends the body, do not wait for the whole timeout.
           setTimeout(() => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode} ${body.trim().slice(0, 200)}`), 1000).unref();

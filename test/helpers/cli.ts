@@ -37,7 +37,11 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     else child.stdin.end();
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`wsbench ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `wsbench ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, options.timeoutMs ?? 60_000);
     options.onSpawn?.(child);
     child.on('exit', (code, signal) => {

@@ -54,7 +54,13 @@ export function fakeTransport(name: TransportName, f: FakeTransport = {}): Trans
       deliveryRatio: expected > 0 ? delivered / expected : 1,
       ignoredBy: { foreign: 0, unstamped: 0, control: 0, misrouted: 0 },
     },
-    throughput: { deliveriesPerSec: f.deliveriesPerSec ?? 1000, publishesPerSec: 100, targetPublishesPerSec: 100, publishes: 100, publisherLagMs: summarizeMs(lag) },
+    throughput: {
+      deliveriesPerSec: f.deliveriesPerSec ?? 1000,
+      publishesPerSec: 100,
+      targetPublishesPerSec: 100,
+      publishes: 100,
+      publisherLagMs: summarizeMs(lag),
+    },
     connections: { target: 10, opened: 10 - (f.failed ?? 0), failed: f.failed ?? 0, closedEarly: 0 },
     errors: f.errors ?? {},
     errorSamples: {},
@@ -65,7 +71,13 @@ export function fakeTransport(name: TransportName, f: FakeTransport = {}): Trans
     toolCpuUsPerDelivery: 20,
     serverCpuUsPerDelivery: 10,
     tool: { processes: [], maxCpuPercent: f.cpu ?? 20, maxEventLoopDelayP99Ms: 1, bottleneck: false, bottleneckReasons: [] },
-    histograms: { fanout: encodeHistogram(fanout), firstRecipient: encodeHistogram(first), lastRecipient: encodeHistogram(last), connect: encodeHistogram(connect), publisherLag: encodeHistogram(lag) },
+    histograms: {
+      fanout: encodeHistogram(fanout),
+      firstRecipient: encodeHistogram(first),
+      lastRecipient: encodeHistogram(last),
+      connect: encodeHistogram(connect),
+      publisherLag: encodeHistogram(lag),
+    },
     phases: [
       { name: 'connecting', startMs: 0, endMs: 100 },
       { name: 'publishing', startMs: 200, endMs: 1200 },
@@ -74,7 +86,11 @@ export function fakeTransport(name: TransportName, f: FakeTransport = {}): Trans
   };
 }
 
-export function fakeReport(transports: Partial<Record<TransportName, FakeTransport>> = { websocket: {} }, id = 'r1', startedAt = '2025-01-01T00:00:00.000Z'): RunReport {
+export function fakeReport(
+  transports: Partial<Record<TransportName, FakeTransport>> = { websocket: {} },
+  id = 'r1',
+  startedAt = '2025-01-01T00:00:00.000Z',
+): RunReport {
   const out: RunReport['transports'] = {};
   for (const [name, f] of Object.entries(transports) as [TransportName, FakeTransport][]) out[name] = fakeTransport(name, f);
   return {

@@ -38,8 +38,14 @@ test('run piped (not a terminal): plain progress lines on stderr, summary with c
     assert.doesNotMatch(result.stderr, ANSI);
     assert.match(result.stderr, /output: plain \(stdout is not a terminal\)/);
     const progress = result.stderr.split('\n').filter((l) => l.startsWith('['));
-    assert.ok(progress.some((l) => /^\[\d+\.\ds\] publishing \(websocket\)$/.test(l)), result.stderr);
-    assert.ok(progress.some((l) => /^\[\d+\.\ds\] published \d[\d,]*\/125 · delivered/.test(l)), result.stderr);
+    assert.ok(
+      progress.some((l) => /^\[\d+\.\ds\] publishing \(websocket\)$/.test(l)),
+      result.stderr,
+    );
+    assert.ok(
+      progress.some((l) => /^\[\d+\.\ds\] published \d[\d,]*\/125 · delivered/.test(l)),
+      result.stderr,
+    );
     assert.match(result.stdout, /fan-out latency by percentile \(ms, linear from 0\)\n\s+p50 █+/);
     assert.match(result.stdout, /\n\s+max █+\s+[\d.]+\n/);
     assert.match(result.stdout, /^longpoll \(latency in ms\)$/m);
@@ -87,49 +93,55 @@ test('run --quiet with FORCE_COLOR piped: only the summary, coloured; NO_COLOR a
 // The dashboard in a real terminal. Needs tmux (CI installs it); skipped with a reason otherwise.
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
 
-test('dashboard in tmux 80×24: phases live, q stops gracefully → partial summary + chart, exit 130, clean pane, nothing left running', { skip: hasTmux ? false : 'tmux is not installed' }, () =>
-  withTempDir(async (dir) => {
-    const file = join(dir, 'long.yaml');
-    const exitFile = join(dir, 'exit');
-    const out = join(dir, 'r.json');
-    await writeFile(file, 'name: tmux-long\nclients: { connections: 10 }\npublish: { rate: 50/s, duration: 60s }\n');
-    const socket = `wsbench-test-${process.pid}`;
-    const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-    // Not CI, no colour preference, a normal terminal: what a user at a terminal has.
-    const command = `env -u CI -u CONTINUOUS_INTEGRATION -u NO_COLOR -u FORCE_COLOR TERM=xterm-256color ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(file)} --out ${JSON.stringify(out)}; echo $? > ${JSON.stringify(exitFile)}; sleep 60`;
-    tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'w', '-x', '80', '-y', '24', command);
-    try {
-      const pane = () => tmux('capture-pane', '-p', '-t', 'w');
-      const panePid = Number(tmux('list-panes', '-t', 'w', '-F', '#{pane_pid}').trim());
-      let seen = '';
-      assert.ok(await waitFor(() => /● publish/.test((seen = pane())), 30_000, 100), `dashboard never reached publishing:\n${seen}`);
-      assert.match(seen, /^wsbench · tmux-long\s+websocket 1\/1 · [\d.]+ s$/m);
-      assert.match(seen, /✓ redis  ✓ server  ✓ connect  ✓ ready/);
-      assert.match(seen, /q or Ctrl-C: stop and report what was measured/);
-      const children = descendantsOf(panePid);
-      assert.ok(await waitFor(() => /latency\s+p50/.test((seen = pane())), 10_000, 100), seen);
-      tmux('send-keys', '-t', 'w', 'q');
-      assert.ok(await waitFor(() => existsSync(exitFile), 30_000, 100), `did not end after q:\n${pane()}`);
-      assert.equal((await readFile(exitFile, 'utf8')).trim(), '130');
-      const full = tmux('capture-pane', '-p', '-S', '-200', '-t', 'w');
-      // The live view is gone: one title line and the final line stay, then the summary.
-      assert.match(full, /^wsbench · tmux-long\s+websocket \(stopped\) · [\d.]+ s\nstopped early: partial summary below\nwsbench \d/m);
-      assert.doesNotMatch(full, /q or Ctrl-C|● publish|^deliveries\/s /m);
-      assert.match(full, /NOT COMPLETED \(interrupted during publishing\)/);
-      assert.match(full, /fan-out latency by percentile/);
-      assert.doesNotMatch(full, ANSI, 'capture-pane -p shows text only: escapes would be garbage');
-      for (const line of full.split('\n')) assert.ok([...line].length <= 80, line);
-      const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
-      assert.equal(report.run.completed, false);
-      assert.ok(await waitFor(() => children.every((pid) => !existsSync(`/proc/${pid}`) || /\bsleep\b/.test(readCmd(pid))), 5_000), 'processes left running');
-    } finally {
+test(
+  'dashboard in tmux 80×24: phases live, q stops gracefully → partial summary + chart, exit 130, clean pane, nothing left running',
+  { skip: hasTmux ? false : 'tmux is not installed' },
+  () =>
+    withTempDir(async (dir) => {
+      const file = join(dir, 'long.yaml');
+      const exitFile = join(dir, 'exit');
+      const out = join(dir, 'r.json');
+      await writeFile(file, 'name: tmux-long\nclients: { connections: 10 }\npublish: { rate: 50/s, duration: 60s }\n');
+      const socket = `wsbench-test-${process.pid}`;
+      const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+      // Not CI, no colour preference, a normal terminal: what a user at a terminal has.
+      const command = `env -u CI -u CONTINUOUS_INTEGRATION -u NO_COLOR -u FORCE_COLOR TERM=xterm-256color ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(file)} --out ${JSON.stringify(out)}; echo $? > ${JSON.stringify(exitFile)}; sleep 60`;
+      tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'w', '-x', '80', '-y', '24', command);
       try {
-        tmux('kill-server');
-      } catch {
-        /* already gone */
+        const pane = () => tmux('capture-pane', '-p', '-t', 'w');
+        const panePid = Number(tmux('list-panes', '-t', 'w', '-F', '#{pane_pid}').trim());
+        let seen = '';
+        assert.ok(await waitFor(() => /● publish/.test((seen = pane())), 30_000, 100), `dashboard never reached publishing:\n${seen}`);
+        assert.match(seen, /^wsbench · tmux-long\s+websocket 1\/1 · [\d.]+ s$/m);
+        assert.match(seen, /✓ redis  ✓ server  ✓ connect  ✓ ready/);
+        assert.match(seen, /q or Ctrl-C: stop and report what was measured/);
+        const children = descendantsOf(panePid);
+        assert.ok(await waitFor(() => /latency\s+p50/.test((seen = pane())), 10_000, 100), seen);
+        tmux('send-keys', '-t', 'w', 'q');
+        assert.ok(await waitFor(() => existsSync(exitFile), 30_000, 100), `did not end after q:\n${pane()}`);
+        assert.equal((await readFile(exitFile, 'utf8')).trim(), '130');
+        const full = tmux('capture-pane', '-p', '-S', '-200', '-t', 'w');
+        // The live view is gone: one title line and the final line stay, then the summary.
+        assert.match(full, /^wsbench · tmux-long\s+websocket \(stopped\) · [\d.]+ s\nstopped early: partial summary below\nwsbench \d/m);
+        assert.doesNotMatch(full, /q or Ctrl-C|● publish|^deliveries\/s /m);
+        assert.match(full, /NOT COMPLETED \(interrupted during publishing\)/);
+        assert.match(full, /fan-out latency by percentile/);
+        assert.doesNotMatch(full, ANSI, 'capture-pane -p shows text only: escapes would be garbage');
+        for (const line of full.split('\n')) assert.ok([...line].length <= 80, line);
+        const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+        assert.equal(report.run.completed, false);
+        assert.ok(
+          await waitFor(() => children.every((pid) => !existsSync(`/proc/${pid}`) || /\bsleep\b/.test(readCmd(pid))), 5_000),
+          'processes left running',
+        );
+      } finally {
+        try {
+          tmux('kill-server');
+        } catch {
+          /* already gone */
+        }
       }
-    }
-  }),
+    }),
 );
 
 function readCmd(pid: number): string {

@@ -47,8 +47,10 @@ test('run: embedded Redis + builtin server, summary on stdout, report with every
     assert.match(result.stderr, /publishing \(websocket\)/);
     const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
     const ws = report.transports.websocket!;
-    for (const key of ['p50', 'p90', 'p99', 'p999', 'max', 'mean', 'count'] as const) assert.equal(typeof ws.fanoutLatencyMs[key], 'number');
-    for (const key of ['expected', 'delivered', 'lost', 'duplicated', 'reordered', 'ignored'] as const) assert.equal(typeof ws.delivery[key], 'number');
+    for (const key of ['p50', 'p90', 'p99', 'p999', 'max', 'mean', 'count'] as const)
+      assert.equal(typeof ws.fanoutLatencyMs[key], 'number');
+    for (const key of ['expected', 'delivered', 'lost', 'duplicated', 'reordered', 'ignored'] as const)
+      assert.equal(typeof ws.delivery[key], 'number');
     assert.equal(ws.delivery.delivered, ws.delivery.expected);
     assert.equal(ws.delivery.expected, 2000);
     assert.equal(typeof ws.throughput.deliveriesPerSec, 'number');
@@ -66,7 +68,9 @@ test('run: embedded Redis + builtin server, summary on stdout, report with every
 test('run: flags alone, and flags override the file', () =>
   withTempDir(async (dir) => {
     const out = join(dir, 'r.json');
-    const result = await runCli(['run', '-c', '5', '-r', '50', '-d', '1s', '--drain', '1s', '--channels', '2', '-q', '--out', out], { timeoutMs: 60_000 });
+    const result = await runCli(['run', '-c', '5', '-r', '50', '-d', '1s', '--drain', '1s', '--channels', '2', '-q', '--out', out], {
+      timeoutMs: 60_000,
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '', 'quiet: no progress lines');
     const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
@@ -77,7 +81,11 @@ test('run: flags alone, and flags override the file', () =>
 const brokenFiles: { name: string; text: string; says: RegExp }[] = [
   { name: 'bad YAML', text: 'clients: [\n', says: /^wsbench: error: .*bad\.yaml:\d+:\d+: invalid YAML/ },
   { name: 'unknown key', text: SMALL + 'colour: blue\n', says: /^wsbench: error: .*bad\.yaml:5:1: colour: unknown key "colour"/ },
-  { name: 'wrong type', text: SMALL.replace('connections: 20', 'connections: "20"'), says: /bad\.yaml:2:25: clients\.connections: expected number, got string "20"/ },
+  {
+    name: 'wrong type',
+    text: SMALL.replace('connections: 20', 'connections: "20"'),
+    says: /bad\.yaml:2:25: clients\.connections: expected number, got string "20"/,
+  },
   { name: 'negative rate', text: SMALL.replace('100/s', '-100/s'), says: /bad\.yaml:3:18: publish\.rate: .*greater than zero/ },
   { name: 'bad URL', text: SMALL + 'target: { kind: raw, url: "ws://" }\n', says: /bad\.yaml:5:27: target\.url: is not a valid URL/ },
 ];

@@ -38,7 +38,9 @@ before(async () => {
     lastPath = path ?? '';
     if (path === '/500') {
       const body = 'database is down\n' + 'x'.repeat(5000);
-      socket.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nX-Reason: db\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nX-Reason: db\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     if (path === '/redirect') {
@@ -162,7 +164,28 @@ test('server closes with a code and reason: shown wscat-style, exit 0', async ()
 
 test('wscat handshake flags: headers, --auth, --origin, --host, subprotocols', async () => {
   const r = await runCli(
-    ['connect', `${base}/echo`, '-H', 'X-Test: yes', '--header', 'Cookie: a=b', '--auth', 'alice:s3cret', '-o', 'http://origin.test', '--host', 'example.test', '-s', 'nope', '-s', 'chat', '-x', 'x', '-w', '0'],
+    [
+      'connect',
+      `${base}/echo`,
+      '-H',
+      'X-Test: yes',
+      '--header',
+      'Cookie: a=b',
+      '--auth',
+      'alice:s3cret',
+      '-o',
+      'http://origin.test',
+      '--host',
+      'example.test',
+      '-s',
+      'nope',
+      '-s',
+      'chat',
+      '-x',
+      'x',
+      '-w',
+      '0',
+    ],
     { timeoutMs: 20_000 },
   );
   assert.equal(r.code, 0, r.stderr);
@@ -189,7 +212,10 @@ test('slash commands: binary frames as hex or base64, /file, /ping with round tr
   assert.match(r.stdout, /^< \/literal$/m);
   assert.match(r.stderr, /^error: unknown command "\/nope"/m);
 
-  const b64 = await runCli(['connect', `${base}/echo`, '--slash', '--binary-format', 'base64'], { input: '/binary 68656c6c6f\n', timeoutMs: 20_000 });
+  const b64 = await runCli(['connect', `${base}/echo`, '--slash', '--binary-format', 'base64'], {
+    input: '/binary 68656c6c6f\n',
+    timeoutMs: 20_000,
+  });
   assert.match(b64.stdout, /^< \[binary 5 B, base64\] aGVsbG8=$/m);
 });
 
@@ -202,8 +228,14 @@ test('without --slash a slash line is sent verbatim (wscat)', async () => {
 test('--ndjson: one JSON event per line', async () => {
   const r = await runCli(['connect', `${base}/echo`, '--ndjson'], { input: 'hi\n', timeoutMs: 20_000 });
   assert.equal(r.code, 0, r.stderr);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; dir?: string; data?: string; code?: number });
-  assert.deepEqual(events.map((e) => e.type), ['connecting', 'open', 'message', 'message', 'close']);
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; dir?: string; data?: string; code?: number });
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['connecting', 'open', 'message', 'message', 'close'],
+  );
   assert.deepEqual(events[3], { ...events[3], type: 'message', dir: 'in', data: 'hi' });
   assert.equal(events[4]!.code, 1000);
 });
@@ -282,4 +314,3 @@ test('--listen: serves one client, prints what it sends, sends what is typed, ex
   assert.equal(r.code, 0, r.stderr);
   assert.equal(await closed, 1000);
 });
-

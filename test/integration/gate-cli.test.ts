@@ -86,7 +86,9 @@ test('an impossible threshold: exit 1, one failing JUnit testcase with metric an
   const xml = await readFile(junit, 'utf8');
   assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>/);
   assert.match(xml, /<testsuite name="wsbench thresholds" tests="3" failures="1"/);
-  const failures = [...xml.matchAll(/<testcase classname="wsbench\.thresholds" name="([^"]*)"[^>]*>\s*<failure type="threshold" message="([^"]*)"/g)];
+  const failures = [
+    ...xml.matchAll(/<testcase classname="wsbench\.thresholds" name="([^"]*)"[^>]*>\s*<failure type="threshold" message="([^"]*)"/g),
+  ];
   assert.equal(failures.length, 1, xml);
   assert.equal(failures[0]![1], 'fanout.p50 &lt; 1us');
   assert.match(failures[0]![2]!, /^fanout\.p50 = [\d.]+ ms, expected &lt; 0\.001 ms$/);
@@ -128,7 +130,10 @@ test('compare: a report against itself passes; a run through a relay delaying +2
   assert.equal(slowRun.code, 1, slowRun.stdout + slowRun.stderr);
   assert.match(slowRun.stdout, /! fanout\.p50 regressed: /);
   const xml = await readFile(junit, 'utf8');
-  assert.match(xml, /<testcase classname="wsbench\.baseline" name="fanout\.p50" time="0">\s*<failure type="regression" message="fanout\.p50 regressed: [\d.]+ ms → [\d.]+ ms/);
+  assert.match(
+    xml,
+    /<testcase classname="wsbench\.baseline" name="fanout\.p50" time="0">\s*<failure type="regression" message="fanout\.p50 regressed: [\d.]+ ms → [\d.]+ ms/,
+  );
 
   const self = await runCli(['compare', base, base], { timeoutMs: 20_000 });
   assert.equal(self.code, 0, self.stdout + self.stderr);
@@ -138,7 +143,10 @@ test('compare: a report against itself passes; a run through a relay delaying +2
   const slower = await runCli(['compare', base, cur], { timeoutMs: 20_000 });
   assert.equal(slower.code, 1, slower.stdout + slower.stderr);
   assert.match(slower.stdout, /FAIL\s+fanout\.p50\s/);
-  assert.match(slower.stdout, /! fanout\.p50 regressed: [\d.]+ ms → [\d.]+ ms \(\+[\d.]+% worse\), worse than the 10% tolerance and outside the noise of both sides/);
+  assert.match(
+    slower.stdout,
+    /! fanout\.p50 regressed: [\d.]+ ms → [\d.]+ ms \(\+[\d.]+% worse\), worse than the 10% tolerance and outside the noise of both sides/,
+  );
   assert.match(slower.stdout, /gate: FAILED/);
 
   // The other way round the median is an improvement, which never fails the gate (tails are
@@ -168,7 +176,10 @@ thresholds:
   // Without the abort this run would publish for 60 s and hit the time limit.
   const result = await runCli(['run', file, '--abort-on-fail', '--out', out], { timeoutMs: 40_000 });
   assert.equal(result.code, 1, result.stdout + result.stderr);
-  assert.match(result.stderr, /--abort-on-fail: threshold "delivery\.duplicated == 0" is broken: delivery\.duplicated reached \d+ and can only grow; stopping/);
+  assert.match(
+    result.stderr,
+    /--abort-on-fail: threshold "delivery\.duplicated == 0" is broken: delivery\.duplicated reached \d+ and can only grow; stopping/,
+  );
   assert.match(result.stdout, /NOT COMPLETED \(stopped by --abort-on-fail: threshold "delivery\.duplicated == 0" is broken/);
   const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
   assert.equal(report.run.completed, false);
@@ -205,7 +216,13 @@ test('--repeat 2 merges both runs from their histograms; the .hlog reads back wi
     perRun.map((t) => t.fanoutLatencyMs.count),
   );
   assert.ok(untagged[0]!.endTimeStampMsec <= untagged[1]!.startTimeStampMsec, 'the second run comes after the first');
-  assert.deepEqual([...tags].sort(), ['websocket.connect', 'websocket.fanout', 'websocket.firstRecipient', 'websocket.lastRecipient', 'websocket.publisherLag']);
+  assert.deepEqual([...tags].sort(), [
+    'websocket.connect',
+    'websocket.fanout',
+    'websocket.firstRecipient',
+    'websocket.lastRecipient',
+    'websocket.publisherLag',
+  ]);
 });
 
 test('bad gate input is a config error (exit 2) that points at it, before anything starts', async () => {
@@ -214,11 +231,17 @@ test('bad gate input is a config error (exit 2) that points at it, before anythi
   const inFile = await runCli(['run', file], { timeoutMs: 20_000 });
   assert.equal(inFile.code, 2, inFile.stderr);
   // Line 7: the string starts at column 6 (after `  - "`), the bad token at offset 15.
-  assert.match(inFile.stderr, /^wsbench: error: .*bad-threshold\.yaml:7:21: thresholds\[1\]: unexpected "parsecs" after the comparison in "fanout\.p99 < 5 parsecs"\n$/);
+  assert.match(
+    inFile.stderr,
+    /^wsbench: error: .*bad-threshold\.yaml:7:21: thresholds\[1\]: unexpected "parsecs" after the comparison in "fanout\.p99 < 5 parsecs"\n$/,
+  );
 
   const flag = await runCli(['run', '-c', '1', '-r', '1', '-d', '1s', '--threshold', 'fanout.p99 <'], { timeoutMs: 20_000 });
   assert.equal(flag.code, 2, flag.stderr);
-  assert.match(flag.stderr, /^wsbench: error: --threshold: "fanout\.p99 <": expected a metric or a number but found the end \(at character 13\)\n$/);
+  assert.match(
+    flag.stderr,
+    /^wsbench: error: --threshold: "fanout\.p99 <": expected a metric or a number but found the end \(at character 13\)\n$/,
+  );
 
   const tolerance = await runCli(['run', '-c', '1', '-r', '1', '-d', '1s', '--max-regression', 'fanout.p99=lots'], { timeoutMs: 20_000 });
   assert.equal(tolerance.code, 2, tolerance.stderr);

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
@@ -13,7 +14,14 @@ let publisher: Redis;
 
 before(async () => {
   redis = await startTestRedis();
-  server = await startReferenceServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, channelPrefix: 'pfx:' });
+  server = await startReferenceServer({
+    host: '127.0.0.1',
+    port: 0,
+    redisUrl: redis.url,
+    maxPayload: 1024,
+    perMessageDeflate: false,
+    channelPrefix: 'pfx:',
+  });
   publisher = new Redis(redis.url);
 });
 after(async () => {
@@ -164,7 +172,14 @@ test('mixed text and binary frames across the 7-bit, 16-bit and 64-bit length fo
 });
 
 test('a client that stops reading is dropped (1013) and counted; the others still get everything', async () => {
-  const small = await startReferenceServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, maxBufferedBytes: 256 * 1024 });
+  const small = await startReferenceServer({
+    host: '127.0.0.1',
+    port: 0,
+    redisUrl: redis.url,
+    maxPayload: 1024,
+    perMessageDeflate: false,
+    maxBufferedBytes: 256 * 1024,
+  });
   try {
     const url = small.url + '/ws/slow';
     const reader = await new Promise<WebSocket>((resolve, reject) => {
@@ -177,9 +192,10 @@ test('a client that stops reading is dropped (1013) and counted; the others stil
       c.once('open', () => resolve(c));
       c.once('error', reject);
     });
-    for (let i = 0; i < 200 && !(small.stats().channels['slow']?.live && small.stats().channels['slow']!.clients === 2); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && !(small.stats().channels['slow']?.live && small.stats().channels['slow']!.clients === 2); i++)
+      await new Promise((r) => setTimeout(r, 10));
     // Stop reading: the kernel buffers fill, then the server's send buffer grows past the limit.
-    (stalled as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    (stalled as unknown as { _socket: Socket })._socket.pause();
     const count = 400;
     const got = collect(reader, count);
     const chunk = Buffer.alloc(64 * 1024, 0x61);
@@ -196,7 +212,13 @@ test('a client that stops reading is dropped (1013) and counted; the others stil
 });
 
 test('permessage-deflate clients keep the ws send path: every message, in order', async () => {
-  const deflating = await startReferenceServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: true });
+  const deflating = await startReferenceServer({
+    host: '127.0.0.1',
+    port: 0,
+    redisUrl: redis.url,
+    maxPayload: 1024,
+    perMessageDeflate: true,
+  });
   try {
     const ws = await new Promise<WebSocket>((resolve, reject) => {
       const c = new WebSocket(deflating.url + '/ws/zip', { perMessageDeflate: true });
@@ -222,7 +244,14 @@ test('permessage-deflate clients keep the ws send path: every message, in order'
 });
 
 test('write delay: messages still arrive, every one, in order', async () => {
-  const delayed = await startReferenceServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, writeDelayMs: 5 });
+  const delayed = await startReferenceServer({
+    host: '127.0.0.1',
+    port: 0,
+    redisUrl: redis.url,
+    maxPayload: 1024,
+    perMessageDeflate: false,
+    writeDelayMs: 5,
+  });
   try {
     const ws = await new Promise<WebSocket>((resolve, reject) => {
       const c = new WebSocket(delayed.url + '/ws/later');

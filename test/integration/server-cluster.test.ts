@@ -52,12 +52,29 @@ async function httpStats(server: ServerChild): Promise<ServerStats> {
 }
 
 test('three processes: clients spread over them, each gets every message once and in order; /stats and /healthz cover all', async () => {
-  const server = await spawnServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, processes: 3 });
+  const server = await spawnServer({
+    host: '127.0.0.1',
+    port: 0,
+    redisUrl: redis.url,
+    maxPayload: 1024,
+    perMessageDeflate: false,
+    processes: 3,
+  });
   try {
     assert.equal(server.pids.length, 4, 'primary and three workers');
     const clients = await Promise.all(Array.from({ length: 12 }, (_, i) => open(`${server.url}/ws/room${i % 2}`)));
     let stats = await httpStats(server);
-    for (let i = 0; i < 100 && !(stats.channels['room0']?.clients === 6 && stats.channels['room1']?.clients === 6 && stats.channels['room0'].live && stats.channels['room1'].live); i++) {
+    for (
+      let i = 0;
+      i < 100 &&
+      !(
+        stats.channels['room0']?.clients === 6 &&
+        stats.channels['room1']?.clients === 6 &&
+        stats.channels['room0'].live &&
+        stats.channels['room1'].live
+      );
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 20));
       stats = await httpStats(server);
     }
@@ -66,7 +83,10 @@ test('three processes: clients spread over them, each gets every message once an
     assert.equal(stats.connections, 12);
     // Round-robin hands each connection to the next free worker: all get some (not exactly 4 each).
     assert.equal(stats.connectionsPerProcess?.length, 3);
-    assert.ok(stats.connectionsPerProcess!.every((n) => n > 0), `spread: ${stats.connectionsPerProcess?.join(', ')}`);
+    assert.ok(
+      stats.connectionsPerProcess!.every((n) => n > 0),
+      `spread: ${stats.connectionsPerProcess?.join(', ')}`,
+    );
     assert.deepEqual(stats.channels['room0'], { clients: 6, live: true, pollersWaiting: 0 });
     assert.deepEqual(stats.channels['room1'], { clients: 6, live: true, pollersWaiting: 0 });
     const health = await fetch(server.url.replace('ws://', 'http://') + '/healthz');
@@ -102,8 +122,14 @@ test('three processes: clients spread over them, each gets every message once an
     assert.ok(merged.messagesIn >= count * 2 && merged.messagesIn <= count * 2 * 3, `messagesIn ${merged.messagesIn}`);
     assert.equal(processes.length, 4);
     assert.equal(total.role, 'server');
-    assert.equal(total.cpuMs, processes.reduce((s, p) => s + p.cpuMs, 0));
-    assert.equal(total.rssBytes, processes.reduce((s, p) => s + p.rssBytes, 0));
+    assert.equal(
+      total.cpuMs,
+      processes.reduce((s, p) => s + p.cpuMs, 0),
+    );
+    assert.equal(
+      total.rssBytes,
+      processes.reduce((s, p) => s + p.rssBytes, 0),
+    );
     for (const ws of clients) ws.close();
   } finally {
     await server.stop();
@@ -112,7 +138,14 @@ test('three processes: clients spread over them, each gets every message once an
 });
 
 test('long-poll over several processes: a keep-alive poller stays with its process; a cursor from another process is refused', async () => {
-  const server = await spawnServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, processes: 2 });
+  const server = await spawnServer({
+    host: '127.0.0.1',
+    port: 0,
+    redisUrl: redis.url,
+    maxPayload: 1024,
+    perMessageDeflate: false,
+    processes: 2,
+  });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const get = (path: string) =>
     new Promise<{ status: number; cursor: number; body: Buffer }>((resolve, reject) => {
@@ -120,7 +153,9 @@ test('long-poll over several processes: a keep-alive poller stays with its proce
       const req = request({ agent, host: url.hostname, port: url.port, path: url.pathname + url.search }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, cursor: Number(res.headers['x-wsbench-cursor']), body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, cursor: Number(res.headers['x-wsbench-cursor']), body: Buffer.concat(chunks) }),
+        );
       });
       req.on('error', reject);
       req.end();

@@ -54,7 +54,11 @@ test('fast and ws clients count the same deliveries, losses, duplicates, reorder
 test('both clients receive everything from the reference server, binary and text payloads', async () => {
   for (const encoding of ['binary', 'text']) {
     for (const client of ['fast', 'ws'] as const) {
-      const report = await runWith(client, 'target: { kind: builtin }', `{ rate: 200/s, duration: 300ms, channels: 2, payloadSize: 200, encoding: ${encoding} }`);
+      const report = await runWith(
+        client,
+        'target: { kind: builtin }',
+        `{ rate: 200/s, duration: 300ms, channels: 2, payloadSize: 200, encoding: ${encoding} }`,
+      );
       const d = report.transports.websocket!.delivery;
       assert.equal(d.delivered, d.expected, `${client} ${encoding}`);
       assert.equal(d.expected, 60 * 3);
@@ -66,7 +70,11 @@ test('a 500 on upgrade is reported with the status and the start of the body by 
   const { port } = failing.address() as AddressInfo;
   for (const client of ['fast', 'ws'] as const) {
     await assert.rejects(
-      runWith(client, `target: { kind: raw, url: "ws://127.0.0.1:${port}/ws/{channel}", readiness: { numsub: 0 } }`, '{ rate: 10, duration: 1s }'),
+      runWith(
+        client,
+        `target: { kind: raw, url: "ws://127.0.0.1:${port}/ws/{channel}", readiness: { numsub: 0 } }`,
+        '{ rate: 10, duration: 1s }',
+      ),
       (e: Error & { code?: string }) => {
         assert.equal(e.code, 'TARGET_UNREACHABLE', client);
         assert.match(e.message, /connect\.http-500 ×6 \(HTTP 500 .*database is on fire\)/, `${client}: ${e.message}`);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenarioText } from '../../src/config/load.js';
 import { fieldOverrides, targetOverride } from '../../src/config/overrides.js';
-import { redactSecrets, publishCounts } from '../../src/config/resolve.js';
+import { publishCounts } from '../../src/config/resolve.js';
+import { redactSecrets } from '../../src/secrets.js';
 import { ConfigError } from '../../src/errors.js';
 
 const GOOD = `name: t
@@ -45,16 +46,56 @@ test('JSON scenarios are accepted', () => {
 const broken: { name: string; text: string; where: string; says: RegExp }[] = [
   { name: 'bad YAML', text: 'clients:\n  connections: 10\n publish: [\n', where: 'scn.yaml:3:', says: /invalid YAML/ },
   { name: 'unknown key', text: GOOD + 'publsh:\n  rate: 1\n', where: 'scn.yaml:7:1', says: /unknown key "publsh"/ },
-  { name: 'unknown nested key', text: GOOD.replace('  connections: 10', '  connections: 10\n  conections: 3'), where: 'scn.yaml:4:3', says: /clients\.conections: unknown key/ },
-  { name: 'wrong type', text: GOOD.replace('connections: 10', 'connections: many'), where: 'scn.yaml:3:16', says: /clients\.connections: expected number, got string "many"/ },
+  {
+    name: 'unknown nested key',
+    text: GOOD.replace('  connections: 10', '  connections: 10\n  conections: 3'),
+    where: 'scn.yaml:4:3',
+    says: /clients\.conections: unknown key/,
+  },
+  {
+    name: 'wrong type',
+    text: GOOD.replace('connections: 10', 'connections: many'),
+    where: 'scn.yaml:3:16',
+    says: /clients\.connections: expected number, got string "many"/,
+  },
   { name: 'negative rate', text: GOOD.replace('100/s', '-5/s'), where: 'scn.yaml:5:9', says: /publish\.rate: .*greater than zero/ },
   { name: 'not a rate', text: GOOD.replace('100/s', 'lots'), where: 'scn.yaml:5:9', says: /"lots" is not a rate/ },
-  { name: 'negative duration', text: GOOD.replace('duration: 2s', 'duration: -2s'), where: 'scn.yaml:6:13', says: /publish\.duration: .*greater than zero/ },
-  { name: 'bad target URL', text: GOOD + 'target:\n  kind: raw\n  url: http://x/ws\n', where: 'scn.yaml:9:8', says: /target\.url: must start with ws:\/\/ or wss:\/\// },
-  { name: 'bad redis URL', text: GOOD + 'redis:\n  url: localhost:6379\n', where: 'scn.yaml:8:8', says: /redis\.url: must be a redis:\/\/ or rediss:\/\/ URL/ },
-  { name: 'unknown target kind', text: GOOD + 'target:\n  kind: kafka\n', where: 'scn.yaml:8:9', says: /target\.kind: must be one of "builtin", "raw", "socketio", "channels", "actioncable", "ws4redis", "centrifugo"/ },
-  { name: 'missing required key', text: 'clients:\n  connections: 10\npublish:\n  rate: 5\n', where: 'scn.yaml:4:3', says: /publish\.duration: is required/ },
-  { name: 'payload below stamp', text: GOOD.replace('  duration: 2s', '  duration: 2s\n  payloadSize: 16'), where: 'scn.yaml:7:16', says: /publish\.payloadSize: .*at least 32 bytes/ },
+  {
+    name: 'negative duration',
+    text: GOOD.replace('duration: 2s', 'duration: -2s'),
+    where: 'scn.yaml:6:13',
+    says: /publish\.duration: .*greater than zero/,
+  },
+  {
+    name: 'bad target URL',
+    text: GOOD + 'target:\n  kind: raw\n  url: http://x/ws\n',
+    where: 'scn.yaml:9:8',
+    says: /target\.url: must start with ws:\/\/ or wss:\/\//,
+  },
+  {
+    name: 'bad redis URL',
+    text: GOOD + 'redis:\n  url: localhost:6379\n',
+    where: 'scn.yaml:8:8',
+    says: /redis\.url: must be a redis:\/\/ or rediss:\/\/ URL/,
+  },
+  {
+    name: 'unknown target kind',
+    text: GOOD + 'target:\n  kind: kafka\n',
+    where: 'scn.yaml:8:9',
+    says: /target\.kind: must be one of "builtin", "raw", "socketio", "channels", "actioncable", "ws4redis", "centrifugo"/,
+  },
+  {
+    name: 'missing required key',
+    text: 'clients:\n  connections: 10\npublish:\n  rate: 5\n',
+    where: 'scn.yaml:4:3',
+    says: /publish\.duration: is required/,
+  },
+  {
+    name: 'payload below stamp',
+    text: GOOD.replace('  duration: 2s', '  duration: 2s\n  payloadSize: 16'),
+    where: 'scn.yaml:7:16',
+    says: /publish\.payloadSize: .*at least 32 bytes/,
+  },
   { name: 'not a mapping', text: '- 1\n- 2\n', where: 'scn.yaml:1:1', says: /must be a mapping/ },
   { name: 'duplicate key', text: GOOD + 'name: again\n', where: 'scn.yaml:7:1', says: /invalid YAML: Map keys must be unique/ },
 ];

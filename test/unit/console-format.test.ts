@@ -16,10 +16,22 @@ test('formatEvent: wscat output shapes and ours', () => {
     [{ time: T, type: 'message', dir: 'in', data: Buffer.from('hello'), binary: false }, {}, ['< hello']],
     [{ time: T, type: 'message', dir: 'out', data: Buffer.from('hi'), binary: false }, {}, ['> hi']],
     [{ time: T, type: 'message', dir: 'in', data: Buffer.from([0, 1, 255]), binary: true }, {}, ['< [binary 3 B] 00 01 ff']],
-    [{ time: T, type: 'message', dir: 'in', data: Buffer.from('hello'), binary: true }, { binaryFormat: 'base64' }, ['< [binary 5 B, base64] aGVsbG8=']],
-    [{ time: T, type: 'message', dir: 'in', data: Buffer.from('{"n":123456789012345678901}'), binary: false }, { pretty: true }, ['< {', '    "n": 123456789012345678901', '  }']],
+    [
+      { time: T, type: 'message', dir: 'in', data: Buffer.from('hello'), binary: true },
+      { binaryFormat: 'base64' },
+      ['< [binary 5 B, base64] aGVsbG8='],
+    ],
+    [
+      { time: T, type: 'message', dir: 'in', data: Buffer.from('{"n":123456789012345678901}'), binary: false },
+      { pretty: true },
+      ['< {', '    "n": 123456789012345678901', '  }'],
+    ],
     [{ time: T, type: 'message', dir: 'in', data: Buffer.from('not json'), binary: false }, { pretty: true }, ['< not json']],
-    [{ time: T, type: 'message', dir: 'in', data: Buffer.from('x'), binary: false }, { timestamps: true }, ['[2024-01-02T03:04:05.678Z] < x']],
+    [
+      { time: T, type: 'message', dir: 'in', data: Buffer.from('x'), binary: false },
+      { timestamps: true },
+      ['[2024-01-02T03:04:05.678Z] < x'],
+    ],
     [{ time: T, type: 'ping', dir: 'in', data: Buffer.from('p') }, {}, []],
     [{ time: T, type: 'ping', dir: 'in', data: Buffer.from('p') }, { showPingPong: true }, ['< Received ping (data: "p")']],
     [{ time: T, type: 'pong', dir: 'in', data: Buffer.from('') }, { showPingPong: true }, ['< Received pong (data: "")']],
@@ -31,9 +43,21 @@ test('formatEvent: wscat output shapes and ours', () => {
     [{ time: T, type: 'connecting', url: 'ws://x/', attempt: 1 }, {}, []],
     [{ time: T, type: 'connecting', url: 'ws://x/', attempt: 3 }, {}, ['Connecting to ws://x/ (attempt 3)']],
     [{ time: T, type: 'redis-message', channel: 'news', data: Buffer.from('hi') }, {}, ['redis< news: hi']],
-    [{ time: T, type: 'redis-message', channel: 'news', pattern: 'n*', data: Buffer.from([0xff, 0]) }, {}, ['redis< news (n*): [binary 2 B] ff 00']],
-    [{ time: T, type: 'redis-published', channel: 'news', receivers: 1, data: Buffer.from('hi') }, {}, ['redis> news: hi (received by 1 subscriber)']],
-    [{ time: T, type: 'redis-published', channel: 'news', receivers: 0, data: Buffer.from('{"a":1}') }, { pretty: true }, ['redis> news: {"a":1} (received by 0 subscribers)']],
+    [
+      { time: T, type: 'redis-message', channel: 'news', pattern: 'n*', data: Buffer.from([0xff, 0]) },
+      {},
+      ['redis< news (n*): [binary 2 B] ff 00'],
+    ],
+    [
+      { time: T, type: 'redis-published', channel: 'news', receivers: 1, data: Buffer.from('hi') },
+      {},
+      ['redis> news: hi (received by 1 subscriber)'],
+    ],
+    [
+      { time: T, type: 'redis-published', channel: 'news', receivers: 0, data: Buffer.from('{"a":1}') },
+      { pretty: true },
+      ['redis> news: {"a":1} (received by 0 subscribers)'],
+    ],
     [{ time: T, type: 'redis-subscription', action: 'psubscribe', names: ['a*'], count: 2 }, {}, ['Subscribed to pattern a* (2 active)']],
     [{ time: T, type: 'redis-subscription', action: 'unsubscribe', names: [], count: 0 }, {}, ['Unsubscribed from everything (0 active)']],
   ];
@@ -45,13 +69,26 @@ test('formatEvent: a refused upgrade shows status, headers and the start of the 
     {
       time: T,
       type: 'upgrade-failed',
-      failure: { status: 500, statusText: 'Internal Server Error', headers: [['content-type', 'text/plain']], body: 'db down\nretry\n', bodyTruncated: true },
+      failure: {
+        status: 500,
+        statusText: 'Internal Server Error',
+        headers: [['content-type', 'text/plain']],
+        body: 'db down\nretry\n',
+        bodyTruncated: true,
+      },
     },
     plain,
   );
   assert.deepEqual(
     lines.map((l) => l.text),
-    ['wsbench: error: the server refused the WebSocket upgrade: HTTP 500 Internal Server Error', '  content-type: text/plain', '  body (start):', '    db down', '    retry', '    …'],
+    [
+      'wsbench: error: the server refused the WebSocket upgrade: HTTP 500 Internal Server Error',
+      '  content-type: text/plain',
+      '  body (start):',
+      '    db down',
+      '    retry',
+      '    …',
+    ],
   );
   assert.ok(lines.every((l) => l.tone === 'error'));
 });
@@ -83,7 +120,10 @@ test('statusText: readyState by number and name, traffic, rtt, subscriptions', (
     statusText({ ...status, readyState: 0, lastRttMs: null, queued: 2, reconnects: 1, redis: null }),
     '0 CONNECTING · buffered 2 KiB · in 3 msg / 45 B · out 2 msg / 10 B · rtt – · queued 2 · reconnects 1',
   );
-  assert.match(statusText({ ...status, readyState: 3, redis: { ...status.redis!, connected: false, channels: [], patterns: [] } }), /^3 CLOSED .* redis \(down\) no subs$/);
+  assert.match(
+    statusText({ ...status, readyState: 3, redis: { ...status.redis!, connected: false, channels: [], patterns: [] } }),
+    /^3 CLOSED .* redis \(down\) no subs$/,
+  );
 });
 
 test('ndjsonLine: ISO time, text as text, binary as hex/base64', () => {

@@ -14,7 +14,17 @@ function type(state: EditorState, keys: EditorKey[]) {
 const ch = (input: string): EditorKey => ({ input });
 
 test('typing, cursor movement, deleting and submitting', () => {
-  const { state, actions } = type(emptyEditor(), [ch('h'), ch('llo'), { input: '', leftArrow: true }, { input: '', leftArrow: true }, { input: '', leftArrow: true }, ch('e'), { input: '', end: true }, { input: '', backspace: true }, ch('o!')]);
+  const { state, actions } = type(emptyEditor(), [
+    ch('h'),
+    ch('llo'),
+    { input: '', leftArrow: true },
+    { input: '', leftArrow: true },
+    { input: '', leftArrow: true },
+    ch('e'),
+    { input: '', end: true },
+    { input: '', backspace: true },
+    ch('o!'),
+  ]);
   assert.equal(state.text, 'hello!');
   assert.equal(state.cursor, 6);
   assert.ok(actions.every((a) => a.type === 'none'));

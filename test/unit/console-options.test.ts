@@ -36,12 +36,27 @@ test('wscat flags map to ws client settings', () => {
 
 test('console behaviour flags', () => {
   const table: [ConnectArgs, Partial<ReturnType<typeof toConsoleOptions>>][] = [
-    [{ url: 'ws://h' }, { slash: false, closeAfterMs: 0, keepOpenAtEof: false, reconnectAttempts: null, pingIntervalMs: null, execute: [] }],
-    [{ connect: 'ws://h', execute: ['a'] }, { closeAfterMs: 2000, execute: ['a'] }],
+    [
+      { url: 'ws://h' },
+      { slash: false, closeAfterMs: 0, keepOpenAtEof: false, reconnectAttempts: null, pingIntervalMs: null, execute: [] },
+    ],
+    [
+      { connect: 'ws://h', execute: ['a'] },
+      { closeAfterMs: 2000, execute: ['a'] },
+    ],
     [{ url: 'ws://h', execute: ['a'], wait: 1 }, { closeAfterMs: 1000 }],
-    [{ url: 'ws://h', wait: -1 }, { closeAfterMs: null, keepOpenAtEof: true }],
-    [{ url: 'ws://h', 'keep-open': true }, { keepOpenAtEof: true, closeAfterMs: 0 }],
-    [{ url: 'ws://h', redis: 'redis://127.0.0.1:6379' }, { slash: true, redisUrl: 'redis://127.0.0.1:6379' }],
+    [
+      { url: 'ws://h', wait: -1 },
+      { closeAfterMs: null, keepOpenAtEof: true },
+    ],
+    [
+      { url: 'ws://h', 'keep-open': true },
+      { keepOpenAtEof: true, closeAfterMs: 0 },
+    ],
+    [
+      { url: 'ws://h', redis: 'redis://127.0.0.1:6379' },
+      { slash: true, redisUrl: 'redis://127.0.0.1:6379' },
+    ],
     [{ url: 'ws://h', slash: true }, { slash: true }],
     [{ url: 'ws://h', reconnect: '' }, { reconnectAttempts: Infinity }],
     [{ url: 'ws://h', reconnect: '4' }, { reconnectAttempts: 4 }],
@@ -49,11 +64,15 @@ test('console behaviour flags', () => {
     [{ url: 'ws://h', 'ping-interval': 0.5 }, { pingIntervalMs: 500 }],
     [{ url: 'ws://h', color: false }, { color: false }],
     [{ listen: 0 }, { mode: 'listen', listenPort: 0 }],
-    [{ listen: 8080, bind: '127.0.0.1' }, { mode: 'listen', listenPort: 8080, bindAddress: '127.0.0.1' }],
+    [
+      { listen: 8080, bind: '127.0.0.1' },
+      { mode: 'listen', listenPort: 8080, bindAddress: '127.0.0.1' },
+    ],
   ];
   for (const [args, expected] of table) {
     const o = toConsoleOptions(args);
-    for (const [key, value] of Object.entries(expected)) assert.deepEqual(o[key as keyof typeof o], value, `${JSON.stringify(args)} → ${key}`);
+    for (const [key, value] of Object.entries(expected))
+      assert.deepEqual(o[key as keyof typeof o], value, `${JSON.stringify(args)} → ${key}`);
   }
   assert.equal(toConsoleOptions({ url: 'ws://h' }, { NO_COLOR: '1' }).color, false);
   assert.equal(toConsoleOptions({ url: 'ws://h' }, {}).color, true);
@@ -75,7 +94,11 @@ test('bad flags are ConfigErrors naming the flag', () => {
     [{ url: 'ftp://h' }, /not a WebSocket URL/],
   ];
   for (const [args, message] of table) {
-    assert.throws(() => toConsoleOptions(args), (e: unknown) => e instanceof ConfigError && message.test(e.message), JSON.stringify(args));
+    assert.throws(
+      () => toConsoleOptions(args),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+      JSON.stringify(args),
+    );
   }
 });
 

@@ -23,7 +23,15 @@ test('status line shows readyState number and name, buffered, traffic, rtt and R
   const { lastFrame, unmount } = render(<StatusLine status={status} color={false} />);
   const frame = lastFrame() ?? '';
   unmount();
-  for (const part of ['1 OPEN', 'buffered 1.5 KiB', 'in 12 msg / 2 KiB', 'out 3 msg / 30 B', 'rtt 0.250 ms', 'redis subs: news, chat.*', 'ws://127.0.0.1:8080/ws/news']) {
+  for (const part of [
+    '1 OPEN',
+    'buffered 1.5 KiB',
+    'in 12 msg / 2 KiB',
+    'out 3 msg / 30 B',
+    'rtt 0.250 ms',
+    'redis subs: news, chat.*',
+    'ws://127.0.0.1:8080/ws/news',
+  ]) {
     assert.ok(frame.includes(part), `missing "${part}" in:\n${frame}`);
   }
   assert.ok(!frame.includes('\u001b['), 'no colour when color=false');
@@ -32,11 +40,24 @@ test('status line shows readyState number and name, buffered, traffic, rtt and R
 test('status line for every readyState, queue, reconnects and a lost Redis', () => {
   const names = ['0 CONNECTING', '1 OPEN', '2 CLOSING', '3 CLOSED'];
   for (const readyState of [0, 1, 2, 3] as const) {
-    const { lastFrame, unmount } = render(<StatusLine status={{ ...status, readyState, lastRttMs: null, queued: 2, reconnects: 1, redis: { ...status.redis!, connected: false, channels: [], patterns: [] } }} color={false} />);
+    const { lastFrame, unmount } = render(
+      <StatusLine
+        status={{
+          ...status,
+          readyState,
+          lastRttMs: null,
+          queued: 2,
+          reconnects: 1,
+          redis: { ...status.redis!, connected: false, channels: [], patterns: [] },
+        }}
+        color={false}
+      />,
+    );
     const frame = lastFrame() ?? '';
     unmount();
     assert.ok(frame.includes(names[readyState]!), frame);
-    for (const part of ['rtt –', 'queued 2', 'reconnects 1', 'redis (down) no subs']) assert.ok(frame.includes(part), `missing "${part}" in:\n${frame}`);
+    for (const part of ['rtt –', 'queued 2', 'reconnects 1', 'redis (down) no subs'])
+      assert.ok(frame.includes(part), `missing "${part}" in:\n${frame}`);
   }
   const { lastFrame, unmount } = render(<StatusLine status={{ ...status, redis: null }} color={false} />);
   assert.ok(!(lastFrame() ?? '').includes('redis'));

@@ -1,12 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RATE_HISTORY, initialState, reduce, stepStatuses, type DashboardAction, type DashboardState } from '../../src/ui/dashboard/state.js';
+import {
+  RATE_HISTORY,
+  initialState,
+  reduce,
+  stepStatuses,
+  type DashboardAction,
+  type DashboardState,
+} from '../../src/ui/dashboard/state.js';
 import { phaseEvent, snapshot } from '../fixtures/ui.js';
 
 const fold = (actions: DashboardAction[], from: DashboardState = initialState('t')) => actions.reduce(reduce, from);
 
 test('state: phases in order are remembered; the strip shows done, current, skipped and pending', () => {
-  const s = fold([phaseEvent('starting-redis', null, 0), phaseEvent('starting-server', null, 100, 'builtin'), phaseEvent('connecting', 'websocket', 300), phaseEvent('waiting-ready'), phaseEvent('publishing', 'websocket', 2_000)]);
+  const s = fold([
+    phaseEvent('starting-redis', null, 0),
+    phaseEvent('starting-server', null, 100, 'builtin'),
+    phaseEvent('connecting', 'websocket', 300),
+    phaseEvent('waiting-ready'),
+    phaseEvent('publishing', 'websocket', 2_000),
+  ]);
   assert.equal(s.phase, 'publishing');
   assert.equal(s.phaseStartedMs, 2_000);
   assert.equal(s.transport, 'websocket');
@@ -37,7 +50,10 @@ test('state: snapshots replace the latest one; deliveries/s history only while m
 });
 
 test('state: the history is bounded', () => {
-  const many: DashboardAction[] = Array.from({ length: RATE_HISTORY + 50 }, (_, i) => ({ type: 'snapshot', snapshot: snapshot('publishing', { delivery: { ...snapshot('publishing').delivery, perSec: i } }) }));
+  const many: DashboardAction[] = Array.from({ length: RATE_HISTORY + 50 }, (_, i) => ({
+    type: 'snapshot',
+    snapshot: snapshot('publishing', { delivery: { ...snapshot('publishing').delivery, perSec: i } }),
+  }));
   const s = fold(many);
   assert.equal(s.rateHistory.length, RATE_HISTORY);
   assert.equal(s.rateHistory.at(-1), RATE_HISTORY + 49);
@@ -58,7 +74,10 @@ test('state: the next transport starts clean and the previous one is listed as d
   assert.equal(s.snapshot, null);
   assert.deepEqual(s.rateHistory, []);
   assert.deepEqual(s.seen, ['starting-redis', 'connecting']);
-  const next = reduce(s, { type: 'snapshot', snapshot: snapshot('connecting', { transport: 'longpoll', transportIndex: 1, transportCount: 3 }) });
+  const next = reduce(s, {
+    type: 'snapshot',
+    snapshot: snapshot('connecting', { transport: 'longpoll', transportIndex: 1, transportCount: 3 }),
+  });
   assert.equal(next.transportIndex, 1);
 });
 

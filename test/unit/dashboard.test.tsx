@@ -13,7 +13,9 @@ import { phaseEvent, snapshot } from '../fixtures/ui.js';
 const fold = (actions: DashboardAction[]) => actions.reduce(reduce, initialState('quickstart'));
 
 function frame(state: DashboardState, width = 80, extra: { unicode?: boolean; interactive?: boolean } = {}): string {
-  const r = render(<Dashboard state={state} width={width} color={false} unicode={extra.unicode ?? true} interactive={extra.interactive ?? false} />);
+  const r = render(
+    <Dashboard state={state} width={width} color={false} unicode={extra.unicode ?? true} interactive={extra.interactive ?? false} />,
+  );
   const out = r.lastFrame() ?? '';
   r.unmount();
   r.cleanup();
@@ -53,7 +55,12 @@ const phases: { phase: Phase | 'before'; actions: DashboardAction[]; shows: RegE
   {
     phase: 'warmup',
     actions: at('warmup'),
-    shows: [/● warm-up/, /50% warm-up \(not measured\) · 5\.0 s left/, /latency\s+– \(no measured deliveries in the last interval\)/, /deliveries\/s\s+40,000 +█/],
+    shows: [
+      /● warm-up/,
+      /50% warm-up \(not measured\) · 5\.0 s left/,
+      /latency\s+– \(no measured deliveries in the last interval\)/,
+      /deliveries\/s\s+40,000 +█/,
+    ],
   },
   {
     phase: 'publishing',
@@ -102,7 +109,11 @@ test('dashboard: the tool as bottleneck is called out, errors by kind are listed
 });
 
 test('dashboard: warnings and the stop notice show; the footer says how to stop', () => {
-  const s = fold([...at('publishing'), { type: 'warning', message: 'publisher fell 120 ms behind', elapsedMs: 6_000 }, { type: 'stopping', message: 'Ctrl-C: stopping and reporting what was measured (again to quit at once)' }]);
+  const s = fold([
+    ...at('publishing'),
+    { type: 'warning', message: 'publisher fell 120 ms behind', elapsedMs: 6_000 },
+    { type: 'stopping', message: 'Ctrl-C: stopping and reporting what was measured (again to quit at once)' },
+  ]);
   const out = frame(s);
   fits(out);
   assert.match(out, /warning: publisher fell 120 ms behind/);
@@ -115,7 +126,10 @@ test('dashboard: the next transport — the previous one is ticked off in the he
     ...at('publishing'),
     { type: 'snapshot', snapshot: snapshot('publishing', { transportCount: 2 }) },
     phaseEvent('connecting', 'longpoll', 15_000),
-    { type: 'snapshot', snapshot: snapshot('connecting', { transport: 'longpoll', transportIndex: 1, transportCount: 2, elapsedMs: 15_500 }) },
+    {
+      type: 'snapshot',
+      snapshot: snapshot('connecting', { transport: 'longpoll', transportIndex: 1, transportCount: 2, elapsedMs: 15_500 }),
+    },
   ]);
   const out = frame(s);
   fits(out);
@@ -136,13 +150,20 @@ test('dashboard: the final frame is one line under the title', () => {
 });
 
 test('dashboard: wider terminals get longer bars and a longer sparkline; ASCII when asked', () => {
-  const history: DashboardAction[] = Array.from({ length: 150 }, (_, i) => ({ type: 'snapshot', snapshot: snapshot('publishing', { delivery: { ...snapshot('publishing').delivery, perSec: 1000 + i } }) }));
+  const history: DashboardAction[] = Array.from({ length: 150 }, (_, i) => ({
+    type: 'snapshot',
+    snapshot: snapshot('publishing', { delivery: { ...snapshot('publishing').delivery, perSec: 1000 + i } }),
+  }));
   const s = fold([...at('publishing'), ...history]);
   const narrow = frame(s, 80);
   const wide = frame(s, 140);
   fits(narrow);
   fits(wide, 140);
-  const spark = (out: string) => out.split('\n').find((l) => l.startsWith('deliveries/s'))!.trimEnd().length;
+  const spark = (out: string) =>
+    out
+      .split('\n')
+      .find((l) => l.startsWith('deliveries/s'))!
+      .trimEnd().length;
   assert.ok(spark(wide) > spark(narrow) + 40, `${spark(narrow)} vs ${spark(wide)}`);
   assert.match(wide, /duplicated 0 · reordered 0 · ignored 3/);
   const ascii = frame(s, 80, { unicode: false });

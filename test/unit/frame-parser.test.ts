@@ -38,12 +38,20 @@ const sizes = [0, 1, 125, 126, 127, 65535, 65536, 70000];
 test('frames of every length class, several per chunk', () => {
   const payloads = sizes.map((n) => 'x'.repeat(n));
   const seen = parse([Buffer.concat(payloads.map((p) => serverFrame(1, text(p))))]);
-  assert.deepEqual(seen.messages.map((m) => m.length), sizes);
+  assert.deepEqual(
+    seen.messages.map((m) => m.length),
+    sizes,
+  );
   assert.deepEqual(seen.errors, []);
 });
 
 test('a stream cut at every byte boundary gives the same messages', () => {
-  const stream = Buffer.concat([serverFrame(1, text('hello')), serverFrame(9, text('p')), serverFrame(2, text('y'.repeat(300))), serverFrame(1, text('!'))]);
+  const stream = Buffer.concat([
+    serverFrame(1, text('hello')),
+    serverFrame(9, text('p')),
+    serverFrame(2, text('y'.repeat(300))),
+    serverFrame(1, text('!')),
+  ]);
   for (let cut = 1; cut < stream.length; cut++) {
     const seen = parse([stream.subarray(0, cut), stream.subarray(cut)]);
     assert.deepEqual(seen.messages, ['hello', 'y'.repeat(300), '!'], `cut at ${cut}`);
@@ -54,7 +62,12 @@ test('a stream cut at every byte boundary gives the same messages', () => {
 });
 
 test('fragmented messages are joined, control frames may come between fragments', () => {
-  const seen = parse([serverFrame(1, text('ab'), false), serverFrame(9, text('ping')), serverFrame(0, text('cd'), false), serverFrame(0, text('ef'))]);
+  const seen = parse([
+    serverFrame(1, text('ab'), false),
+    serverFrame(9, text('ping')),
+    serverFrame(0, text('cd'), false),
+    serverFrame(0, text('ef')),
+  ]);
   assert.deepEqual(seen.messages, ['abcdef']);
   assert.deepEqual(seen.controls, [[9, 'ping']]);
 });
@@ -69,7 +82,10 @@ test('reads into one reused buffer: only the first `size` bytes count, kept byte
     frameControl: () => assert.fail('no control frame was sent'),
     frameError: (code, reason) => assert.fail(`protocol error ${code}: ${reason}`),
   });
-  for (const [from, to] of [[0, cut], [cut, stream.length]] as const) {
+  for (const [from, to] of [
+    [0, cut],
+    [cut, stream.length],
+  ] as const) {
     shared.fill(0xff);
     stream.copy(shared, 0, from, to);
     parser.push(shared, to - from);

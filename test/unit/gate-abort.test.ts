@@ -4,7 +4,15 @@ import { abortRule, brokenBy, firstBroken } from '../../src/gate/abort.js';
 import { parseThreshold } from '../../src/gate/expression.js';
 import type { Snapshot } from '../../src/engine/events.js';
 
-function snapshot(over: { failed?: number; duplicated?: number; reordered?: number; errors?: Record<string, number>; transport?: Snapshot['transport'] } = {}): Snapshot {
+function snapshot(
+  over: {
+    failed?: number;
+    duplicated?: number;
+    reordered?: number;
+    errors?: Record<string, number>;
+    transport?: Snapshot['transport'];
+  } = {},
+): Snapshot {
   return {
     elapsedMs: 1000,
     phase: 'publishing',
@@ -15,7 +23,14 @@ function snapshot(over: { failed?: number; duplicated?: number; reordered?: numb
     phaseRemainingMs: 1000,
     connections: { target: 10, opened: 10 - (over.failed ?? 0), failed: over.failed ?? 0, closed: 0, inFlight: 0, perSec: 0 },
     publish: { sent: 10, acked: 10, errors: 0, total: 20, lagMs: 0 },
-    delivery: { delivered: 100, expectedSoFar: 100, duplicated: over.duplicated ?? 0, reordered: over.reordered ?? 0, ignored: 0, perSec: 100 },
+    delivery: {
+      delivered: 100,
+      expectedSoFar: 100,
+      duplicated: over.duplicated ?? 0,
+      reordered: over.reordered ?? 0,
+      ignored: 0,
+      perSec: 100,
+    },
     latencyMs: { p50: 1, p99: 500, max: 900, count: 100 },
     errors: over.errors ?? {},
     wire: { bytesIn: 10_000, bytesOut: 1_000, requests: 10, bytesInPerSec: 1_000, requestsPerSec: 1 },
@@ -79,7 +94,9 @@ for (const [expression, snap, broken] of live) {
 }
 
 test('the abort message names the threshold and the counter', () => {
-  const rules = ['fanout.p99 < 1ms', 'delivery.duplicated == 0', 'connections.failed == 0'].flatMap((e) => abortRule(parseThreshold(e)) ?? []);
+  const rules = ['fanout.p99 < 1ms', 'delivery.duplicated == 0', 'connections.failed == 0'].flatMap(
+    (e) => abortRule(parseThreshold(e)) ?? [],
+  );
   assert.equal(rules.length, 2);
   assert.equal(firstBroken(rules, snapshot()), null);
   assert.equal(

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baselineChecks, compareReports, judge, median, parseTolerance, samplingBand, sideStats, type SideStats } from '../../src/gate/baseline.js';
+import {
+  baselineChecks,
+  compareReports,
+  judge,
+  median,
+  parseTolerance,
+  samplingBand,
+  sideStats,
+  type SideStats,
+} from '../../src/gate/baseline.js';
 import { lookupMetric, type MetricRef } from '../../src/gate/metrics.js';
 import { mergeReports } from '../../src/results/merge.js';
 import { fakeReport, spread } from '../helpers/report.js';
@@ -57,7 +66,10 @@ test('tolerances and the checked metrics', () => {
       ['throughput.deliveriesPerSec', 0.1],
     ],
   );
-  const custom = baselineChecks({ maxRegression: 0.05, metrics: { 'websocket.fanout.p99': 0.25, 'delivery.lostRatio': 'off', 'longpoll.fanout.p50': 0.3 } });
+  const custom = baselineChecks({
+    maxRegression: 0.05,
+    metrics: { 'websocket.fanout.p99': 0.25, 'delivery.lostRatio': 'off', 'longpoll.fanout.p50': 0.3 },
+  });
   assert.deepEqual(
     custom.map((c) => [c.ref.transport, c.ref.def.name, c.tolerance]),
     [
@@ -123,7 +135,10 @@ test('compareReports: a report against itself passes; a slower one fails naming 
   assert.equal(result.passed, false);
   const p50 = result.checks.find((c) => c.metric === 'fanout.p50')!;
   assert.equal(p50.verdict, 'regression');
-  assert.match(p50.message, /^fanout\.p50 regressed: 0\.85\d* ms → 20\.8\d+ ms \(\+\d+% worse\), worse than the 10% tolerance and outside the noise of both sides/);
+  assert.match(
+    p50.message,
+    /^fanout\.p50 regressed: 0\.85\d* ms → 20\.8\d+ ms \(\+\d+% worse\), worse than the 10% tolerance and outside the noise of both sides/,
+  );
   assert.equal(result.runs.baseline, 1);
 });
 

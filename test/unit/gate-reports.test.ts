@@ -20,7 +20,11 @@ test('merge: latency from the merged histograms equals recording every sample in
   const b = spread(1000, 5, 90);
   const c = spread(500, 1, 2);
   const reports = [a, b, c].map((fanoutMs, i) =>
-    fakeReport({ websocket: { fanoutMs, expected: 100 * (i + 1), lost: i, failed: i, errors: { 'socket.dropped-1006': 1 } } }, `run${i}`, `2025-01-01T00:00:0${i * 2}.000Z`),
+    fakeReport(
+      { websocket: { fanoutMs, expected: 100 * (i + 1), lost: i, failed: i, errors: { 'socket.dropped-1006': 1 } } },
+      `run${i}`,
+      `2025-01-01T00:00:0${i * 2}.000Z`,
+    ),
   );
   const merged = mergeReports(reports);
   const all = createHistogram();
@@ -37,7 +41,10 @@ test('merge: latency from the merged histograms equals recording every sample in
   assert.equal(ws.bytesPerDelivery, Math.round(((100 * 597 + 3000) / 597) * 1000) / 1000);
   assert.equal(ws.toolCpuUsPerDelivery, 20);
   assert.equal(merged.comparison, undefined, 'one transport: no comparison');
-  const two = mergeReports([fakeReport({ websocket: {}, longpoll: { fanoutMs: [50] } }), fakeReport({ websocket: {}, longpoll: { fanoutMs: [70] } })]);
+  const two = mergeReports([
+    fakeReport({ websocket: {}, longpoll: { fanoutMs: [50] } }),
+    fakeReport({ websocket: {}, longpoll: { fanoutMs: [70] } }),
+  ]);
   assert.equal(two.comparison?.rows.length, 2, 'the comparison is rebuilt from the merged transports');
   assert.equal(two.comparison?.rows[1]?.fanoutP50Ms, two.transports.longpoll!.fanoutLatencyMs.p50);
   assert.equal(merged.repeats?.length, 3);
@@ -56,7 +63,10 @@ test('merge: latency from the merged histograms equals recording every sample in
 test('merge: rates are time-weighted, an incomplete run makes the merge incomplete', () => {
   const fast = fakeTransport('websocket', { fanoutMs: spread(1000, 1, 2), deliveriesPerSec: 1000 }); // 1 s window
   const slow = fakeTransport('websocket', { fanoutMs: spread(1000, 1, 2), deliveriesPerSec: 250 }); // 4 s window
-  assert.equal(pooledRate([fast, slow], (t) => t.throughput.deliveriesPerSec), 400);
+  assert.equal(
+    pooledRate([fast, slow], (t) => t.throughput.deliveriesPerSec),
+    400,
+  );
   const done = fakeReport();
   const stopped = fakeReport(undefined, 'r2');
   stopped.run.completed = false;
@@ -82,7 +92,10 @@ test('JUnit: one testcase per threshold and baseline check; failures carry the v
   const xml = junitXml(report, outcome);
   assert.match(xml, /<testsuites name="wsbench fake" tests="7" failures="1" errors="0" skipped="0" time="1\.500">/);
   assert.match(xml, /<testsuite name="wsbench thresholds" tests="3" failures="1"/);
-  assert.match(xml, /<testcase classname="wsbench\.thresholds" name="fanout\.p99 &lt; 1us" time="0">\n {6}<failure type="threshold" message="fanout\.p99 = 99\.071 ms, expected &lt; 0\.001 ms">/);
+  assert.match(
+    xml,
+    /<testcase classname="wsbench\.thresholds" name="fanout\.p99 &lt; 1us" time="0">\n {6}<failure type="threshold" message="fanout\.p99 = 99\.071 ms, expected &lt; 0\.001 ms">/,
+  );
   assert.match(xml, /<testsuite name="wsbench baseline" tests="4" failures="0"/);
   assert.match(xml, /<testcase classname="wsbench\.baseline" name="fanout\.p50" time="0">\n {6}<system-out>fanout\.p50 improved/);
   // Well-formed enough: every opened element is closed.
@@ -100,7 +113,10 @@ test('JUnit: a run that did not complete gets a failing "run completed" case', (
   report.run.completed = false;
   report.run.stopReason = 'interrupted during publishing';
   const xml = junitXml(report, outcome);
-  assert.match(xml, /<testcase classname="wsbench\.run" name="run completed" time="0">\n {6}<failure type="incomplete" message="the run did not complete: interrupted during publishing">/);
+  assert.match(
+    xml,
+    /<testcase classname="wsbench\.run" name="run completed" time="0">\n {6}<failure type="incomplete" message="the run did not complete: interrupted during publishing">/,
+  );
 });
 
 test('Markdown: verdict, figures, every threshold and baseline check', () => {

@@ -9,7 +9,15 @@ import { fakeReport, spread } from '../helpers/report.js';
 
 // websocket: fan-out 1..100 ms (p50 ≈ 50, p99 ≈ 99); longpoll 10× slower; 2 of 1000 lost.
 const report = fakeReport({
-  websocket: { fanoutMs: spread(1000, 1, 100), expected: 1000, lost: 2, deliveriesPerSec: 25_000, cpu: 80, failed: 0, errors: { 'socket.dropped-1006': 3 } },
+  websocket: {
+    fanoutMs: spread(1000, 1, 100),
+    expected: 1000,
+    lost: 2,
+    deliveriesPerSec: 25_000,
+    cpu: 80,
+    failed: 0,
+    errors: { 'socket.dropped-1006': 3 },
+  },
   longpoll: { fanoutMs: spread(1000, 10, 1000), deliveriesPerSec: 5000 },
 });
 
@@ -63,7 +71,10 @@ for (const [expression, expected] of passing) {
 test('messages name the metric and the measured value, in its unit', () => {
   assert.equal(evaluateThreshold(parseThreshold('fanout.p99 < 1us'), report).message, 'fanout.p99 = 99.071 ms, expected < 0.001 ms');
   assert.equal(evaluateThreshold(parseThreshold('delivery.lostRatio == 0'), report).message, 'delivery.lostRatio = 0.2%, expected == 0%');
-  assert.equal(evaluateThreshold(parseThreshold('throughput.deliveriesPerSec >= 20k'), report).message, 'throughput.deliveriesPerSec = 25,000/s >= 20,000/s');
+  assert.equal(
+    evaluateThreshold(parseThreshold('throughput.deliveriesPerSec >= 20k'), report).message,
+    'throughput.deliveriesPerSec = 25,000/s >= 20,000/s',
+  );
   assert.equal(
     evaluateThreshold(parseThreshold('longpoll.fanout.p50 / websocket.fanout.p50 > 11'), report).message,
     'longpoll.fanout.p50 / websocket.fanout.p50 = 9.999, expected > 11 (longpoll.fanout.p50 = 504.6 ms, websocket.fanout.p50 = 50.463 ms)',
@@ -82,7 +93,10 @@ test('a metric that cannot be read fails the threshold instead of passing silent
   assert.equal(noSamples.passed, false);
   assert.match(noSamples.message, /fanout\.p99: no samples/);
   const zero = fakeReport({ websocket: { fanoutMs: [1] }, longpoll: { deliveriesPerSec: 0 } });
-  assert.match(evaluateThreshold(parseThreshold('throughput.deliveriesPerSec / longpoll.throughput.deliveriesPerSec > 1'), zero).message, /division by zero/);
+  assert.match(
+    evaluateThreshold(parseThreshold('throughput.deliveriesPerSec / longpoll.throughput.deliveriesPerSec > 1'), zero).message,
+    /division by zero/,
+  );
 });
 
 const broken: [string, number, RegExp][] = [
@@ -135,7 +149,10 @@ test('tokens carry positions; k/M multiply, units stay', () => {
 test('compileThreshold: a bad flag names the flag; a bad scenario entry its file:line:column', () => {
   assert.throws(
     () => compileThreshold({ expression: 'fanout.p99 < 5xs', location: { key: '--threshold' } }),
-    (e: unknown) => e instanceof ConfigError && e.message === '--threshold: "fanout.p99 < 5xs": unknown unit "xs" (use us, ms, s, % or a k/M multiplier) (at character 15)' && e.exitCode === 2,
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message === '--threshold: "fanout.p99 < 5xs": unknown unit "xs" (use us, ms, s, % or a k/M multiplier) (at character 15)' &&
+      e.exitCode === 2,
   );
   assert.throws(
     () => compileThreshold({ expression: 'fanout.p99 < 5xs', location: { file: 'ci.yaml', line: 3, column: 5, key: 'thresholds[0]' } }),
@@ -147,10 +164,18 @@ const scenarioBase = 'clients: { connections: 1 }\npublish: { rate: 1, duration:
 const scenarioCases: [string, string, RegExp][] = [
   ['plain scalar', 'thresholds:\n  - fanout.p99 < 5xs\n', /^scn\.yaml:4:19: thresholds\[0\]: unknown unit "xs"/],
   ['double-quoted', 'thresholds:\n  - "fanout.p99 < 5xs"\n', /^scn\.yaml:4:20: thresholds\[0\]: unknown unit "xs"/],
-  ['flow list', 'thresholds: ["delivery.lost == 0", \'fanout.p98 < 1s\']\n', /^scn\.yaml:3:37: thresholds\[1\]: unknown metric "fanout\.p98"/],
+  [
+    'flow list',
+    'thresholds: ["delivery.lost == 0", \'fanout.p98 < 1s\']\n',
+    /^scn\.yaml:3:37: thresholds\[1\]: unknown metric "fanout\.p98"/,
+  ],
   ['not a list', 'thresholds: fanout.p99 < 5ms\n', /^scn\.yaml:3:13: thresholds: expected array/],
   ['bad tolerance', 'baseline:\n  maxRegression: ten\n', /^scn\.yaml:4:18: baseline\.maxRegression: "ten" is not a tolerance/],
-  ['unknown baseline metric', 'baseline:\n  metrics:\n    fanout.p98: 20%\n', /^scn\.yaml:5:\d+: baseline\.metrics\.fanout\.p98: unknown metric/],
+  [
+    'unknown baseline metric',
+    'baseline:\n  metrics:\n    fanout.p98: 20%\n',
+    /^scn\.yaml:5:\d+: baseline\.metrics\.fanout\.p98: unknown metric/,
+  ],
 ];
 for (const [name, extra, says] of scenarioCases) {
   test(`scenario thresholds/baseline error (${name}) points at the spot`, () => {
@@ -166,7 +191,10 @@ for (const [name, extra, says] of scenarioCases) {
 }
 
 test('scenario thresholds and baseline settings parse', () => {
-  const s = parseScenarioText(scenarioBase + 'thresholds:\n  - fanout.p99 < 50ms\nbaseline:\n  metrics: { fanout.p99: 25%, delivery.lostRatio: "off" }\n', 'scn.yaml');
+  const s = parseScenarioText(
+    scenarioBase + 'thresholds:\n  - fanout.p99 < 50ms\nbaseline:\n  metrics: { fanout.p99: 25%, delivery.lostRatio: "off" }\n',
+    'scn.yaml',
+  );
   assert.deepEqual(s.thresholds, ['fanout.p99 < 50ms']);
   assert.deepEqual(s.baseline, { maxRegression: 0.1, metrics: { 'fanout.p99': 0.25, 'delivery.lostRatio': 'off' } });
   assert.deepEqual(parseScenarioText(scenarioBase, 'scn.yaml').thresholds, []);

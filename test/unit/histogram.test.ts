@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HIGHEST_US, createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, recordMs, summarizeMs } from '../../src/metrics/histogram.js';
+import {
+  HIGHEST_US,
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  mergeEncoded,
+  recordMs,
+  summarizeMs,
+} from '../../src/metrics/histogram.js';
 
 test('summary of known values, in ms with µs resolution', () => {
   const h = createHistogram();

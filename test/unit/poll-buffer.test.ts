@@ -11,12 +11,25 @@ function filled(capacity: number, count: number): PollBuffer {
   return buffer;
 }
 
-const cases: { name: string; capacity: number; pushed: number; after: number; limit?: number; want: { cursor: number; messages: string[]; missed: number } }[] = [
+const cases: {
+  name: string;
+  capacity: number;
+  pushed: number;
+  after: number;
+  limit?: number;
+  want: { cursor: number; messages: string[]; missed: number };
+}[] = [
   { name: 'empty buffer', capacity: 4, pushed: 0, after: 0, want: { cursor: 0, messages: [], missed: 0 } },
   { name: 'everything new', capacity: 4, pushed: 3, after: 0, want: { cursor: 3, messages: ['m1', 'm2', 'm3'], missed: 0 } },
   { name: 'up to date', capacity: 4, pushed: 3, after: 3, want: { cursor: 3, messages: [], missed: 0 } },
   { name: 'some new', capacity: 4, pushed: 5, after: 3, want: { cursor: 5, messages: ['m4', 'm5'], missed: 0 } },
-  { name: 'fell behind: oldest gone', capacity: 4, pushed: 10, after: 2, want: { cursor: 10, messages: ['m7', 'm8', 'm9', 'm10'], missed: 4 } },
+  {
+    name: 'fell behind: oldest gone',
+    capacity: 4,
+    pushed: 10,
+    after: 2,
+    want: { cursor: 10, messages: ['m7', 'm8', 'm9', 'm10'], missed: 4 },
+  },
   { name: 'limit', capacity: 8, pushed: 6, after: 0, limit: 2, want: { cursor: 2, messages: ['m1', 'm2'], missed: 0 } },
   { name: 'cursor from the future is clamped', capacity: 4, pushed: 2, after: 99, want: { cursor: 2, messages: [], missed: 0 } },
   { name: 'fell behind with limit', capacity: 4, pushed: 10, after: 0, limit: 1, want: { cursor: 7, messages: ['m7'], missed: 6 } },

@@ -19,8 +19,20 @@ const server = (over: Partial<ServerStats>): ServerStats => ({
 
 test('mergeServerStats sums counters and clients; a channel is live only where every process that has it is', () => {
   const merged = mergeServerStats([
-    server({ connections: 3, messagesIn: 10, deliveries: 30, channels: { a: { clients: 2, live: true, pollersWaiting: 1 }, b: { clients: 1, live: true, pollersWaiting: 0 } } }),
-    server({ connections: 2, messagesIn: 10, deliveries: 20, slowClientsDropped: 1, redisConnected: 0, channels: { a: { clients: 2, live: false, pollersWaiting: 0 } } }),
+    server({
+      connections: 3,
+      messagesIn: 10,
+      deliveries: 30,
+      channels: { a: { clients: 2, live: true, pollersWaiting: 1 }, b: { clients: 1, live: true, pollersWaiting: 0 } },
+    }),
+    server({
+      connections: 2,
+      messagesIn: 10,
+      deliveries: 20,
+      slowClientsDropped: 1,
+      redisConnected: 0,
+      channels: { a: { clients: 2, live: false, pollersWaiting: 0 } },
+    }),
     server({ connections: 1, messagesIn: 10, deliveries: 10, channels: { c: { clients: 1, live: true, pollersWaiting: 0 } } }),
   ]);
   assert.deepEqual(merged, {

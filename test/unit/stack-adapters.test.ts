@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { decode, Encoder } from '@msgpack/msgpack';
 import { createClientProtocol, Verdict, type ClientProtocolSpec } from '../../src/targets/client-protocol.js';
 import { adapterChannel, connectPacket, emitterMessage, socketioUrl } from '../../src/targets/socketio.js';
-import { actioncableChannel, actioncableIdentifier, actioncablePayload, subscribeCommand as cableSubscribe } from '../../src/targets/actioncable.js';
+import {
+  actioncableChannel,
+  actioncableIdentifier,
+  actioncablePayload,
+  subscribeCommand as cableSubscribe,
+} from '../../src/targets/actioncable.js';
 import { connectCommand, publishBody, subscribeCommand as centrifugoSubscribe } from '../../src/targets/centrifugo.js';
 import { channelKey, channelsEvent, groupKey, pubsubGroupChannel } from '../../src/targets/channels.js';
 import { ws4redisChannel, ws4redisUrl } from '../../src/targets/ws4redis.js';
@@ -82,7 +87,10 @@ test('socketio protocol: open → CONNECT → ready; pings answered; events are 
   const wrong: [string[], RegExp][] = [
     [[STAMP], /^expected Socket\.IO open packet "0\{…\}", got "WSB10\.0123/],
     [['{"type":"welcome"}'], /got "\{\\"type\\":\\"welcome\\"\}"/],
-    [['0{"sid":"a"}', '44{"message":"Invalid namespace"}'], /Socket\.IO refused CONNECT "40": "44\{\\"message\\":\\"Invalid namespace\\"\}"/],
+    [
+      ['0{"sid":"a"}', '44{"message":"Invalid namespace"}'],
+      /Socket\.IO refused CONNECT "40": "44\{\\"message\\":\\"Invalid namespace\\"\}"/,
+    ],
     [['0{"sid":"a"}', '40', '41'], /disconnected the namespace/],
   ];
   for (const [messages, problem] of wrong) {
@@ -130,7 +138,11 @@ test('actioncable protocol: welcome → subscribe → confirm; pings control; me
 test('centrifugo protocol: connect → subscribe → ready; {} pings answered; batched frames handed back', () => {
   const spec: ClientProtocolSpec = { kind: 'centrifugo', channel: 'news:{channel}', connect: '{"token":"t"}' };
   const { protocol, openedSent } = drive(spec, [
-    ['{"id":1,"connect":{"client":"c","version":"5","ping":25,"pong":true}}', Verdict.Control, ['{"id":2,"subscribe":{"channel":"news:bench"}}']],
+    [
+      '{"id":1,"connect":{"client":"c","version":"5","ping":25,"pong":true}}',
+      Verdict.Control,
+      ['{"id":2,"subscribe":{"channel":"news:bench"}}'],
+    ],
     ['{}', Verdict.Control, ['{}']],
     ['{"id":2,"subscribe":{}}', Verdict.Control, []],
     [`{"push":{"channel":"news:bench","pub":{"data":{"payload":"${STAMP}"}}}}`, Verdict.Data, []],
@@ -142,7 +154,10 @@ test('centrifugo protocol: connect → subscribe → ready; {} pings answered; b
   const wrong: [string[], RegExp][] = [
     [['{"type":"welcome"}'], /^expected the Centrifugo connect reply \{"id":1,"connect":\{…\}\}, got "\{\\"type/],
     [['0{"sid":"x"}'], /connect reply/],
-    [['{"id":1,"connect":{}}', '{"id":2,"error":{"code":103,"message":"permission denied"}}'], /command 2 with error 103 permission denied/],
+    [
+      ['{"id":1,"connect":{}}', '{"id":2,"error":{"code":103,"message":"permission denied"}}'],
+      /command 2 with error 103 permission denied/,
+    ],
   ];
   for (const [messages, problem] of wrong) {
     const p = createClientProtocol(spec, { channel: 'bench', clientIndex: 0, send: () => {} });
@@ -156,12 +171,15 @@ test('centrifugo protocol: connect → subscribe → ready; {} pings answered; b
 });
 
 test('plain protocol with a ready message: ready only once it arrived, and it is control', () => {
-  const { protocol } = drive({ kind: 'plain', sendAfterOpen: [], ignore: ['--hb--'], readyMessage: '{"type":"subscribed","group":"{channel}"}' }, [
-    ['--hb--', Verdict.Control, []],
-    ['{"type":"subscribed","group":"other"}', Verdict.Data, []],
-    ['{"type":"subscribed","group":"bench"}', Verdict.Control, []],
-    [STAMP, Verdict.Data, []],
-  ]);
+  const { protocol } = drive(
+    { kind: 'plain', sendAfterOpen: [], ignore: ['--hb--'], readyMessage: '{"type":"subscribed","group":"{channel}"}' },
+    [
+      ['--hb--', Verdict.Control, []],
+      ['{"type":"subscribed","group":"other"}', Verdict.Data, []],
+      ['{"type":"subscribed","group":"bench"}', Verdict.Control, []],
+      [STAMP, Verdict.Data, []],
+    ],
+  );
   assert.equal(protocol.ready, true);
 });
 
@@ -201,7 +219,10 @@ test('scenario checks for stack targets', () => {
   for (const [body, message] of bad) {
     assert.throws(() => parseScenarioText(`clients: { connections: 1 }\n${body}\n`, 's.yaml'), message, body);
   }
-  const ok = parseScenarioText('clients: { connections: 1 }\ntarget: { kind: channels, url: "ws://h/ws/{channel}/" }\npublish: { rate: 1, duration: 1s }\n', 'c.yaml');
+  const ok = parseScenarioText(
+    'clients: { connections: 1 }\ntarget: { kind: channels, url: "ws://h/ws/{channel}/" }\npublish: { rate: 1, duration: 1s }\n',
+    'c.yaml',
+  );
   assert.equal(ok.encoding, 'text');
   assert.equal(ok.target.kind === 'channels' && ok.target.layer, 'groups');
 });

@@ -14,7 +14,7 @@ for (const encoding of ['binary', 'text'] as const) {
       const cases: [number, number, number][] = [
         [0, 0, 0],
         [1, 123456.789012, FLAG_WARMUP],
-        [0xffffffff, 9_876_543_210.123456, 0],
+        [0xffffffff, 9_876_543_210.123_46, 0],
       ];
       for (const [seq, time, flags] of cases) {
         const payload = writer.write(seq, time, flags);
@@ -57,7 +57,13 @@ test('a stamp is read from a view into a larger buffer, and not past its end', (
 
 test('messages without a valid stamp are missing', () => {
   const reader = new StampReader(RUN);
-  const cases = ['--heartbeat--', '', 'WSB1', 'WSB1x.0123456789abcdef.00000001.0000000000000000', `WSB10.0123456789abcdeg.00000001.0000000000000000`];
+  const cases = [
+    '--heartbeat--',
+    '',
+    'WSB1',
+    'WSB1x.0123456789abcdef.00000001.0000000000000000',
+    `WSB10.0123456789abcdeg.00000001.0000000000000000`,
+  ];
   for (const text of cases) assert.equal(reader.read(Buffer.from(text)), StampStatus.Missing, JSON.stringify(text));
   const truncatedBinary = new StampWriter(RUN, 'binary', 64).write(1, 1, 0).subarray(0, 20);
   assert.equal(reader.read(truncatedBinary), StampStatus.Missing);

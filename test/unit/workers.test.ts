@@ -13,7 +13,8 @@ test('default worker count: enough for the open-files limit, a core each for big
     [100_000, 2, 7],
     [100_000, 16, 15],
   ];
-  for (const [connections, cores, workers] of cases) assert.equal(defaultWorkerCount(connections, cores), workers, `${connections} connections on ${cores} cores`);
+  for (const [connections, cores, workers] of cases)
+    assert.equal(defaultWorkerCount(connections, cores), workers, `${connections} connections on ${cores} cores`);
 });
 
 test('clients split into contiguous near-equal ranges', () => {

@@ -36,7 +36,11 @@ export function ConsoleApp(props: ConsoleAppProps) {
     <>
       <Static items={props.log}>
         {(entry) => (
-          <Text key={entry.id} color={props.color ? TONE_COLORS[entry.line.tone] : undefined} dimColor={props.color && entry.line.tone === 'out'}>
+          <Text
+            key={entry.id}
+            color={props.color ? TONE_COLORS[entry.line.tone] : undefined}
+            dimColor={props.color && entry.line.tone === 'out'}
+          >
             {entry.line.text}
           </Text>
         )}

@@ -33,7 +33,14 @@ export function startInkConsole(o: InkConsoleOptions): InkConsole {
   let instance: Instance | null = null;
 
   const view = () => (
-    <ConsoleApp log={log} status={o.status()} input={{ text: editor.text, cursor: editor.cursor }} hint={editor.hint} color={o.color} onKey={onKey} />
+    <ConsoleApp
+      log={log}
+      status={o.status()}
+      input={{ text: editor.text, cursor: editor.cursor }}
+      hint={editor.hint}
+      color={o.color}
+      onKey={onKey}
+    />
   );
   const refresh = () => instance?.rerender(view());
 

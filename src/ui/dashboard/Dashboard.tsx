@@ -34,7 +34,9 @@ export function Dashboard(props: DashboardProps) {
   const width = Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, props.width));
   return (
     <Box flexDirection="column" width={width}>
-      {props.interactive && !state.finished ? <Keys stopping={state.stopping !== null} onStop={props.onStop} onInterrupt={props.onInterrupt} /> : null}
+      {props.interactive && !state.finished ? (
+        <Keys stopping={state.stopping !== null} onStop={props.onStop} onInterrupt={props.onInterrupt} />
+      ) : null}
       <Header state={state} width={width} color={color} />
       {state.finished ? (
         <Text color={color ? (state.finished.completed ? 'green' : 'yellow') : undefined}>
@@ -123,7 +125,8 @@ function PhaseLine(props: { state: DashboardState; width: number; unicode: boole
   const barWidth = Math.max(16, Math.min(40, props.width - 60));
   const withBar = (ratio: number, text: string) => (
     <Text wrap="truncate-end">
-      <Text color={props.color ? 'cyan' : undefined}>{progressBar(ratio, barWidth, props.unicode)}</Text> {String(Math.floor(ratio * 100)).padStart(3)}% {text}
+      <Text color={props.color ? 'cyan' : undefined}>{progressBar(ratio, barWidth, props.unicode)}</Text>{' '}
+      {String(Math.floor(ratio * 100)).padStart(3)}% {text}
     </Text>
   );
   switch (state.phase) {
@@ -136,18 +139,31 @@ function PhaseLine(props: { state: DashboardState; width: number; unicode: boole
     case 'connecting': {
       if (!s || s.phase !== 'connecting') return withBar(0, 'opening connections…');
       const c = s.connections;
-      return withBar(s.phaseProgress, `${fmtInt(c.opened)}/${fmtInt(c.target)} open · ${fmtInt(c.failed)} failed · ${fmtInt(c.inFlight)} in flight · ${fmtInt(c.perSec)}/s`);
+      return withBar(
+        s.phaseProgress,
+        `${fmtInt(c.opened)}/${fmtInt(c.target)} open · ${fmtInt(c.failed)} failed · ${fmtInt(c.inFlight)} in flight · ${fmtInt(c.perSec)}/s`,
+      );
     }
     case 'waiting-ready':
-      return <Text wrap="truncate-end">waiting until {s ? `all ${fmtInt(s.connections.opened)} clients are` : 'every client is'} subscribed…</Text>;
+      return (
+        <Text wrap="truncate-end">
+          waiting until {s ? `all ${fmtInt(s.connections.opened)} clients are` : 'every client is'} subscribed…
+        </Text>
+      );
     case 'warmup':
       return withBar(progressOf(state), `warm-up (not measured) · ${remainingOf(state)} left`);
     case 'publishing': {
-      return withBar(progressOf(state), `publishing · ${fmtSeconds(state.elapsedMs - state.phaseStartedMs)} elapsed · ${remainingOf(state)} left`);
+      return withBar(
+        progressOf(state),
+        `publishing · ${fmtSeconds(state.elapsedMs - state.phaseStartedMs)} elapsed · ${remainingOf(state)} left`,
+      );
     }
     case 'draining': {
       const owed = s ? Math.max(0, s.delivery.expectedSoFar - s.delivery.delivered) : null;
-      return withBar(progressOf(state), `draining · ${owed === null ? '' : `${fmtInt(owed)} in flight · `}at most ${remainingOf(state)} left`);
+      return withBar(
+        progressOf(state),
+        `draining · ${owed === null ? '' : `${fmtInt(owed)} in flight · `}at most ${remainingOf(state)} left`,
+      );
     }
     case 'closing':
       return <Text>closing connections and collecting results…</Text>;
@@ -211,7 +227,9 @@ function Figures(props: { state: DashboardState; width: number; color: boolean; 
           : dash}
       </Row>
       <Row label="publish" color={color}>
-        {s ? `${fmtInt(s.publish.sent)}/${fmtInt(s.publish.total)} sent · lag ${fmtMs(s.publish.lagMs)} ms · ${fmtInt(s.publish.errors)} errors` : dash}
+        {s
+          ? `${fmtInt(s.publish.sent)}/${fmtInt(s.publish.total)} sent · lag ${fmtMs(s.publish.lagMs)} ms · ${fmtInt(s.publish.errors)} errors`
+          : dash}
       </Row>
       <Row label="errors" color={color}>
         {errors.length === 0 ? (
@@ -251,7 +269,11 @@ function Footer(props: { state: DashboardState; color: boolean; interactive: boo
       </Text>
     );
   }
-  return <Text dimColor={props.color}>{props.interactive ? 'q or Ctrl-C: stop and report what was measured' : 'Ctrl-C: stop and report what was measured'}</Text>;
+  return (
+    <Text dimColor={props.color}>
+      {props.interactive ? 'q or Ctrl-C: stop and report what was measured' : 'Ctrl-C: stop and report what was measured'}
+    </Text>
+  );
 }
 
 /** 850 → "0.9 s", 12_345 → "12.3 s", 125_000 → "2m05s". */

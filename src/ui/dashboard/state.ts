@@ -58,10 +58,7 @@ export function initialState(title: string | null = null): DashboardState {
   };
 }
 
-export type DashboardAction =
-  | EngineEvent
-  | { type: 'stopping'; message: string }
-  | { type: 'finished'; completed: boolean };
+export type DashboardAction = EngineEvent | { type: 'stopping'; message: string } | { type: 'finished'; completed: boolean };
 
 export function reduce(state: DashboardState, action: DashboardAction): DashboardState {
   switch (action.type) {
@@ -102,7 +99,11 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
       };
     }
     case 'warning':
-      return { ...state, warnings: [...state.warnings, action.message].slice(-WARNINGS_SHOWN), elapsedMs: Math.max(state.elapsedMs, action.elapsedMs) };
+      return {
+        ...state,
+        warnings: [...state.warnings, action.message].slice(-WARNINGS_SHOWN),
+        elapsedMs: Math.max(state.elapsedMs, action.elapsedMs),
+      };
     case 'stopping':
       return state.stopping ? state : { ...state, stopping: action.message };
     case 'finished':

@@ -11,7 +11,14 @@ import { runScenario } from '../../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
-import { FIXTURES_SRC, freePort, requireBinary, requireRuntime, startStackProcess, type StackProcess } from '../../fixtures/stacks/spawn.js';
+import {
+  FIXTURES_SRC,
+  freePort,
+  requireBinary,
+  requireRuntime,
+  startStackProcess,
+  type StackProcess,
+} from '../../fixtures/stacks/spawn.js';
 
 const PUMA = '/usr/bin/puma';
 const PREFIX = 'bench_test';
@@ -58,7 +65,9 @@ drain: 3s
   // welcome + confirm_subscription per client at least (pings come every 3 s).
   assert.ok(ws.delivery.ignoredBy.control >= 40);
   assert.ok(ws.fanoutLatencyMs.p50 > 0 && ws.fanoutLatencyMs.p50 <= ws.fanoutLatencyMs.p99);
-  console.log(`# actioncable 2 rooms: delivered ${ws.delivery.delivered}/${ws.delivery.expected} p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`);
+  console.log(
+    `# actioncable 2 rooms: delivered ${ws.delivery.delivered}/${ws.delivery.expected} p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`,
+  );
 });
 
 test('actioncable: scenarios/actioncable.yaml through the CLI delivers 100 % with latency percentiles', async () => {
@@ -83,15 +92,27 @@ test('adapters against the wrong server fail fast: what was expected and what ar
   });
   const cases: [string, RegExp][] = [
     // A foreign Origin: ActionCable refuses the upgrade with 404, and the message says what the adapter expected.
-    [`{ kind: actioncable, url: "ws://127.0.0.1:${puma.port}/cable", origin: "http://evil.example" }`, /connect\.http-404 ×2 .*accepting Origin http:\/\/evil\.example/],
+    [
+      `{ kind: actioncable, url: "ws://127.0.0.1:${puma.port}/cable", origin: "http://evil.example" }`,
+      /connect\.http-404 ×2 .*accepting Origin http:\/\/evil\.example/,
+    ],
     [
       `{ kind: actioncable, url: "ws://127.0.0.1:${socketio.port}/socket.io/?EIO=4&transport=websocket" }`,
       /actioncable target: expected ActionCable welcome \{"type":"welcome"\}, got "0\{\\"sid\\":/,
     ],
     // ActionCable answers 404 to a foreign Origin: these adapters send the one it accepts.
-    [`{ kind: socketio, url: "ws://127.0.0.1:${puma.port}", path: /cable, headers: { Origin: "http://127.0.0.1:${puma.port}" } }`, /socketio target: expected Socket\.IO open packet "0\{…\}", got "\{\\"type\\":\\"welcome\\"\}"/],
-    [`{ kind: centrifugo, url: "ws://127.0.0.1:${puma.port}", path: /cable, headers: { Origin: "http://127.0.0.1:${puma.port}" } }`, /centrifugo target: expected the Centrifugo connect reply \{"id":1,"connect":\{…\}\}, got "\{\\"type\\":\\"welcome\\"\}"/],
-    [`{ kind: actioncable, url: "ws://127.0.0.1:${puma.port}/cable", channel: NoSuchChannel, readiness: { timeout: 3s } }`, /ActionCable rejected the subscription|expected ActionCable "confirm_subscription"/],
+    [
+      `{ kind: socketio, url: "ws://127.0.0.1:${puma.port}", path: /cable, headers: { Origin: "http://127.0.0.1:${puma.port}" } }`,
+      /socketio target: expected Socket\.IO open packet "0\{…\}", got "\{\\"type\\":\\"welcome\\"\}"/,
+    ],
+    [
+      `{ kind: centrifugo, url: "ws://127.0.0.1:${puma.port}", path: /cable, headers: { Origin: "http://127.0.0.1:${puma.port}" } }`,
+      /centrifugo target: expected the Centrifugo connect reply \{"id":1,"connect":\{…\}\}, got "\{\\"type\\":\\"welcome\\"\}"/,
+    ],
+    [
+      `{ kind: actioncable, url: "ws://127.0.0.1:${puma.port}/cable", channel: NoSuchChannel, readiness: { timeout: 3s } }`,
+      /ActionCable rejected the subscription|expected ActionCable "confirm_subscription"/,
+    ],
   ];
   for (const [target, message] of cases) {
     const scenario = parseScenarioText(

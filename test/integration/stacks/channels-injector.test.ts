@@ -23,7 +23,16 @@ after(async () => {
   await redis?.stop();
 });
 
-const spec = { kind: 'channels-groups' as const, prefix: 'asgi', groups: ['g'], messageType: 'bench.message', field: 'payload', capacity: 3, expiry: 60, groupExpiry: 86400 };
+const spec = {
+  kind: 'channels-groups' as const,
+  prefix: 'asgi',
+  groups: ['g'],
+  messageType: 'bench.message',
+  field: 'payload',
+  capacity: 3,
+  expiry: 60,
+  groupExpiry: 86400,
+};
 
 test('group_send: one message per process key listing its members, scored by time, expiring, capacity counted', async () => {
   const now = Date.now() / 1000;
@@ -52,7 +61,10 @@ test('group_send: one message per process key listing its members, scored by tim
   assert.match(injector.issues!['channels.capacity']!.sample, /capacity 3/);
   // Scores increase strictly, so the queue order is the publish order.
   const scores = ((await client.zrange('asgispecific.A!', 0, -1, 'WITHSCORES')) as string[]).filter((_, i) => i % 2 === 1).map(Number);
-  assert.deepEqual([...scores].sort((a, b) => a - b), scores);
+  assert.deepEqual(
+    [...scores].sort((a, b) => a - b),
+    scores,
+  );
   assert.equal(new Set(scores).size, scores.length);
 });
 
@@ -61,7 +73,10 @@ test('pubsub layer: PUBLISH asgi__group__<group> plain msgpack of the event', as
   try {
     const got = new Promise<Buffer>((resolve) => sub.on('messageBuffer', (_c: Buffer, m: Buffer) => resolve(m)));
     await sub.subscribe('asgi__group__g');
-    const injector = createChannelsPubsubInjector({ kind: 'channels-pubsub', channels: ['asgi__group__g'], messageType: 'bench.message', field: 'payload' }, client);
+    const injector = createChannelsPubsubInjector(
+      { kind: 'channels-pubsub', channels: ['asgi__group__g'], messageType: 'bench.message', field: 'payload' },
+      client,
+    );
     assert.equal(await injector.inject(0, Buffer.from('WSB1-x')), 1);
     assert.deepEqual(decode(await got), { type: 'bench.message', payload: 'WSB1-x' });
   } finally {

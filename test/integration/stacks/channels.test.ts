@@ -66,7 +66,9 @@ drain: 3s
     assert.equal(ws.delivery.ignoredBy.unstamped, 20);
     assert.equal(ws.delivery.ignoredBy.misrouted, 0);
     assert.ok(ws.fanoutLatencyMs.p50 > 0 && ws.fanoutLatencyMs.p50 <= ws.fanoutLatencyMs.p99);
-    console.log(`# channels groups: delivered ${ws.delivery.delivered}/${ws.delivery.expected} p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`);
+    console.log(
+      `# channels groups: delivered ${ws.delivery.delivered}/${ws.delivery.expected} p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`,
+    );
   });
 
   test('scenarios/channels.yaml through the CLI delivers 100 % with latency percentiles', async () => {

@@ -55,7 +55,9 @@ drain: 3s
   assert.equal(ws.delivery.lost, 0);
   assert.equal(ws.delivery.ignoredBy.misrouted, 0, 'a room only gets its own channel');
   assert.ok(ws.fanoutLatencyMs.p50 > 0 && ws.fanoutLatencyMs.p50 <= ws.fanoutLatencyMs.p99);
-  console.log(`# socketio rooms: delivered ${ws.delivery.delivered}/${ws.delivery.expected} p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`);
+  console.log(
+    `# socketio rooms: delivered ${ws.delivery.delivered}/${ws.delivery.expected} p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`,
+  );
 });
 
 test('socketio: a namespace (/chat) broadcast reaches every client of that namespace', async () => {
@@ -84,7 +86,15 @@ test('socketio: scenarios/socketio.yaml through the CLI delivers 100 % with late
 });
 
 test('socketio against a server that is not Socket.IO: fails fast saying what was expected and what arrived', async () => {
-  reference = await spawnServer({ host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1 << 20, perMessageDeflate: false, pollBufferSize: 100, longPollTimeoutMs: 1000 });
+  reference = await spawnServer({
+    host: '127.0.0.1',
+    port: 0,
+    redisUrl: redis.url,
+    maxPayload: 1 << 20,
+    perMessageDeflate: false,
+    pollBufferSize: 100,
+    longPollTimeoutMs: 1000,
+  });
   // The default path /socket.io/ is not served: the upgrade is refused and the message says which path was expected.
   const wrongPath = parseScenarioText(
     `redis: { url: "${redis.url}" }

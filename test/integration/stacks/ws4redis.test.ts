@@ -43,7 +43,10 @@ test('ws4redis: prefix, heartbeats ignored, every message delivered; the next ru
 });
 
 test('ws4redis: the user audience publishes to <prefix>:user:<who>:<facility>', async () => {
-  const ws = await runStack(scenario(5, `, audience: user, who: alice, expire: 0, headers: { Cookie: "wsbench-who=alice" }`), 'ws4redis-user.yaml');
+  const ws = await runStack(
+    scenario(5, `, audience: user, who: alice, expire: 0, headers: { Cookie: "wsbench-who=alice" }`),
+    'ws4redis-user.yaml',
+  );
   assertFullDelivery(ws, 5, 50, 'ws4redis user audience (fixture)');
   assert.equal(ws.delivery.ignoredBy.foreign, 0, 'expire 0: nothing stored, nothing replayed');
 });
@@ -54,7 +57,7 @@ test('ws4redis: scenarios/ws4redis.yaml through the CLI delivers 100 % with late
     'target.prefix': 'site',
     'redis.url': redis.url,
     'clients.rampUp': '200ms',
-    'warmup': '500ms',
+    warmup: '500ms',
     'publish.duration': '2s',
   });
   assert.equal(code, 0, stdout);
