@@ -22,7 +22,7 @@ import {
   type ClientProtocolSpec,
   type ProtocolContext,
 } from '../targets/client-protocol.js';
-import { fillTemplate } from './template.js';
+import { fillTemplate } from '../targets/template.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
 import type { ProcessMonitor } from '../process/monitor.js';
 

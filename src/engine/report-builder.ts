@@ -10,6 +10,7 @@ import { addDelivery, deliveryReport, emptyDelivery } from '../metrics/ledger.js
 import type { IgnoredBreakdown, ProcessStats, TransportName, TransportReport } from '../results/types.js';
 import type { WorkerResult } from './worker-messages.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
+import { round3 } from '../metrics/rounding.js';
 
 export interface TransportReportInput {
   transport: TransportName;
@@ -128,5 +129,3 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
 function sumOf<T>(items: readonly T[], f: (t: T) => number): number {
   return items.reduce((a, t) => a + f(t), 0);
 }
-
-const round3 = (x: number) => Math.round(x * 1e3) / 1e3;

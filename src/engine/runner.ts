@@ -31,6 +31,7 @@ import { capacity } from '../doctor/machine-limits.js';
 import { readSystemFacts } from '../doctor/probe.js';
 import { sourceAddresses } from './source-addresses.js';
 import { TOOL_VERSION } from '../version.js';
+import { round2, round3 } from '../metrics/rounding.js';
 
 export interface RunOptions {
   /** Abort to stop early; the run still reports. */
@@ -62,7 +63,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const emit: EngineListener = options.onEvent ?? (() => {});
   const runId = randomBytes(8).toString('hex');
   const startedAt = new Date();
-  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+  const loadAtStart = loadavg().map(round2);
   const runStart = monotonicMs();
   const elapsed = () => Math.round(monotonicMs() - runStart);
   const cleanup: (() => Promise<void>)[] = [];
@@ -93,7 +94,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           cpus: cpus().length,
           cpuModel: cpus()[0]?.model ?? 'unknown',
           totalMemoryBytes: totalmem(),
-          loadAverage: { start: loadAtStart, end: loadavg().map((l) => Math.round(l * 100) / 100) },
+          loadAverage: { start: loadAtStart, end: loadavg().map(round2) },
         },
       },
       scenario: scenario.asRun,
@@ -518,5 +519,3 @@ function describeErrors(connected: WorkerConnected[]): string {
   const others = Object.keys(errors).length - 1;
   return `${top[0]} ×${top[1]} (${samples[top[0]] ?? 'no detail'})${others > 0 ? ` and ${others} other kind(s) of error` : ''}`;
 }
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;

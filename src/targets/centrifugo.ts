@@ -13,7 +13,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Scenario } from '../config/resolve.js';
-import { fillTemplate } from '../engine/template.js';
+import { fillTemplate } from './template.js';
 import { Verdict, preview, type ClientProtocolFactory } from './client-protocol.js';
 import type { Injector } from './injector.js';
 import { waitForClientSignal, type PreparedTarget } from './target.js';

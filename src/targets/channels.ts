@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { Encoder } from '@msgpack/msgpack';
 import type { Scenario } from '../config/resolve.js';
 import { numsub, type RedisClient } from '../redis/client.js';
-import { fillTemplate } from '../engine/template.js';
+import { fillTemplate } from './template.js';
 import { countIssue, type Injector, type InjectorIssues } from './injector.js';
 import { pollUntilReady, waitForClientSignal, type PreparedTarget } from './target.js';
 

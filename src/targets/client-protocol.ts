@@ -6,7 +6,7 @@
  * protocol as plain data (it travels to worker processes); workers build it with
  * createClientProtocol.
  */
-import { fillTemplate } from '../engine/template.js';
+import { fillTemplate } from './template.js';
 import { socketioProtocol, type SocketioProtocolSpec } from './socketio.js';
 import { actioncableProtocol, type ActioncableProtocolSpec } from './actioncable.js';
 import { centrifugoProtocol, type CentrifugoProtocolSpec } from './centrifugo.js';

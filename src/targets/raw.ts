@@ -4,7 +4,7 @@
  */
 import type { Scenario } from '../config/resolve.js';
 import { numsub } from '../redis/client.js';
-import { fillTemplate } from '../engine/template.js';
+import { fillTemplate } from './template.js';
 import { pollUntilReady, type PreparedTarget } from './target.js';
 
 type RawConfig = Extract<Scenario['target'], { kind: 'raw' }>;

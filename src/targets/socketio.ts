@@ -13,7 +13,7 @@
 import { Encoder } from '@msgpack/msgpack';
 import type { Scenario } from '../config/resolve.js';
 import type { RedisClient } from '../redis/client.js';
-import { fillTemplate } from '../engine/template.js';
+import { fillTemplate } from './template.js';
 import { Verdict, preview, type ClientProtocolFactory } from './client-protocol.js';
 import type { Injector } from './injector.js';
 import { pollUntilReady, waitForClientSignal, type PreparedTarget } from './target.js';

@@ -9,7 +9,7 @@
  */
 import type { Scenario } from '../config/resolve.js';
 import { numsub, type RedisClient } from '../redis/client.js';
-import { fillTemplate } from '../engine/template.js';
+import { fillTemplate } from './template.js';
 import type { Injector } from './injector.js';
 import { pollUntilReady, type PreparedTarget } from './target.js';
 
