@@ -7,6 +7,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
 import { runScenario, RunFailedError } from '../engine/runner.js';
+import { machinePreflight } from '../doctor/preflight.js';
 import { ExitCode } from '../exit-codes.js';
 import { WsbenchError, messageOf } from '../errors.js';
 import type { RunReport } from '../results/types.js';
@@ -176,7 +177,7 @@ export async function run(argv: RunArgs): Promise<number> {
     const onEvent = gate.watch((event) => progress.onEvent(event));
     const signal = AbortSignal.any([controller.signal, gate.signal]);
     report = await gate.runRepeated(
-      () => runScenario(scenario, { signal, ...(onEvent ? { onEvent } : {}) }),
+      () => runScenario(scenario, { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) }),
       () => controller.signal.aborted,
       argv.quiet ? () => {} : (text) => progress.notice(text),
     );

@@ -10,7 +10,8 @@ import { StampWriter, type StampEncoding } from '../metrics/stamp.js';
 import { encodeHistogram } from '../metrics/histogram.js';
 import { isWsbenchError, messageOf } from '../errors.js';
 import { OpenLoopSchedule } from './pacer.js';
-import { createInjector, type InjectorIssues, type InjectorSpec } from '../targets/injector.js';
+import type { InjectorIssues, InjectorSpec } from '../targets/injector.js';
+import { createInjector } from '../targets/registry.js';
 import { Publisher, type PublisherProgress } from './publisher.js';
 
 export interface PublisherThreadInput {
