@@ -26,7 +26,10 @@ export function transportSettings(scenario: Pick<Scenario, 'clients' | 'polling'
 }
 
 /** The URL template this transport's clients connect to (the schema refuses targets without it). */
-export function endpointOf(target: PreparedTarget, transport: TransportDescriptor): string {
+export function endpointOf(
+  target: Pick<PreparedTarget, 'describe' | 'urlTemplate' | 'pollUrlTemplate'>,
+  transport: TransportDescriptor,
+): string {
   const url = transport.needsPollEndpoint ? target.pollUrlTemplate : target.urlTemplate;
   if (!url) throw new WsbenchError('CONFIG', `${target.describe} has no polling endpoint for transport ${transport.name}`);
   return url;
