@@ -7,7 +7,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import type { Scenario } from '../config/resolve.js';
-import { runScenario, RunFailedError } from '../engine/runner.js';
+import { runScenario } from '../engine/runner.js';
+import { RunFailedError } from '../results/run-failed.js';
 import { machinePreflight } from '../doctor/preflight.js';
 import type { EngineListener } from '../engine/events.js';
 import { searchCapacity } from '../engine/capacity-search.js';

@@ -20,7 +20,6 @@ import { ReportEnvelope } from './report-envelope.js';
 import { PartialTransportError, runTransport, type Preflight } from './transport-run.js';
 import { childProcessWorkers, defaultWorkerCount } from './workers.js';
 
-export { RunFailedError };
 export type { Preflight };
 
 export interface RunOptions {
