@@ -9,9 +9,10 @@ import { encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram
 import { buildComparison } from './comparison.js';
 import type { EncodedHistograms, IgnoredBreakdown, RepeatedRun, RunReport, TransportName, TransportReport } from './types.js';
 import { round3 } from '../metrics/rounding.js';
+import { WsbenchError } from '../errors.js';
 
 export function mergeReports(reports: readonly RunReport[]): RunReport {
-  if (reports.length === 0) throw new Error('mergeReports: no reports');
+  if (reports.length === 0) throw new WsbenchError('INTERNAL', 'mergeReports: no reports');
   if (reports.length === 1) return reports[0]!;
   const first = reports[0]!;
   const last = reports[reports.length - 1]!;
