@@ -75,7 +75,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
 
   const toolProcesses = [input.coordinator, ...results.map((r) => r.process)];
   const lagSummary = summarizeMs(lag);
-  const verdict = assessBottleneck(toolProcesses, lagSummary.p99);
+  const verdict = assessBottleneck(toolProcesses, lagSummary.p99, windowMs);
   const processes = input.server ? [...toolProcesses, input.server] : toolProcesses;
 
   return {
