@@ -11,7 +11,6 @@ import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor, TransportSettings } from '../transports/descriptor.js';
 import type { TransportName } from '../transports/registry.js';
 import type { WorkerPlan } from './worker-messages.js';
-import { splitClients } from './workers.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
 export const PER_PUBLISH_LIMIT = 4_000_000;
@@ -49,6 +48,18 @@ export interface PlanInput {
   snapshotIntervalMs: number;
   /** monotonicMs() at which the global ramp starts. */
   connectStartMs: number;
+}
+
+/** Splits `total` clients into `workers` contiguous ranges of near-equal size. */
+export function splitClients(total: number, workers: number): { first: number; count: number }[] {
+  const out: { first: number; count: number }[] = [];
+  let first = 0;
+  for (let w = 0; w < workers; w++) {
+    const count = Math.floor(total / workers) + (w < total % workers ? 1 : 0);
+    out.push({ first, count });
+    first += count;
+  }
+  return out;
 }
 
 export function workerPlans(input: PlanInput): WorkerPlan[] {

@@ -23,18 +23,6 @@ export function defaultWorkerCount(connections: number, cores = availableParalle
   return Math.max(forFiles, forCpu);
 }
 
-/** Splits `total` clients into `workers` contiguous ranges of near-equal size. */
-export function splitClients(total: number, workers: number): { first: number; count: number }[] {
-  const out: { first: number; count: number }[] = [];
-  let first = 0;
-  for (let w = 0; w < workers; w++) {
-    const count = Math.floor(total / workers) + (w < total % workers ? 1 : 0);
-    out.push({ first, count });
-    first += count;
-  }
-  return out;
-}
-
 /** Workers as child processes of this one, talking over IPC. */
 export class ChildProcessWorkers implements WorkerGroup {
   private readonly children: ChildProcess[] = [];

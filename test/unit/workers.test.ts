@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultWorkerCount, splitClients } from '../../src/engine/workers.js';
+import { defaultWorkerCount } from '../../src/engine/workers.js';
+import { splitClients } from '../../src/engine/worker-plans.js';
 import { TRANSPORTS } from '../../src/transports/registry.js';
 
 test('default worker count: enough for the open-files limit, a core each for big runs', () => {
