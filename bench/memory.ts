@@ -27,12 +27,13 @@ import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { startEmbeddedRedis } from '../src/redis/embedded.js';
 import { spawnServer } from '../src/server/spawn.js';
 import { createFastWebSocketClient } from '../src/transports/websocket-fast.js';
-import { createWebSocketClient } from '../src/transports/websocket.js';
+import { createWebSocketClient } from '../src/transports/ws-library-client.js';
 import type { ConnectOptions, TransportEvents } from '../src/transports/transport.js';
 import { ClientPool } from '../src/engine/client-pool.js';
 import { ProcessMonitor } from '../src/process/monitor.js';
 import type { WorkerPlan } from '../src/engine/worker-messages.js';
 import { monotonicMs } from '../src/metrics/clock.js';
+import { PLAIN_PROTOCOL } from '../src/targets/client-protocol.js';
 
 export type Layer = 'net' | 'fast' | 'ws' | 'pool';
 export interface LayerResult {
@@ -127,7 +128,7 @@ function poolPlan(url: string, connections: number): WorkerPlan {
     urlTemplate: `${url}/ws/{channel}`,
     headers: {},
     subprotocols: [],
-    clientProtocol: { kind: 'plain', sendAfterOpen: [], ignore: [] },
+    clientProtocol: PLAIN_PROTOCOL,
     rampUpMs: 0,
     connectStartMs: monotonicMs(),
     maxInFlight: 64,

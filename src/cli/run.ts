@@ -6,7 +6,9 @@ import { writeFile } from 'node:fs/promises';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
-import { runScenario, RunFailedError } from '../engine/runner.js';
+import { runScenario } from '../engine/runner.js';
+import { RunFailedError } from '../results/run-failed.js';
+import { machinePreflight } from '../doctor/preflight.js';
 import { ExitCode } from '../exit-codes.js';
 import { WsbenchError, messageOf } from '../errors.js';
 import type { RunReport } from '../results/types.js';
@@ -175,11 +177,10 @@ export async function run(argv: RunArgs): Promise<number> {
     gate = await prepareGate(argv, scenario);
     const onEvent = gate.watch((event) => progress.onEvent(event));
     const signal = AbortSignal.any([controller.signal, gate.signal]);
-    report = await gate.runRepeated(
-      () => runScenario(scenario, { signal, ...(onEvent ? { onEvent } : {}) }),
-      () => controller.signal.aborted,
-      argv.quiet ? () => {} : (text) => progress.notice(text),
-    );
+    report = await gate.runRepeated(() => runScenario(scenario, { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) }), {
+      signal: controller.signal,
+      ...(argv.quiet ? {} : { notice: (text: string) => progress.notice(text) }),
+    });
   } catch (e) {
     failure = e;
     if (e instanceof RunFailedError) report = e.report;

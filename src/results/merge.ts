@@ -8,9 +8,11 @@ import { deliveryReport } from '../metrics/ledger.js';
 import { encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
 import { buildComparison } from './comparison.js';
 import type { EncodedHistograms, IgnoredBreakdown, RepeatedRun, RunReport, TransportName, TransportReport } from './types.js';
+import { round3 } from '../metrics/rounding.js';
+import { WsbenchError } from '../errors.js';
 
 export function mergeReports(reports: readonly RunReport[]): RunReport {
-  if (reports.length === 0) throw new Error('mergeReports: no reports');
+  if (reports.length === 0) throw new WsbenchError('INTERNAL', 'mergeReports: no reports');
   if (reports.length === 1) return reports[0]!;
   const first = reports[0]!;
   const last = reports[reports.length - 1]!;
@@ -135,5 +137,3 @@ export function pooledRate(parts: readonly TransportReport[], rate: (t: Transpor
   if (total === 0) return Math.round(parts.reduce((a, t) => a + rate(t), 0) / parts.length);
   return Math.round(parts.reduce((a, t, i) => a + rate(t) * windows[i]!, 0) / total);
 }
-
-const round3 = (x: number) => Math.round(x * 1e3) / 1e3;

@@ -4,11 +4,27 @@
  * All latencies in milliseconds; histograms are HdrHistogram compressed base64 of microseconds.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { DeliveryCounts } from '../metrics/ledger.js';
+import type { TransportName } from '../transports/registry.js';
+
+export type { TransportName };
 
 export const REPORT_SCHEMA = 'wsbench.report/v1';
 
-export type TransportName = 'websocket' | 'longpoll' | 'poll';
+/** What a client (or a sum of clients) should have received versus what it did. */
+export interface DeliveryCounts {
+  /** Messages this client should have received (set at the end from what was published). */
+  expected: number;
+  /** Distinct expected messages received. */
+  delivered: number;
+  /** Expected messages never received. */
+  lost: number;
+  /** Receipts of a message already received. */
+  duplicated: number;
+  /** Messages that arrived after a later one. */
+  reordered: number;
+  /** Messages not counted: no stamp, another run's stamp, heartbeats, wrong channel. */
+  ignored: number;
+}
 
 export interface DeliveryReport extends DeliveryCounts {
   /** lost / expected (0 when nothing was expected). */
