@@ -4,7 +4,7 @@ import type { TransportName } from '../results/types.js';
 import type { TransportFactory } from './transport.js';
 import { createWebSocketClient } from './websocket.js';
 import { pollTransport } from './http-poll.js';
-import { createFastWebSocketClient } from './websocket-fast.js';
+import { createFastWebSocketClient } from './fast-websocket/client.js';
 
 export interface TransportSettings {
   /** WebSocket client: the fast in-place frame parser, or the `ws` library (conformance). */
