@@ -9,9 +9,7 @@
  *                       joins (subscribes) and answers the current cursor at once; with it,
  *                       answers at once when newer messages exist, else holds the request until
  *                       one arrives or `timeout` (default 25 s; 0 = answer at once) passes.
- *                       Body: per message a 4-byte big-endian length and the bytes; headers
- *                       X-Wsbench-Cursor (pass it back as `after`) and X-Wsbench-Missed (messages
- *                       that had left the bounded buffer: counted loss)
+ *                       The answer's format (batch body, cursor and missed headers): wire/poll-batch.ts
  *   GET /healthz        200 when Redis is connected, 503 otherwise
  *   GET /stats          JSON: per channel, clients and whether the Redis subscription is live
  *
@@ -28,7 +26,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { openRedis, type RedisClient } from '../redis/client.js';
 import { WsbenchError, messageOf } from '../errors.js';
-import { PollBuffer, encodeBatch, type PollBatch } from './poll-buffer.js';
+import { CURSOR_HEADER, MISSED_HEADER, encodePollBatch } from '../wire/poll-batch.js';
+import { PollBuffer, type PollBatch } from './poll-buffer.js';
 import { Fanout, FanoutChannel, recipientOf, type Recipient } from './fanout.js';
 
 export interface ReferenceServerOptions {
@@ -220,13 +219,13 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       stats.pollRequests++;
       stats.deliveries += batch.messages.length;
       stats.pollMissed += batch.missed;
-      const body = encodeBatch(batch.messages);
+      const body = encodePollBatch(batch.messages);
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': body.length,
         'cache-control': 'no-store',
-        'x-wsbench-cursor': String(cursorOut(batch.cursor)),
-        ...(batch.missed > 0 ? { 'x-wsbench-missed': String(batch.missed) } : {}),
+        [CURSOR_HEADER]: String(cursorOut(batch.cursor)),
+        ...(batch.missed > 0 ? { [MISSED_HEADER]: String(batch.missed) } : {}),
       });
       res.end(body);
     };
