@@ -25,14 +25,24 @@ export const enum Opcode {
   Pong = 0xa,
 }
 
-/** Bits of a frame's first byte. */
-export const FIN = 0x80;
-/** Set on the first frame of a compressed message when permessage-deflate was negotiated (RFC 7692). */
-export const RSV1 = 0x40;
-const RSV2_RSV3 = 0x30;
-const RSV_ANY = RSV1 | RSV2_RSV3;
-/** Bit of a frame's second byte: a mask key follows the length. */
-export const MASKED = 0x80;
+/**
+ * Header bits, as const enums so that they compile to literals: the parser's loop runs per
+ * message, and module-level constants cost it measurably (a context load each).
+ */
+export const enum FirstByte {
+  /** The last frame of a message. */
+  Fin = 0x80,
+  /** On the first frame of a compressed message, once permessage-deflate was negotiated (RFC 7692). */
+  Rsv1 = 0x40,
+  /** Reserved: no extension wsbench knows uses them. */
+  Rsv2 = 0x20,
+  Rsv3 = 0x10,
+}
+
+export const enum SecondByte {
+  /** A mask key follows the length. */
+  Masked = 0x80,
+}
 
 /** Control frames (close, ping, pong) carry at most this many payload bytes and are never fragmented. */
 export const MAX_CONTROL_PAYLOAD = 125;
@@ -52,7 +62,7 @@ export function encodeFrame(first: number, payload: Uint8Array, maskKey: Uint8Ar
   const length = payload.length;
   const head = headerLength(length, maskKey !== null);
   const frame = Buffer.allocUnsafe(head + length);
-  const maskBit = maskKey !== null ? MASKED : 0;
+  const maskBit = maskKey !== null ? SecondByte.Masked : 0;
   frame[0] = first;
   if (length < 126) {
     frame[1] = maskBit | length;
@@ -76,12 +86,12 @@ export function encodeFrame(first: number, payload: Uint8Array, maskKey: Uint8Ar
 
 /** A final, unmasked frame as a server sends it. */
 export function encodeServerFrame(opcode: Opcode, payload: Uint8Array): Buffer {
-  return encodeFrame(FIN | opcode, payload);
+  return encodeFrame(FirstByte.Fin | opcode, payload);
 }
 
 /** A final frame masked with a fresh random key, as a client must send it. */
 export function encodeClientFrame(opcode: Opcode, payload: Uint8Array): Buffer {
-  return encodeFrame(FIN | opcode, payload, randomBytes(4));
+  return encodeFrame(FirstByte.Fin | opcode, payload, randomBytes(4));
 }
 
 /** A close frame's reason fits in a control frame after the 2-byte code. */
@@ -112,7 +122,7 @@ export function closeReasonOf(payload: Buffer): string {
 /** Header bytes of a frame, from its second byte (mask bit and 7-bit length): 2, 4 or 10, plus 4 when masked. */
 export function headerLengthOf(secondByte: number): number {
   const length7 = secondByte & 0x7f;
-  return (length7 < 126 ? 2 : length7 === 126 ? 4 : 10) + (secondByte & MASKED ? 4 : 0);
+  return (length7 < 126 ? 2 : length7 === 126 ? 4 : 10) + (secondByte & SecondByte.Masked ? 4 : 0);
 }
 
 /** Payload length of the frame whose header starts at buf[at] (the whole header must be there). */
@@ -202,13 +212,21 @@ export class FrameParser {
       if (avail < 2) return this.keep(buf, pos, size, 2);
       const b0 = buf[pos]!;
       const b1 = buf[pos + 1]!;
-      if (b1 & MASKED) return sink.frameError(1002, 'server frames must not be masked');
-      if ((b0 & RSV_ANY) !== 0 && ((b0 & RSV2_RSV3) !== 0 || !this.compression)) {
+      if (b1 & SecondByte.Masked) return sink.frameError(1002, 'server frames must not be masked');
+      if (
+        (b0 & (FirstByte.Rsv1 | FirstByte.Rsv2 | FirstByte.Rsv3)) !== 0 &&
+        ((b0 & (FirstByte.Rsv2 | FirstByte.Rsv3)) !== 0 || !this.compression)
+      ) {
         return sink.frameError(1002, 'reserved bits set (no extension was negotiated that uses them)');
       }
-      const header = headerLengthOf(b1);
-      if (avail < header) return this.keep(buf, pos, size, header);
-      const length = payloadLengthOf(buf, pos);
+      // The 7-bit length (nearly every message here) inline; longer forms through the helpers.
+      let length = b1 & 0x7f;
+      let header = 2;
+      if (length >= 126) {
+        header = headerLengthOf(b1);
+        if (avail < header) return this.keep(buf, pos, size, header);
+        length = payloadLengthOf(buf, pos);
+      }
       if (length > this.maxPayload) return sink.frameError(1009, `message of ${length} bytes exceeds ${this.maxPayload}`);
       if (avail < header + length) return this.keep(buf, pos, size, header + length);
       const start = pos + header;
@@ -217,23 +235,24 @@ export class FrameParser {
       const opcode = b0 & 0x0f;
       if (opcode === Opcode.Text || opcode === Opcode.Binary) {
         if (this.message !== null) return sink.frameError(1002, 'new message inside a fragmented one');
-        if (b0 & FIN) sink.frameMessage(buf, start, end, opcode, (b0 & RSV1) !== 0);
+        if (b0 & FirstByte.Fin) sink.frameMessage(buf, start, end, opcode, (b0 & FirstByte.Rsv1) !== 0);
         else this.message = new FragmentedMessage(b0, Buffer.from(buf.subarray(start, end)));
       } else if (opcode === Opcode.Continuation) {
         const message = this.message;
         if (message === null) return sink.frameError(1002, 'continuation frame without a message');
-        if (b0 & RSV1) return sink.frameError(1002, 'RSV1 set on a continuation frame');
+        if (b0 & FirstByte.Rsv1) return sink.frameError(1002, 'RSV1 set on a continuation frame');
         message.parts.push(Buffer.from(buf.subarray(start, end)));
         message.bytes += length;
         if (message.bytes > this.maxPayload) return sink.frameError(1009, `message of ${message.bytes}+ bytes exceeds ${this.maxPayload}`);
-        if (b0 & FIN) {
+        if (b0 & FirstByte.Fin) {
           this.message = null;
           const whole = Buffer.concat(message.parts, message.bytes);
-          sink.frameMessage(whole, 0, whole.length, message.first & 0x0f, (message.first & RSV1) !== 0);
+          sink.frameMessage(whole, 0, whole.length, message.first & 0x0f, (message.first & FirstByte.Rsv1) !== 0);
         }
       } else if (opcode === Opcode.Close || opcode === Opcode.Ping || opcode === Opcode.Pong) {
-        if (!(b0 & FIN) || length > MAX_CONTROL_PAYLOAD) return sink.frameError(1002, 'control frames must be whole and at most 125 bytes');
-        if (b0 & RSV1) return sink.frameError(1002, 'RSV1 set on a control frame');
+        if (!(b0 & FirstByte.Fin) || length > MAX_CONTROL_PAYLOAD)
+          return sink.frameError(1002, 'control frames must be whole and at most 125 bytes');
+        if (b0 & FirstByte.Rsv1) return sink.frameError(1002, 'RSV1 set on a control frame');
         sink.frameControl(opcode, buf.subarray(start, end));
         if (opcode === Opcode.Close) return;
       } else {

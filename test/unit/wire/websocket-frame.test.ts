@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as wsModule from 'ws';
 import {
-  FIN,
+  FirstByte,
   FrameParser,
   Opcode,
-  RSV1,
   closeCodeOf,
   closeReasonOf,
   encodeClientFrame,
@@ -53,7 +52,7 @@ for (const size of sizes) {
   test(`encodeFrame masked: ${size} bytes: the same bytes as ws with the same key`, () => {
     const key = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
     const payload = Buffer.from(Array.from({ length: size }, (_, i) => i & 0xff));
-    const ours = encodeFrame(FIN | Opcode.Binary, payload, key);
+    const ours = encodeFrame(FirstByte.Fin | Opcode.Binary, payload, key);
     assert.equal(ours.length, headerLength(size, true) + size);
     assert.deepEqual(ours, wsFrame(Opcode.Binary, payload, { mask: key }));
   });
@@ -61,8 +60,8 @@ for (const size of sizes) {
 
 test('encodeFrame: FIN and RSV1 bits as given (a compressed first fragment, a continuation)', () => {
   const payload = text('abc');
-  assert.deepEqual(encodeFrame(RSV1 | Opcode.Text, payload), wsFrame(Opcode.Text, payload, { fin: false, rsv1: true }));
-  assert.deepEqual(encodeFrame(FIN | Opcode.Continuation, payload), wsFrame(Opcode.Continuation, payload));
+  assert.deepEqual(encodeFrame(FirstByte.Rsv1 | Opcode.Text, payload), wsFrame(Opcode.Text, payload, { fin: false, rsv1: true }));
+  assert.deepEqual(encodeFrame(FirstByte.Fin | Opcode.Continuation, payload), wsFrame(Opcode.Continuation, payload));
 });
 
 test('encodeClientFrame: masked with a fresh key, unmasks to the payload', () => {
