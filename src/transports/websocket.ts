@@ -4,7 +4,7 @@
  * cross-check it.
  */
 import type { TransportDescriptor } from './descriptor.js';
-import { createFastWebSocketClient } from './websocket-fast.js';
+import { createFastWebSocketClient } from './fast-websocket/client.js';
 import { createWebSocketClient } from './ws-library-client.js';
 
 export const websocket: TransportDescriptor = {
