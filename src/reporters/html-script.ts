@@ -261,6 +261,7 @@ export const HTML_SCRIPT = String.raw`(function () {
       el.replaceChildren();
       plots.push({ el: el, plot: new uPlot(options(model, widthOf(el)), dataFor(model), el) });
     });
+    // Tells whoever waits for the page (the browser test) that the charts are there.
     document.documentElement.setAttribute('data-charts-drawn', String(plots.length));
   }
 
