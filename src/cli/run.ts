@@ -20,6 +20,7 @@ import type { GateOutcome } from '../gate/result.js';
 import { gateText } from '../reporters/gate-text.js';
 import { createProgressSink, type ProgressSink } from './progress-sink.js';
 import { onInterrupt } from './signals.js';
+import { writeHtmlReport } from './report.js';
 
 export interface RunArgs extends GateArgs, CapacityArgs {
   scenario?: string;
@@ -36,6 +37,7 @@ export interface RunArgs extends GateArgs, CapacityArgs {
   redis?: string;
   target?: string;
   out?: string;
+  html?: string;
   workers?: number;
   'local-address'?: string[];
   'ws-client'?: string;
@@ -78,6 +80,11 @@ export const runCommand = {
         group: 'Scenario overrides:',
       })
       .option('out', { alias: 'o', type: 'string', describe: 'Write the JSON report here' })
+      .option('html', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Write the report as one self-contained HTML page (charts over time)',
+      })
       .option('workers', {
         type: 'number',
         describe: 'Client worker processes (default: from connections and cores)',
@@ -205,6 +212,7 @@ export async function run(argv: RunArgs): Promise<number> {
     }
     const outputFailure = await gate?.writeOutputs(report, outcome, err);
     failure ??= outputFailure;
+    if (argv.html) failure ??= await writeHtmlReport(argv.html, [{ label: report.run.name ?? report.run.id, report }], err);
   }
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;
