@@ -28,9 +28,8 @@ export interface CompareArgs {
   verbose?: boolean;
 }
 
+/** `compare`'s flags and handler (its name and description are in main.ts). */
 export const compareCommand = {
-  command: 'compare <baseline> <current>',
-  describe: 'Compare two reports: diff table, exit 1 on a regression beyond the noise',
   builder: (y: Argv) =>
     y
       .positional('baseline', { type: 'string', demandOption: true, describe: 'The earlier (good) report, JSON from run --out' })

@@ -23,9 +23,8 @@ interface DoctorArgs {
   target: string;
 }
 
+/** `doctor`'s flags and handler (its name and description are in main.ts). */
 export const doctorCommand = {
-  command: 'doctor',
-  describe: 'Check this machine for a big run: limits, ports, Redis, and the connection count it can reach',
   builder: (y: Argv) =>
     y
       .option('connections', { alias: 'c', type: 'number', default: 0, describe: 'Connections you plan (checks them against every limit)' })

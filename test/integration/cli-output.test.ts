@@ -75,7 +75,7 @@ test('run --json: one JSON event per line on stdout, ending with the report; not
     assert.equal(events.filter((e) => e.type === 'report').length, 1);
   }));
 
-test('run --quiet with FORCE_COLOR piped: only the summary, coloured; NO_COLOR alone: none', () =>
+test('run --quiet with FORCE_COLOR piped: only the summary, coloured; NO_COLOR alone: none; --no-color beats FORCE_COLOR', () =>
   withTempDir(async (dir) => {
     const file = join(dir, 's.yaml');
     await writeFile(file, SMALL.replace('2500ms', '1s'));
@@ -88,6 +88,11 @@ test('run --quiet with FORCE_COLOR piped: only the summary, coloured; NO_COLOR a
     assert.equal(none.code, 0, none.stderr);
     assert.doesNotMatch(none.stdout, ANSI);
     assert.match(none.stdout, /^wsbench .* · completed in /);
+    // -v is --verbose: it says which mode and colour were chosen.
+    const flag = await runCli(['run', file, '--quiet', '--no-color', '-v'], { timeoutMs: 60_000, env: { ...NEUTRAL, FORCE_COLOR: '1' } });
+    assert.equal(flag.code, 0, flag.stderr);
+    assert.doesNotMatch(flag.stdout, ANSI);
+    assert.match(flag.stderr, /^wsbench: output: quiet \(--quiet\), colour off$/m);
   }));
 
 // The dashboard in a real terminal. Needs tmux (CI installs it); skipped with a reason otherwise.
