@@ -227,6 +227,17 @@ test('npm pack → offline install with --ignore-scripts → quickstart, import(
       message: 'publish.rate: "-5/s": must be greater than zero',
     });
 
+    // The README's "Use from code" example, as printed there.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const example = /## Use from code\n[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, 'README has a "Use from code" example');
+    writeFileSync(join(consumer, 'bench.mjs'), example);
+    const bench = await sh(process.execPath, ['bench.mjs'], consumer, 60_000);
+    assert.equal(bench.code, 0, bench.stderr);
+    assert.match(bench.stdout, /^wsbench \S+ · from-code \S+ · completed in /m);
+    assert.match(bench.stderr, /^publishing…$/m);
+    assert.equal((JSON.parse(readFileSync(join(consumer, 'report.json'), 'utf8')) as { schema: string }).schema, 'wsbench.report/v1');
+
     // 5. A TypeScript consumer against the shipped .d.ts (library checking on: every declaration it reaches must hold).
     writeFileSync(join(consumer, 'consumer.ts'), CONSUMER_TS);
     writeFileSync(
