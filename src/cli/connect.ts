@@ -83,7 +83,8 @@ export const connectCommand = {
         alias: 'w',
         type: 'number',
         requiresArg: true,
-        describe: 'Seconds to wait after -x (default 2) or after piped input ends (default 0) before closing; -1 stays open',
+        describe:
+          'Seconds to wait after -x (default 2) or after piped input ends (default: until nothing arrived for 0.5 s, at most 5 s) before closing; -1 stays open',
         group: G_WSCAT,
       })
       .option('keep-open', { type: 'boolean', describe: 'Stay connected when piped input ends', group: G_MORE })
