@@ -13,6 +13,27 @@ export function fmtMs(ms: number): string {
   return fmtInt(ms);
 }
 
+/**
+ * A measured figure with three significant digits, never in exponent notation and never rounded
+ * away to zero: 66.5, 2.87, 0.00167, 1,235.
+ */
+export function fmtNum(n: number): string {
+  if (n === 0 || !Number.isFinite(n)) return String(n);
+  if (Math.abs(n) >= 100) return fmtInt(n);
+  return n.toLocaleString('en-US', { maximumSignificantDigits: 3, useGrouping: false });
+}
+
+/**
+ * How many `unit`s each delivery cost, read the way round it is easier to grasp when it is less
+ * than one: "1.2 HTTP requests per delivery", "1 HTTP request per 600 deliveries".
+ */
+export function fmtPerDelivery(count: number, deliveries: number, unit: string): string {
+  if (deliveries <= 0) return `${plural(count, unit)}, no deliveries`;
+  if (count === 0) return `no ${unit}s`;
+  if (count >= deliveries) return `${fmtNum(count / deliveries)} ${count === deliveries ? unit : `${unit}s`} per delivery`;
+  return `1 ${unit} per ${fmtNum(deliveries / count)} deliveries`;
+}
+
 export function fmtPercent(ratio: number, digits = 3): string {
   return `${(ratio * 100).toFixed(digits)}%`;
 }
