@@ -23,6 +23,11 @@ export function fmtNum(n: number): string {
   return n.toLocaleString('en-US', { maximumSignificantDigits: 3, useGrouping: false });
 }
 
+/** An estimate, rounded to three significant digits: 113,507 → "114,000". */
+export function fmtApprox(n: number): string {
+  return n.toLocaleString('en-US', { maximumSignificantDigits: 3 });
+}
+
 /**
  * How many `unit`s each delivery cost, read the way round it is easier to grasp when it is less
  * than one: "1.2 HTTP requests per delivery", "1 HTTP request per 600 deliveries".
