@@ -23,6 +23,14 @@ export function fmtNum(n: number): string {
   return n.toLocaleString('en-US', { maximumSignificantDigits: 3, useGrouping: false });
 }
 
+/** A count in at most 5 characters for tight rows: 9,999 · 12.3k · 123k · 9.88M · 9.88B. */
+export function fmtShort(n: number): string {
+  const abs = Math.abs(n);
+  if (abs < 10_000) return fmtInt(n);
+  const [div, unit] = abs < 1e6 ? [1e3, 'k'] : abs < 1e9 ? [1e6, 'M'] : [1e9, 'B'];
+  return `${(n / div).toLocaleString('en-US', { maximumSignificantDigits: 3 })}${unit}`;
+}
+
 /** An estimate, rounded to three significant digits: 113,507 → "114,000". */
 export function fmtApprox(n: number): string {
   return n.toLocaleString('en-US', { maximumSignificantDigits: 3 });
@@ -45,8 +53,9 @@ export function fmtPercent(ratio: number, digits = 3): string {
 
 export function fmtBytes(n: number): string {
   if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${+(n / 1024).toFixed(1)} KiB`;
-  return `${+(n / 1024 / 1024).toFixed(1)} MiB`;
+  if (n < 1024 ** 2) return `${+(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${+(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${+(n / 1024 ** 3).toFixed(1)} GiB`;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

@@ -60,10 +60,7 @@ test('console behaviour flags', () => {
       { url: 'ws://h', wait: -1 },
       { closeAfterMs: null, keepOpenAtEof: true },
     ],
-    [
-      { url: 'ws://h', 'keep-open': true },
-      { keepOpenAtEof: true },
-    ],
+    [{ url: 'ws://h', 'keep-open': true }, { keepOpenAtEof: true }],
     [
       { url: 'ws://h', redis: 'redis://127.0.0.1:6379' },
       { slash: true, redisUrl: 'redis://127.0.0.1:6379' },

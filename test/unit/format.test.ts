@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fmtNum, fmtPerDelivery } from '../../src/reporters/format.js';
+import { fmtApprox, fmtBytes, fmtNum, fmtPerDelivery, fmtShort } from '../../src/reporters/format.js';
 
 test('fmtNum: three significant digits, no exponent, small values never shown as zero', () => {
   const cases: [number, string][] = [
@@ -30,4 +30,24 @@ test('fmtPerDelivery: per delivery from one up, "1 per N deliveries" below one',
   ];
   for (const [count, deliveries, text] of cases)
     assert.equal(fmtPerDelivery(count, deliveries, 'HTTP request'), text, `${count}/${deliveries}`);
+});
+
+test('fmtShort, fmtApprox, fmtBytes: tight rows and estimates', () => {
+  const short: [number, string][] = [
+    [0, '0'],
+    [9_999, '9,999'],
+    [12_345, '12.3k'],
+    [123_456, '123k'],
+    [9_876_543, '9.88M'],
+    [9_876_543_210, '9.88B'],
+  ];
+  for (const [n, text] of short) assert.equal(fmtShort(n), text, String(n));
+  assert.equal(fmtApprox(113_507.4), '114,000');
+  const bytes: [number, string][] = [
+    [512, '512 B'],
+    [52_000, '50.8 KiB'],
+    [29_400_000, '28 MiB'],
+    [2_940_000_000_000, '2738.1 GiB'],
+  ];
+  for (const [n, text] of bytes) assert.equal(fmtBytes(n), text, String(n));
 });
