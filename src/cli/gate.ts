@@ -16,6 +16,7 @@ import { baselineChecks, compareReports, parseTolerance, type BaselineCheckSpec,
 import type { Threshold } from '../gate/expression.js';
 import { gateOutcome, gateReport, type GateOutcome } from '../gate/result.js';
 import { compileThreshold, evaluateThresholds } from '../gate/thresholds.js';
+import { baselineScenarioWarning, scenarioFacts } from './scenario-facts.js';
 import { mergeReports } from '../results/merge.js';
 import type { RunReport } from '../results/types.js';
 import { hlogText } from '../reporters/hlog.js';
@@ -133,6 +134,8 @@ export interface Gate {
   /** True when anything gate-related was asked for (thresholds, baseline or outputs). */
   active: boolean;
   repeat: number;
+  /** Said before the run and again before the verdict (e.g. the baseline ran a different scenario). */
+  warnings: string[];
   /** Aborted by --abort-on-fail (the user's Ctrl-C has its own signal). */
   signal: AbortSignal;
   /** Wraps the progress listener to watch snapshots for a certainly broken threshold. */
@@ -161,8 +164,11 @@ export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJ
 
   const options = parseMaxRegressionFlags(listOf(args['max-regression']), scenarioBaselineOptions(scenario));
   let baseline: { report: RunReport; source: string; specs: BaselineCheckSpec[] } | undefined;
+  const warnings: string[] = [];
   if (args.baseline !== undefined) {
     baseline = { report: await readReportFile(args.baseline, '--baseline'), source: args.baseline, specs: baselineChecks(options) };
+    const warning = baselineScenarioWarning(baseline.report, scenarioFacts(scenario), args.baseline);
+    if (warning) warnings.push(warning);
   }
 
   const rules: AbortRule[] = args['abort-on-fail'] ? thresholds.flatMap(({ threshold }) => abortRule(threshold) ?? []) : [];
@@ -173,6 +179,7 @@ export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJ
   return {
     active,
     repeat,
+    warnings,
     signal: controller.signal,
     watch(listener) {
       if (rules.length === 0) return listener;

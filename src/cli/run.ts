@@ -173,6 +173,7 @@ export async function run(argv: RunArgs): Promise<number> {
     }
     const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt }));
     gate = await prepareGate(argv, scenario);
+    for (const message of gate.warnings) progress.onEvent({ type: 'warning', message, elapsedMs: 0 });
     const onEvent = gate.watch((event) => progress.onEvent(event));
     const signal = AbortSignal.any([controller.signal, gate.signal]);
     report = await gate.runRepeated(
@@ -193,6 +194,7 @@ export async function run(argv: RunArgs): Promise<number> {
     outcome = gate?.evaluate(report);
     sink?.result(report);
     // The gate's verdict: with the summary on stdout, or on stderr when stdout carries NDJSON.
+    if (outcome?.baseline) for (const w of gate?.warnings ?? []) process.stderr.write(`wsbench: warning: ${w}\n`);
     if (outcome) (choice.mode === 'json' ? process.stderr : process.stdout).write(gateText(outcome));
     if (argv.out) {
       try {
