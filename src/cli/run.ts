@@ -48,8 +48,6 @@ export interface RunArgs extends GateArgs, CapacityArgs {
 }
 
 export const runCommand = {
-  command: 'run [scenario]',
-  describe: 'Measure Redis → WebSocket fan-out latency, throughput and delivery',
   builder: (y: Argv) =>
     capacityOptions(gateOptions(y))
       .positional('scenario', { type: 'string', describe: 'Scenario file (YAML or JSON); flags alone work too' })
@@ -182,6 +180,7 @@ export async function run(argv: RunArgs): Promise<number> {
     }
     const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt }));
     gate = await prepareGate(argv, scenario);
+    for (const message of gate.warnings) progress.onEvent({ type: 'warning', message, elapsedMs: 0 });
     const onEvent = gate.watch((event) => progress.onEvent(event));
     const signal = AbortSignal.any([controller.signal, gate.signal]);
     report = await gate.runRepeated(() => runScenario(scenario, { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) }), {
@@ -201,6 +200,7 @@ export async function run(argv: RunArgs): Promise<number> {
     outcome = gate?.evaluate(report);
     sink?.result(report);
     // The gate's verdict: with the summary on stdout, or on stderr when stdout carries NDJSON.
+    if (outcome?.baseline) for (const w of gate?.warnings ?? []) process.stderr.write(`wsbench: warning: ${w}\n`);
     if (outcome) (choice.mode === 'json' ? process.stderr : process.stdout).write(gateText(outcome));
     if (argv.out) {
       try {
