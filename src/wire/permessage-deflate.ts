@@ -75,11 +75,15 @@
  * deflate: much more); without it, every connection of the process shares one context per
  * direction and window size, reset per message, and costs nothing between messages.
  */
+import { constants as zlibConstants, DeflateRaw, InflateRaw } from 'node:zlib';
 import { WsbenchError } from '../errors.js';
 
 export const EXTENSION_NAME = 'permessage-deflate';
 export const MIN_WINDOW_BITS = 8;
 export const MAX_WINDOW_BITS = 15;
+
+/** Appended to a received message before inflating; removed from a deflated one (RFC 7692 §7.2). */
+const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 export type DeflateErrorKind = 'deflate.negotiation' | 'deflate.invalid-data' | 'deflate.too-big';
 
@@ -459,4 +463,396 @@ export function negotiateServer(header: string | undefined | null, settings: Ser
     reason: index === 0 ? 'the client offered no permessage-deflate' : `every permessage-deflate offer was declined: ${reasons.join('; ')}`,
     malformed: false,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The codec: zlib driven synchronously through its handle
+
+const { Z_SYNC_FLUSH } = zlibConstants;
+
+/**
+ * The native handle behind Node's zlib streams, as Node's own zlib.*Sync functions drive it:
+ * `writeSync` runs zlib on the calling thread, reports what is left of the input and output in the
+ * stream's `_writeState` and calls `onerror` before it returns when zlib fails. Going through it
+ * keeps one zlib context across messages (context takeover) without the async stream API, and
+ * without a new zlib stream per message. It is internal to Node: ZlibEngine checks its shape once
+ * and fails loudly if a Node version changes it (the unit tests run it on the supported versions).
+ */
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOffset: number,
+    inLength: number,
+    out: Uint8Array,
+    outOffset: number,
+    outLength: number,
+  ): void;
+  reset(): void;
+  onerror: (this: ZlibHandle, message: string, errno: number, code?: string) => void;
+  /** Set by recordError: zlib's message for the last write, cleared before each write. */
+  lastError?: string | null;
+}
+
+interface ZlibStreamInternals {
+  _handle?: ZlibHandle | null;
+  _writeState?: Uint32Array;
+  close(): void;
+}
+
+/** Shared by every handle: zlib reports failures synchronously during writeSync. */
+function recordError(this: ZlibHandle, message: string): void {
+  this.lastError = message;
+}
+
+/** One zlib context (inflate or deflate, raw DEFLATE with the given window). */
+class ZlibEngine {
+  private readonly stream: ZlibStreamInternals;
+  private readonly handle: ZlibHandle;
+  private readonly state: Uint32Array;
+  private closed = false;
+  /** Input bytes the last write did not consume. */
+  inputLeft = 0;
+  /** zlib's message when the last write failed. */
+  error = '';
+
+  constructor(kind: 'inflate' | 'deflate', windowBits: number, level = zlibConstants.Z_DEFAULT_COMPRESSION, memLevel = 8) {
+    // chunkSize is the stream's own output buffer, which is never used here: keep it minimal.
+    const stream = (kind === 'inflate'
+      ? new InflateRaw({ windowBits, chunkSize: 64 })
+      : new DeflateRaw({ windowBits, level, memLevel, chunkSize: 64 })) as unknown as ZlibStreamInternals;
+    const handle = stream._handle;
+    const state = stream._writeState;
+    if (!handle || typeof handle.writeSync !== 'function' || typeof handle.reset !== 'function' || !(state instanceof Uint32Array)) {
+      throw new WsbenchError(
+        'INTERNAL',
+        `permessage-deflate: zlib's handle API is not what this Node version (${process.version}) was expected to have`,
+      );
+    }
+    handle.onerror = recordError;
+    this.stream = stream;
+    this.handle = handle;
+    this.state = state;
+  }
+
+  /**
+   * Runs input[inOffset, inOffset + inLength) through zlib into out[outOffset, outOffset +
+   * outLength) with a sync flush; returns the bytes written and sets `inputLeft`. On a zlib
+   * failure returns -1 with the reason in `error`.
+   */
+  write(input: Uint8Array, inOffset: number, inLength: number, out: Uint8Array, outOffset: number, outLength: number): number {
+    if (this.closed) throw new WsbenchError('INTERNAL', 'permessage-deflate: zlib context used after close()');
+    const handle = this.handle;
+    handle.lastError = null;
+    handle.writeSync(Z_SYNC_FLUSH, input, inOffset, inLength, out, outOffset, outLength);
+    if (handle.lastError != null) {
+      this.error = handle.lastError;
+      return -1;
+    }
+    this.inputLeft = this.state[1]!;
+    return outLength - this.state[0]!;
+  }
+
+  reset(): void {
+    this.handle.reset();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.close();
+  }
+}
+
+/**
+ * Contexts without takeover, shared by every connection of the process: each message starts from
+ * a reset, so nothing of one connection's message survives into another's. Keyed by window bits
+ * (and level/memLevel for deflate).
+ */
+const sharedEngines = new Map<string, ZlibEngine>();
+
+function sharedEngine(kind: 'inflate' | 'deflate', windowBits: number, level?: number, memLevel?: number): ZlibEngine {
+  const key = `${kind}/${windowBits}/${level}/${memLevel}`;
+  let engine = sharedEngines.get(key);
+  if (!engine) {
+    engine = new ZlibEngine(kind, windowBits, level, memLevel);
+    sharedEngines.set(key, engine);
+  }
+  engine.reset();
+  return engine;
+}
+
+/**
+ * Output buffers reused by every inflater (and, separately, every deflater) of the process: a
+ * message is inflated and read before the next one is, so one buffer serves all connections and no
+ * Buffer is allocated per message. Grows to the largest message seen (at most maxPayload + 1).
+ */
+const INITIAL_OUTPUT = 64 * 1024;
+let inflateOut = Buffer.allocUnsafe(INITIAL_OUTPUT);
+let deflateOut = Buffer.allocUnsafe(INITIAL_OUTPUT);
+
+const EMPTY = Buffer.alloc(0);
+/** An empty message, compressed: one empty stored block (BFINAL 0) without its tail (§7.2.3.6). */
+const EMPTY_DEFLATED = Buffer.from([0x00]);
+
+/** A received compressed message in progress (fragments before the final one). */
+interface PartialMessage {
+  /** Context takeover: plaintext so far (copies). No takeover: the compressed fragments (copies). */
+  parts: Buffer[];
+  /** Plaintext bytes so far (takeover only). */
+  plainBytes: number;
+  /** Compressed bytes so far. */
+  compressedBytes: number;
+}
+
+/**
+ * The receive side of one connection. See the module comment for how to call it; in short:
+ * inflate(data, start, end, wanted?) per single-frame message, inflateFragment(...) per frame of a
+ * fragmented one, close() at the end.
+ */
+export class MessageInflater {
+  /** Context takeover only: this connection's own zlib context, made at the first message. */
+  private engine: ZlibEngine | null = null;
+  private partial: PartialMessage | null = null;
+  private failure: Error | null = null;
+  /** The peer ended its DEFLATE stream (a BFINAL block): the next message starts from a reset. */
+  private streamEnded = false;
+  /** The message being inflated follows such a reset (a failing back-reference then says why). */
+  private afterStreamEnd = false;
+  /** Input the last run did not consume (the DEFLATE stream ended, or its output limit was hit). */
+  private inputLeft = 0;
+
+  constructor(
+    readonly params: DirectionParams,
+    readonly maxPayload: number,
+  ) {
+    checkWindowBits('windowBits', params.windowBits);
+  }
+
+  /**
+   * A whole compressed message: data[start, end) is its payload (RSV1 was set). Returns the
+   * plaintext, or at least its first `wanted` bytes when the context is not taken over (see the
+   * module comment): a view valid until the next inflate call in the process.
+   */
+  inflate(data: Uint8Array, start: number, end: number, wanted = Infinity): Buffer {
+    if (this.failure) throw this.failure;
+    if (this.partial !== null) throw this.fail('deflate.invalid-data', 1002, 'a new message began inside a fragmented compressed one');
+    return this.finish(null, data, start, end, wanted);
+  }
+
+  /**
+   * One frame of a fragmented compressed message (the first had RSV1 set): null until `fin`, then
+   * the whole plaintext as inflate() returns it.
+   */
+  inflateFragment(data: Uint8Array, start: number, end: number, fin: boolean, wanted = Infinity): Buffer | null {
+    if (this.failure) throw this.failure;
+    const partial = this.partial;
+    if (fin) {
+      this.partial = null;
+      return this.finish(partial, data, start, end, wanted);
+    }
+    const length = end - start;
+    if (partial === null) this.partial = { parts: [], plainBytes: 0, compressedBytes: length };
+    else partial.compressedBytes += length;
+    const current = this.partial!;
+    if (this.params.noContextTakeover) {
+      // The shared context cannot be held across frames (another connection's message may come in
+      // between): keep the compressed bytes and inflate them with the last frame.
+      if (current.compressedBytes > this.maxPayload) this.tooBig(current.compressedBytes, 'compressed');
+      if (length > 0) current.parts.push(Buffer.from(data.subarray(start, end)));
+      return null;
+    }
+    const engine = partial === null ? this.beginTakeover() : this.engine!;
+    const produced = this.run(engine, data, start, end, 0, this.maxPayload + 1 - current.plainBytes);
+    if (current.plainBytes + produced > this.maxPayload) this.tooBig(current.plainBytes + produced);
+    if (this.inputLeft > 0) this.dataAfterEnd();
+    if (produced > 0) current.parts.push(Buffer.from(inflateOut.subarray(0, produced)));
+    current.plainBytes += produced;
+    return null;
+  }
+
+  /** Frees this connection's zlib context; the inflater is unusable afterwards. */
+  close(): void {
+    this.engine?.close();
+    this.engine = null;
+    this.partial = null;
+    this.failure ??= new WsbenchError('INTERNAL', 'permessage-deflate: inflater used after close()');
+  }
+
+  /** The last (or only) frame of a message; `partial` holds what came before it. */
+  private finish(partial: PartialMessage | null, data: Uint8Array, start: number, end: number, wanted: number): Buffer {
+    const max = this.maxPayload;
+    // No compressed bytes at all: an empty message, and nothing that could touch a context.
+    if (start === end && (partial === null || partial.compressedBytes === 0)) return EMPTY;
+    if (this.params.noContextTakeover) {
+      const engine = sharedEngine('inflate', this.params.windowBits);
+      // Stop once `wanted` bytes are out: no later message depends on the rest.
+      const limit = Math.min(wanted, max + 1);
+      const inputs = partial === null ? [] : partial.parts;
+      let at = 0;
+      for (let i = 0; i <= inputs.length; i++) {
+        const last = i === inputs.length;
+        at = last ? this.run(engine, data, start, end, at, limit) : this.run(engine, inputs[i]!, 0, inputs[i]!.length, at, limit);
+        if (at >= limit) {
+          if (limit <= max) return inflateOut.subarray(0, at);
+          this.tooBig(at);
+        }
+        if (this.inputLeft > 0) this.dataAfterEnd();
+      }
+      at = this.run(engine, TAIL, 0, TAIL.length, at, limit);
+      if (at > max) this.tooBig(at);
+      // A stream that ended (BFINAL) inside the tail is fine: the next message starts afresh anyway.
+      return inflateOut.subarray(0, at);
+    }
+    // Context takeover: every byte is inflated, in order, in this connection's own context.
+    const engine = partial === null ? this.beginTakeover() : this.engine!;
+    const before = partial === null ? 0 : partial.plainBytes;
+    const room = max + 1 - before;
+    let at = this.run(engine, data, start, end, 0, room);
+    if (before + at > max) this.tooBig(before + at);
+    if (this.inputLeft > 0) this.dataAfterEnd();
+    at = this.run(engine, TAIL, 0, TAIL.length, at, room);
+    if (before + at > max) this.tooBig(before + at);
+    if (this.inputLeft > 0) this.streamEnded = true;
+    if (partial === null || partial.parts.length === 0) return inflateOut.subarray(0, at);
+    return Buffer.concat([...partial.parts, inflateOut.subarray(0, at)], before + at);
+  }
+
+  /** This connection's context at the start of a message. */
+  private beginTakeover(): ZlibEngine {
+    if (this.engine === null) this.engine = new ZlibEngine('inflate', this.params.windowBits);
+    this.afterStreamEnd = this.streamEnded;
+    if (this.streamEnded) {
+      // zlib cannot go on after a final block: start a new stream. Messages that do not refer
+      // back into the old window (a peer compressing each message as a whole stream) still work.
+      this.engine.reset();
+      this.streamEnded = false;
+    }
+    return this.engine;
+  }
+
+  /**
+   * Inflates input[start, end) into inflateOut from `at`, growing it as needed but never past
+   * `limit` bytes; returns the new end of the output and leaves the unconsumed input in `inputLeft`
+   * (non-zero only when the DEFLATE stream ended or `limit` was reached).
+   */
+  private run(engine: ZlibEngine, input: Uint8Array, start: number, end: number, at: number, limit: number): number {
+    let offset = start;
+    let length = end - start;
+    for (;;) {
+      if (at >= limit) {
+        this.inputLeft = length;
+        return at;
+      }
+      if (at === inflateOut.length) {
+        const grown = Buffer.allocUnsafe(Math.min(inflateOut.length * 2, Math.max(limit, INITIAL_OUTPUT)));
+        inflateOut.copy(grown, 0, 0, at);
+        inflateOut = grown;
+      }
+      const room = Math.min(inflateOut.length, limit) - at;
+      const produced = engine.write(input, offset, length, inflateOut, at, room);
+      if (produced < 0) this.invalid(engine.error);
+      offset += length - engine.inputLeft;
+      length = engine.inputLeft;
+      at += produced;
+      // Output space left over: zlib has taken all it could from this input.
+      if (produced < room) {
+        this.inputLeft = length;
+        return at;
+      }
+    }
+  }
+
+  private invalid(reason: string): never {
+    const why = this.afterStreamEnd
+      ? ' (after the peer ended its DEFLATE stream with a final block, whose window cannot be carried over)'
+      : '';
+    throw this.fail('deflate.invalid-data', 1007, `invalid compressed message: ${reason}${why}`);
+  }
+
+  private dataAfterEnd(): never {
+    throw this.fail('deflate.invalid-data', 1007, 'invalid compressed message: data after a final DEFLATE block');
+  }
+
+  private tooBig(bytes: number, what = 'inflated'): never {
+    throw this.fail(
+      'deflate.too-big',
+      1009,
+      `message exceeds the maximum payload: more than ${this.maxPayload} bytes ${what} (${bytes} so far)`,
+    );
+  }
+
+  private fail(kind: DeflateErrorKind, closeCode: number, message: string): PerMessageDeflateError {
+    const error = new PerMessageDeflateError(kind, closeCode, message);
+    this.failure = error;
+    this.partial = null;
+    return error;
+  }
+}
+
+/** Options of the send side. */
+export interface DeflaterOptions extends DirectionParams {
+  /** zlib level 0–9 (default 6, zlib's default, as `ws` uses). */
+  level?: number;
+  /** zlib memLevel 1–9 (default 8): hash table size, memory per context and per reset. */
+  memLevel?: number;
+}
+
+/**
+ * The send side of one connection (or, without context takeover, of any number of them). See the
+ * module comment.
+ */
+export class MessageDeflater {
+  private engine: ZlibEngine | null = null;
+  private closed = false;
+
+  constructor(readonly options: DeflaterOptions) {
+    checkWindowBits('windowBits', options.windowBits);
+  }
+
+  /**
+   * Compresses data[start, end) as one message; returns the frame payload (without the
+   * 00 00 ff ff tail), a view valid until the next deflate call in the process.
+   */
+  deflate(data: Uint8Array, start = 0, end = data.length): Buffer {
+    if (this.closed) throw new WsbenchError('INTERNAL', 'permessage-deflate: deflater used after close()');
+    // zlib emits nothing for an empty input right after a flush; an empty stored block is the
+    // RFC's own encoding of an empty message and leaves the LZ77 window as it was.
+    if (start === end) return EMPTY_DEFLATED;
+    const { windowBits, level, memLevel, noContextTakeover } = this.options;
+    const engine = noContextTakeover
+      ? sharedEngine('deflate', windowBits, level, memLevel)
+      : (this.engine ??= new ZlibEngine('deflate', windowBits, level, memLevel));
+    const length = end - start;
+    // Room for incompressible data: stored blocks cost 5 bytes per 64 KiB, the flush up to ~10.
+    const bound = length + 5 * Math.ceil(length / 16384) + 64;
+    if (deflateOut.length < bound) deflateOut = Buffer.allocUnsafe(Math.max(bound, deflateOut.length * 2));
+    let at = 0;
+    let offset = start;
+    let left = length;
+    for (;;) {
+      const room = deflateOut.length - at;
+      const produced = engine.write(data, offset, left, deflateOut, at, room);
+      if (produced < 0) throw new WsbenchError('INTERNAL', `permessage-deflate: zlib failed to compress: ${engine.error}`);
+      offset += left - engine.inputLeft;
+      left = engine.inputLeft;
+      at += produced;
+      if (produced < room) break;
+      const grown = Buffer.allocUnsafe(deflateOut.length * 2);
+      deflateOut.copy(grown, 0, 0, at);
+      deflateOut = grown;
+    }
+    // A sync flush always ends in an empty stored block; the RFC sends it without its last 4 bytes.
+    if (at < TAIL.length || deflateOut.readUInt32BE(at - TAIL.length) !== 0x0000ffff) {
+      throw new WsbenchError('INTERNAL', 'permessage-deflate: zlib output did not end with a sync flush');
+    }
+    return deflateOut.subarray(0, at - TAIL.length);
+  }
+
+  /** Frees this deflater's zlib context (shared contexts stay for others). */
+  close(): void {
+    this.closed = true;
+    this.engine?.close();
+    this.engine = null;
+  }
 }
