@@ -68,12 +68,16 @@
  *   takeover each connection's stream is its own (a deflater per connection, or per group of
  *   connections that have received exactly the same compressed messages since they opened).
  *
- * Costs (bench/deflate.ts, BENCHMARKS.md): zlib runs synchronously through the handle Node's own
- * sync functions use (`handle.writeSync`), so a context survives between messages without zlib's
- * async stream API and without a new zlib stream per message. With context takeover a connection
- * owns a zlib context for as long as it is open (inflate: ~7 KiB state + the window, 2^bits bytes;
- * deflate: much more); without it, every connection of the process shares one context per
- * direction and window size, reset per message, and costs nothing between messages.
+ * Costs (bench/deflate.ts; figures there and in BENCHMARKS.md): zlib runs synchronously through
+ * the handle Node's own sync functions use (`handle.writeSync`), so a context survives between
+ * messages without zlib's async stream API and without a new zlib stream per message (a new stream
+ * per message, with the last 32 KiB as its dictionary for takeover, measured 1.2–35× slower: the
+ * set-up per stream, which weighs most on small messages). With context takeover a connection owns
+ * a zlib context for as long as it is open: inflating, zlib's ~7 KiB state plus the window, 2^bits
+ * bytes once filled (≈ 42 KiB RSS per connection at 15 bits, 11 KiB at 10); deflating, ≈ 214 KiB
+ * at 15 bits (91 KiB at 10) whatever the memLevel. Without takeover every connection of the
+ * process shares one context per direction and window size, reset per message, and costs nothing
+ * between messages.
  */
 import { constants as zlibConstants, DeflateRaw, InflateRaw } from 'node:zlib';
 import { WsbenchError } from '../errors.js';
