@@ -575,6 +575,7 @@ class ZlibEngine {
  */
 const sharedEngines = new Map<string, ZlibEngine>();
 
+/** The process's shared context for these settings; reset it before each message. */
 function sharedEngine(kind: 'inflate' | 'deflate', windowBits: number, level?: number, memLevel?: number): ZlibEngine {
   const key = `${kind}/${windowBits}/${level}/${memLevel}`;
   let engine = sharedEngines.get(key);
@@ -582,7 +583,6 @@ function sharedEngine(kind: 'inflate' | 'deflate', windowBits: number, level?: n
     engine = new ZlibEngine(kind, windowBits, level, memLevel);
     sharedEngines.set(key, engine);
   }
-  engine.reset();
   return engine;
 }
 
@@ -615,7 +615,7 @@ interface PartialMessage {
  * fragmented one, close() at the end.
  */
 export class MessageInflater {
-  /** Context takeover only: this connection's own zlib context, made at the first message. */
+  /** Context takeover: this connection's own zlib context, made at the first message. Without: the shared one. */
   private engine: ZlibEngine | null = null;
   private partial: PartialMessage | null = null;
   private failure: Error | null = null;
@@ -677,7 +677,7 @@ export class MessageInflater {
 
   /** Frees this connection's zlib context; the inflater is unusable afterwards. */
   close(): void {
-    this.engine?.close();
+    if (!this.params.noContextTakeover) this.engine?.close();
     this.engine = null;
     this.partial = null;
     this.failure ??= new WsbenchError('INTERNAL', 'permessage-deflate: inflater used after close()');
@@ -689,7 +689,8 @@ export class MessageInflater {
     // No compressed bytes at all: an empty message, and nothing that could touch a context.
     if (start === end && (partial === null || partial.compressedBytes === 0)) return EMPTY;
     if (this.params.noContextTakeover) {
-      const engine = sharedEngine('inflate', this.params.windowBits);
+      const engine = (this.engine ??= sharedEngine('inflate', this.params.windowBits));
+      engine.reset();
       // Stop once `wanted` bytes are out: no later message depends on the rest.
       const limit = Math.min(wanted, max + 1);
       const inputs = partial === null ? [] : partial.parts;
@@ -807,6 +808,7 @@ export interface DeflaterOptions extends DirectionParams {
  * module comment.
  */
 export class MessageDeflater {
+  /** Context takeover: this deflater's own context. Without: the process's shared one. */
   private engine: ZlibEngine | null = null;
   private closed = false;
 
@@ -824,11 +826,16 @@ export class MessageDeflater {
     // RFC's own encoding of an empty message and leaves the LZ77 window as it was.
     if (start === end) return EMPTY_DEFLATED;
     const { windowBits, level, memLevel, noContextTakeover } = this.options;
-    const engine = noContextTakeover
-      ? sharedEngine('deflate', windowBits, level, memLevel)
-      : (this.engine ??= new ZlibEngine('deflate', windowBits, level, memLevel));
+    let engine = this.engine;
+    if (engine === null) {
+      engine = noContextTakeover
+        ? sharedEngine('deflate', windowBits, level, memLevel)
+        : new ZlibEngine('deflate', windowBits, level, memLevel);
+      this.engine = engine;
+    }
+    if (noContextTakeover) engine.reset();
     const length = end - start;
-    // Room for incompressible data: stored blocks cost 5 bytes per 64 KiB, the flush up to ~10.
+    // Room for incompressible data (5 bytes per stored block) and the flush; grown below if short.
     const bound = length + 5 * Math.ceil(length / 16384) + 64;
     if (deflateOut.length < bound) deflateOut = Buffer.allocUnsafe(Math.max(bound, deflateOut.length * 2));
     let at = 0;
@@ -853,10 +860,10 @@ export class MessageDeflater {
     return deflateOut.subarray(0, at - TAIL.length);
   }
 
-  /** Frees this deflater's zlib context (shared contexts stay for others). */
+  /** Frees this deflater's zlib context (a shared context stays for the others). */
   close(): void {
     this.closed = true;
-    this.engine?.close();
+    if (!this.options.noContextTakeover) this.engine?.close();
     this.engine = null;
   }
 }

@@ -184,6 +184,19 @@ test('fragments of one connection and whole messages of another interleave safel
   }
 });
 
+test("closing one connection's codec leaves the shared context (no takeover) to the others", () => {
+  const message = text(800, 35);
+  const first = new MessageDeflater(fresh());
+  const compressed = Buffer.from(first.deflate(message));
+  first.close();
+  const inflater = new MessageInflater(fresh(), MAX);
+  inflater.inflate(compressed, 0, compressed.length);
+  inflater.close();
+  const second = new MessageDeflater(fresh());
+  assert.deepEqual(Buffer.from(second.deflate(message)), compressed);
+  assert.deepEqual(Buffer.from(new MessageInflater(fresh(), MAX).inflate(compressed, 0, compressed.length)), message);
+});
+
 test('empty messages: the compressed forms (one 0x00 byte, or no bytes at all) and the uncompressed one', () => {
   for (const [name, params] of modes) {
     const deflater = new MessageDeflater(params());
