@@ -41,9 +41,12 @@
  *
  * Receiving a data message whose first frame has RSV1 set (RSV1 on a continuation or control frame,
  * or without negotiated compression, is the frame codec's 1002):
- *   single frame:  `const plain = inflater.inflate(data, start, end, wanted?)`
- *   fragments:     `inflater.inflateFragment(data, start, end, fin, wanted?)` for every frame of the
- *                  message, null until `fin`, then the whole plaintext.
+ *   whole message: `const plain = inflater.inflate(data, start, end, wanted?)` — what the
+ *                  FrameParser of websocket-frame.ts needs once `allowCompressed()` was called: it
+ *                  joins fragments itself and calls frameMessage(data, start, end, opcode, compressed)
+ *   frame by frame: `inflater.inflateFragment(data, start, end, fin, wanted?)` for every frame of
+ *                  the message, null until `fin`, then the whole plaintext (for a parser that does
+ *                  not join fragments: no compressed copy is kept with context takeover).
  *   `plain` is a view into a buffer this module reuses: valid until the next inflate call of any
  *   inflater in the process (the receive path reads the stamp at once, as with frame views).
  *   A message without RSV1 is not compressed: hand it on as it is; it does not touch the context.
