@@ -1,10 +1,13 @@
 /**
  * permessage-deflate against the `ws` library over real loopback connections, both ways:
- *  - a `ws` server with perMessageDeflate on, and a raw client that negotiates with buildOffer /
- *    acceptResponse and sends and receives with MessageDeflater / MessageInflater: what this codec
- *    compresses must inflate in `ws`, and what `ws` compresses (whole and fragmented) here;
+ *  - a `ws` server with perMessageDeflate on, and a raw client built the way the fast client is:
+ *    negotiation with buildOffer / acceptResponse, frames written with websocket-frame.ts and read
+ *    with its FrameParser (allowCompressed), messages sent with MessageDeflater and received with
+ *    MessageInflater: what this codec compresses must inflate in `ws`, and what `ws` compresses
+ *    (whole and fragmented) here;
  *  - a raw server that negotiates with negotiateServer, and a `ws` client: `ws` must accept the
- *    answer, and the echoes must come back intact.
+ *    answer, and the echoes must come back intact (the client's fragmented compressed message is
+ *    inflated frame by frame with inflateFragment).
  * Each configuration sends repeated messages (back-references with context takeover), an empty one,
  * large ones and a message fragmented into three compressed frames.
  */
@@ -14,6 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type PerMessageDeflateOptions } from 'ws';
+import { encodeFrame, FirstByte, FrameParser, Opcode, encodeClosePayload } from '../../src/wire/websocket-frame.js';
 import {
   acceptResponse,
   buildOffer,
@@ -37,23 +41,12 @@ interface Frame {
   payload: Buffer;
 }
 
-function encodeFrame(opcode: number, payload: Buffer, options: { fin?: boolean; rsv1?: boolean; mask: boolean }): Buffer {
-  const n = payload.length;
-  const lengthBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
-  const header = Buffer.alloc(2 + lengthBytes + (options.mask ? 4 : 0));
-  header[0] = (options.fin === false ? 0 : 0x80) | (options.rsv1 ? 0x40 : 0) | opcode;
-  header[1] = (options.mask ? 0x80 : 0) | (n < 126 ? n : n < 65536 ? 126 : 127);
-  if (lengthBytes === 2) header.writeUInt16BE(n, 2);
-  if (lengthBytes === 8) header.writeBigUInt64BE(BigInt(n), 2);
-  if (!options.mask) return Buffer.concat([header, payload]);
-  const mask = randomBytes(4);
-  mask.copy(header, 2 + lengthBytes);
-  const masked = Buffer.from(payload);
-  for (let i = 0; i < n; i++) masked[i]! ^= mask[i & 3]!;
-  return Buffer.concat([header, masked]);
-}
+/** A frame's first byte: FIN, RSV1 (compressed: the first frame of a compressed message only), opcode. */
+const first = (opcode: number, options: { fin?: boolean; compressed?: boolean } = {}) =>
+  (options.fin === false ? 0 : FirstByte.Fin) | (options.compressed ? FirstByte.Rsv1 : 0) | opcode;
+const clientFrame = (opcodeByte: number, payload: Uint8Array) => encodeFrame(opcodeByte, payload, randomBytes(4));
 
-/** Frames out of a byte stream (masked or not). */
+/** Client frames (masked) out of a byte stream: what the server side of this test reads. */
 class FrameReader {
   private buffer = Buffer.alloc(0);
 
@@ -87,15 +80,16 @@ class FrameReader {
 }
 
 /**
- * Turns frames into messages, inflating compressed ones with `inflater`; counts the messages that
- * arrived compressed.
+ * Turns frames into messages, inflating compressed ones with `inflater` (fragmented ones frame by
+ * frame); counts the messages that arrived compressed, and those of them in several frames.
  */
 class MessageAssembler {
   compressedMessages = 0;
+  fragmentedCompressed = 0;
   private current: { compressed: boolean; binary: boolean; parts: Buffer[] } | null = null;
 
   constructor(
-    private readonly inflater: MessageInflater | null,
+    private readonly inflater: MessageInflater,
     private readonly onMessage: (data: Buffer, binary: boolean) => void,
   ) {}
 
@@ -114,6 +108,7 @@ class MessageAssembler {
     } else if (f.fin && f.opcode !== 0) {
       this.onMessage(Buffer.from(this.inflater!.inflate(f.payload, 0, f.payload.length)), m.binary);
     } else {
+      if (f.opcode !== 0) this.fragmentedCompressed++;
       const whole = this.inflater!.inflateFragment(f.payload, 0, f.payload.length, f.fin);
       if (f.fin) this.onMessage(Buffer.from(whole!), m.binary);
     }
@@ -280,26 +275,36 @@ for (const c of clientCases) {
       const sent = messages();
       const echoes: { data: Buffer; binary: boolean }[] = [];
       const all = waitFor(() => echoes.length === sent.length, `${sent.length} echoes`);
-      const assembler = new MessageAssembler(inflater, (data, binary) => {
-        echoes.push({ data, binary });
-        all.poke();
+      // The fast client's receive path: the frame codec's parser, told that RSV1 means compressed.
+      let compressedEchoes = 0;
+      const parser = new FrameParser(MAX_PAYLOAD, {
+        frameMessage(data, start, end, opcode, compressed) {
+          if (compressed) compressedEchoes++;
+          const plain = compressed ? inflater.inflate(data, start, end) : data.subarray(start, end);
+          echoes.push({ data: Buffer.from(plain), binary: opcode === Opcode.Binary });
+          all.poke();
+        },
+        frameControl() {},
+        frameError(code, reason) {
+          assert.fail(`frame error ${code}: ${reason}`);
+        },
       });
-      const reader = new FrameReader();
-      const onFrames = (chunk: Buffer) => reader.push(chunk).forEach((f) => assembler.frame(f));
-      socket.on('data', onFrames);
-      if (response.rest.length > 0) onFrames(response.rest);
+      parser.allowCompressed();
+      const onData = (chunk: Buffer) => parser.push(chunk);
+      socket.on('data', onData);
+      if (response.rest.length > 0) onData(response.rest);
 
       for (const [i, m] of sent.entries()) {
-        const opcode = m.binary ? 2 : 1;
+        const opcode = m.binary ? Opcode.Binary : Opcode.Text;
         const payload = Buffer.from(deflater.deflate(m.data));
         if (i === 5) {
           // One message in three compressed frames: RSV1 on the first only.
           const third = Math.ceil(payload.length / 3);
-          socket.write(encodeFrame(opcode, payload.subarray(0, third), { fin: false, rsv1: true, mask: true }));
-          socket.write(encodeFrame(0, payload.subarray(third, 2 * third), { fin: false, mask: true }));
-          socket.write(encodeFrame(0, payload.subarray(2 * third), { fin: true, mask: true }));
+          socket.write(clientFrame(first(opcode, { fin: false, compressed: true }), payload.subarray(0, third)));
+          socket.write(clientFrame(first(Opcode.Continuation, { fin: false }), payload.subarray(third, 2 * third)));
+          socket.write(clientFrame(first(Opcode.Continuation), payload.subarray(2 * third)));
         } else {
-          socket.write(encodeFrame(opcode, payload, { rsv1: true, mask: true }));
+          socket.write(clientFrame(first(opcode, { compressed: true }), payload));
         }
       }
       await all.done;
@@ -307,12 +312,12 @@ for (const c of clientCases) {
       assert.deepEqual(received, sent);
       // ...and this codec inflated what `ws` compressed, whole and in fragments.
       assert.deepEqual(echoes, sent);
-      assert.equal(assembler.compressedMessages, sent.length, 'every echo arrived compressed');
+      assert.equal(compressedEchoes, sent.length, 'every echo arrived compressed');
       if (!params.clientNoContextTakeover) {
         const again = deflateSeparately(send, sent[0]!.data, sent[1]!.data);
         assert.ok(again.second < again.first / 2, 'with client context takeover the repeated message went out as back-references');
       }
-      socket.write(encodeFrame(8, Buffer.from([0x03, 0xe8]), { mask: true }));
+      socket.write(clientFrame(first(Opcode.Close), encodeClosePayload(1000, '')));
       inflater.close();
       deflater.close();
     } finally {
@@ -365,7 +370,7 @@ for (const c of serverCases) {
   test(`this codec as a server for a ws client: ${c.name}`, { timeout: TIMEOUT_MS + 5000 }, async () => {
     const sockets = new Set<Socket>();
     let negotiated: DeflateParams | null = null;
-    let compressedFromClient = 0;
+    let assembler: MessageAssembler | null = null;
     const http = createServer((_, res) => res.writeHead(426).end());
     http.on('upgrade', (req: IncomingMessage, socket: Socket) => {
       sockets.add(socket);
@@ -389,18 +394,17 @@ for (const c of serverCases) {
       const inflater = new MessageInflater(receive, MAX_PAYLOAD);
       const deflater = new MessageDeflater(send);
       const reader = new FrameReader();
-      const assembler = new MessageAssembler(inflater, (data, binary) => {
+      assembler = new MessageAssembler(inflater, (data, binary) => {
         // Echo, compressed by this codec.
-        socket.write(encodeFrame(binary ? 2 : 1, Buffer.from(deflater.deflate(data)), { rsv1: true, mask: false }));
+        socket.write(encodeFrame(first(binary ? Opcode.Binary : Opcode.Text, { compressed: true }), deflater.deflate(data)));
       });
       socket.on('data', (chunk: Buffer) => {
         for (const f of reader.push(chunk)) {
-          if (f.opcode === 8) {
-            socket.end(encodeFrame(8, f.payload.subarray(0, 2), { mask: false }));
+          if (f.opcode === Opcode.Close) {
+            socket.end(encodeFrame(first(Opcode.Close), f.payload.subarray(0, 2)));
             return;
           }
-          if (f.rsv1) compressedFromClient++;
-          assembler.frame(f);
+          assembler!.frame(f);
         }
       });
       socket.on('close', () => {
@@ -422,10 +426,20 @@ for (const c of serverCases) {
         echoes.push({ data, binary: isBinary });
         all.poke();
       });
-      for (const m of sent) client.send(m.data, { binary: m.binary, compress: true });
+      for (const [i, m] of sent.entries()) {
+        if (i === 5) {
+          // One message in two compressed frames, inflated here frame by frame.
+          const half = m.data.length >> 1;
+          client.send(m.data.subarray(0, half), { binary: m.binary, compress: true, fin: false });
+          client.send(m.data.subarray(half), { binary: m.binary, compress: true, fin: true });
+        } else {
+          client.send(m.data, { binary: m.binary, compress: true });
+        }
+      }
       await all.done;
       assert.deepEqual(echoes, sent);
-      assert.equal(compressedFromClient, sent.length, '`ws` compressed every message it sent');
+      assert.equal(assembler!.compressedMessages, sent.length, '`ws` compressed every message it sent');
+      assert.equal(assembler!.fragmentedCompressed, 1);
       client.close(1000);
       await new Promise<void>((resolve) => client.once('close', () => resolve()));
     } finally {
