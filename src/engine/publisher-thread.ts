@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openRedis } from '../redis/client.js';
-import { StampWriter, type StampEncoding } from '../metrics/stamp.js';
+import { StampWriter, type PayloadPadding, type StampEncoding } from '../metrics/stamp.js';
 import { encodeHistogram } from '../metrics/histogram.js';
 import { asWsbenchError } from '../errors.js';
 import { OpenLoopSchedule } from './pacer.js';
@@ -19,6 +19,8 @@ export interface PublisherThreadInput {
   runId: string;
   encoding: StampEncoding;
   payloadSize: number;
+  /** What fills the payload behind the stamp (default plain). */
+  padding?: PayloadPadding;
   injector: InjectorSpec;
   /** Scenario channels: message i goes to channel i mod channelCount. */
   channelCount: number;
@@ -70,7 +72,7 @@ async function main(input: PublisherThreadInput, port: NonNullable<typeof parent
     if (Atomics.load(counters, COUNTER_STOP) !== 0) controller.abort();
   }, 20);
   const publisher = new Publisher(
-    new StampWriter(input.runId, input.encoding, input.payloadSize),
+    new StampWriter(input.runId, input.encoding, input.payloadSize, input.padding),
     createInjector(input.injector, redis),
     input.channelCount,
     new OpenLoopSchedule(t0, input.ratePerSec, input.total),
