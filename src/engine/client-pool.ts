@@ -22,6 +22,7 @@ import { fillTemplate } from '../targets/template.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
 import type { ProcessMonitor } from '../process/monitor.js';
 import { messageOf } from '../errors.js';
+import { ConnectionFacts } from '../transports/connection-facts.js';
 
 const enum ClientState {
   Waiting,
@@ -104,6 +105,8 @@ export class ClientPool implements ClientOwner {
   private closedEarly = 0;
   private inFlight = 0;
   private finishing = false;
+  /** What the connections negotiated (TLS, compression), counted by the clients themselves. */
+  private readonly facts = new ConnectionFacts();
 
   constructor(
     private readonly plan: WorkerPlan,
@@ -188,6 +191,9 @@ export class ClientPool implements ClientOwner {
         timeoutMs: plan.connectTimeoutMs,
         maxPayload: plan.maxPayload,
         ...(localAddress ? { localAddress } : {}),
+        ...(plan.tls ? { tls: plan.tls } : {}),
+        ...(plan.compression ? { compression: plan.compression } : {}),
+        facts: this.facts,
       },
       client,
     );
@@ -355,6 +361,7 @@ export class ClientPool implements ClientOwner {
       clampedSamples: this.clamped,
       wire: this.wire(),
       histograms: { fanout: encodeHistogram(this.fanout), connect: encodeHistogram(this.connect) },
+      connectionFacts: this.facts.snapshot(),
       firstLatencyMs: this.firstLatency,
       lastLatencyMs: this.lastLatency,
       recipients: this.recipients,

@@ -12,6 +12,8 @@ import type { WorkerResult } from './worker-messages.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
 import { round3 } from '../metrics/rounding.js';
 import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER } from '../results/error-kinds.js';
+import { transportDescriptor } from '../transports/registry.js';
+import { connectionReport } from './connection-report.js';
 
 export interface TransportReportInput {
   transport: TransportName;
@@ -125,6 +127,15 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       publisherLag: encodeHistogram(lag),
     },
     phases: input.phases,
+    ...connectionReport({
+      facts: results.map((r) => r.connectionFacts),
+      // permessage-deflate is offered by WebSocket clients only.
+      compressionMode: transportDescriptor(input.transport).needsPollEndpoint ? 'off' : scenario.clients.compression,
+      payloadSize: scenario.publish.payloadSize,
+      delivered: delivery.delivered,
+      opened: sumOf(results, (r) => r.opened),
+      wire,
+    }),
   };
 }
 

@@ -19,6 +19,7 @@ import type { EngineListener, Phase } from './events.js';
 import { ReportEnvelope } from './report-envelope.js';
 import { PartialTransportError, runTransport, type Preflight } from './transport-run.js';
 import { childProcessWorkers, defaultWorkerCount } from './workers.js';
+import { clientTlsSettings, scenarioBaseDir } from './connection-settings.js';
 
 export type { Preflight };
 
@@ -69,8 +70,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       connections: scenario.clients.connections,
       redisUrl,
       longPollTimeoutMs: scenario.polling.longPollTimeout,
+      baseDir: scenarioBaseDir(scenario),
     });
     cleanup.push(() => target.stop());
+    const clientTls = await clientTlsSettings(scenario, target);
 
     const transportList: TransportName[] = scenario.transports;
     for (let t = 0; t < transportList.length && !signal.aborted; t++) {
@@ -91,6 +94,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         workers: options.workers ?? scenario.clients.workers ?? defaultWorkerCount(scenario.clients.connections),
         snapshotIntervalMs: options.snapshotIntervalMs ?? 500,
         startWorkers: childProcessWorkers,
+        clientTls,
         ...(options.preflight ? { preflight: options.preflight } : {}),
         ...(ownRedis && !startsServer ? { readinessHint: OWN_REDIS_HINT } : {}),
       });

@@ -17,6 +17,7 @@ import { waitUntilReady } from '../targets/readiness.js';
 import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor } from '../transports/descriptor.js';
 import { transportDescriptor, type TransportName } from '../transports/registry.js';
+import type { ClientTlsOptions } from '../transports/tls.js';
 import { drainFor, waitForDeliveries } from './drain.js';
 import type { EngineListener } from './events.js';
 import { PhaseClock } from './phase-clock.js';
@@ -58,6 +59,8 @@ export interface TransportRunInput {
   preflight?: Preflight;
   /** Added to a readiness timeout: why the target may not see the run's Redis. */
   readinessHint?: string;
+  /** The clients' TLS settings (connection-settings.ts). */
+  clientTls?: ClientTlsOptions;
 }
 
 export interface TransportOutcome {
@@ -135,6 +138,7 @@ class TransportRun {
         localAddresses,
         snapshotIntervalMs: input.snapshotIntervalMs,
         connectStartMs: monotonicMs() + CONNECT_LEAD_MS,
+        ...(input.clientTls ? { tls: input.clientTls } : {}),
       }),
     );
     // Started now so its thread and Redis connection are warm when publishing begins.
@@ -143,6 +147,7 @@ class TransportRun {
       runId: stampRunId,
       encoding: scenario.encoding,
       payloadSize: scenario.publish.payloadSize,
+      padding: scenario.publish.padding,
       injector: target.injector,
       channelCount: scenario.channelNames.length,
       ratePerSec: scenario.publish.rate,

@@ -8,6 +8,9 @@ import type { WireStats } from '../transports/transport.js';
 import type { ClientProtocolSpec } from '../targets/client-protocol.js';
 import type { DeliveryCounts } from '../metrics/ledger.js';
 import type { StampEncoding } from '../metrics/stamp.js';
+import type { ClientCompression } from '../transports/compression.js';
+import type { ConnectionFactsData } from '../transports/connection-facts.js';
+import type { ClientTlsOptions } from '../transports/tls.js';
 
 export interface WorkerPlan {
   workerId: number;
@@ -42,6 +45,10 @@ export interface WorkerPlan {
   perPublishLimit: number;
   /** Source addresses to spread connections over (empty: let the OS choose). */
   localAddresses: string[];
+  /** TLS of wss:// and https:// connections (absent: Node's defaults). */
+  tls?: ClientTlsOptions;
+  /** permessage-deflate of WebSocket connections (absent: off). */
+  compression?: ClientCompression;
 }
 
 export interface WorkerSnapshot {
@@ -87,6 +94,8 @@ export interface WorkerResult {
   clampedSamples: number;
   wire: WireStats;
   histograms: { fanout: string; connect: string };
+  /** What the connections negotiated (TLS, compression); absent from workers that predate it. */
+  connectionFacts?: ConnectionFactsData;
   /** Indexed by publish index: lowest and highest latency (ms) seen, and how many clients got it. */
   firstLatencyMs: Float32Array;
   lastLatencyMs: Float32Array;

@@ -24,6 +24,8 @@ export interface TargetContext {
   redisUrl: string;
   /** longpoll: how long the server may hold a request (the reference server is started with it). */
   longPollTimeoutMs: number;
+  /** Folder that relative paths in the scenario (certificate files) start from. */
+  baseDir?: string;
 }
 
 export interface ReadinessContext {
@@ -57,6 +59,8 @@ export interface PreparedTarget {
   headers: Record<string, string>;
   subprotocols: string[];
   maxPayload: number;
+  /** PEM certificates the clients trust in addition to their own settings (a server's generated certificate). */
+  trustedCa?: string[];
   /** Resolves when every open client is subscribed; throws TARGET_NOT_READY on timeout. */
   waitReady(ctx: ReadinessContext): Promise<void>;
   /** Extra wait after readiness, before the first publish (`readiness.settle`). */
