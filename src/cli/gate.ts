@@ -12,7 +12,7 @@ import { ExitCode } from '../exit-codes.js';
 import { baselineChecks, parseTolerance, type BaselineOptions } from '../gate/baseline.js';
 import { checkRepeat, createGate, scenarioThresholds, scenarioTolerances, type Gate as GateCore } from '../gate/gate.js';
 import type { GateOutcome } from '../gate/result.js';
-import { baselineScenarioWarning, scenarioFacts } from './scenario-facts.js';
+import { baselineScenarioWarning, connectionWarning, scenarioFacts } from './scenario-facts.js';
 import type { RunReport } from '../results/types.js';
 import { hlogText } from '../reporters/hlog.js';
 import { junitXml } from '../reporters/junit.js';
@@ -148,6 +148,12 @@ export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJ
   return {
     ...gate,
     warnings,
+    // What the connections had in effect is known only once the run is over.
+    evaluate(report) {
+      const inEffect = baselineReport && connectionWarning(baselineReport, report, args.baseline!);
+      if (inEffect && !warnings.includes(inEffect)) warnings.push(inEffect);
+      return gate.evaluate(report);
+    },
     async writeOutputs(report, outcome, err) {
       const jobs: [string | undefined, () => string][] = [[args.hlog, () => hlogText(report)]];
       if (outcome) {

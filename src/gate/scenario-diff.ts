@@ -31,3 +31,19 @@ export function scenarioMismatchWarning(source: string, differences: readonly Sc
   const list = differences.map((d) => `${d.key} ${d.baseline ?? '(not set)'} → ${d.current ?? '(not set)'}`).join(', ');
   return `the baseline ${source} ran a different scenario (${list}): its figures are not like for like, so a regression or an improvement may come from the scenario, not the code`;
 }
+
+/**
+ * Whether two reports had the same TLS and compression in effect (facts from
+ * reporters/connection-text.ts: `websocket.tls`, `websocket.compression` …). Only facts both
+ * reports recorded are compared: a report from before they were recorded says nothing either way.
+ */
+export function connectionDifferences(baseline: ScenarioFacts, current: ScenarioFacts): ScenarioDifference[] {
+  return scenarioDifferences(baseline, current).filter((d) => d.baseline !== null && d.current !== null);
+}
+
+/** One line for the user, or null when the same TLS and compression were in effect. */
+export function connectionMismatchWarning(source: string, differences: readonly ScenarioDifference[]): string | null {
+  if (differences.length === 0) return null;
+  const list = differences.map((d) => `${d.key} ${d.baseline} → ${d.current}`).join(', ');
+  return `the baseline ${source} ran with other TLS or compression in effect (${list}): a wss:// or compressed connection costs the server and the tool differently, so the figures are not like for like`;
+}

@@ -86,8 +86,6 @@ export function serverTlsOptions(tls: ServerTlsSettings) {
     minVersion: 'TLSv1.3' as const,
     ciphersuites: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384',
     ecdhCurve: 'X25519:P-256',
-    // The server picks (AES-128 first: as strong here and cheaper); clients would take AES-256 first.
-    honorCipherOrder: true,
     ...(tls.ticketKeys ? { ticketKeys: Buffer.from(tls.ticketKeys, 'base64') } : {}),
   };
 }

@@ -151,8 +151,16 @@ const NO_SHARED_PARAMETERS = new Set([
  * The failure of a TLS handshake with `where` (host:port), from Node's error code; null when the
  * error is not about TLS (a refused connection, a reset: those keep their errno kinds).
  */
-export function tlsFailure(error: { code?: string; message: string }, where: string): TlsFailure | null {
-  const code = error.code ?? '';
+export function tlsFailure(error: { code?: string; message: string; reason?: string }, where: string): TlsFailure | null {
+  let code = error.code ?? '';
+  // OpenSSL's record-layer errors can come as a bare EPROTO whose message names the reason.
+  if (code === 'EPROTO') {
+    const reason = /:SSL routines:[^:]*:([^:]+):/.exec(error.message)?.[1] ?? '';
+    code = `ERR_SSL_${reason
+      .trim()
+      .toUpperCase()
+      .replace(/[^A-Z0-9]+/g, '_')}`;
+  }
   const failed = `TLS handshake with ${where} failed`;
   const because = (kind: string, why: string, hint: string): TlsFailure => ({
     kind: `connect.tls-${kind}`,
@@ -170,8 +178,8 @@ export function tlsFailure(error: { code?: string; message: string }, where: str
   if (code === 'CERT_HAS_EXPIRED') return because('expired', "the server's certificate has expired", '');
   if (code === 'CERT_NOT_YET_VALID') return because('not-yet-valid', "the server's certificate is not valid yet (check the clocks)", '');
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') {
-    const reason = /Reason: ([^\n]*)/.exec(error.message)?.[1] ?? 'the host name is not among the names the certificate is for';
-    return because('name-mismatch', `the server's certificate does not match the host name: ${reason.replace(/\.$/, '')}`, '');
+    const reason = error.reason ?? 'the host name is not among the names the certificate is for';
+    return because('name-mismatch', `the server's certificate does not match the host name: ${reason.replace(/[.:\s]+$/, '')}`, '');
   }
   if (PROTOCOL.has(code)) {
     return because(
@@ -185,7 +193,14 @@ export function tlsFailure(error: { code?: string; message: string }, where: str
   }
   if (NO_SHARED_PARAMETERS.has(code)) return because('handshake', 'no cipher suite or key exchange group in common with the server', '');
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.startsWith('CERT_')) {
-    return because('handshake', error.message.split('\n')[0]!.replace(/^[0-9A-F]+:error:[0-9A-F]+:/i, ''), '');
+    return because(
+      'handshake',
+      error.message
+        .split('\n')[0]!
+        .replace(/^.*?[0-9A-F]+:error:[0-9A-F]+:/i, '')
+        .trim(),
+      '',
+    );
   }
   return null;
 }
