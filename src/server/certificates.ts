@@ -13,6 +13,7 @@
  */
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
+import type * as X509Library from '@peculiar/x509';
 
 /** A certificate and its private key, PEM. */
 export interface CertificatePair {
@@ -40,7 +41,7 @@ export interface CertificateRequest {
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
 
-type X509 = typeof import('@peculiar/x509');
+type X509 = typeof X509Library;
 let library: Promise<X509> | null = null;
 
 function x509(): Promise<X509> {

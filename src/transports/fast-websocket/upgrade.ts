@@ -122,7 +122,7 @@ export function parseUpgradeResponse(
     return { ok: false, kind: 'connect.bad-accept', message: 'Sec-WebSocket-Accept does not match the key' };
   }
   const extensions = headers.get('sec-websocket-extensions');
-  let params: DeflateParams | null = null;
+  let params: DeflateParams | null;
   try {
     params = acceptResponse(extensions, deflate?.offers ?? [], deflate?.required ?? false);
   } catch (e) {
