@@ -13,7 +13,7 @@
  * and its checks; one that does not (or cannot decrypt the ticket) does a full handshake. With
  * `resumeSessions: false` every handshake is a full one.
  */
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 
 /** The clients' TLS settings (plain data: it travels to the workers). */
 export interface ClientTlsOptions {
@@ -30,15 +30,34 @@ export interface ClientTlsOptions {
 
 export const DEFAULT_CLIENT_TLS: ClientTlsOptions = { ca: [], rejectUnauthorized: true, resumeSessions: true };
 
+/**
+ * One secure context (OpenSSL's SSL_CTX with its trust store) per settings object, shared by every
+ * connection made with them. tls.connect with `ca` or `cert` options would build a context per
+ * connection: a trust store and certificate copies each, which showed as tens of KiB per held
+ * connection (BENCHMARKS.md, memory per wss connection).
+ */
+const contexts = new WeakMap<ClientTlsOptions, SecureContext>();
+
+function secureContextOf(settings: ClientTlsOptions): SecureContext {
+  let context = contexts.get(settings);
+  if (context === undefined) {
+    context = createSecureContext({
+      ...(settings.ca.length > 0 ? { ca: settings.ca } : {}),
+      ...(settings.cert !== undefined ? { cert: settings.cert } : {}),
+      ...(settings.key !== undefined ? { key: settings.key } : {}),
+    });
+    contexts.set(settings, context);
+  }
+  return context;
+}
+
 /** Options for tls.connect (and https agents) from the settings, for a server name. */
 export function tlsConnectOptions(settings: ClientTlsOptions, servername: string): ConnectionOptions {
   return {
     // SNI takes host names only; an IP address is still checked against the certificate.
     ...(isIpAddress(servername) ? {} : { servername }),
     rejectUnauthorized: settings.rejectUnauthorized,
-    ...(settings.ca.length > 0 ? { ca: settings.ca } : {}),
-    ...(settings.cert !== undefined ? { cert: settings.cert } : {}),
-    ...(settings.key !== undefined ? { key: settings.key } : {}),
+    secureContext: secureContextOf(settings),
   };
 }
 
