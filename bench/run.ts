@@ -218,7 +218,6 @@ drain: 2s
         `tls-cpu-${client}`,
       );
       const delivered = t.delivery.delivered;
-      const server = t.tool.processes.find((p) => p.role === 'server');
       record({
         figure: 'CPU per delivery (tls)',
         variant: `${v.name} ${client === 'ws' ? 'ws client' : 'fast client'}`,
