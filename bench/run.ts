@@ -36,7 +36,7 @@
  * Server CPU per recipient (naive `ws` loop vs reference server) lives in bench/server/.
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseScenarioText } from '../src/config/load.js';
 import { runScenario } from '../src/engine/runner.js';
 import type { RunReport, TransportReport } from '../src/results/types.js';
@@ -301,8 +301,9 @@ drain: 5s
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg().map((l) => round(l));
   console.log(
-    `wsbench bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? ' (quick)' : ''}\n`,
+    `wsbench bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? ' (quick)' : ''}, load average ${loadAtStart.join(' ')} at ${new Date().toISOString()}\n`,
   );
   if (wanted('client')) await clientCost();
   if (wanted('rate')) await rateLimit();
@@ -317,12 +318,22 @@ async function main(): Promise<void> {
   writeFileSync(
     outFile,
     JSON.stringify(
-      { machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version }, quick, rows },
+      {
+        machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version },
+        // A shared machine makes figures noisy: the 1/5/15-minute load at the start and the end say how busy it was.
+        loadAverage: { start: loadAtStart, end: loadavg().map((l) => round(l)) },
+        quick,
+        rows,
+      },
       null,
       2,
     ) + '\n',
   );
-  console.log(`\nresults written to ${outFile}`);
+  console.log(
+    `\nload average ${loadavg()
+      .map((l) => round(l))
+      .join(' ')} at ${new Date().toISOString()}; results written to ${outFile}`,
+  );
 }
 
 main().catch((e) => {

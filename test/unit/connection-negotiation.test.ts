@@ -278,3 +278,34 @@ test('scenario facts name TLS and compression settings (so --baseline warns befo
   const raw = facts('target: { kind: raw, url: "wss://h/ws/{channel}" }\nclients: { connections: 1, tls: { resumeSessions: false } }');
   assert.equal(raw['clients.tls.resumeSessions'], 'false');
 });
+
+test('--repeat merges TLS and compression: counts as per-run means, the share and the wire ratio pooled', async () => {
+  const { mergeTransport } = await import('../../src/results/merge.js');
+  const { fakeTransport } = await import('../helpers/report.js');
+  const run = (handshakes: number, resumed: number, compressed: number, bytesIn: number): TransportReport => ({
+    ...fakeTransport('websocket', { expected: 100 }),
+    wire: { bytesIn, bytesOut: 0, requests: 10 },
+    tls: { handshakes, negotiated: { 'TLSv1.3 TLS_AES_256_GCM_SHA384': handshakes }, resumedSessions: resumed },
+    compression: {
+      mode: 'offer',
+      connections: compressed,
+      share: compressed / 10,
+      parameters: { [PARAMS]: compressed },
+      payloadBytes: 6400,
+      ratio: bytesIn / 6400,
+    },
+  });
+  const merged = mergeTransport([run(10, 2, 10, 3200), run(10, 4, 6, 6400)]);
+  assert.deepEqual(merged.tls, { handshakes: 10, negotiated: { 'TLSv1.3 TLS_AES_256_GCM_SHA384': 10 }, resumedSessions: 3 });
+  assert.deepEqual(merged.compression, {
+    mode: 'offer',
+    connections: 8,
+    share: 0.8,
+    parameters: { [PARAMS]: 8 },
+    payloadBytes: 6400,
+    ratio: 0.75,
+  });
+  const plain = { ...fakeTransport('websocket'), tls: null };
+  assert.equal(mergeTransport([plain, plain]).tls, null);
+  assert.equal('tls' in mergeTransport([fakeTransport('websocket'), fakeTransport('websocket')]), false, 'old reports: nothing invented');
+});
