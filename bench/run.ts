@@ -30,6 +30,7 @@
  *                  tool, server and Redis share the 2 cores, so this is the pair's rate;
  *                - RSS per added connection: memory.ts layers net/tls, fast/fast-tls, ws/ws-tls,
  *                  pool/pool-tls and fast-deflate (6,000 connections each; 15,000 without --quick).
+ *                (`tls-cpu`, `tls-handshakes`, `tls-memory` run one part each.)
  *   tls-hold     50,000 wss:// connections held by the tool (--quick: 10,000) with the built-in
  *                server over TLS (4 processes), 10 publishes/s over 100 channels for 60 s (15 s):
  *                connections opened, delivery, tool RSS per connection (whole worker processes).
@@ -309,11 +310,9 @@ async function main(): Promise<void> {
   if (wanted('rate')) await rateLimit();
   if (wanted('connections')) await connectionHold();
   if (wanted('memory')) await memoryPerConnection();
-  if (wanted('tls')) {
-    await tlsCpu();
-    await tlsHandshakes();
-    await tlsMemory();
-  }
+  if (wanted('tls') || wanted('tls-cpu')) await tlsCpu();
+  if (wanted('tls') || wanted('tls-handshakes')) await tlsHandshakes();
+  if (wanted('tls') || wanted('tls-memory')) await tlsMemory();
   if (wanted('tls-hold')) await tlsHold();
   writeFileSync(
     outFile,
