@@ -7,7 +7,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { BIN } from '../helpers/cli.js';
+import { fakeReport } from '../helpers/report.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScenarioText } from '../../src/config/load.js';
@@ -220,4 +223,49 @@ test('wsbench connect with a client certificate against a server that requires o
   } finally {
     await relay.close();
   }
+});
+
+test('wsbench serve --tls: prints its certificate, which clients trust with --ca; the file goes when it stops', async () => {
+  const serve = spawn(process.execPath, [BIN, 'serve', '--tls', '--port', '0', '--processes', '1', '--redis', redis.url], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  try {
+    let out = '';
+    serve.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!/certificate (\S+) /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const url = /listening on (wss:\/\/\S+)/.exec(out)?.[1];
+    const certFile = /self-signed certificate (\S+) /.exec(out)?.[1];
+    assert.ok(url && certFile, out);
+    assert.match(readFileSync(certFile, 'utf8'), /^-----BEGIN CERTIFICATE-----/);
+    const ok = await runCli(['connect', `${url}/ws/news`, '--ca', certFile, '-w', '0.2'], { timeoutMs: 20_000 });
+    assert.equal(ok.code, 0, ok.stderr);
+    const untrusted = await runCli(['connect', `${url}/ws/news`, '-w', '0.2'], { timeoutMs: 20_000 });
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stderr, /TLS handshake with 127\.0\.0\.1:\d+ failed: the server's certificate is self-signed and not trusted/);
+    serve.kill('SIGINT');
+    await new Promise((resolve) => serve.once('exit', resolve));
+    assert.equal(existsSync(certFile), false, 'the generated certificate is removed on exit');
+  } finally {
+    serve.kill('SIGKILL');
+  }
+});
+
+test('wsbench compare warns when the two reports had different TLS or compression in effect', async () => {
+  const secure = fakeReport(undefined, 'secure');
+  secure.scenario = { clients: { connections: 10 }, publish: { rate: 100, duration: 1 } };
+  secure.transports.websocket!.tls = { handshakes: 10, negotiated: { 'TLSv1.3 TLS_AES_256_GCM_SHA384': 10 }, resumedSessions: 0 };
+  const plain = fakeReport(undefined, 'plain');
+  plain.scenario = secure.scenario;
+  plain.transports.websocket!.tls = null;
+  writeFileSync(join(dir, 'secure.json'), JSON.stringify(secure));
+  writeFileSync(join(dir, 'plain.json'), JSON.stringify(plain));
+  const result = await runCli(['compare', join(dir, 'plain.json'), join(dir, 'secure.json')], { timeoutMs: 20_000 });
+  assert.match(
+    result.stderr,
+    /warning: the baseline \S+plain\.json ran with other TLS or compression in effect \(websocket\.tls off → TLSv1\.3\)/,
+  );
+  const same = await runCli(['compare', join(dir, 'secure.json'), join(dir, 'secure.json')], { timeoutMs: 20_000 });
+  assert.doesNotMatch(same.stderr, /TLS or compression/);
 });

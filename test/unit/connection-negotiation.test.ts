@@ -309,3 +309,35 @@ test('--repeat merges TLS and compression: counts as per-run means, the share an
   assert.equal(mergeTransport([plain, plain]).tls, null);
   assert.equal('tls' in mergeTransport([fakeTransport('websocket'), fakeTransport('websocket')]), false, 'old reports: nothing invented');
 });
+
+test('the HTML summary shows TLS and compression and warns when overlaid series differ in them', async () => {
+  const { htmlReport } = await import('../../src/reporters/html.js');
+  const { fakeReport } = await import('../helpers/report.js');
+  const secure = fakeReport();
+  secure.transports.websocket = {
+    ...secure.transports.websocket!,
+    tls: { handshakes: 10, negotiated: { 'TLSv1.3 TLS_AES_256_GCM_SHA384': 10 }, resumedSessions: 4 },
+    compression: { mode: 'offer', connections: 10, share: 1, parameters: { [PARAMS]: 10 }, payloadBytes: 1000, ratio: 0.45 },
+  };
+  const plain = fakeReport(undefined, 'r2');
+  plain.transports.websocket = {
+    ...plain.transports.websocket!,
+    tls: null,
+    compression: { mode: 'off', connections: 0, share: 0, parameters: {}, payloadBytes: 1000, ratio: 1.03 },
+  };
+  const assets = { uplotJs: '', uplotCss: '' };
+  const one = htmlReport([{ label: 'secure', report: secure }], assets);
+  assert.match(one, /<th>TLS<\/th><th>compression<\/th><th>tool CPU µs \/ delivery<\/th>/);
+  assert.match(one, /TLSv1\.3 \(4 resumed\)/);
+  assert.match(one, /deflate 100% · ×0\.45 on the wire/);
+  assert.doesNotMatch(one, /not like for like/);
+  const both = htmlReport(
+    [
+      { label: 'secure', report: secure },
+      { label: 'plain', report: plain },
+    ],
+    assets,
+  );
+  assert.match(both, /TLS differs between the series \(secure: TLSv1\.3; plain: off\): not like for like/);
+  assert.match(both, /compression differs between the series/);
+});
