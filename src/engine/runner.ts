@@ -65,15 +65,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
     const startsServer = targetAdapter(scenario.target.kind).startsServer(scenario.target);
     if (startsServer) phase('starting-server', null, scenario.target.kind);
+    // The scenario's TLS settings (CA files read) reach the target too: its own checks (the
+    // built-in server's /stats) must trust what the clients trust.
+    const scenarioTls = await clientTlsSettings(scenario, {});
     const target = await prepareTarget(scenario.target, {
       channelNames: scenario.channelNames,
       connections: scenario.clients.connections,
       redisUrl,
       longPollTimeoutMs: scenario.polling.longPollTimeout,
       baseDir: scenarioBaseDir(scenario),
+      tls: scenarioTls,
     });
     cleanup.push(() => target.stop());
-    const clientTls = await clientTlsSettings(scenario, target);
+    const clientTls = { ...scenarioTls, ca: [...scenarioTls.ca, ...(target.trustedCa ?? [])] };
 
     const transportList: TransportName[] = scenario.transports;
     for (let t = 0; t < transportList.length && !signal.aborted; t++) {

@@ -99,8 +99,10 @@ export const builtin = defineTarget({
     // The generated certificate is what the clients (and this readiness check) trust.
     const trustedCa = tls && config.tls === true ? [tls.cert] : [];
 
+    const statsTls = { ca: [...(ctx.tls?.ca ?? []), ...trustedCa], rejectUnauthorized: ctx.tls?.rejectUnauthorized ?? true };
+
     async function fetchStats(): Promise<ServerStats> {
-      const res = await getText(statsUrl, trustedCa);
+      const res = await getText(statsUrl, statsTls);
       if (res.status !== 200) throw new WsbenchError('TARGET_UNREACHABLE', `GET ${statsUrl} answered ${res.status}`);
       return JSON.parse(res.body) as ServerStats;
     }
@@ -186,10 +188,11 @@ async function readPem(baseDir: string, path: string, key: string): Promise<stri
 }
 
 /** GET over http or https (trusting `ca` when given), the body as text; 2 s at most. */
-function getText(url: string, ca: string[]): Promise<{ status: number; body: string }> {
+function getText(url: string, tls: { ca: string[]; rejectUnauthorized: boolean }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const get = url.startsWith('https:') ? httpsGet : httpGet;
-    const req = get(url, { timeout: 2000, ...(ca.length > 0 ? { ca } : {}) }, (res) => {
+    const options = { timeout: 2000, rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca.length > 0 ? { ca: tls.ca } : {}) };
+    const req = get(url, options, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

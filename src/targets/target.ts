@@ -26,6 +26,8 @@ export interface TargetContext {
   longPollTimeoutMs: number;
   /** Folder that relative paths in the scenario (certificate files) start from. */
   baseDir?: string;
+  /** What the clients trust (clients.tls, CA files read): for the target's own requests to the server. */
+  tls?: { ca: string[]; rejectUnauthorized: boolean };
 }
 
 export interface ReadinessContext {

@@ -241,6 +241,16 @@ test('wsbench serve --tls: prints its certificate, which clients trust with --ca
     assert.match(readFileSync(certFile, 'utf8'), /^-----BEGIN CERTIFICATE-----/);
     const ok = await runCli(['connect', `${url}/ws/news`, '--ca', certFile, '-w', '0.2'], { timeoutMs: 20_000 });
     assert.equal(ok.code, 0, ok.stderr);
+    // A run against it: the clients and the readiness check (/stats over https) trust the printed file.
+    const report = await runScenario(
+      scenario(`target: { kind: builtin, url: "${url}" }
+clients: { connections: 3, tls: { ca: "${certFile}" } }
+publish: { rate: 100/s, duration: 200ms }
+drain: 1s
+`),
+      { workers: 1 },
+    );
+    assert.equal(report.transports.websocket!.delivery.delivered, 3 * 20);
     const untrusted = await runCli(['connect', `${url}/ws/news`, '-w', '0.2'], { timeoutMs: 20_000 });
     assert.equal(untrusted.code, 1);
     assert.match(untrusted.stderr, /TLS handshake with 127\.0\.0\.1:\d+ failed: the server's certificate is self-signed and not trusted/);
