@@ -122,7 +122,8 @@ export interface ReferenceServer {
 export async function startReferenceServer(options: ReferenceServerOptions): Promise<ReferenceServer> {
   const longPollTimeoutMs = options.longPollTimeoutMs ?? 25_000;
   const counters = { messagesIn: 0, deliveries: 0, slowClientsDropped: 0, pollRequests: 0, pollMissed: 0 };
-  const fanout = new Fanout(options.maxBufferedBytes ?? 64 * 1024 * 1024, counters, options.writeDelayMs ?? 0);
+  const deflateLevel = typeof options.perMessageDeflate === 'object' ? options.perMessageDeflate.level : undefined;
+  const fanout = new Fanout(options.maxBufferedBytes ?? 64 * 1024 * 1024, counters, options.writeDelayMs ?? 0, deflateLevel);
   const channels = await ChannelRegistry.open(
     { redisUrl: options.redisUrl, channelPrefix: options.channelPrefix ?? '', pollBufferSize: options.pollBufferSize ?? 10_000 },
     fanout,
