@@ -10,7 +10,7 @@ import { canBind, readSystemFacts } from '../doctor/probe.js';
 import { defaultWorkerCount } from '../engine/workers.js';
 import { sourceAddresses } from '../engine/source-addresses.js';
 import { openRedis } from '../redis/client.js';
-import { redactUrlPassword } from '../secrets.js';
+import { redactText } from '../secrets.js';
 import { messageOf } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { fmtInt } from '../reporters/format.js';
@@ -85,7 +85,7 @@ async function doctor(argv: DoctorArgs): Promise<number> {
       try {
         const info = (await redis.config('GET', 'maxclients')) as string[];
         const maxclients = Number(info[1] ?? 0);
-        out.push(ok(`${redactUrlPassword(argv.redis)} reachable; maxclients ${fmtInt(maxclients)}`));
+        out.push(ok(`${redactText(argv.redis)} reachable; maxclients ${fmtInt(maxclients)}`));
         if (argv.connections > maxclients) {
           out.push(
             warn(
@@ -94,7 +94,7 @@ async function doctor(argv: DoctorArgs): Promise<number> {
           );
         }
       } catch (e) {
-        out.push(ok(`${redactUrlPassword(argv.redis)} reachable (CONFIG GET refused: ${messageOf(e)})`));
+        out.push(ok(`${redactText(argv.redis)} reachable (CONFIG GET refused: ${messageOf(e)})`));
       } finally {
         redis.disconnect();
       }

@@ -9,7 +9,7 @@ import { describeProcessExit, startServerCluster } from '../server/cluster.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../redis/embedded.js';
 import { parseDurationMs, parseSizeBytes } from '../config/units.js';
 import { ConfigError } from '../errors.js';
-import { redactUrlPassword } from '../secrets.js';
+import { redactText } from '../secrets.js';
 import { ExitCode } from '../exit-codes.js';
 import { reportError } from './errors.js';
 
@@ -94,7 +94,7 @@ async function serve(argv: ServeArgs): Promise<number> {
         `wsbench reference server listening on ${server.url}${processes > 1 ? ` (${processes} processes)` : ''}`,
         `  WebSocket   ${server.url}/ws/<channel>   (relays Redis channel ${argv['channel-prefix']}<channel>)`,
         `  health      ${http}/healthz   stats ${http}/stats`,
-        `  Redis       ${redactUrlPassword(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,
+        `  Redis       ${redactText(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
