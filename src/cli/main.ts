@@ -1,6 +1,7 @@
 /**
  * The wsbench command line: yargs wiring only. Every command lives in its own file and returns an
- * exit code; only this layer (src/cli) ends the process.
+ * exit code; `main` returns it (bin/wsbench.js sets it as the process's exit code). `main` can be
+ * called in-process with writers for its messages (the bad-input corpus test does).
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -9,19 +10,43 @@ import { serveCommand } from './serve.js';
 import { doctorCommand } from './doctor.js';
 import { connectCommand } from './connect.js';
 import { compareCommand } from './compare.js';
-import { ExitCode } from '../exit-codes.js';
+import { ConnectExitCode, ExitCode } from '../exit-codes.js';
+import { forgetSecrets } from '../secrets.js';
 import { TOOL_VERSION } from '../version.js';
+import { reportError, usageError } from './errors.js';
+import { processOutput, withCliOutput, type CliOutput } from './output.js';
 
-export async function main(args: string[] = hideBin(process.argv)): Promise<void> {
+const COMMANDS = ['run', 'compare', 'serve', 'connect', 'doctor'];
+
+export async function main(args: string[] = hideBin(process.argv), output: CliOutput = processOutput): Promise<number> {
   // If a command ever stalls with nothing left to wait for, Node would exit 0 silently: make that
   // an internal error instead. Commands set the real exit code when they finish.
-  let finished = false;
-  process.once('beforeExit', () => {
-    if (finished) return;
+  const onBeforeExit = () => {
     process.stderr.write('wsbench: internal error: the command stopped without finishing (this is a bug)\n');
     process.exitCode = ExitCode.INTERNAL_ERROR;
-  });
-  await yargs(args)
+  };
+  process.once('beforeExit', onBeforeExit);
+  // Commands report their exit code through process.exitCode; main returns it and leaves the
+  // process's own as it found it (the caller decides).
+  const outer = process.exitCode;
+  process.exitCode = undefined;
+  const command = args.find((a) => COMMANDS.includes(a));
+  forgetSecrets();
+  try {
+    await withCliOutput(output, () => parser(args).parseAsync());
+    return Number(process.exitCode ?? ExitCode.OK);
+  } catch (e) {
+    const code = reportError(e, args.includes('--verbose'), output.stderr);
+    // `wsbench connect` keeps wscat's exit codes: a bad flag is 1.
+    return command === 'connect' && code === ExitCode.CONFIG_ERROR ? ConnectExitCode.ERROR : code;
+  } finally {
+    process.off('beforeExit', onBeforeExit);
+    process.exitCode = outer;
+  }
+}
+
+function parser(args: string[]) {
+  return yargs(args)
     .scriptName('wsbench')
     .usage('$0 <command> [options]\n\nTest and load-benchmark WebSocket + Redis fan-out.')
     .command(runCommand)
@@ -30,7 +55,7 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<void
     .command(connectCommand)
     .command(compareCommand)
     .option('verbose', { type: 'boolean', describe: 'Show stack traces and more detail on errors', global: true })
-    .demandCommand(1, 'Choose a command: run, compare, serve, connect or doctor (wsbench --help lists them)')
+    .demandCommand(1, 'Choose a command: run, compare, serve, connect or doctor')
     .recommendCommands()
     .strict()
     .example('$0 run scenarios/quickstart.yaml', 'Quick fan-out benchmark on the built-in server and an embedded Redis')
@@ -43,11 +68,10 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<void
     .help()
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .fail((message, error) => {
-      if (error) throw error;
-      process.stderr.write(`wsbench: error: ${message}\n(see: wsbench --help)\n`);
-      process.exit(ExitCode.CONFIG_ERROR);
-    })
-    .parseAsync();
-  finished = true;
+    .exitProcess(false)
+    .fail((message: string | null, error: Error | undefined) => {
+      // yargs reports a usage mistake (a flag without its value, an unknown flag) as a YError.
+      if (error && error.name !== 'YError') throw error;
+      throw usageError(message ?? error?.message ?? 'bad command line', args, COMMANDS);
+    });
 }
