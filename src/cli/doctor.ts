@@ -11,7 +11,8 @@ import { defaultWorkerCount } from '../engine/workers.js';
 import { sourceAddresses } from '../engine/source-addresses.js';
 import { openRedis } from '../redis/client.js';
 import { redactText } from '../secrets.js';
-import { messageOf } from '../errors.js';
+import { ConfigError, messageOf } from '../errors.js';
+import { reportError } from './errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { fmtInt } from '../reporters/format.js';
 
@@ -43,11 +44,32 @@ export const doctorCommand = {
   },
 };
 
+/** Numbers the plan is made of: whole and in range (yargs hands over NaN for text). */
+function checkDoctorArgs(argv: DoctorArgs): void {
+  const whole = (value: number | undefined, flag: string, min: number, max: number) => {
+    if (value === undefined) return;
+    if (Number.isNaN(value)) throw new ConfigError('is not a number', { key: flag });
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new ConfigError(`must be a whole number from ${min} to ${max.toLocaleString('en-US')}`, { key: flag });
+  };
+  whole(argv.connections, '--connections', 0, 1_000_000);
+  whole(argv.workers, '--workers', 1, 64);
+  whole(argv['server-processes'], '--server-processes', 0, 64);
+  if (argv.redis !== undefined && !/^rediss?:\/\/./i.test(argv.redis))
+    throw new ConfigError('must be a redis:// or rediss:// URL', { key: '--redis' });
+  if (!/^wss?:\/\/./i.test(argv.target)) throw new ConfigError('must be a ws:// or wss:// URL', { key: '--target' });
+}
+
 const ok = (text: string) => `  ok    ${text}`;
 const warn = (text: string) => `  warn  ${text}`;
 const fail = (text: string) => `  FAIL  ${text}`;
 
 async function doctor(argv: DoctorArgs): Promise<number> {
+  try {
+    checkDoctorArgs(argv);
+  } catch (e) {
+    return reportError(e, false);
+  }
   const out: string[] = ['wsbench doctor', ''];
   const facts = readSystemFacts();
   let problems = 0;

@@ -198,6 +198,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
         return `must be one of ${options.map((v) => JSON.stringify(v)).join(', ')}`;
       }
       return issue.message;
+    case 'invalid_key':
+    case 'invalid_element':
+      // A record's key (a header name) or a map element: the inner check says what is wrong.
+      return issue.issues[0]?.message ?? issue.message;
     case 'too_small':
       return issue.origin === 'array'
         ? `needs at least ${issue.minimum} item(s)`

@@ -3,8 +3,9 @@
  * Schema in schema/scenario.schema.json). Human units are accepted on input and resolved here to
  * plain numbers: durations in milliseconds, rates per second, sizes in bytes.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseDurationMs, parseRatePerSec, parseSizeBytes } from './units.js';
+import { MAX_DURATION_MS, MAX_MESSAGES, MAX_RATE_PER_SEC, parseDurationMs, parseRatePerSec, parseSizeBytes } from './units.js';
 import { STAMP_BINARY_BYTES, STAMP_TEXT_BYTES } from '../metrics/stamp.js';
 import { parseThreshold, ThresholdSyntaxError } from '../gate/expression.js';
 import { lookupMetric } from '../gate/metrics.js';
@@ -16,7 +17,10 @@ function unitValue(parse: Parser, what: string, example: string, check: (n: numb
   return z.union([z.string(), z.number()], { error: `expected a ${what} such as ${example}` }).transform((value, ctx) => {
     const parsed = parse(value);
     if (parsed === undefined) {
-      ctx.issues.push({ code: 'custom', input: value, message: `"${value}" is not a ${what} (e.g. ${example})` });
+      // A number the parser refused is one too large to be finite (1e308 seconds).
+      const tooLarge = typeof value === 'number' || /^\s*\d[\d.]*e\+?\d+\s*$/i.test(value);
+      const message = tooLarge ? `${JSON.stringify(value)}: is too large` : `"${value}" is not a ${what} (e.g. ${example})`;
+      ctx.issues.push({ code: 'custom', input: value, message });
       return z.NEVER;
     }
     const problem = check(parsed);
@@ -28,8 +32,9 @@ function unitValue(parse: Parser, what: string, example: string, check: (n: numb
   });
 }
 
-const nonNegative = (n: number) => (n < 0 ? 'must not be negative' : undefined);
-const positive = (n: number) => (n <= 0 ? 'must be greater than zero' : undefined);
+const atMostAWeek = (n: number) => (n > MAX_DURATION_MS ? 'must be at most 168h (7 days)' : undefined);
+const nonNegative = (n: number) => (n < 0 ? 'must not be negative' : atMostAWeek(n));
+const positive = (n: number) => (n <= 0 ? 'must be greater than zero' : atMostAWeek(n));
 
 const duration = () =>
   unitValue(parseDurationMs, 'duration', '10s, 500ms, 2m', nonNegative).describe(
@@ -51,7 +56,7 @@ const size = (min: number, max: number) =>
   ).describe(`A size in bytes: 64, "1KiB", "2kb" (${min} to ${max}).`);
 
 const rate = unitValue(parseRatePerSec, 'rate', '1000/s, 5k/s, 60/min', (n) =>
-  n <= 0 ? 'must be greater than zero' : n > 10_000_000 ? 'must be at most 10M/s' : undefined,
+  n <= 0 ? 'must be greater than zero' : n > MAX_RATE_PER_SEC ? 'must be at most 10M/s' : undefined,
 ).describe('Publishes per second across all channels: 1000, "1000/s", "5k/s", "60/min".');
 
 const wsUrlTemplate = z
@@ -78,6 +83,18 @@ function isValidUrl(s: string): boolean {
   }
 }
 
+/** HTTP header names are tokens (RFC 9110 §5.1); values cannot break the request (no CR, LF or NUL). */
+const headerMap = z.record(
+  z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a valid HTTP header name'),
+  z.string().regex(/^[^\r\n\0]*$/, 'a header value cannot contain a line break or NUL'),
+);
+
+/** Headers whose values may be shown; every other header value is redacted from every output (src/secrets.ts). */
+const publicHeaders = z
+  .array(z.string().min(1))
+  .default([])
+  .describe('Header names whose values may appear in reports, logs and errors (case-insensitive); every other header value is redacted.');
+
 const readiness = z
   .strictObject({
     numsub: z
@@ -97,7 +114,11 @@ const builtinTarget = z
     url: wsUrlTemplate
       .optional()
       .describe('Use an already running `wsbench serve` at this base URL instead of starting one, e.g. ws://127.0.0.1:8080'),
-    host: z.string().default('127.0.0.1').describe('Address the started server binds to.'),
+    host: z
+      .string()
+      .refine((s) => isIP(s) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(s), { message: 'must be an IP address or a host name' })
+      .default('127.0.0.1')
+      .describe('Address the started server binds to.'),
     port: z.number().int().min(0).max(65535).default(0).describe('Port for the started server (0 = any free port).'),
     maxPayload: size(1, 256 * 1024 * 1024)
       .default(1024 * 1024)
@@ -140,7 +161,8 @@ const rawTarget = z
       .describe('Redis channel to PUBLISH to for a scenario channel; {channel} is replaced, e.g. "broadcast:{channel}".'),
     send: z.array(z.string()).default([]).describe('Text messages each client sends right after the connection opens.'),
     ignore: z.array(z.string()).default([]).describe('Messages to ignore exactly as received, e.g. heartbeat strings.'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Extra HTTP headers for the WebSocket handshake.'),
+    headers: headerMap.default({}).describe('Extra HTTP headers for the WebSocket handshake.'),
+    publicHeaders,
     subprotocols: z.array(z.string()).default([]).describe('WebSocket subprotocols to offer.'),
     readiness: readiness.prefault({}),
   })
@@ -153,7 +175,7 @@ const stackReadiness = z
   })
   .describe('How long to wait for every client to be subscribed (the adapter knows the signal).');
 
-const headers = z.record(z.string(), z.string()).default({}).describe('Extra HTTP headers for the WebSocket handshake (cookies, auth).');
+const headers = headerMap.default({}).describe('Extra HTTP headers for the WebSocket handshake (cookies, auth).');
 
 const socketioTarget = z
   .strictObject({
@@ -185,6 +207,7 @@ const socketioTarget = z
       ),
     key: z.string().min(1).default('socket.io').describe("The Redis adapter's key (channel prefix), option `key` of createAdapter."),
     headers,
+    publicHeaders,
     readiness: stackReadiness.prefault({}),
   })
   .describe('Socket.IO 4 with @socket.io/redis-adapter: messages injected as @socket.io/redis-emitter does, ready on the CONNECT reply.');
@@ -222,6 +245,7 @@ const channelsTarget = z
     send: z.array(z.string()).default([]).describe('Text messages each client sends right after the connection opens.'),
     ignore: z.array(z.string()).default([]).describe('Messages to ignore exactly as received.'),
     headers,
+    publicHeaders,
     subprotocols: z.array(z.string()).default([]).describe('WebSocket subprotocols to offer.'),
     readiness: stackReadiness.prefault({}),
   })
@@ -245,6 +269,7 @@ const actioncableTarget = z
     channelPrefix: z.string().default('').describe('channel_prefix of cable.yml (Redis channel is "<prefix>:<broadcasting>").'),
     field: z.string().min(1).default('payload').describe('The payload is published as the JSON object {"<field>": "WSB1…"}.'),
     headers,
+    publicHeaders,
     readiness: stackReadiness.prefault({}),
   })
   .describe('Rails ActionCable with the Redis adapter: ready on confirm_subscription.');
@@ -275,6 +300,7 @@ const ws4redisTarget = z
     heartbeat: z.string().optional().describe('WS4REDIS_HEARTBEAT string, ignored when received.'),
     echo: z.boolean().default(false).describe('Add the echo flag to the URL.'),
     headers,
+    publicHeaders,
     readiness: stackReadiness.prefault({}),
   })
   .describe('django-websocket-redis: one Redis subscription per client (ready by NUMSUB), payloads relayed verbatim.');
@@ -307,9 +333,13 @@ const centrifugoTarget = z
       ),
     field: z.string().min(1).default('payload').describe('The publication data is {"<field>": "WSB1…"}.'),
     headers,
+    publicHeaders,
     readiness: stackReadiness.prefault({}),
   })
   .describe('Centrifugo JSON client protocol; publishes through its HTTP API (its Redis encoding is internal).');
+
+/** Letters, digits and the characters a URL path segment carries as they are (no %, no / ? #). */
+const CHANNEL_NAME = /^[\p{L}\p{N}\-._~:@!$&'()*+,;=]+$/u;
 
 const channels = z
   .union([
@@ -319,9 +349,12 @@ const channels = z
         z
           .string()
           .min(1)
-          .regex(/^[^\s/?#]+$/, 'channel names cannot contain spaces, /, ? or #'),
+          .max(200)
+          .regex(CHANNEL_NAME, "channel names use letters, digits and - . _ ~ : @ ! $ & ' ( ) * + , ; = only")
+          .refine((name) => name !== '.' && name !== '..', { message: 'a channel cannot be named "." or ".." (URL paths)' }),
       )
-      .min(1),
+      .min(1)
+      .max(100_000),
   ])
   .default(1)
   .describe('Number of channels (named bench, or bench-0…bench-N-1) or a list of names. Clients are spread over them round-robin.');
@@ -408,7 +441,7 @@ export const scenarioSchema = z
           ),
         workers: z.number().int().min(1).max(64).optional().describe('Client worker processes (default: from connections and cores).'),
         localAddresses: z
-          .array(z.string().regex(/^[0-9a-fA-F:.]+$/, 'must be an IP address'))
+          .array(z.string().refine((s) => isIP(s) !== 0, { message: 'must be an IP address (IPv4 or IPv6)' }))
           .optional()
           .describe('Source addresses to spread connections over (default: 127.0.0.x as needed for loopback targets).'),
       })
@@ -493,6 +526,15 @@ export const scenarioSchema = z
         input: s.target,
         path: ['target', 'who'],
         message: `audience ${s.target.audience} needs who (the ${s.target.audience} the messages are addressed to)`,
+      });
+    }
+    const messages = (s.publish.rate * (s.warmup + s.publish.duration)) / 1000;
+    if (messages > MAX_MESSAGES) {
+      ctx.issues.push({
+        code: 'custom',
+        input: s.publish.duration,
+        path: ['publish', 'duration'],
+        message: `rate × (warmup + duration) is ${Math.round(messages).toLocaleString('en-US')} messages; at most ${MAX_MESSAGES.toLocaleString('en-US')} (sequence numbers are 32-bit)`,
       });
     }
     const minimum = encoding === 'binary' ? STAMP_BINARY_BYTES : STAMP_TEXT_BYTES;
