@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { MAX_DURATION_MS, MAX_MESSAGES, MAX_RATE_PER_SEC, parseDurationMs, parseRatePerSec, parseSizeBytes } from './units.js';
 import { STAMP_BINARY_BYTES, STAMP_TEXT_BYTES } from '../metrics/stamp.js';
-import { parseThreshold, ThresholdSyntaxError } from '../gate/expression.js';
+import { excerpt, parseThreshold, ThresholdSyntaxError } from '../gate/expression.js';
 import { lookupMetric } from '../gate/metrics.js';
 import { parseTolerance } from '../gate/baseline.js';
 
@@ -368,7 +368,12 @@ const threshold = z
     } catch (e) {
       if (!(e instanceof ThresholdSyntaxError)) throw e;
       // `offset` lets the loader point at the exact character inside the string.
-      ctx.issues.push({ code: 'custom', input: text, message: `${e.message} in "${text}"`, params: { offset: e.offset } });
+      ctx.issues.push({
+        code: 'custom',
+        input: text,
+        message: `${e.message} in "${excerpt(text, e.offset)}"`,
+        params: { offset: e.offset },
+      });
     }
   })
   .describe('A threshold such as "fanout.p99 < 50ms", "delivery.lostRatio == 0", "longpoll.fanout.p50 / websocket.fanout.p50 > 3".');
