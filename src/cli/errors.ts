@@ -1,14 +1,13 @@
 /**
  * How the CLI shows an error: one line (a scenario with several problems: a first line that says
  * how many, then one line per problem), no stack (unless --verbose), and the exit code to use.
- * Every line is redacted (src/secrets.ts) and made inert (src/peer-text.ts): errors often carry
- * a URL, a server's close reason or an HTTP body.
+ * Every line is redacted and made inert (./sanitize.ts): errors often carry a URL, a server's
+ * close reason or an HTTP body.
  */
 import { ExitCode } from '../exit-codes.js';
 import { WsbenchError, isWsbenchError, messageOf } from '../errors.js';
-import { inert } from '../peer-text.js';
-import { redactText } from '../secrets.js';
 import { cliOutput } from './output.js';
+import { safeText } from './sanitize.js';
 
 export function reportError(e: unknown, verbose: boolean, write: (line: string) => void = (l) => cliOutput().stderr(l)): number {
   if (isWsbenchError(e)) {
@@ -24,12 +23,7 @@ export function reportError(e: unknown, verbose: boolean, write: (line: string) 
 
 /** Each line redacted and inert, newline-terminated. */
 export function safeLines(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((line) => inert(redactText(line)))
-      .join('\n') + '\n'
-  );
+  return safeText(text) + '\n';
 }
 
 /** The stack of an error and of every `cause` below it (bounded, in case of a cycle). */

@@ -2,13 +2,12 @@
  * `wsbench run [scenario]`: load the scenario (flags override it), run the engine, show progress,
  * print the summary and write the report. Exit codes: see src/exit-codes.ts.
  */
-import { writeFile } from 'node:fs/promises';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
 import { runScenario, RunFailedError } from '../engine/runner.js';
 import { ExitCode } from '../exit-codes.js';
-import { WsbenchError, messageOf } from '../errors.js';
+import { ConfigError, WsbenchError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { chooseOutputMode } from '../ui/mode.js';
 import { reportError } from './errors.js';
@@ -18,6 +17,9 @@ import type { GateOutcome } from '../gate/result.js';
 import { gateText } from '../reporters/gate-text.js';
 import { createProgressSink, type ProgressSink } from './progress-sink.js';
 import { onInterrupt } from './signals.js';
+import { checkOutputFiles } from './output-files.js';
+import { writeReportFile } from './report-file.js';
+import { safeText, sanitizeEvent, sanitizeReport } from './sanitize.js';
 
 export interface RunArgs extends GateArgs, CapacityArgs {
   scenario?: string;
@@ -75,7 +77,13 @@ export const runCommand = {
           '"builtin", or your server\'s WebSocket URL ({channel} is filled in), e.g. ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast',
         group: 'Scenario overrides:',
       })
-      .option('out', { alias: 'o', type: 'string', describe: 'Write the JSON report here' })
+      .option('out', {
+        alias: 'o',
+        type: 'string',
+        // nargs 1: yargs otherwise refuses "-" as a value (it looks like a flag).
+        nargs: 1,
+        describe: 'Write the JSON report here ("-": to stdout; the summary then goes to stderr)',
+      })
       .option('workers', {
         type: 'number',
         describe: 'Client worker processes (default: from connections and cores)',
@@ -136,8 +144,11 @@ export async function run(argv: RunArgs): Promise<number> {
   let gate: Gate | undefined;
   let outcome: GateOutcome | undefined;
   const controller = new AbortController();
+  // `--out -` puts the JSON report on stdout: everything else that would go there goes to stderr.
+  const reportOnStdout = argv.out === '-';
+  const stdout = reportOnStdout ? process.stderr : process.stdout;
   const choice = chooseOutputMode({
-    stdoutIsTTY: process.stdout.isTTY === true,
+    stdoutIsTTY: stdout.isTTY === true,
     env: process.env,
     json: argv.json,
     quiet: argv.quiet,
@@ -154,6 +165,16 @@ export async function run(argv: RunArgs): Promise<number> {
     for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
     const overrides = [...fieldOverrides(values), ...(argv.target !== undefined ? [targetOverride(argv.target)] : [])];
     const scenario = argv.scenario ? await loadScenarioFile(argv.scenario, overrides) : parseScenarioText('', '', overrides);
+    if (reportOnStdout && (argv.json || argv['find-capacity'] !== undefined))
+      throw new ConfigError(`"-" (stdout) cannot be used with ${argv.json ? '--json' : '--find-capacity'}, which write to stdout too`, {
+        key: '--out',
+      });
+    await checkOutputFiles([
+      { flag: '--out', file: argv.out, stdoutAllowed: true },
+      { flag: '--junit', file: argv.junit },
+      { flag: '--markdown', file: argv.markdown },
+      { flag: '--hlog', file: argv.hlog },
+    ]);
     // q and Ctrl-C in the dashboard (stdin in raw mode) do exactly what the first Ctrl-C does.
     const interrupt = () => process.emit('SIGINT', 'SIGINT');
     if (argv['find-capacity'] !== undefined) {
@@ -167,13 +188,13 @@ export async function run(argv: RunArgs): Promise<number> {
         argv,
         scenario,
         controller.signal,
-        (event) => progress.onEvent(event),
-        (t) => process.stdout.write(t),
+        (event) => progress.onEvent(sanitizeEvent(event)),
+        (t) => process.stdout.write(safeText(t)),
       );
     }
-    const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt }));
+    const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt, stdout }));
     gate = await prepareGate(argv, scenario);
-    const onEvent = gate.watch((event) => progress.onEvent(event));
+    const onEvent = gate.watch((event) => progress.onEvent(sanitizeEvent(event)));
     const signal = AbortSignal.any([controller.signal, gate.signal]);
     report = await gate.runRepeated(
       () => runScenario(scenario, { signal, ...(onEvent ? { onEvent } : {}) }),
@@ -190,16 +211,17 @@ export async function run(argv: RunArgs): Promise<number> {
   }
 
   if (report) {
+    // Secrets out, peer text inert: every output below is built from this copy.
+    report = sanitizeReport(report);
     outcome = gate?.evaluate(report);
     sink?.result(report);
-    // The gate's verdict: with the summary on stdout, or on stderr when stdout carries NDJSON.
-    if (outcome) (choice.mode === 'json' ? process.stderr : process.stdout).write(gateText(outcome));
+    // The gate's verdict: with the summary, or on stderr when stdout carries NDJSON or the report.
+    if (outcome) (choice.mode === 'json' ? process.stderr : stdout).write(safeText(gateText(outcome)));
     if (argv.out) {
-      try {
-        await writeFile(argv.out, JSON.stringify(report, null, 2) + '\n');
-      } catch (e) {
-        err(`wsbench: error: cannot write report to ${argv.out}: ${messageOf(e)}\n`);
-        failure ??= new WsbenchError('SETUP', `cannot write ${argv.out}`);
+      const written = await writeReportFile(argv.out, report, (text) => process.stdout.write(text));
+      if (!written.ok) {
+        if (failure) err(`wsbench: error: ${safeText(written.message)}\n`);
+        else failure = new WsbenchError('SETUP', written.message, { cause: written.cause });
       }
     }
     const outputFailure = await gate?.writeOutputs(report, outcome, err);
