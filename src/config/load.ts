@@ -37,6 +37,15 @@ export function parseScenarioText(text: string, file: string, overrides: Overrid
     const pos = offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
     return { file, line: pos.line, column: pos.col };
   };
+  // The YAML parser recurses per level: a 50,000-deep "[[[[…" can exhaust the stack inside it (and
+  // V8 may then fail fatally compiling a regular expression). Deep text never reaches it.
+  const tooDeep = firstTooDeep(text);
+  if (tooDeep !== undefined) {
+    // The line counter is filled by the parser, which has not run: count lines here.
+    const before = text.slice(0, tooDeep);
+    const line = before.split('\n').length;
+    throw new ConfigError(`nested too deeply (at most ${MAX_NESTING} levels)`, { file, line, column: tooDeep - before.lastIndexOf('\n') });
+  }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];
   if (syntax) {
@@ -69,6 +78,55 @@ export function parseScenarioText(text: string, file: string, overrides: Overrid
     throw new ConfigError(`${problems.length} problems:\n${lines.join('\n')}`, file ? { file } : {});
   }
   return resolveScenario(result.data, file, raw);
+}
+
+/**
+ * Offset of the first place the text nests deeper than MAX_NESTING, judged before parsing (so it
+ * may only overestimate): open flow brackets outside quotes and comments, or a line indented
+ * past MAX_INDENT columns, or more than MAX_NESTING compact sequence dashes ("- - - x").
+ */
+const MAX_INDENT = 4 * MAX_NESTING;
+function firstTooDeep(text: string): number | undefined {
+  let depth = 0;
+  let quote: string | null = null;
+  let lineStart = true;
+  let indent = 0;
+  let dashes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      lineStart = true;
+      indent = 0;
+      dashes = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ') {
+        if (++indent > MAX_INDENT) return i;
+        continue;
+      }
+      if (c === '-' && (text[i + 1] === ' ' || text[i + 1] === '\t')) {
+        if (++dashes > MAX_NESTING) return i;
+        indent++;
+        continue;
+      }
+      lineStart = false;
+    }
+    if (quote) {
+      if (c === quote) {
+        if (quote === "'" && text[i + 1] === "'") i++;
+        else quote = null;
+      } else if (c === '\\' && quote === '"') i++;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (c === '[' || c === '{') {
+      if (++depth > MAX_NESTING) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
 }
 
 /** Friendlier words for the YAML library's errors that name its own API. */
