@@ -156,6 +156,7 @@ export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJ
     thresholds.push({ threshold: compileThreshold({ expression, location: { key: '--threshold' } }), origin: '--threshold' });
 
   const repeat = args.repeat ?? 1;
+  if (Number.isNaN(repeat)) throw new ConfigError('is not a number', { key: '--repeat' });
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)
     throw new ConfigError(`"${args.repeat}": must be a whole number from 1 to 100`, { key: '--repeat' });
 

@@ -70,6 +70,8 @@ async function serve(argv: ServeArgs): Promise<number> {
     const processes = argv.processes === 'auto' ? availableParallelism() : Number(argv.processes);
     if (!Number.isInteger(processes) || processes < 1 || processes > 64)
       throw new ConfigError(`"${argv.processes}" is not auto or a number of processes 1-64`, { key: '--processes' });
+    if (argv.redis !== undefined && !/^rediss?:\/\/./i.test(argv.redis))
+      throw new ConfigError('must be a redis:// or rediss:// URL', { key: '--redis' });
     let redisUrl = argv.redis;
     if (!redisUrl) {
       redis = await startEmbeddedRedis();

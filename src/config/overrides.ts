@@ -40,6 +40,8 @@ export function fieldOverrides(values: Partial<Record<FieldFlag, unknown>>): Ove
     const value = values[flag];
     // yargs turns a number flag's text that is not a number into NaN; the text itself is gone.
     if (typeof value === 'number' && Number.isNaN(value)) throw new ConfigError('is not a number', { key: `--${flag}` });
+    // A flag given twice arrives as a list (only --local-address is one).
+    if (Array.isArray(value) && flag !== 'local-address') throw new ConfigError('given more than once', { key: `--${flag}` });
     if (value !== undefined) out.push({ flag: `--${flag}`, path: [...path], value: coerceFlagValue(value) });
   }
   return out;
