@@ -8,6 +8,7 @@
  * The `ws` client (websocket.ts) stays as the conformance baseline: tests check both give the
  * same ledger on the same target.
  */
+import { closeCode, describeCloseCode } from '../peer-text.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -388,6 +389,14 @@ class FastWebSocketClient implements TransportClient, FrameSink {
     if (opcode === Op.Ping) this.write(Op.Pong, Buffer.from(payload));
     else if (opcode === Op.Close) {
       const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+      // RFC 6455 §7.4: a close code a peer may not send (or a 1-byte payload) is a protocol error, not a close code.
+      if (payload.length === 1 || (payload.length >= 2 && !closeCode(code).validOnWire)) {
+        const what = payload.length === 1 ? 'a 1-byte close payload' : `close code ${describeCloseCode(code)}`;
+        this.sendClose(1002, 'invalid close frame');
+        this.socket!.end();
+        this.finish(1002, `the server sent an invalid close frame: ${what}`, false);
+        return;
+      }
       const reason = payload.length > 2 ? payload.toString('utf8', 2) : '';
       this.sendClose(code === 1005 ? 1000 : code, '');
       this.socket!.end();
