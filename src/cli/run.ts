@@ -183,7 +183,11 @@ export async function run(argv: RunArgs): Promise<number> {
         choice.mode === 'tui' || choice.mode === 'json'
           ? { ...choice, mode: choice.mode === 'json' ? ('quiet' as const) : ('plain' as const) }
           : choice;
-      const progress = (sink = await createProgressSink({ choice: stepChoice, title: scenario.name ?? null, interrupt }));
+      const progress = (sink = await createProgressSink({
+        choice: stepChoice,
+        title: scenario.name === undefined ? null : safeText(scenario.name),
+        interrupt,
+      }));
       return await findCapacity(
         argv,
         scenario,
@@ -192,7 +196,12 @@ export async function run(argv: RunArgs): Promise<number> {
         (t) => process.stdout.write(safeText(t)),
       );
     }
-    const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt, stdout }));
+    const progress = (sink = await createProgressSink({
+      choice,
+      title: scenario.name === undefined ? null : safeText(scenario.name),
+      interrupt,
+      stdout,
+    }));
     gate = await prepareGate(argv, scenario);
     const onEvent = gate.watch((event) => progress.onEvent(sanitizeEvent(event)));
     const signal = AbortSignal.any([controller.signal, gate.signal]);
