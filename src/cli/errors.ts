@@ -53,7 +53,6 @@ export function usageError(message: string, args: readonly string[], commands: r
     .join(' ');
   const rewrites: [RegExp, (m: RegExpExecArray) => string][] = [
     [/^Not enough arguments following: (\S+)$/, (m) => `${flag(m[1]!)} needs a value`],
-    [/^Unknown arguments?: (.+)$/, (m) => `unknown option or argument: ${m[1]!}`],
     [/^Invalid values: Argument: (\S+), Given: (.+), Choices: (.+)$/, (m) => `${flag(m[1]!)}: ${m[2]!} is not one of ${m[3]!}`],
     [/^Did you mean (\S+)\?$/, (m) => `unknown command "${args.find((a) => !a.startsWith('-')) ?? ''}": did you mean ${m[1]!}?`],
     [
