@@ -52,7 +52,8 @@ function checkDoctorArgs(argv: DoctorArgs): void {
     if (!Number.isInteger(value) || value < min || value > max)
       throw new ConfigError(`must be a whole number from ${min} to ${max.toLocaleString('en-US')}`, { key: flag });
   };
-  whole(argv.connections, '--connections', 0, 1_000_000);
+  // A plan, not a run: any count may be asked about (the answer says what the machine can reach).
+  whole(argv.connections, '--connections', 0, Number.MAX_SAFE_INTEGER);
   whole(argv.workers, '--workers', 1, 64);
   whole(argv['server-processes'], '--server-processes', 0, 64);
   if (argv.redis !== undefined && !/^rediss?:\/\/./i.test(argv.redis))
