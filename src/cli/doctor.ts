@@ -13,6 +13,7 @@ import { openRedis } from '../redis/client.js';
 import { redactText } from '../secrets.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { reportError } from './errors.js';
+import { safeText } from './sanitize.js';
 import { ExitCode } from '../exit-codes.js';
 import { fmtInt } from '../reporters/format.js';
 
@@ -153,6 +154,7 @@ async function doctor(argv: DoctorArgs): Promise<number> {
     );
     problems += verdict.broken.length;
   }
-  process.stdout.write(out.join('\n') + '\n');
+  // Error messages from Redis may carry a URL or a server's words.
+  process.stdout.write(safeText(out.join('\n')) + '\n');
   return problems > 0 ? ExitCode.SETUP_FAILED : ExitCode.OK;
 }
