@@ -82,6 +82,14 @@ module.exports = {
       '^src/targets/',
       '^src/(cli|ui|reporters|gate|doctor|engine|console)/',
     ),
+    {
+      name: 'adapters-through-the-registry',
+      comment:
+        'A target adapter is reached through targets/registry.ts (a map by kind), never imported by name: adding one touches its module and the registry only.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/targets/registry\\.ts$' },
+      to: { path: '^src/targets/', pathNot: '^src/targets/(registry|target|client-protocol|injector|readiness|template)\\.ts$' },
+    },
     layer(
       'transports-are-leaves',
       'A transport moves bytes: it knows no engine, target, server or config.',

@@ -11,7 +11,7 @@
  * Layers:
  *   net   a bare net.Socket that sends the upgrade request and reads into a shared buffer (the
  *         floor for any client built on Node's sockets);
- *   fast  wsbench's fast WebSocket client (websocket-fast.ts), opened and idle;
+ *   fast  wsbench's fast WebSocket client (transports/fast-websocket/), opened and idle;
  *   ws    the `ws` library's client (the conformance transport);
  *   pool  what a worker holds: ClientPool with the fast client, ledger and protocol per client.
  * --snapshot also writes a heap snapshot at the end of each layer and prints the heap by
@@ -26,13 +26,14 @@ import { fileURLToPath } from 'node:url';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { startEmbeddedRedis } from '../src/redis/embedded.js';
 import { spawnServer } from '../src/server/spawn.js';
-import { createFastWebSocketClient } from '../src/transports/websocket-fast.js';
-import { createWebSocketClient } from '../src/transports/websocket.js';
+import { createFastWebSocketClient } from '../src/transports/fast-websocket/client.js';
+import { createWebSocketClient } from '../src/transports/ws-library-client.js';
 import type { ConnectOptions, TransportEvents } from '../src/transports/transport.js';
 import { ClientPool } from '../src/engine/client-pool.js';
 import { ProcessMonitor } from '../src/process/monitor.js';
 import type { WorkerPlan } from '../src/engine/worker-messages.js';
 import { monotonicMs } from '../src/metrics/clock.js';
+import { PLAIN_PROTOCOL } from '../src/targets/client-protocol.js';
 
 export type Layer = 'net' | 'fast' | 'ws' | 'pool';
 export interface LayerResult {
@@ -127,7 +128,7 @@ function poolPlan(url: string, connections: number): WorkerPlan {
     urlTemplate: `${url}/ws/{channel}`,
     headers: {},
     subprotocols: [],
-    clientProtocol: { kind: 'plain', sendAfterOpen: [], ignore: [] },
+    clientProtocol: PLAIN_PROTOCOL,
     rampUpMs: 0,
     connectStartMs: monotonicMs(),
     maxInFlight: 64,

@@ -4,6 +4,7 @@
  * stays cheap and the server is what gets measured. Driven over IPC by fanout-cpu.ts and hold.ts.
  */
 import { connect, type Socket } from 'node:net';
+import { headerLengthOf, payloadLengthOf } from '../../src/wire/websocket-frame.js';
 
 export interface ClientConfig {
   host: string;
@@ -98,11 +99,9 @@ function openOne(config: ClientConfig): Promise<void> {
           continue;
         }
         if (n - i < 2) break;
-        const b1 = chunk[i + 1]! & 0x7f;
-        const hl = b1 < 126 ? 2 : b1 === 126 ? 4 : 10;
+        const hl = headerLengthOf(chunk[i + 1]!);
         if (n - i < hl) break;
-        const len =
-          b1 < 126 ? b1 : b1 === 126 ? chunk.readUInt16BE(i + 2) : chunk.readUInt32BE(i + 6) + chunk.readUInt32BE(i + 2) * 0x1_0000_0000;
+        const len = payloadLengthOf(chunk, i);
         const opcode = chunk[i]! & 0x0f;
         if (opcode === 1 || opcode === 2) {
           counts.frames++;

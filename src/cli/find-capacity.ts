@@ -6,7 +6,9 @@
  */
 import type { Argv } from 'yargs';
 import type { Scenario } from '../config/resolve.js';
-import { runScenario, RunFailedError } from '../engine/runner.js';
+import { runScenario } from '../engine/runner.js';
+import { RunFailedError } from '../results/run-failed.js';
+import { machinePreflight } from '../doctor/preflight.js';
 import type { EngineListener } from '../engine/events.js';
 import { searchCapacity } from '../engine/capacity-search.js';
 import { compileThreshold, evaluateThreshold } from '../gate/thresholds.js';
@@ -85,7 +87,7 @@ export async function findCapacity(
     async (load) => {
       let report: RunReport;
       try {
-        report = await runScenario(withLoad(scenario, by, load), { signal, ...(onEvent ? { onEvent } : {}) });
+        report = await runScenario(withLoad(scenario, by, load), { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) });
       } catch (e) {
         if (!(e instanceof RunFailedError)) throw e;
         report = e.report;

@@ -1,22 +1,17 @@
 /**
- * The CI gate around `wsbench run`: its flags, thresholds from the scenario and flags, the
- * baseline, `--repeat`, the early abort, and the JUnit / Markdown / .hlog outputs. The decisions
- * are in src/gate (pure); this file does the I/O and keeps run.ts small.
+ * The CI gate's side of `wsbench run`: its flags, the baseline file, and the JUnit / Markdown /
+ * .hlog outputs (and $GITHUB_STEP_SUMMARY). What the gate decides is src/gate/gate.ts (pure,
+ * typed options); this file turns flags into those options and does the I/O.
  */
 import { appendFile, writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import type { Scenario } from '../config/resolve.js';
 import { baselineSettings } from '../config/schema.js';
-import type { EngineEvent, EngineListener } from '../engine/events.js';
-import { RunFailedError } from '../engine/runner.js';
 import { ConfigError, WsbenchError, messageOf } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { abortRule, firstBroken, type AbortRule } from '../gate/abort.js';
-import { baselineChecks, compareReports, parseTolerance, type BaselineCheckSpec, type BaselineOptions } from '../gate/baseline.js';
-import type { Threshold } from '../gate/expression.js';
-import { gateOutcome, gateReport, type GateOutcome } from '../gate/result.js';
-import { compileThreshold, evaluateThresholds } from '../gate/thresholds.js';
-import { mergeReports } from '../results/merge.js';
+import { baselineChecks, parseTolerance, type BaselineOptions } from '../gate/baseline.js';
+import { checkRepeat, createGate, scenarioThresholds, scenarioTolerances, type Gate as GateCore } from '../gate/gate.js';
+import type { GateOutcome } from '../gate/result.js';
 import type { RunReport } from '../results/types.js';
 import { hlogText } from '../reporters/hlog.js';
 import { junitXml } from '../reporters/junit.js';
@@ -115,12 +110,6 @@ export function parseMaxRegressionFlags(values: readonly string[], base: Baselin
   return out;
 }
 
-/** The scenario's `baseline:` settings (already validated) as options. */
-function scenarioBaselineOptions(scenario: Pick<Scenario, 'baseline'>): BaselineOptions {
-  const b = scenario.baseline;
-  return b ? { maxRegression: b.maxRegression, metrics: { ...b.metrics } } : {};
-}
-
 /** A report's scenario `baseline:` section (raw, as run), for `wsbench compare`. */
 export function reportBaselineOptions(report: RunReport): BaselineOptions {
   const raw = (report.scenario as { baseline?: unknown } | null)?.baseline;
@@ -129,92 +118,30 @@ export function reportBaselineOptions(report: RunReport): BaselineOptions {
   return parsed.success ? { maxRegression: parsed.data.maxRegression, metrics: { ...parsed.data.metrics } } : {};
 }
 
-export interface Gate {
-  /** True when anything gate-related was asked for (thresholds, baseline or outputs). */
-  active: boolean;
-  repeat: number;
-  /** Aborted by --abort-on-fail (the user's Ctrl-C has its own signal). */
-  signal: AbortSignal;
-  /** Wraps the progress listener to watch snapshots for a certainly broken threshold. */
-  watch(listener: EngineListener | undefined): EngineListener | undefined;
-  /** Runs `once` up to `repeat` times and merges the reports. */
-  runRepeated(once: () => Promise<RunReport>, stopped: () => boolean, notice: (text: string) => void): Promise<RunReport>;
-  /** Evaluates thresholds and the baseline; stores the verdicts in `report.gate`. */
-  evaluate(report: RunReport): GateOutcome | undefined;
+export interface Gate extends GateCore {
   /** Writes JUnit, Markdown (+ $GITHUB_STEP_SUMMARY) and .hlog; returns an error to report, if any. */
   writeOutputs(report: RunReport, outcome: GateOutcome | undefined, err: (text: string) => void): Promise<WsbenchError | undefined>;
 }
 
-/** Checks every gate input before anything is started: bad input is a config error (exit 2). */
+/** The gate from the scenario and the flags; every gate input is checked before anything starts (exit 2). */
 export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJS.ProcessEnv = process.env): Promise<Gate> {
-  const thresholds: { threshold: Threshold; origin: string }[] = [];
-  scenario.thresholds.forEach((expression, i) => {
-    const threshold = compileThreshold({ expression, location: { file: scenario.source, key: `thresholds[${i}]` } });
-    thresholds.push({ threshold, origin: 'scenario' });
+  const repeat = checkRepeat(args.repeat ?? 1, { key: '--repeat' });
+  const tolerances = parseMaxRegressionFlags(listOf(args['max-regression']), scenarioTolerances(scenario));
+  const gate = createGate({
+    thresholds: [
+      ...scenarioThresholds(scenario),
+      ...listOf(args.threshold).map((expression) => ({ expression, origin: '--threshold', location: { key: '--threshold' } })),
+    ],
+    ...(args.baseline !== undefined
+      ? { baseline: { report: await readReportFile(args.baseline, '--baseline'), source: args.baseline, tolerances } }
+      : {}),
+    repeat,
+    abortOnFail: args['abort-on-fail'] === true,
+    alwaysEvaluate: !!(args.junit || args.markdown || args.hlog),
   });
-  for (const expression of listOf(args.threshold))
-    thresholds.push({ threshold: compileThreshold({ expression, location: { key: '--threshold' } }), origin: '--threshold' });
-
-  const repeat = args.repeat ?? 1;
-  if (Number.isNaN(repeat)) throw new ConfigError('is not a number', { key: '--repeat' });
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100)
-    throw new ConfigError(`"${args.repeat}": must be a whole number from 1 to 100`, { key: '--repeat' });
-
-  const options = parseMaxRegressionFlags(listOf(args['max-regression']), scenarioBaselineOptions(scenario));
-  let baseline: { report: RunReport; source: string; specs: BaselineCheckSpec[] } | undefined;
-  if (args.baseline !== undefined) {
-    baseline = { report: await readReportFile(args.baseline, '--baseline'), source: args.baseline, specs: baselineChecks(options) };
-  }
-
-  const rules: AbortRule[] = args['abort-on-fail'] ? thresholds.flatMap(({ threshold }) => abortRule(threshold) ?? []) : [];
-  const controller = new AbortController();
-  let abortedBy: string | undefined;
-  const active = thresholds.length > 0 || baseline !== undefined || !!(args.junit || args.markdown || args.hlog);
 
   return {
-    active,
-    repeat,
-    signal: controller.signal,
-    watch(listener) {
-      if (rules.length === 0) return listener;
-      return (event: EngineEvent) => {
-        if (event.type === 'snapshot' && abortedBy === undefined) {
-          const broken = firstBroken(rules, event.snapshot);
-          if (broken) {
-            abortedBy = broken;
-            listener?.({ type: 'warning', message: `--abort-on-fail: ${broken}; stopping`, elapsedMs: event.snapshot.elapsedMs });
-            controller.abort();
-          }
-        }
-        listener?.(event);
-      };
-    },
-    async runRepeated(once, stopped, notice) {
-      const reports: RunReport[] = [];
-      for (let i = 0; i < repeat; i++) {
-        if (i > 0 && (stopped() || controller.signal.aborted)) break;
-        if (repeat > 1) notice(`run ${i + 1} of ${repeat}\n`);
-        try {
-          reports.push(await once());
-        } catch (e) {
-          // Keep what the earlier runs measured in the partial report.
-          if (e instanceof RunFailedError && reports.length > 0)
-            throw new RunFailedError(e.cause as WsbenchError, mergeReports([...reports, e.report]));
-          throw e;
-        }
-        if (!reports[reports.length - 1]!.run.completed) break;
-      }
-      return mergeReports(reports);
-    },
-    evaluate(report) {
-      if (abortedBy) report.run.stopReason = `stopped by --abort-on-fail: ${abortedBy}`;
-      if (!active && abortedBy === undefined) return undefined;
-      const results = evaluateThresholds(thresholds, report);
-      const compared = baseline ? { ...compareReports(baseline.report, report, baseline.specs), source: baseline.source } : undefined;
-      const outcome = gateOutcome(results, compared, abortedBy);
-      report.gate = gateReport(outcome);
-      return outcome;
-    },
+    ...gate,
     async writeOutputs(report, outcome, err) {
       const jobs: [string | undefined, () => string][] = [[args.hlog, () => hlogText(report)]];
       if (outcome) {

@@ -10,13 +10,14 @@ import { serveCommand } from './serve.js';
 import { doctorCommand } from './doctor.js';
 import { connectCommand } from './connect.js';
 import { compareCommand } from './compare.js';
+import { reportCommand } from './report.js';
 import { ConnectExitCode, ExitCode } from '../exit-codes.js';
 import { forgetSecrets } from '../secrets.js';
 import { TOOL_VERSION } from '../version.js';
 import { reportError, usageError } from './errors.js';
 import { processOutput, withCliOutput, type CliOutput } from './output.js';
 
-const COMMANDS = ['run', 'compare', 'serve', 'connect', 'doctor'];
+const COMMANDS = ['run', 'compare', 'report', 'serve', 'connect', 'doctor'];
 
 export async function main(args: string[] = hideBin(process.argv), output: CliOutput = processOutput): Promise<number> {
   // If a command ever stalls with nothing left to wait for, Node would exit 0 silently: make that
@@ -54,12 +55,14 @@ function parser(args: string[]) {
     .command(doctorCommand)
     .command(connectCommand)
     .command(compareCommand)
+    .command(reportCommand)
     .option('verbose', { type: 'boolean', describe: 'Show stack traces and more detail on errors', global: true })
-    .demandCommand(1, 'Choose a command: run, compare, serve, connect or doctor')
+    .demandCommand(1, 'Choose a command: run, compare, report, serve, connect or doctor')
     .recommendCommands()
     .strict()
     .example('$0 run scenarios/quickstart.yaml', 'Quick fan-out benchmark on the built-in server and an embedded Redis')
     .example('$0 compare baseline.json current.json', 'Exit 1 when current regressed beyond tolerance and noise')
+    .example('$0 report baseline.json current.json --html report.html', 'Both runs on the same charts in one offline HTML page')
     .example('$0 serve --port 8080', 'Run the reference server for your own experiments')
     .epilogue(
       'Exit codes: 0 ok · 1 gate failed · 2 bad scenario/flags · 3 setup failed (Redis, target) · 70 internal error · 130 interrupted',

@@ -5,7 +5,9 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
-import { runScenario, RunFailedError } from '../engine/runner.js';
+import { runScenario } from '../engine/runner.js';
+import { RunFailedError } from '../results/run-failed.js';
+import { machinePreflight } from '../doctor/preflight.js';
 import { ExitCode } from '../exit-codes.js';
 import { ConfigError, WsbenchError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
@@ -20,6 +22,7 @@ import { onInterrupt } from './signals.js';
 import { checkOutputFiles } from './output-files.js';
 import { writeReportFile } from './report-file.js';
 import { safeText, sanitizeEvent, sanitizeReport } from './sanitize.js';
+import { writeHtmlReport } from './report.js';
 
 export interface RunArgs extends GateArgs, CapacityArgs {
   scenario?: string;
@@ -36,6 +39,7 @@ export interface RunArgs extends GateArgs, CapacityArgs {
   redis?: string;
   target?: string;
   out?: string;
+  html?: string;
   workers?: number;
   'local-address'?: string[];
   'ws-client'?: string;
@@ -83,6 +87,11 @@ export const runCommand = {
         // nargs 1: yargs otherwise refuses "-" as a value (it looks like a flag).
         nargs: 1,
         describe: 'Write the JSON report here ("-": to stdout; the summary then goes to stderr)',
+      })
+      .option('html', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Write the report as one self-contained HTML page (charts over time)',
       })
       .option('workers', {
         type: 'number',
@@ -174,6 +183,7 @@ export async function run(argv: RunArgs): Promise<number> {
       { flag: '--junit', file: argv.junit },
       { flag: '--markdown', file: argv.markdown },
       { flag: '--hlog', file: argv.hlog },
+      { flag: '--html', file: argv.html },
     ]);
     // q and Ctrl-C in the dashboard (stdin in raw mode) do exactly what the first Ctrl-C does.
     const interrupt = () => process.emit('SIGINT', 'SIGINT');
@@ -205,11 +215,10 @@ export async function run(argv: RunArgs): Promise<number> {
     gate = await prepareGate(argv, scenario);
     const onEvent = gate.watch((event) => progress.onEvent(sanitizeEvent(event)));
     const signal = AbortSignal.any([controller.signal, gate.signal]);
-    report = await gate.runRepeated(
-      () => runScenario(scenario, { signal, ...(onEvent ? { onEvent } : {}) }),
-      () => controller.signal.aborted,
-      argv.quiet ? () => {} : (text) => progress.notice(text),
-    );
+    report = await gate.runRepeated(() => runScenario(scenario, { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) }), {
+      signal: controller.signal,
+      ...(argv.quiet ? {} : { notice: (text: string) => progress.notice(text) }),
+    });
   } catch (e) {
     failure = e;
     if (e instanceof RunFailedError) report = e.report;
@@ -235,6 +244,7 @@ export async function run(argv: RunArgs): Promise<number> {
     }
     const outputFailure = await gate?.writeOutputs(report, outcome, err);
     failure ??= outputFailure;
+    if (argv.html) failure ??= await writeHtmlReport(argv.html, [{ label: report.run.name ?? report.run.id, report }], err);
   }
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;

@@ -5,6 +5,7 @@
 import type { ParsedScenario } from './schema.js';
 import type { StampEncoding } from '../metrics/stamp.js';
 import { redactSecrets } from '../secrets.js';
+import { targetAdapter } from '../targets/registry.js';
 
 export interface Scenario extends ParsedScenario {
   /** The file it came from ("<flags>" when built from flags only). */
@@ -26,7 +27,7 @@ export function resolveScenario(parsed: ParsedScenario, source: string, raw: unk
     ...parsed,
     source,
     channelNames: channelNamesOf(parsed.publish.channels),
-    encoding: parsed.publish.encoding ?? (parsed.target.kind === 'builtin' ? 'binary' : 'text'),
+    encoding: parsed.publish.encoding ?? targetAdapter(parsed.target.kind).defaultEncoding,
     asRun: redactSecrets(raw),
   };
 }

@@ -4,6 +4,7 @@
  * bad step. The probe (one full run + the condition) is injected, so the stepping is tested
  * without running anything.
  */
+import { WsbenchError } from '../errors.js';
 
 export interface SearchOptions {
   /** First load to try. */
@@ -35,7 +36,8 @@ export async function searchCapacity<T>(
   probe: (load: number) => Promise<{ ok: boolean; detail: T }>,
   shouldStop: () => boolean = () => false,
 ): Promise<SearchResult<T>> {
-  if (!(options.factor > 1)) throw new RangeError('factor must be greater than 1');
+  // The CLI checks --capacity-factor first: reaching this is a bug.
+  if (!(options.factor > 1)) throw new WsbenchError('INTERNAL', 'capacity search: factor must be greater than 1');
   const steps: SearchStep<T>[] = [];
   let lastGood: number | null = null;
   let firstBad: number | null = null;

@@ -16,16 +16,13 @@ import {
   type WireStats,
 } from '../transports/transport.js';
 import type { IgnoredBreakdown } from '../results/types.js';
-import {
-  createClientProtocol,
-  Verdict,
-  type ClientProtocol,
-  type ClientProtocolSpec,
-  type ProtocolContext,
-} from '../targets/client-protocol.js';
-import { fillTemplate } from './template.js';
+import { Verdict, type ClientProtocol, type ProtocolContext } from '../targets/client-protocol.js';
+import { createClientProtocol } from '../targets/registry.js';
+import { PROTOCOL_UNEXPECTED, connectErrorKind, socketClosedKind, type ErrorKind } from '../results/error-kinds.js';
+import { fillTemplate } from '../targets/template.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
 import type { ProcessMonitor } from '../process/monitor.js';
+import { messageOf } from '../errors.js';
 
 const enum ClientState {
   Waiting,
@@ -40,7 +37,7 @@ interface ClientOwner {
   channelName(channelIndex: number): string;
   receive(client: PoolClient, data: Buffer, start: number, end: number, receivedAt: number): void;
   closed(client: PoolClient, code: number, reason: string, clean: boolean): void;
-  countError(kind: string, sample: string, count?: number): void;
+  countError(kind: ErrorKind, sample: string, count?: number): void;
 }
 
 /**
@@ -78,7 +75,7 @@ class PoolClient implements TransportEvents, ProtocolContext {
     this.owner.closed(this, code, reason, clean);
   }
 
-  onError(kind: string, message: string, count?: number): void {
+  onError(kind: ErrorKind, message: string, count?: number): void {
     this.owner.countError(kind, message, count);
   }
 }
@@ -87,8 +84,6 @@ export class ClientPool implements ClientOwner {
   private readonly clients: PoolClient[] = [];
   private readonly reader: StampReader;
   private readonly channelCount: number;
-  /** Polling clients have no upstream channel: they speak plain whatever the target. */
-  private readonly protocolSpec: ClientProtocolSpec;
   private problem: string | null = null;
 
   private readonly fanout = createHistogram();
@@ -118,7 +113,6 @@ export class ClientPool implements ClientOwner {
   ) {
     this.reader = new StampReader(plan.runId);
     this.channelCount = plan.channelNames.length;
-    this.protocolSpec = plan.transport === 'websocket' ? plan.clientProtocol : { kind: 'plain', sendAfterOpen: [], ignore: [] };
     const tracked = Math.min(plan.totalPublishes, plan.perPublishLimit);
     this.firstLatency = new Float32Array(tracked).fill(Number.POSITIVE_INFINITY);
     this.lastLatency = new Float32Array(tracked);
@@ -200,7 +194,7 @@ export class ClientPool implements ClientOwner {
     );
     client.transport = transport;
     // Built before open: a server may speak first (Socket.IO's open packet, ActionCable's welcome).
-    client.protocol = createClientProtocol(this.protocolSpec, client);
+    client.protocol = createClientProtocol(plan.clientProtocol, client);
     client.state = ClientState.Connecting;
     const started = monotonicMs();
     try {
@@ -219,8 +213,8 @@ export class ClientPool implements ClientOwner {
       client.state = ClientState.Failed;
       client.transport = null;
       this.failed++;
-      const kind = e instanceof TransportError ? e.kind : 'connect.error';
-      this.countError(kind, (e as Error).message);
+      const kind = e instanceof TransportError ? e.kind : connectErrorKind('error');
+      this.countError(kind, messageOf(e));
     }
   }
 
@@ -243,7 +237,7 @@ export class ClientPool implements ClientOwner {
       this.ignoredBy.control++;
       if (verdict === Verdict.Unexpected) {
         this.problem ??= client.protocol!.problem;
-        this.countError('protocol.unexpected', client.protocol!.problem ?? 'unexpected message');
+        this.countError(PROTOCOL_UNEXPECTED, client.protocol!.problem ?? 'unexpected message');
       }
       return;
     }
@@ -285,10 +279,10 @@ export class ClientPool implements ClientOwner {
     client.state = ClientState.Closed;
     if (this.finishing) return;
     this.closedEarly++;
-    this.countError(clean ? `socket.closed-${code}` : `socket.dropped-${code}`, reason || `closed with ${describeCloseCode(code)}`);
+    this.countError(socketClosedKind(code, clean), reason || `closed with ${describeCloseCode(code)}`);
   }
 
-  countError(kind: string, sample: string, count = 1): void {
+  countError(kind: ErrorKind, sample: string, count = 1): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + count;
     // Samples are often a peer's words (close reasons, HTTP bodies): bounded and inert.
     this.errorSamples[kind] ??= peerSnippet(sample, 300);

@@ -2,7 +2,7 @@
  * Main-thread side of the publisher thread: start it, read its progress, stop it, get the result.
  */
 import { Worker } from 'node:worker_threads';
-import { WsbenchError, type ErrorCode } from '../errors.js';
+import { WsbenchError, isErrorCode } from '../errors.js';
 import type { PublisherProgress } from './publisher.js';
 import {
   COUNTER_ACKED,
@@ -42,7 +42,7 @@ export class PublisherHandle {
       this.worker.on('message', (msg: PublisherThreadReply) => {
         if (msg.type === 'connected') onConnected();
         else if (msg.type === 'result') resolve(msg.result);
-        else fail(new WsbenchError(msg.code as ErrorCode, msg.message));
+        else fail(new WsbenchError(isErrorCode(msg.code) ? msg.code : 'INTERNAL', msg.message));
       });
       this.worker.once('error', (e) => fail(new WsbenchError('INTERNAL', `publisher thread failed: ${e.message}`, { cause: e })));
       this.worker.once('exit', (code) => fail(new WsbenchError('INTERNAL', `publisher thread exited (${code}) before reporting`)));

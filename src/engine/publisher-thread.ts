@@ -8,9 +8,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openRedis } from '../redis/client.js';
 import { StampWriter, type StampEncoding } from '../metrics/stamp.js';
 import { encodeHistogram } from '../metrics/histogram.js';
-import { isWsbenchError, messageOf } from '../errors.js';
+import { asWsbenchError } from '../errors.js';
 import { OpenLoopSchedule } from './pacer.js';
-import { createInjector, type InjectorIssues, type InjectorSpec } from '../targets/injector.js';
+import type { InjectorIssues, InjectorSpec } from '../targets/injector.js';
+import { createInjector } from '../targets/registry.js';
 import { Publisher, type PublisherProgress } from './publisher.js';
 
 export interface PublisherThreadInput {
@@ -94,10 +95,7 @@ async function main(input: PublisherThreadInput, port: NonNullable<typeof parent
 if (parentPort) {
   const port = parentPort;
   main(workerData as PublisherThreadInput, port).catch((e) => {
-    port.postMessage({
-      type: 'error',
-      message: messageOf(e),
-      code: isWsbenchError(e) ? e.code : 'INTERNAL',
-    } satisfies PublisherThreadReply);
+    const error = asWsbenchError(e);
+    port.postMessage({ type: 'error', message: error.message, code: error.code } satisfies PublisherThreadReply);
   });
 }

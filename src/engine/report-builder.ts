@@ -10,6 +10,8 @@ import { addDelivery, deliveryReport, emptyDelivery } from '../metrics/ledger.js
 import type { IgnoredBreakdown, ProcessStats, TransportName, TransportReport } from '../results/types.js';
 import type { WorkerResult } from './worker-messages.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
+import { round3 } from '../metrics/rounding.js';
+import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER } from '../results/error-kinds.js';
 
 export interface TransportReportInput {
   transport: TransportName;
@@ -44,16 +46,17 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
   }
   if (publisher) {
     if (publisher.errors > 0) {
-      errors['publish.error'] = publisher.errors;
-      errorSamples['publish.error'] = publisher.errorSamples[0] ?? '';
+      errors[PUBLISH_ERROR] = publisher.errors;
+      errorSamples[PUBLISH_ERROR] = publisher.errorSamples[0] ?? '';
     }
-    for (const [kind, { count, sample }] of Object.entries(publisher.injectorIssues ?? {})) {
-      errors[kind] = (errors[kind] ?? 0) + count;
-      errorSamples[kind] ??= sample;
+    for (const [kind, issue] of Object.entries(publisher.injectorIssues ?? {})) {
+      if (!issue) continue;
+      errors[kind] = (errors[kind] ?? 0) + issue.count;
+      errorSamples[kind] ??= issue.sample;
     }
     if (publisher.noSubscriber > 0) {
-      errors['publish.no-subscriber'] = publisher.noSubscriber;
-      errorSamples['publish.no-subscriber'] = 'Redis delivered the PUBLISH to no subscriber (the target was not subscribed)';
+      errors[PUBLISH_NO_SUBSCRIBER] = publisher.noSubscriber;
+      errorSamples[PUBLISH_NO_SUBSCRIBER] = 'Redis delivered the PUBLISH to no subscriber (the target was not subscribed)';
     }
   }
 
@@ -72,7 +75,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
 
   const toolProcesses = [input.coordinator, ...results.map((r) => r.process)];
   const lagSummary = summarizeMs(lag);
-  const verdict = assessBottleneck(toolProcesses, lagSummary.p99);
+  const verdict = assessBottleneck(toolProcesses, lagSummary.p99, windowMs);
   const processes = input.server ? [...toolProcesses, input.server] : toolProcesses;
 
   return {
@@ -128,5 +131,3 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
 function sumOf<T>(items: readonly T[], f: (t: T) => number): number {
   return items.reduce((a, t) => a + f(t), 0);
 }
-
-const round3 = (x: number) => Math.round(x * 1e3) / 1e3;

@@ -3,7 +3,7 @@
  * included) so a worker can be a child process today and a remote agent later.
  */
 import type { IgnoredBreakdown, ProcessStats, TransportName } from '../results/types.js';
-import type { TransportSettings } from '../transports/registry.js';
+import type { TransportSettings } from '../transports/descriptor.js';
 import type { WireStats } from '../transports/transport.js';
 import type { ClientProtocolSpec } from '../targets/client-protocol.js';
 import type { DeliveryCounts } from '../metrics/ledger.js';
@@ -23,7 +23,7 @@ export interface WorkerPlan {
   urlTemplate: string;
   headers: Record<string, string>;
   subprotocols: string[];
-  /** What each WebSocket client sends, answers and ignores (polling clients use plain). */
+  /** What each client sends, answers and ignores (plain for transports that do not speak the target's protocol). */
   clientProtocol: ClientProtocolSpec;
   rampUpMs: number;
   /** monotonicMs() at which the global ramp starts (one clock for all local processes). */
@@ -96,9 +96,9 @@ export interface WorkerResult {
 
 export type ToWorker =
   | { type: 'plan'; plan: WorkerPlan }
-  /** Publishing is over: acknowledged publishes per channel, to compute what each client expected. */
   /** Publishing starts: event-loop delay from here on is what matters for the measurement. */
   | { type: 'publishing' }
+  /** Publishing is over: acknowledged publishes per channel, to compute what each client expected. */
   | { type: 'finish'; ackedPerChannel: number[] };
 
 export type FromWorker =

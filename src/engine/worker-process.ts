@@ -1,11 +1,11 @@
 /**
  * Entry of a client worker child process: runs one ClientPool and talks to the coordinator over
- * IPC (see protocol.ts). Ignores SIGINT (the coordinator decides when to stop so the run can
+ * IPC (see worker-messages.ts). Ignores SIGINT (the coordinator decides when to stop so the run can
  * still report) and exits as soon as the coordinator disconnects, so no worker outlives it.
  */
 import { ClientPool } from './client-pool.js';
 import { ProcessMonitor } from '../process/monitor.js';
-import { transportFactory } from '../transports/registry.js';
+import { transportDescriptor } from '../transports/registry.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
 
 if (!process.send) {
@@ -30,7 +30,7 @@ process.on('message', (raw) => {
   if (msg.type === 'plan') {
     const plan = msg.plan;
     monitor.reset();
-    pool = new ClientPool(plan, transportFactory(plan.transport, plan.transportSettings), monitor);
+    pool = new ClientPool(plan, transportDescriptor(plan.transport).clientFactory(plan.transportSettings), monitor);
     snapshotTimer = setInterval(() => send({ type: 'snapshot', snapshot: pool!.snapshot() }), plan.snapshotIntervalMs);
     pool.connectAll(plan.connectStartMs).then(
       (connected) => send({ type: 'connected', connected }),

@@ -1,12 +1,14 @@
 /**
- * Client workers as child processes (the open-files limit is per process, and each worker gets a
- * core's worth of event loop). The coordinator sees only protocol messages.
+ * Client workers as local child processes (the open-files limit is per process, and each worker
+ * gets a core's worth of event loop). The coordinator sees only worker messages.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { WsbenchError } from '../errors.js';
 import { trackChild } from '../process/children.js';
+import { transportDescriptor } from '../transports/registry.js';
+import type { WorkerGroup } from './worker-group.js';
 import type { FromWorker, ToWorker, WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
 
 const entry = fileURLToPath(new URL('./worker-process.js', import.meta.url));
@@ -21,57 +23,29 @@ export function defaultWorkerCount(connections: number, cores = availableParalle
   return Math.max(forFiles, forCpu);
 }
 
-/**
- * Node flags of a worker. The fast WebSocket client allocates next to nothing per message, so a
- * 1 MiB young generation costs it no measurable CPU (2.29–2.36 µs per delivery at 400k/s with or
- * without it) and keeps V8 from growing 16 MiB semi-spaces while thousands of handshakes run:
- * 10–30 MiB less RSS per worker. The `ws` client and the polling transports allocate per message
- * and keep V8's default.
- */
-export function workerExecArgv(plan: Pick<WorkerPlan, 'transport' | 'transportSettings'>): string[] {
-  const allocatesLittle = plan.transport === 'websocket' && plan.transportSettings.websocketClient === 'fast';
-  return allocatesLittle ? ['--max-semi-space-size=1'] : [];
-}
-
-/** Splits `total` clients into `workers` contiguous ranges of near-equal size. */
-export function splitClients(total: number, workers: number): { first: number; count: number }[] {
-  const out: { first: number; count: number }[] = [];
-  let first = 0;
-  for (let w = 0; w < workers; w++) {
-    const count = Math.floor(total / workers) + (w < total % workers ? 1 : 0);
-    out.push({ first, count });
-    first += count;
-  }
-  return out;
-}
-
-export class WorkerGroup {
+/** Workers as child processes of this one, talking over IPC. */
+export class ChildProcessWorkers implements WorkerGroup {
   private readonly children: ChildProcess[] = [];
   private readonly stops: ((graceMs?: number) => Promise<void>)[] = [];
-  private readonly latest = new Map<number, WorkerSnapshot>();
-  private readonly pendingIntervals: string[] = [];
   private fatal: string | null = null;
   private onFatal: ((message: string) => void) | null = null;
 
   constructor(private readonly plans: WorkerPlan[]) {}
 
-  /** Starts every worker with its plan; connecting begins at once. */
-  start(): void {
+  start(onSnapshot: (snapshot: WorkerSnapshot) => void): void {
     for (const plan of this.plans) {
       const child = fork(entry, [], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         serialization: 'advanced',
         detached: true,
-        execArgv: workerExecArgv(plan),
+        execArgv: transportDescriptor(plan.transport).workerExecArgv(plan.transportSettings),
       });
       this.children.push(child);
       this.stops.push(trackChild(child, `worker-${plan.workerId}`));
       child.on('message', (raw) => {
         const msg = raw as FromWorker;
-        if (msg.type === 'snapshot') {
-          this.latest.set(msg.snapshot.workerId, msg.snapshot);
-          if (msg.snapshot.interval) this.pendingIntervals.push(msg.snapshot.interval);
-        } else if (msg.type === 'fatal') {
+        if (msg.type === 'snapshot') onSnapshot(msg.snapshot);
+        else if (msg.type === 'fatal') {
           this.fail(`worker ${plan.workerId} failed: ${msg.message.split('\n')[0]}`);
         }
       });
@@ -91,27 +65,14 @@ export class WorkerGroup {
     if (child.connected) child.send(msg);
   }
 
-  /** Latest snapshot of every worker, and the interval histograms received since the last call. */
-  takeSnapshots(): { snapshots: WorkerSnapshot[]; intervals: string[] } {
-    return { snapshots: [...this.latest.values()], intervals: this.pendingIntervals.splice(0) };
-  }
-
-  /** Latest snapshot of every worker, leaving interval histograms for the next takeSnapshots. */
-  latestSnapshots(): WorkerSnapshot[] {
-    return [...this.latest.values()];
-  }
-
-  /** Resolves with every worker's connect outcome (or rejects when a worker dies). */
   connected(signal: AbortSignal): Promise<WorkerConnected[]> {
     return this.collect<WorkerConnected>('connected', (m) => (m.type === 'connected' ? m.connected : undefined), signal);
   }
 
-  /** Tells every worker publishing starts (they restart their event-loop delay figures). */
   publishing(): void {
     for (const child of this.children) this.send(child, { type: 'publishing' });
   }
 
-  /** Tells every worker publishing is over and collects the final accounting. */
   finish(ackedPerChannel: number[], timeoutMs = 30_000): Promise<WorkerResult[]> {
     const results = this.collect<WorkerResult>('result', (m) => (m.type === 'result' ? m.result : undefined), undefined, timeoutMs);
     for (const child of this.children) this.send(child, { type: 'finish', ackedPerChannel });
@@ -159,3 +120,5 @@ export class WorkerGroup {
     await Promise.all(this.stops.map((stop) => stop(2000)));
   }
 }
+
+export const childProcessWorkers = (plans: WorkerPlan[]): WorkerGroup => new ChildProcessWorkers(plans);

@@ -18,6 +18,7 @@
 import type { RunReport, TransportReport } from '../results/types.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import { DEFAULT_BASELINE_METRICS, formatValue, lookupMetric, readMetric, type Dimension, type MetricRef } from './metrics.js';
+import { ConfigError } from '../errors.js';
 
 export const DEFAULT_MAX_REGRESSION = 0.1;
 /** Two-sided 99% normal quantile, for the percentile sampling band. */
@@ -36,14 +37,14 @@ export interface BaselineOptions {
   metrics?: Record<string, number | 'off'>;
 }
 
-/** The metrics to check with their tolerances; throws an Error with a message for an unknown metric. */
+/** The metrics to check with their tolerances; an unknown metric is a ConfigError naming it. */
 export function baselineChecks(options: BaselineOptions = {}): BaselineCheckSpec[] {
   const fallback = options.maxRegression ?? DEFAULT_MAX_REGRESSION;
   const chosen = new Map<string, number | 'off'>();
   for (const m of DEFAULT_BASELINE_METRICS) chosen.set(m, fallback);
   for (const [path, tolerance] of Object.entries(options.metrics ?? {})) {
     const found = lookupMetric(path);
-    if (!found.ok) throw new Error(found.message);
+    if (!found.ok) throw new ConfigError(found.message);
     chosen.set(canonicalPath(found.ref), tolerance);
   }
   const out: BaselineCheckSpec[] = [];

@@ -20,6 +20,7 @@
  */
 import { lookupMetric, readMetric, type Dimension, type MetricRef } from './metrics.js';
 import type { RunReport } from '../results/types.js';
+import { ConfigError } from '../errors.js';
 
 export type CmpOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 type ArithOp = '+' | '-' | '*' | '/';
@@ -40,8 +41,11 @@ export interface Threshold {
   dim: Dimension;
 }
 
-/** A problem in an expression; `offset` is the 0-based character position in the source. */
-export class ThresholdSyntaxError extends Error {
+/**
+ * A problem in an expression (a config error, exit 2); `offset` is the 0-based character position
+ * in the source, so callers can point at it in the scenario file or the flag.
+ */
+export class ThresholdSyntaxError extends ConfigError {
   constructor(
     message: string,
     readonly offset: number,

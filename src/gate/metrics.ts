@@ -13,7 +13,14 @@ import type { LatencySummary } from '../metrics/histogram.js';
 
 export type Dimension = 'duration' | 'ratio' | 'percent' | 'count' | 'rate' | 'number';
 
-export const TRANSPORT_NAMES: readonly TransportName[] = ['websocket', 'longpoll', 'poll'];
+/**
+ * The transports a metric path may start with. The gate is pure and cannot load the transport
+ * registry, so the names are listed here; the compiler checks the list is the registry's, complete.
+ */
+export const TRANSPORT_NAMES = ['websocket', 'longpoll', 'poll'] as const satisfies readonly TransportName[];
+const everyTransportListed: Exclude<TransportName, (typeof TRANSPORT_NAMES)[number]> extends never ? true : never = true;
+void everyTransportListed;
+/** A metric path without a transport reads this one's figures. */
 export const DEFAULT_TRANSPORT: TransportName = 'websocket';
 
 export interface MetricDef {

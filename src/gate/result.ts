@@ -11,15 +11,24 @@ export interface GateOutcome {
   thresholds: ThresholdResult[];
   baseline?: BaselineResult & { source: string };
   abortedBy?: string;
+  /** Why the run did not complete: such a run never passes, whatever its figures. */
+  incomplete?: string;
 }
 
 export function gateOutcome(
   thresholds: ThresholdResult[],
   baseline?: BaselineResult & { source: string },
   abortedBy?: string,
+  incomplete?: string,
 ): GateOutcome {
-  const passed = thresholds.every((t) => t.passed) && (baseline?.passed ?? true) && abortedBy === undefined;
-  return { passed, thresholds, ...(baseline ? { baseline } : {}), ...(abortedBy ? { abortedBy } : {}) };
+  const passed = thresholds.every((t) => t.passed) && (baseline?.passed ?? true) && abortedBy === undefined && incomplete === undefined;
+  return {
+    passed,
+    thresholds,
+    ...(baseline ? { baseline } : {}),
+    ...(abortedBy ? { abortedBy } : {}),
+    ...(incomplete !== undefined ? { incomplete } : {}),
+  };
 }
 
 /** What goes into the JSON report. */

@@ -16,7 +16,17 @@ export interface BottleneckVerdict {
   reasons: string[];
 }
 
-export function assessBottleneck(toolProcesses: readonly ProcessStats[], publisherLagP99Ms: number): BottleneckVerdict {
+/**
+ * The verdict over a transport's run. A run with no measured publishing window (it failed to
+ * connect, or was stopped before publishing) measured nothing the tool could have distorted: busy
+ * handshakes then are no verdict on the figures, so none is given.
+ */
+export function assessBottleneck(
+  toolProcesses: readonly ProcessStats[],
+  publisherLagP99Ms: number,
+  measuredWindowMs: number,
+): BottleneckVerdict {
+  if (!(measuredWindowMs > 0)) return { bottleneck: false, reasons: [] };
   const reasons: string[] = [];
   for (const p of toolProcesses) {
     if (p.cpuPercent >= CPU_LIMIT_PERCENT) reasons.push(`${p.role} ${p.pid} used ${p.cpuPercent}% CPU (limit ${CPU_LIMIT_PERCENT}%)`);

@@ -6,6 +6,7 @@
  * encoding, which HdrHistogram's own tools read too, and merge exactly.
  */
 import * as hdr from 'hdr-histogram-js';
+import { round3 } from './rounding.js';
 
 export const LATENCY_UNIT = 'microseconds';
 export const LOWEST_US = 1;
@@ -54,8 +55,6 @@ export interface LatencySummary {
   max: number;
   stddev: number;
 }
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Percentiles in milliseconds (3 decimals: microsecond resolution). All zero when empty. */
 export function summarizeMs(histogram: Histogram): LatencySummary {

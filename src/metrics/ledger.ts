@@ -1,26 +1,12 @@
-import type { DeliveryReport, IgnoredBreakdown } from '../results/types.js';
+import type { DeliveryCounts, DeliveryReport, IgnoredBreakdown } from '../results/types.js';
+
+export type { DeliveryCounts };
 
 /**
  * What one client should have received versus what it did. Sequence numbers are per channel and
  * dense (0, 1, 2 …). State is O(1) per client except while messages are missing: only the gaps
  * are remembered, so 100k clients cost a few numbers each on a clean run.
  */
-
-export interface DeliveryCounts {
-  /** Messages this client should have received (set at the end from what was published). */
-  expected: number;
-  /** Distinct expected messages received. */
-  delivered: number;
-  /** Expected messages never received. */
-  lost: number;
-  /** Receipts of a message already received. */
-  duplicated: number;
-  /** Messages that arrived after a later one. */
-  reordered: number;
-  /** Messages not counted: no stamp, another run's stamp, heartbeats, wrong channel. */
-  ignored: number;
-}
-
 export class ClientLedger {
   /** One past the highest sequence seen. */
   private next = 0;

@@ -15,6 +15,7 @@
  * Text stamps are searched for with indexOf, so stacks that wrap the payload (JSON envelopes,
  * Socket.IO event arrays) still yield it.
  */
+import { WsbenchError } from '../errors.js';
 
 export const STAMP_BINARY_BYTES = 32;
 export const STAMP_TEXT_BYTES = 48;
@@ -50,7 +51,8 @@ export interface RunIdWords {
 
 export function runIdWords(runIdHex: string): RunIdWords {
   const bytes = Buffer.from(runIdHex, 'hex');
-  if (bytes.length !== RUN_ID_BYTES) throw new Error(`run id must be ${RUN_ID_BYTES} bytes of hex`);
+  // Run ids are made by the engine: a wrong one is a bug.
+  if (bytes.length !== RUN_ID_BYTES) throw new WsbenchError('INTERNAL', `run id must be ${RUN_ID_BYTES} bytes of hex`);
   return { lo: bytes.readUInt32LE(0), hi: bytes.readUInt32LE(4) };
 }
 
@@ -71,7 +73,9 @@ export class StampWriter {
     this.runId = Buffer.from(runIdHex, 'hex');
     this.runIdHex = runIdHex.toLowerCase();
     const minimum = encoding === 'binary' ? STAMP_BINARY_BYTES : STAMP_TEXT_BYTES;
-    if (payloadSize < minimum) throw new RangeError(`payload size ${payloadSize} is below the ${encoding} stamp (${minimum} bytes)`);
+    // The scenario schema refuses such sizes: reaching this is a bug.
+    if (payloadSize < minimum)
+      throw new WsbenchError('INTERNAL', `payload size ${payloadSize} is below the ${encoding} stamp (${minimum} bytes)`);
     this.template = Buffer.alloc(payloadSize, encoding === 'binary' ? 0 : 0x78 /* x */);
   }
 

@@ -5,6 +5,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { ProcessStats } from '../results/types.js';
+import { round3 } from '../metrics/rounding.js';
 
 /** Sampling period of the event-loop delay monitor; Node's samples include it, so it is subtracted. */
 const DELAY_RESOLUTION_MS = 10;
@@ -14,7 +15,7 @@ const DELAY_RESOLUTION_MS = 10;
  * DELAY_RESOLUTION_MS timer, so the delay is the excess over it.
  */
 function excessMs(ns: number): number {
-  return Number.isFinite(ns) ? Math.max(0, Math.round((ns / 1e6 - DELAY_RESOLUTION_MS) * 1000) / 1000) : 0;
+  return Number.isFinite(ns) ? Math.max(0, round3(ns / 1e6 - DELAY_RESOLUTION_MS)) : 0;
 }
 
 export class ProcessMonitor {

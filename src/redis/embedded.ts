@@ -48,7 +48,12 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   }
 }
 
-class PortInUse extends Error {}
+/** The free port was taken before redis-server bound it: retried, and a setup failure after five tries. */
+class PortInUse extends WsbenchError {
+  constructor(port: number) {
+    super('SETUP', `redis-server could not bind a free loopback port (last tried ${port}: address already in use)`);
+  }
+}
 
 async function spawnRedis(binary: string, port: number, dir: string, options: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
   const args = [
@@ -77,7 +82,7 @@ async function spawnRedis(binary: string, port: number, dir: string, options: Em
     const onData = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4000);
       if (/Ready to accept connections/.test(output)) resolve();
-      else if (/Address already in use/i.test(output)) reject(new PortInUse());
+      else if (/Address already in use/i.test(output)) reject(new PortInUse(port));
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -89,7 +94,7 @@ async function spawnRedis(binary: string, port: number, dir: string, options: Em
       );
     });
     child.once('exit', (code, signal) => {
-      if (/Address already in use/i.test(output)) reject(new PortInUse());
+      if (/Address already in use/i.test(output)) reject(new PortInUse(port));
       else reject(new WsbenchError('SETUP', `${binary} exited during start-up (${signal ?? `code ${code}`}): ${lastLine(output)}`));
     });
   });

@@ -13,7 +13,9 @@ export function gateText(outcome: GateOutcome): string {
     for (const t of outcome.thresholds) lines.push(`  ${t.passed ? 'pass' : 'FAIL'}  ${t.expression.padEnd(36)}  ${t.message}`);
   }
   if (outcome.baseline) lines.push(...baselineLines(outcome.baseline));
-  lines.push(`gate: ${outcome.passed ? 'passed' : 'FAILED'}`);
+  // A run that did not complete cannot pass, whatever its figures (JUnit says so too).
+  const incomplete = outcome.incomplete !== undefined && !outcome.abortedBy ? ` (the run did not complete: ${outcome.incomplete})` : '';
+  lines.push(`gate: ${outcome.passed ? 'passed' : 'FAILED'}${incomplete}`);
   return '\n' + lines.join('\n') + '\n';
 }
 

@@ -3,6 +3,7 @@
  * the transport reports alone.
  */
 import type { Comparison, ComparisonRow, RunReport, TransportName, TransportReport, WebSocketAdvantage } from './types.js';
+import { round2 } from '../metrics/rounding.js';
 
 export function comparisonRow(t: TransportReport): ComparisonRow {
   return {
@@ -22,7 +23,7 @@ export function comparisonRow(t: TransportReport): ComparisonRow {
 /** other ÷ websocket, or null when either side is missing or WebSocket's is zero. */
 function ratio(other: number | null, websocket: number | null): number | null {
   if (other === null || websocket === null || websocket === 0) return null;
-  return Math.round((other / websocket) * 100) / 100;
+  return round2(other / websocket);
 }
 
 export function buildComparison(transports: RunReport['transports']): Comparison | undefined {

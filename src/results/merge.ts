@@ -7,10 +7,13 @@
 import { deliveryReport } from '../metrics/ledger.js';
 import { encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
 import { buildComparison } from './comparison.js';
-import type { EncodedHistograms, IgnoredBreakdown, RepeatedRun, RunReport, TransportName, TransportReport } from './types.js';
+import { mergeTimelines } from './timeline.js';
+import type { EncodedHistograms, IgnoredBreakdown, Incident, RepeatedRun, RunReport, TransportName, TransportReport } from './types.js';
+import { round3 } from '../metrics/rounding.js';
+import { WsbenchError } from '../errors.js';
 
 export function mergeReports(reports: readonly RunReport[]): RunReport {
-  if (reports.length === 0) throw new Error('mergeReports: no reports');
+  if (reports.length === 0) throw new WsbenchError('INTERNAL', 'mergeReports: no reports');
   if (reports.length === 1) return reports[0]!;
   const first = reports[0]!;
   const last = reports[reports.length - 1]!;
@@ -27,14 +30,17 @@ export function mergeReports(reports: readonly RunReport[]): RunReport {
   );
   const { gate: _gate, repeats: _repeats, comparison: _comparison, ...base } = first;
   const comparison = buildComparison(transports);
+  const incidents = mergeIncidents(repeats);
+  const { incidents: _incidents, ...firstRun } = first.run;
   return {
     ...base,
     run: {
-      ...first.run,
+      ...firstRun,
       endedAt: last.run.endedAt,
       durationMs: reports.reduce((a, r) => a + r.run.durationMs, 0),
       completed: incomplete === undefined,
       ...(incomplete?.run.stopReason ? { stopReason: incomplete.run.stopReason } : {}),
+      ...(incidents.length > 0 ? { incidents } : {}),
     },
     transports,
     ...(comparison ? { comparison } : {}),
@@ -119,9 +125,31 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
       connect: encodeHistogram(merged.connect),
       publisherLag: encodeHistogram(merged.publisherLag),
     },
-    // A timeline is per run; the first run's stands for all (each run's is in `repeats`).
+    // Phases are per run; the first run's stand for all (each run's are in `repeats`).
     phases: first.phases,
+    // Runs one after another, each counted from its own start; only when every run has a timeline
+    // (otherwise the interval counts could not add up to the merged totals).
+    ...(parts.every((t) => t.timeline)
+      ? {
+          timeline: mergeTimelines(
+            parts.map((t) => t.timeline!),
+            'sequential',
+          ),
+        }
+      : {}),
   };
+}
+
+/**
+ * The incidents of repeated runs on the merged report's axis (each run counted from its own start,
+ * like the merged timeline), in time order, each saying which run it happened in.
+ */
+function mergeIncidents(runs: readonly RepeatedRun[]): Incident[] {
+  return runs
+    .flatMap((r, i) =>
+      (r.run.incidents ?? []).map((incident) => ({ ...incident, detail: `run ${i + 1} of ${runs.length}: ${incident.detail}` })),
+    )
+    .sort((a, b) => a.atMs - b.atMs);
 }
 
 /**
@@ -135,5 +163,3 @@ export function pooledRate(parts: readonly TransportReport[], rate: (t: Transpor
   if (total === 0) return Math.round(parts.reduce((a, t) => a + rate(t), 0) / parts.length);
   return Math.round(parts.reduce((a, t, i) => a + rate(t) * windows[i]!, 0) / total);
 }
-
-const round3 = (x: number) => Math.round(x * 1e3) / 1e3;

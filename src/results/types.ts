@@ -4,11 +4,27 @@
  * All latencies in milliseconds; histograms are HdrHistogram compressed base64 of microseconds.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { DeliveryCounts } from '../metrics/ledger.js';
+import type { TransportName } from '../transports/registry.js';
+
+export type { TransportName };
 
 export const REPORT_SCHEMA = 'wsbench.report/v1';
 
-export type TransportName = 'websocket' | 'longpoll' | 'poll';
+/** What a client (or a sum of clients) should have received versus what it did. */
+export interface DeliveryCounts {
+  /** Messages this client should have received (set at the end from what was published). */
+  expected: number;
+  /** Distinct expected messages received. */
+  delivered: number;
+  /** Expected messages never received. */
+  lost: number;
+  /** Receipts of a message already received. */
+  duplicated: number;
+  /** Messages that arrived after a later one. */
+  reordered: number;
+  /** Messages not counted: no stamp, another run's stamp, heartbeats, wrong channel. */
+  ignored: number;
+}
 
 export interface DeliveryReport extends DeliveryCounts {
   /** lost / expected (0 when nothing was expected). */
@@ -124,6 +140,72 @@ export interface TransportReport {
   histograms: EncodedHistograms;
   /** Wall-clock phases, ms since run start. */
   phases: { name: string; startMs: number; endMs: number }[];
+  /** Results over time (absent in reports from before timelines); see Timeline. */
+  timeline?: Timeline;
+}
+
+/**
+ * Results over time, one entry per interval of `intervalMs` on the run's axis (ms since run
+ * start, the axis of `phases` and `run.incidents`). A delivery belongs to the interval of its
+ * message's *intended publish time*, so a stall shows at the moment the affected messages were due
+ * and every measured delivery is in exactly one interval. Timelines merge exactly (histograms are
+ * added, never percentiles averaged): src/results/timeline.ts.
+ */
+export interface Timeline {
+  /** Length of each interval, ms: `report.interval` (default 1 s) doubled as often as needed to keep at most MAX_TIMELINE_INTERVALS. */
+  intervalMs: number;
+  /** In time order; an interval in which nothing happened may be left out. */
+  intervals: TimelineInterval[];
+}
+
+export interface TimelineInterval {
+  /** ms since run start, on the same axis as `phases` and `run.incidents`. */
+  startMs: number;
+  /** The phase at the interval's start (connecting, waiting-ready, warmup, publishing, draining, …). */
+  phase: string;
+  /** Connections open at the interval's end. */
+  connectionsOpen: number;
+  /** Publishes whose intended time falls in the interval (warm-up included). */
+  publishes: number;
+  /** Distinct deliveries of messages intended in this interval (warm-up included). */
+  deliveries: number;
+  /** Owed deliveries of messages intended in this interval that never arrived. */
+  lost: number;
+  /** Errors counted during the interval (wall time), every kind. */
+  errors: number;
+  /** Fan-out latency of the measured deliveries of messages intended in this interval; the counts add up to the transport's `fanoutLatencyMs.count`. */
+  fanoutLatencyMs: IntervalLatency;
+  /** Encoded HdrHistogram (µs, the project's bounds) of this interval's fan-out latencies. */
+  histogram: string;
+  /** Encoded first- and last-recipient histograms of the measured publishes intended in the interval. */
+  recipientHistograms?: { first: string; last: string };
+  /** Handshakes completed during the interval (wall time): count and encoded histogram. */
+  connect?: { count: number; histogram: string };
+  /** The tool's busiest process in the interval: highest CPU % (of one core) and worst event-loop delay p99. */
+  tool: { cpuPercent: number; eventLoopDelayP99Ms: number };
+}
+
+/** An interval's latency figures in ms (HdrHistogram's highest equivalent values, like LatencySummary). */
+export interface IntervalLatency {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** Known incident kinds; later work (remote agents, connection storms) adds its own. */
+export type IncidentKind =
+  'redis-down' | 'redis-up' | 'target-down' | 'target-up' | 'subscriber-dropped' | 'publish-failed' | 'agent-lost' | (string & {});
+
+/** Something that happened to the run at a moment, on the same axis as phases and timelines. */
+export interface Incident {
+  /** ms since run start. */
+  atMs: number;
+  kind: IncidentKind;
+  /** One line for a person (never secrets). */
+  detail: string;
 }
 
 /** One transport's headline figures, side by side with the others. */
@@ -180,6 +262,8 @@ export interface RunReport {
       /** 1-, 5- and 15-minute load averages at the start and the end: a busy machine explains noisy figures. */
       loadAverage?: { start: number[]; end: number[] };
     };
+    /** What happened to the run and when (Redis or the target down and back, dropped subscribers, …). */
+    incidents?: Incident[];
   };
   /** The scenario as run, after flags and defaults, with secrets redacted. */
   scenario: unknown;

@@ -19,7 +19,7 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { encodeFrame } from './frame.js';
+import { Opcode, encodeServerFrame } from '../wire/websocket-frame.js';
 
 const OPEN = 1;
 
@@ -88,7 +88,7 @@ export class Fanout {
         else setImmediate(this.flushBound);
       }
     }
-    channel.frames.push(encodeFrame(payload, binary));
+    channel.frames.push(encodeServerFrame(binary ? Opcode.Binary : Opcode.Text, payload));
     channel.payloads.push(payload);
     channel.binary.push(binary);
     channel.bytes += payload.length;

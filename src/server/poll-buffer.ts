@@ -2,7 +2,8 @@
  * The per-channel message buffer behind the reference server's polling endpoint. Every message
  * gets the next cursor (1, 2, 3 …); a poller asks for everything after its cursor. The buffer is
  * bounded: when a poller comes back after more than `capacity` messages, the oldest are gone and
- * it is told how many it missed, so the loss is counted, never silent.
+ * it is told how many it missed, so the loss is counted, never silent. What a batch looks like on
+ * the wire is src/wire/poll-batch.ts.
  */
 
 export interface PollBatch {
@@ -57,31 +58,4 @@ export class PollBuffer {
   get waiting(): number {
     return this.waiters.size;
   }
-}
-
-/** Binary batch body: for each message, a 4-byte big-endian length then the bytes. */
-export function encodeBatch(messages: readonly Buffer[]): Buffer {
-  let size = 0;
-  for (const m of messages) size += 4 + m.length;
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const m of messages) {
-    out.writeUInt32BE(m.length, at);
-    m.copy(out, at + 4);
-    at += 4 + m.length;
-  }
-  return out;
-}
-
-/** Calls `each` with every message of a batch body (views into `body`, no copies). */
-export function decodeBatch(body: Buffer, each: (message: Buffer) => void): void {
-  let at = 0;
-  while (at + 4 <= body.length) {
-    const length = body.readUInt32BE(at);
-    const end = at + 4 + length;
-    if (end > body.length) throw new Error(`truncated poll batch: message of ${length} bytes at offset ${at} runs past ${body.length}`);
-    each(body.subarray(at + 4, end));
-    at = end;
-  }
-  if (at !== body.length) throw new Error(`poll batch has ${body.length - at} trailing bytes`);
 }

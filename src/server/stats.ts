@@ -3,7 +3,8 @@
  * the coordinator's report gets when the server runs as a cluster. Pure.
  */
 import type { ProcessStats } from '../results/types.js';
-import type { ChannelStats, ServerStats } from './reference-server.js';
+import type { ChannelStats } from './channel-registry.js';
+import type { ServerStats } from './reference-server.js';
 
 /**
  * Sums counters and clients. A channel is live only when every process that has it is subscribed

@@ -10,17 +10,41 @@
  * Inject: PUBLISH `{channel_prefix}:{broadcasting}` a JSON document (ActionCable decodes and
  * re-encodes it, so the stamp travels as a JSON string field).
  */
-import type { Scenario } from '../config/resolve.js';
-import type { RedisClient } from '../redis/client.js';
-import { fillTemplate } from '../engine/template.js';
-import { Verdict, preview, type ClientProtocolFactory } from './client-protocol.js';
-import type { Injector } from './injector.js';
-import { waitForClientSignal, type PreparedTarget } from './target.js';
+import { z } from 'zod';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { HandshakeProtocol, Verdict, defineProtocol, preview, type ClientProtocolSpec, type ProtocolContext } from './client-protocol.js';
+import { defineInjector, type InjectorSpec } from './injector.js';
+import { waitForClientSignal } from './readiness.js';
+import { fillTemplate } from './template.js';
+import { defineTarget } from './target.js';
 
-type ActioncableConfig = Extract<Scenario['target'], { kind: 'actioncable' }>;
+const KIND = 'actioncable';
 
-export interface ActioncableProtocolSpec {
-  kind: 'actioncable';
+const schema = z
+  .strictObject({
+    kind: z.literal(KIND),
+    url: wsUrlTemplate.describe('ActionCable mount, e.g. ws://127.0.0.1:3000/cable'),
+    origin: z.string().optional().describe('Origin header (default http://<host of url>); must be allowed by the server.'),
+    channel: z.string().min(1).default('BenchChannel').describe('Channel class the clients subscribe to.'),
+    params: z
+      .record(z.string(), z.string())
+      .default({ room: '{channel}' })
+      .describe('Subscription params next to the channel class ({channel}, {client} filled).'),
+    broadcasting: z
+      .string()
+      .min(1)
+      .default('bench:{channel}')
+      .describe('Broadcasting the channel streams from (stream_from), {channel} filled.'),
+    channelPrefix: z.string().default('').describe('channel_prefix of cable.yml (Redis channel is "<prefix>:<broadcasting>").'),
+    field: z.string().min(1).default('payload').describe('The payload is published as the JSON object {"<field>": "WSB1…"}.'),
+    headers,
+    publicHeaders,
+    readiness: stackReadiness.prefault({}),
+  })
+  .describe('Rails ActionCable with the Redis adapter: ready on confirm_subscription.');
+
+export interface ActioncableProtocolSpec extends ClientProtocolSpec {
+  kind: typeof KIND;
   /** Identifier object as JSON text; {channel} and {client} are filled per client. */
   identifier: string;
 }
@@ -45,107 +69,101 @@ export function actioncablePayload(field: string, payload: string): string {
   return JSON.stringify({ [field]: payload });
 }
 
-const enum State {
-  AwaitWelcome,
-  AwaitConfirm,
-  Ready,
-  Failed,
+/** The `type` of an ActionCable control message, or null when it has none (or is not JSON). */
+function typeOf(data: Buffer): string | null {
+  try {
+    const parsed = JSON.parse(data.toString('utf8')) as { type?: unknown };
+    return typeof parsed.type === 'string' ? parsed.type : null;
+  } catch {
+    return null;
+  }
 }
 
-export const actioncableProtocol: ClientProtocolFactory<ActioncableProtocolSpec> = (spec, ctx) => {
-  let state = State.AwaitWelcome;
-  let problem: string | null = null;
-  const identifier = fillTemplate(spec.identifier, ctx.channel, ctx.clientIndex);
-  const fail = (text: string): Verdict => {
-    state = State.Failed;
-    problem = text;
-    return Verdict.Unexpected;
-  };
-  const typeOf = (data: Buffer): string | null => {
-    try {
-      const parsed = JSON.parse(data.toString('utf8')) as { type?: unknown };
-      return typeof parsed.type === 'string' ? parsed.type : null;
-    } catch {
-      return null;
+class ActioncableProtocol extends HandshakeProtocol {
+  /** The welcome arrived and the subscribe command was sent; waiting for its confirmation. */
+  private subscribing = false;
+  private readonly identifier: string;
+
+  constructor(
+    spec: ActioncableProtocolSpec,
+    private readonly ctx: ProtocolContext,
+  ) {
+    super();
+    this.identifier = fillTemplate(spec.identifier, ctx.channel, ctx.clientIndex);
+  }
+
+  opened(): void {}
+
+  received(frame: Buffer, start: number, end: number): Verdict {
+    const length = end - start;
+    // Hot path: {"identifier":…,"message":…}.
+    if (this.ready && length > 2 && frame[start + 2] === 0x69 /* i */ && frame[start] === 0x7b) return Verdict.Data;
+    // {"type":"ping",…} is the most frequent control message.
+    if (length > 9 && frame[start + 2] === 0x74 /* t */ && frame[start + 9] === 0x70 /* p */ && frame[start] === 0x7b)
+      return Verdict.Control;
+    if (this.failed) return Verdict.Control;
+    const data = frame.subarray(start, end);
+    const type = typeOf(data);
+    if (this.ready) {
+      if (type === 'disconnect') return this.fail(`ActionCable disconnected the client: ${preview(data, 200)}`);
+      if (type !== null) return Verdict.Control;
+      return this.fail(`expected an ActionCable message, got ${preview(data)}`);
     }
-  };
-  return {
-    get ready() {
-      return state === State.Ready;
-    },
-    get problem() {
-      return problem;
-    },
-    opened() {},
-    received(frame, start, end) {
-      const length = end - start;
-      // Hot path: {"identifier":…,"message":…}.
-      if (state === State.Ready && length > 2 && frame[start + 2] === 0x69 /* i */ && frame[start] === 0x7b) return Verdict.Data;
-      // {"type":"ping",…} is the most frequent control message.
-      if (length > 9 && frame[start + 2] === 0x74 /* t */ && frame[start + 9] === 0x70 /* p */ && frame[start] === 0x7b)
+    if (!this.subscribing) {
+      if (type === 'welcome') {
+        this.subscribing = true;
+        this.ctx.send(subscribeCommand(this.identifier));
         return Verdict.Control;
-      const data = frame.subarray(start, end);
-      const type = typeOf(data);
-      switch (state) {
-        case State.AwaitWelcome:
-          if (type === 'welcome') {
-            state = State.AwaitConfirm;
-            ctx.send(subscribeCommand(identifier));
-            return Verdict.Control;
-          }
-          if (type === 'disconnect') return fail(`ActionCable refused the connection: ${preview(data, 200)}`);
-          return fail(`expected ActionCable welcome {"type":"welcome"}, got ${preview(data)}`);
-        case State.AwaitConfirm:
-          if (type === 'confirm_subscription') {
-            state = State.Ready;
-            return Verdict.Control;
-          }
-          if (type === 'reject_subscription') return fail(`ActionCable rejected the subscription ${identifier}`);
-          return fail(`expected ActionCable "confirm_subscription" for ${identifier}, got ${preview(data)}`);
-        case State.Ready:
-          if (type === 'disconnect') return fail(`ActionCable disconnected the client: ${preview(data, 200)}`);
-          if (type !== null) return Verdict.Control;
-          return fail(`expected an ActionCable message, got ${preview(data)}`);
-        default:
-          return Verdict.Control;
       }
-    },
-  };
-};
-
-export function prepareActioncableTarget(config: ActioncableConfig, scenario: Scenario): PreparedTarget {
-  const channels = scenario.channelNames.map((name) =>
-    actioncableChannel(config.channelPrefix, fillTemplate(config.broadcasting, name, 0)),
-  );
-  const { timeout, settle } = config.readiness;
-  const origin = config.origin ?? config.url.replace(/^ws/i, 'http').replace(/^(https?:\/\/[^/]+).*$/, '$1');
-  return {
-    describe: `actioncable ${config.url}`,
-    urlTemplate: config.url,
-    connectHint: `the actioncable adapter expects ActionCable mounted at ${new URL(config.url.replaceAll('{channel}', 'c').replaceAll('{client}', '0')).pathname} accepting Origin ${origin} (target.url, target.origin)`,
-    clientProtocol: { kind: 'actioncable', identifier: actioncableIdentifier(config.channel, config.params) },
-    injector: { kind: 'publish-json', channels, field: config.field },
-    headers: { Origin: origin, ...config.headers },
-    subprotocols: ['actioncable-v1-json'],
-    maxPayload: 256 * 1024 * 1024,
-    async waitReady(ctx) {
-      await waitForClientSignal(ctx, timeout, 'got "confirm_subscription"', 'actioncable');
-      if (settle > 0 && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, settle));
-    },
-    stop: async () => {},
-  };
+      if (type === 'disconnect') return this.fail(`ActionCable refused the connection: ${preview(data, 200)}`);
+      return this.fail(`expected ActionCable welcome {"type":"welcome"}, got ${preview(data)}`);
+    }
+    if (type === 'confirm_subscription') return this.becomeReady();
+    if (type === 'reject_subscription') return this.fail(`ActionCable rejected the subscription ${this.identifier}`);
+    return this.fail(`expected ActionCable "confirm_subscription" for ${this.identifier}, got ${preview(data)}`);
+  }
 }
 
-export interface PublishJsonInjectorSpec {
+export const actioncableProtocol = defineProtocol<ActioncableProtocolSpec>(KIND, (spec, ctx) => new ActioncableProtocol(spec, ctx));
+
+export interface PublishJsonInjectorSpec extends InjectorSpec {
   kind: 'publish-json';
   channels: string[];
   /** The payload goes into a JSON object under this key. */
   field: string;
 }
 
-export function createPublishJsonInjector(spec: PublishJsonInjectorSpec, redis: RedisClient): Injector {
-  return {
-    inject: (channel: number, payload: Buffer) =>
-      redis.publish(spec.channels[channel]!, actioncablePayload(spec.field, payload.toString('latin1'))),
-  };
-}
+export const publishJsonInjector = defineInjector<PublishJsonInjectorSpec>('publish-json', (spec, redis) => ({
+  inject: (channel: number, payload: Buffer) =>
+    redis.publish(spec.channels[channel]!, actioncablePayload(spec.field, payload.toString('latin1'))),
+}));
+
+export const actioncable = defineTarget({
+  kind: KIND,
+  schema,
+  textOnly: true,
+  defaultEncoding: 'text',
+  pollEndpoint: false,
+  startsServer: () => false,
+  clientProtocols: [actioncableProtocol],
+  injectors: [publishJsonInjector],
+
+  prepare(config, ctx) {
+    const channels = ctx.channelNames.map((name) => actioncableChannel(config.channelPrefix, fillTemplate(config.broadcasting, name, 0)));
+    const { timeout, settle } = config.readiness;
+    const origin = config.origin ?? config.url.replace(/^ws/i, 'http').replace(/^(https?:\/\/[^/]+).*$/, '$1');
+    return {
+      describe: `${KIND} ${config.url}`,
+      urlTemplate: config.url,
+      connectHint: `the ${KIND} adapter expects ActionCable mounted at ${new URL(config.url.replaceAll('{channel}', 'c').replaceAll('{client}', '0')).pathname} accepting Origin ${origin} (target.url, target.origin)`,
+      clientProtocol: { kind: KIND, identifier: actioncableIdentifier(config.channel, config.params) } satisfies ActioncableProtocolSpec,
+      injector: { kind: 'publish-json', channels, field: config.field } satisfies PublishJsonInjectorSpec,
+      headers: { Origin: origin, ...config.headers },
+      subprotocols: ['actioncable-v1-json'],
+      maxPayload: 256 * 1024 * 1024,
+      settleMs: settle,
+      waitReady: (ready) => waitForClientSignal(ready, timeout, 'got "confirm_subscription"', KIND),
+      stop: async () => {},
+    };
+  },
+});

@@ -12,24 +12,60 @@
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Scenario } from '../config/resolve.js';
-import { fillTemplate } from '../engine/template.js';
-import { Verdict, preview, type ClientProtocolFactory } from './client-protocol.js';
-import type { Injector } from './injector.js';
-import { waitForClientSignal, type PreparedTarget } from './target.js';
+import { z } from 'zod';
+import { WsbenchError } from '../errors.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { HandshakeProtocol, Verdict, defineProtocol, preview, type ClientProtocolSpec, type ProtocolContext } from './client-protocol.js';
+import { defineInjector, type InjectorSpec } from './injector.js';
+import { waitForClientSignal } from './readiness.js';
+import { fillTemplate } from './template.js';
+import { defineTarget } from './target.js';
 
-type CentrifugoConfig = Extract<Scenario['target'], { kind: 'centrifugo' }>;
+const KIND = 'centrifugo';
 
-export interface CentrifugoProtocolSpec {
-  kind: 'centrifugo';
+const schema = z
+  .strictObject({
+    kind: z.literal(KIND),
+    url: wsUrlTemplate.describe('Base URL of Centrifugo, e.g. ws://127.0.0.1:8000'),
+    path: z.string().default('/connection/websocket').describe('WebSocket endpoint path.'),
+    channel: z.string().min(1).default('{channel}').describe('Centrifugo channel ({channel} filled), e.g. "news:{channel}".'),
+    connect: z.record(z.string(), z.unknown()).default({}).describe('Body of the connect command, e.g. { token: "<JWT>" }.'),
+    apiUrl: z
+      .string()
+      .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+      .optional()
+      .describe('HTTP API base (default: the url with http).'),
+    apiKey: z.string().optional().describe('HTTP API key.'),
+    apiKeyHeader: z
+      .string()
+      .default('X-API-Key')
+      .describe('Header carrying the API key (v5: X-API-Key; v4: Authorization, sent as "apikey <key>").'),
+    apiConnections: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(1)
+      .describe(
+        'Keep-alive HTTP connections for publishing: 1 keeps publishes in order; more raise the publish rate the API can take, but requests overtake each other (counted as reordered).',
+      ),
+    field: z.string().min(1).default('payload').describe('The publication data is {"<field>": "WSB1…"}.'),
+    headers,
+    publicHeaders,
+    readiness: stackReadiness.prefault({}),
+  })
+  .describe('Centrifugo JSON client protocol; publishes through its HTTP API (its Redis encoding is internal).');
+
+export interface CentrifugoProtocolSpec extends ClientProtocolSpec {
+  kind: typeof KIND;
   /** Centrifugo channel name template ({channel}, {client}). */
   channel: string;
   /** Body of the connect command as JSON text (token, name, data …), {} for none. */
   connect: string;
 }
 
-export interface CentrifugoInjectorSpec {
-  kind: 'centrifugo';
+export interface CentrifugoInjectorSpec extends InjectorSpec {
+  kind: typeof KIND;
   /** POST target, e.g. http://127.0.0.1:8000/api/publish. */
   publishUrl: string;
   headers: Record<string, string>;
@@ -52,13 +88,6 @@ export function publishBody(channel: string, field: string, payload: string): st
   return JSON.stringify({ channel, data: { [field]: payload } });
 }
 
-const enum State {
-  AwaitConnect,
-  AwaitSubscribe,
-  Ready,
-  Failed,
-}
-
 interface Reply {
   id?: number;
   error?: { code?: number; message?: string };
@@ -67,75 +96,68 @@ interface Reply {
   push?: unknown;
 }
 
-export const centrifugoProtocol: ClientProtocolFactory<CentrifugoProtocolSpec> = (spec, ctx) => {
-  let state = State.AwaitConnect;
-  let problem: string | null = null;
-  const channel = fillTemplate(spec.channel, ctx.channel, ctx.clientIndex);
-  const fail = (text: string): Verdict => {
-    state = State.Failed;
-    problem = text;
-    return Verdict.Unexpected;
-  };
-  return {
-    get ready() {
-      return state === State.Ready;
-    },
-    get problem() {
-      return problem;
-    },
-    opened() {
-      ctx.send(connectCommand(spec.connect));
-    },
-    received(frame, start, end) {
-      const length = end - start;
-      const newline = frame.indexOf(0x0a, start);
-      const batched = newline >= 0 && newline < end - 1;
-      // Hot path: one push per frame ({"push":…}); several replies share a frame when batched.
-      if (length > 3 && frame[start + 2] === 0x70 /* p */ && frame[start + 3] === 0x75 /* u */ && frame[start] === 0x7b)
-        return batched ? Verdict.Batch : Verdict.Data;
-      if (length === 2 && frame[start] === 0x7b && frame[start + 1] === 0x7d) {
-        ctx.send('{}');
+class CentrifugoProtocol extends HandshakeProtocol {
+  /** The connect reply arrived and the subscribe command was sent; waiting for its reply. */
+  private subscribing = false;
+  private readonly channel: string;
+
+  constructor(
+    private readonly spec: CentrifugoProtocolSpec,
+    private readonly ctx: ProtocolContext,
+  ) {
+    super();
+    this.channel = fillTemplate(spec.channel, ctx.channel, ctx.clientIndex);
+  }
+
+  opened(): void {
+    this.ctx.send(connectCommand(this.spec.connect));
+  }
+
+  received(frame: Buffer, start: number, end: number): Verdict {
+    const length = end - start;
+    const newline = frame.indexOf(0x0a, start);
+    const batched = newline >= 0 && newline < end - 1;
+    // Hot path: one push per frame ({"push":…}); several replies share a frame when batched.
+    if (length > 3 && frame[start + 2] === 0x70 /* p */ && frame[start + 3] === 0x75 /* u */ && frame[start] === 0x7b)
+      return batched ? Verdict.Batch : Verdict.Data;
+    if (length === 2 && frame[start] === 0x7b && frame[start + 1] === 0x7d) {
+      this.ctx.send('{}');
+      return Verdict.Control;
+    }
+    if (batched) return Verdict.Batch;
+    const data = frame.subarray(start, newline >= 0 && newline < end ? newline : end);
+    let reply: Reply;
+    try {
+      reply = JSON.parse(data.toString('utf8')) as Reply;
+    } catch {
+      if (this.ready) return this.fail(`expected a Centrifugo JSON reply, got ${preview(data)}`);
+      return this.fail(
+        `expected the Centrifugo ${this.subscribing ? 'subscribe' : 'connect'} reply {"id":${this.subscribing ? 2 : 1},…}, got ${preview(data)}`,
+      );
+    }
+    if (reply === null || typeof reply !== 'object') return this.fail(`expected a Centrifugo JSON reply, got ${preview(data)}`);
+    if (reply.error)
+      return this.fail(
+        `Centrifugo answered command ${reply.id ?? '?'} with error ${reply.error.code ?? ''} ${reply.error.message ?? ''}`.trim(),
+      );
+    if (this.ready || this.failed) return Verdict.Control;
+    if (!this.subscribing) {
+      if (reply.id === 1 && reply.connect !== undefined) {
+        this.subscribing = true;
+        this.ctx.send(subscribeCommand(this.channel));
         return Verdict.Control;
       }
-      if (batched) return Verdict.Batch;
-      const data = frame.subarray(start, newline >= 0 && newline < end ? newline : end);
-      let reply: Reply;
-      try {
-        reply = JSON.parse(data.toString('utf8')) as Reply;
-      } catch {
-        if (state === State.Ready) return fail(`expected a Centrifugo JSON reply, got ${preview(data)}`);
-        return fail(
-          `expected the Centrifugo ${state === State.AwaitConnect ? 'connect' : 'subscribe'} reply {"id":${state === State.AwaitConnect ? 1 : 2},…}, got ${preview(data)}`,
-        );
-      }
-      if (reply === null || typeof reply !== 'object') return fail(`expected a Centrifugo JSON reply, got ${preview(data)}`);
-      if (reply.error)
-        return fail(
-          `Centrifugo answered command ${reply.id ?? '?'} with error ${reply.error.code ?? ''} ${reply.error.message ?? ''}`.trim(),
-        );
-      switch (state) {
-        case State.AwaitConnect:
-          if (reply.id === 1 && reply.connect !== undefined) {
-            state = State.AwaitSubscribe;
-            ctx.send(subscribeCommand(channel));
-            return Verdict.Control;
-          }
-          return fail(`expected the Centrifugo connect reply {"id":1,"connect":{…}}, got ${preview(data)}`);
-        case State.AwaitSubscribe:
-          if (reply.id === 2 && reply.subscribe !== undefined) {
-            state = State.Ready;
-            return Verdict.Control;
-          }
-          if (reply.push !== undefined) return Verdict.Control; // e.g. a server-side subscription's join
-          return fail(`expected the Centrifugo subscribe reply {"id":2,"subscribe":{…}} for "${channel}", got ${preview(data)}`);
-        default:
-          return Verdict.Control;
-      }
-    },
-  };
-};
+      return this.fail(`expected the Centrifugo connect reply {"id":1,"connect":{…}}, got ${preview(data)}`);
+    }
+    if (reply.id === 2 && reply.subscribe !== undefined) return this.becomeReady();
+    if (reply.push !== undefined) return Verdict.Control; // e.g. a server-side subscription's join
+    return this.fail(`expected the Centrifugo subscribe reply {"id":2,"subscribe":{…}} for "${this.channel}", got ${preview(data)}`);
+  }
+}
 
-export function createCentrifugoInjector(spec: CentrifugoInjectorSpec): Injector {
+export const centrifugoProtocol = defineProtocol<CentrifugoProtocolSpec>(KIND, (spec, ctx) => new CentrifugoProtocol(spec, ctx));
+
+export const centrifugoInjector = defineInjector<CentrifugoInjectorSpec>(KIND, (spec) => {
   // node:http on keep-alive connections: far cheaper per publish than fetch. With one (the
   // default) publishes reach Centrifugo in order; parallel requests overtake each other and show
   // up as reordering the server did not cause. An API slower than the rate shows as publisher lag.
@@ -160,56 +182,69 @@ export function createCentrifugoInjector(spec: CentrifugoInjectorSpec): Injector
             res.on('data', (chunk: string) => (text += chunk));
             res.on('end', () => {
               if ((res.statusCode ?? 0) >= 300)
-                return reject(new Error(`POST ${spec.publishUrl} answered ${res.statusCode}: ${text.slice(0, 200)}`));
+                return reject(
+                  new WsbenchError('PUBLISH_FAILED', `POST ${spec.publishUrl} answered ${res.statusCode}: ${text.slice(0, 200)}`),
+                );
               try {
                 const reply = JSON.parse(text) as { error?: { code?: number; message?: string } };
                 if (reply.error)
-                  return reject(new Error(`Centrifugo publish error ${reply.error.code ?? ''}: ${reply.error.message ?? ''}`));
+                  return reject(
+                    new WsbenchError('PUBLISH_FAILED', `Centrifugo publish error ${reply.error.code ?? ''}: ${reply.error.message ?? ''}`),
+                  );
               } catch {
-                return reject(new Error(`POST ${spec.publishUrl}: not JSON: ${text.slice(0, 200)}`));
+                return reject(new WsbenchError('PUBLISH_FAILED', `POST ${spec.publishUrl}: not JSON: ${text.slice(0, 200)}`));
               }
               resolve(-1); // Centrifugo does not say how many subscribers got it.
             });
             res.on('error', reject);
           },
         );
-        req.on('timeout', () => req.destroy(new Error(`POST ${spec.publishUrl}: no answer within 5 s`)));
+        req.on('timeout', () => req.destroy(new WsbenchError('PUBLISH_FAILED', `POST ${spec.publishUrl}: no answer within 5 s`)));
         req.on('error', reject);
         req.end(body);
       });
     },
   };
-}
+});
 
-export function prepareCentrifugoTarget(config: CentrifugoConfig, scenario: Scenario): PreparedTarget {
-  const channels = scenario.channelNames.map((name) => fillTemplate(config.channel, name, 0));
-  const base = config.url.replace(/\/+$/, '');
-  const urlTemplate = `${base}${config.path}`;
-  const apiBase = (config.apiUrl ?? base.replace(/^ws/i, 'http')).replace(/\/+$/, '');
-  const { timeout, settle } = config.readiness;
-  return {
-    describe: `centrifugo ${urlTemplate}`,
-    urlTemplate,
-    connectHint: `the centrifugo adapter expects the JSON WebSocket endpoint at ${config.path} (target.path)`,
-    clientProtocol: { kind: 'centrifugo', channel: config.channel, connect: JSON.stringify(config.connect) },
-    injector: {
-      kind: 'centrifugo',
-      publishUrl: `${apiBase}/api/publish`,
-      headers:
-        config.apiKey === undefined
-          ? {}
-          : { [config.apiKeyHeader]: config.apiKeyHeader.toLowerCase() === 'authorization' ? `apikey ${config.apiKey}` : config.apiKey },
-      channels,
-      field: config.field,
-      connections: config.apiConnections,
-    },
-    headers: config.headers,
-    subprotocols: [],
-    maxPayload: 256 * 1024 * 1024,
-    async waitReady(ctx) {
-      await waitForClientSignal(ctx, timeout, `got the subscribe reply {"id":2,"subscribe":{…}}`, 'centrifugo');
-      if (settle > 0 && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, settle));
-    },
-    stop: async () => {},
-  };
-}
+export const centrifugo = defineTarget({
+  kind: KIND,
+  schema,
+  textOnly: true,
+  defaultEncoding: 'text',
+  pollEndpoint: false,
+  startsServer: () => false,
+  clientProtocols: [centrifugoProtocol],
+  injectors: [centrifugoInjector],
+
+  prepare(config, ctx) {
+    const channels = ctx.channelNames.map((name) => fillTemplate(config.channel, name, 0));
+    const base = config.url.replace(/\/+$/, '');
+    const urlTemplate = `${base}${config.path}`;
+    const apiBase = (config.apiUrl ?? base.replace(/^ws/i, 'http')).replace(/\/+$/, '');
+    const { timeout, settle } = config.readiness;
+    return {
+      describe: `${KIND} ${urlTemplate}`,
+      urlTemplate,
+      connectHint: `the ${KIND} adapter expects the JSON WebSocket endpoint at ${config.path} (target.path)`,
+      clientProtocol: { kind: KIND, channel: config.channel, connect: JSON.stringify(config.connect) } satisfies CentrifugoProtocolSpec,
+      injector: {
+        kind: KIND,
+        publishUrl: `${apiBase}/api/publish`,
+        headers:
+          config.apiKey === undefined
+            ? {}
+            : { [config.apiKeyHeader]: config.apiKeyHeader.toLowerCase() === 'authorization' ? `apikey ${config.apiKey}` : config.apiKey },
+        channels,
+        field: config.field,
+        connections: config.apiConnections,
+      } satisfies CentrifugoInjectorSpec,
+      headers: config.headers,
+      subprotocols: [],
+      maxPayload: 256 * 1024 * 1024,
+      settleMs: settle,
+      waitReady: (ready) => waitForClientSignal(ready, timeout, `got the subscribe reply {"id":2,"subscribe":{…}}`, KIND),
+      stop: async () => {},
+    };
+  },
+});

@@ -14,16 +14,58 @@
  *   many members were reached and how many were dropped, so drops become counted errors.
  */
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { Encoder } from '@msgpack/msgpack';
-import type { Scenario } from '../config/resolve.js';
-import { numsub, type RedisClient } from '../redis/client.js';
-import { fillTemplate } from '../engine/template.js';
-import { countIssue, type Injector, type InjectorIssues } from './injector.js';
-import { pollUntilReady, waitForClientSignal, type PreparedTarget } from './target.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { numsub } from '../redis/client.js';
+import { plainProtocol } from './client-protocol.js';
+import { countIssue, defineInjector, type InjectorIssues, type InjectorSpec } from './injector.js';
+import { clientsPerKey, pollUntilReady, waitForClientSignal } from './readiness.js';
+import { fillTemplate } from './template.js';
+import { defineTarget } from './target.js';
 
-type ChannelsConfig = Extract<Scenario['target'], { kind: 'channels' }>;
+const KIND = 'channels';
 
-export interface ChannelsPubsubInjectorSpec {
+const schema = z
+  .strictObject({
+    kind: z.literal(KIND),
+    url: wsUrlTemplate.describe("Your app's WebSocket URL for a group, e.g. ws://127.0.0.1:8000/ws/bench/{channel}/"),
+    layer: z
+      .enum(['groups', 'pubsub'])
+      .default('groups')
+      .describe('channels_redis layer of the app: groups (RedisChannelLayer, the default) or pubsub (RedisPubSubChannelLayer).'),
+    prefix: z.string().default('asgi').describe('channels_redis `prefix` option.'),
+    group: z.string().min(1).max(99).default('{channel}').describe('Group the consumer joins ({channel} is filled).'),
+    messageType: z
+      .string()
+      .min(1)
+      .default('bench.message')
+      .describe('Event type: bench.message calls the consumer method bench_message (an unknown type kills the consumer).'),
+    field: z.string().min(1).default('payload').describe('Event key holding the payload, which the consumer sends as a text frame.'),
+    capacity: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .describe('channels_redis `capacity` (groups layer): above it group messages are dropped (counted as channels.capacity errors).'),
+    expiry: z.number().int().min(1).default(60).describe('channels_redis `expiry` in seconds (groups layer).'),
+    groupExpiry: z.number().int().min(1).default(86400).describe('channels_redis `group_expiry` in seconds (groups layer).'),
+    readyMessage: z
+      .string()
+      .optional()
+      .describe(
+        'Exact text your consumer sends after group_add ({channel}, {client} filled): each client is ready when it arrives. Without it readiness is ZCARD of the group (groups layer) or NUMSUB ≥ 1 (pubsub layer; then set readiness.settle).',
+      ),
+    send: z.array(z.string()).default([]).describe('Text messages each client sends right after the connection opens.'),
+    ignore: z.array(z.string()).default([]).describe('Messages to ignore exactly as received.'),
+    headers,
+    publicHeaders,
+    subprotocols: z.array(z.string()).default([]).describe('WebSocket subprotocols to offer.'),
+    readiness: stackReadiness.prefault({}),
+  })
+  .describe('Django Channels with channels_redis 4: group messages injected as group_send does.');
+
+export interface ChannelsPubsubInjectorSpec extends InjectorSpec {
   kind: 'channels-pubsub';
   /** `{prefix}__group__{group}` per scenario channel. */
   channels: string[];
@@ -31,7 +73,7 @@ export interface ChannelsPubsubInjectorSpec {
   field: string;
 }
 
-export interface ChannelsGroupsInjectorSpec {
+export interface ChannelsGroupsInjectorSpec extends InjectorSpec {
   kind: 'channels-groups';
   prefix: string;
   /** Group name per scenario channel. */
@@ -109,7 +151,7 @@ end
 return {reached, dropped, keysOver}
 `;
 
-export function createChannelsPubsubInjector(spec: ChannelsPubsubInjectorSpec, redis: RedisClient): Injector {
+export const channelsPubsubInjector = defineInjector<ChannelsPubsubInjectorSpec>('channels-pubsub', (spec, redis) => {
   const encoder = new Encoder();
   return {
     inject(channel, payload) {
@@ -118,9 +160,9 @@ export function createChannelsPubsubInjector(spec: ChannelsPubsubInjectorSpec, r
       return redis.publish(spec.channels[channel]!, Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength));
     },
   };
-}
+});
 
-export function createChannelsGroupsInjector(spec: ChannelsGroupsInjectorSpec, redis: RedisClient): Injector {
+export const channelsGroupsInjector = defineInjector<ChannelsGroupsInjectorSpec>('channels-groups', (spec, redis) => {
   const issues: InjectorIssues = {};
   const keys = spec.groups.map((g) => groupKey(spec.prefix, g));
   redis.defineCommand('wsbenchChannelsGroupSend', { numberOfKeys: 1, lua: GROUP_SEND_LUA });
@@ -158,75 +200,85 @@ export function createChannelsGroupsInjector(spec: ChannelsGroupsInjectorSpec, r
       return reached;
     },
   };
-}
+});
 
-export function prepareChannelsTarget(config: ChannelsConfig, scenario: Scenario): PreparedTarget {
-  const groups = scenario.channelNames.map((name) => fillTemplate(config.group, name, 0));
-  const pubsub = config.layer === 'pubsub';
-  const { timeout, settle } = config.readiness;
-  return {
-    describe: `channels (${config.layer} layer) ${config.url}`,
-    urlTemplate: config.url,
-    connectHint: `the channels adapter connects to ${config.url}: set target.url to the path your app's websocket routing serves`,
-    clientProtocol: {
-      kind: 'plain',
-      sendAfterOpen: config.send,
-      ignore: config.ignore,
-      ...(config.readyMessage === undefined ? {} : { readyMessage: config.readyMessage }),
-    },
-    injector: pubsub
-      ? {
-          kind: 'channels-pubsub',
-          channels: groups.map((g) => pubsubGroupChannel(config.prefix, g)),
-          messageType: config.messageType,
-          field: config.field,
+export const channels = defineTarget({
+  kind: KIND,
+  schema,
+  textOnly: true,
+  defaultEncoding: 'text',
+  pollEndpoint: false,
+  startsServer: () => false,
+  clientProtocols: [plainProtocol],
+  injectors: [channelsPubsubInjector, channelsGroupsInjector],
+
+  prepare(config, ctx) {
+    const groups = ctx.channelNames.map((name) => fillTemplate(config.group, name, 0));
+    const pubsub = config.layer === 'pubsub';
+    const pubsubChannels = groups.map((g) => pubsubGroupChannel(config.prefix, g));
+    const { timeout, settle } = config.readiness;
+    return {
+      describe: `${KIND} (${config.layer} layer) ${config.url}`,
+      urlTemplate: config.url,
+      connectHint: `the ${KIND} adapter connects to ${config.url}: set target.url to the path your app's websocket routing serves`,
+      clientProtocol: {
+        kind: 'plain',
+        sendAfterOpen: config.send,
+        ignore: config.ignore,
+        ...(config.readyMessage === undefined ? {} : { readyMessage: config.readyMessage }),
+      },
+      injector: pubsub
+        ? ({
+            kind: 'channels-pubsub',
+            channels: pubsubChannels,
+            messageType: config.messageType,
+            field: config.field,
+          } satisfies ChannelsPubsubInjectorSpec)
+        : ({
+            kind: 'channels-groups',
+            prefix: config.prefix,
+            groups,
+            messageType: config.messageType,
+            field: config.field,
+            capacity: config.capacity,
+            expiry: config.expiry,
+            groupExpiry: config.groupExpiry,
+          } satisfies ChannelsGroupsInjectorSpec),
+      headers: config.headers,
+      subprotocols: config.subprotocols,
+      maxPayload: 256 * 1024 * 1024,
+      settleMs: settle,
+      async waitReady(ready) {
+        if (config.readyMessage !== undefined) {
+          await waitForClientSignal(ready, timeout, `sent the ready message ${JSON.stringify(config.readyMessage)}`, KIND);
         }
-      : {
-          kind: 'channels-groups',
-          prefix: config.prefix,
-          groups,
-          messageType: config.messageType,
-          field: config.field,
-          capacity: config.capacity,
-          expiry: config.expiry,
-          groupExpiry: config.groupExpiry,
-        },
-    headers: config.headers,
-    subprotocols: config.subprotocols,
-    maxPayload: 256 * 1024 * 1024,
-    async waitReady(ctx) {
-      if (config.readyMessage !== undefined) {
-        await waitForClientSignal(ctx, timeout, `sent the ready message ${JSON.stringify(config.readyMessage)}`, 'channels');
-      }
-      await pollUntilReady(
-        async () => {
-          if (pubsub) {
-            // The pub/sub layer subscribes once per server process: at least one per group.
-            const channels = groups.map((g) => pubsubGroupChannel(config.prefix, g));
-            const counts = await numsub(ctx.redis, [...new Set(channels)]);
-            for (let c = 0; c < channels.length; c++) {
-              if ((ctx.openedPerChannel[c] ?? 0) > 0 && (counts.get(channels[c]!) ?? 0) < 1) {
-                return `PUBSUB NUMSUB ${channels[c]} = 0: no server process joined group "${groups[c]}"`;
+        await pollUntilReady(
+          async () => {
+            if (pubsub) {
+              // The pub/sub layer subscribes once per server process: at least one per group.
+              const counts = await numsub(ready.redis, [...new Set(pubsubChannels)]);
+              for (let c = 0; c < pubsubChannels.length; c++) {
+                if ((ready.openedPerChannel[c] ?? 0) > 0 && (counts.get(pubsubChannels[c]!) ?? 0) < 1) {
+                  return `PUBSUB NUMSUB ${pubsubChannels[c]} = 0: no server process joined group "${groups[c]}"`;
+                }
               }
+              return null;
+            }
+            // The groups layer: every connected client's channel is a member of the group ZSET.
+            for (const [group, clients] of clientsPerKey(groups, ready.openedPerChannel)) {
+              if (clients === 0) continue;
+              const have = Number(await ready.redis.zcard(groupKey(config.prefix, group)));
+              if (have < clients)
+                return `ZCARD ${groupKey(config.prefix, group)} = ${have}, waiting for ${clients} (one member per client)`;
             }
             return null;
-          }
-          // The groups layer: every connected client's channel is a member of the group ZSET.
-          const want = new Map<string, number>();
-          for (let c = 0; c < groups.length; c++) want.set(groups[c]!, (want.get(groups[c]!) ?? 0) + (ctx.openedPerChannel[c] ?? 0));
-          for (const [group, clients] of want) {
-            if (clients === 0) continue;
-            const have = Number(await ctx.redis.zcard(groupKey(config.prefix, group)));
-            if (have < clients) return `ZCARD ${groupKey(config.prefix, group)} = ${have}, waiting for ${clients} (one member per client)`;
-          }
-          return null;
-        },
-        timeout,
-        ctx.signal,
-        'channels target',
-      );
-      if (settle > 0 && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, settle));
-    },
-    stop: async () => {},
-  };
-}
+          },
+          timeout,
+          ready.signal,
+          `${KIND} target`,
+        );
+      },
+      stop: async () => {},
+    };
+  },
+});

@@ -3,13 +3,13 @@
  * opening (a handshake, a subscribe command), which messages are the protocol's own (pings,
  * welcomes, confirmations) and must not be counted, replies they need (Socket.IO's ping "2" →
  * "3"), and when the client is subscribed (its readiness signal). Each target describes its
- * protocol as plain data (it travels to worker processes); workers build it with
- * createClientProtocol.
+ * protocol as plain data (a spec: it travels to worker processes); the worker rebuilds it through
+ * the registry from the definition with the spec's kind.
+ *
+ * Shared pieces only (no adapter is imported here): the interfaces, the plain protocol of verbatim
+ * relays, and HandshakeProtocol, the state every handshaking protocol keeps.
  */
-import { fillTemplate } from '../engine/template.js';
-import { socketioProtocol, type SocketioProtocolSpec } from './socketio.js';
-import { actioncableProtocol, type ActioncableProtocolSpec } from './actioncable.js';
-import { centrifugoProtocol, type CentrifugoProtocolSpec } from './centrifugo.js';
+import { fillTemplate } from './template.js';
 
 export const enum Verdict {
   /** May carry a stamp: read it. */
@@ -42,8 +42,55 @@ export interface ClientProtocol {
   readonly problem: string | null;
 }
 
+/** A protocol as plain data: `kind` names its definition, the rest is the definition's own. */
+export interface ClientProtocolSpec {
+  readonly kind: string;
+}
+
+export type ClientProtocolFactory<S extends ClientProtocolSpec = ClientProtocolSpec> = (spec: S, ctx: ProtocolContext) => ClientProtocol;
+
+/**
+ * A protocol kind and how a worker builds it from its spec. The registry looks definitions up by
+ * the spec's kind, so `create` only ever sees specs of its own kind.
+ */
+export interface ProtocolDefinition<S extends ClientProtocolSpec = ClientProtocolSpec> {
+  readonly kind: S['kind'];
+  create(spec: S, ctx: ProtocolContext): ClientProtocol;
+}
+
+export function defineProtocol<S extends ClientProtocolSpec>(kind: S['kind'], create: ClientProtocolFactory<S>): ProtocolDefinition<S> {
+  return { kind, create };
+}
+
+/**
+ * The state of a protocol with a handshake: steps before readiness (the subclass's own), then
+ * ready, or failed with the problem that says what was expected and what arrived. A class, not
+ * closures: one of these exists per held connection.
+ */
+export abstract class HandshakeProtocol implements ClientProtocol {
+  ready = false;
+  problem: string | null = null;
+  /** Set once the protocol saw something it cannot go on from; later messages are control. */
+  protected failed = false;
+
+  abstract opened(): void;
+  abstract received(data: Buffer, start: number, end: number): Verdict;
+
+  protected becomeReady(): Verdict {
+    this.ready = true;
+    return Verdict.Control;
+  }
+
+  protected fail(problem: string): Verdict {
+    this.ready = false;
+    this.failed = true;
+    this.problem = problem;
+    return Verdict.Unexpected;
+  }
+}
+
 /** Verbatim relays: optional messages after open, exact strings to ignore (heartbeats). */
-export interface PlainProtocolSpec {
+export interface PlainProtocolSpec extends ClientProtocolSpec {
   kind: 'plain';
   /** Sent after open; {channel} and {client} are filled in. */
   sendAfterOpen: string[];
@@ -56,9 +103,8 @@ export interface PlainProtocolSpec {
   readyMessage?: string;
 }
 
-export type ClientProtocolSpec = PlainProtocolSpec | SocketioProtocolSpec | ActioncableProtocolSpec | CentrifugoProtocolSpec;
-
-export type ClientProtocolFactory<S extends ClientProtocolSpec = ClientProtocolSpec> = (spec: S, ctx: ProtocolContext) => ClientProtocol;
+/** Plain, sending nothing and ignoring nothing: what polling clients speak whatever the target. */
+export const PLAIN_PROTOCOL: PlainProtocolSpec = { kind: 'plain', sendAfterOpen: [], ignore: [] };
 
 /** Ignore-list lookup by length first: a data message rarely costs more than a Map miss. */
 export function exactMatcher(strings: readonly string[]): (data: Buffer, start: number, end: number) => boolean {
@@ -114,24 +160,11 @@ class PlainProtocol implements ClientProtocol {
   }
 }
 
-export const plainProtocol: ClientProtocolFactory<PlainProtocolSpec> = (spec, ctx) => new PlainProtocol(spec, ctx);
+export const plainProtocol = defineProtocol<PlainProtocolSpec>('plain', (spec, ctx) => new PlainProtocol(spec, ctx));
 
 /** Shows what arrived in a problem message: the first bytes as text, control bytes escaped. */
 export function preview(data: Buffer, max = 60): string {
   const text = data.subarray(0, max).toString('latin1');
   const shown = JSON.stringify(text).slice(1, -1);
   return `"${shown}${data.length > max ? '…' : ''}"`;
-}
-
-export function createClientProtocol(spec: ClientProtocolSpec, ctx: ProtocolContext): ClientProtocol {
-  switch (spec.kind) {
-    case 'plain':
-      return plainProtocol(spec, ctx);
-    case 'socketio':
-      return socketioProtocol(spec, ctx);
-    case 'actioncable':
-      return actioncableProtocol(spec, ctx);
-    case 'centrifugo':
-      return centrifugoProtocol(spec, ctx);
-  }
 }

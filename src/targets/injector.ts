@@ -1,38 +1,21 @@
 /**
  * How a published payload enters the target's stack through Redis, exactly as the stack's own
- * publisher does it. Targets describe it as plain data (it travels to the publisher thread);
- * createInjector builds it there on the thread's Redis connection.
+ * publisher does it. Targets describe it as plain data (a spec: it travels to the publisher
+ * thread), which rebuilds it through the registry from the definition with the spec's kind, on
+ * the thread's Redis connection.
+ *
+ * Shared pieces only (no adapter is imported here): the interfaces and the plain PUBLISH injector.
  */
 import type { RedisClient } from '../redis/client.js';
-import { createSocketioInjector, type SocketioInjectorSpec } from './socketio.js';
-import {
-  createChannelsGroupsInjector,
-  createChannelsPubsubInjector,
-  type ChannelsGroupsInjectorSpec,
-  type ChannelsPubsubInjectorSpec,
-} from './channels.js';
-import { createWs4redisInjector, type Ws4redisInjectorSpec } from './ws4redis.js';
-import { createPublishJsonInjector, type PublishJsonInjectorSpec } from './actioncable.js';
-import { createCentrifugoInjector, type CentrifugoInjectorSpec } from './centrifugo.js';
+import type { StackErrorKind } from '../results/error-kinds.js';
 
-/** PUBLISH the payload unchanged to one Redis channel per scenario channel. */
-export interface PublishInjectorSpec {
-  kind: 'publish';
-  /** Redis channel for each scenario channel index. */
-  channels: string[];
+/** An injector as plain data: `kind` names its definition, the rest is the definition's own. */
+export interface InjectorSpec {
+  readonly kind: string;
 }
 
-export type InjectorSpec =
-  | PublishInjectorSpec
-  | PublishJsonInjectorSpec
-  | SocketioInjectorSpec
-  | ChannelsPubsubInjectorSpec
-  | ChannelsGroupsInjectorSpec
-  | Ws4redisInjectorSpec
-  | CentrifugoInjectorSpec;
-
 /** Problems a stack reports without failing the publish: error kind → count and one sample. */
-export type InjectorIssues = Record<string, { count: number; sample: string }>;
+export type InjectorIssues = Partial<Record<StackErrorKind, { count: number; sample: string }>>;
 
 export interface Injector {
   /**
@@ -47,27 +30,34 @@ export interface Injector {
   readonly issues?: InjectorIssues;
 }
 
+export type InjectorFactory<S extends InjectorSpec = InjectorSpec> = (spec: S, redis: RedisClient) => Injector;
+
+/**
+ * An injector kind and how the publisher thread builds it from its spec. The registry looks
+ * definitions up by the spec's kind, so `create` only ever sees specs of its own kind.
+ */
+export interface InjectorDefinition<S extends InjectorSpec = InjectorSpec> {
+  readonly kind: S['kind'];
+  create(spec: S, redis: RedisClient): Injector;
+}
+
+export function defineInjector<S extends InjectorSpec>(kind: S['kind'], create: InjectorFactory<S>): InjectorDefinition<S> {
+  return { kind, create };
+}
+
 /** Counts one issue of `kind` into `issues`. */
-export function countIssue(issues: InjectorIssues, kind: string, count: number, sample: string): void {
+export function countIssue(issues: InjectorIssues, kind: StackErrorKind, count: number, sample: string): void {
   const entry = (issues[kind] ??= { count: 0, sample });
   entry.count += count;
 }
 
-export function createInjector(spec: InjectorSpec, redis: RedisClient): Injector {
-  switch (spec.kind) {
-    case 'publish':
-      return { inject: (channel, payload) => redis.publish(spec.channels[channel]!, payload) };
-    case 'publish-json':
-      return createPublishJsonInjector(spec, redis);
-    case 'socketio':
-      return createSocketioInjector(spec, redis);
-    case 'channels-pubsub':
-      return createChannelsPubsubInjector(spec, redis);
-    case 'channels-groups':
-      return createChannelsGroupsInjector(spec, redis);
-    case 'ws4redis':
-      return createWs4redisInjector(spec, redis);
-    case 'centrifugo':
-      return createCentrifugoInjector(spec);
-  }
+/** PUBLISH the payload unchanged to one Redis channel per scenario channel. */
+export interface PublishInjectorSpec extends InjectorSpec {
+  kind: 'publish';
+  /** Redis channel for each scenario channel index. */
+  channels: string[];
 }
+
+export const publishInjector = defineInjector<PublishInjectorSpec>('publish', (spec, redis) => ({
+  inject: (channel, payload) => redis.publish(spec.channels[channel]!, payload),
+}));

@@ -10,31 +10,67 @@
  * Injection is what @socket.io/redis-emitter does: PUBLISH `<key>#<nsp>#` (or `<key>#<nsp>#<room>#`
  * for one room) the msgpack of `[uid, packet, opts]` with a uid no server has.
  */
+import { z } from 'zod';
 import { Encoder } from '@msgpack/msgpack';
-import type { Scenario } from '../config/resolve.js';
-import type { RedisClient } from '../redis/client.js';
-import { fillTemplate } from '../engine/template.js';
-import { Verdict, preview, type ClientProtocolFactory } from './client-protocol.js';
-import type { Injector } from './injector.js';
-import { pollUntilReady, waitForClientSignal, type PreparedTarget } from './target.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { HandshakeProtocol, Verdict, defineProtocol, preview, type ClientProtocolSpec, type ProtocolContext } from './client-protocol.js';
+import { defineInjector, type InjectorSpec } from './injector.js';
+import { pollUntilReady, waitForClientSignal } from './readiness.js';
+import { fillTemplate } from './template.js';
+import { defineTarget } from './target.js';
 
-type SocketioConfig = Extract<Scenario['target'], { kind: 'socketio' }>;
+const KIND = 'socketio';
+
+const schema = z
+  .strictObject({
+    kind: z.literal(KIND),
+    url: wsUrlTemplate.describe('Base URL of the Socket.IO server, e.g. ws://127.0.0.1:3000 (the path is added).'),
+    path: z.string().default('/socket.io/').describe('Engine.IO path of the server (Socket.IO option `path`).'),
+    namespace: z
+      .string()
+      .regex(/^\//, 'a namespace starts with /')
+      .default('/')
+      .describe('Namespace the clients join and the emitter targets.'),
+    query: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe(
+        'Extra query parameters of the handshake ({channel} and {client} are filled), e.g. { room: "{channel}" } for an app that joins a room from the query.',
+      ),
+    auth: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Auth object sent in the CONNECT packet (string values may use {channel} and {client}).'),
+    event: z.string().min(1).default('bench').describe('Event name the payload is emitted as.'),
+    room: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Emit to this room ({channel} is filled) instead of the whole namespace; needed with several channels. Your app must join clients to it.',
+      ),
+    key: z.string().min(1).default('socket.io').describe("The Redis adapter's key (channel prefix), option `key` of createAdapter."),
+    headers,
+    publicHeaders,
+    readiness: stackReadiness.prefault({}),
+  })
+  .describe('Socket.IO 4 with @socket.io/redis-adapter: messages injected as @socket.io/redis-emitter does, ready on the CONNECT reply.');
 
 /** The uid @socket.io/redis-emitter uses; servers ignore only messages carrying their own uid. */
 export const EMITTER_UID = 'emitter';
 /** Socket.IO packet type EVENT. */
 const EVENT = 2;
 
-export interface SocketioProtocolSpec {
-  kind: 'socketio';
+export interface SocketioProtocolSpec extends ClientProtocolSpec {
+  kind: typeof KIND;
   /** Namespace, "/" for the main one. */
   namespace: string;
   /** JSON text of the CONNECT packet's auth object, or null for none ({channel}/{client} filled in). */
   auth: string | null;
 }
 
-export interface SocketioInjectorSpec {
-  kind: 'socketio';
+export interface SocketioInjectorSpec extends InjectorSpec {
+  kind: typeof KIND;
   /** Redis channel per scenario channel. */
   channels: string[];
   /** Room per scenario channel, or null to broadcast to the whole namespace. */
@@ -81,74 +117,61 @@ export function emitterMessage(
   ]);
 }
 
-const enum State {
-  AwaitOpen,
-  AwaitConnect,
-  Ready,
-  Failed,
-}
-
 const C_0 = 0x30;
 const C_2 = 0x32;
 const C_3 = 0x33;
 const C_4 = 0x34;
 
-export const socketioProtocol: ClientProtocolFactory<SocketioProtocolSpec> = (spec, ctx) => {
-  let state = State.AwaitOpen;
-  let problem: string | null = null;
-  const connect = connectPacket(spec.namespace, spec.auth === null ? null : fillTemplate(spec.auth, ctx.channel, ctx.clientIndex));
-  const fail = (text: string): Verdict => {
-    state = State.Failed;
-    problem = text;
-    return Verdict.Unexpected;
-  };
-  return {
-    get ready() {
-      return state === State.Ready;
-    },
-    get problem() {
-      return problem;
-    },
-    opened() {},
-    received(frame, start, end) {
-      const b0 = frame[start];
-      const b1 = end - start > 1 ? frame[start + 1] : undefined;
-      // Hot path: an EVENT packet of the namespace the client joined.
-      if (state === State.Ready && b0 === C_4 && b1 === C_2) return Verdict.Data;
-      // Engine.IO ping: answer at once or the server drops the client.
-      if (b0 === C_2 && end - start === 1) {
-        ctx.send('3');
+class SocketioProtocol extends HandshakeProtocol {
+  /** The open packet arrived and CONNECT was sent; waiting for the server's CONNECT reply. */
+  private connecting = false;
+  private readonly connect: string;
+
+  constructor(
+    spec: SocketioProtocolSpec,
+    private readonly ctx: ProtocolContext,
+  ) {
+    super();
+    this.connect = connectPacket(spec.namespace, spec.auth === null ? null : fillTemplate(spec.auth, ctx.channel, ctx.clientIndex));
+  }
+
+  opened(): void {}
+
+  received(frame: Buffer, start: number, end: number): Verdict {
+    const b0 = frame[start];
+    const b1 = end - start > 1 ? frame[start + 1] : undefined;
+    // Hot path: an EVENT packet of the namespace the client joined.
+    if (this.ready && b0 === C_4 && b1 === C_2) return Verdict.Data;
+    // Engine.IO ping: answer at once or the server drops the client.
+    if (b0 === C_2 && end - start === 1) {
+      this.ctx.send('3');
+      return Verdict.Control;
+    }
+    if (this.failed) return Verdict.Control;
+    const data = frame.subarray(start, end);
+    if (this.ready) {
+      if (b0 === C_4 && b1 === 0x31 /* 1: DISCONNECT */)
+        return this.fail(`the Socket.IO server disconnected the namespace: ${preview(data)}`);
+      if (b0 === C_3 || b0 === C_4) return Verdict.Control; // pong, acks, other packets
+      return this.fail(`expected a Socket.IO packet, got ${preview(data)}`);
+    }
+    if (!this.connecting) {
+      if (b0 === C_0 && b1 === 0x7b /* { */) {
+        this.connecting = true;
+        this.ctx.send(this.connect);
         return Verdict.Control;
       }
-      const data = frame.subarray(start, end);
-      switch (state) {
-        case State.AwaitOpen:
-          if (b0 === C_0 && b1 === 0x7b /* { */) {
-            state = State.AwaitConnect;
-            ctx.send(connect);
-            return Verdict.Control;
-          }
-          return fail(`expected Socket.IO open packet "0{…}", got ${preview(data)}`);
-        case State.AwaitConnect:
-          if (b0 === C_4 && b1 === C_0) {
-            state = State.Ready;
-            return Verdict.Control;
-          }
-          if (b0 === C_4 && b1 === C_4) return fail(`Socket.IO refused CONNECT ${JSON.stringify(connect)}: ${preview(data, 200)}`);
-          return fail(`expected Socket.IO CONNECT reply "40{…}", got ${preview(data)}`);
-        case State.Ready:
-          if (b0 === C_4 && b1 === 0x31 /* 1: DISCONNECT */)
-            return fail(`the Socket.IO server disconnected the namespace: ${preview(data)}`);
-          if (b0 === C_3 || b0 === C_4) return Verdict.Control; // pong, acks, other packets
-          return fail(`expected a Socket.IO packet, got ${preview(data)}`);
-        default:
-          return Verdict.Control;
-      }
-    },
-  };
-};
+      return this.fail(`expected Socket.IO open packet "0{…}", got ${preview(data)}`);
+    }
+    if (b0 === C_4 && b1 === C_0) return this.becomeReady();
+    if (b0 === C_4 && b1 === C_4) return this.fail(`Socket.IO refused CONNECT ${JSON.stringify(this.connect)}: ${preview(data, 200)}`);
+    return this.fail(`expected Socket.IO CONNECT reply "40{…}", got ${preview(data)}`);
+  }
+}
 
-export function createSocketioInjector(spec: SocketioInjectorSpec, redis: RedisClient): Injector {
+export const socketioProtocol = defineProtocol<SocketioProtocolSpec>(KIND, (spec, ctx) => new SocketioProtocol(spec, ctx));
+
+export const socketioInjector = defineInjector<SocketioInjectorSpec>(KIND, (spec, redis) => {
   const encoder = new Encoder();
   return {
     inject(channel, payload) {
@@ -157,39 +180,68 @@ export function createSocketioInjector(spec: SocketioInjectorSpec, redis: RedisC
       return redis.publish(spec.channels[channel]!, Buffer.from(message.buffer, message.byteOffset, message.byteLength));
     },
   };
-}
+});
 
-export function prepareSocketioTarget(config: SocketioConfig, scenario: Scenario): PreparedTarget {
-  const rooms = scenario.channelNames.map((name) => (config.room === undefined ? null : fillTemplate(config.room, name, 0)));
-  const channels = rooms.map((room) => adapterChannel(config.key, config.namespace, room));
-  const urlTemplate = socketioUrl(config.url, config.path, config.query);
-  const auth = config.auth === undefined ? null : JSON.stringify(config.auth);
-  return {
-    describe: `socketio ${urlTemplate}`,
-    urlTemplate,
-    connectHint: `the socketio adapter expects a Socket.IO 4 server with its Engine.IO endpoint at path ${config.path} (set target.path if yours differs)`,
-    clientProtocol: { kind: 'socketio', namespace: config.namespace, auth },
-    injector: { kind: 'socketio', channels, rooms, namespace: config.namespace, event: config.event, uid: EMITTER_UID },
-    headers: config.headers,
-    subprotocols: [],
-    maxPayload: 256 * 1024 * 1024,
-    async waitReady(ctx) {
-      const { timeout, settle } = config.readiness;
-      await waitForClientSignal(ctx, timeout, `answered CONNECT with "40{…}" (namespace ${config.namespace})`, 'socketio');
-      // The adapter PSUBSCRIBEs `key#nsp#*` per server: at least one must be listening.
-      await pollUntilReady(
-        async () => {
-          const numpat = Number(await ctx.redis.call('PUBSUB', 'NUMPAT'));
-          return numpat >= 1
-            ? null
-            : `PUBSUB NUMPAT = 0: no Socket.IO server has PSUBSCRIBEd ${config.key}#${config.namespace}#* (is the Redis adapter on this Redis?)`;
+export const socketio = defineTarget({
+  kind: KIND,
+  schema,
+  textOnly: true,
+  defaultEncoding: 'text',
+  pollEndpoint: false,
+  startsServer: () => false,
+  clientProtocols: [socketioProtocol],
+  injectors: [socketioInjector],
+
+  check(config, scenario) {
+    if (scenario.channelCount > 1 && config.room === undefined)
+      return [
+        {
+          path: ['room'],
+          message: 'several channels need a room per channel (e.g. room: "{channel}"): without rooms every client gets every channel',
         },
-        timeout,
-        ctx.signal,
-        'socketio target',
-      );
-      if (settle > 0 && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, settle));
-    },
-    stop: async () => {},
-  };
-}
+      ];
+    return [];
+  },
+
+  prepare(config, ctx) {
+    const rooms = ctx.channelNames.map((name) => (config.room === undefined ? null : fillTemplate(config.room, name, 0)));
+    const channels = rooms.map((room) => adapterChannel(config.key, config.namespace, room));
+    const urlTemplate = socketioUrl(config.url, config.path, config.query);
+    const auth = config.auth === undefined ? null : JSON.stringify(config.auth);
+    const { timeout, settle } = config.readiness;
+    return {
+      describe: `${KIND} ${urlTemplate}`,
+      urlTemplate,
+      connectHint: `the ${KIND} adapter expects a Socket.IO 4 server with its Engine.IO endpoint at path ${config.path} (set target.path if yours differs)`,
+      clientProtocol: { kind: KIND, namespace: config.namespace, auth } satisfies SocketioProtocolSpec,
+      injector: {
+        kind: KIND,
+        channels,
+        rooms,
+        namespace: config.namespace,
+        event: config.event,
+        uid: EMITTER_UID,
+      } satisfies SocketioInjectorSpec,
+      headers: config.headers,
+      subprotocols: [],
+      maxPayload: 256 * 1024 * 1024,
+      settleMs: settle,
+      async waitReady(ready) {
+        await waitForClientSignal(ready, timeout, `answered CONNECT with "40{…}" (namespace ${config.namespace})`, KIND);
+        // The adapter PSUBSCRIBEs `key#nsp#*` per server: at least one must be listening.
+        await pollUntilReady(
+          async () => {
+            const numpat = Number(await ready.redis.call('PUBSUB', 'NUMPAT'));
+            return numpat >= 1
+              ? null
+              : `PUBSUB NUMPAT = 0: no Socket.IO server has PSUBSCRIBEd ${config.key}#${config.namespace}#* (is the Redis adapter on this Redis?)`;
+          },
+          timeout,
+          ready.signal,
+          `${KIND} target`,
+        );
+      },
+      stop: async () => {},
+    };
+  },
+});

@@ -1,20 +1,38 @@
 /**
- * A target is what the clients connect to and how messages reach it through Redis: the URL for
- * each client, the Redis channel to PUBLISH to, what clients send after opening, what to ignore,
- * and how to know every client is subscribed. One file per kind of target.
+ * A target is what the clients connect to and how messages reach it through Redis. Each kind of
+ * target is one module, `targets/<kind>.ts`, exporting one TargetAdapter: its scenario keys (a zod
+ * schema), its rules across the scenario, how it is prepared and known to be ready, and the
+ * client protocols and injectors it needs rebuilt in the worker processes and the publisher
+ * thread. targets/registry.ts maps kinds to adapters; nothing else names a kind.
+ *
+ * This file holds the shared interfaces only: it imports no adapter.
  */
-import type { ProcessStats, TransportName } from '../results/types.js';
+import type { z } from 'zod';
+import type { ProcessStats } from '../results/types.js';
 import type { RedisClient } from '../redis/client.js';
-import type { ClientProtocolSpec } from './client-protocol.js';
-import type { InjectorSpec } from './injector.js';
-import { WsbenchError } from '../errors.js';
+import type { StampEncoding } from '../metrics/stamp.js';
+import type { TransportDescriptor } from '../transports/descriptor.js';
+import type { ClientProtocolSpec, ProtocolDefinition } from './client-protocol.js';
+import type { InjectorDefinition, InjectorSpec } from './injector.js';
+
+/** What preparing a target needs to know of the run (plain values, not the whole scenario). */
+export interface TargetContext {
+  channelNames: readonly string[];
+  /** Client connections of the run. */
+  connections: number;
+  /** Where wsbench publishes (a started reference server subscribes there too). */
+  redisUrl: string;
+  /** longpoll: how long the server may hold a request (the reference server is started with it). */
+  longPollTimeoutMs: number;
+}
 
 export interface ReadinessContext {
-  transport: TransportName;
+  /** The transport whose clients are connecting. */
+  transport: TransportDescriptor;
   redis: RedisClient;
-  channelNames: string[];
+  channelNames: readonly string[];
   /** Open connections per channel index. */
-  openedPerChannel: number[];
+  openedPerChannel: readonly number[];
   /** Clients that gave their protocol's readiness signal so far, and the first unexpected message. */
   clientReadiness(): { ready: number; opened: number; problem: string | null };
   signal: AbortSignal;
@@ -32,15 +50,17 @@ export interface PreparedTarget {
   urlTemplate: string;
   /** URL template of the HTTP polling endpoint; absent when the target has none. */
   pollUrlTemplate?: string;
-  /** What clients send, answer and ignore on their connection. */
+  /** What clients send, answer and ignore on their connection (plain data: it travels to workers). */
   clientProtocol: ClientProtocolSpec;
-  /** How the publisher puts a payload into the stack. */
+  /** How the publisher puts a payload into the stack (plain data: it travels to the publisher thread). */
   injector: InjectorSpec;
   headers: Record<string, string>;
   subprotocols: string[];
   maxPayload: number;
   /** Resolves when every open client is subscribed; throws TARGET_NOT_READY on timeout. */
   waitReady(ctx: ReadinessContext): Promise<void>;
+  /** Extra wait after readiness, before the first publish (`readiness.settle`). */
+  settleMs: number;
   /** CPU and event-loop figures of the server when wsbench runs it. */
   serverStats?(): Promise<ProcessStats | undefined>;
   /** Restart server CPU accounting (at the start of each transport's measured run). */
@@ -48,43 +68,45 @@ export interface PreparedTarget {
   stop(): Promise<void>;
 }
 
-/** Polls `check` until it returns null (ready) or the timeout passes; the last reason is reported. */
-export async function pollUntilReady(
-  check: () => Promise<string | null>,
-  timeoutMs: number,
-  signal: AbortSignal,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 5;
-  for (;;) {
-    const notReady = await check();
-    if (notReady === null || signal.aborted) return;
-    if (Date.now() >= deadline) {
-      throw new WsbenchError('TARGET_NOT_READY', `${what} not ready after ${timeoutMs} ms: ${notReady}`);
-    }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(100, delay * 2);
-  }
+/** The rest of the scenario, as a target's cross-field rules see it. */
+export interface ScenarioFacts {
+  channelCount: number;
+  encoding: StampEncoding;
 }
 
-/**
- * Waits until every open client gave its protocol's readiness signal. A client that received
- * something its protocol did not expect (the wrong adapter for this server) fails at once with
- * TARGET_PROTOCOL and the protocol's own words on what was expected and what arrived.
- */
-export async function waitForClientSignal(ctx: ReadinessContext, timeoutMs: number, what: string, adapter: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { ready, opened, problem } = ctx.clientReadiness();
-    if (problem !== null) throw new WsbenchError('TARGET_PROTOCOL', `${adapter} target: ${problem} (is this a ${adapter} server?)`);
-    if ((opened > 0 && ready >= opened) || ctx.signal.aborted) return;
-    if (Date.now() >= deadline) {
-      throw new WsbenchError(
-        'TARGET_NOT_READY',
-        `${adapter} target not ready after ${timeoutMs} ms: ${ready} of ${opened} clients ${what}${ready === 0 ? ' (nothing of the expected protocol arrived: is this a ' + adapter + ' server?)' : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** A broken cross-field rule: the key under `target` it is about, and what is wrong. */
+export interface TargetIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** The schema of one kind's `target` keys: a strict object whose `kind` is a literal. */
+export type TargetSchema = z.ZodType<{ kind: string }>;
+export type TargetConfigOf<S extends TargetSchema> = z.output<S>;
+
+export interface TargetAdapter<S extends TargetSchema = TargetSchema> {
+  /** The `target.kind` this adapter answers to. */
+  readonly kind: TargetConfigOf<S>['kind'];
+  /** Its scenario keys; the scenario's `target` is the union of every adapter's schema. */
+  readonly schema: S;
+  /** The stack carries payloads as text (a JSON string, a text frame): binary stamps are refused. */
+  readonly textOnly: boolean;
+  /** `publish.encoding` when the scenario does not say. */
+  readonly defaultEncoding: StampEncoding;
+  /** Serves the HTTP polling endpoint that the longpoll and poll transports need. */
+  readonly pollEndpoint: boolean;
+  /** Whether preparing it starts a server (shown as the `starting-server` phase). */
+  startsServer(config: TargetConfigOf<S>): boolean;
+  /** Rules between the target's keys and the rest of the scenario (checked with the scenario). */
+  check?(config: TargetConfigOf<S>, scenario: ScenarioFacts): TargetIssue[];
+  prepare(config: TargetConfigOf<S>, ctx: TargetContext): PreparedTarget | Promise<PreparedTarget>;
+  /** Client protocols its prepared targets name (rebuilt in each worker from their spec). */
+  readonly clientProtocols?: readonly ProtocolDefinition[];
+  /** Injectors its prepared targets name (rebuilt on the publisher thread from their spec). */
+  readonly injectors?: readonly InjectorDefinition[];
+}
+
+/** Declares an adapter with its config type inferred from its schema. */
+export function defineTarget<S extends TargetSchema>(adapter: TargetAdapter<S>): TargetAdapter<S> {
+  return adapter;
 }

@@ -7,17 +7,53 @@
  * URL `{base}{WEBSOCKET_URL}{facility}?subscribe-{audience}`; Redis channel
  * `{WS4REDIS_PREFIX}:{audience}[:{who}]:{facility}` (no prefix part when unset).
  */
-import type { Scenario } from '../config/resolve.js';
-import { numsub, type RedisClient } from '../redis/client.js';
-import { fillTemplate } from '../engine/template.js';
-import type { Injector } from './injector.js';
-import { pollUntilReady, type PreparedTarget } from './target.js';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { numsub } from '../redis/client.js';
+import { plainProtocol } from './client-protocol.js';
+import { defineInjector, type InjectorSpec } from './injector.js';
+import { clientsPerKey, pollUntilReady } from './readiness.js';
+import { fillTemplate } from './template.js';
+import { defineTarget, type TargetConfigOf } from './target.js';
 
-type Ws4redisConfig = Extract<Scenario['target'], { kind: 'ws4redis' }>;
-export type Ws4redisAudience = Ws4redisConfig['audience'];
+const KIND = 'ws4redis';
 
-export interface Ws4redisInjectorSpec {
-  kind: 'ws4redis';
+const schema = z
+  .strictObject({
+    kind: z.literal(KIND),
+    url: wsUrlTemplate.describe('Base URL of the Django site, e.g. ws://127.0.0.1:8000'),
+    websocketUrl: z.string().default('/ws/').describe('WEBSOCKET_URL setting.'),
+    facility: z.string().min(1).default('{channel}').describe('Facility name ({channel} filled).'),
+    audience: z
+      .enum(['broadcast', 'user', 'group', 'session'])
+      .default('broadcast')
+      .describe('Which subscribe-* flag the clients use and which Redis channel is published to.'),
+    who: z
+      .string()
+      .optional()
+      .describe(
+        "Username, group name or session key for the user/group/session audiences (the clients need that session's cookie in headers).",
+      ),
+    prefix: z.string().default('').describe('WS4REDIS_PREFIX.'),
+    expire: z
+      .number()
+      .int()
+      .min(0)
+      .default(3600)
+      .describe('WS4REDIS_EXPIRE: the message is also SETEX-ed this long and replayed to new connections (0 = not).'),
+    heartbeat: z.string().optional().describe('WS4REDIS_HEARTBEAT string, ignored when received.'),
+    echo: z.boolean().default(false).describe('Add the echo flag to the URL.'),
+    headers,
+    publicHeaders,
+    readiness: stackReadiness.prefault({}),
+  })
+  .describe('django-websocket-redis: one Redis subscription per client (ready by NUMSUB), payloads relayed verbatim.');
+
+export type Ws4redisAudience = TargetConfigOf<typeof schema>['audience'];
+
+export interface Ws4redisInjectorSpec extends InjectorSpec {
+  kind: typeof KIND;
   channels: string[];
   /** SETEX the message under its channel name for this many seconds (WS4REDIS_EXPIRE; 0 = not). */
   expire: number;
@@ -34,56 +70,69 @@ export function ws4redisUrl(base: string, websocketUrl: string, facility: string
 export function ws4redisChannel(prefix: string, audience: Ws4redisAudience, who: string | undefined, facility: string): string {
   const p = prefix ? `${prefix}:` : '';
   if (audience === 'broadcast') return `${p}broadcast:${facility}`;
-  if (!who)
-    throw new Error(`ws4redis audience "${audience}" needs the ${audience === 'session' ? 'session key' : audience} it is addressed to`);
+  // The scenario's rule (check below) refuses this before anything starts.
+  if (!who) throw new ConfigError(`audience ${audience} needs who (the ${audience} the messages are addressed to)`, { key: 'target.who' });
   return `${p}${audience}:${who}:${facility}`;
 }
 
-export function createWs4redisInjector(spec: Ws4redisInjectorSpec, redis: RedisClient): Injector {
-  return {
-    inject(channel, payload) {
-      const name = spec.channels[channel]!;
-      const receivers = redis.publish(name, payload);
-      if (spec.expire === 0) return receivers;
-      // RedisPublisher.publish_message keeps the last message for replay to new connections.
-      return Promise.all([receivers, redis.setex(name, spec.expire, payload)]).then(([n]) => n);
-    },
-  };
-}
+export const ws4redisInjector = defineInjector<Ws4redisInjectorSpec>(KIND, (spec, redis) => ({
+  inject(channel, payload) {
+    const name = spec.channels[channel]!;
+    const receivers = redis.publish(name, payload);
+    if (spec.expire === 0) return receivers;
+    // RedisPublisher.publish_message keeps the last message for replay to new connections.
+    return Promise.all([receivers, redis.setex(name, spec.expire, payload)]).then(([n]) => n);
+  },
+}));
 
-export function prepareWs4redisTarget(config: Ws4redisConfig, scenario: Scenario): PreparedTarget {
-  const facilities = scenario.channelNames.map((name) => fillTemplate(config.facility, name, 0));
-  const channels = facilities.map((f) => ws4redisChannel(config.prefix, config.audience, config.who, f));
-  const urlTemplate = ws4redisUrl(config.url, config.websocketUrl, config.facility, config.audience, config.echo);
-  const { timeout, settle } = config.readiness;
-  return {
-    describe: `ws4redis ${urlTemplate}`,
-    urlTemplate,
-    connectHint: `the ws4redis adapter expects django-websocket-redis at WEBSOCKET_URL ${config.websocketUrl} (target.websocketUrl)`,
-    clientProtocol: { kind: 'plain', sendAfterOpen: [], ignore: config.heartbeat === undefined ? [] : [config.heartbeat] },
-    injector: { kind: 'ws4redis', channels, expire: config.expire },
-    headers: config.headers,
-    subprotocols: [],
-    maxPayload: 256 * 1024 * 1024,
-    async waitReady({ redis, openedPerChannel, signal }) {
-      // One Redis subscription per WebSocket: NUMSUB reaches the clients on that channel.
-      await pollUntilReady(
-        async () => {
-          const counts = await numsub(redis, [...new Set(channels)]);
-          const want = new Map<string, number>();
-          for (let c = 0; c < channels.length; c++) want.set(channels[c]!, (want.get(channels[c]!) ?? 0) + (openedPerChannel[c] ?? 0));
-          for (const [channel, clients] of want) {
-            const have = counts.get(channel) ?? 0;
-            if (have < clients) return `PUBSUB NUMSUB ${channel} = ${have}, waiting for ${clients} (one subscription per client)`;
-          }
-          return null;
-        },
-        timeout,
-        signal,
-        'ws4redis target',
-      );
-      if (settle > 0 && !signal.aborted) await new Promise((r) => setTimeout(r, settle));
-    },
-    stop: async () => {},
-  };
-}
+export const ws4redis = defineTarget({
+  kind: KIND,
+  schema,
+  textOnly: true,
+  defaultEncoding: 'text',
+  pollEndpoint: false,
+  startsServer: () => false,
+  clientProtocols: [plainProtocol],
+  injectors: [ws4redisInjector],
+
+  check(config) {
+    if (config.audience !== 'broadcast' && !config.who)
+      return [{ path: ['who'], message: `audience ${config.audience} needs who (the ${config.audience} the messages are addressed to)` }];
+    return [];
+  },
+
+  prepare(config, ctx) {
+    const facilities = ctx.channelNames.map((name) => fillTemplate(config.facility, name, 0));
+    const channels = facilities.map((f) => ws4redisChannel(config.prefix, config.audience, config.who, f));
+    const urlTemplate = ws4redisUrl(config.url, config.websocketUrl, config.facility, config.audience, config.echo);
+    const { timeout, settle } = config.readiness;
+    return {
+      describe: `${KIND} ${urlTemplate}`,
+      urlTemplate,
+      connectHint: `the ${KIND} adapter expects django-websocket-redis at WEBSOCKET_URL ${config.websocketUrl} (target.websocketUrl)`,
+      clientProtocol: { kind: 'plain', sendAfterOpen: [], ignore: config.heartbeat === undefined ? [] : [config.heartbeat] },
+      injector: { kind: KIND, channels, expire: config.expire } satisfies Ws4redisInjectorSpec,
+      headers: config.headers,
+      subprotocols: [],
+      maxPayload: 256 * 1024 * 1024,
+      settleMs: settle,
+      async waitReady({ redis, openedPerChannel, signal }) {
+        // One Redis subscription per WebSocket: NUMSUB reaches the clients on that channel.
+        await pollUntilReady(
+          async () => {
+            const counts = await numsub(redis, [...new Set(channels)]);
+            for (const [channel, clients] of clientsPerKey(channels, openedPerChannel)) {
+              const have = counts.get(channel) ?? 0;
+              if (have < clients) return `PUBSUB NUMSUB ${channel} = ${have}, waiting for ${clients} (one subscription per client)`;
+            }
+            return null;
+          },
+          timeout,
+          signal,
+          `${KIND} target`,
+        );
+      },
+      stop: async () => {},
+    };
+  },
+});

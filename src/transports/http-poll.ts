@@ -1,6 +1,6 @@
 /**
  * HTTP long-polling and interval polling against the reference server's /poll/<channel>
- * endpoint (see src/server/reference-server.ts). Each client has its own keep-alive connection,
+ * endpoint (src/server/poll-endpoint.ts; the answer's format is src/wire/poll-batch.ts). Each client has its own keep-alive connection,
  * like a browser tab would. Messages of one response share its receipt time: the time they spent
  * queued on the server and in the poll interval is latency, which is the point of the comparison.
  *
@@ -12,7 +12,7 @@
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { monotonicMs } from '../metrics/clock.js';
-import { decodeBatch } from '../server/poll-buffer.js';
+import { CURSOR_HEADER, MISSED_HEADER, decodePollBatch } from '../wire/poll-batch.js';
 import { TransportError, type ConnectOptions, type TransportClient, type TransportEvents, type TransportFactory } from './transport.js';
 
 export interface PollSettings {
@@ -89,16 +89,16 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
       events.onError(`poll.http-${res.status}`, `HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`);
       return false;
     }
-    const next = Number(res.headers['x-wsbench-cursor']);
+    const next = Number(res.headers[CURSOR_HEADER]);
     if (!Number.isInteger(next)) {
       events.onError('poll.protocol', 'answer without an X-Wsbench-Cursor header: is this the wsbench reference server?');
       return false;
     }
-    const missed = Number(res.headers['x-wsbench-missed'] ?? 0);
+    const missed = Number(res.headers[MISSED_HEADER] ?? 0);
     if (missed > 0)
       events.onError('poll.buffer-overflow', `${missed} message(s) left the server's poll buffer before this client asked`, missed);
     try {
-      decodeBatch(res.body, (message) => events.onMessage(message, 0, message.length, res.receivedAt));
+      decodePollBatch(res.body, (data, start, end) => events.onMessage(data, start, end, res.receivedAt));
     } catch (e) {
       events.onError('poll.protocol', (e as Error).message);
       return false;
@@ -153,7 +153,7 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
         const code = (e as NodeJS.ErrnoException).code ?? 'error';
         throw new TransportError(`connect.${code}`, (e as Error).message);
       }
-      if (res.status !== 200 || !Number.isInteger(Number(res.headers['x-wsbench-cursor']))) {
+      if (res.status !== 200 || !Number.isInteger(Number(res.headers[CURSOR_HEADER]))) {
         agent.destroy();
         throw new TransportError(
           `connect.http-${res.status}`,
@@ -162,7 +162,7 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
             : `HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`,
         );
       }
-      cursor = Number(res.headers['x-wsbench-cursor']);
+      cursor = Number(res.headers[CURSOR_HEADER]);
       running = true;
       if (settings.mode === 'longpoll') void longPollLoop();
       else schedulePoll(monotonicMs() + phase);

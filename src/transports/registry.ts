@@ -1,29 +1,29 @@
-/** Transport name → factory. The one place a new client transport is plugged in. */
+/**
+ * Every transport, by name: the one list a new transport is added to (see docs/architecture.md,
+ * "Adding a transport"). The transport names of the scenario schema and of the report come from
+ * here; the engine, the workers and the targets ask a transport's descriptor what they need.
+ */
 import { WsbenchError } from '../errors.js';
-import type { TransportName } from '../results/types.js';
-import type { TransportFactory } from './transport.js';
-import { createWebSocketClient } from './websocket.js';
-import { pollTransport } from './http-poll.js';
-import { createFastWebSocketClient } from './websocket-fast.js';
+import type { TransportDescriptor } from './descriptor.js';
+import { longpoll } from './longpoll.js';
+import { poll } from './poll.js';
+import { websocket } from './websocket.js';
 
-export interface TransportSettings {
-  /** WebSocket client: the fast in-place frame parser, or the `ws` library (conformance). */
-  websocketClient: 'fast' | 'ws';
-  /** poll: time between requests. */
-  pollIntervalMs: number;
-  /** longpoll: how long the server may hold a request. */
-  longPollHoldMs: number;
-}
+export type { TransportSettings } from './descriptor.js';
 
-export function transportFactory(name: TransportName, settings: TransportSettings): TransportFactory {
-  switch (name) {
-    case 'websocket':
-      return settings.websocketClient === 'ws' ? createWebSocketClient : createFastWebSocketClient;
-    case 'longpoll':
-      return pollTransport({ mode: 'longpoll', intervalMs: settings.pollIntervalMs, holdMs: settings.longPollHoldMs });
-    case 'poll':
-      return pollTransport({ mode: 'poll', intervalMs: settings.pollIntervalMs, holdMs: 0 });
-    default:
-      throw new WsbenchError('INTERNAL', `unknown transport "${String(name)}"`);
-  }
+/** Keys are the names scenarios and reports use; each descriptor's `name` is its key. */
+export const TRANSPORTS = { websocket, longpoll, poll } as const satisfies Record<string, TransportDescriptor>;
+
+export type TransportName = keyof typeof TRANSPORTS;
+
+/** In the order a scenario's `transports` defaults and comparisons list them. */
+export const TRANSPORT_NAMES = Object.keys(TRANSPORTS) as [TransportName, ...TransportName[]];
+
+/** What a scenario runs when it does not say. */
+export const DEFAULT_TRANSPORTS: TransportName[] = ['websocket'];
+
+export function transportDescriptor(name: TransportName): TransportDescriptor {
+  const descriptor: TransportDescriptor | undefined = TRANSPORTS[name];
+  if (!descriptor) throw new WsbenchError('INTERNAL', `unknown transport "${String(name)}"`);
+  return descriptor;
 }

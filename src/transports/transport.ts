@@ -1,8 +1,11 @@
 /**
- * One interface for every way a client can receive the feed (WebSocket now; long-polling and
- * interval polling later). A transport moves bytes and reports what happened; the client pool
- * decides what the bytes mean.
+ * One client interface for every way a client can receive the feed (WebSocket, long-polling,
+ * interval polling). A client moves bytes and reports what happened; the client pool decides what
+ * the bytes mean. What each transport is (its endpoint, drain, worker flags) is its descriptor
+ * (descriptor.ts).
  */
+import { WsbenchError } from '../errors.js';
+import { connectErrorKind, type ErrorKind } from '../results/error-kinds.js';
 
 export interface TransportEvents {
   /**
@@ -12,8 +15,8 @@ export interface TransportEvents {
   onMessage(data: Buffer, start: number, end: number, receivedAtMs: number): void;
   /** The connection ended after it had opened. `clean` is true for a close handshake. */
   onClose(code: number, reason: string, clean: boolean): void;
-  /** Something went wrong after opening without ending the client (a failed poll, say). */
-  onError(kind: string, message: string, count?: number): void;
+  /** Something went wrong after opening without ending the client (a failed poll, say): counted under `kind`. */
+  onError(kind: ErrorKind, message: string, count?: number): void;
 }
 
 /** What a client put on and took off the wire, from its sockets' byte counters. */
@@ -76,22 +79,27 @@ export class ConnectAttempt {
     this.resolve();
   }
 
+  /** Fails the attempt; `kind` is its `connect.` error kind (the prefix is added when missing). */
   fail(kind: string, message: string): void {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
     this.abort();
-    this.reject(new TransportError(kind, message));
+    this.reject(new TransportError(connectErrorKind(kind), message));
   }
 }
 
-/** A failure with a short stable kind for the report's `errors` map, e.g. `connect.ECONNREFUSED`. */
-export class TransportError extends Error {
+/**
+ * A connection attempt that failed, with the kind it is counted under in the report's `errors`
+ * (e.g. `connect.ECONNREFUSED`): the pool counts it; it ends the run only when every client failed.
+ */
+export class TransportError extends WsbenchError {
   constructor(
-    readonly kind: string,
+    readonly kind: ErrorKind,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super('CONNECT_FAILED', message, options);
     this.name = 'TransportError';
   }
 }

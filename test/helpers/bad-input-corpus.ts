@@ -581,7 +581,28 @@ function flagCases(): BadInputCase[] {
     run('--frob', [...load, '--frob'], '^Unknown argument: frob'),
     run('-Z', [...load, '-Z'], '^Unknown argument: Z'),
     run('two scenario files', ['@a.yaml', '@b.yaml'], '^Unknown arguments?: '),
-    { category: 'flags', name: 'no command', args: [], where: '^Choose a command: run, compare, serve, connect or doctor' },
+    { category: 'flags', name: 'no command', args: [], where: '^Choose a command: run, compare, report, serve, connect or doctor' },
+    {
+      category: 'flags',
+      name: 'report --html into a missing directory',
+      args: ['report', '@a.json', '--html', '@nodir/r.html'],
+      files: { 'a.json': goodReport() },
+      where: '^--html: cannot write',
+    },
+    {
+      category: 'flags',
+      name: 'report --hlog with two reports',
+      args: ['report', '@a.json', '@b.json', '--hlog', '@l.hlog'],
+      files: { 'a.json': goodReport(), 'b.json': goodReport() },
+      where: '^--hlog: an .hlog holds one report; got 2',
+    },
+    { category: 'flags', name: 'report without a file', args: ['report'], where: '^report needs 1 argument, got 0' },
+    {
+      category: 'flags',
+      name: 'run --html into a missing directory',
+      args: ['run', '-c', '2', '-r', '10', '-d', '1s', '--redis', NO_REDIS, '--html', '@nodir/r.html'],
+      where: '^--html: cannot write',
+    },
     { category: 'flags', name: 'unknown command close to one', args: ['rnu'], where: '^unknown command "rnu": did you mean run\\?' },
     { category: 'flags', name: 'unknown command', args: ['frobnicate'], where: '^(unknown command|Unknown argument)' },
     { category: 'flags', name: 'compare with one report', args: ['compare', 'a.json'], where: '^compare needs 2 arguments, got 1' },
@@ -745,8 +766,8 @@ function reportCases(): BadInputCase[] {
   const out: BadInputCase[] = [];
   mutations.forEach(([name, content, says], i) => {
     const files: Record<string, FileSpec> = { 'good.json': goodReport(), 'bad.json': content };
-    // Each broken report in one of the three places a report is read.
-    switch (i % 3) {
+    // Each broken report in one of the four places a report is read.
+    switch (i % 4) {
       case 0:
         out.push({
           category: 'reports',
@@ -761,6 +782,15 @@ function reportCases(): BadInputCase[] {
           category: 'reports',
           name: `compare <good> <${name}>`,
           args: ['compare', '@good.json', '@bad.json'],
+          files,
+          where: `^@bad.json: ${says}`,
+        });
+        break;
+      case 2:
+        out.push({
+          category: 'reports',
+          name: `report <good> <${name}>`,
+          args: ['report', '@good.json', '@bad.json'],
           files,
           where: `^@bad.json: ${says}`,
         });

@@ -123,15 +123,16 @@ test('run: redis-server binary missing → exit 3 with how to install or pass --
     assert.doesNotMatch(result.stderr, /\n\s+at /);
   }));
 
-test('run: Ctrl-C while publishing → partial report written, exit 130, nothing left running', () =>
+test('run: Ctrl-C while publishing → partial report written, exit 130, one failed gate verdict, nothing left running', () =>
   withTempDir(async (dir) => {
     const file = join(dir, 'long.yaml');
     const out = join(dir, 'partial.json');
+    const junit = join(dir, 'junit.xml');
     await writeFile(file, 'clients: { connections: 10 }\npublish: { rate: 50/s, duration: 60s }\n');
     let pid = 0;
     let children: number[] = [];
     let stderrSoFar = '';
-    const result = await runCli(['run', file, '--out', out], {
+    const result = await runCli(['run', file, '--out', out, '-t', 'delivery.lost == 0', '--junit', junit], {
       timeoutMs: 60_000,
       onSpawn: (child) => {
         pid = child.pid!;
@@ -154,6 +155,11 @@ test('run: Ctrl-C while publishing → partial report written, exit 130, nothing
     const ws = report.transports.websocket!;
     assert.ok(ws.delivery.delivered > 0, 'some messages were measured');
     assert.equal(ws.delivery.lost, 0, 'stopping early is not loss');
+    // Its threshold held, yet an interrupted run does not pass: the terminal, the report and JUnit agree.
+    assert.match(result.stdout, /gate: FAILED \(the run did not complete: interrupted during publishing\)/);
+    assert.equal(report.gate?.passed, false);
+    assert.equal(report.gate?.thresholds[0]?.passed, true);
+    assert.match(await readFile(junit, 'utf8'), /<testsuites [^>]*failures="1"/);
     assert.ok(await waitFor(() => children.every((p) => !isAlive(p)), 5000), `left running: ${children.filter(isAlive).join(' ')}`);
   }));
 

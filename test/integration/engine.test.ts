@@ -86,9 +86,13 @@ drain: 1s
 `,
     'faulty.yaml',
   );
-  const report = await runScenario(scenario, { workers: 1, snapshotIntervalMs: 100 });
+  const events: EngineEvent[] = [];
+  const report = await runScenario(scenario, { workers: 1, snapshotIntervalMs: 100, onEvent: (e) => events.push(e) });
   const d = report.transports.websocket!.delivery;
   const faults = expectedFaults(publishes);
+  // Nothing is started for a raw target on a given Redis: no starting-redis or starting-server phase.
+  const phases = events.flatMap((e) => (e.type === 'phase' ? [e.phase] : []));
+  assert.deepEqual(phases, ['connecting', 'waiting-ready', 'publishing', 'draining', 'closing', 'done']);
   assert.equal(d.expected, clients * publishes);
   assert.equal(d.lost, clients * faults.lost);
   assert.equal(d.duplicated, clients * faults.duplicated);
@@ -113,4 +117,28 @@ publish: { rate: 10, duration: 1s }
     assert.match(e.message, /no connection to raw ws:\/\/127\.0\.0\.1:1\/ws\/\{channel\} could be opened: connect\.ECONNREFUSED ×3/);
     return true;
   });
+});
+
+test('a target that listens to another Redis than the one wsbench started: the readiness failure says so', async () => {
+  // The relay subscribes on the test Redis; without redis.url wsbench starts its own and waits on it.
+  const scenario = parseScenarioText(
+    `target:
+  kind: raw
+  url: "${relay.url}"
+  readiness: { timeout: 500ms }
+clients: { connections: 2 }
+publish: { rate: 10, duration: 1s }
+`,
+    'other-redis.yaml',
+  );
+  await assert.rejects(runScenario(scenario, { workers: 1 }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'TARGET_NOT_READY');
+    assert.match(e.message, /PUBSUB NUMSUB bench = 0, waiting for 2/);
+    assert.match(
+      e.message,
+      /wsbench started its own Redis \(no redis\.url or --redis\): if your server listens to another Redis, give its URL with --redis/,
+    );
+    return true;
+  });
+  assert.deepEqual(leftoverChildren([redis.pid]), [], 'no child process left');
 });

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
-import { decodeBatch } from '../../src/server/poll-buffer.js';
+import { decodePollBatch } from '../../src/wire/poll-batch.js';
 
 let redis: EmbeddedRedis;
 let server: ReferenceServer;
@@ -106,7 +106,7 @@ test('long-poll: join gives a cursor, a held poll is answered by the next messag
   const answer = await held;
   assert.equal(answer.headers.get('x-wsbench-cursor'), '1');
   const messages: string[] = [];
-  decodeBatch(Buffer.from(await answer.arrayBuffer()), (m) => messages.push(m.toString()));
+  decodePollBatch(Buffer.from(await answer.arrayBuffer()), (data, start, end) => messages.push(data.toString('utf8', start, end)));
   assert.deepEqual(messages, ['first']);
   const empty = await fetch(`${http}/poll/lp?after=1&timeout=0`);
   assert.equal(empty.headers.get('x-wsbench-cursor'), '1');

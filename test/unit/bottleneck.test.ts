@@ -24,8 +24,13 @@ const cases: { name: string; processes: ProcessStats[]; lagP99: number; bottlene
 
 for (const c of cases) {
   test(`bottleneck: ${c.name}`, () => {
-    const verdict = assessBottleneck(c.processes, c.lagP99);
+    const verdict = assessBottleneck(c.processes, c.lagP99, 1000);
     assert.equal(verdict.bottleneck, c.bottleneck);
     assert.equal(verdict.reasons.length, c.reasons, verdict.reasons.join('; '));
   });
 }
+
+test('bottleneck: no verdict on a run that never published (e.g. a 257 ms run that failed to connect at 88 % CPU)', () => {
+  assert.deepEqual(assessBottleneck([proc(88, 30, 'coordinator')], 0, 0), { bottleneck: false, reasons: [] });
+  assert.equal(assessBottleneck([proc(88, 30, 'coordinator')], 0, 1).bottleneck, true, 'any measured window gets the verdict');
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClientProtocol, exactMatcher, Verdict } from '../../src/targets/client-protocol.js';
+import { exactMatcher, Verdict } from '../../src/targets/client-protocol.js';
+import { createClientProtocol } from '../../src/targets/registry.js';
 
 test('plain protocol sends its templated messages on open and treats ignore strings as control', () => {
   const sent: string[] = [];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PollBuffer, decodeBatch, encodeBatch } from '../../src/server/poll-buffer.js';
+import { PollBuffer } from '../../src/server/poll-buffer.js';
 
 const msg = (n: number) => Buffer.from(`m${n}`);
 const texts = (b: Buffer[]) => b.map((m) => m.toString());
@@ -55,14 +55,4 @@ test('poll buffer wakes waiters once on the next push, and cancel works', () => 
   assert.equal(woken, 1);
   assert.equal(cancelledWoken, 0);
   assert.equal(buffer.waiting, 0);
-});
-
-test('batch body round-trips and rejects truncation', () => {
-  const messages = [Buffer.from('a'), Buffer.alloc(0), Buffer.from([0, 1, 2, 255])];
-  const out: Buffer[] = [];
-  decodeBatch(encodeBatch(messages), (m) => out.push(Buffer.from(m)));
-  assert.deepEqual(out, messages);
-  const body = encodeBatch(messages);
-  assert.throws(() => decodeBatch(body.subarray(0, body.length - 1), () => {}), /truncated/);
-  assert.throws(() => decodeBatch(Buffer.concat([body, Buffer.from([1])]), () => {}), /trailing/);
 });

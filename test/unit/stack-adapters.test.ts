@@ -5,7 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, Encoder } from '@msgpack/msgpack';
-import { createClientProtocol, Verdict, type ClientProtocolSpec } from '../../src/targets/client-protocol.js';
+import { Verdict, type PlainProtocolSpec } from '../../src/targets/client-protocol.js';
+import { createClientProtocol } from '../../src/targets/registry.js';
+import type { SocketioProtocolSpec } from '../../src/targets/socketio.js';
+import type { ActioncableProtocolSpec } from '../../src/targets/actioncable.js';
+import type { CentrifugoProtocolSpec } from '../../src/targets/centrifugo.js';
 import { adapterChannel, connectPacket, emitterMessage, socketioUrl } from '../../src/targets/socketio.js';
 import {
   actioncableChannel,
@@ -21,7 +25,9 @@ import { parseScenarioText } from '../../src/config/load.js';
 const STAMP = 'WSB10.0123456789abcdef.00000001.40c3880000000000xxxx';
 
 /** Feeds `steps` to a fresh protocol: each step is [received text, verdict, texts it must send]. */
-function drive(spec: ClientProtocolSpec, steps: [string, Verdict, string[]][], channel = 'bench', clientIndex = 3) {
+type AnySpec = SocketioProtocolSpec | ActioncableProtocolSpec | CentrifugoProtocolSpec | PlainProtocolSpec;
+
+function drive(spec: AnySpec, steps: [string, Verdict, string[]][], channel = 'bench', clientIndex = 3) {
   const sent: string[] = [];
   const protocol = createClientProtocol(spec, { channel, clientIndex, send: (t) => sent.push(t) });
   protocol.opened();
@@ -68,7 +74,7 @@ test('socketio emitter message is msgpack [uid, packet, opts] as @socket.io/redi
 });
 
 test('socketio protocol: open → CONNECT → ready; pings answered; events are data; a wrong server is named', () => {
-  const spec: ClientProtocolSpec = { kind: 'socketio', namespace: '/', auth: '{"room":"{channel}","n":{client}}' };
+  const spec: SocketioProtocolSpec = { kind: 'socketio', namespace: '/', auth: '{"room":"{channel}","n":{client}}' };
   const { protocol } = drive(spec, [
     ['0{"sid":"a","pingInterval":25000}', Verdict.Control, ['40{"room":"bench","n":3}']],
     ['2', Verdict.Control, ['3']],
@@ -112,7 +118,7 @@ test('actioncable: identifier, subscribe command, channel prefix, payload', () =
 });
 
 test('actioncable protocol: welcome → subscribe → confirm; pings control; messages data', () => {
-  const spec: ClientProtocolSpec = { kind: 'actioncable', identifier: '{"channel":"BenchChannel","room":"{channel}"}' };
+  const spec: ActioncableProtocolSpec = { kind: 'actioncable', identifier: '{"channel":"BenchChannel","room":"{channel}"}' };
   const id = '{\\"channel\\":\\"BenchChannel\\",\\"room\\":\\"bench\\"}';
   const { protocol } = drive(spec, [
     ['{"type":"welcome"}', Verdict.Control, [`{"command":"subscribe","identifier":"${id}"}`]],
@@ -136,7 +142,7 @@ test('actioncable protocol: welcome → subscribe → confirm; pings control; me
 });
 
 test('centrifugo protocol: connect → subscribe → ready; {} pings answered; batched frames handed back', () => {
-  const spec: ClientProtocolSpec = { kind: 'centrifugo', channel: 'news:{channel}', connect: '{"token":"t"}' };
+  const spec: CentrifugoProtocolSpec = { kind: 'centrifugo', channel: 'news:{channel}', connect: '{"token":"t"}' };
   const { protocol, openedSent } = drive(spec, [
     [
       '{"id":1,"connect":{"client":"c","version":"5","ping":25,"pong":true}}',
@@ -206,7 +212,7 @@ test('ws4redis URL and Redis channel per audience', () => {
     ['', 'session', 'k3y', 'session:k3y:bench'],
   ];
   for (const [prefix, audience, who, want] of channels) assert.equal(ws4redisChannel(prefix, audience, who, 'bench'), want);
-  assert.throws(() => ws4redisChannel('', 'user', undefined, 'bench'), /needs the user/);
+  assert.throws(() => ws4redisChannel('', 'user', undefined, 'bench'), /needs who/);
 });
 
 test('scenario checks for stack targets', () => {

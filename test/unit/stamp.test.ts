@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FLAG_WARMUP, STAMP_BINARY_BYTES, STAMP_TEXT_BYTES, StampReader, StampStatus, StampWriter } from '../../src/metrics/stamp.js';
+import type { WsbenchError } from '../../src/errors.js';
 
 const RUN = '0123456789abcdef';
 const OTHER = 'fedcba9876543210';
@@ -70,6 +71,12 @@ test('messages without a valid stamp are missing', () => {
 });
 
 test('payload smaller than the stamp is refused', () => {
-  assert.throws(() => new StampWriter(RUN, 'binary', STAMP_BINARY_BYTES - 1), RangeError);
-  assert.throws(() => new StampWriter(RUN, 'text', STAMP_TEXT_BYTES - 1), RangeError);
+  assert.throws(
+    () => new StampWriter(RUN, 'binary', STAMP_BINARY_BYTES - 1),
+    (e: WsbenchError) => e.code === 'INTERNAL',
+  );
+  assert.throws(
+    () => new StampWriter(RUN, 'text', STAMP_TEXT_BYTES - 1),
+    (e: WsbenchError) => e.code === 'INTERNAL',
+  );
 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultWorkerCount, splitClients, workerExecArgv } from '../../src/engine/workers.js';
+import { defaultWorkerCount } from '../../src/engine/workers.js';
+import { splitClients } from '../../src/engine/worker-plans.js';
+import { TRANSPORTS } from '../../src/transports/registry.js';
 
 test('default worker count: enough for the open-files limit, a core each for big runs', () => {
   const cases: [connections: number, cores: number, workers: number][] = [
@@ -32,8 +34,8 @@ test('clients split into contiguous near-equal ranges', () => {
 
 test('only the fast WebSocket client gets the small young generation', () => {
   const settings = (websocketClient: 'fast' | 'ws') => ({ websocketClient, pollIntervalMs: 1000, longPollHoldMs: 30_000 });
-  assert.deepEqual(workerExecArgv({ transport: 'websocket', transportSettings: settings('fast') }), ['--max-semi-space-size=1']);
-  assert.deepEqual(workerExecArgv({ transport: 'websocket', transportSettings: settings('ws') }), []);
-  assert.deepEqual(workerExecArgv({ transport: 'longpoll', transportSettings: settings('fast') }), []);
-  assert.deepEqual(workerExecArgv({ transport: 'poll', transportSettings: settings('fast') }), []);
+  assert.deepEqual(TRANSPORTS.websocket.workerExecArgv(settings('fast')), ['--max-semi-space-size=1']);
+  assert.deepEqual(TRANSPORTS.websocket.workerExecArgv(settings('ws')), []);
+  assert.deepEqual(TRANSPORTS.longpoll.workerExecArgv(settings('fast')), []);
+  assert.deepEqual(TRANSPORTS.poll.workerExecArgv(settings('fast')), []);
 });

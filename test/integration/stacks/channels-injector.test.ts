@@ -9,7 +9,7 @@ import { decode } from '@msgpack/msgpack';
 import { Redis } from 'ioredis';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
-import { createChannelsGroupsInjector, createChannelsPubsubInjector } from '../../../src/targets/channels.js';
+import { channelsGroupsInjector, channelsPubsubInjector } from '../../../src/targets/channels.js';
 
 let redis: EmbeddedRedis;
 let client: Redis;
@@ -38,7 +38,7 @@ test('group_send: one message per process key listing its members, scored by tim
   const now = Date.now() / 1000;
   // Two members in process A, one in process B, one membership older than group_expiry.
   await client.zadd('asgi:group:g', now, 'specific.A!1', now, 'specific.A!2', now, 'specific.B!1', now - 90_000, 'specific.C!1');
-  const injector = createChannelsGroupsInjector(spec, client);
+  const injector = channelsGroupsInjector.create(spec, client);
   assert.equal(await injector.inject(0, Buffer.from('WSB1-first')), 3, 'three live members reached');
   assert.equal(await client.zscore('asgi:group:g', 'specific.C!1'), null, 'the expired membership was removed');
 
@@ -73,7 +73,7 @@ test('pubsub layer: PUBLISH asgi__group__<group> plain msgpack of the event', as
   try {
     const got = new Promise<Buffer>((resolve) => sub.on('messageBuffer', (_c: Buffer, m: Buffer) => resolve(m)));
     await sub.subscribe('asgi__group__g');
-    const injector = createChannelsPubsubInjector(
+    const injector = channelsPubsubInjector.create(
       { kind: 'channels-pubsub', channels: ['asgi__group__g'], messageType: 'bench.message', field: 'payload' },
       client,
     );

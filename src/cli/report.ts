@@ -1,0 +1,118 @@
+/**
+ * `wsbench report a.json [b.json …]`: renders saved reports — `--html` one self-contained page
+ * overlaying all of them (baseline vs current, direct vs behind a proxy, one stack vs another),
+ * `--hlog` the interval log of one report; with neither, the text summary of each. Also the I/O
+ * half of the HTML report for `wsbench run --html`: reading the chart library from its npm package
+ * and writing the page (the page itself is built by src/reporters/html.ts, which does no I/O).
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename } from 'node:path';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { ConfigError, WsbenchError, messageOf } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { hlogText } from '../reporters/hlog.js';
+import { htmlReport, type HtmlAssets, type HtmlReportInput } from '../reporters/html.js';
+import { textSummary } from '../reporters/text.js';
+import type { RunReport } from '../results/types.js';
+import { reportError } from './errors.js';
+import { writeOutput } from './gate.js';
+import { readReportFile } from './report-file.js';
+import { checkOutputFiles } from './output-files.js';
+
+export interface ReportArgs {
+  reports: string[];
+  html?: string;
+  hlog?: string;
+  label?: string | string[];
+  verbose?: boolean;
+}
+
+export const reportCommand = {
+  command: 'report <reports..>',
+  describe: 'Render saved reports: an HTML page overlaying them, an .hlog, or the text summary',
+  builder: (y: Argv) =>
+    y
+      .positional('reports', { type: 'string', array: true, demandOption: true, describe: 'Report JSON files (from run --out)' })
+      .option('html', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Write one self-contained HTML page with every report on the same axes',
+      })
+      .option('hlog', { type: 'string', requiresArg: true, describe: 'Write the HdrHistogram interval log (.hlog) of the (one) report' })
+      .option('label', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Name a report in legends, in the order given (repeatable; default: the file name)',
+      })
+      .example('$0 report current.json --html report.html', 'One run as a page with charts over time')
+      .example('$0 report baseline.json current.json --html diff.html', 'Two runs overlaid on the same axes')
+      .example('$0 report direct.json proxied.json --label direct --label "behind nginx" --html proxy.html', 'Named series'),
+  handler: async (argv: ArgumentsCamelCase<ReportArgs>) => {
+    process.exitCode = await report(argv);
+  },
+};
+
+export async function report(argv: ReportArgs): Promise<number> {
+  const err = (text: string) => process.stderr.write(text);
+  try {
+    const files = argv.reports;
+    const labels = argv.label === undefined ? [] : Array.isArray(argv.label) ? argv.label : [argv.label];
+    if (labels.length > files.length) throw new ConfigError(`${labels.length} labels for ${files.length} reports`, { key: '--label' });
+    if (argv.hlog !== undefined && files.length !== 1)
+      throw new ConfigError(`an .hlog holds one report; got ${files.length} (write one per report)`, { key: '--hlog' });
+    await checkOutputFiles([
+      { flag: '--html', file: argv.html },
+      { flag: '--hlog', file: argv.hlog },
+    ]);
+    const reports: RunReport[] = [];
+    for (const file of files) reports.push(await readReportFile(file));
+    const inputs = reports.map((r, i) => ({ label: labels[i] ?? defaultLabel(files, i), report: r }));
+
+    let failure: WsbenchError | undefined;
+    if (argv.html !== undefined) failure ??= await writeHtmlReport(argv.html, inputs, err);
+    if (argv.hlog !== undefined) failure ??= await writeOutput(argv.hlog, hlogText(reports[0]!), err);
+    if (argv.html === undefined && argv.hlog === undefined) {
+      for (const input of inputs) process.stdout.write(`${inputs.length > 1 ? `== ${input.label}\n` : ''}${textSummary(input.report)}`);
+    }
+    if (failure) return reportError(failure, argv.verbose ?? false);
+    return ExitCode.OK;
+  } catch (e) {
+    return reportError(e, argv.verbose ?? false);
+  }
+}
+
+/** The file name without `.json`; the whole path when two files share a name. */
+function defaultLabel(files: readonly string[], i: number): string {
+  const name = (f: string) => basename(f).replace(/\.json$/i, '');
+  const own = name(files[i]!);
+  return files.filter((f) => name(f) === own).length > 1 ? files[i]! : own;
+}
+
+/** uPlot's browser build and stylesheet, from the installed npm package. */
+export async function htmlAssets(): Promise<HtmlAssets> {
+  const require = createRequire(import.meta.url);
+  const read = (file: string) => readFile(require.resolve(`uplot/dist/${file}`), 'utf8');
+  try {
+    const [uplotJs, uplotCss] = await Promise.all([read('uPlot.iife.min.js'), read('uPlot.min.css')]);
+    return { uplotJs, uplotCss };
+  } catch (e) {
+    throw new WsbenchError('SETUP', `cannot read the chart library (npm package uplot): ${messageOf(e)}; reinstall wsbench`, { cause: e });
+  }
+}
+
+/** Builds the HTML report and writes it; returns an error to report, if any (like the other outputs). */
+export async function writeHtmlReport(
+  file: string,
+  inputs: readonly HtmlReportInput[],
+  err: (text: string) => void,
+): Promise<WsbenchError | undefined> {
+  let assets: HtmlAssets;
+  try {
+    assets = await htmlAssets();
+  } catch (e) {
+    err(`wsbench: error: cannot write ${file}: ${messageOf(e)}\n`);
+    return e instanceof WsbenchError ? e : new WsbenchError('SETUP', `cannot write ${file}`, { cause: e });
+  }
+  return writeOutput(file, htmlReport(inputs, assets), err);
+}

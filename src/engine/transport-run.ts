@@ -1,0 +1,319 @@
+/**
+ * One transport's run, phase by phase: connect the clients, wait until every one is subscribed,
+ * publish open-loop (warm-up, then measured), drain, and collect what every worker measured into
+ * the transport's report. Live snapshots are merged and emitted on a fixed cadence meanwhile.
+ *
+ * Stopping early (the signal) skips to the collection, which still reports what was measured; a
+ * failure after something was measured carries the partial report (PartialTransportError).
+ */
+import type { Scenario } from '../config/resolve.js';
+import { publishCounts } from '../config/resolve.js';
+import { WsbenchError, asWsbenchError } from '../errors.js';
+import { monotonicMs } from '../metrics/clock.js';
+import type { ProcessMonitor } from '../process/monitor.js';
+import type { RedisClient } from '../redis/client.js';
+import type { TransportReport } from '../results/types.js';
+import { waitUntilReady } from '../targets/readiness.js';
+import type { PreparedTarget } from '../targets/target.js';
+import type { TransportDescriptor } from '../transports/descriptor.js';
+import { transportDescriptor, type TransportName } from '../transports/registry.js';
+import { drainFor, waitForDeliveries } from './drain.js';
+import type { EngineListener } from './events.js';
+import { PhaseClock } from './phase-clock.js';
+import { PublisherHandle } from './publisher-handle.js';
+import type { EncodedPublisherResult } from './publisher-thread.js';
+import { buildTransportReport } from './report-builder.js';
+import { SnapshotAggregator, deliveriesOwed } from './snapshot-aggregator.js';
+import { sourceAddresses } from './source-addresses.js';
+import type { WorkerGroup, WorkerGroupFactory } from './worker-group.js';
+import type { WorkerConnected } from './worker-messages.js';
+import { endpointOf, transportSettings, workerPlans } from './worker-plans.js';
+import { CONNECTIONS_PER_WORKER } from './workers.js';
+
+/** The publisher starts this long after readiness so the first due message is not already late. */
+const PUBLISH_LEAD_MS = 20;
+/** Workers start their ramp this long after their plans are made (time to start the processes). */
+const CONNECT_LEAD_MS = 50;
+
+/** What a big run will need of the machine; each string returned is a warning (doctor/preflight.ts). */
+export type Preflight = (plan: { connections: number; workers: number; sourceAddresses: number }) => string[];
+
+export interface TransportRunInput {
+  scenario: Scenario;
+  runId: string;
+  transport: TransportName;
+  transportIndex: number;
+  transportCount: number;
+  target: PreparedTarget;
+  /** The coordinator's Redis connection (readiness checks). */
+  redis: RedisClient;
+  redisUrl: string;
+  coordinator: ProcessMonitor;
+  signal: AbortSignal;
+  emit: EngineListener;
+  elapsed: () => number;
+  workers: number;
+  snapshotIntervalMs: number;
+  startWorkers: WorkerGroupFactory;
+  preflight?: Preflight;
+  /** Added to a readiness timeout: why the target may not see the run's Redis. */
+  readinessHint?: string;
+}
+
+export interface TransportOutcome {
+  report: TransportReport;
+  /** Set when the run stopped early (interrupted, or a failure after measuring). */
+  stopReason?: string;
+}
+
+/** A transport failed after measuring something; carries what it measured. */
+export class PartialTransportError extends WsbenchError {
+  constructor(
+    readonly original: WsbenchError,
+    readonly transport: TransportName,
+    readonly partial: TransportReport,
+  ) {
+    super(original.code, original.message, { cause: original });
+  }
+}
+
+export async function runTransport(input: TransportRunInput): Promise<TransportOutcome> {
+  return new TransportRun(input).run();
+}
+
+/** The stamp run id of the transport at `index`: the run id with its last byte varied. */
+export function transportRunId(runId: string, index: number): string {
+  const last = (parseInt(runId.slice(-2), 16) ^ index) & 0xff;
+  return runId.slice(0, -2) + last.toString(16).padStart(2, '0');
+}
+
+class TransportRun {
+  private readonly descriptor: TransportDescriptor;
+  private readonly counts: { warmup: number; measured: number; total: number };
+  private readonly drainMs: number;
+  private readonly phases: PhaseClock;
+  private readonly workers: WorkerGroup;
+  private readonly publisher: PublisherHandle;
+  private readonly live: SnapshotAggregator;
+  private publisherResult: EncodedPublisherResult | null = null;
+  private publishing = false;
+  private failure: WsbenchError | null = null;
+
+  constructor(private readonly input: TransportRunInput) {
+    const { scenario, target, emit, elapsed } = input;
+    this.descriptor = transportDescriptor(input.transport);
+    const settings = transportSettings(scenario);
+    const urlTemplate = endpointOf(target, this.descriptor);
+    this.counts = publishCounts(scenario);
+    const drain = drainFor(scenario.drain, this.descriptor, settings);
+    this.drainMs = drain.drainMs;
+    if (drain.warning) emit({ type: 'warning', message: drain.warning, elapsedMs: elapsed() });
+    this.phases = new PhaseClock(input.transport, elapsed, emit);
+    input.coordinator.reset();
+    target.resetServerStats?.();
+
+    const connections = scenario.clients.connections;
+    const workerCount = Math.max(1, Math.min(input.workers, connections));
+    const localAddresses = sourceAddresses(scenario.clients.localAddresses, urlTemplate, connections);
+    // Preflight for big runs: say which machine limit the run will hit before it hits it.
+    if (connections > CONNECTIONS_PER_WORKER && input.preflight) {
+      const plan = { connections, workers: workerCount, sourceAddresses: Math.max(1, localAddresses.length) };
+      for (const message of input.preflight(plan)) emit({ type: 'warning', message, elapsedMs: elapsed() });
+    }
+    // Each transport stamps with its own run id, so nothing of one can be counted in another.
+    const stampRunId = transportRunId(input.runId, input.transportIndex);
+    this.workers = input.startWorkers(
+      workerPlans({
+        scenario,
+        target,
+        transport: input.transport,
+        descriptor: this.descriptor,
+        urlTemplate,
+        runId: stampRunId,
+        workers: workerCount,
+        publishes: this.counts,
+        localAddresses,
+        snapshotIntervalMs: input.snapshotIntervalMs,
+        connectStartMs: monotonicMs() + CONNECT_LEAD_MS,
+      }),
+    );
+    // Started now so its thread and Redis connection are warm when publishing begins.
+    this.publisher = new PublisherHandle({
+      redisUrl: input.redisUrl,
+      runId: stampRunId,
+      encoding: scenario.encoding,
+      payloadSize: scenario.publish.payloadSize,
+      injector: target.injector,
+      channelCount: scenario.channelNames.length,
+      ratePerSec: scenario.publish.rate,
+      total: this.counts.total,
+      warmupCount: this.counts.warmup,
+    });
+    this.live = new SnapshotAggregator({
+      transport: input.transport,
+      transportIndex: input.transportIndex,
+      transportCount: input.transportCount,
+      connections,
+      channelCount: scenario.channelNames.length,
+      totalPublishes: this.counts.total,
+      ackedNow: () => this.publisher.progress().acked,
+      startedAt: monotonicMs(),
+    });
+  }
+
+  async run(): Promise<TransportOutcome> {
+    const { signal } = this.input;
+    const snapshotTimer = setInterval(() => this.emitSnapshot(), this.input.snapshotIntervalMs);
+    const stopPublisher = () => this.publisher.stop();
+    signal.addEventListener('abort', stopPublisher, { once: true });
+    try {
+      await this.connectClients();
+      if (!signal.aborted) await this.waitUntilReady();
+      if (!signal.aborted) await this.publish();
+      if (!signal.aborted && this.publisherResult) await this.drain();
+    } catch (e) {
+      this.failure = asWsbenchError(e);
+    }
+    signal.removeEventListener('abort', stopPublisher);
+    await this.stopPublishing();
+    const stopReason = signal.aborted ? `interrupted during ${this.phases.phase}` : this.failure?.message;
+    this.phases.enter('closing');
+    clearInterval(snapshotTimer);
+    return this.collectResults(stopReason);
+  }
+
+  private emitSnapshot(): void {
+    const { emit, elapsed, coordinator } = this.input;
+    const snapshot = this.live.merge({
+      now: monotonicMs(),
+      elapsedMs: elapsed(),
+      phase: this.phases.phase,
+      phaseProgress: this.phases.progress(),
+      phaseRemainingMs: this.phases.remaining(),
+      publisher: this.publisher.progress(),
+      coordinatorCpuPercent: coordinator.intervalCpuPercent(),
+    });
+    emit({ type: 'snapshot', snapshot });
+  }
+
+  /** Phase `connecting`: every worker opens its clients; none open at all is a setup failure. */
+  private async connectClients(): Promise<void> {
+    const { signal, target } = this.input;
+    this.workers.start((snapshot) => this.live.record(snapshot));
+    const connected = await this.workers.connected(signal);
+    this.live.connected(connected);
+    const opened = this.live.openedPerChannel().reduce((a, b) => a + b, 0);
+    if (opened === 0 && !signal.aborted) {
+      const hint =
+        target.connectHint && connected.some((w) => Object.keys(w.errors).some((k) => k.startsWith('connect.http-')))
+          ? `; ${target.connectHint}`
+          : '';
+      throw new WsbenchError(
+        'TARGET_UNREACHABLE',
+        `no connection to ${target.describe} could be opened: ${describeErrors(connected)}${hint}`,
+      );
+    }
+  }
+
+  /** Phase `waiting-ready`: the target's readiness signal for every open client, then its settle wait. */
+  private async waitUntilReady(): Promise<void> {
+    const { target, redis, scenario, signal, readinessHint } = this.input;
+    this.phases.enter('waiting-ready');
+    try {
+      await waitUntilReady(target, {
+        transport: this.descriptor,
+        redis,
+        channelNames: scenario.channelNames,
+        openedPerChannel: this.live.openedPerChannel(),
+        clientReadiness: () => this.live.clientReadiness(),
+        signal,
+      });
+    } catch (e) {
+      if (readinessHint && e instanceof WsbenchError && e.code === 'TARGET_NOT_READY')
+        throw new WsbenchError(e.code, `${e.message}; ${readinessHint}`, { cause: e });
+      throw e;
+    }
+  }
+
+  /** Phases `warmup` and `publishing`: the publisher runs the whole open-loop schedule. */
+  private async publish(): Promise<void> {
+    const { scenario, signal, coordinator } = this.input;
+    await this.publisher.connected;
+    const t0 = monotonicMs() + PUBLISH_LEAD_MS;
+    this.publisher.start(t0);
+    this.workers.publishing();
+    coordinator.resetEventLoopDelay();
+    this.publishing = true;
+    let publishTimer: NodeJS.Timeout | undefined;
+    if (this.counts.warmup > 0) {
+      this.phases.enter('warmup', scenario.warmup);
+      publishTimer = setTimeout(() => this.phases.enter('publishing', scenario.publish.duration), t0 + scenario.warmup - monotonicMs());
+    } else {
+      this.phases.enter('publishing', scenario.publish.duration);
+    }
+    try {
+      this.publisherResult = await this.publisher.result();
+    } finally {
+      clearTimeout(publishTimer);
+    }
+    if (this.phases.phase === 'warmup' && !signal.aborted) this.phases.enter('publishing', 0);
+  }
+
+  /** Phase `draining`: wait for what is still owed, at most the drain. */
+  private async drain(): Promise<void> {
+    this.phases.enter('draining', this.drainMs);
+    const owed = deliveriesOwed(this.publisherResult!.acked, this.live.openedPerChannel());
+    await waitForDeliveries(() => this.live.delivered(), owed, this.drainMs, this.input.signal);
+  }
+
+  /** The publisher's result even when the run stopped early (what it sent is owed), then its thread goes. */
+  private async stopPublishing(): Promise<void> {
+    if (this.publishing && !this.publisherResult) this.publisherResult = await this.publisher.result().catch(() => null);
+    await this.publisher.dispose();
+  }
+
+  /** Phase `closing`: every worker closes its clients and sends its accounting; one report from all of it. */
+  private async collectResults(stopReason: string | undefined): Promise<TransportOutcome> {
+    const { scenario, target, signal, coordinator } = this.input;
+    const failure = this.failure;
+    try {
+      const noneAcked = new Array<number>(scenario.channelNames.length).fill(0);
+      const results = await this.workers.finish(this.publisherResult?.ackedPerChannel ?? noneAcked);
+      const serverProcess = await target.serverStats?.();
+      const report = buildTransportReport({
+        transport: this.input.transport,
+        scenario,
+        counts: this.counts,
+        results,
+        publisher: this.publisherResult,
+        openedPerChannel: this.live.openedPerChannel(),
+        coordinator: coordinator.stats(),
+        server: serverProcess,
+        phases: this.phases.phases(),
+      });
+      if (failure && !(failure.code === 'INTERRUPTED' && signal.aborted))
+        throw new PartialTransportError(failure, this.input.transport, report);
+      return { report, ...(stopReason ? { stopReason } : {}) };
+    } catch (e) {
+      if (e instanceof PartialTransportError) throw e;
+      // Could not even collect results: report the original failure if there was one.
+      throw failure ?? e;
+    } finally {
+      await this.workers.stop();
+    }
+  }
+}
+
+/** The most frequent connect error of a run where no client connected, with its sample. */
+function describeErrors(connected: WorkerConnected[]): string {
+  const errors: Record<string, number> = {};
+  const samples: Record<string, string> = {};
+  for (const w of connected) {
+    for (const [k, v] of Object.entries(w.errors)) errors[k] = (errors[k] ?? 0) + v;
+    Object.assign(samples, w.errorSamples);
+  }
+  const [top] = Object.entries(errors).sort((a, b) => b[1] - a[1]);
+  if (!top) return 'every attempt failed';
+  const others = Object.keys(errors).length - 1;
+  return `${top[0]} ×${top[1]} (${samples[top[0]] ?? 'no detail'})${others > 0 ? ` and ${others} other kind(s) of error` : ''}`;
+}

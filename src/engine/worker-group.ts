@@ -1,0 +1,22 @@
+/**
+ * The coordinator's view of its client workers: it hands each a plan, hears their snapshots as
+ * they come, and collects their connect outcomes and final results — plain messages only
+ * (worker-messages.ts). Today every worker is a local child process (workers.ts); a remote agent
+ * is one more implementation of this interface, not a change to the run.
+ */
+import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
+
+export interface WorkerGroup {
+  /** Starts every worker with its plan (connecting begins at once); snapshots go to `onSnapshot` as they arrive. */
+  start(onSnapshot: (snapshot: WorkerSnapshot) => void): void;
+  /** Resolves with every worker's connect outcome (rejects when a worker dies or `signal` aborts). */
+  connected(signal: AbortSignal): Promise<WorkerConnected[]>;
+  /** Tells every worker publishing starts (they restart their event-loop delay figures). */
+  publishing(): void;
+  /** Tells every worker publishing is over and collects the final accounting. */
+  finish(ackedPerChannel: number[], timeoutMs?: number): Promise<WorkerResult[]>;
+  /** Stops every worker. */
+  stop(): Promise<void>;
+}
+
+export type WorkerGroupFactory = (plans: WorkerPlan[]) => WorkerGroup;

@@ -1,0 +1,94 @@
+/**
+ * What each client worker is told to do for one transport: its share of the clients, where they
+ * connect and how (the target's endpoint for this transport, the protocol they speak), its share
+ * of the handshakes in flight, and what the publisher will send. Pure: plans are plain data that
+ * travel to the workers (a child process today, a remote agent later).
+ */
+import type { Scenario } from '../config/resolve.js';
+import { WsbenchError } from '../errors.js';
+import { PLAIN_PROTOCOL } from '../targets/client-protocol.js';
+import type { PreparedTarget } from '../targets/target.js';
+import type { TransportDescriptor, TransportSettings } from '../transports/descriptor.js';
+import type { TransportName } from '../transports/registry.js';
+import type { WorkerPlan } from './worker-messages.js';
+
+/** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
+export const PER_PUBLISH_LIMIT = 4_000_000;
+
+/** The scenario's settings every transport may read. */
+export function transportSettings(scenario: Pick<Scenario, 'clients' | 'polling'>): TransportSettings {
+  return {
+    websocketClient: scenario.clients.wsClient,
+    pollIntervalMs: scenario.polling.interval,
+    longPollHoldMs: scenario.polling.longPollTimeout,
+  };
+}
+
+/** The URL template this transport's clients connect to (the schema refuses targets without it). */
+export function endpointOf(
+  target: Pick<PreparedTarget, 'describe' | 'urlTemplate' | 'pollUrlTemplate'>,
+  transport: TransportDescriptor,
+): string {
+  const url = transport.needsPollEndpoint ? target.pollUrlTemplate : target.urlTemplate;
+  if (!url) throw new WsbenchError('CONFIG', `${target.describe} has no polling endpoint for transport ${transport.name}`);
+  return url;
+}
+
+export interface PlanInput {
+  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding'>;
+  target: Pick<PreparedTarget, 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload'>;
+  transport: TransportName;
+  descriptor: TransportDescriptor;
+  urlTemplate: string;
+  /** The stamp run id of this transport. */
+  runId: string;
+  workers: number;
+  publishes: { warmup: number; total: number };
+  localAddresses: string[];
+  snapshotIntervalMs: number;
+  /** monotonicMs() at which the global ramp starts. */
+  connectStartMs: number;
+}
+
+/** Splits `total` clients into `workers` contiguous ranges of near-equal size. */
+export function splitClients(total: number, workers: number): { first: number; count: number }[] {
+  const out: { first: number; count: number }[] = [];
+  let first = 0;
+  for (let w = 0; w < workers; w++) {
+    const count = Math.floor(total / workers) + (w < total % workers ? 1 : 0);
+    out.push({ first, count });
+    first += count;
+  }
+  return out;
+}
+
+export function workerPlans(input: PlanInput): WorkerPlan[] {
+  const { scenario, target } = input;
+  const connections = scenario.clients.connections;
+  return splitClients(connections, input.workers).map((range, workerId) => ({
+    workerId,
+    runId: input.runId,
+    transport: input.transport,
+    transportSettings: transportSettings(scenario),
+    firstClient: range.first,
+    clientCount: range.count,
+    totalClients: connections,
+    channelNames: scenario.channelNames,
+    urlTemplate: input.urlTemplate,
+    headers: target.headers,
+    subprotocols: target.subprotocols,
+    // Polling clients cannot send upstream: they speak plain whatever the target.
+    clientProtocol: input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL,
+    rampUpMs: scenario.clients.rampUp,
+    connectStartMs: input.connectStartMs,
+    maxInFlight: Math.max(1, Math.ceil(scenario.clients.maxHandshakesInFlight / input.workers)),
+    connectTimeoutMs: scenario.clients.connectTimeout,
+    maxPayload: target.maxPayload,
+    encoding: scenario.encoding,
+    totalPublishes: input.publishes.total,
+    warmupPublishes: input.publishes.warmup,
+    snapshotIntervalMs: input.snapshotIntervalMs,
+    perPublishLimit: PER_PUBLISH_LIMIT,
+    localAddresses: input.localAddresses,
+  }));
+}

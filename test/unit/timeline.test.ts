@@ -1,0 +1,272 @@
+/**
+ * Timelines: the interval-length rule, coarsening and exact merging (src/results/timeline.ts), and
+ * mergeReports carrying timelines and incidents through --repeat.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHistogram, decodeHistogram, encodeHistogram, recordMs } from '../../src/metrics/histogram.js';
+import {
+  coarsenTimeline,
+  intervalLatency,
+  mergeTimelines,
+  timelineIntervalMs,
+  timelineSpanMs,
+  MAX_TIMELINE_INTERVALS,
+} from '../../src/results/timeline.js';
+import { mergeReports } from '../../src/results/merge.js';
+import type { Timeline, TimelineInterval } from '../../src/results/types.js';
+import { fakeReport, spread } from '../helpers/report.js';
+
+function encoded(samples: readonly number[]): string {
+  const h = createHistogram();
+  for (const ms of samples) recordMs(h, ms);
+  return encodeHistogram(h);
+}
+
+function latencyOf(samples: readonly number[]) {
+  const h = createHistogram();
+  for (const ms of samples) recordMs(h, ms);
+  return intervalLatency(h);
+}
+
+interface Spec {
+  startMs: number;
+  fanout?: number[];
+  phase?: string;
+  open?: number;
+  publishes?: number;
+  lost?: number;
+  errors?: number;
+  first?: number[];
+  last?: number[];
+  connect?: number[];
+  cpu?: number;
+  eld?: number;
+}
+
+function interval(s: Spec): TimelineInterval {
+  const fanout = s.fanout ?? [];
+  return {
+    startMs: s.startMs,
+    phase: s.phase ?? 'publishing',
+    connectionsOpen: s.open ?? 10,
+    publishes: s.publishes ?? 1,
+    deliveries: fanout.length,
+    lost: s.lost ?? 0,
+    errors: s.errors ?? 0,
+    fanoutLatencyMs: latencyOf(fanout),
+    histogram: encoded(fanout),
+    ...(s.first ? { recipientHistograms: { first: encoded(s.first), last: encoded(s.last ?? []) } } : {}),
+    ...(s.connect ? { connect: { count: s.connect.length, histogram: encoded(s.connect) } } : {}),
+    tool: { cpuPercent: s.cpu ?? 10, eventLoopDelayP99Ms: s.eld ?? 1 },
+  };
+}
+
+const countOf = (encodedHistogram: string) => decodeHistogram(encodedHistogram).totalCount;
+
+test('timelineIntervalMs: the requested length, doubled until the span fits in the maximum', () => {
+  const cases: [requested: number, spanMs: number, max: number | undefined, expected: number][] = [
+    [1000, 600_000, undefined, 1000], // a 10-minute run keeps 1 s
+    [1000, 1_000_000, undefined, 1000], // exactly 1000 intervals
+    [1000, 1_000_001, undefined, 2000],
+    [1000, 3_600_000, undefined, 4000], // an hour: 900 intervals of 4 s
+    [250, 3_600_000, undefined, 4000],
+    [1000, 86_400_000, undefined, 128_000], // a day: 675 intervals of 128 s
+    [1000, 0, undefined, 1000],
+    [1000, -5, undefined, 1000],
+    [1000, 25_000, 10, 4000],
+    [500, 500, 1, 500],
+    [500, 501, 1, 1000],
+  ];
+  for (const [requested, span, max, expected] of cases) {
+    assert.equal(timelineIntervalMs(requested, span, max), expected, `${requested} ms over ${span} ms, at most ${max ?? 'default'}`);
+  }
+  assert.equal(MAX_TIMELINE_INTERVALS, 1000);
+  assert.throws(() => timelineIntervalMs(0, 1000), /must be positive/);
+  assert.throws(() => timelineIntervalMs(Number.NaN, 1000), /must be positive/);
+  assert.throws(() => timelineIntervalMs(1000, 1000, 0), /at least 1/);
+});
+
+test('coarsenTimeline: neighbours merge exactly (histograms added), counts add, gauges from the right end', () => {
+  const samples = [0, 1, 2, 4, 5, 6].map((k) => spread(50 + k, 1 + k, 10 + 3 * k));
+  const t: Timeline = {
+    intervalMs: 1000,
+    // Interval 3 (3000 ms) is missing: nothing happened then.
+    intervals: [0, 1, 2, 4, 5, 6].map((k, i) =>
+      interval({
+        startMs: 1000 * k,
+        fanout: samples[i]!,
+        phase: k < 2 ? 'connecting' : 'publishing',
+        open: 10 * (k + 1),
+        lost: k,
+        errors: k % 2,
+        cpu: 10 * (k + 1),
+        eld: k === 4 ? 25 : 2,
+        ...(k === 0 || k === 1 ? { connect: [5 + k, 6 + k] } : {}),
+        ...(k === 2 ? { first: [1], last: [9] } : {}),
+      }),
+    ),
+  };
+  assert.equal(coarsenTimeline(t, 7), t, 'fits already: unchanged');
+  const c = coarsenTimeline(t, 4);
+  assert.equal(c.intervalMs, 2000);
+  assert.deepEqual(
+    c.intervals.map((i) => i.startMs),
+    [0, 2000, 4000, 6000],
+  );
+  const groups = [
+    [0, 1],
+    [2, 3],
+    [4, 5],
+    [6, 6],
+  ];
+  const expected = [
+    // startMs, phase, open (right end), lost, errors, cpu (mean), eld (worst), deliveries
+    { phase: 'connecting', open: 20, lost: 1, errors: 1, cpu: 15, eld: 2, samples: [...samples[0]!, ...samples[1]!] },
+    { phase: 'publishing', open: 30, lost: 2, errors: 0, cpu: 30, eld: 2, samples: samples[2]! },
+    { phase: 'publishing', open: 60, lost: 9, errors: 1, cpu: 55, eld: 25, samples: [...samples[3]!, ...samples[4]!] },
+    { phase: 'publishing', open: 70, lost: 6, errors: 0, cpu: 70, eld: 2, samples: samples[5]! },
+  ];
+  c.intervals.forEach((got, g) => {
+    const want = expected[g]!;
+    const label = `group ${groups[g]!.join('-')}`;
+    assert.equal(got.phase, want.phase, label);
+    assert.equal(got.connectionsOpen, want.open, label);
+    assert.equal(got.lost, want.lost, label);
+    assert.equal(got.errors, want.errors, label);
+    assert.equal(got.deliveries, want.samples.length, label);
+    assert.deepEqual(got.tool, { cpuPercent: want.cpu, eventLoopDelayP99Ms: want.eld }, label);
+    // Exact: the merged interval's figures are those of one histogram holding every sample.
+    assert.deepEqual(got.fanoutLatencyMs, latencyOf(want.samples), label);
+    assert.equal(countOf(got.histogram), want.samples.length, label);
+  });
+  assert.deepEqual(c.intervals[0]!.connect && { count: c.intervals[0]!.connect.count, n: countOf(c.intervals[0]!.connect.histogram) }, {
+    count: 4,
+    n: 4,
+  });
+  assert.equal(c.intervals[1]!.connect, undefined, 'no handshakes: no connect entry');
+  assert.equal(countOf(c.intervals[1]!.recipientHistograms!.last), 1);
+  const total = (tl: Timeline) => tl.intervals.reduce((a, i) => a + i.fanoutLatencyMs.count, 0);
+  assert.equal(total(c), total(t));
+
+  // Coarsening repeats until it fits: 7 s of 1 s intervals into at most 2 → 4 s.
+  const c2 = coarsenTimeline(t, 2);
+  assert.equal(c2.intervalMs, 4000);
+  assert.equal(c2.intervals.length, 2);
+  assert.equal(total(c2), total(t));
+  assert.equal(timelineSpanMs(c2), 8000);
+  assert.deepEqual(coarsenTimeline({ intervalMs: 1000, intervals: [] }, 1), { intervalMs: 1000, intervals: [] });
+});
+
+test('mergeTimelines concurrent (workers): same moments add up, connections add, tool is the busiest, lengths brought together', () => {
+  const a: Timeline = {
+    intervalMs: 1000,
+    intervals: [
+      interval({ startMs: 500, fanout: [1, 2], open: 5, cpu: 40, eld: 3, phase: 'warmup' }),
+      interval({ startMs: 1500, fanout: [3], open: 5, cpu: 50, eld: 1 }),
+      interval({ startMs: 2500, fanout: [4, 40], open: 4, cpu: 60, eld: 1, lost: 1 }),
+    ],
+  };
+  const b: Timeline = {
+    intervalMs: 2000,
+    intervals: [
+      interval({ startMs: 500, fanout: [5, 6, 7], open: 7, cpu: 30, eld: 9, phase: 'warmup' }),
+      interval({ startMs: 2500, fanout: [8], open: 6, cpu: 90, eld: 2 }),
+    ],
+  };
+  const m = mergeTimelines([a, b], 'concurrent');
+  assert.equal(m.intervalMs, 2000);
+  assert.deepEqual(
+    m.intervals.map((i) => [i.startMs, i.phase, i.connectionsOpen, i.deliveries, i.lost, i.tool.cpuPercent, i.tool.eventLoopDelayP99Ms]),
+    [
+      // a's first two 1 s intervals make one 2 s interval (CPU mean 45, open at its end 5), then b adds.
+      [500, 'warmup', 5 + 7, 6, 0, 45, 9],
+      [2500, 'publishing', 4 + 6, 3, 1, 90, 2],
+    ],
+  );
+  assert.deepEqual(m.intervals[0]!.fanoutLatencyMs, latencyOf([1, 2, 3, 5, 6, 7]));
+  assert.deepEqual(m.intervals[1]!.fanoutLatencyMs, latencyOf([4, 40, 8]));
+  assert.equal(mergeTimelines([a], 'concurrent'), a, 'one part: itself');
+  assert.throws(
+    () => mergeTimelines([a, { intervalMs: 1500, intervals: [] }], 'concurrent'),
+    /1000 ms and 1500 ms cannot be merged exactly/,
+  );
+  assert.throws(
+    () => mergeTimelines([a, { intervalMs: 1000, intervals: [interval({ startMs: 700 })] }], 'concurrent'),
+    /not on the 1000 ms grid/,
+  );
+  assert.throws(() => mergeTimelines([], 'concurrent'), /no timelines/);
+  assert.deepEqual(
+    mergeTimelines(
+      [
+        { intervalMs: 1000, intervals: [] },
+        { intervalMs: 2000, intervals: [] },
+      ],
+      'concurrent',
+    ),
+    {
+      intervalMs: 2000,
+      intervals: [],
+    },
+  );
+});
+
+test('mergeTimelines sequential (--repeat): each run counted from its own start, laid on the first run’s axis', () => {
+  const run1: Timeline = {
+    intervalMs: 1000,
+    intervals: [interval({ startMs: 3456, fanout: [1], open: 200 }), interval({ startMs: 4456, fanout: [2, 3], open: 200 })],
+  };
+  const run2: Timeline = {
+    intervalMs: 1000,
+    intervals: [
+      interval({ startMs: 3912, fanout: [10], open: 180, cpu: 70 }),
+      interval({ startMs: 4912, fanout: [20], open: 150 }),
+      interval({ startMs: 5912, fanout: [30], open: 0, phase: 'draining' }),
+    ],
+  };
+  const m = mergeTimelines([run1, run2], 'sequential');
+  assert.deepEqual(
+    m.intervals.map((i) => [i.startMs, i.connectionsOpen, i.deliveries, i.tool.cpuPercent, i.phase]),
+    [
+      [3456, 200, 2, 70, 'publishing'],
+      [4456, 200, 3, 10, 'publishing'],
+      [5456, 0, 1, 10, 'draining'],
+    ],
+  );
+  assert.deepEqual(m.intervals[1]!.fanoutLatencyMs, latencyOf([2, 3, 20]));
+  // Too many intervals after the merge: coarsened like any timeline.
+  assert.equal(mergeTimelines([run1, run2], 'sequential', 2).intervalMs, 2000);
+});
+
+test('mergeReports: the merged timeline adds the runs’ intervals; incidents keep their run; no timeline unless every run has one', () => {
+  const withTimeline = (id: string, samples: number[][], incidents: { atMs: number; kind: string; detail: string }[] = []) => {
+    const r = fakeReport({ websocket: { fanoutMs: samples.flat() } }, id);
+    r.transports.websocket!.timeline = {
+      intervalMs: 1000,
+      intervals: samples.map((s, k) => interval({ startMs: 200 + 1000 * k, fanout: s })),
+    };
+    if (incidents.length) r.run.incidents = incidents;
+    return r;
+  };
+  const a = withTimeline('a', [spread(100, 1, 5), spread(50, 2, 80)], [{ atMs: 900, kind: 'redis-down', detail: 'connection refused' }]);
+  const b = withTimeline('b', [spread(70, 1, 3), spread(90, 1, 9)], [{ atMs: 400, kind: 'redis-up', detail: 'back' }]);
+  const merged = mergeReports([a, b]);
+  const ws = merged.transports.websocket!;
+  const counts = ws.timeline!.intervals.map((i) => i.fanoutLatencyMs.count);
+  assert.deepEqual(counts, [170, 140]);
+  assert.equal(
+    counts.reduce((x, y) => x + y, 0),
+    ws.fanoutLatencyMs.count,
+    'the intervals add up to the merged fan-out count',
+  );
+  assert.deepEqual(ws.timeline!.intervals[1]!.fanoutLatencyMs, latencyOf([...spread(50, 2, 80), ...spread(90, 1, 9)]));
+  assert.deepEqual(merged.run.incidents, [
+    { atMs: 400, kind: 'redis-up', detail: 'run 2 of 2: back' },
+    { atMs: 900, kind: 'redis-down', detail: 'run 1 of 2: connection refused' },
+  ]);
+  assert.deepEqual(merged.repeats![0]!.run.incidents, a.run.incidents, 'each run keeps its own incidents as they were');
+  const partly = mergeReports([a, fakeReport({ websocket: {} }, 'old')]);
+  assert.equal(partly.transports.websocket!.timeline, undefined);
+  assert.equal(partly.run.incidents?.length, 1);
+  assert.equal(mergeReports([fakeReport(), fakeReport()]).run.incidents, undefined);
+});
