@@ -14,6 +14,7 @@ import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';
 import { reportError } from './errors.js';
 import { listOf, parseMaxRegressionFlags, reportBaselineOptions, writeOutput } from './gate.js';
+import { baselineScenarioWarning, reportScenarioFacts } from './scenario-facts.js';
 import { readReportFile } from './report-file.js';
 import { checkOutputFiles } from './output-files.js';
 import type { WsbenchError } from '../errors.js';
@@ -29,9 +30,8 @@ export interface CompareArgs {
   verbose?: boolean;
 }
 
+/** `compare`'s flags and handler (its name and description are in main.ts). */
 export const compareCommand = {
-  command: 'compare <baseline> <current>',
-  describe: 'Compare two reports: diff table, exit 1 on a regression beyond the noise',
   builder: (y: Argv) =>
     y
       .positional('baseline', { type: 'string', demandOption: true, describe: 'The earlier (good) report, JSON from run --out' })
@@ -74,6 +74,13 @@ export async function compare(argv: CompareArgs, env: NodeJS.ProcessEnv = proces
       threshold: compileThreshold({ expression, location: { key: '--threshold' } }),
       origin: '--threshold',
     }));
+    // Like for like? Said before the verdict.
+    const currentFacts = reportScenarioFacts(current);
+    const mismatch =
+      'facts' in currentFacts
+        ? baselineScenarioWarning(baseline, currentFacts.facts, argv.baseline)
+        : `cannot tell whether ${argv.current} ran the same scenario as ${argv.baseline} (${currentFacts.problem})`;
+    if (mismatch) err(`wsbench: warning: ${mismatch}\n`);
     const result = { ...compareReports(baseline, current, baselineChecks(options)), source: argv.baseline };
     const outcome = gateOutcome(evaluateThresholds(thresholds, current), result);
     process.stdout.write(`${argv.current} (run ${current.run.id}) against ${argv.baseline} (run ${baseline.run.id})\n`);

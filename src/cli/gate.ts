@@ -12,6 +12,7 @@ import { ExitCode } from '../exit-codes.js';
 import { baselineChecks, parseTolerance, type BaselineOptions } from '../gate/baseline.js';
 import { checkRepeat, createGate, scenarioThresholds, scenarioTolerances, type Gate as GateCore } from '../gate/gate.js';
 import type { GateOutcome } from '../gate/result.js';
+import { baselineScenarioWarning, scenarioFacts } from './scenario-facts.js';
 import type { RunReport } from '../results/types.js';
 import { hlogText } from '../reporters/hlog.js';
 import { junitXml } from '../reporters/junit.js';
@@ -119,6 +120,8 @@ export function reportBaselineOptions(report: RunReport): BaselineOptions {
 }
 
 export interface Gate extends GateCore {
+  /** Said before the run and again before the verdict (e.g. the baseline ran a different scenario). */
+  warnings: string[];
   /** Writes JUnit, Markdown (+ $GITHUB_STEP_SUMMARY) and .hlog; returns an error to report, if any. */
   writeOutputs(report: RunReport, outcome: GateOutcome | undefined, err: (text: string) => void): Promise<WsbenchError | undefined>;
 }
@@ -127,14 +130,16 @@ export interface Gate extends GateCore {
 export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJS.ProcessEnv = process.env): Promise<Gate> {
   const repeat = checkRepeat(args.repeat ?? 1, { key: '--repeat' });
   const tolerances = parseMaxRegressionFlags(listOf(args['max-regression']), scenarioTolerances(scenario));
+  const baselineReport = args.baseline !== undefined ? await readReportFile(args.baseline, '--baseline') : undefined;
+  const warnings: string[] = [];
+  const scenarioWarning = baselineReport && baselineScenarioWarning(baselineReport, scenarioFacts(scenario), args.baseline!);
+  if (scenarioWarning) warnings.push(scenarioWarning);
   const gate = createGate({
     thresholds: [
       ...scenarioThresholds(scenario),
       ...listOf(args.threshold).map((expression) => ({ expression, origin: '--threshold', location: { key: '--threshold' } })),
     ],
-    ...(args.baseline !== undefined
-      ? { baseline: { report: await readReportFile(args.baseline, '--baseline'), source: args.baseline, tolerances } }
-      : {}),
+    ...(baselineReport ? { baseline: { report: baselineReport, source: args.baseline!, tolerances } } : {}),
     repeat,
     abortOnFail: args['abort-on-fail'] === true,
     alwaysEvaluate: !!(args.junit || args.markdown || args.hlog),
@@ -142,6 +147,7 @@ export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJ
 
   return {
     ...gate,
+    warnings,
     async writeOutputs(report, outcome, err) {
       const jobs: [string | undefined, () => string][] = [[args.hlog, () => hlogText(report)]];
       if (outcome) {

@@ -2,22 +2,81 @@
  * The wsbench command line: yargs wiring only. Every command lives in its own file and returns an
  * exit code; `main` returns it (bin/wsbench.js sets it as the process's exit code). `main` can be
  * called in-process with writers for its messages (the bad-input corpus test does).
+ *
+ * Commands are loaded lazily: this file names them and says what they do (the top-level help),
+ * and a command's module — with its heavy dependencies (the engine, ioredis, zod, yaml, Ink and
+ * React, HDR histograms) — is imported only when that command runs or shows its own help. So
+ * `wsbench --version` and `wsbench --help` load yargs and nothing else.
  */
-import yargs from 'yargs';
+import yargs, { type Argv, type ArgumentsCamelCase } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runCommand } from './run.js';
-import { serveCommand } from './serve.js';
-import { doctorCommand } from './doctor.js';
-import { connectCommand } from './connect.js';
-import { compareCommand } from './compare.js';
-import { reportCommand } from './report.js';
 import { ConnectExitCode, ExitCode } from '../exit-codes.js';
 import { forgetSecrets } from '../secrets.js';
 import { TOOL_VERSION } from '../version.js';
 import { reportError, usageError } from './errors.js';
+import { applyColorFlag, helpWidth, SCRIPT_NAME, stackExamples } from './help.js';
 import { processOutput, withCliOutput, type CliOutput } from './output.js';
 
-const COMMANDS = ['run', 'compare', 'report', 'serve', 'connect', 'doctor'];
+/** What a command module exports: its flags and what it does with them. */
+interface CommandModule {
+  // yargs hands every builder and handler its own command's arguments; each module types them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  builder: (y: Argv) => Argv<any> | PromiseLike<Argv<any>>;
+  handler: (argv: never) => void | Promise<void>;
+}
+
+interface LazyCommand {
+  /** yargs' command string: the name and its positional arguments. */
+  command: string;
+  describe: string;
+  load: () => Promise<CommandModule>;
+}
+
+/** Every command, in the order the help lists them. The one place a command is named and described. */
+export const COMMANDS: readonly LazyCommand[] = [
+  {
+    command: 'run [scenario]',
+    describe: 'Measure Redis → WebSocket fan-out latency, throughput and delivery',
+    load: async () => (await import('./run.js')).runCommand,
+  },
+  {
+    command: 'compare <baseline> <current>',
+    describe: 'Compare two reports: diff table, exit 1 on a regression beyond the noise',
+    load: async () => (await import('./compare.js')).compareCommand,
+  },
+  {
+    command: 'report <reports..>',
+    describe: 'Render saved reports: an HTML page overlaying them, an .hlog, or the text summary',
+    load: async () => (await import('./report.js')).reportCommand,
+  },
+  {
+    command: 'serve',
+    describe: 'Run the built-in reference server (WebSocket fan-out fed by Redis)',
+    load: async () => (await import('./serve.js')).serveCommand,
+  },
+  {
+    command: 'connect [url]',
+    describe: 'Interactive WebSocket console (wscat-compatible) with Redis publish/subscribe and a live status line',
+    load: async () => (await import('./connect.js')).connectCommand,
+  },
+  {
+    command: 'doctor',
+    describe: 'Check this machine for a big run: limits, ports, CPU, Redis, and the connection count it can reach',
+    load: async () => (await import('./doctor.js')).doctorCommand,
+  },
+];
+
+function lazy(entry: LazyCommand) {
+  return {
+    command: entry.command,
+    describe: entry.describe,
+    builder: async (y: Argv) => (await entry.load()).builder(y),
+    handler: async (argv: ArgumentsCamelCase) => (await entry.load()).handler(argv as never),
+  };
+}
+
+/** Command names, for the hint in a usage error and connect's own exit code. */
+const COMMAND_NAMES = [...COMMANDS.map((c) => c.command.split(' ')[0]!), 'completion'];
 
 export async function main(args: string[] = hideBin(process.argv), output: CliOutput = processOutput): Promise<number> {
   // If a command ever stalls with nothing left to wait for, Node would exit 0 silently: make that
@@ -31,13 +90,15 @@ export async function main(args: string[] = hideBin(process.argv), output: CliOu
   // process's own as it found it (the caller decides).
   const outer = process.exitCode;
   process.exitCode = undefined;
-  const command = args.find((a) => COMMANDS.includes(a));
+  const command = args.find((a) => COMMAND_NAMES.includes(a));
   forgetSecrets();
   try {
-    await withCliOutput(output, () => parser(args).parseAsync());
+    await withCliOutput(output, () => parse(args));
     return Number(process.exitCode ?? ExitCode.OK);
   } catch (e) {
-    const code = reportError(e, args.includes('--verbose'), output.stderr);
+    // A lazily loaded command's validation throws yargs' YError past the fail handler.
+    const error = e instanceof Error && e.name === 'YError' ? usageError(e.message, args, COMMAND_NAMES) : e;
+    const code = reportError(error, args.includes('--verbose') || args.includes('-v'), output.stderr);
     // `wsbench connect` keeps wscat's exit codes: a bad flag is 1.
     return command === 'connect' && code === ExitCode.CONFIG_ERROR ? ConnectExitCode.ERROR : code;
   } finally {
@@ -46,18 +107,22 @@ export async function main(args: string[] = hideBin(process.argv), output: CliOu
   }
 }
 
-function parser(args: string[]) {
-  return yargs(args)
-    .scriptName('wsbench')
-    .usage('$0 <command> [options]\n\nTest and load-benchmark WebSocket + Redis fan-out.')
-    .command(runCommand)
-    .command(serveCommand)
-    .command(doctorCommand)
-    .command(connectCommand)
-    .command(compareCommand)
-    .command(reportCommand)
-    .option('verbose', { type: 'boolean', describe: 'Show stack traces and more detail on errors', global: true })
-    .demandCommand(1, 'Choose a command: run, compare, report, serve, connect or doctor')
+async function parse(args: string[]): Promise<void> {
+  const width = helpWidth(process.stdout, process.env);
+  let cli = stackExamples(yargs(args), width)
+    .scriptName(SCRIPT_NAME)
+    .usage('$0 <command> [options]\n\nTest and load-benchmark WebSocket + Redis fan-out.');
+  for (const entry of COMMANDS) cli = cli.command(lazy(entry));
+  await cli
+    .completion('completion', 'Print a shell completion script (bash, zsh): wsbench completion >> ~/.bashrc')
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'Show stack traces and more detail on errors', global: true })
+    .option('color', {
+      type: 'boolean',
+      describe: 'Colours on or off (--no-color; default: on a terminal, following NO_COLOR and FORCE_COLOR)',
+      global: true,
+    })
+    .middleware((argv) => applyColorFlag(argv.color as boolean | undefined, process.env))
+    .demandCommand(1, 'Choose a command: run, compare, report, serve, connect, doctor or completion')
     .recommendCommands()
     .strict()
     .example('$0 run scenarios/quickstart.yaml', 'Quick fan-out benchmark on the built-in server and an embedded Redis')
@@ -70,11 +135,12 @@ function parser(args: string[]) {
     .version(TOOL_VERSION)
     .help()
     .alias('h', 'help')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(width)
     .exitProcess(false)
     .fail((message: string | null, error: Error | undefined) => {
       // yargs reports a usage mistake (a flag without its value, an unknown flag) as a YError.
       if (error && error.name !== 'YError') throw error;
-      throw usageError(message ?? error?.message ?? 'bad command line', args, COMMANDS);
-    });
+      throw usageError(message ?? error?.message ?? 'bad command line', args, COMMAND_NAMES);
+    })
+    .parseAsync();
 }

@@ -29,8 +29,6 @@ export interface ReportArgs {
 }
 
 export const reportCommand = {
-  command: 'report <reports..>',
-  describe: 'Render saved reports: an HTML page overlaying them, an .hlog, or the text summary',
   builder: (y: Argv) =>
     y
       .positional('reports', { type: 'string', array: true, demandOption: true, describe: 'Report JSON files (from run --out)' })

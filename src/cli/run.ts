@@ -50,8 +50,6 @@ export interface RunArgs extends GateArgs, CapacityArgs {
 }
 
 export const runCommand = {
-  command: 'run [scenario]',
-  describe: 'Measure Redis → WebSocket fan-out latency, throughput and delivery',
   builder: (y: Argv) =>
     capacityOptions(gateOptions(y))
       .positional('scenario', { type: 'string', describe: 'Scenario file (YAML or JSON); flags alone work too' })
@@ -213,6 +211,7 @@ export async function run(argv: RunArgs): Promise<number> {
       stdout,
     }));
     gate = await prepareGate(argv, scenario);
+    for (const message of gate.warnings) progress.onEvent(sanitizeEvent({ type: 'warning', message, elapsedMs: 0 }));
     const onEvent = gate.watch((event) => progress.onEvent(sanitizeEvent(event)));
     const signal = AbortSignal.any([controller.signal, gate.signal]);
     report = await gate.runRepeated(() => runScenario(scenario, { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) }), {
@@ -234,6 +233,7 @@ export async function run(argv: RunArgs): Promise<number> {
     outcome = gate?.evaluate(report);
     sink?.result(report);
     // The gate's verdict: with the summary, or on stderr when stdout carries NDJSON or the report.
+    if (outcome?.baseline) for (const w of gate?.warnings ?? []) process.stderr.write(`wsbench: warning: ${safeText(w)}\n`);
     if (outcome) (choice.mode === 'json' ? process.stderr : stdout).write(safeText(gateText(outcome)));
     if (argv.out) {
       const written = await writeReportFile(argv.out, report, (text) => process.stdout.write(text));

@@ -581,7 +581,12 @@ function flagCases(): BadInputCase[] {
     run('--frob', [...load, '--frob'], '^Unknown argument: frob'),
     run('-Z', [...load, '-Z'], '^Unknown argument: Z'),
     run('two scenario files', ['@a.yaml', '@b.yaml'], '^Unknown arguments?: '),
-    { category: 'flags', name: 'no command', args: [], where: '^Choose a command: run, compare, report, serve, connect or doctor' },
+    {
+      category: 'flags',
+      name: 'no command',
+      args: [],
+      where: '^Choose a command: run, compare, report, serve, connect, doctor or completion \\(wsbench --help lists the options\\)$',
+    },
     {
       category: 'flags',
       name: 'report --html into a missing directory',
