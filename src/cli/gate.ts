@@ -12,12 +12,12 @@ import { ExitCode } from '../exit-codes.js';
 import { baselineChecks, parseTolerance, type BaselineOptions } from '../gate/baseline.js';
 import { checkRepeat, createGate, scenarioThresholds, scenarioTolerances, type Gate as GateCore } from '../gate/gate.js';
 import type { GateOutcome } from '../gate/result.js';
-import { baselineScenarioWarning, scenarioFacts } from './scenario-facts.js';
+import { baselineScenarioWarning, scenarioFacts } from '../api/scenario-facts.js';
 import type { RunReport } from '../results/types.js';
 import { hlogText } from '../reporters/hlog.js';
 import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';
-import { readReportFile } from './report-file.js';
+import { readReport } from '../api/report-file.js';
 
 export interface GateArgs {
   threshold?: string | string[];
@@ -130,7 +130,7 @@ export interface Gate extends GateCore {
 export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJS.ProcessEnv = process.env): Promise<Gate> {
   const repeat = checkRepeat(args.repeat ?? 1, { key: '--repeat' });
   const tolerances = parseMaxRegressionFlags(listOf(args['max-regression']), scenarioTolerances(scenario));
-  const baselineReport = args.baseline !== undefined ? await readReportFile(args.baseline, '--baseline') : undefined;
+  const baselineReport = args.baseline !== undefined ? await readReport(args.baseline, '--baseline') : undefined;
   const warnings: string[] = [];
   const scenarioWarning = baselineReport && baselineScenarioWarning(baselineReport, scenarioFacts(scenario), args.baseline!);
   if (scenarioWarning) warnings.push(scenarioWarning);
