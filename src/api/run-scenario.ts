@@ -81,7 +81,7 @@ export async function runGated(engine: EngineRun, scenario: Scenario, options: R
   const judged = baseline && baselineOf(scenario, baseline);
   const warning = judged?.warning;
   const gate = createGate({
-    thresholds: [...scenarioThresholds(scenario), ...thresholds],
+    thresholds: [...scenarioThresholds(scenario), ...thresholds.map(locatedOption)],
     ...(judged ? { baseline: judged } : {}),
     ...(repeat !== undefined ? { repeat } : {}),
     abortOnFail: abortOnFail === true,
@@ -117,6 +117,12 @@ function baselineOf(scenario: Scenario, baseline: BaselineInput): BaselineInput 
   const source = baselineSource({ ...baseline, report });
   const warning = baselineScenarioWarning(report, scenarioFacts(scenario), source);
   return { report, source, tolerances: overriding(scenarioTolerances(scenario), baseline.tolerances), ...(warning ? { warning } : {}) };
+}
+
+/** A caller's threshold, located by its option (`thresholds[1]: …`) unless it says where it came from. */
+function locatedOption(input: string | ThresholdInput, i: number): ThresholdInput {
+  const t = typeof input === 'string' ? { expression: input } : input;
+  return { ...t, location: t.location ?? { key: `thresholds[${i}]` } };
 }
 
 /** The scenario's tolerances with the caller's on top (per metric, and the overall one when given). */

@@ -89,7 +89,7 @@ test("thresholds: the scenario's, then the caller's (strings or with an origin);
 test('bad options are ConfigErrors naming the option, before the engine runs', async () => {
   const scenario = parseScenarioText(SCENARIO, 's.yaml');
   const cases: [string, Parameters<typeof runGated>[2], RegExp][] = [
-    ['a threshold', { thresholds: ['fanout.p99 <'] }, /^fanout\.p99 <|expected/],
+    ['a threshold', { thresholds: ['delivery.lost == 0', 'fanout.p99 <'] }, /^thresholds\[1\]: "fanout\.p99 <": expected a metric/],
     ['a located threshold', { thresholds: [{ expression: 'nope.p99 < 1ms', location: { key: '--threshold' } }] }, /^--threshold: /],
     ['repeat 0', { repeat: 0 }, /^repeat: "0": must be a whole number from 1 to 100$/],
     ['repeat 1.5', { repeat: 1.5 }, /^repeat: "1.5": must be a whole number/],
