@@ -16,7 +16,7 @@ import { ExitCode } from '../exit-codes.js';
 import { ConfigError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { fmtInt } from '../reporters/format.js';
-import { writeReportFile } from './report-file.js';
+import { writeReportFile } from './write-report.js';
 import { sanitizeReport } from './sanitize.js';
 
 export interface CapacityArgs {

@@ -2,7 +2,7 @@
  * Whether two runs measured the same thing: before a baseline check judges a regression, the two
  * scenarios' facts that shape the figures (connections, rate, duration, payload size, channels,
  * transports, target…) are compared, and each difference is named. Pure: the facts arrive as
- * canonical text (src/cli/scenario-facts.ts makes them), so `2s` and `2000ms` are the same fact.
+ * canonical text (src/api/scenario-facts.ts makes them), so `2s` and `2000ms` are the same fact.
  */
 
 /** Scenario facts that decide whether two runs compare: key (a scenario key) → canonical text. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scenarioDifferences, scenarioMismatchWarning, type ScenarioFacts } from '../../src/gate/scenario-diff.js';
-import { baselineScenarioWarning, reportScenarioFacts, scenarioFacts } from '../../src/cli/scenario-facts.js';
+import { baselineScenarioWarning, reportScenarioFacts, scenarioFacts } from '../../src/api/scenario-facts.js';
 import { parseScenarioText } from '../../src/config/load.js';
 
 const base: ScenarioFacts = { 'clients.connections': '50', 'publish.rate': '200/s', transports: 'websocket' };

@@ -1,22 +1,21 @@
 /**
- * Report files: reading one written by `wsbench run --out` (for --baseline and `wsbench compare`)
- * and writing one (--out). A file that is not a readable wsbench report is a ConfigError that
- * names the file and the first field that is wrong, before anything starts; its text is made
- * inert (it is shown in tables and lines). Writing never loses a report: when --out cannot be
- * written at the end, the report goes to a file in the temporary directory instead.
+ * Reading a report JSON written by `wsbench run --out` (for `--baseline`, `wsbench compare`,
+ * `wsbench report`, and library callers through `readReport`). Anything that is not a readable
+ * wsbench report is a ConfigError naming the file (or the option it came from) and the first field
+ * that is wrong, before anything starts: every field the gate and the reporters read is checked,
+ * histograms are decoded with a bounded inflate (no zlib bombs). A library caller who passes a
+ * report object as a baseline gets the same checks through `checkReport`. The report's text is
+ * made inert (it is shown in tables and lines).
  */
-import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { z } from 'zod';
+import { formatPath } from '../config/load.js';
 import { readTextFile } from '../config/text-file.js';
 import { ConfigError, type ConfigLocation } from '../errors.js';
 import { decodeHistogram } from '../metrics/histogram.js';
-import { inert, inertJson } from '../peer-text.js';
+import { inert } from '../peer-text.js';
 import { REPORT_SCHEMA, type RunReport } from '../results/types.js';
-import { mapStrings, redactDeep } from '../secrets.js';
-import { formatPath } from '../config/load.js';
+import { mapStrings } from '../secrets.js';
 
 /** Largest report read (a three-transport report with --repeat 10 is well under 5 MiB). */
 export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
@@ -103,8 +102,13 @@ const reportSchema = z.looseObject({
   repeats: z.array(z.looseObject({ run, transports })).optional(),
 });
 
-export async function readReportFile(file: string, flag?: string): Promise<RunReport> {
-  const where: ConfigLocation = { file, ...(flag ? { key: flag } : {}) };
+/**
+ * Reads and checks a report file: a regular file (a FIFO is refused without waiting on it), at
+ * most MAX_REPORT_BYTES. `key` names the option or flag the file came from (e.g. `--baseline`),
+ * shown in errors with the file.
+ */
+export async function readReport(file: string, key?: string): Promise<RunReport> {
+  const where: ConfigLocation = { file, ...(key ? { key } : {}) };
   const text = await readTextFile(file, MAX_REPORT_BYTES, where);
   let data: unknown;
   try {
@@ -112,6 +116,11 @@ export async function readReportFile(file: string, flag?: string): Promise<RunRe
   } catch (e) {
     throw new ConfigError(`not a JSON report: ${(e as Error).message}`, where, { cause: e });
   }
+  return checkReport(data, where);
+}
+
+/** Whether a value (parsed JSON, or an object from code) is a report wsbench can read; a ConfigError at `where` if not. */
+export function checkReport(data: unknown, where: ConfigLocation): RunReport {
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError('not a wsbench report (not a JSON object)', where);
   const schema = (data as { schema?: unknown }).schema;
   if (schema === undefined) throw new ConfigError('not a wsbench report (no "schema" field)', where);
@@ -141,35 +150,4 @@ function describe(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   return issue.message;
-}
-
-/**
- * Writes the report as JSON (`-` = stdout), redacted and inert. When the file cannot be written
- * (the disk filled up, the directory went away during the run), the report is written to the
- * temporary directory instead: the returned message says where, and the run's figures are kept.
- */
-export async function writeReportFile(
-  file: string,
-  report: unknown,
-  stdout: (text: string) => void,
-): Promise<{ ok: true } | { ok: false; message: string; cause: unknown }> {
-  const json = inertJson(redactDeep(report), 2) + '\n';
-  if (file === '-') {
-    stdout(json);
-    return { ok: true };
-  }
-  try {
-    await writeFile(file, json);
-    return { ok: true };
-  } catch (e) {
-    const id = (report as { run?: { id?: unknown } }).run?.id;
-    const fallback = join(tmpdir(), `wsbench-report-${typeof id === 'string' ? id : Date.now()}.json`);
-    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    try {
-      await writeFile(fallback, json, { mode: 0o600 });
-      return { ok: false, message: `cannot write the report to ${file} (${why}); it was written to ${fallback} instead`, cause: e };
-    } catch {
-      return { ok: false, message: `cannot write the report to ${file} (${why}), nor to ${fallback}`, cause: e };
-    }
-  }
 }
