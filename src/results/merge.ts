@@ -61,6 +61,8 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     expected: sum((t) => t.delivery.expected),
     delivered: sum((t) => t.delivery.delivered),
     lost: sum((t) => t.delivery.lost),
+    // Absent in reports from before failed publishes were accounted.
+    unpublished: sum((t) => t.delivery.unpublished ?? 0),
     duplicated: sum((t) => t.delivery.duplicated),
     reordered: sum((t) => t.delivery.reordered),
     ignored: sum((t) => t.delivery.ignored),
@@ -93,6 +95,7 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
       publishesPerSec: pooledRate(parts, (t) => t.throughput.publishesPerSec),
       targetPublishesPerSec: first.throughput.targetPublishesPerSec,
       publishes: sum((t) => t.throughput.publishes),
+      publishFailures: sum((t) => t.throughput.publishFailures ?? 0),
       publisherLagMs: summarizeMs(merged.publisherLag),
     },
     connections: {
