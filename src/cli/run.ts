@@ -216,5 +216,5 @@ export async function run(argv: RunArgs): Promise<number> {
   }
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;
-  return gateExitCode(outcome);
+  return gateExitCode(outcome, report);
 }

@@ -12,13 +12,17 @@ export function plainProgressLine(event: EngineEvent): string | null {
       return `${at} ${event.phase}${event.transport ? ` (${event.transport})` : ''}${event.detail ? `: ${event.detail}` : ''}`;
     case 'warning':
       return `${at} warning: ${event.message}`;
+    case 'incident':
+      return `${at} incident ${event.incident.kind}: ${event.incident.detail}`;
     case 'snapshot':
       return snapshotLine(at, event.snapshot);
   }
 }
 
 function elapsedOf(event: EngineEvent): number {
-  return event.type === 'snapshot' ? event.snapshot.elapsedMs : event.elapsedMs;
+  if (event.type === 'snapshot') return event.snapshot.elapsedMs;
+  if (event.type === 'incident') return event.incident.atMs;
+  return event.elapsedMs;
 }
 
 function snapshotLine(at: string, s: Snapshot): string | null {
