@@ -85,6 +85,8 @@ interface Channel {
 interface RedisFacts {
   runId?: string;
   outputBufferDisconnections?: number;
+  /** `<hard> <soft> <seconds>` in bytes and seconds. */
+  pubsubLimit?: string;
 }
 
 export class ChannelRegistry {
@@ -293,24 +295,30 @@ export class ChannelRegistry {
   }
 }
 
-/** Why Redis closed a subscriber while it stayed up, as far as its counters tell. */
+/** Why Redis closed a subscriber while it stayed up, as far as Redis tells. */
 function droppedBy(before: RedisFacts, now: RedisFacts): string {
-  if (before.outputBufferDisconnections !== undefined && (now.outputBufferDisconnections ?? 0) > before.outputBufferDisconnections)
-    return 'Redis closed it for exceeding client-output-buffer-limit (pubsub): this server process read its messages too slowly';
-  return 'Redis closed it while staying up (CLIENT KILL, a timeout, or a proxy in between; Redis kept no reason)';
+  const limit = now.pubsubLimit ? ` (client-output-buffer-limit pubsub ${now.pubsubLimit})` : '';
+  if (before.outputBufferDisconnections === undefined || now.outputBufferDisconnections === undefined)
+    return `Redis closed it while staying up: for its output-buffer limit${limit} if this server process fell that far behind, or CLIENT KILL, a timeout or a proxy in between; this Redis does not count output-buffer disconnections (INFO stats client_output_buffer_limit_disconnections, in newer Redis), so which one is not known`;
+  if (now.outputBufferDisconnections > before.outputBufferDisconnections)
+    return `Redis closed it for exceeding its output-buffer limit${limit}: this server process read its messages too slowly`;
+  return 'Redis closed it while staying up, not for its output-buffer limit: CLIENT KILL, a timeout, or a proxy in between';
 }
 
-/** Redis's run_id and output-buffer disconnection count (Redis ≥ 7), or nothing when INFO is refused. */
+/** Redis's run_id, output-buffer disconnection count (newer Redis) and pubsub output-buffer limit; what it refuses is left out. */
 async function redisFacts(client: RedisClient): Promise<RedisFacts> {
-  try {
-    const [server, stats] = await Promise.all([client.info('server'), client.info('stats')]);
-    const field = (text: string, key: string) => new RegExp(`^${key}:(.*)$`, 'm').exec(text)?.[1]?.trim();
-    const disconnections = field(stats, 'client_output_buffer_limit_disconnections');
-    return {
-      ...(field(server, 'run_id') ? { runId: field(server, 'run_id')! } : {}),
-      ...(disconnections !== undefined ? { outputBufferDisconnections: Number(disconnections) } : {}),
-    };
-  } catch {
-    return {};
-  }
+  const field = (text: string, key: string) => new RegExp(`^${key}:(.*)$`, 'm').exec(text)?.[1]?.trim();
+  const [server, stats, limits] = await Promise.all([
+    client.info('server').catch(() => ''),
+    client.info('stats').catch(() => ''),
+    client.config('GET', 'client-output-buffer-limit').catch(() => []) as Promise<unknown>,
+  ]);
+  const runId = field(server, 'run_id');
+  const disconnections = field(stats, 'client_output_buffer_limit_disconnections');
+  const pubsubLimit = Array.isArray(limits) ? /pubsub (\d+ \d+ \d+)/.exec(String(limits[1] ?? ''))?.[1] : undefined;
+  return {
+    ...(runId ? { runId } : {}),
+    ...(disconnections !== undefined ? { outputBufferDisconnections: Number(disconnections) } : {}),
+    ...(pubsubLimit ? { pubsubLimit } : {}),
+  };
 }
