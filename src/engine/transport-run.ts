@@ -17,6 +17,7 @@ import type { ProcessMonitor } from '../process/monitor.js';
 import type { RedisClient } from '../redis/client.js';
 import type { TransportReport } from '../results/types.js';
 import { waitUntilReady } from '../targets/readiness.js';
+import { handshakeRefusalHint } from '../targets/refusals.js';
 import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor } from '../transports/descriptor.js';
 import { transportDescriptor, type TransportName } from '../transports/registry.js';
@@ -254,10 +255,10 @@ class TransportRun {
     this.live.connected(connected);
     const opened = this.live.openedPerChannel().reduce((a, b) => a + b, 0);
     if (opened === 0 && !signal.aborted) {
-      const hint =
-        target.connectHint && connected.some((w) => Object.keys(w.errors).some((k) => k.startsWith('connect.http-')))
-          ? `; ${target.connectHint}`
-          : '';
+      const errors: Record<string, number> = {};
+      for (const w of connected) for (const [k, v] of Object.entries(w.errors)) errors[k] = (errors[k] ?? 0) + v;
+      const refusal = handshakeRefusalHint(errors, target.connectHint);
+      const hint = refusal ? `; ${refusal}` : '';
       throw new WsbenchError(
         'TARGET_UNREACHABLE',
         `no connection to ${target.describe} could be opened: ${describeErrors(connected)}${hint}`,

@@ -82,7 +82,7 @@ interface Channel {
 }
 
 /** What Redis says of itself that tells a restart and an output-buffer drop apart. */
-interface RedisFacts {
+export interface RedisFacts {
   runId?: string;
   outputBufferDisconnections?: number;
   /** `<hard> <soft> <seconds>` in bytes and seconds. */
@@ -296,7 +296,7 @@ export class ChannelRegistry {
 }
 
 /** Why Redis closed a subscriber while it stayed up, as far as Redis tells. */
-function droppedBy(before: RedisFacts, now: RedisFacts): string {
+export function droppedBy(before: RedisFacts, now: RedisFacts): string {
   const limit = now.pubsubLimit ? ` (client-output-buffer-limit pubsub ${now.pubsubLimit})` : '';
   if (before.outputBufferDisconnections === undefined || now.outputBufferDisconnections === undefined)
     return `Redis closed it while staying up: for its output-buffer limit${limit} if this server process fell that far behind, or CLIENT KILL, a timeout or a proxy in between; this Redis does not count output-buffer disconnections (INFO stats client_output_buffer_limit_disconnections, in newer Redis), so which one is not known`;
