@@ -22,6 +22,8 @@ import type { EngineEvent } from '../../src/engine/events.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import type { Incident, RunReport, TransportReport } from '../../src/results/types.js';
 import { startTestRedis } from '../helpers/redis.js';
+import { dealtTimeline } from '../helpers/timeline.js';
+import { seriesSources, timeCharts } from '../../src/reporters/html-data.js';
 
 async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'wsbench-failures-'));
@@ -131,6 +133,18 @@ drain: 2s
         .slice(0, restored)
         .reduce((max, e) => (e.type === 'snapshot' ? Math.max(max, e.snapshot.delivery.delivered) : max), 0);
       assert.ok(ws.delivery.delivered >= before + 20 * 20, `${ws.delivery.delivered} delivered in all, ${before} before Redis was back`);
+
+      // The HTML report marks these very incidents on its charts over time, on the same axis
+      // (the engine's timeline is another issue's: one is dealt from the report's own figures).
+      const timed: RunReport = { ...report, transports: { websocket: { ...ws, timeline: dealtTimeline(ws) } } };
+      const inputs = [{ label: 'restart', report: timed }];
+      const [latency] = timeCharts(inputs, seriesSources(inputs));
+      const origin = seriesSources(inputs)[0]!.originMs;
+      for (const incident of report.run.incidents!) {
+        const marker = latency!.markers.find((m) => m.kind === 'incident' && m.label === `${incident.kind} — ${incident.detail}`);
+        assert.ok(marker, `${incident.kind} is marked`);
+        assert.equal(marker.x, Math.round(incident.atMs - origin) / 1000);
+      }
     } finally {
       await (await (second as Promise<EmbeddedRedis> | null))?.stop();
       await first.stop();
@@ -232,7 +246,10 @@ drain: 500ms
     assert.match(down.detail, /every connection dropped .* accepts no new connection \(ECONNREFUSED\)/);
     const killAtMs = onRunAxis(report, killedAt);
     assert.ok(down.atMs >= killAtMs - 50 && down.atMs <= killAtMs + 2000, `target-down at ${down.atMs} ms, kill at ${killAtMs} ms`);
-    assert.ok(events.some((e) => e.type === 'incident' && e.incident.kind === 'target-down'), 'said as it happened');
+    assert.ok(
+      events.some((e) => e.type === 'incident' && e.incident.kind === 'target-down'),
+      'said as it happened',
+    );
     // continue: the whole schedule was published, the run completed (degraded), the rest is lost.
     assert.equal(report.run.completed, true);
     assert.equal(ws.throughput.publishes, 200);
@@ -293,7 +310,8 @@ drain: 1s
       assert.match(dropped[0]!.detail, /for exceeding its output-buffer limit \(client-output-buffer-limit pubsub \d+ \d+ \d+\)/);
       assert.match(dropped[1]!.detail, /not for its output-buffer limit: CLIENT KILL/);
     } else {
-      for (const d of dropped) assert.match(d.detail, /output-buffer limit \(client-output-buffer-limit pubsub \d+ \d+ \d+\) .* CLIENT KILL.* not known/);
+      for (const d of dropped)
+        assert.match(d.detail, /output-buffer limit \(client-output-buffer-limit pubsub \d+ \d+ \d+\) .* CLIENT KILL.* not known/);
     }
     for (let k = 0; k < 2; k++) {
       const at = onRunAxis(report, drops[k]!);
