@@ -35,7 +35,8 @@ function snapshotLine(at: string, s: Snapshot): string | null {
     const ratio = d.expectedSoFar > 0 ? ` (${((100 * d.delivered) / d.expectedSoFar).toFixed(2)}%)` : '';
     const lat = s.latencyMs ? ` · p50 ${fmtMs(s.latencyMs.p50)} p99 ${fmtMs(s.latencyMs.p99)} max ${fmtMs(s.latencyMs.max)} ms` : '';
     const tool = s.tool.bottleneck ? ` · TOOL BUSY: ${s.tool.reason}` : '';
-    return `${at} published ${fmtInt(s.publish.sent)}/${fmtInt(s.publish.total)} · delivered ${fmtInt(d.delivered)}${ratio} · ${fmtInt(d.perSec)}/s${lat}${tool}`;
+    const failures = s.publish.errors > 0 ? ` (${fmtInt(s.publish.errors)} failed)` : '';
+    return `${at} published ${fmtInt(s.publish.sent)}/${fmtInt(s.publish.total)}${failures} · delivered ${fmtInt(d.delivered)}${ratio} · ${fmtInt(d.perSec)}/s${lat}${tool}`;
   }
   return null;
 }

@@ -57,15 +57,21 @@ export interface ChannelRegistryOptions {
   pollBufferSize: number;
   /** Channels with a poll buffer at most (default DEFAULT_MAX_POLL_CHANNELS). */
   maxPollChannels?: number;
+  /** A channel only polled is released after this long without a poll (default POLL_IDLE_MS). */
+  pollIdleMs?: number;
   /** Told when the subscriber is dropped and when it is subscribed again. */
   onIncident?: (incident: ServerIncident) => void;
 }
 
 /** A poll asked for a new channel while `limit` channels already have a poll buffer. */
 export class PollChannelLimitError extends Error {
-  constructor(readonly limit: number) {
+  constructor(
+    readonly limit: number,
+    /** When idle channels are released: a poll may try again after this long. */
+    readonly idleMs: number,
+  ) {
     super(
-      `this server process already serves ${limit} polled channels (--max-poll-channels); idle ones are released after ${POLL_IDLE_MS / 1000} s without a poll`,
+      `this server process already serves ${limit} polled channels (--max-poll-channels); idle ones are released after ${idleMs / 1000} s without a poll`,
     );
   }
 }
@@ -94,6 +100,7 @@ export class ChannelRegistry {
   private redisUp = true;
   private readonly idleSweep: NodeJS.Timeout;
   private readonly maxPollChannels: number;
+  private readonly pollIdleMs: number;
   private pollChannels = 0;
   /** When the subscriber was lost (monotonic ms), while it is. */
   private downAt = 0;
@@ -128,6 +135,7 @@ export class ChannelRegistry {
     counters: { messagesIn: number },
   ) {
     this.maxPollChannels = options.maxPollChannels ?? DEFAULT_MAX_POLL_CHANNELS;
+    this.pollIdleMs = options.pollIdleMs ?? POLL_IDLE_MS;
     const prefixLength = options.channelPrefix.length;
     subscriber.on('end', () => (this.redisUp = false));
     subscriber.on('messageBuffer', (redisChannel: Buffer, message: Buffer) => {
@@ -139,7 +147,7 @@ export class ChannelRegistry {
     });
     this.idleSweep = setInterval(() => {
       for (const channel of this.channels.values()) if (channel.buffer) this.unsubscribeIfUnused(channel);
-    }, POLL_IDLE_MS / 4);
+    }, this.pollIdleMs / 4);
     this.idleSweep.unref();
   }
 
@@ -166,13 +174,13 @@ export class ChannelRegistry {
   /** The channel's poll buffer, created on its first poll; the poll keeps the channel subscribed. */
   async pollBuffer(name: string): Promise<PollBuffer> {
     const existing = this.channels.get(name);
-    if (!existing?.buffer && this.pollChannels >= this.maxPollChannels) throw new PollChannelLimitError(this.maxPollChannels);
+    if (!existing?.buffer && this.pollChannels >= this.maxPollChannels) throw new PollChannelLimitError(this.maxPollChannels, this.pollIdleMs);
     const channel = await this.subscribed(name);
     if (!channel.buffer) {
       // Checked again: other polls may have taken the last places while this one subscribed.
       if (this.pollChannels >= this.maxPollChannels) {
         this.unsubscribeIfUnused(channel);
-        throw new PollChannelLimitError(this.maxPollChannels);
+        throw new PollChannelLimitError(this.maxPollChannels, this.pollIdleMs);
       }
       channel.buffer = new PollBuffer(this.options.pollBufferSize);
       this.pollChannels++;
@@ -288,7 +296,7 @@ export class ChannelRegistry {
 
   private unsubscribeIfUnused(channel: Channel): void {
     if (channel.fan.recipients.size > 0 || !channel.live) return;
-    if (channel.buffer && (channel.buffer.waiting > 0 || Date.now() - channel.lastPollAt < POLL_IDLE_MS)) return;
+    if (channel.buffer && (channel.buffer.waiting > 0 || Date.now() - channel.lastPollAt < this.pollIdleMs)) return;
     this.channels.delete(channel.name);
     if (channel.buffer) this.pollChannels--;
     this.subscriber.unsubscribe(this.options.channelPrefix + channel.name).catch(() => {});

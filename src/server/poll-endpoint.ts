@@ -11,7 +11,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { CURSOR_HEADER, MISSED_HEADER, encodePollBatch } from '../wire/poll-batch.js';
-import { POLL_IDLE_MS, PollChannelLimitError, type ChannelRegistry } from './channel-registry.js';
+import { PollChannelLimitError, type ChannelRegistry } from './channel-registry.js';
 import { sendJson } from './http-replies.js';
 import type { PollBatch, PollBuffer } from './poll-buffer.js';
 
@@ -80,7 +80,7 @@ export class PollEndpoint {
     } catch (e) {
       if (!(e instanceof PollChannelLimitError)) throw e;
       // Too many distinct polled channels: refused until idle ones are released.
-      res.setHeader('retry-after', String(Math.ceil(POLL_IDLE_MS / 1000)));
+      res.setHeader('retry-after', String(Math.ceil(e.idleMs / 1000)));
       sendJson(res, 429, { error: e.message });
       return;
     }

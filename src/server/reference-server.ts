@@ -50,6 +50,8 @@ export interface ReferenceServerOptions {
   longPollTimeoutMs?: number;
   /** Polled channels (each a Redis subscription and a buffer) kept at most; more are refused with 429 (default 10,000). */
   maxPollChannels?: number;
+  /** A channel only polled is released after this long without a poll (default 60 s). */
+  pollIdleMs?: number;
   /** Told when the Redis subscriber is dropped and when it is subscribed again. */
   onIncident?: (incident: ServerIncident) => void;
   /**
@@ -101,6 +103,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       channelPrefix: options.channelPrefix ?? '',
       pollBufferSize: options.pollBufferSize ?? 10_000,
       ...(options.maxPollChannels !== undefined ? { maxPollChannels: options.maxPollChannels } : {}),
+      ...(options.pollIdleMs !== undefined ? { pollIdleMs: options.pollIdleMs } : {}),
       ...(options.onIncident ? { onIncident: options.onIncident } : {}),
     },
     fanout,

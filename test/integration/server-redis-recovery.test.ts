@@ -90,17 +90,22 @@ test('polls create at most maxPollChannels channels: one more is refused with 42
     maxPayload: 1024,
     perMessageDeflate: false,
     maxPollChannels: 2,
+    pollIdleMs: 400,
   });
   const base = server.url.replace('ws://', 'http://');
   try {
     for (const name of ['a', 'b']) assert.equal((await fetch(`${base}/poll/${name}`)).status, 200, name);
     const refused = await fetch(`${base}/poll/c`);
     assert.equal(refused.status, 429);
-    assert.equal(refused.headers.get('retry-after'), '60');
+    assert.equal(refused.headers.get('retry-after'), '1');
     assert.match(((await refused.json()) as { error: string }).error, /already serves 2 polled channels \(--max-poll-channels\)/);
     assert.equal(server.stats().channels['c'], undefined, 'no subscription was made for it');
     // The channels it has keep working.
     assert.equal((await fetch(`${base}/poll/a?after=0&timeout=0`)).status, 200);
+    // Channels nobody polls are released (subscription and buffer): then there is room again.
+    assert.ok(await waitFor(() => server.stats().channels['a'] === undefined && server.stats().channels['b'] === undefined, 5000));
+    assert.equal((await fetch(`${base}/poll/c`)).status, 200);
+    assert.equal(server.stats().channels['c']?.live, true);
   } finally {
     await server.close();
     await redis.stop();
