@@ -174,7 +174,8 @@ export class ChannelRegistry {
   /** The channel's poll buffer, created on its first poll; the poll keeps the channel subscribed. */
   async pollBuffer(name: string): Promise<PollBuffer> {
     const existing = this.channels.get(name);
-    if (!existing?.buffer && this.pollChannels >= this.maxPollChannels) throw new PollChannelLimitError(this.maxPollChannels, this.pollIdleMs);
+    if (!existing?.buffer && this.pollChannels >= this.maxPollChannels)
+      throw new PollChannelLimitError(this.maxPollChannels, this.pollIdleMs);
     const channel = await this.subscribed(name);
     if (!channel.buffer) {
       // Checked again: other polls may have taken the last places while this one subscribed.
