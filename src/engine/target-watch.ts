@@ -19,6 +19,8 @@ import type { IncidentRecorder } from './incidents.js';
 export const PROBE_TIMEOUT_MS = 1000;
 /** While down: how often to ask again. */
 const REPROBE_MS = 500;
+/** While every connection is gone but the target still accepted the last probe: how often to ask again. */
+const REASK_MS = 2000;
 /** `onTargetDown: stop`: publishing stops this long after target-down unless the target is back. */
 export const TARGET_DOWN_GRACE_MS = 1000;
 
@@ -71,6 +73,8 @@ export class TargetWatch {
   private readonly address: { host: string; port: number } | null;
   private probing = false;
   private pollFailures = 0;
+  /** When every connection had dropped, the target was last asked at (monotonic ms) with this many closed. */
+  private asked = { at: -Infinity, closed: -1 };
   private reprobe: NodeJS.Timeout | undefined;
   private grace: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -86,8 +90,13 @@ export class TargetWatch {
     const failures = pollConnectFailures(snapshot.errors);
     const pollFailing = failures > this.pollFailures;
     this.pollFailures = failures;
-    const everyConnectionDropped = c.opened > 0 && c.closed >= c.opened;
+    // Asked again when more connections dropped, or now and then while none is left (a server
+    // that closed its connections first and its listening socket later).
+    const now = monotonicMs();
+    const everyConnectionDropped =
+      c.opened > 0 && c.closed >= c.opened && (c.closed !== this.asked.closed || now - this.asked.at >= REASK_MS);
     if (!everyConnectionDropped && !pollFailing) return;
+    if (everyConnectionDropped) this.asked = { at: now, closed: c.closed };
     const what = everyConnectionDropped
       ? `every connection dropped (${c.closed} of ${c.opened})`
       : `polling requests fail to connect (${failures} so far)`;
