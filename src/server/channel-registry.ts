@@ -271,6 +271,8 @@ export class ChannelRegistry {
     for (const channel of this.channels.values()) channel.live = true;
     this.redisUp = true;
     this.backNow();
+    // Channels whose last client left meanwhile could not be unsubscribed while down.
+    for (const channel of [...this.channels.values()]) this.unsubscribeIfUnused(channel);
     const at = monotonicMs();
     const downFor = `${((at - this.downAt) / 1000).toFixed(1)} s`;
     const restarted = before.runId !== undefined && now.runId !== undefined && before.runId !== now.runId;
