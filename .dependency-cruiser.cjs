@@ -1,9 +1,11 @@
 /**
  * The layering of src/, checked on every `npm run lint` (docs/architecture.md says why).
  *
- *   cli ─► engine ─► targets ─► transports ─► wire (formats both ends share: WebSocket frames,
- *    │        │         └──────► server ──────────┘      the poll batch)
- *    │        └───► metrics, results, config, redis, process
+ *   cli ─► api (the library: runScenario = engine + gate, report files; src/index.ts exports it)
+ *    │      │
+ *    ├──────┴─► engine ─► targets ─► transports ─► wire (formats both ends share: WebSocket frames,
+ *    │            │         └──────► server ──────────┘      the poll batch)
+ *    │            └───► metrics, results, config, redis, process
  *    ├─► ui (Ink) ─► reporters, console's pure formatting; engine and results as types only
  *    └─► gate, reporters (pure: no I/O), doctor
  *
@@ -69,6 +71,18 @@ module.exports = {
     ),
     layer('only-cli-uses-ui', 'Only the CLI chooses and drives a UI.', '^src/(?!cli/|ui/)', '^src/ui/'),
     layer('nothing-imports-cli', 'cli/ is the top: nothing under src/ imports it (the public API included).', '^src/(?!cli/)', '^src/cli/'),
+    layer(
+      'api-under-cli-only',
+      'api/ is the library the CLI is built on: only cli/ and the package entry (src/index.ts) import it.',
+      '^src/(?!cli/|api/|index\\.ts$)',
+      '^src/api/',
+    ),
+    layer(
+      'api-is-no-terminal',
+      'api/ composes the engine, the gate and report files; it knows no terminal, UI or machine probe (callers pass a preflight).',
+      '^src/api/',
+      '^src/(ui|doctor|console)/',
+    ),
     layer(
       'engine-below-cli',
       'The engine knows nothing of the terminal, the gate, reporters or the doctor.',

@@ -14,7 +14,8 @@ import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';
 import { reportError } from './errors.js';
 import { listOf, parseMaxRegressionFlags, reportBaselineOptions, writeOutput } from './gate.js';
-import { readReportFile } from './report-file.js';
+import { baselineScenarioWarning, reportScenarioFacts } from '../api/scenario-facts.js';
+import { readReport } from '../api/report-file.js';
 import type { WsbenchError } from '../errors.js';
 import { appendFile } from 'node:fs/promises';
 
@@ -28,9 +29,8 @@ export interface CompareArgs {
   verbose?: boolean;
 }
 
+/** `compare`'s flags and handler (its name and description are in main.ts). */
 export const compareCommand = {
-  command: 'compare <baseline> <current>',
-  describe: 'Compare two reports: diff table, exit 1 on a regression beyond the noise',
   builder: (y: Argv) =>
     y
       .positional('baseline', { type: 'string', demandOption: true, describe: 'The earlier (good) report, JSON from run --out' })
@@ -62,13 +62,20 @@ export const compareCommand = {
 export async function compare(argv: CompareArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const err = (text: string) => process.stderr.write(text);
   try {
-    const baseline = await readReportFile(argv.baseline);
-    const current = await readReportFile(argv.current);
+    const baseline = await readReport(argv.baseline);
+    const current = await readReport(argv.current);
     const options = parseMaxRegressionFlags(listOf(argv['max-regression']), reportBaselineOptions(current));
     const thresholds = listOf(argv.threshold).map((expression) => ({
       threshold: compileThreshold({ expression, location: { key: '--threshold' } }),
       origin: '--threshold',
     }));
+    // Like for like? Said before the verdict.
+    const currentFacts = reportScenarioFacts(current);
+    const mismatch =
+      'facts' in currentFacts
+        ? baselineScenarioWarning(baseline, currentFacts.facts, argv.baseline)
+        : `cannot tell whether ${argv.current} ran the same scenario as ${argv.baseline} (${currentFacts.problem})`;
+    if (mismatch) err(`wsbench: warning: ${mismatch}\n`);
     const result = { ...compareReports(baseline, current, baselineChecks(options)), source: argv.baseline };
     const outcome = gateOutcome(evaluateThresholds(thresholds, current), result);
     process.stdout.write(`${argv.current} (run ${current.run.id}) against ${argv.baseline} (run ${baseline.run.id})\n`);

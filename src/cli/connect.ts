@@ -21,9 +21,8 @@ const G_WSCAT = 'wscat options:';
 const G_MORE = 'Console:';
 const G_REDIS = 'Redis:';
 
+/** `connect`'s flags and handler (its name and description are in main.ts). */
 export const connectCommand = {
-  command: 'connect [url]',
-  describe: 'Interactive WebSocket console (wscat-compatible) with Redis publish/subscribe and a live status line',
   builder: (y: Argv) =>
     y
       .positional('url', { type: 'string', describe: 'WebSocket URL (ws:// is added when no scheme is given)' })
@@ -84,13 +83,8 @@ export const connectCommand = {
         alias: 'w',
         type: 'number',
         requiresArg: true,
-        describe: 'Seconds to wait after -x (default 2) or after piped input ends (default 0) before closing; -1 stays open',
-        group: G_WSCAT,
-      })
-      .option('color', {
-        type: 'boolean',
-        default: true,
-        describe: 'Colour output on terminals (--no-color or NO_COLOR turn it off)',
+        describe:
+          'Seconds to wait after -x (default 2) or after piped input ends (default: until nothing arrived for 0.5 s, at most 5 s) before closing; -1 stays open',
         group: G_WSCAT,
       })
       .option('keep-open', { type: 'boolean', describe: 'Stay connected when piped input ends', group: G_MORE })

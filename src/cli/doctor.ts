@@ -1,11 +1,16 @@
 /**
  * `wsbench doctor`: what this machine can do before a big run — open-files limit, port range,
- * listen backlog, loopback source addresses, Redis (reachable, maxclients, redis-server binary) —
- * and how many connections it can reach, with what to change.
+ * listen backlog, loopback source addresses, Redis (reachable, maxclients, redis-server binary),
+ * the CPU the planned load needs (from measured costs) — and how many connections it can reach,
+ * with what to change.
  */
 import { spawnSync } from 'node:child_process';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { capacity } from '../doctor/machine-limits.js';
+import { BUSY_SHARE, COST_SOURCE, estimateCpu, type CpuEstimate } from '../doctor/cpu-estimate.js';
+import { parseRatePerSec } from '../config/units.js';
+import { ConfigError } from '../errors.js';
+import { reportError } from './errors.js';
 import { canBind, readSystemFacts } from '../doctor/probe.js';
 import { defaultWorkerCount } from '../engine/workers.js';
 import { sourceAddresses } from '../engine/source-addresses.js';
@@ -13,22 +18,34 @@ import { openRedis } from '../redis/client.js';
 import { redactUrlPassword } from '../secrets.js';
 import { messageOf } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { fmtInt } from '../reporters/format.js';
+import { fmtApprox, fmtInt, fmtNum } from '../reporters/format.js';
 
 interface DoctorArgs {
   connections: number;
+  rate?: string;
+  channels: number;
+  verbose?: boolean;
   workers?: number;
   'server-processes': number;
   redis?: string;
   target: string;
 }
 
+/** `doctor`'s flags and handler (its name and description are in main.ts). */
 export const doctorCommand = {
-  command: 'doctor',
-  describe: 'Check this machine for a big run: limits, ports, Redis, and the connection count it can reach',
   builder: (y: Argv) =>
     y
       .option('connections', { alias: 'c', type: 'number', default: 0, describe: 'Connections you plan (checks them against every limit)' })
+      .option('rate', {
+        alias: 'r',
+        type: 'string',
+        describe: 'Publishes per second you plan (200, 5k/s): estimates the CPU the deliveries need',
+      })
+      .option('channels', {
+        type: 'number',
+        default: 1,
+        describe: 'Channels the clients are spread over (each publish reaches connections ÷ channels)',
+      })
       .option('workers', { type: 'number', describe: 'Client worker processes you plan (default: as wsbench run would choose)' })
       .option('server-processes', { type: 'number', default: 1, describe: 'Reference server processes (0 when you test your own server)' })
       .option('target', {
@@ -37,7 +54,8 @@ export const doctorCommand = {
         describe: 'Where the clients connect (for source-address planning)',
       })
       .option('redis', { type: 'string', describe: 'Redis URL to check (reachability, maxclients)' })
-      .example('$0 doctor -c 100000 --server-processes 6', 'Can this machine hold 100k connections with the reference server?'),
+      .example('$0 doctor -c 100000 --server-processes 6', 'Can this machine hold 100k connections with the reference server?')
+      .example('$0 doctor -c 1000 -r 400', 'And 400 publishes/s to 1,000 clients: is there CPU for 400k deliveries/s?'),
   handler: async (argv: ArgumentsCamelCase<DoctorArgs>) => {
     process.exitCode = await doctor(argv);
   },
@@ -48,6 +66,18 @@ const warn = (text: string) => `  warn  ${text}`;
 const fail = (text: string) => `  FAIL  ${text}`;
 
 async function doctor(argv: DoctorArgs): Promise<number> {
+  let ratePerSec: number | null = null;
+  try {
+    if (argv.rate !== undefined) {
+      ratePerSec = parseRatePerSec(argv.rate) ?? null;
+      if (ratePerSec === null || ratePerSec <= 0)
+        throw new ConfigError(`"${argv.rate}": expected publishes per second, e.g. 200 or 5k/s`, { key: '--rate' });
+    }
+    if (!Number.isInteger(argv.channels) || argv.channels < 1)
+      throw new ConfigError(`"${argv.channels}": must be a whole number ≥ 1`, { key: '--channels' });
+  } catch (e) {
+    return reportError(e, argv.verbose ?? false);
+  }
   const out: string[] = ['wsbench doctor', ''];
   const facts = readSystemFacts();
   let problems = 0;
@@ -121,15 +151,69 @@ async function doctor(argv: DoctorArgs): Promise<number> {
     const line = `${limit.name}: ${fmtInt(limit.allows)}`;
     out.push(verdict.broken.includes(limit) ? fail(`${line} — ${limit.advice}`) : ok(line));
   }
+  const cpu = estimateCpu({
+    cores: facts.cores,
+    connections: argv.connections,
+    ratePerSec,
+    channels: argv.channels,
+    serverHere: argv['server-processes'] > 0,
+  });
+  out.push(
+    '',
+    `CPU (${facts.cores} core${facts.cores === 1 ? '' : 's'}; ${COST_SOURCE})`,
+    ...cpuLines(cpu, argv.connections, ratePerSec, argv.channels),
+  );
+  if (cpu.verdict === 'too-much') problems++;
+
   out.push('', `This machine can reach about ${fmtInt(verdict.reach)} connections with these settings.`);
   if (argv.connections > 0) {
+    const load = ratePerSec === null ? '' : ` at ${fmtInt(ratePerSec)} publishes/s`;
     out.push(
-      verdict.broken.length === 0
-        ? `${fmtInt(argv.connections)} connections: fine.`
-        : `${fmtInt(argv.connections)} connections: not with these settings (see FAIL above).`,
+      verdict.broken.length > 0
+        ? `${fmtInt(argv.connections)} connections: not with these settings (see FAIL above).`
+        : cpu.verdict === 'too-much'
+          ? `${fmtInt(argv.connections)} connections${load}: not on this machine's CPU (see FAIL above).`
+          : ratePerSec === null
+            ? `${fmtInt(argv.connections)} connections: within the limits above; the CPU they need depends on the deliveries/s (--rate).`
+            : `${fmtInt(argv.connections)} connections${load}: fine${cpu.verdict === 'busy' ? ', but close to the CPU limit (see warn above)' : ''}.`,
     );
     problems += verdict.broken.length;
   }
   process.stdout.write(out.join('\n') + '\n');
   return problems > 0 ? ExitCode.SETUP_FAILED : ExitCode.OK;
+}
+
+function cpuLines(cpu: CpuEstimate, connections: number, ratePerSec: number | null, channels: number): string[] {
+  const lines: string[] = [];
+  const [low, high] = cpu.usPerDelivery;
+  if (connections > 0) {
+    const spread =
+      cpu.connectionSecondsOnAllCores >= 5
+        ? `: spread the opening over ≥ ${fmtInt(Math.ceil(cpu.connectionSecondsOnAllCores))} s (clients.rampUp), the CPU cannot open them faster`
+        : '';
+    lines.push(
+      ok(
+        `${fmtInt(connections)} connections: ≈ ${fmtNum(cpu.connectionCpuSeconds)} CPU-s to open, hold and close (${fmtNum(cpu.msPerConnection)} ms each)${spread}`,
+      ),
+    );
+  }
+  const ceiling = `this machine carries ≈ ${fmtApprox(cpu.maxDeliveriesPerSec[0])}–${fmtApprox(cpu.maxDeliveriesPerSec[1])} deliveries/s at ${fmtNum(low)}–${fmtNum(high)} µs each`;
+  if (cpu.deliveriesPerSec === null || cpu.deliveryCores === null || ratePerSec === null) {
+    lines.push(ok(`${ceiling} (give --rate for the planned load)`));
+    return lines;
+  }
+  const perChannel = connections / Math.max(1, channels);
+  const need =
+    `${fmtInt(ratePerSec)} publishes/s × ${fmtInt(perChannel)} clients per channel = ${fmtApprox(cpu.deliveriesPerSec)} deliveries/s ` +
+    `≈ ${fmtNum(cpu.deliveryCores[0])}–${fmtNum(cpu.deliveryCores[1])} cores (${fmtNum(low)} µs each when messages share reads and writes, ${fmtNum(high)} µs when each goes alone)`;
+  if (cpu.verdict === 'too-much')
+    lines.push(fail(`${need} — more than this machine has: lower the rate or clients, or spread the load over machines`));
+  else if (cpu.verdict === 'busy')
+    lines.push(
+      warn(
+        `${need} — above ${BUSY_SHARE * 100} % of the cores at worst: the run may measure wsbench (it flags itself when it is the bottleneck)`,
+      ),
+    );
+  else lines.push(ok(need));
+  return lines;
 }

@@ -1,17 +1,75 @@
 /**
  * The wsbench command line: yargs wiring only. Every command lives in its own file and returns an
  * exit code; only this layer (src/cli) ends the process.
+ *
+ * Commands are loaded lazily: this file names them and says what they do (the top-level help),
+ * and a command's module — with its heavy dependencies (the engine, ioredis, zod, yaml, Ink and
+ * React, HDR histograms) — is imported only when that command runs or shows its own help. So
+ * `wsbench --version` and `wsbench --help` load yargs and nothing else.
  */
-import yargs from 'yargs';
+import yargs, { type Argv, type ArgumentsCamelCase } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runCommand } from './run.js';
-import { serveCommand } from './serve.js';
-import { doctorCommand } from './doctor.js';
-import { connectCommand } from './connect.js';
-import { compareCommand } from './compare.js';
-import { reportCommand } from './report.js';
 import { ExitCode } from '../exit-codes.js';
 import { TOOL_VERSION } from '../version.js';
+import { applyColorFlag, helpWidth, SCRIPT_NAME, stackExamples } from './help.js';
+
+/** What a command module exports: its flags and what it does with them. */
+interface CommandModule {
+  // yargs hands every builder and handler its own command's arguments; each module types them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  builder: (y: Argv) => Argv<any> | PromiseLike<Argv<any>>;
+  handler: (argv: never) => void | Promise<void>;
+}
+
+interface LazyCommand {
+  /** yargs' command string: the name and its positional arguments. */
+  command: string;
+  describe: string;
+  load: () => Promise<CommandModule>;
+}
+
+/** Every command, in the order the help lists them. The one place a command is named and described. */
+export const COMMANDS: readonly LazyCommand[] = [
+  {
+    command: 'run [scenario]',
+    describe: 'Measure Redis → WebSocket fan-out latency, throughput and delivery',
+    load: async () => (await import('./run.js')).runCommand,
+  },
+  {
+    command: 'compare <baseline> <current>',
+    describe: 'Compare two reports: diff table, exit 1 on a regression beyond the noise',
+    load: async () => (await import('./compare.js')).compareCommand,
+  },
+  {
+    command: 'report <reports..>',
+    describe: 'Render saved reports: an HTML page overlaying them, an .hlog, or the text summary',
+    load: async () => (await import('./report.js')).reportCommand,
+  },
+  {
+    command: 'serve',
+    describe: 'Run the built-in reference server (WebSocket fan-out fed by Redis)',
+    load: async () => (await import('./serve.js')).serveCommand,
+  },
+  {
+    command: 'connect [url]',
+    describe: 'Interactive WebSocket console (wscat-compatible) with Redis publish/subscribe and a live status line',
+    load: async () => (await import('./connect.js')).connectCommand,
+  },
+  {
+    command: 'doctor',
+    describe: 'Check this machine for a big run: limits, ports, CPU, Redis, and the connection count it can reach',
+    load: async () => (await import('./doctor.js')).doctorCommand,
+  },
+];
+
+function lazy(entry: LazyCommand) {
+  return {
+    command: entry.command,
+    describe: entry.describe,
+    builder: async (y: Argv) => (await entry.load()).builder(y),
+    handler: async (argv: ArgumentsCamelCase) => (await entry.load()).handler(argv as never),
+  };
+}
 
 export async function main(args: string[] = hideBin(process.argv)): Promise<void> {
   // If a command ever stalls with nothing left to wait for, Node would exit 0 silently: make that
@@ -22,17 +80,21 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<void
     process.stderr.write('wsbench: internal error: the command stopped without finishing (this is a bug)\n');
     process.exitCode = ExitCode.INTERNAL_ERROR;
   });
-  await yargs(args)
-    .scriptName('wsbench')
-    .usage('$0 <command> [options]\n\nTest and load-benchmark WebSocket + Redis fan-out.')
-    .command(runCommand)
-    .command(serveCommand)
-    .command(doctorCommand)
-    .command(connectCommand)
-    .command(compareCommand)
-    .command(reportCommand)
-    .option('verbose', { type: 'boolean', describe: 'Show stack traces and more detail on errors', global: true })
-    .demandCommand(1, 'Choose a command: run, compare, report, serve, connect or doctor (wsbench --help lists them)')
+  const width = helpWidth(process.stdout, process.env);
+  let cli = stackExamples(yargs(args), width)
+    .scriptName(SCRIPT_NAME)
+    .usage('$0 <command> [options]\n\nTest and load-benchmark WebSocket + Redis fan-out.');
+  for (const entry of COMMANDS) cli = cli.command(lazy(entry));
+  await cli
+    .completion('completion', 'Print a shell completion script (bash, zsh): wsbench completion >> ~/.bashrc')
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'Show stack traces and more detail on errors', global: true })
+    .option('color', {
+      type: 'boolean',
+      describe: 'Colours on or off (--no-color; default: on a terminal, following NO_COLOR and FORCE_COLOR)',
+      global: true,
+    })
+    .middleware((argv) => applyColorFlag(argv.color as boolean | undefined, process.env))
+    .demandCommand(1, 'Choose a command: run, compare, report, serve, connect, doctor or completion (wsbench --help lists them)')
     .recommendCommands()
     .strict()
     .example('$0 run scenarios/quickstart.yaml', 'Quick fan-out benchmark on the built-in server and an embedded Redis')
@@ -45,7 +107,7 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<void
     .version(TOOL_VERSION)
     .help()
     .alias('h', 'help')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(width)
     .fail((message, error) => {
       if (error) throw error;
       process.stderr.write(`wsbench: error: ${message}\n(see: wsbench --help)\n`);

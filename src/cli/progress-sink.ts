@@ -71,7 +71,11 @@ export async function createProgressSink(options: SinkOptions): Promise<Progress
       // React's development build costs ~2.5× the CPU per frame (measured: bench/ui-frame-cost.tsx);
       // a user's NODE_ENV is respected. Loaded only here so plain, quiet and JSON runs never load Ink.
       process.env['NODE_ENV'] ??= 'production';
+      // Loading Ink and React takes a moment (most of a second on a busy machine): say something
+      // at once, on a line the dashboard then takes over.
+      stdout.write(`wsbench${options.title ? ` · ${options.title}` : ''} · starting…`);
       const { startDashboard } = await import('../ui/dashboard/live.js');
+      stdout.write('\r\u001b[2K');
       let stopRequested = false;
       const dashboard = startDashboard({
         title: options.title ?? null,

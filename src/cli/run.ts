@@ -1,12 +1,14 @@
 /**
- * `wsbench run [scenario]`: load the scenario (flags override it), run the engine, show progress,
- * print the summary and write the report. Exit codes: see src/exit-codes.ts.
+ * `wsbench run [scenario]`: load the scenario (flags override it), run it through the public
+ * `runScenario` (the engine and the gate, as a library caller gets them), show progress, print
+ * the summary and the verdict and write the report and the gate's files. Exit codes: see
+ * src/exit-codes.ts.
  */
 import { writeFile } from 'node:fs/promises';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
-import { runScenario } from '../engine/runner.js';
+import { runScenario } from '../api/run-scenario.js';
 import { RunFailedError } from '../results/run-failed.js';
 import { machinePreflight } from '../doctor/preflight.js';
 import { ExitCode } from '../exit-codes.js';
@@ -14,7 +16,7 @@ import { WsbenchError, messageOf } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { chooseOutputMode } from '../ui/mode.js';
 import { reportError } from './errors.js';
-import { gateExitCode, gateOptions, prepareGate, type Gate, type GateArgs } from './gate.js';
+import { gateExitCode, gateOptions, prepareGate, type CliGate, type GateArgs } from './gate.js';
 import { capacityOptions, findCapacity, type CapacityArgs } from './find-capacity.js';
 import type { GateOutcome } from '../gate/result.js';
 import { gateText } from '../reporters/gate-text.js';
@@ -48,8 +50,6 @@ export interface RunArgs extends GateArgs, CapacityArgs {
 }
 
 export const runCommand = {
-  command: 'run [scenario]',
-  describe: 'Measure Redis → WebSocket fan-out latency, throughput and delivery',
   builder: (y: Argv) =>
     capacityOptions(gateOptions(y))
       .positional('scenario', { type: 'string', describe: 'Scenario file (YAML or JSON); flags alone work too' })
@@ -142,7 +142,7 @@ export async function run(argv: RunArgs): Promise<number> {
   const err = (text: string) => process.stderr.write(text);
   let report: RunReport | undefined;
   let failure: unknown;
-  let gate: Gate | undefined;
+  let gateFlags: CliGate | undefined;
   let outcome: GateOutcome | undefined;
   const controller = new AbortController();
   const choice = chooseOutputMode({
@@ -181,16 +181,17 @@ export async function run(argv: RunArgs): Promise<number> {
       );
     }
     const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt }));
-    gate = await prepareGate(argv, scenario);
-    const onEvent = gate.watch((event) => progress.onEvent(event));
-    const signal = AbortSignal.any([controller.signal, gate.signal]);
-    report = await gate.runRepeated(() => runScenario(scenario, { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) }), {
+    gateFlags = await prepareGate(argv);
+    ({ report, gate: outcome } = await runScenario(scenario, {
+      ...gateFlags.options,
       signal: controller.signal,
-      ...(argv.quiet ? {} : { notice: (text: string) => progress.notice(text) }),
-    });
+      onEvent: (event) => progress.onEvent(event),
+      preflight: machinePreflight,
+      ...(argv.quiet ? {} : { onRun: (run: number, runs: number) => progress.notice(`run ${run} of ${runs}\n`) }),
+    }));
   } catch (e) {
     failure = e;
-    if (e instanceof RunFailedError) report = e.report;
+    if (e instanceof RunFailedError) ({ report, gate: outcome } = e);
   } finally {
     // The dashboard goes before anything else is written, so no output lands inside it.
     await sink?.close(report?.run.completed ?? false);
@@ -198,9 +199,9 @@ export async function run(argv: RunArgs): Promise<number> {
   }
 
   if (report) {
-    outcome = gate?.evaluate(report);
     sink?.result(report);
     // The gate's verdict: with the summary on stdout, or on stderr when stdout carries NDJSON.
+    if (outcome?.baseline?.warning) process.stderr.write(`wsbench: warning: ${outcome.baseline.warning}\n`);
     if (outcome) (choice.mode === 'json' ? process.stderr : process.stdout).write(gateText(outcome));
     if (argv.out) {
       try {
@@ -210,7 +211,7 @@ export async function run(argv: RunArgs): Promise<number> {
         failure ??= new WsbenchError('SETUP', `cannot write ${argv.out}`);
       }
     }
-    const outputFailure = await gate?.writeOutputs(report, outcome, err);
+    const outputFailure = await gateFlags?.writeOutputs(report, outcome, err);
     failure ??= outputFailure;
     if (argv.html) failure ??= await writeHtmlReport(argv.html, [{ label: report.run.name ?? report.run.id, report }], err);
   }

@@ -27,9 +27,8 @@ interface ServeArgs {
   verbose?: boolean;
 }
 
+/** `serve`'s flags and handler (its name and description are in main.ts). */
 export const serveCommand = {
-  command: 'serve',
-  describe: 'Run the built-in reference server (WebSocket fan-out fed by Redis)',
   builder: (y: Argv) =>
     y
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to bind' })

@@ -34,6 +34,8 @@ export class ClientSession extends ConsoleCore {
   private attemptError: ExitCodeValue | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
+  /** The socket whose end-of-input close is under way. */
+  private closingAfterInput: WebSocket | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private pingSeq = 0;
 
@@ -89,25 +91,40 @@ export class ClientSession extends ConsoleCore {
       return;
     }
     // -x messages go first on every (re)connection, then whatever was typed meanwhile.
-    for (const line of this.options.execute) this.input(line);
-    this.flushQueue();
+    this.inputFirst(this.options.execute);
     if (this.options.pingIntervalMs !== null) {
       this.pingTimer = setInterval(() => this.sendPing(Buffer.from(`wsbench-${++this.pingSeq}`), false), this.options.pingIntervalMs);
     }
-    if (this.options.execute.length > 0 && this.options.closeAfterMs !== null) this.closeLater(ws);
-    else if (this.eof && !this.options.keepOpenAtEof && this.options.execute.length === 0) this.closeLater(ws);
+    if (this.options.execute.length > 0 && this.options.closeAfterMs !== null) this.closeAfterExecute(ws, this.options.closeAfterMs);
+    else if (this.eof && !this.options.keepOpenAtEof && this.options.execute.length === 0) this.closeAfterInput(ws);
   }
 
-  /** Once everything queued is sent and Redis has answered, wait --wait seconds, then close. */
-  private closeLater(ws: WebSocket): void {
+  protected acceptsInput(): boolean {
+    return this.isOpen();
+  }
+
+  /** Once the -x messages are sent and Redis has answered, wait --wait seconds (default 2), then close. */
+  private closeAfterExecute(ws: WebSocket, waitMs: number): void {
     if (this.closeTimer) return;
     void this.whenIdle().then(() => {
       if (this.ws !== ws || ws.readyState !== WebSocket.OPEN || this.closeTimer) return;
       this.closeTimer = setTimeout(() => {
         this.closeTimer = null;
         if (this.ws === ws && ws.readyState === WebSocket.OPEN) this.closeByUs(1000, '');
-      }, this.options.closeAfterMs ?? 0);
+      }, waitMs);
     });
+  }
+
+  /** Piped input ended: once every line is done, wait for the replies (see waitForReplies), then close. */
+  private closeAfterInput(ws: WebSocket): void {
+    if (this.closingAfterInput === ws) return;
+    this.closingAfterInput = ws;
+    const gone = () => this.ws !== ws || ws.readyState !== WebSocket.OPEN || this.stopping;
+    void this.whenIdle()
+      .then(() => this.waitForReplies(gone))
+      .then(() => {
+        if (!gone()) this.closeByUs(1000, '');
+      });
   }
 
   private onUpgradeRefused(ws: WebSocket, req: ClientRequest, res: IncomingMessage): void {
@@ -240,7 +257,7 @@ export class ClientSession extends ConsoleCore {
     this.eof = true;
     if (this.options.execute.length > 0 || this.options.keepOpenAtEof) return;
     const ws = this.ws;
-    if (ws && ws.readyState === WebSocket.OPEN) this.closeLater(ws);
+    if (ws && ws.readyState === WebSocket.OPEN) this.closeAfterInput(ws);
     // Not open yet: onOpen closes once the queue is flushed.
   }
 

@@ -1,7 +1,8 @@
 /**
  * What the client console and the listening console share: turning input lines into frames or
- * Redis commands, queueing them until a socket is open, counting traffic, timing pings, and
- * reporting all of it as typed events. Subclasses own the socket's life cycle.
+ * Redis commands, running them strictly in input order (a frame waits for an open socket, a Redis
+ * command for the lines before it), counting traffic, timing pings, waiting for replies once input
+ * ends, and reporting all of it as typed events. Subclasses own the socket's life cycle.
  */
 import { readFileSync } from 'node:fs';
 import type { WebSocket, RawData } from 'ws';
@@ -14,20 +15,29 @@ import { helpText, parseInput, type ConsoleInput } from './slash.js';
 
 export type ExitCodeValue = (typeof ConnectExitCode)[keyof typeof ConnectExitCode];
 
-/** Frame-level work that needs an open socket; queued in order until there is one. */
+/** Frame-level work that needs an open socket. */
 type FrameInput = Extract<ConsoleInput, { kind: 'send' | 'binary' | 'ping' | 'pong' | 'close' }>;
+/** A Redis command: runs once every earlier line has been done. */
+type RedisInput = { kind: 'redis'; op: (redis: RedisBridge) => Promise<void> };
+/** What waits in the input queue, in input order. */
+type QueuedInput = FrameInput | RedisInput;
+
+/** Incoming traffic: what "waiting for replies" waits for. */
+const INBOUND: ReadonlySet<ConsoleEventBody['type']> = new Set(['message', 'ping', 'pong', 'redis-message']);
 
 const CLOSE_TIMEOUT_MS = 2000;
 
 export abstract class ConsoleCore {
   protected ws: WebSocket | null = null;
   protected redis: RedisBridge | null = null;
-  /** Redis commands run one after another, in input order, once the connection is open. */
-  private redisChain: Promise<unknown> = Promise.resolve();
   private redisOpened!: (ok: boolean) => void;
   private readonly redisReady = new Promise<boolean>((resolve) => (this.redisOpened = resolve));
-  protected readonly queue: FrameInput[] = [];
-  protected pendingOps = 0;
+  /** Every line not done yet, in input order: frames wait for an open socket, Redis commands for the lines before them. */
+  protected readonly queue: QueuedInput[] = [];
+  /** A Redis command is running (the next line waits for it). */
+  private redisBusy = false;
+  /** When something last arrived (monotonic ms): the end-of-input wait closes once replies stop. */
+  private lastInboundMs = 0;
   protected stopping = false;
   protected finished = false;
   private readonly counters = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
@@ -45,12 +55,19 @@ export abstract class ConsoleCore {
   ) {}
 
   protected emit(body: ConsoleEventBody): void {
+    if (INBOUND.has(body.type) && (!('dir' in body) || body.dir === 'in')) this.lastInboundMs = nowMs();
     this.listener({ ...body, time: Date.now() } as ConsoleEvent);
   }
 
   /** The target shown in the status line. */
   protected abstract target(): string;
   protected abstract reconnects(): number;
+  /**
+   * Whether lines may run now (connect mode: the WebSocket is open — a Redis command piped after a
+   * message must not run before that message was sent, nor before there is a socket to see its
+   * effect). Frames also need `isOpen()`.
+   */
+  protected abstract acceptsInput(): boolean;
   /** The user asked to end the session (/quit, Ctrl-D, EOF). */
   abstract quit(): void;
   /** SIGINT: close quickly, exit 130. */
@@ -75,6 +92,14 @@ export abstract class ConsoleCore {
   input(line: string): void {
     if (this.finished) return;
     this.dispatch(parseInput(line, this.options.slash));
+  }
+
+  /** Lines that go before everything already waiting (-x messages on each new connection). */
+  protected inputFirst(lines: readonly string[]): void {
+    const waiting = this.queue.splice(0);
+    for (const line of lines) this.input(line);
+    this.queue.push(...waiting);
+    this.flushQueue();
   }
 
   /** Opens the Redis connection when --redis is given; a failure is fatal. */
@@ -160,29 +185,43 @@ export abstract class ConsoleCore {
       this.emit({ type: 'error', message: 'no Redis: start with --redis redis://host:port', fatal: false });
       return;
     }
-    this.pendingOps++;
-    this.redisChain = this.redisChain
-      .then(() => this.redisReady)
-      .then((ok) => (ok && this.redis && !this.finished ? op(this.redis) : undefined))
-      .catch((e: unknown) => this.emit({ type: 'error', message: `Redis: ${messageOf(e)}`, fatal: false }))
-      .finally(() => {
-        this.pendingOps--;
-        this.checkIdle();
-      });
+    this.sendOrQueue({ kind: 'redis', op });
   }
 
   protected isOpen(): boolean {
     return this.ws !== null && this.ws.readyState === 1;
   }
 
-  protected sendOrQueue(cmd: FrameInput): void {
-    if (this.isOpen() && this.queue.length === 0) this.perform(cmd);
-    else this.queue.push(cmd);
+  protected sendOrQueue(cmd: QueuedInput): void {
+    this.queue.push(cmd);
+    this.flushQueue();
   }
 
+  /** Runs what can run now, in order; stops at a frame without an open socket or behind a running Redis command. */
   protected flushQueue(): void {
-    while (this.isOpen() && this.queue.length > 0) this.perform(this.queue.shift()!);
+    while (this.queue.length > 0 && !this.redisBusy && !this.finished && this.acceptsInput()) {
+      const next = this.queue[0]!;
+      if (next.kind === 'redis') {
+        this.queue.shift();
+        this.runRedis(next.op);
+        return;
+      }
+      if (!this.isOpen()) break;
+      this.queue.shift();
+      this.perform(next);
+    }
     this.checkIdle();
+  }
+
+  private runRedis(op: RedisInput['op']): void {
+    this.redisBusy = true;
+    this.redisReady
+      .then((ok) => (ok && this.redis && !this.finished ? op(this.redis) : undefined))
+      .catch((e: unknown) => this.emit({ type: 'error', message: `Redis: ${messageOf(e)}`, fatal: false }))
+      .finally(() => {
+        this.redisBusy = false;
+        this.flushQueue();
+      });
   }
 
   private perform(cmd: FrameInput): void {
@@ -278,8 +317,32 @@ export abstract class ConsoleCore {
   }
 
   private checkIdle(): void {
-    if (this.queue.length > 0 || this.pendingOps > 0) return;
+    if (this.queue.length > 0 || this.redisBusy) return;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * After piped input ends and every line is done: wait for the replies before closing — the fixed
+   * `-w` time, or (by default) until nothing has arrived for `quietMs`, at most `maxMs`. Resolves
+   * early if `cancelled()` turns true.
+   */
+  protected waitForReplies(cancelled: () => boolean): Promise<void> {
+    const wait = this.options.endOfInputWait;
+    return new Promise((resolve) => {
+      if ('fixedMs' in wait) {
+        setTimeout(resolve, wait.fixedMs);
+        return;
+      }
+      const start = nowMs();
+      this.lastInboundMs = Math.max(this.lastInboundMs, start);
+      const check = () => {
+        const now = nowMs();
+        const quietFor = now - this.lastInboundMs;
+        if (cancelled() || quietFor >= wait.quietMs || now - start >= wait.maxMs) return resolve();
+        setTimeout(check, Math.min(wait.quietMs - quietFor, wait.maxMs - (now - start)));
+      };
+      setTimeout(check, wait.quietMs);
+    });
   }
 
   protected async finish(code: ExitCodeValue): Promise<void> {
@@ -298,4 +361,8 @@ export abstract class ConsoleCore {
 
   /** Timers, sockets and servers of the subclass. */
   protected abstract cleanUp(): Promise<void>;
+}
+
+function nowMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }

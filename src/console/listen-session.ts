@@ -77,15 +77,22 @@ export class ListenSession extends ConsoleCore {
     this.stop(true);
   }
 
-  endInput(): void {
-    if (this.options.keepOpenAtEof) return;
-    // Whatever is queued for a client that has not come yet is not worth waiting for at EOF.
-    void this.whenIdleOrNoClient().then(() => this.stop(false));
+  protected acceptsInput(): boolean {
+    // Redis commands run whether or not a client is there; frames wait for one.
+    return true;
   }
 
-  private whenIdleOrNoClient(): Promise<void> {
-    if (!this.isOpen()) return Promise.resolve();
-    return this.whenIdle();
+  endInput(): void {
+    if (this.options.keepOpenAtEof) return;
+    // Whatever is queued for a client that has not come yet is not worth waiting for at EOF; with a
+    // client, its replies to what was sent are.
+    if (!this.isOpen()) {
+      this.stop(false);
+      return;
+    }
+    void this.whenIdle()
+      .then(() => this.waitForReplies(() => !this.isOpen() || this.stopping))
+      .then(() => this.stop(false));
   }
 
   private stop(interrupted: boolean): void {

@@ -71,10 +71,13 @@ export interface ConsoleOptions {
 
   slash: boolean;
   execute: string[];
-  /**
-   * After the -x messages (or piped stdin's end): seconds to wait before closing; null = stay open.
-   */
+  /** After the -x messages: ms to wait before closing (-w; default 2 s); null = stay open. */
   closeAfterMs: number | null;
+  /**
+   * After piped input ends and every line is done: wait exactly `fixedMs` (-w), or by default for
+   * the replies — until nothing has arrived for `quietMs`, at most `maxMs` — then close.
+   */
+  endOfInputWait: { fixedMs: number } | { quietMs: number; maxMs: number };
   /** Piped stdin's end does not close the connection. */
   keepOpenAtEof: boolean;
   pingIntervalMs: number | null;
@@ -91,6 +94,10 @@ export interface ConsoleOptions {
 
 /** wscat waits 2 s after -x messages when -w is not given. */
 export const DEFAULT_EXECUTE_WAIT_S = 2;
+/** After piped input ends (no -w): close once nothing has arrived for this long … */
+export const REPLY_QUIET_MS = 500;
+/** … but wait no longer than this for replies to stop. */
+export const REPLY_WAIT_MAX_MS = 5000;
 
 export function toConsoleOptions(args: ConnectArgs, env: NodeJS.ProcessEnv = {}): ConsoleOptions {
   const fixed = fixReconnectSwallowingUrl(args);
@@ -126,7 +133,7 @@ export function toConsoleOptions(args: ConnectArgs, env: NodeJS.ProcessEnv = {})
     throw new ConfigError(`"${fixed.redis}" is not a Redis URL (redis://host:port or rediss://…)`, { key: '--redis' });
 
   const execute = fixed.execute ?? [];
-  const closeAfterMs = wait === -1 ? null : wait !== undefined ? wait * 1000 : execute.length > 0 ? DEFAULT_EXECUTE_WAIT_S * 1000 : 0;
+  const closeAfterMs = wait === -1 ? null : wait !== undefined ? wait * 1000 : DEFAULT_EXECUTE_WAIT_S * 1000;
 
   return {
     mode: target !== undefined ? 'connect' : 'listen',
@@ -137,6 +144,7 @@ export function toConsoleOptions(args: ConnectArgs, env: NodeJS.ProcessEnv = {})
     slash: Boolean(fixed.slash) || fixed.redis !== undefined,
     execute,
     closeAfterMs,
+    endOfInputWait: wait !== undefined && wait >= 0 ? { fixedMs: wait * 1000 } : { quietMs: REPLY_QUIET_MS, maxMs: REPLY_WAIT_MAX_MS },
     keepOpenAtEof: Boolean(fixed['keep-open']) || wait === -1,
     pingIntervalMs: pingInterval !== undefined ? pingInterval * 1000 : null,
     reconnectAttempts: parseReconnect(fixed.reconnect),

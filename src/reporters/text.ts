@@ -8,7 +8,7 @@ import type { Comparison, Incident, RunReport, TransportReport } from '../result
 import { incidentLine, isDegraded } from '../results/incidents.js';
 import { formatDuration } from '../config/units.js';
 import { latencyPointsFromEncoded, percentileChart } from './charts.js';
-import { fmtBytes, fmtInt, fmtMs, fmtPercent, plural } from './format.js';
+import { fmtBytes, fmtInt, fmtMs, fmtNum, fmtPerDelivery, fmtPercent, plural } from './format.js';
 import { NO_STYLE, type Style } from './style.js';
 
 export interface TextSummaryOptions {
@@ -130,13 +130,13 @@ export function comparisonLines(c: Comparison): string[] {
   out.push(
     line(
       'bytes / delivery',
-      rows.map((r) => r.bytesPerDelivery.toFixed(1)),
+      rows.map((r) => fmtNum(r.bytesPerDelivery)),
     ),
   );
   out.push(
     line(
       'HTTP requests / delivery',
-      rows.map((r) => r.requestsPerDelivery.toFixed(4)),
+      rows.map((r) => fmtNum(r.requestsPerDelivery)),
     ),
   );
   out.push(
@@ -212,7 +212,7 @@ export function transportLines(t: TransportReport): string[] {
     `  ${'tool'.padEnd(14)}CPU max ${t.tool.maxCpuPercent}% of a core · event-loop p99 ${fmtMs(t.tool.maxEventLoopDelayP99Ms)} · ${plural(workers.length, 'worker')} (${fmtBytes(peakRss)} peak RSS)${server ? ` · server CPU ${server.cpuPercent}%` : ''}`,
   );
   lines.push(
-    `  ${'wire'.padEnd(14)}${fmtBytes(t.wire.bytesIn)} in · ${fmtBytes(t.wire.bytesOut)} out · ${plural(t.wire.requests, 'HTTP request')} · ${t.bytesPerDelivery.toFixed(1)} B and ${t.requestsPerDelivery.toFixed(4)} requests per delivery`,
+    `  ${'wire'.padEnd(14)}${fmtBytes(t.wire.bytesIn)} in · ${fmtBytes(t.wire.bytesOut)} out · ${plural(t.wire.requests, 'HTTP request')} · ${fmtNum(t.bytesPerDelivery)} B per delivery · ${fmtPerDelivery(t.wire.requests, t.delivery.delivered, 'HTTP request')}`,
   );
   const errors = Object.entries(t.errors).sort((a, b) => b[1] - a[1]);
   lines.push(`  ${'errors'.padEnd(14)}${errors.length ? errors.map(([k, n]) => `${k} ×${fmtInt(n)}`).join(', ') : 'none'}`);

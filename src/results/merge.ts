@@ -1,8 +1,13 @@
 /**
- * Merging reports (`--repeat N`): latency figures are recomputed from the exactly merged encoded
- * histograms, counts are summed, rates are pooled (total deliveries over total measured time), and
- * every run's own results are kept in `repeats` for the baseline noise model. Never averages
- * percentiles. Pure.
+ * Merging reports (`--repeat N`) into one that reads like a single run of the scenario:
+ *  - latency figures are recomputed from the exactly merged encoded histograms (every run's
+ *    samples; never averaged percentiles);
+ *  - counts (connections, delivery ledger, errors, wire, publishes) are **per-run means**, so a
+ *    50-connection scenario reports 50 opened, thresholds compare with the scenario's own scale,
+ *    and every identity and ratio of the ledger still holds (the mean is linear);
+ *  - ratios and rates are pooled: lost ÷ expected over all runs, deliveries/s time-weighted;
+ *  - every run's own results are kept in `repeats` (the baseline's noise model reads them).
+ * Pure.
  */
 import { deliveryReport } from '../metrics/ledger.js';
 import { encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
@@ -56,29 +61,47 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
   const merged = {} as Record<keyof EncodedHistograms, ReturnType<typeof mergeEncoded>>;
   for (const key of HISTOGRAM_KEYS) merged[key] = mergeEncoded(parts.map((p) => p.histograms[key]));
   const sum = (f: (t: TransportReport) => number) => parts.reduce((a, t) => a + f(t), 0);
+  /** A count per run: the mean over the runs (see the file comment). */
+  const mean = (f: (t: TransportReport) => number) => round3(sum(f) / parts.length);
 
-  const delivery = {
-    expected: sum((t) => t.delivery.expected),
-    delivered: sum((t) => t.delivery.delivered),
-    lost: sum((t) => t.delivery.lost),
+  const counts = {
+    expected: mean((t) => t.delivery.expected),
+    delivered: mean((t) => t.delivery.delivered),
+    lost: mean((t) => t.delivery.lost),
     // Absent in reports from before failed publishes were accounted.
-    unpublished: sum((t) => t.delivery.unpublished ?? 0),
-    duplicated: sum((t) => t.delivery.duplicated),
-    reordered: sum((t) => t.delivery.reordered),
-    ignored: sum((t) => t.delivery.ignored),
+    unpublished: mean((t) => t.delivery.unpublished ?? 0),
+    duplicated: mean((t) => t.delivery.duplicated),
+    reordered: mean((t) => t.delivery.reordered),
+    ignored: mean((t) => t.delivery.ignored),
   };
   const ignoredBy = {} as IgnoredBreakdown;
   for (const key of Object.keys(first.delivery.ignoredBy) as (keyof IgnoredBreakdown)[])
-    ignoredBy[key] = sum((t) => t.delivery.ignoredBy[key]);
+    ignoredBy[key] = mean((t) => t.delivery.ignoredBy[key]);
+  // Ratios pooled from the totals (exact), counts as per-run means.
+  const pooled = deliveryReport(
+    {
+      expected: sum((t) => t.delivery.expected),
+      delivered: sum((t) => t.delivery.delivered),
+      lost: sum((t) => t.delivery.lost),
+      unpublished: sum((t) => t.delivery.unpublished ?? 0),
+      duplicated: sum((t) => t.delivery.duplicated),
+      reordered: sum((t) => t.delivery.reordered),
+      ignored: sum((t) => t.delivery.ignored),
+    },
+    ignoredBy,
+  );
   const errors: Record<string, number> = {};
   const errorSamples: Record<string, string> = {};
   for (const t of parts) {
     for (const [k, v] of Object.entries(t.errors)) errors[k] = (errors[k] ?? 0) + v;
     for (const [k, v] of Object.entries(t.errorSamples)) errorSamples[k] ??= v;
   }
+  for (const k of Object.keys(errors)) errors[k] = round3(errors[k]! / parts.length);
 
-  const wire = { bytesIn: sum((t) => t.wire.bytesIn), bytesOut: sum((t) => t.wire.bytesOut), requests: sum((t) => t.wire.requests) };
-  const perDelivery = (n: number) => (delivery.delivered > 0 ? round3(n / delivery.delivered) : 0);
+  const wire = { bytesIn: mean((t) => t.wire.bytesIn), bytesOut: mean((t) => t.wire.bytesOut), requests: mean((t) => t.wire.requests) };
+  // Per-delivery figures over all runs: totals ÷ total deliveries.
+  const delivered = sum((t) => t.delivery.delivered);
+  const perDelivery = (total: number) => (delivered > 0 ? round3(total / delivered) : 0);
   // Per-delivery CPU figures are CPU ÷ delivered per run: weight them back into totals.
   const cpuUs = (f: (t: TransportReport) => number | null) => sum((t) => (f(t) ?? 0) * t.delivery.delivered);
 
@@ -87,29 +110,29 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     fanoutLatencyMs: summarizeMs(merged.fanout),
     firstRecipientLatencyMs: summarizeMs(merged.firstRecipient),
     lastRecipientLatencyMs: summarizeMs(merged.lastRecipient),
-    incompletePublishes: sum((t) => t.incompletePublishes),
+    incompletePublishes: mean((t) => t.incompletePublishes),
     connectLatencyMs: summarizeMs(merged.connect),
-    delivery: deliveryReport(delivery, ignoredBy),
+    delivery: { ...pooled, ...counts },
     throughput: {
       deliveriesPerSec: pooledRate(parts, (t) => t.throughput.deliveriesPerSec),
       publishesPerSec: pooledRate(parts, (t) => t.throughput.publishesPerSec),
       targetPublishesPerSec: first.throughput.targetPublishesPerSec,
-      publishes: sum((t) => t.throughput.publishes),
-      publishFailures: sum((t) => t.throughput.publishFailures ?? 0),
+      publishes: mean((t) => t.throughput.publishes),
+      publishFailures: mean((t) => t.throughput.publishFailures ?? 0),
       publisherLagMs: summarizeMs(merged.publisherLag),
     },
     connections: {
-      target: sum((t) => t.connections.target),
-      opened: sum((t) => t.connections.opened),
-      failed: sum((t) => t.connections.failed),
-      closedEarly: sum((t) => t.connections.closedEarly),
+      target: mean((t) => t.connections.target),
+      opened: mean((t) => t.connections.opened),
+      failed: mean((t) => t.connections.failed),
+      closedEarly: mean((t) => t.connections.closedEarly),
     },
     errors,
     errorSamples,
-    clampedSamples: sum((t) => t.clampedSamples),
+    clampedSamples: mean((t) => t.clampedSamples),
     wire,
-    bytesPerDelivery: perDelivery(wire.bytesIn + wire.bytesOut),
-    requestsPerDelivery: perDelivery(wire.requests),
+    bytesPerDelivery: perDelivery(sum((t) => t.wire.bytesIn + t.wire.bytesOut)),
+    requestsPerDelivery: perDelivery(sum((t) => t.wire.requests)),
     toolCpuUsPerDelivery: perDelivery(cpuUs((t) => t.toolCpuUsPerDelivery)),
     serverCpuUsPerDelivery: parts.every((t) => t.serverCpuUsPerDelivery !== null)
       ? perDelivery(cpuUs((t) => t.serverCpuUsPerDelivery))

@@ -287,8 +287,9 @@ export interface RunReport {
   /** Present when more than one transport ran. */
   comparison?: Comparison;
   /**
-   * With `--repeat N`: every run's own results (the figures above are merged from their encoded
-   * histograms and summed counts). Baseline checks compare the medians of these.
+   * With `--repeat N`: every run's own results (the figures above: latencies from the merged
+   * encoded histograms, counts as per-run means, ratios and rates pooled — src/results/merge.ts).
+   * Baseline checks compare the medians of these.
    */
   repeats?: RepeatedRun[];
   /** Threshold and baseline verdicts when the run was gated (see src/gate/result.ts). */

@@ -1,11 +1,11 @@
 /**
  * What `wsbench run` writes in each output mode, as a user sees it: piped (plain lines, no ANSI),
- * --json (NDJSON ending with the report), FORCE_COLOR, and — when tmux is installed — the live
- * dashboard in a real 80×24 terminal, stopped with `q`.
+ * --json (NDJSON ending with the report), FORCE_COLOR, and the live dashboard in a real 80×24
+ * terminal (tmux), stopped with `q`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,7 +75,7 @@ test('run --json: one JSON event per line on stdout, ending with the report; not
     assert.equal(events.filter((e) => e.type === 'report').length, 1);
   }));
 
-test('run --quiet with FORCE_COLOR piped: only the summary, coloured; NO_COLOR alone: none', () =>
+test('run --quiet with FORCE_COLOR piped: only the summary, coloured; NO_COLOR alone: none; --no-color beats FORCE_COLOR', () =>
   withTempDir(async (dir) => {
     const file = join(dir, 's.yaml');
     await writeFile(file, SMALL.replace('2500ms', '1s'));
@@ -88,61 +88,61 @@ test('run --quiet with FORCE_COLOR piped: only the summary, coloured; NO_COLOR a
     assert.equal(none.code, 0, none.stderr);
     assert.doesNotMatch(none.stdout, ANSI);
     assert.match(none.stdout, /^wsbench .* · completed in /);
+    // -v is --verbose: it says which mode and colour were chosen.
+    const flag = await runCli(['run', file, '--quiet', '--no-color', '-v'], { timeoutMs: 60_000, env: { ...NEUTRAL, FORCE_COLOR: '1' } });
+    assert.equal(flag.code, 0, flag.stderr);
+    assert.doesNotMatch(flag.stdout, ANSI);
+    assert.match(flag.stderr, /^wsbench: output: quiet \(--quiet\), colour off$/m);
   }));
 
-// The dashboard in a real terminal. Needs tmux (CI installs it); skipped with a reason otherwise.
-const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
-
-test(
-  'dashboard in tmux 80×24: phases live, q stops gracefully → partial summary + chart, exit 130, clean pane, nothing left running',
-  { skip: hasTmux ? false : 'tmux is not installed' },
-  () =>
-    withTempDir(async (dir) => {
-      const file = join(dir, 'long.yaml');
-      const exitFile = join(dir, 'exit');
-      const out = join(dir, 'r.json');
-      await writeFile(file, 'name: tmux-long\nclients: { connections: 10 }\npublish: { rate: 50/s, duration: 60s }\n');
-      const socket = `wsbench-test-${process.pid}`;
-      const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-      // Not CI, no colour preference, a normal terminal: what a user at a terminal has.
-      const command = `env -u CI -u CONTINUOUS_INTEGRATION -u NO_COLOR -u FORCE_COLOR TERM=xterm-256color ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(file)} --out ${JSON.stringify(out)}; echo $? > ${JSON.stringify(exitFile)}; sleep 60`;
-      tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'w', '-x', '80', '-y', '24', command);
+// The dashboard in a real terminal (tmux: `npm test` installs it through scripts/setup.sh).
+test('dashboard in tmux 80×24: phases live, q stops gracefully → partial summary + chart, exit 130, clean pane, nothing left running', () =>
+  withTempDir(async (dir) => {
+    const file = join(dir, 'long.yaml');
+    const exitFile = join(dir, 'exit');
+    const out = join(dir, 'r.json');
+    await writeFile(file, 'name: tmux-long\nclients: { connections: 10 }\npublish: { rate: 50/s, duration: 60s }\n');
+    const socket = `wsbench-test-${process.pid}`;
+    const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+    // Not CI, no colour preference, a normal terminal: what a user at a terminal has.
+    const command = `env -u CI -u CONTINUOUS_INTEGRATION -u NO_COLOR -u FORCE_COLOR TERM=xterm-256color ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(file)} --out ${JSON.stringify(out)}; echo $? > ${JSON.stringify(exitFile)}; sleep 60`;
+    tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'w', '-x', '80', '-y', '24', command);
+    try {
+      const pane = () => tmux('capture-pane', '-p', '-t', 'w');
+      const panePid = Number(tmux('list-panes', '-t', 'w', '-F', '#{pane_pid}').trim());
+      let seen = '';
+      assert.ok(await waitFor(() => /● publish/.test((seen = pane())), 30_000, 100), `dashboard never reached publishing:\n${seen}`);
+      assert.match(seen, /^wsbench · tmux-long\s+websocket 1\/1 · [\d.]+ s$/m);
+      assert.match(seen, /✓ redis  ✓ server  ✓ connect  ✓ ready/);
+      assert.match(seen, /q or Ctrl-C: stop and report what was measured/);
+      const children = descendantsOf(panePid);
+      assert.ok(await waitFor(() => /latency\s+p50/.test((seen = pane())), 10_000, 100), seen);
+      tmux('send-keys', '-t', 'w', 'q');
+      assert.ok(await waitFor(() => existsSync(exitFile), 30_000, 100), `did not end after q:\n${pane()}`);
+      assert.equal((await readFile(exitFile, 'utf8')).trim(), '130');
+      const full = tmux('capture-pane', '-p', '-S', '-200', '-t', 'w');
+      // The live view is gone without a trace (as is the "starting…" line before it): after one
+      // blank line (Ink's empty last frame) the summary starts where the dashboard was.
+      assert.match(full, /^\n?wsbench \d\S* · tmux-long \S+\n/);
+      assert.doesNotMatch(full, /^wsbench · tmux-long|starting…|stopped early|q or Ctrl-C|● publish|^deliveries\/s /m);
+      assert.match(full, /NOT COMPLETED \(interrupted during publishing\)/);
+      assert.match(full, /fan-out latency by percentile/);
+      assert.doesNotMatch(full, ANSI, 'capture-pane -p shows text only: escapes would be garbage');
+      for (const line of full.split('\n')) assert.ok([...line].length <= 80, line);
+      const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+      assert.equal(report.run.completed, false);
+      assert.ok(
+        await waitFor(() => children.every((pid) => !existsSync(`/proc/${pid}`) || /\bsleep\b/.test(readCmd(pid))), 5_000),
+        'processes left running',
+      );
+    } finally {
       try {
-        const pane = () => tmux('capture-pane', '-p', '-t', 'w');
-        const panePid = Number(tmux('list-panes', '-t', 'w', '-F', '#{pane_pid}').trim());
-        let seen = '';
-        assert.ok(await waitFor(() => /● publish/.test((seen = pane())), 30_000, 100), `dashboard never reached publishing:\n${seen}`);
-        assert.match(seen, /^wsbench · tmux-long\s+websocket 1\/1 · [\d.]+ s$/m);
-        assert.match(seen, /✓ redis  ✓ server  ✓ connect  ✓ ready/);
-        assert.match(seen, /q or Ctrl-C: stop and report what was measured/);
-        const children = descendantsOf(panePid);
-        assert.ok(await waitFor(() => /latency\s+p50/.test((seen = pane())), 10_000, 100), seen);
-        tmux('send-keys', '-t', 'w', 'q');
-        assert.ok(await waitFor(() => existsSync(exitFile), 30_000, 100), `did not end after q:\n${pane()}`);
-        assert.equal((await readFile(exitFile, 'utf8')).trim(), '130');
-        const full = tmux('capture-pane', '-p', '-S', '-200', '-t', 'w');
-        // The live view is gone: one title line and the final line stay, then the summary.
-        assert.match(full, /^wsbench · tmux-long\s+websocket \(stopped\) · [\d.]+ s\nstopped early: partial summary below\nwsbench \d/m);
-        assert.doesNotMatch(full, /q or Ctrl-C|● publish|^deliveries\/s /m);
-        assert.match(full, /NOT COMPLETED \(interrupted during publishing\)/);
-        assert.match(full, /fan-out latency by percentile/);
-        assert.doesNotMatch(full, ANSI, 'capture-pane -p shows text only: escapes would be garbage');
-        for (const line of full.split('\n')) assert.ok([...line].length <= 80, line);
-        const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
-        assert.equal(report.run.completed, false);
-        assert.ok(
-          await waitFor(() => children.every((pid) => !existsSync(`/proc/${pid}`) || /\bsleep\b/.test(readCmd(pid))), 5_000),
-          'processes left running',
-        );
-      } finally {
-        try {
-          tmux('kill-server');
-        } catch {
-          /* already gone */
-        }
+        tmux('kill-server');
+      } catch {
+        /* already gone */
       }
-    }),
-);
+    }
+  }));
 
 function readCmd(pid: number): string {
   try {

@@ -85,6 +85,25 @@ test('piped /publish lines are sent once Redis and the socket are up (queued, in
   assert.match(published[1]!, /^redis> piped: two \(received by 2 subscribers\)$/);
 });
 
+test('piped lines run in input order: a Redis command waits for the WebSocket and the lines before it; a trailing /publish is answered', async () => {
+  const r = await runCli(['connect', `${server.url}/ws/ordered`, '--redis', redis.url], {
+    input: '/subscribe tail\nhello\n/publish tail bye',
+    timeoutMs: 20_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+  const connected = at(/^Connected/);
+  const subscribed = at(/^Subscribed to tail \(1 active\)$/);
+  const sent = at(/^> hello$/);
+  const published = at(/^redis> tail: bye \(received by 1 subscriber\)$/);
+  const received = at(/^redis< tail: bye$/);
+  const closed = at(/^Disconnected \(code: 1000/);
+  assert.ok(connected >= 0 && subscribed > connected && sent > subscribed && published > sent, r.stdout);
+  // What the last line caused arrives after it and is still printed before the close.
+  assert.ok(received > subscribed && closed > published && closed > received, r.stdout);
+});
+
 test('unreachable Redis: one error line, exit 1', async () => {
   const r = await runCli(['connect', `${server.url}/ws/news`, '--redis', 'redis://127.0.0.1:1'], { timeoutMs: 20_000 });
   assert.equal(r.code, 1);

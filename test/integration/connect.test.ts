@@ -59,6 +59,7 @@ before(async () => {
         if (path === '/drop') (ws as unknown as { _socket: Socket })._socket.destroy();
         else if (path === '/flaky' && hit === 1) ws.terminate();
         else if (path === '/flaky') ws.close(1000, 'done');
+        else if (path === '/slow-echo') setTimeout(() => ws.send(data, { binary }), 50);
         else ws.send(data, { binary });
       });
     });
@@ -102,6 +103,17 @@ test('piped line: echoed back as "< hello", clean close, exit 0', async () => {
   assert.match(r.stdout, /^Disconnected \(code: 1000, reason: ""\)$/m);
   assert.ok(!r.stdout.includes('\u001b'), 'no ANSI escapes on a pipe');
   assert.ok(await waitFor(() => wss.clients.size === 0, 5000), 'the server saw the socket closed');
+});
+
+test('piped line to a server that answers 50 ms later: the answer is waited for and printed, then a clean close', async () => {
+  const r = await runCli(['connect', `${base}/slow-echo`], { input: 'hello\nagain\n', timeoutMs: 20_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.deepEqual(
+    lines.filter((l) => /^[<>] /.test(l)),
+    ['> hello', '> again', '< hello', '< again'],
+  );
+  assert.ok(lines.indexOf('< again') < lines.findIndex((l) => l.startsWith('Disconnected (code: 1000')), r.stdout);
 });
 
 test('-x hi -w 1: sends, waits, closes cleanly, exit 0 (wscat positional -c form too)', async () => {

@@ -183,7 +183,8 @@ function chartStates(page: Page): Promise<ChartState[]> {
 }
 
 test('wsbench report --hlog: HistogramLogProcessor reads one line per timeline interval, counts add up, connect in the connect phase', async () => {
-  if (!existsSync(HDR_JAR)) throw new Error(`${HDR_JAR} not found: apt-get install libhdrhistogram-java (.ci/run installs it)`);
+  if (!existsSync(HDR_JAR))
+    throw new Error(`${HDR_JAR} not found: apt-get install libhdrhistogram-java (scripts/setup.sh --for tests installs it)`);
   const hlog = join(dir, 'cur.hlog');
   const result = await runCli(['report', join(dir, 'cur.json'), '--hlog', hlog], { timeoutMs: 30_000 });
   assert.equal(result.code, 0, result.stderr);

@@ -38,21 +38,29 @@ test('console behaviour flags', () => {
   const table: [ConnectArgs, Partial<ReturnType<typeof toConsoleOptions>>][] = [
     [
       { url: 'ws://h' },
-      { slash: false, closeAfterMs: 0, keepOpenAtEof: false, reconnectAttempts: null, pingIntervalMs: null, execute: [] },
+      {
+        slash: false,
+        endOfInputWait: { quietMs: 500, maxMs: 5000 },
+        keepOpenAtEof: false,
+        reconnectAttempts: null,
+        pingIntervalMs: null,
+        execute: [],
+      },
     ],
     [
       { connect: 'ws://h', execute: ['a'] },
       { closeAfterMs: 2000, execute: ['a'] },
     ],
-    [{ url: 'ws://h', execute: ['a'], wait: 1 }, { closeAfterMs: 1000 }],
+    [
+      { url: 'ws://h', execute: ['a'], wait: 1 },
+      { closeAfterMs: 1000, endOfInputWait: { fixedMs: 1000 } },
+    ],
+    [{ url: 'ws://h', wait: 0 }, { endOfInputWait: { fixedMs: 0 } }],
     [
       { url: 'ws://h', wait: -1 },
       { closeAfterMs: null, keepOpenAtEof: true },
     ],
-    [
-      { url: 'ws://h', 'keep-open': true },
-      { keepOpenAtEof: true, closeAfterMs: 0 },
-    ],
+    [{ url: 'ws://h', 'keep-open': true }, { keepOpenAtEof: true }],
     [
       { url: 'ws://h', redis: 'redis://127.0.0.1:6379' },
       { slash: true, redisUrl: 'redis://127.0.0.1:6379' },

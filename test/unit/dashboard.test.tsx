@@ -13,9 +13,14 @@ import { phaseEvent, snapshot } from '../fixtures/ui.js';
 const fold = (actions: DashboardAction[]) => actions.reduce(reduce, initialState('quickstart'));
 
 function frame(state: DashboardState, width = 80, extra: { unicode?: boolean; interactive?: boolean } = {}): string {
-  const r = render(
-    <Dashboard state={state} width={width} color={false} unicode={extra.unicode ?? true} interactive={extra.interactive ?? false} />,
+  const view = (
+    <Dashboard state={state} width={width} color={false} unicode={extra.unicode ?? true} interactive={extra.interactive ?? false} />
   );
+  const r = render(view);
+  // ink-testing-library's terminal is 100 columns: make it as wide as the dashboard is told.
+  Object.defineProperty(r.stdout, 'columns', { value: width });
+  r.stdout.emit('resize');
+  r.rerender(view);
   const out = r.lastFrame() ?? '';
   r.unmount();
   r.cleanup();
@@ -39,7 +44,10 @@ const at = (phase: Phase, withSnapshot = true): DashboardAction[] => [
   ...(['draining', 'closing', 'done'].includes(phase) ? [phaseEvent('draining', 'websocket', 12_500)] : []),
   ...(['closing', 'done'].includes(phase) ? [phaseEvent('closing', 'websocket', 13_000)] : []),
   ...(phase === 'done' ? [phaseEvent('done', null, 13_500)] : []),
-  ...(withSnapshot && phase !== 'done' ? [{ type: 'snapshot', snapshot: snapshot(phase, { elapsedMs: 7_500 }) } as const] : []),
+  // A snapshot of the phase, taken after the phase began (draining begins at 12.5 s).
+  ...(withSnapshot && phase !== 'done'
+    ? [{ type: 'snapshot', snapshot: snapshot(phase, { elapsedMs: phase === 'draining' ? 13_000 : 7_500 }) } as const]
+    : []),
 ];
 
 const phases: { phase: Phase | 'before'; actions: DashboardAction[]; shows: RegExp[] }[] = [
@@ -70,8 +78,8 @@ const phases: { phase: Phase | 'before'; actions: DashboardAction[]; shows: RegE
       /50% publishing · 5\.0 s elapsed · 5\.0 s left/,
       /deliveries\/s\s+40,000 +█$/m,
       /latency\s+p50 0\.412 · p99 1\.200 · max 3\.050 ms  \(last interval, n=20,000\)/,
-      /delivery\s+99\.55% of 220,000 · 1,000 in flight · dup 0 · reord 0 · ign 3/,
-      /wire\s+5\.1 MiB\/s in · 0 requests\/s · so far 28 MiB in, 50\.8 KiB out/,
+      /delivery\s+99\.55% of 220k · 1,000 in flight · dup 0 · reord 0 · ign 3/,
+      /wire\s+5\.1 MiB\/s in · 0 req\/s · 28 MiB in, 50\.8 KiB out$/m,
       /publish\s+1,100\/2,200 sent · lag 0\.021 ms · 0 errors/,
       /errors\s+none/,
       /tool\s+CPU 23\.5% · event loop p99 1\.200 ms · 3 processes/,
@@ -142,11 +150,82 @@ test('dashboard: the next transport — the previous one is ticked off in the he
   assert.match(stopped, /websocket ✓ · longpoll \(stopped\) · 15\.5 s$/m);
 });
 
-test('dashboard: the final frame is one line under the title', () => {
-  const done = frame(fold([...at('done'), { type: 'finished', completed: true }]));
-  assert.deepEqual(done.split('\n').slice(1), ['finished: summary below']);
-  const stopped = frame(fold([...at('publishing'), { type: 'finished', completed: false }]));
-  assert.deepEqual(stopped.split('\n').slice(1), ['stopped early: partial summary below']);
+test('dashboard: a phase without its first snapshot yet shows no percentage (never "0 %" while it runs); the clock carries the bar between snapshots', () => {
+  // Publishing has begun; the latest snapshot is still the warm-up's.
+  const stale = fold([...at('warmup'), phaseEvent('publishing', 'websocket', 8_000)]);
+  const out = frame(stale);
+  fits(out);
+  assert.match(out, /^░{20}\s+… publishing · 0\.0 s elapsed · – left$/m);
+  assert.doesNotMatch(out, /\b0% publishing/);
+  // Its first snapshot: 10 % done, 9 s left; 4.5 s later by the run's clock: 55 %, 4.5 s left.
+  const first = reduce(stale, {
+    type: 'snapshot',
+    snapshot: snapshot('publishing', { elapsedMs: 9_000, phaseProgress: 0.1, phaseRemainingMs: 9_000 }),
+  });
+  assert.match(frame(first), / 10% publishing · 1\.0 s elapsed · 9\.0 s left$/m);
+  const later = reduce(first, { type: 'tick', elapsedMs: 13_500 });
+  assert.match(frame(later), / 55% publishing · 5\.5 s elapsed · 4\.5 s left$/m);
+  assert.match(frame(later), /websocket 1\/1 · 13\.5 s$/m, 'the header time moves with the clock');
+  assert.equal(reduce(later, { type: 'tick', elapsedMs: 10_000 }), later, 'the clock never goes back');
+});
+
+test('dashboard at 80 columns: big figures fit — compact rows, nothing cut off', () => {
+  const big = fold([
+    ...at('publishing'),
+    {
+      type: 'snapshot',
+      snapshot: snapshot('publishing', {
+        elapsedMs: 7_600,
+        wire: {
+          bytesIn: 2_940_000_000_000,
+          bytesOut: 5_200_000_000,
+          requests: 9_000_000,
+          bytesInPerSec: 536_000_000,
+          requestsPerSec: 123_456,
+        },
+        delivery: {
+          delivered: 987_654_321,
+          expectedSoFar: 988_888_888,
+          duplicated: 12_345,
+          reordered: 0,
+          ignored: 0,
+          perSec: 2_400_000,
+        },
+      }),
+    },
+  ]);
+  const out = frame(big, 80);
+  fits(out);
+  assert.match(out, /^wire {10}511\.2 MiB\/s in · 123k req\/s · 2738\.1 GiB in, 4\.8 GiB out$/m);
+  assert.match(out, /^delivery {6}99\.88% of 989M · 1\.23M in flight · dup 12\.3k · reord 0 · ign 0$/m);
+  assert.doesNotMatch(out, /…$/m, 'no row is cut off');
+});
+
+test('dashboard at 160 columns: the width is used — full rows, a p99 trend beside the latency, more error kinds', () => {
+  const history: DashboardAction[] = Array.from({ length: 150 }, (_, i) => ({
+    type: 'snapshot',
+    snapshot: snapshot('publishing', {
+      delivery: { ...snapshot('publishing').delivery, perSec: 1000 + i },
+      latencyMs: { p50: 0.4, p99: 1 + (i % 10), max: 12, count: 20_000 },
+      errors: Object.fromEntries(Array.from({ length: 6 }, (_, k) => [`kind.${k}`, k + 1])),
+    }),
+  }));
+  const s = fold([...at('publishing'), ...history]);
+  const out = frame(s, 160);
+  fits(out, 160);
+  const lines = out.split('\n');
+  const widthOf = (prefix: string) => [...(lines.find((l) => l.startsWith(prefix)) ?? '')].length;
+  assert.equal(widthOf('wsbench · quickstart'), 160, 'the header spans the terminal');
+  assert.ok(widthOf('deliveries/s') >= 155, `sparkline: ${widthOf('deliveries/s')}`);
+  assert.ok(widthOf('latency') >= 150, `latency with its trend: ${widthOf('latency')}`);
+  assert.match(out, /^latency {7}p50 0\.400 · p99 10\.00 · max 12\.00 ms  \(last interval, n=20,000\) {2}p99 [▁▂▃▄▅▆▇█]{50,}$/m);
+  assert.match(out, /^delivery {6}99\.55% of 220,000 owed so far · 1,000 in flight · duplicated 0 · reordered 0 · ignored 3$/m);
+  assert.match(out, /^wire {10}5\.1 MiB\/s in · 0 requests\/s · so far 28 MiB in, 50\.8 KiB out$/m);
+  assert.match(out, /^errors {8}kind\.5 ×6, kind\.4 ×5, kind\.3 ×4, kind\.2 ×3, kind\.1 ×2, kind\.0 ×1$/m);
+  assert.match(out, /^[█░]{60}\s+\d+% publishing/m, 'a longer phase bar');
+  assert.doesNotMatch(out, /…$/m);
+  // The same state at 80 columns stays within 80.
+  fits(frame(s, 80));
 });
 
 test('dashboard: wider terminals get longer bars and a longer sparkline; ASCII when asked', () => {

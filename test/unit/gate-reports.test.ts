@@ -15,7 +15,7 @@ import { markdownSummary } from '../../src/reporters/markdown.js';
 import { hlogText, measuredWindow } from '../../src/reporters/hlog.js';
 import { fakeReport, fakeTransport, spread } from '../helpers/report.js';
 
-test('merge: latency from the merged histograms equals recording every sample in one; counts add up', () => {
+test('merge: latency from the merged histograms equals recording every sample in one; counts are per-run means, ratios pooled', () => {
   const a = spread(3000, 0.1, 30);
   const b = spread(1000, 5, 90);
   const c = spread(500, 1, 2);
@@ -31,13 +31,16 @@ test('merge: latency from the merged histograms equals recording every sample in
   for (const ms of [...a, ...b, ...c]) recordMs(all, ms);
   const ws = merged.transports.websocket!;
   assert.deepEqual(ws.fanoutLatencyMs, summarizeMs(all));
-  assert.equal(ws.delivery.expected, 600);
-  assert.equal(ws.delivery.lost, 3);
-  assert.equal(ws.delivery.lostRatio, 0.005);
-  assert.equal(ws.connections.failed, 3);
-  assert.equal(ws.connections.target, 30);
-  assert.deepEqual(ws.errors, { 'socket.dropped-1006': 3 });
-  assert.deepEqual(ws.wire, { bytesIn: 100 * 597, bytesOut: 3000, requests: 30 });
+  // Each run: 10 connections, 100·(i+1) expected, i lost: per run that is 200 expected, 1 lost.
+  assert.equal(ws.delivery.expected, 200);
+  assert.equal(ws.delivery.lost, 1);
+  assert.equal(ws.delivery.delivered, 199);
+  assert.equal(ws.delivery.lostRatio, 0.005, 'pooled: 3 of 600');
+  assert.equal(ws.delivery.delivered + ws.delivery.lost, ws.delivery.expected, 'the ledger identity holds for the means');
+  assert.equal(ws.connections.failed, 1);
+  assert.equal(ws.connections.target, 10, 'comparable with the scenario, not 3 × 10');
+  assert.deepEqual(ws.errors, { 'socket.dropped-1006': 1 });
+  assert.deepEqual(ws.wire, { bytesIn: 100 * 199, bytesOut: 1000, requests: 10 });
   assert.equal(ws.bytesPerDelivery, Math.round(((100 * 597 + 3000) / 597) * 1000) / 1000);
   assert.equal(ws.toolCpuUsPerDelivery, 20);
   assert.equal(merged.comparison, undefined, 'one transport: no comparison');

@@ -1,14 +1,16 @@
 /**
  * The live dashboard of `wsbench run`: renders a DashboardState (folded from engine snapshots by
- * ./state.ts) and nothing else. Fits 80×24 (at most ~17 rows), grows its bars and sparkline with
- * wider terminals, and keeps a stable layout (every row is always there) so nothing jumps.
+ * ./state.ts) and nothing else. Fits 80×24 (at most ~17 rows) with compact rows below 100
+ * columns; wider terminals get longer bars and sparklines, rows in full, and from 120 columns a
+ * p99 trend next to the latency and more error kinds. A stable layout (every row is always
+ * there) keeps anything from jumping.
  */
 import { Box, Text, useInput } from 'ink';
 import type { ReactNode } from 'react';
 import type { Snapshot } from '../../engine/events.js';
 import { progressBar, sparkline } from '../../reporters/charts.js';
-import { fmtBytes, fmtInt, fmtMs } from '../../reporters/format.js';
-import { STEPS, stepStatuses, type DashboardState, type StepStatus } from './state.js';
+import { fmtBytes, fmtInt, fmtMs, fmtShort } from '../../reporters/format.js';
+import { phaseProgress, STEPS, stepStatuses, type DashboardState, type StepStatus } from './state.js';
 
 export interface DashboardProps {
   state: DashboardState;
@@ -27,7 +29,11 @@ export interface DashboardProps {
 /** Width of the label column. */
 const LABEL = 14;
 export const MIN_WIDTH = 60;
-export const MAX_WIDTH = 140;
+export const MAX_WIDTH = 200;
+/** From this width rows are written out in full. */
+const FULL_ROWS = 100;
+/** From this width the latency row carries a p99 trend and more error kinds are listed. */
+const WIDE = 120;
 
 export function Dashboard(props: DashboardProps) {
   const { state, color, unicode } = props;
@@ -38,30 +44,22 @@ export function Dashboard(props: DashboardProps) {
         <Keys stopping={state.stopping !== null} onStop={props.onStop} onInterrupt={props.onInterrupt} />
       ) : null}
       <Header state={state} width={width} color={color} />
-      {state.finished ? (
-        <Text color={color ? (state.finished.completed ? 'green' : 'yellow') : undefined}>
-          {state.finished.completed ? 'finished' : 'stopped early'}: {state.finished.completed ? 'summary' : 'partial summary'} below
+      <Steps state={state} color={color} unicode={unicode} />
+      <PhaseLine state={state} width={width} unicode={unicode} color={color} />
+      <Text> </Text>
+      <Figures state={state} width={width} color={color} unicode={unicode} />
+      {state.warnings.map((w, i) => (
+        <Text key={i} color={color ? 'yellow' : undefined} wrap="truncate-end">
+          warning: {w}
         </Text>
-      ) : (
-        <>
-          <Steps state={state} color={color} unicode={unicode} />
-          <PhaseLine state={state} width={width} unicode={unicode} color={color} />
-          <Text> </Text>
-          <Figures state={state} width={width} color={color} unicode={unicode} />
-          {state.warnings.map((w, i) => (
-            <Text key={i} color={color ? 'yellow' : undefined} wrap="truncate-end">
-              warning: {w}
-            </Text>
-          ))}
-          {state.incidents.map((line, i) => (
-            <Text key={`incident-${i}`} color={color ? 'red' : undefined} wrap="truncate-end">
-              incident {line}
-            </Text>
-          ))}
-          <Text> </Text>
-          <Footer state={state} color={color} interactive={props.interactive} />
-        </>
-      )}
+      ))}
+      {state.incidents.map((line, i) => (
+        <Text key={`incident-${i}`} color={color ? 'red' : undefined} wrap="truncate-end">
+          incident {line}
+        </Text>
+      ))}
+      <Text> </Text>
+      <Footer state={state} color={color} interactive={props.interactive} />
     </Box>
   );
 }
@@ -127,13 +125,16 @@ function Steps(props: { state: DashboardState; color: boolean; unicode: boolean 
 function PhaseLine(props: { state: DashboardState; width: number; unicode: boolean; color: boolean }) {
   const { state } = props;
   const s = state.snapshot;
-  const barWidth = Math.max(16, Math.min(40, props.width - 60));
-  const withBar = (ratio: number, text: string) => (
+  const barWidth = Math.max(16, Math.min(60, props.width - 60));
+  const progress = phaseProgress(state);
+  // Until the phase's first snapshot its progress is unknown: an empty bar and no percentage.
+  const withBar = (text: string) => (
     <Text wrap="truncate-end">
-      <Text color={props.color ? 'cyan' : undefined}>{progressBar(ratio, barWidth, props.unicode)}</Text>{' '}
-      {String(Math.floor(ratio * 100)).padStart(3)}% {text}
+      <Text color={props.color ? 'cyan' : undefined}>{progressBar(progress?.ratio ?? 0, barWidth, props.unicode)}</Text>{' '}
+      {progress ? `${String(Math.floor(progress.ratio * 100)).padStart(3)}%` : '   …'} {text}
     </Text>
   );
+  const left = progress?.remainingMs != null ? fmtSeconds(progress.remainingMs) : '–';
   switch (state.phase) {
     case null:
       return <Text>starting…</Text>;
@@ -142,10 +143,9 @@ function PhaseLine(props: { state: DashboardState; width: number; unicode: boole
     case 'starting-server':
       return <Text wrap="truncate-end">starting the target{state.phaseDetail ? ` (${state.phaseDetail})` : ''}…</Text>;
     case 'connecting': {
-      if (!s || s.phase !== 'connecting') return withBar(0, 'opening connections…');
+      if (!s || s.phase !== 'connecting') return withBar('opening connections…');
       const c = s.connections;
       return withBar(
-        s.phaseProgress,
         `${fmtInt(c.opened)}/${fmtInt(c.target)} open · ${fmtInt(c.failed)} failed · ${fmtInt(c.inFlight)} in flight · ${fmtInt(c.perSec)}/s`,
       );
     }
@@ -156,35 +156,18 @@ function PhaseLine(props: { state: DashboardState; width: number; unicode: boole
         </Text>
       );
     case 'warmup':
-      return withBar(progressOf(state), `warm-up (not measured) · ${remainingOf(state)} left`);
-    case 'publishing': {
-      return withBar(
-        progressOf(state),
-        `publishing · ${fmtSeconds(state.elapsedMs - state.phaseStartedMs)} elapsed · ${remainingOf(state)} left`,
-      );
-    }
+      return withBar(`warm-up (not measured) · ${left} left`);
+    case 'publishing':
+      return withBar(`publishing · ${fmtSeconds(state.elapsedMs - state.phaseStartedMs)} elapsed · ${left} left`);
     case 'draining': {
       const owed = s ? Math.max(0, s.delivery.expectedSoFar - s.delivery.delivered) : null;
-      return withBar(
-        progressOf(state),
-        `draining · ${owed === null ? '' : `${fmtInt(owed)} in flight · `}at most ${remainingOf(state)} left`,
-      );
+      return withBar(`draining · ${owed === null ? '' : `${fmtInt(owed)} in flight · `}at most ${left} left`);
     }
     case 'closing':
       return <Text>closing connections and collecting results…</Text>;
     case 'done':
       return <Text>done</Text>;
   }
-}
-
-function progressOf(state: DashboardState): number {
-  const s = state.snapshot;
-  return s && s.phase === state.phase ? s.phaseProgress : 0;
-}
-
-function remainingOf(state: DashboardState): string {
-  const s = state.snapshot;
-  return s && s.phase === state.phase && s.phaseRemainingMs !== null ? fmtSeconds(s.phaseRemainingMs) : '–';
 }
 
 function Row(props: { label: string; color: boolean; children: ReactNode }) {
@@ -197,17 +180,23 @@ function Row(props: { label: string; color: boolean; children: ReactNode }) {
 }
 
 function Figures(props: { state: DashboardState; width: number; color: boolean; unicode: boolean }) {
-  const { state, color } = props;
+  const { state, color, width } = props;
   const s: Snapshot | null = state.snapshot;
   const dash = '–';
   const rate = s ? fmtInt(s.delivery.perSec) : dash;
-  const sparkWidth = Math.max(10, props.width - LABEL - 10);
+  const sparkWidth = Math.max(10, width - LABEL - 10);
   const d = s?.delivery;
   const ratio = d && d.expectedSoFar > 0 ? `${((100 * d.delivered) / d.expectedSoFar).toFixed(2)}%` : dash;
   const owed = d ? Math.max(0, d.expectedSoFar - d.delivered) : 0;
   const errors = s ? Object.entries(s.errors).sort((a, b) => b[1] - a[1]) : [];
+  const errorKinds = width >= WIDE ? 8 : 3;
   const tool = s?.tool;
   const wire = s?.wire;
+  const latency = s?.latencyMs
+    ? `p50 ${fmtMs(s.latencyMs.p50)} · p99 ${fmtMs(s.latencyMs.p99)} · max ${fmtMs(s.latencyMs.max)} ms  (last interval, n=${fmtInt(s.latencyMs.count)})`
+    : `${dash} (no measured deliveries in the last interval)`;
+  // Wide: the p99 of each interval as a trend, in the columns the latency text leaves.
+  const trendWidth = width >= WIDE ? width - LABEL - latency.length - 8 : 0;
   return (
     <>
       <Row label="deliveries/s" color={color}>
@@ -215,20 +204,26 @@ function Figures(props: { state: DashboardState; width: number; color: boolean; 
         <Text color={color ? 'cyan' : undefined}>{sparkline(state.rateHistory, sparkWidth, { unicode: props.unicode })}</Text>
       </Row>
       <Row label="latency" color={color}>
-        {s?.latencyMs
-          ? `p50 ${fmtMs(s.latencyMs.p50)} · p99 ${fmtMs(s.latencyMs.p99)} · max ${fmtMs(s.latencyMs.max)} ms  (last interval, n=${fmtInt(s.latencyMs.count)})`
-          : `${dash} (no measured deliveries in the last interval)`}
+        {latency.padEnd(trendWidth > 0 ? latency.length + 2 : 0)}
+        {trendWidth >= 10 ? (
+          <>
+            <Text dimColor={color}>p99 </Text>
+            <Text color={color ? 'cyan' : undefined}>{sparkline(state.p99History, trendWidth, { unicode: props.unicode })}</Text>
+          </>
+        ) : null}
       </Row>
       <Row label="delivery" color={color}>
         {d
-          ? props.width >= 100
+          ? width >= FULL_ROWS
             ? `${ratio} of ${fmtInt(d.expectedSoFar)} owed so far · ${fmtInt(owed)} in flight · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}`
-            : `${ratio} of ${fmtInt(d.expectedSoFar)} · ${fmtInt(owed)} in flight · dup ${fmtInt(d.duplicated)} · reord ${fmtInt(d.reordered)} · ign ${fmtInt(d.ignored)}`
+            : `${ratio} of ${fmtShort(d.expectedSoFar)} · ${fmtShort(owed)} in flight · dup ${fmtShort(d.duplicated)} · reord ${fmtShort(d.reordered)} · ign ${fmtShort(d.ignored)}`
           : dash}
       </Row>
       <Row label="wire" color={color}>
         {wire
-          ? `${fmtBytes(wire.bytesInPerSec)}/s in · ${fmtInt(wire.requestsPerSec)} requests/s · so far ${fmtBytes(wire.bytesIn)} in, ${fmtBytes(wire.bytesOut)} out`
+          ? width >= FULL_ROWS
+            ? `${fmtBytes(wire.bytesInPerSec)}/s in · ${fmtInt(wire.requestsPerSec)} requests/s · so far ${fmtBytes(wire.bytesIn)} in, ${fmtBytes(wire.bytesOut)} out`
+            : `${fmtBytes(wire.bytesInPerSec)}/s in · ${fmtShort(wire.requestsPerSec)} req/s · ${fmtBytes(wire.bytesIn)} in, ${fmtBytes(wire.bytesOut)} out`
           : dash}
       </Row>
       <Row label="publish" color={color}>
@@ -242,10 +237,10 @@ function Figures(props: { state: DashboardState; width: number; color: boolean; 
         ) : (
           <Text color={color ? 'red' : undefined}>
             {errors
-              .slice(0, 3)
+              .slice(0, errorKinds)
               .map(([k, n]) => `${k} ×${fmtInt(n)}`)
               .join(', ')}
-            {errors.length > 3 ? ` (+${errors.length - 3} kinds)` : ''}
+            {errors.length > errorKinds ? ` (+${errors.length - errorKinds} kinds)` : ''}
           </Text>
         )}
       </Row>

@@ -1,13 +1,17 @@
 /**
  * Mounts the Dashboard with Ink on a terminal and feeds it: actions are folded into the view
  * state at once (cheap), but the screen is redrawn at most every `frameMs` (100 ms: ≤ 10 fps)
- * and only when something changed, whatever the event rate. Closing renders a one-line final
- * frame and unmounts, so the summary printed afterwards starts on a clean line with the cursor
- * restored and nothing of the live view left behind.
+ * and only when something changed, whatever the event rate. Between engine events the run's
+ * clock is carried forward from the wall clock (a tick every 250 ms), so the elapsed time and the
+ * phase's bar move smoothly. Closing erases the live view and unmounts, so the summary printed
+ * afterwards starts where the dashboard was, with the cursor restored and nothing of it left.
  */
 import { render } from 'ink';
 import { Dashboard } from './Dashboard.js';
 import { initialState, reduce, type DashboardAction, type DashboardState } from './state.js';
+
+/** How far the run's clock moves before the view is redrawn for the time alone. */
+const TICK_MS = 250;
 
 export interface LiveDashboardOptions {
   title: string | null;
@@ -56,8 +60,18 @@ export function startDashboard(options: LiveDashboardOptions): LiveDashboard {
     patchConsole: true,
     maxFps: 10,
   });
+  // The run's clock at the last engine event and when that was, to carry it forward between events.
+  let clock: { runMs: number; atMs: number } | null = null;
   const timer = setInterval(() => {
-    if (!dirty || closed) return;
+    if (closed) return;
+    if (clock && !state.finished) {
+      const now = clock.runMs + (performance.now() - clock.atMs);
+      if (now - state.elapsedMs >= TICK_MS) {
+        state = reduce(state, { type: 'tick', elapsedMs: now });
+        dirty = true;
+      }
+    }
+    if (!dirty) return;
     dirty = false;
     ink.rerender(view());
   }, options.frameMs ?? 100);
@@ -69,6 +83,13 @@ export function startDashboard(options: LiveDashboardOptions): LiveDashboard {
     dispatch(action) {
       if (closed) return;
       state = reduce(state, action);
+      const runMs =
+        action.type === 'snapshot'
+          ? action.snapshot.elapsedMs
+          : action.type === 'phase' || action.type === 'warning'
+            ? action.elapsedMs
+            : null;
+      if (runMs !== null) clock = { runMs, atMs: performance.now() };
       dirty = true;
     },
     get state() {
@@ -80,7 +101,8 @@ export function startDashboard(options: LiveDashboardOptions): LiveDashboard {
       clearInterval(timer);
       stdout.off('resize', onResize);
       state = reduce(state, { type: 'finished', completed });
-      ink.rerender(view());
+      // An empty frame erases the live view; the summary takes its place.
+      ink.rerender(null);
       ink.unmount();
       await ink.waitUntilExit();
     },

@@ -6,7 +6,7 @@
 import type { EngineEvent, Phase, Snapshot } from '../../engine/events.js';
 import type { TransportName } from '../../results/types.js';
 
-/** Deliveries/s samples kept for the sparkline (at 2 snapshots/s: the last 100 s). */
+/** Deliveries/s (and p99) samples kept for the sparklines (at 2 snapshots/s: the last 100 s). */
 export const RATE_HISTORY = 200;
 /** Warnings kept on screen. */
 export const WARNINGS_SHOWN = 2;
@@ -33,6 +33,8 @@ export interface DashboardState {
   snapshot: Snapshot | null;
   /** Deliveries/s of the current transport, oldest first. */
   rateHistory: number[];
+  /** Fan-out p99 (ms) per measuring snapshot of the current transport, oldest first (0: no samples). */
+  p99History: number[];
   warnings: string[];
   /** The latest incidents, oldest first, as lines (`12.3 s redis-down: …`). */
   incidents: string[];
@@ -56,6 +58,7 @@ export function initialState(title: string | null = null): DashboardState {
     finishedTransports: [],
     snapshot: null,
     rateHistory: [],
+    p99History: [],
     warnings: [],
     incidents: [],
     stopping: null,
@@ -63,7 +66,12 @@ export function initialState(title: string | null = null): DashboardState {
   };
 }
 
-export type DashboardAction = EngineEvent | { type: 'stopping'; message: string } | { type: 'finished'; completed: boolean };
+export type DashboardAction =
+  | EngineEvent
+  | { type: 'stopping'; message: string }
+  | { type: 'finished'; completed: boolean }
+  /** The run's clock moved on (between engine events, from the wall clock): the time and bars advance. */
+  | { type: 'tick'; elapsedMs: number };
 
 export function reduce(state: DashboardState, action: DashboardAction): DashboardState {
   switch (action.type) {
@@ -85,6 +93,7 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
           seen: [...state.seen.filter(isSetupPhase), action.phase],
           snapshot: null,
           rateHistory: [],
+          p99History: [],
         };
       }
       return { ...next, seen: state.seen.includes(action.phase) ? state.seen : [...state.seen, action.phase] };
@@ -93,6 +102,7 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
       const s = action.snapshot;
       const measuring = s.phase === 'warmup' || s.phase === 'publishing' || s.phase === 'draining';
       const history = measuring ? [...state.rateHistory, s.delivery.perSec].slice(-RATE_HISTORY) : state.rateHistory;
+      const p99 = measuring ? [...state.p99History, s.latencyMs?.p99 ?? 0].slice(-RATE_HISTORY) : state.p99History;
       return {
         ...state,
         snapshot: s,
@@ -101,6 +111,7 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
         transportIndex: s.transportIndex,
         transportCount: s.transportCount,
         rateHistory: history,
+        p99History: p99,
       };
     }
     case 'warning':
@@ -122,6 +133,8 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
       return state.stopping ? state : { ...state, stopping: action.message };
     case 'finished':
       return { ...state, finished: { completed: action.completed } };
+    case 'tick':
+      return action.elapsedMs > state.elapsedMs ? { ...state, elapsedMs: action.elapsedMs } : state;
   }
 }
 
@@ -142,6 +155,24 @@ export const STEPS: { label: string; phases: Phase[] }[] = [
 ];
 
 export type StepStatus = 'done' | 'current' | 'skipped' | 'pending';
+
+/**
+ * Progress through the current phase (0..1) and the time left in it, now: read from the latest
+ * snapshot of this phase and carried forward by the run's clock between snapshots. Unknown (null)
+ * until the phase's first snapshot — never a stale phase's figure, never "0 %" while it runs.
+ */
+export function phaseProgress(
+  state: Pick<DashboardState, 'phase' | 'snapshot' | 'elapsedMs'>,
+): { ratio: number; remainingMs: number | null } | null {
+  const s = state.snapshot;
+  if (!s || s.phase !== state.phase) return null;
+  if (s.phaseRemainingMs === null) return { ratio: s.phaseProgress, remainingMs: null };
+  const since = Math.max(0, state.elapsedMs - s.elapsedMs);
+  const remainingMs = Math.max(0, s.phaseRemainingMs - since);
+  const ratio =
+    s.phaseRemainingMs > 0 ? s.phaseProgress + ((1 - s.phaseProgress) * Math.min(since, s.phaseRemainingMs)) / s.phaseRemainingMs : 1;
+  return { ratio: Math.min(1, ratio), remainingMs };
+}
 
 /** Status of each step: done (seen, now past), current, skipped (never seen, now past), pending. */
 export function stepStatuses(state: Pick<DashboardState, 'phase' | 'seen' | 'finished'>): StepStatus[] {

@@ -1,7 +1,7 @@
 /**
  * The actioncable adapter against real Rails ActionCable 6.1 on puma with the Redis adapter
  * (test/fixtures/stacks/actioncable_app/config.ru, no Rails application needed). Needs the Debian
- * packages ruby-actioncable, ruby-redis and puma (.ci/run installs them).
+ * packages ruby-actioncable, ruby-redis and puma (scripts/setup.sh --for tests installs them).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

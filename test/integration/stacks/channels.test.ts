@@ -2,7 +2,7 @@
  * The channels adapter against a real Django Channels app (test/fixtures/stacks/django_app) run
  * by daphne with channels_redis, once per channel layer: the default RedisChannelLayer (group
  * ZSETs, per-process queues) and RedisPubSubChannelLayer. Needs the Debian packages daphne,
- * python3-django-channels and python3-channels-redis (.ci/run installs them).
+ * python3-django-channels and python3-channels-redis (scripts/setup.sh --for tests installs them).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

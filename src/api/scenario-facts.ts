@@ -1,0 +1,56 @@
+/**
+ * The facts of a scenario that decide whether two runs compare (src/gate/scenario-diff.ts), as
+ * canonical text: units resolved (`2s` = `2000ms`), defaults filled in, secrets redacted. A
+ * report's scenario is stored as run (raw, after flags); it is validated again to get there.
+ */
+import { parseScenarioText } from '../config/load.js';
+import type { Scenario } from '../config/resolve.js';
+import { formatDuration, parseDurationMs } from '../config/units.js';
+import { messageOf } from '../errors.js';
+import { scenarioDifferences, scenarioMismatchWarning, type ScenarioFacts } from '../gate/scenario-diff.js';
+import { fmtInt } from '../reporters/format.js';
+import type { RunReport } from '../results/types.js';
+import { redactUrlPassword } from '../secrets.js';
+
+export function scenarioFacts(s: Scenario): ScenarioFacts {
+  const target = s.target as { kind: string; url?: string; processes?: number | 'auto' };
+  const channels = s.publish.channels;
+  return {
+    'target.kind': target.kind,
+    ...(target.url !== undefined ? { 'target.url': redactUrlPassword(target.url) } : {}),
+    ...(target.processes !== undefined ? { 'target.processes': String(target.processes) } : {}),
+    'clients.connections': fmtInt(s.clients.connections),
+    'clients.workers': s.clients.workers === undefined ? 'auto' : String(s.clients.workers),
+    'clients.wsClient': s.clients.wsClient,
+    'publish.rate': `${+s.publish.rate.toFixed(3)}/s`,
+    'publish.duration': exactDuration(s.publish.duration),
+    'publish.payloadSize': `${fmtInt(s.publish.payloadSize)} B`,
+    'publish.channels': Array.isArray(channels) ? `[${channels.join(', ')}]` : String(channels),
+    'publish.encoding': s.encoding,
+    warmup: exactDuration(s.warmup),
+    transports: s.transports.join(', '),
+  };
+}
+
+/** `2s`, `1m30s` — or `1234ms` when the short form would round (two facts must differ when the values do). */
+function exactDuration(ms: number): string {
+  const short = formatDuration(ms);
+  return parseDurationMs(short) === ms ? short : `${ms}ms`;
+}
+
+/** The facts of the scenario a report ran, or why they cannot be read. */
+export function reportScenarioFacts(report: Pick<RunReport, 'scenario'>): { facts: ScenarioFacts } | { problem: string } {
+  try {
+    // The same validation as a file (JSON is YAML); no file name, so errors name just the key.
+    return { facts: scenarioFacts(parseScenarioText(JSON.stringify(report.scenario ?? {}), '')) };
+  } catch (e) {
+    return { problem: messageOf(e) };
+  }
+}
+
+/** Whether `baseline` ran the scenario these facts describe; a warning naming what differs if not. */
+export function baselineScenarioWarning(baseline: Pick<RunReport, 'scenario'>, current: ScenarioFacts, source: string): string | null {
+  const read = reportScenarioFacts(baseline);
+  if ('problem' in read) return `cannot tell whether the baseline ${source} ran the same scenario (${read.problem})`;
+  return scenarioMismatchWarning(source, scenarioDifferences(read.facts, current));
+}
