@@ -85,6 +85,8 @@ export type {
   WireReport,
 } from './results/types.js';
 export type { LatencySummary } from './metrics/histogram.js';
+/** What each incident kind means, and whether a report describes a degraded run (what exit code 4 says). */
+export { INCIDENT_KINDS, isDegraded } from './results/incidents.js';
 export { textSummary, type TextSummaryOptions } from './reporters/text.js';
 export { gateText } from './reporters/gate-text.js';
 export { jsonReport } from './reporters/json.js';

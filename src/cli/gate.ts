@@ -13,6 +13,7 @@ import { ExitCode } from '../exit-codes.js';
 import { baselineChecks, parseTolerance, type BaselineOptions } from '../gate/baseline.js';
 import { checkRepeat } from '../gate/gate.js';
 import type { GateOutcome } from '../gate/result.js';
+import { isDegraded } from '../results/incidents.js';
 import type { RunReport } from '../results/types.js';
 import { hlogText } from '../reporters/hlog.js';
 import { junitXml } from '../reporters/junit.js';
@@ -177,7 +178,8 @@ export async function writeOutput(file: string, content: string, err: (text: str
   }
 }
 
-/** Exit code for a finished, uninterrupted run. */
-export function gateExitCode(outcome: GateOutcome | undefined): number {
+/** Exit code for a finished, uninterrupted run: degraded (incidents) wins over a failed gate. */
+export function gateExitCode(outcome: GateOutcome | undefined, report?: Pick<RunReport, 'run' | 'transports'>): number {
+  if (report && isDegraded(report)) return ExitCode.DEGRADED;
   return outcome && !outcome.passed ? ExitCode.GATE_FAILED : ExitCode.OK;
 }

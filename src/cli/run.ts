@@ -78,7 +78,7 @@ export const runCommand = {
       .option('target', {
         type: 'string',
         describe:
-          '"builtin", or your server\'s WebSocket URL ({channel} is filled in), e.g. ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast',
+          '"builtin", or your server\'s WebSocket URL ({channel} is filled in), e.g. ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast; a scenario\'s stack adapter (socketio, channels …) keeps its kind and gets this as its target.url',
         group: 'Scenario overrides:',
       })
       .option('out', {
@@ -241,5 +241,5 @@ export async function run(argv: RunArgs): Promise<number> {
   }
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;
-  return gateExitCode(outcome);
+  return gateExitCode(outcome, report);
 }

@@ -2,9 +2,11 @@
  * `wsbench serve`: the reference server on its own, for pointing other tools (or several wsbench
  * runs) at it. Starts an embedded Redis unless --redis is given. Runs until Ctrl-C.
  */
+import { safeText } from './sanitize.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { availableParallelism } from 'node:os';
 import { startReferenceServer } from '../server/reference-server.js';
+import { DEFAULT_MAX_POLL_CHANNELS, POLL_IDLE_MS, type ServerIncident } from '../server/channel-registry.js';
 import { describeProcessExit, startServerCluster } from '../server/cluster.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../redis/embedded.js';
 import { parseDurationMs, parseSizeBytes } from '../config/units.js';
@@ -22,6 +24,7 @@ interface ServeArgs {
   'channel-prefix': string;
   processes: string;
   'write-delay': string;
+  'max-poll-channels': number;
   verbose?: boolean;
 }
 
@@ -47,6 +50,11 @@ export const serveCommand = {
         describe:
           'Collect messages this long before writing them to a client (0: once per event-loop turn); less CPU per delivery, more latency',
       })
+      .option('max-poll-channels', {
+        type: 'number',
+        default: DEFAULT_MAX_POLL_CHANNELS,
+        describe: `Distinct /poll/<channel> channels per process at most (each is a Redis subscription and a buffer); more are refused with 429 until idle ones (${POLL_IDLE_MS / 1000} s without a poll) are released`,
+      })
       .example('$0 serve --port 8080', 'Clients: ws://127.0.0.1:8080/ws/<channel>; messages: PUBLISH <channel> …')
       .example('$0 serve --redis redis://127.0.0.1:6379 --channel-prefix app:', '/ws/news relays Redis channel app:news')
       .example('$0 serve --processes 8', 'Eight processes: room for 100k+ connections'),
@@ -66,6 +74,9 @@ async function serve(argv: ServeArgs): Promise<number> {
     const writeDelayMs = parseDurationMs(argv['write-delay']);
     if (writeDelayMs === undefined || writeDelayMs < 0)
       throw new ConfigError(`"${argv['write-delay']}" is not a duration (e.g. 2ms)`, { key: '--write-delay' });
+    const maxPollChannels = argv['max-poll-channels'];
+    if (!Number.isInteger(maxPollChannels) || maxPollChannels < 1)
+      throw new ConfigError('must be a whole number of channels, at least 1', { key: '--max-poll-channels' });
     const processes = argv.processes === 'auto' ? availableParallelism() : Number(argv.processes);
     if (!Number.isInteger(processes) || processes < 1 || processes > 64)
       throw new ConfigError(`"${argv.processes}" is not auto or a number of processes 1-64`, { key: '--processes' });
@@ -84,11 +95,21 @@ async function serve(argv: ServeArgs): Promise<number> {
       perMessageDeflate: argv['per-message-deflate'],
       channelPrefix: argv['channel-prefix'],
       writeDelayMs,
+      maxPollChannels,
     };
+    // The Redis subscriber dropped and restored: said on stderr as it happens.
+    // Incident details can carry a Redis URL or a server's words.
+    const onIncident = (incident: ServerIncident) => process.stderr.write(`wsbench: ${incident.kind}: ${safeText(incident.detail)}\n`);
     const server =
       processes > 1
-        ? await startServerCluster(options, processes, undefined, (exit) => process.stderr.write(`wsbench: ${describeProcessExit(exit)}\n`))
-        : await startReferenceServer(options);
+        ? await startServerCluster(
+            options,
+            processes,
+            undefined,
+            (exit) => process.stderr.write(`wsbench: ${describeProcessExit(exit)}\n`),
+            onIncident,
+          )
+        : await startReferenceServer({ ...options, onIncident });
     const http = server.url.replace(/^ws/, 'http');
     process.stdout.write(
       [

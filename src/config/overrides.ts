@@ -49,14 +49,21 @@ export function fieldOverrides(values: Partial<Record<FieldFlag, unknown>>): Ove
 
 /**
  * `--target builtin` switches to the built-in server; `--target ws://…` points the run at the
- * user's own server (a raw target), keeping the scenario's other raw settings when it had them.
+ * user's own server: a stack adapter of the scenario (socketio, channels …) keeps its protocol,
+ * readiness and injector and gets this as its `target.url`; otherwise the target becomes `raw`,
+ * keeping the scenario's other raw settings when it had them. (Replacing a stack adapter by `raw`
+ * silently would run the wrong protocol and injector against the stack.)
  */
 export function targetOverride(value: string): Override {
   if (value === 'builtin') return { flag: '--target', path: ['target'], value: { kind: 'builtin' } };
   return {
     flag: '--target',
     path: ['target'],
-    value: (current: unknown) => ({ ...(isRecord(current) && current['kind'] === 'raw' ? current : {}), kind: 'raw', url: value }),
+    value: (current: unknown) => {
+      const kind = isRecord(current) ? current['kind'] : undefined;
+      if (isRecord(current) && typeof kind === 'string' && kind !== 'builtin' && kind !== 'raw') return { ...current, url: value };
+      return { ...(isRecord(current) && kind === 'raw' ? current : {}), kind: 'raw', url: value };
+    },
   };
 }
 

@@ -163,6 +163,12 @@ export const scenarioSchema = z
       .default(0)
       .describe('Publish at the rate for this long first; latency from these messages is not recorded (they still count in the ledger).'),
     drain: duration().default(2000).describe('After the last publish, wait this long for stragglers before counting losses.'),
+    onTargetDown: z
+      .enum(['stop', 'continue'])
+      .default('stop')
+      .describe(
+        'When the target dies mid-run (every connection dropped, or polls fail, and it accepts no new connection; a server wsbench started exits): stop (default) stops publishing 1 s later unless it came back and reports what was measured (not completed, exit code 4); continue publishes on (its messages count as lost). Either way a target-down incident is recorded at once.',
+      ),
     thresholds: z
       .array(threshold)
       .default([])

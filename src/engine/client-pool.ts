@@ -5,6 +5,7 @@
  */
 import { describeCloseCode, peerSnippet } from '../peer-text.js';
 import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
+import { NOTHING_OWED, PublishOutcomes, type PublishOutcome } from '../metrics/publish-outcomes.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
 import { monotonicMs } from '../metrics/clock.js';
@@ -332,18 +333,18 @@ export class ClientPool implements ClientOwner {
     return total;
   }
 
-  /** Closes every client and returns the final accounting; `ackedPerChannel` sets expectations. */
-  async finish(ackedPerChannel: number[]): Promise<WorkerResult> {
+  /** Closes every client and returns the final accounting; `publishes` says what each client was owed. */
+  async finish(publishes: PublishOutcome): Promise<WorkerResult> {
     this.finishing = true;
     this.stopConnecting();
     await Promise.all(this.clients.map((c) => (c.transport ? c.transport.close().catch(() => {}) : Promise.resolve())));
 
+    const outcomes = PublishOutcomes.from(publishes, this.channelCount);
     const delivery = emptyDelivery();
     for (const c of this.clients) {
       // A client that never opened was never subscribed: its messages are not "lost", its
       // connection failure is reported under connections and errors instead.
-      const expected = c.wasOpen ? (ackedPerChannel[c.channelIndex] ?? 0) : 0;
-      addDelivery(delivery, c.ledger.counts(expected));
+      addDelivery(delivery, c.ledger.counts(c.wasOpen ? outcomes.channel(c.channelIndex) : NOTHING_OWED));
     }
     return {
       workerId: this.plan.workerId,

@@ -2,7 +2,7 @@
  * What the engine tells the outside world while it runs. The UI (Ink dashboard, plain progress,
  * NDJSON) renders these and nothing else; they are plain serializable data.
  */
-import type { TransportName } from '../results/types.js';
+import type { Incident, TransportName } from '../results/types.js';
 
 export type Phase =
   'starting-redis' | 'starting-server' | 'connecting' | 'waiting-ready' | 'warmup' | 'publishing' | 'draining' | 'closing' | 'done';
@@ -46,6 +46,8 @@ export interface Snapshot {
 export type EngineEvent =
   | { type: 'phase'; phase: Phase; transport: TransportName | null; elapsedMs: number; detail?: string }
   | { type: 'snapshot'; snapshot: Snapshot }
-  | { type: 'warning'; message: string; elapsedMs: number };
+  | { type: 'warning'; message: string; elapsedMs: number }
+  /** Something happened to the run (Redis or the target down, …), said as it happens; also in `run.incidents`. */
+  | { type: 'incident'; incident: Incident };
 
 export type EngineListener = (event: EngineEvent) => void;

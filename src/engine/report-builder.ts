@@ -7,6 +7,7 @@ import { assessBottleneck } from '../metrics/bottleneck.js';
 import { fanoutSpread } from '../metrics/fanout-spread.js';
 import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
 import { addDelivery, deliveryReport, emptyDelivery } from '../metrics/ledger.js';
+import type { PublishOutcomes } from '../metrics/publish-outcomes.js';
 import type { IgnoredBreakdown, ProcessStats, TransportName, TransportReport } from '../results/types.js';
 import type { WorkerResult } from './worker-messages.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
@@ -19,6 +20,8 @@ export interface TransportReportInput {
   counts: { warmup: number; measured: number; total: number };
   results: WorkerResult[];
   publisher: EncodedPublisherResult | null;
+  /** What happened to each publish (the same the workers settled their ledgers with). */
+  publishes: PublishOutcomes;
   openedPerChannel: number[];
   coordinator: ProcessStats;
   server: ProcessStats | undefined;
@@ -31,7 +34,10 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
 
   const fanout = mergeEncoded(results.map((r) => r.histograms.fanout));
   const connect = mergeEncoded(results.map((r) => r.histograms.connect));
-  const spread = fanoutSpread(results, counts.warmup, publisher?.sent ?? 0, (i) => openedPerChannel[i % channelCount] ?? 0);
+  // A publish that never reached Redis was owed to nobody: it is no incomplete publish.
+  const spread = fanoutSpread(results, counts.warmup, input.publishes.sent, (i) =>
+    input.publishes.isFailed(i) ? 0 : (openedPerChannel[i % channelCount] ?? 0),
+  );
   const lag = publisher ? decodeHistogram(publisher.lag) : createHistogram();
 
   const delivery = emptyDelivery();
@@ -91,6 +97,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       publishesPerSec: perSec(publisher?.measuredSent ?? 0),
       targetPublishesPerSec: scenario.publish.rate,
       publishes: publisher?.sent ?? 0,
+      publishFailures: input.publishes.failed.size,
       publisherLagMs: lagSummary,
     },
     connections: {

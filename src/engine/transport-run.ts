@@ -4,7 +4,10 @@
  * the transport's report. Live snapshots are merged and emitted on a fixed cadence meanwhile.
  *
  * Stopping early (the signal) skips to the collection, which still reports what was measured; a
- * failure after something was measured carries the partial report (PartialTransportError).
+ * failure after something was measured carries the partial report (PartialTransportError). What
+ * goes wrong meanwhile is told to the run's incident recorder: the publisher's Redis connection
+ * and failure streaks, the target's death (target-watch.ts, which may stop the transport:
+ * `onTargetDown`).
  */
 import type { Scenario } from '../config/resolve.js';
 import { publishCounts } from '../config/resolve.js';
@@ -14,16 +17,20 @@ import type { ProcessMonitor } from '../process/monitor.js';
 import type { RedisClient } from '../redis/client.js';
 import type { TransportReport } from '../results/types.js';
 import { waitUntilReady } from '../targets/readiness.js';
+import { handshakeRefusalHint } from '../targets/refusals.js';
 import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor } from '../transports/descriptor.js';
 import { transportDescriptor, type TransportName } from '../transports/registry.js';
 import { drainFor, waitForDeliveries } from './drain.js';
 import type { EngineListener } from './events.js';
 import { PhaseClock } from './phase-clock.js';
-import { PublisherHandle } from './publisher-handle.js';
+import { PublisherHandle, type PublisherNotice } from './publisher-handle.js';
+import type { IncidentRecorder } from './incidents.js';
+import { TargetWatch } from './target-watch.js';
+import { PublishOutcomes, allPublished, type PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
 import { buildTransportReport } from './report-builder.js';
-import { SnapshotAggregator, deliveriesOwed } from './snapshot-aggregator.js';
+import { SnapshotAggregator } from './snapshot-aggregator.js';
 import { sourceAddresses } from './source-addresses.js';
 import type { WorkerGroup, WorkerGroupFactory } from './worker-group.js';
 import type { WorkerConnected } from './worker-messages.js';
@@ -58,6 +65,8 @@ export interface TransportRunInput {
   preflight?: Preflight;
   /** Added to a readiness timeout: why the target may not see the run's Redis. */
   readinessHint?: string;
+  /** The run's incident recorder. */
+  incidents: IncidentRecorder;
 }
 
 export interface TransportOutcome {
@@ -98,6 +107,13 @@ class TransportRun {
   private publisherResult: EncodedPublisherResult | null = null;
   private publishing = false;
   private failure: WsbenchError | null = null;
+  private readonly targetWatch: TargetWatch;
+  /** Aborted when the transport must stop early for the run's own reasons (the target died). */
+  private readonly halt = new AbortController();
+  /** The user's stop or the run's own: where a phase may end early. */
+  private readonly stopSignal: AbortSignal;
+  private haltReason: string | null = null;
+  private readonly unwatchTarget: () => void;
 
   constructor(private readonly input: TransportRunInput) {
     const { scenario, target, emit, elapsed } = input;
@@ -138,17 +154,31 @@ class TransportRun {
       }),
     );
     // Started now so its thread and Redis connection are warm when publishing begins.
-    this.publisher = new PublisherHandle({
-      redisUrl: input.redisUrl,
-      runId: stampRunId,
-      encoding: scenario.encoding,
-      payloadSize: scenario.publish.payloadSize,
-      injector: target.injector,
-      channelCount: scenario.channelNames.length,
-      ratePerSec: scenario.publish.rate,
-      total: this.counts.total,
-      warmupCount: this.counts.warmup,
+    this.publisher = new PublisherHandle(
+      {
+        redisUrl: input.redisUrl,
+        runId: stampRunId,
+        encoding: scenario.encoding,
+        payloadSize: scenario.publish.payloadSize,
+        injector: target.injector,
+        channelCount: scenario.channelNames.length,
+        ratePerSec: scenario.publish.rate,
+        total: this.counts.total,
+        warmupCount: this.counts.warmup,
+      },
+      (notice) => this.publisherNotice(notice),
+    );
+    this.stopSignal = AbortSignal.any([input.signal, this.halt.signal]);
+    this.targetWatch = new TargetWatch({
+      urlTemplate,
+      recorder: input.incidents,
+      policy: scenario.onTargetDown,
+      stop: (reason) => this.stopEarly(reason),
     });
+    this.unwatchTarget =
+      target.watch?.((notice) => {
+        if (notice.type === 'exited') this.targetWatch.exited(notice.detail, notice.at);
+      }) ?? (() => {});
     this.live = new SnapshotAggregator({
       transport: input.transport,
       transportIndex: input.transportIndex,
@@ -163,23 +193,43 @@ class TransportRun {
 
   async run(): Promise<TransportOutcome> {
     const { signal } = this.input;
+    const stop = this.stopSignal;
     const snapshotTimer = setInterval(() => this.emitSnapshot(), this.input.snapshotIntervalMs);
     const stopPublisher = () => this.publisher.stop();
-    signal.addEventListener('abort', stopPublisher, { once: true });
+    stop.addEventListener('abort', stopPublisher, { once: true });
     try {
       await this.connectClients();
-      if (!signal.aborted) await this.waitUntilReady();
-      if (!signal.aborted) await this.publish();
-      if (!signal.aborted && this.publisherResult) await this.drain();
+      if (!stop.aborted) await this.waitUntilReady();
+      if (!stop.aborted) await this.publish();
+      if (!stop.aborted && this.publisherResult) await this.drain();
     } catch (e) {
       this.failure = asWsbenchError(e);
     }
-    signal.removeEventListener('abort', stopPublisher);
+    stop.removeEventListener('abort', stopPublisher);
     await this.stopPublishing();
-    const stopReason = signal.aborted ? `interrupted during ${this.phases.phase}` : this.failure?.message;
+    const stopReason = signal.aborted ? `interrupted during ${this.phases.phase}` : (this.haltReason ?? this.failure?.message);
+    // From here on connections close on purpose: nothing to watch.
+    this.targetWatch.stop();
+    this.unwatchTarget();
     this.phases.enter('closing');
     clearInterval(snapshotTimer);
     return this.collectResults(stopReason);
+  }
+
+  /** The transport stops early for the run's own reason (the target died): publishing ends, the report is partial. */
+  private stopEarly(reason: string): void {
+    if (this.halt.signal.aborted) return;
+    this.haltReason = reason;
+    this.input.emit({ type: 'warning', message: `${reason}; stopping this transport`, elapsedMs: this.input.elapsed() });
+    this.halt.abort();
+  }
+
+  /** The publisher thread's Redis connection and failure streaks, for the run's incidents. */
+  private publisherNotice(notice: PublisherNotice): void {
+    const { incidents } = this.input;
+    if (notice.type === 'incident') incidents.record(notice.kind, notice.detail, notice.at);
+    else if (notice.up) incidents.redisUp('publisher', notice.at);
+    else incidents.redisDown('publisher', notice.reason, notice.at);
   }
 
   private emitSnapshot(): void {
@@ -194,6 +244,7 @@ class TransportRun {
       coordinatorCpuPercent: coordinator.intervalCpuPercent(),
     });
     emit({ type: 'snapshot', snapshot });
+    if (this.publishing && !this.stopSignal.aborted) this.targetWatch.observe(snapshot);
   }
 
   /** Phase `connecting`: every worker opens its clients; none open at all is a setup failure. */
@@ -204,10 +255,10 @@ class TransportRun {
     this.live.connected(connected);
     const opened = this.live.openedPerChannel().reduce((a, b) => a + b, 0);
     if (opened === 0 && !signal.aborted) {
-      const hint =
-        target.connectHint && connected.some((w) => Object.keys(w.errors).some((k) => k.startsWith('connect.http-')))
-          ? `; ${target.connectHint}`
-          : '';
+      const errors: Record<string, number> = {};
+      for (const w of connected) for (const [k, v] of Object.entries(w.errors)) errors[k] = (errors[k] ?? 0) + v;
+      const refusal = handshakeRefusalHint(errors, target.connectHint);
+      const hint = refusal ? `; ${refusal}` : '';
       throw new WsbenchError(
         'TARGET_UNREACHABLE',
         `no connection to ${target.describe} could be opened: ${describeErrors(connected)}${hint}`,
@@ -217,7 +268,7 @@ class TransportRun {
 
   /** Phase `waiting-ready`: the target's readiness signal for every open client, then its settle wait. */
   private async waitUntilReady(): Promise<void> {
-    const { target, redis, scenario, signal, readinessHint } = this.input;
+    const { target, redis, scenario, readinessHint } = this.input;
     this.phases.enter('waiting-ready');
     try {
       await waitUntilReady(target, {
@@ -226,7 +277,7 @@ class TransportRun {
         channelNames: scenario.channelNames,
         openedPerChannel: this.live.openedPerChannel(),
         clientReadiness: () => this.live.clientReadiness(),
-        signal,
+        signal: this.stopSignal,
       });
     } catch (e) {
       if (readinessHint && e instanceof WsbenchError && e.code === 'TARGET_NOT_READY')
@@ -237,7 +288,7 @@ class TransportRun {
 
   /** Phases `warmup` and `publishing`: the publisher runs the whole open-loop schedule. */
   private async publish(): Promise<void> {
-    const { scenario, signal, coordinator } = this.input;
+    const { scenario, coordinator } = this.input;
     await this.publisher.connected;
     const t0 = monotonicMs() + PUBLISH_LEAD_MS;
     this.publisher.start(t0);
@@ -256,20 +307,34 @@ class TransportRun {
     } finally {
       clearTimeout(publishTimer);
     }
-    if (this.phases.phase === 'warmup' && !signal.aborted) this.phases.enter('publishing', 0);
+    if (this.phases.phase === 'warmup' && !this.stopSignal.aborted) this.phases.enter('publishing', 0);
   }
 
   /** Phase `draining`: wait for what is still owed, at most the drain. */
   private async drain(): Promise<void> {
     this.phases.enter('draining', this.drainMs);
-    const owed = deliveriesOwed(this.publisherResult!.acked, this.live.openedPerChannel());
-    await waitForDeliveries(() => this.live.delivered(), owed, this.drainMs, this.input.signal);
+    const publishes = this.publishOutcomes();
+    const opened = this.live.openedPerChannel();
+    let owed = 0;
+    for (let c = 0; c < opened.length; c++) owed += publishes.publishedOn(c) * opened[c]!;
+    await waitForDeliveries(() => this.live.delivered(), owed, this.drainMs, this.stopSignal);
   }
 
   /** The publisher's result even when the run stopped early (what it sent is owed), then its thread goes. */
   private async stopPublishing(): Promise<void> {
     if (this.publishing && !this.publisherResult) this.publisherResult = await this.publisher.result().catch(() => null);
     await this.publisher.dispose();
+    this.input.incidents.forget('publisher');
+  }
+
+  /** What happened to every publish: what the ledgers settle with (nothing sent when the publisher never ran). */
+  private publishOutcome(): PublishOutcome {
+    const r = this.publisherResult;
+    return r ? { sent: r.sent, failed: r.failed } : allPublished(0);
+  }
+
+  private publishOutcomes(): PublishOutcomes {
+    return PublishOutcomes.from(this.publishOutcome(), this.input.scenario.channelNames.length);
   }
 
   /** Phase `closing`: every worker closes its clients and sends its accounting; one report from all of it. */
@@ -277,8 +342,7 @@ class TransportRun {
     const { scenario, target, signal, coordinator } = this.input;
     const failure = this.failure;
     try {
-      const noneAcked = new Array<number>(scenario.channelNames.length).fill(0);
-      const results = await this.workers.finish(this.publisherResult?.ackedPerChannel ?? noneAcked);
+      const results = await this.workers.finish(this.publishOutcome());
       const serverProcess = await target.serverStats?.();
       const report = buildTransportReport({
         transport: this.input.transport,
@@ -286,6 +350,7 @@ class TransportRun {
         counts: this.counts,
         results,
         publisher: this.publisherResult,
+        publishes: this.publishOutcomes(),
         openedPerChannel: this.live.openedPerChannel(),
         coordinator: coordinator.stats(),
         server: serverProcess,

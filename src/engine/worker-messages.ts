@@ -7,6 +7,7 @@ import type { TransportSettings } from '../transports/descriptor.js';
 import type { WireStats } from '../transports/transport.js';
 import type { ClientProtocolSpec } from '../targets/client-protocol.js';
 import type { DeliveryCounts } from '../metrics/ledger.js';
+import type { PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { StampEncoding } from '../metrics/stamp.js';
 
 export interface WorkerPlan {
@@ -98,8 +99,8 @@ export type ToWorker =
   | { type: 'plan'; plan: WorkerPlan }
   /** Publishing starts: event-loop delay from here on is what matters for the measurement. */
   | { type: 'publishing' }
-  /** Publishing is over: acknowledged publishes per channel, to compute what each client expected. */
-  | { type: 'finish'; ackedPerChannel: number[] };
+  /** Publishing is over: what happened to every publish, to settle what each client was owed. */
+  | { type: 'finish'; publishes: PublishOutcome };
 
 export type FromWorker =
   | { type: 'snapshot'; snapshot: WorkerSnapshot }

@@ -39,7 +39,7 @@ process.on('message', (raw) => {
   } else if (msg.type === 'publishing') {
     monitor.resetEventLoopDelay();
   } else if (msg.type === 'finish' && pool) {
-    pool.finish(msg.ackedPerChannel).then(
+    pool.finish(msg.publishes).then(
       (result) => {
         if (snapshotTimer) clearInterval(snapshotTimer);
         send({ type: 'snapshot', snapshot: pool!.snapshot() });

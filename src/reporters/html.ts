@@ -380,7 +380,9 @@ function incidentsSection(inputs: readonly HtmlReportInput[], sources: readonly 
   const recorded = inputs.some((i) => i.report.run.incidents !== undefined);
   const content = rows.length
     ? table(['', 'at (since run start)', 'since first publish', 'kind', 'detail'], rows) +
-      '<p class="note">Incidents are marked on the charts over time (⚠).</p>'
+      (sources.some((s) => (s.t.timeline?.intervals.length ?? 0) > 0)
+        ? '<p class="note">Incidents are marked on the charts over time (⚠).</p>'
+        : '<p class="note">The report has no timeline: there are no charts over time to mark them on.</p>')
     : `<p class="note">${recorded ? 'No incidents.' : 'No incidents recorded (the report has no incident list).'}</p>`;
   return section('incidents', 'Incidents', content);
 }

@@ -12,7 +12,8 @@ import type { ServerStats } from '../server/reference-server.js';
 import { PLAIN_PROTOCOL, plainProtocol } from './client-protocol.js';
 import { publishInjector } from './injector.js';
 import { pollUntilReady } from './readiness.js';
-import { defineTarget, type TargetConfigOf } from './target.js';
+import { defineTarget, type TargetConfigOf, type TargetNotice } from './target.js';
+import { DEFAULT_MAX_POLL_CHANNELS } from '../server/channel-registry.js';
 
 const schema = z
   .strictObject({
@@ -89,6 +90,8 @@ export const builtin = defineTarget({
           longPollTimeoutMs: ctx.longPollTimeoutMs,
           processes: serverProcessesFor(config, ctx.connections),
           writeDelayMs: config.writeDelay,
+          // Every channel of the run may be polled.
+          maxPollChannels: Math.max(DEFAULT_MAX_POLL_CHANNELS, ctx.channelNames.length),
         });
     const base = (config.url ?? server!.url).replace(/\/+$/, '');
     const httpBase = base.replace(/^ws/i, 'http');
@@ -147,6 +150,14 @@ export const builtin = defineTarget({
         }
       },
       resetServerStats: () => server?.resetStats(),
+      ...(server
+        ? {
+            watch: (listener: (notice: TargetNotice) => void) =>
+              server.watch((notice) =>
+                listener(notice.type === 'exited' ? notice : { type: 'incident', kind: notice.kind, detail: notice.detail, at: notice.at }),
+              ),
+          }
+        : {}),
       stop: async () => {
         await server?.stop();
       },

@@ -129,6 +129,20 @@ test('--target with a URL makes a raw target; builtin switches back', () => {
   assert.match(bad.message, /^--target: .*ws:\/\//);
 });
 
+test('--target with a URL keeps a stack adapter (its protocol and injector) and sets its url', () => {
+  const stack = GOOD + 'target:\n  kind: ws4redis\n  url: ws://127.0.0.1:8000\n  heartbeat: "--hb--"\n';
+  const s = parseScenarioText(stack, 'scn.yaml', [targetOverride('ws://10.0.0.5:9000')]);
+  assert.equal(s.target.kind, 'ws4redis');
+  assert.equal((s.target as { url: string }).url, 'ws://10.0.0.5:9000');
+  assert.equal((s.target as { heartbeat?: string }).heartbeat, '--hb--', 'the adapter keeps its other keys');
+  // raw keeps its settings too; builtin becomes raw (its url is another thing: a running wsbench serve).
+  const raw = parseScenarioText(GOOD + 'target:\n  kind: raw\n  url: ws://x/{channel}\n  ignore: [ping]\n', 'scn.yaml', [
+    targetOverride('ws://y/{channel}'),
+  ]);
+  assert.deepEqual([raw.target.kind, (raw.target as { ignore: string[] }).ignore], ['raw', ['ping']]);
+  assert.equal(parseScenarioText(GOOD + 'target:\n  kind: builtin\n', 'scn.yaml', [targetOverride('ws://y/{channel}')]).target.kind, 'raw');
+});
+
 test('secrets are redacted from the scenario as run', () => {
   const s = parseScenarioText(GOOD + 'redis:\n  url: redis://user:hunter2@127.0.0.1:6379/2\n', 'scn.yaml');
   assert.ok(!JSON.stringify(s.asRun).includes('hunter2'));

@@ -53,6 +53,11 @@ export function Dashboard(props: DashboardProps) {
           warning: {w}
         </Text>
       ))}
+      {state.incidents.map((line, i) => (
+        <Text key={`incident-${i}`} color={color ? 'red' : undefined} wrap="truncate-end">
+          incident {line}
+        </Text>
+      ))}
       <Text> </Text>
       <Footer state={state} color={color} interactive={props.interactive} />
     </Box>

@@ -10,6 +10,8 @@ import type { TransportName } from '../../results/types.js';
 export const RATE_HISTORY = 200;
 /** Warnings kept on screen. */
 export const WARNINGS_SHOWN = 2;
+/** Incidents kept on screen (the latest ones; the report lists all). */
+export const INCIDENTS_SHOWN = 3;
 
 export interface DashboardState {
   /** Scenario name, or null. */
@@ -34,6 +36,8 @@ export interface DashboardState {
   /** Fan-out p99 (ms) per measuring snapshot of the current transport, oldest first (0: no samples). */
   p99History: number[];
   warnings: string[];
+  /** The latest incidents, oldest first, as lines (`12.3 s redis-down: …`). */
+  incidents: string[];
   /** Set once the user asked to stop (q, Ctrl-C): the run is finishing and will report. */
   stopping: string | null;
   /** Set when the run is over and the summary follows. */
@@ -56,6 +60,7 @@ export function initialState(title: string | null = null): DashboardState {
     rateHistory: [],
     p99History: [],
     warnings: [],
+    incidents: [],
     stopping: null,
     finished: null,
   };
@@ -114,6 +119,15 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
         ...state,
         warnings: [...state.warnings, action.message].slice(-WARNINGS_SHOWN),
         elapsedMs: Math.max(state.elapsedMs, action.elapsedMs),
+      };
+    case 'incident':
+      return {
+        ...state,
+        incidents: [
+          ...state.incidents,
+          `${(action.incident.atMs / 1000).toFixed(1)} s ${action.incident.kind}: ${action.incident.detail}`,
+        ].slice(-INCIDENTS_SHOWN),
+        elapsedMs: Math.max(state.elapsedMs, action.incident.atMs),
       };
     case 'stopping':
       return state.stopping ? state : { ...state, stopping: action.message };
