@@ -54,12 +54,15 @@ const transportReport = z.looseObject({
     ignored: num,
     lostRatio: num,
     deliveryRatio: num,
+    // Added within v1 (older reports lack them): checked when present.
+    unpublished: num.optional(),
   }),
   throughput: z.looseObject({
     deliveriesPerSec: num,
     publishesPerSec: num,
     targetPublishesPerSec: num,
     publishes: num,
+    publishFailures: num.optional(),
     publisherLagMs: latency,
   }),
   connections: z.looseObject({ target: num, opened: num, failed: num, closedEarly: num }),
