@@ -132,7 +132,7 @@ module.exports = {
     {
       name: 'distributed-pure-by-default',
       comment:
-        'In distributed/ only the named I/O modules touch Redis, files or the network; the protocol and the rules stay pure and table-tested.',
+        'In distributed/ only the named modules touch Redis, files or the network directly (the others go through control-channel.ts); the protocol and the clock domain stay pure and table-tested.',
       severity: 'error',
       from: { path: '^src/distributed/', pathNot: '^src/distributed/(control-channel|redis-time|host-identity)\\.ts$' },
       to: { path: [IO_BUILTINS, '^src/(redis|process)/', '^(node:)?os$'] },

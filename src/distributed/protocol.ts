@@ -327,6 +327,28 @@ export function decodeEntry<R extends StreamRole>(role: R, fields: readonly stri
   return { ok: true, message: { type, body: checked.data, from, seq } as unknown as Envelope<R> };
 }
 
+/**
+ * The reason of a `refused` entry, whatever protocol version wrote it (its format is frozen so
+ * that an agent of any version learns why it was turned away); null when the entry is not a
+ * refusal.
+ */
+export function refusalOf(fields: readonly string[]): { reason: string; coordinatorProtocol: string; coordinatorVersion: string } | null {
+  const f = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+  if (f.get('type') !== 'refused' || f.get('from') !== COORDINATOR) return null;
+  try {
+    const body = JSON.parse(f.get('body') ?? '') as Record<string, unknown>;
+    const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 1000) : '?');
+    return {
+      reason: text(body.reason),
+      coordinatorProtocol: text(body.coordinatorProtocol),
+      coordinatorVersion: text(body.coordinatorVersion),
+    };
+  } catch {
+    return { reason: '(unreadable reason)', coordinatorProtocol: f.get('v') ?? '?', coordinatorVersion: '?' };
+  }
+}
+
 /** The wsbench version a body of another protocol version names, if it names one (for the refusal's wording only). */
 function bodyVersion(body: string | undefined): string | null {
   try {

@@ -21,6 +21,7 @@ import {
   entryIdMs,
   labelProblem,
   prefixProblem,
+  refusalOf,
   streamKeys,
   type ControlMessage,
   type StreamRole,
@@ -441,4 +442,21 @@ test('labels and prefixes', () => {
 
 test('entry ids carry the control Redis\u2019s clock in milliseconds', () => {
   assert.equal(entryIdMs('1700000000123-4'), 1_700_000_000_123);
+});
+
+test('a refusal is read whatever version wrote it (its format is frozen)', () => {
+  const body = { reason: 'agent-0 speaks wsbench-control/2', coordinatorProtocol: 'wsbench-control/1', coordinatorVersion: '0.1.0' };
+  const fields = encodeEntry('agent', { type: 'refused', body }, COORDINATOR, 0);
+  assert.deepEqual(refusalOf(fields), body);
+  // Written by a coordinator of another version: decodeEntry refuses it, refusalOf still reads it.
+  const other = entry(fields, { v: 'wsbench-control/9' });
+  assert.equal(decodeEntry('agent', other).ok, false);
+  assert.deepEqual(refusalOf(other), body);
+  assert.deepEqual(refusalOf(entry(fields, { body: 'nope' })), {
+    reason: '(unreadable reason)',
+    coordinatorProtocol: PROTOCOL_ID,
+    coordinatorVersion: '?',
+  });
+  assert.equal(refusalOf(encodeEntry('agent', VALID.agent[1]!, COORDINATOR, 1)), null, 'a plan is not a refusal');
+  assert.equal(refusalOf(entry(fields, { from: 'agent-1' })), null, 'only the coordinator refuses');
 });
