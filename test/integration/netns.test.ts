@@ -1,7 +1,8 @@
 /**
  * The network-namespace helper (test/helpers/netns.ts): a process inside a namespace, with its own
  * address on a veth link, reaches a redis-server listening on the host side of that link and
- * PINGs it — and does not see the host's loopback; what runs inside is killed and everything is
+ * PINGs it — and does not see the host's loopback; an agent clock inside, made to read 250 ms
+ * ahead, is estimated through Redis TIME over the link; what runs inside is killed and everything is
  * removed afterwards, also what a killed test left behind. Skipped, with the reason shown, only
  * where namespaces are not permitted (not root, no CAP_NET_ADMIN, no iproute2).
  */
@@ -13,6 +14,8 @@ import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded
 import { openRedis } from '../../src/redis/client.js';
 import { createNetns, netnsSupport, removeStaleNetns, type Netns, type NetnsSupport } from '../helpers/netns.js';
 import { waitFor } from '../helpers/processes.js';
+import { agentClock, estimateOffset, type OffsetEstimate } from '../../src/metrics/clock-offset.js';
+import { sampleRedisTime } from '../../src/distributed/redis-time.js';
 
 const DIST = fileURLToPath(new URL('../../src/', import.meta.url));
 let support: NetnsSupport;
@@ -75,6 +78,52 @@ test('the namespace has its own loopback: the host\u2019s 127.0.0.1 is not reach
   const host = await openRedis(redis!.url, { name: 'host-probe' });
   assert.equal(await host.ping(), 'PONG');
   host.disconnect();
+});
+
+/** Inside the namespace: an "agent" whose clock reads 250 ms ahead estimates its offset to Redis TIME over the veth link. */
+const AGENT_CLOCK = `
+const { openRedis } = await import(process.env.DIST + 'redis/client.js');
+const { monotonicMs } = await import(process.env.DIST + 'metrics/clock.js');
+const { estimateOffset } = await import(process.env.DIST + 'metrics/clock-offset.js');
+const { sampleRedisTime } = await import(process.env.DIST + 'distributed/redis-time.js');
+const client = await openRedis(process.env.URL, { name: 'netns-agent-clock' });
+const now = () => monotonicMs() + 250;
+const estimates = [];
+for (let w = 0; w < 3; w++) {
+  estimates.push(estimateOffset(await sampleRedisTime(client, { now })));
+  await new Promise((r) => setTimeout(r, 100));
+}
+client.disconnect();
+console.log(JSON.stringify(estimates));
+`;
+
+test('an agent in the namespace, its clock 250 ms ahead, is found 250 ms ahead over the link within its bound', async (t) => {
+  if (!support.ok) return t.skip(support.reason);
+  // The coordinator samples on the host's loopback all along, as it would during a run.
+  const host = await openRedis(redis!.url, { name: 'host-clock' });
+  const coordinator: OffsetEstimate[] = [];
+  let running = true;
+  const sampling = (async () => {
+    while (running) {
+      coordinator.push(estimateOffset(await sampleRedisTime(host, { samples: 32 }))!);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const inside = await ns!.run(process.execPath, ['--input-type=module', '-e', AGENT_CLOCK], {
+    env: { ...process.env, DIST, URL: `redis://${ns!.hostAddress}:${redis!.port}` },
+  });
+  running = false;
+  await sampling;
+  host.disconnect();
+  assert.equal(inside.code, 0, inside.stderr);
+  const agent = JSON.parse(inside.stdout) as OffsetEstimate[];
+  const clock = agentClock(agent, coordinator, agent.at(-1)!.atMs);
+  t.diagnostic(
+    `over veth: offset ${clock.offsetMs.toFixed(4)} ms (error ${((clock.offsetMs - 250) * 1000).toFixed(1)} µs), bound ±${(clock.errorBoundMs * 1000).toFixed(1)} µs, ` +
+      `agent best RTT ${(Math.min(...agent.map((e) => e.bestRttMs)) * 1000).toFixed(1)} µs`,
+  );
+  assert.ok(clock.consistent);
+  assert.ok(Math.abs(clock.offsetMs - 250) <= clock.errorBoundMs, `${clock.offsetMs} ± ${clock.errorBoundMs}`);
 });
 
 test('remove() kills what runs inside and leaves no namespace or link', async (t) => {
