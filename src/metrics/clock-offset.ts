@@ -282,6 +282,7 @@ export function agentClock(
   agentMs: number,
   options: TrackOptions = {},
 ): AgentClock {
+  if (coordinatorEstimates.length === 0) throw new RangeError('agentClock needs at least one coordinator estimate');
   const agent = offsetAt(agentEstimates, agentMs, options);
   // The same instant on the coordinator's clock: reference time minus the coordinator's offset
   // (taken from its latest estimate; an error of e in that offset moves the instant by e, which
@@ -298,4 +299,93 @@ export function agentClock(
     driftPpm: coordinatorDrift.driftPpm - agentDrift.driftPpm,
     consistent: agent.consistent && coordinator.consistent,
   };
+}
+
+export interface LiveClockOptions extends TrackOptions {
+  /** Estimates kept per side (the oldest dropped first): the span over which the rates are taken as constant. */
+  keep?: number;
+}
+
+/**
+ * The conversion an agent applies to its receipt times during a run, and the bound of what it
+ * applied. Between two updates the agent converts with a line (offset and drift as known at the
+ * last update): coordinator time = agent time − (offsetMs + driftPpm·10⁻⁶·(t − atMs)). Its error at
+ * an instant is at most the distance from that line to the middle of the interval the estimates
+ * allow there, plus half that interval. Past the last estimate both ends of the interval move
+ * linearly with t, so that error is convex over the stretch and largest at one of its ends: each
+ * update closes the previous stretch at the larger of the two (by what was known during it), and
+ * the report's `errorBoundMs` is the largest over the run — the bound of what was recorded, not of
+ * what is known afterwards.
+ */
+export class LiveClock {
+  private agent: OffsetEstimate[] = [];
+  private coordinator: OffsetEstimate[] = [];
+  private line: { offsetMs: number; atMs: number; driftPpm: number } | null = null;
+  private appliedMaxMs = 0;
+  private recordingFromMs = Number.NEGATIVE_INFINITY;
+  private consistent = true;
+
+  constructor(private readonly options: LiveClockOptions = {}) {}
+
+  /** New estimates (either side's, or both) at the agent's instant `agentMs`; returns the clock from now on. */
+  update(estimates: { agent?: OffsetEstimate; coordinator?: readonly OffsetEstimate[] }, agentMs: number): AgentClock {
+    if (this.line) this.appliedMaxMs = Math.max(this.appliedMaxMs, this.stretchBound(agentMs));
+    const keep = this.options.keep ?? 30;
+    if (estimates.agent) this.agent = [...this.agent, estimates.agent].slice(-keep);
+    if (estimates.coordinator)
+      this.coordinator = [...this.coordinator, ...estimates.coordinator].sort((a, b) => a.atMs - b.atMs).slice(-keep);
+    const clock = this.clockAt(agentMs);
+    this.line = { offsetMs: clock.offsetMs, atMs: agentMs, driftPpm: clock.driftPpm };
+    this.consistent &&= clock.consistent;
+    return clock;
+  }
+
+  /**
+   * What is recorded from `agentMs` on is what the report's bound covers (the measured window):
+   * the stretches before it, when the drift was still being learnt, no longer count.
+   */
+  measureFrom(agentMs: number): void {
+    this.appliedMaxMs = 0;
+    this.recordingFromMs = agentMs;
+  }
+
+  /** An agent reading converted to the coordinator's clock (the line of the last update). */
+  toCoordinatorMs(agentMs: number): number {
+    if (!this.line) throw new RangeError('LiveClock.toCoordinatorMs before the first update');
+    return agentMs - this.lineAt(agentMs);
+  }
+
+  /** The run's clock as the report states it: the offset and drift now, the largest bound applied so far (this stretch included up to `agentMs`). */
+  report(agentMs: number): AgentClock {
+    if (!this.line) throw new RangeError('LiveClock.report before the first update');
+    const now = this.clockAt(agentMs);
+    return {
+      mode: 'estimated',
+      offsetMs: now.offsetMs,
+      errorBoundMs: Math.max(this.appliedMaxMs, this.stretchBound(agentMs)),
+      driftPpm: now.driftPpm,
+      consistent: this.consistent && now.consistent,
+    };
+  }
+
+  private clockAt(agentMs: number): AgentClock {
+    return agentClock(this.agent, this.coordinator, agentMs, this.options);
+  }
+
+  private lineAt(agentMs: number): number {
+    const line = this.line!;
+    return line.offsetMs + line.driftPpm * 1e-6 * (agentMs - line.atMs);
+  }
+
+  /** The bound of the conversions applied since the last update, up to `agentMs` (the stretch's ends: see the class comment). */
+  stretchBound(agentMs: number): number {
+    if (!this.line || agentMs < this.recordingFromMs) return 0;
+    return Math.max(this.errorOfLineAt(Math.max(this.line!.atMs, this.recordingFromMs)), this.errorOfLineAt(agentMs));
+  }
+
+  /** How far the applied line can be from the truth at `agentMs`, by what is known now. */
+  private errorOfLineAt(agentMs: number): number {
+    const best = this.clockAt(agentMs);
+    return Math.abs(this.lineAt(agentMs) - best.offsetMs) + best.errorBoundMs;
+  }
 }

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DEFAULT_MAX_DRIFT_PPM,
+  LiveClock,
   REDIS_TIME_RESOLUTION_MS,
   SAME_HOST_CLOCK_ERROR_MS,
   agentClock,
@@ -339,4 +340,70 @@ test('agentClock: drift is the agent gaining on the coordinator, offset true at 
 
 test('sameHostClock: exact, one host\u2019s bound', () => {
   assert.deepEqual(sameHostClock(), { mode: 'exact', offsetMs: 0, errorBoundMs: SAME_HOST_CLOCK_ERROR_MS, driftPpm: 0, consistent: true });
+});
+
+test('LiveClock: every receipt converted during a run is within the bound the report states', () => {
+  const coordinator: SimClock = { originMs: 50_000, ppm: -10 };
+  const agent: SimClock = { originMs: 80_250, ppm: 40 }; // 30 s + 250 ms ahead, 50 ppm faster than the coordinator
+  const delays = { request: uniform(0.1, 0.6), reply: uniform(0.1, 0.6) };
+  const live = new LiveClock();
+  let worst = 0;
+  let stretchWorst = 0;
+  const stretches: { worst: number; boundAtClose: number }[] = [];
+  const startTau = 1_000_000;
+  for (let tau = startTau, w = 0; tau < startTau + 120_000; tau += 250) {
+    if ((tau - startTau) % 10_000 === 0) {
+      // Both sides re-estimate; the coordinator's estimate reaches the agent with its window.
+      const a = estimateOffset(takeSamples(agent, tau, 64, delays, 100 + w).samples)!;
+      const c = estimateOffset(takeSamples(coordinator, tau, 64, delays, 200 + w).samples)!;
+      w++;
+      const t = localAt(agent, tau + 50);
+      if (w > 1) stretches.push({ worst: stretchWorst, boundAtClose: live.stretchBound(t) });
+      live.update({ agent: a, coordinator: [c] }, t);
+      stretchWorst = 0;
+    }
+    const t = localAt(agent, tau + 100);
+    const error = Math.abs(live.toCoordinatorMs(t) - localAt(coordinator, tau + 100));
+    worst = Math.max(worst, error);
+    stretchWorst = Math.max(stretchWorst, error);
+  }
+  const report = live.report(localAt(agent, startTau + 120_000));
+  assert.equal(report.mode, 'estimated');
+  assert.ok(report.consistent);
+  assert.ok(
+    Math.abs(report.offsetMs - (localAt(agent, startTau + 120_000) - localAt(coordinator, startTau + 120_000))) <= report.errorBoundMs,
+  );
+  assert.ok(Math.abs(report.driftPpm - 50) < 1, `drift ${report.driftPpm}`);
+  assert.ok(worst <= report.errorBoundMs, `worst conversion error ${worst} within the reported ${report.errorBoundMs}`);
+  for (const [i, s] of stretches.entries()) assert.ok(s.worst <= s.boundAtClose + 1e-9, `stretch ${i}: ${s.worst} ≤ ${s.boundAtClose}`);
+  // The first stretch knows no drift yet (±600 ppm over 10 s): the bound says so, and it is the largest.
+  assert.ok(report.errorBoundMs > 1, `${report.errorBoundMs}`);
+  assert.ok(stretches.at(-1)!.boundAtClose < 0.3 * stretches[0]!.boundAtClose, 'later stretches know the drift');
+  assert.throws(() => new LiveClock().toCoordinatorMs(0), RangeError);
+  assert.throws(
+    () => agentClock([estimateOffset([{ sentMs: 0, referenceMs: 1, receivedMs: 0.1 }])!], [], 0),
+    /at least one coordinator estimate/,
+  );
+});
+
+test('LiveClock: measuring from after the drift is learnt (warm-up) states the tighter bound of the measured window', () => {
+  const coordinator: SimClock = { originMs: 0, ppm: 0 };
+  const agent: SimClock = { originMs: 250, ppm: 30 };
+  const delays = { request: uniform(0.05, 0.2), reply: uniform(0.05, 0.2) };
+  const live = new LiveClock();
+  const estimateAt = (tau: number, seed: number) => ({
+    agent: estimateOffset(takeSamples(agent, tau, 64, delays, seed).samples)!,
+    coordinator: [estimateOffset(takeSamples(coordinator, tau, 64, delays, seed + 1).samples)!],
+  });
+  // Connecting and warm-up: three estimates 5 s apart.
+  for (let k = 0; k < 3; k++) live.update(estimateAt(1_000_000 + k * 5_000, 10 * k), localAt(agent, 1_000_000 + k * 5_000 + 10));
+  live.measureFrom(localAt(agent, 1_010_020));
+  let worst = 0;
+  for (let tau = 1_010_020; tau < 1_040_000; tau += 100) {
+    if ((tau - 1_010_020) % 10_000 === 0 && tau > 1_010_020) live.update(estimateAt(tau - 20, tau), localAt(agent, tau));
+    worst = Math.max(worst, Math.abs(live.toCoordinatorMs(localAt(agent, tau)) - localAt(coordinator, tau)));
+  }
+  const report = live.report(localAt(agent, 1_040_000));
+  assert.ok(worst <= report.errorBoundMs, `${worst} ≤ ${report.errorBoundMs}`);
+  assert.ok(report.errorBoundMs < 1, `the measured window's bound ${report.errorBoundMs} ms`);
 });
