@@ -8,6 +8,8 @@
  *    │            └───► metrics, results, config, redis, process
  *    ├─► ui (Ink) ─► reporters, console's pure formatting; engine and results as types only
  *    └─► gate, reporters (pure: no I/O), doctor
+ *   engine, cli ─► distributed (the control protocol over Redis Streams, for remote agents)
+ *                     └─► metrics, redis, process; engine's worker messages as types only
  *
  * Type-only imports count for cycles (a reader follows them too) but not for the "types only"
  * rules, which exist to keep runtime code out.
@@ -38,7 +40,7 @@ module.exports = {
       'pure-core',
       'metrics/, gate/ and results/ are pure: no I/O, no engine or CLI; engine events may be imported as types.',
       '^src/(metrics|gate|results)/',
-      '^src/(cli|console|doctor|engine|process|redis|server|targets|transports|ui|reporters|config)/',
+      '^src/(cli|console|doctor|engine|process|redis|server|targets|transports|ui|reporters|config|distributed)/',
       true,
     ),
     {
@@ -52,14 +54,14 @@ module.exports = {
       'reporters-are-pure',
       'reporters/ turn results into text; they do not run or watch anything.',
       '^src/reporters/',
-      '^src/(cli|console|doctor|engine|process|redis|server|targets|transports|ui)/',
+      '^src/(cli|console|doctor|engine|process|redis|server|targets|transports|ui|distributed)/',
       true,
     ),
     layer(
       'ui-runtime',
       'ui/ renders what it is given: engine, results and config only as types; no I/O layers.',
       '^src/ui/',
-      '^src/(cli|doctor|engine|process|redis|server|targets|transports|gate|config|results)/',
+      '^src/(cli|doctor|engine|process|redis|server|targets|transports|gate|config|results|distributed)/',
       true,
     ),
     layer(
@@ -94,7 +96,7 @@ module.exports = {
       'targets-below-engine',
       'A target describes a stack; it does not import the engine that drives it.',
       '^src/targets/',
-      '^src/(cli|ui|reporters|gate|doctor|engine|console)/',
+      '^src/(cli|ui|reporters|gate|doctor|engine|console|distributed)/',
     ),
     {
       name: 'adapters-through-the-registry',
@@ -108,13 +110,13 @@ module.exports = {
       'transports-are-leaves',
       'A transport moves bytes: it knows no engine, target, server or config.',
       '^src/transports/',
-      '^src/(cli|ui|reporters|gate|doctor|engine|targets|server|config|console)/',
+      '^src/(cli|ui|reporters|gate|doctor|engine|targets|server|config|console|distributed)/',
     ),
     layer(
       'server-standalone',
       'The reference server runs without the tool: no engine, targets, transports or UI.',
       '^src/server/',
-      '^src/(cli|ui|reporters|gate|doctor|engine|targets|transports|console)/',
+      '^src/(cli|ui|reporters|gate|doctor|engine|targets|transports|console|distributed)/',
     ),
     layer(
       'wire-is-a-leaf',
@@ -126,12 +128,34 @@ module.exports = {
       'infrastructure',
       'process/ and redis/ are infrastructure under everything else.',
       '^src/(process|redis)/',
-      '^src/(cli|ui|reporters|gate|doctor|engine|targets|transports|server|config|console)/',
+      '^src/(cli|ui|reporters|gate|doctor|engine|targets|transports|server|config|console|distributed)/',
     ),
+    layer(
+      'distributed-below-engine',
+      'distributed/ is the coordination layer the engine and the CLI use for remote agents: it knows no terminal, gate, target, transport, server or scenario.',
+      '^src/distributed/',
+      '^src/(cli|ui|reporters|gate|doctor|console|targets|transports|server|config)/',
+    ),
+    layer(
+      'distributed-engine-types',
+      "distributed/ carries the engine's worker messages as they are: it imports them (and results) as types only.",
+      '^src/distributed/',
+      '^src/(engine|results)/',
+      true,
+    ),
+    {
+      name: 'distributed-pure-by-default',
+      comment:
+        'In distributed/ only the named modules touch Redis, files or the network directly (the others go through control-channel.ts); the protocol and the clock domain stay pure and table-tested.',
+      severity: 'error',
+      from: { path: '^src/distributed/', pathNot: '^src/distributed/(control-channel|redis-time|host-identity)\\.ts$' },
+      to: { path: [IO_BUILTINS, '^src/(redis|process)/', '^(node:)?os$'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    includeOnly: '^src/',
+    // Node's I/O builtins are kept in the graph so the no-I/O rules can see them.
+    includeOnly: ['^src/', IO_BUILTINS, '^(node:)?os$'],
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
