@@ -5,8 +5,10 @@
  *  1. By structure, where a scenario (or the console's flags) is known: every header value
  *     (unless the header is listed in `publicHeaders`), every value under a secret-looking key
  *     (password, secret, token, auth, cookie, api key, session, credential) becomes "***".
- *  2. By pattern, in any text: the userinfo of every URL (`scheme://user:pass@host`, anywhere in
- *     the text) and every query value of every URL (`?token=…`) become "***". Template
+ *  2. By pattern, in any text: the password of every URL's userinfo (`scheme://user:***@host`;
+ *     a userinfo without a colon, which may be a token, entirely: `scheme://***@host`), anywhere
+ *     in the text, and every query value of every URL (`?token=***`). The user name stays: it
+ *     says which account failed and is not a secret. Template
  *     placeholders (`{channel}`, `{client}`) are kept: they are not secrets and say where a value
  *     goes.
  *  3. By value: the secrets found by rules 1 and 2 in the scenario or flags of this process are
@@ -69,13 +71,19 @@ function redactQuery(query: string): string {
   );
 }
 
+/** `user:pass@` → `user:***@`; `token@` → `***@`. */
+function redactUserinfo(userinfo: string): string {
+  const colon = userinfo.indexOf(':');
+  return colon >= 0 ? `${userinfo.slice(0, colon)}:${REDACTED}@` : `${REDACTED}@`;
+}
+
 /** Rules 2 and 3 on one piece of text. */
 export function redactText(text: string): string {
   let out = text.includes('://')
     ? text.replace(
         URL_IN_TEXT,
         (_m, scheme: string, userinfo: string | undefined, host: string, path: string, query: string | undefined) =>
-          `${scheme}${userinfo ? `${REDACTED}@` : ''}${host}${path}${query ? redactQuery(query) : ''}`,
+          `${scheme}${userinfo ? redactUserinfo(userinfo) : ''}${host}${path}${query ? redactQuery(query) : ''}`,
       )
     : text;
   for (const secret of rememberedSorted) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
@@ -114,20 +122,20 @@ export function mapStrings(value: unknown, fn: (text: string) => string): unknow
   return value;
 }
 
-/** The secret parts of a URL: its userinfo (user and password) and its query values. */
+/** The secret parts of a URL: the password of its userinfo (all of a userinfo without a colon) and its query values. */
 export function secretsInUrl(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(URL_IN_TEXT)) {
     const userinfo = m[2]?.slice(0, -1);
     if (userinfo) {
-      out.push(userinfo, ...userinfo.split(':').filter(Boolean));
-      for (const part of [userinfo, ...userinfo.split(':')]) {
-        try {
-          const decoded = decodeURIComponent(part);
-          if (decoded !== part) out.push(decoded);
-        } catch {
-          // not percent-encoded
-        }
+      const colon = userinfo.indexOf(':');
+      const secret = colon >= 0 ? userinfo.slice(colon + 1) : userinfo;
+      if (secret !== '') out.push(secret);
+      try {
+        const decoded = decodeURIComponent(secret);
+        if (decoded !== secret) out.push(decoded);
+      } catch {
+        // not percent-encoded
       }
     }
     for (const pair of (m[5] ?? '').slice(1).split('&')) {

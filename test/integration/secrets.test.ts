@@ -105,7 +105,7 @@ test('a completed run: summary, progress, --verbose, --out, --junit, --markdown,
   assertNoSecretIn(result, files);
   const report = JSON.parse(files.report) as { scenario: { target: { url: string; headers: Record<string, string> } } };
   // Redacted where they were, not dropped: the reader sees that there was a value.
-  assert.match(report.scenario.target.url, /^ws:\/\/\*\*\*@127\.0\.0\.1:\d+\/ws\/\{channel\}\?token=\*\*\*$/);
+  assert.match(report.scenario.target.url, /^ws:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/ws\/\{channel\}\?token=\*\*\*$/);
   assert.deepEqual(report.scenario.target.headers, { 'X-Session': '***', 'X-Trace': 'visible-trace' });
 });
 
@@ -128,7 +128,7 @@ test('a run that cannot connect: the error line, the NOT COMPLETED heading, --ve
     timeoutMs: 60_000,
   });
   assert.equal(result.code, 3, result.stderr);
-  assert.match(result.stdout, /NOT COMPLETED \(no connection to raw ws:\/\/\*\*\*@127\.0\.0\.1:1\/ws\/\{channel\}\?token=\*\*\*/);
+  assert.match(result.stdout, /NOT COMPLETED \(no connection to raw ws:\/\/user:\*\*\*@127\.0\.0\.1:1\/ws\/\{channel\}\?token=\*\*\*/);
   assert.match(result.stderr, /^\s+at /m, '--verbose shows the stack');
   assertNoSecretIn(result, { report: await readFile(out, 'utf8'), junit: await readFile(junit, 'utf8') });
 });
