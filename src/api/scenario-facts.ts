@@ -10,14 +10,14 @@ import { messageOf } from '../errors.js';
 import { scenarioDifferences, scenarioMismatchWarning, type ScenarioFacts } from '../gate/scenario-diff.js';
 import { fmtInt } from '../reporters/format.js';
 import type { RunReport } from '../results/types.js';
-import { redactUrlPassword } from '../secrets.js';
+import { redactText } from '../secrets.js';
 
 export function scenarioFacts(s: Scenario): ScenarioFacts {
   const target = s.target as { kind: string; url?: string; processes?: number | 'auto' };
   const channels = s.publish.channels;
   return {
     'target.kind': target.kind,
-    ...(target.url !== undefined ? { 'target.url': redactUrlPassword(target.url) } : {}),
+    ...(target.url !== undefined ? { 'target.url': redactText(target.url) } : {}),
     ...(target.processes !== undefined ? { 'target.processes': String(target.processes) } : {}),
     'clients.connections': fmtInt(s.clients.connections),
     'clients.workers': s.clients.workers === undefined ? 'auto' : String(s.clients.workers),
@@ -44,7 +44,11 @@ export function reportScenarioFacts(report: Pick<RunReport, 'scenario'>): { fact
     // The same validation as a file (JSON is YAML); no file name, so errors name just the key.
     return { facts: scenarioFacts(parseScenarioText(JSON.stringify(report.scenario ?? {}), '')) };
   } catch (e) {
-    return { problem: messageOf(e) };
+    // One line: a scenario with several problems has a count line and a line per problem.
+    const [first = '', ...rest] = messageOf(e)
+      .split('\n')
+      .map((l) => l.trim());
+    return { problem: rest.length > 0 ? `${first} ${rest.join('; ')}` : first };
   }
 }
 

@@ -16,6 +16,7 @@ import { reportError } from './errors.js';
 import { listOf, parseMaxRegressionFlags, reportBaselineOptions, writeOutput } from './gate.js';
 import { baselineScenarioWarning, reportScenarioFacts } from '../api/scenario-facts.js';
 import { readReport } from '../api/report-file.js';
+import { checkOutputFiles } from './output-files.js';
 import type { WsbenchError } from '../errors.js';
 import { appendFile } from 'node:fs/promises';
 
@@ -62,6 +63,10 @@ export const compareCommand = {
 export async function compare(argv: CompareArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const err = (text: string) => process.stderr.write(text);
   try {
+    await checkOutputFiles([
+      { flag: '--junit', file: argv.junit },
+      { flag: '--markdown', file: argv.markdown },
+    ]);
     const baseline = await readReport(argv.baseline);
     const current = await readReport(argv.current);
     const options = parseMaxRegressionFlags(listOf(argv['max-regression']), reportBaselineOptions(current));

@@ -17,6 +17,7 @@ import { htmlAssets } from '../api/html-assets.js';
 import { reportError } from './errors.js';
 import { writeOutput } from './gate.js';
 import { readReport } from '../api/report-file.js';
+import { checkOutputFiles } from './output-files.js';
 
 export interface ReportArgs {
   reports: string[];
@@ -57,6 +58,10 @@ export async function report(argv: ReportArgs): Promise<number> {
     if (labels.length > files.length) throw new ConfigError(`${labels.length} labels for ${files.length} reports`, { key: '--label' });
     if (argv.hlog !== undefined && files.length !== 1)
       throw new ConfigError(`an .hlog holds one report; got ${files.length} (write one per report)`, { key: '--hlog' });
+    await checkOutputFiles([
+      { flag: '--html', file: argv.html },
+      { flag: '--hlog', file: argv.hlog },
+    ]);
     const reports: RunReport[] = [];
     for (const file of files) reports.push(await readReport(file));
     const inputs = reports.map((r, i) => ({ label: labels[i] ?? defaultLabel(files, i), report: r }));

@@ -4,7 +4,6 @@
  * the summary and the verdict and write the report and the gate's files. Exit codes: see
  * src/exit-codes.ts.
  */
-import { writeFile } from 'node:fs/promises';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
@@ -12,7 +11,7 @@ import { runScenario } from '../api/run-scenario.js';
 import { RunFailedError } from '../results/run-failed.js';
 import { machinePreflight } from '../doctor/preflight.js';
 import { ExitCode } from '../exit-codes.js';
-import { WsbenchError, messageOf } from '../errors.js';
+import { ConfigError, WsbenchError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { chooseOutputMode } from '../ui/mode.js';
 import { reportError } from './errors.js';
@@ -23,6 +22,9 @@ import { gateText } from '../reporters/gate-text.js';
 import { createProgressSink, type ProgressSink } from './progress-sink.js';
 import { onInterrupt } from './signals.js';
 import { writeHtmlReport } from './report.js';
+import { checkOutputFiles } from './output-files.js';
+import { writeReportFile } from './write-report.js';
+import { safeText, sanitizeEvent, sanitizeReport } from './sanitize.js';
 
 export interface RunArgs extends GateArgs, CapacityArgs {
   scenario?: string;
@@ -79,7 +81,13 @@ export const runCommand = {
           '"builtin", or your server\'s WebSocket URL ({channel} is filled in), e.g. ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast; a scenario\'s stack adapter (socketio, channels …) keeps its kind and gets this as its target.url',
         group: 'Scenario overrides:',
       })
-      .option('out', { alias: 'o', type: 'string', describe: 'Write the JSON report here' })
+      .option('out', {
+        alias: 'o',
+        type: 'string',
+        // nargs 1: yargs otherwise refuses "-" as a value (it looks like a flag).
+        nargs: 1,
+        describe: 'Write the JSON report here ("-": to stdout; the summary then goes to stderr)',
+      })
       .option('html', {
         type: 'string',
         requiresArg: true,
@@ -145,8 +153,11 @@ export async function run(argv: RunArgs): Promise<number> {
   let gateFlags: CliGate | undefined;
   let outcome: GateOutcome | undefined;
   const controller = new AbortController();
+  // `--out -` puts the JSON report on stdout: everything else that would go there goes to stderr.
+  const reportOnStdout = argv.out === '-';
+  const stdout = reportOnStdout ? process.stderr : process.stdout;
   const choice = chooseOutputMode({
-    stdoutIsTTY: process.stdout.isTTY === true,
+    stdoutIsTTY: stdout.isTTY === true,
     env: process.env,
     json: argv.json,
     quiet: argv.quiet,
@@ -163,6 +174,18 @@ export async function run(argv: RunArgs): Promise<number> {
     for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
     const overrides = [...fieldOverrides(values), ...(argv.target !== undefined ? [targetOverride(argv.target)] : [])];
     const scenario = argv.scenario ? await loadScenarioFile(argv.scenario, overrides) : parseScenarioText('', '', overrides);
+    if (reportOnStdout && (argv.json || argv['find-capacity'] !== undefined))
+      throw new ConfigError(`"-" (stdout) cannot be used with ${argv.json ? '--json' : '--find-capacity'}, which write to stdout too`, {
+        key: '--out',
+      });
+    await checkOutputFiles([
+      { flag: '--out', file: argv.out, stdoutAllowed: true },
+      { flag: '--junit', file: argv.junit },
+      { flag: '--markdown', file: argv.markdown },
+      { flag: '--hlog', file: argv.hlog },
+      { flag: '--html', file: argv.html },
+    ]);
+    const title = scenario.name === undefined ? null : safeText(scenario.name);
     // q and Ctrl-C in the dashboard (stdin in raw mode) do exactly what the first Ctrl-C does.
     const interrupt = () => process.emit('SIGINT', 'SIGINT');
     if (argv['find-capacity'] !== undefined) {
@@ -171,21 +194,21 @@ export async function run(argv: RunArgs): Promise<number> {
         choice.mode === 'tui' || choice.mode === 'json'
           ? { ...choice, mode: choice.mode === 'json' ? ('quiet' as const) : ('plain' as const) }
           : choice;
-      const progress = (sink = await createProgressSink({ choice: stepChoice, title: scenario.name ?? null, interrupt }));
+      const progress = (sink = await createProgressSink({ choice: stepChoice, title, interrupt }));
       return await findCapacity(
         argv,
         scenario,
         controller.signal,
-        (event) => progress.onEvent(event),
-        (t) => process.stdout.write(t),
+        (event) => progress.onEvent(sanitizeEvent(event)),
+        (t) => process.stdout.write(safeText(t)),
       );
     }
-    const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt }));
+    const progress = (sink = await createProgressSink({ choice, title, interrupt, stdout }));
     gateFlags = await prepareGate(argv);
     ({ report, gate: outcome } = await runScenario(scenario, {
       ...gateFlags.options,
       signal: controller.signal,
-      onEvent: (event) => progress.onEvent(event),
+      onEvent: (event) => progress.onEvent(sanitizeEvent(event)),
       preflight: machinePreflight,
       ...(argv.quiet ? {} : { onRun: (run: number, runs: number) => progress.notice(`run ${run} of ${runs}\n`) }),
     }));
@@ -199,16 +222,17 @@ export async function run(argv: RunArgs): Promise<number> {
   }
 
   if (report) {
+    // Secrets out, peer text inert: every output below is built from this copy.
+    report = sanitizeReport(report);
     sink?.result(report);
-    // The gate's verdict: with the summary on stdout, or on stderr when stdout carries NDJSON.
-    if (outcome?.baseline?.warning) process.stderr.write(`wsbench: warning: ${outcome.baseline.warning}\n`);
-    if (outcome) (choice.mode === 'json' ? process.stderr : process.stdout).write(gateText(outcome));
+    // The gate's verdict: with the summary, or on stderr when stdout carries NDJSON or the report.
+    if (outcome?.baseline?.warning) process.stderr.write(`wsbench: warning: ${safeText(outcome.baseline.warning)}\n`);
+    if (outcome) (choice.mode === 'json' ? process.stderr : stdout).write(safeText(gateText(outcome)));
     if (argv.out) {
-      try {
-        await writeFile(argv.out, JSON.stringify(report, null, 2) + '\n');
-      } catch (e) {
-        err(`wsbench: error: cannot write report to ${argv.out}: ${messageOf(e)}\n`);
-        failure ??= new WsbenchError('SETUP', `cannot write ${argv.out}`);
+      const written = await writeReportFile(argv.out, report, (text) => process.stdout.write(text));
+      if (!written.ok) {
+        if (failure) err(`wsbench: error: ${safeText(written.message)}\n`);
+        else failure = new WsbenchError('SETUP', written.message, { cause: written.cause });
       }
     }
     const outputFailure = await gateFlags?.writeOutputs(report, outcome, err);

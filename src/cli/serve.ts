@@ -2,6 +2,7 @@
  * `wsbench serve`: the reference server on its own, for pointing other tools (or several wsbench
  * runs) at it. Starts an embedded Redis unless --redis is given. Runs until Ctrl-C.
  */
+import { safeText } from './sanitize.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { availableParallelism } from 'node:os';
 import { startReferenceServer } from '../server/reference-server.js';
@@ -10,7 +11,7 @@ import { describeProcessExit, startServerCluster } from '../server/cluster.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../redis/embedded.js';
 import { parseDurationMs, parseSizeBytes } from '../config/units.js';
 import { ConfigError } from '../errors.js';
-import { redactUrlPassword } from '../secrets.js';
+import { redactText } from '../secrets.js';
 import { ExitCode } from '../exit-codes.js';
 import { reportError } from './errors.js';
 
@@ -79,6 +80,8 @@ async function serve(argv: ServeArgs): Promise<number> {
     const processes = argv.processes === 'auto' ? availableParallelism() : Number(argv.processes);
     if (!Number.isInteger(processes) || processes < 1 || processes > 64)
       throw new ConfigError(`"${argv.processes}" is not auto or a number of processes 1-64`, { key: '--processes' });
+    if (argv.redis !== undefined && !/^rediss?:\/\/./i.test(argv.redis))
+      throw new ConfigError('must be a redis:// or rediss:// URL', { key: '--redis' });
     let redisUrl = argv.redis;
     if (!redisUrl) {
       redis = await startEmbeddedRedis();
@@ -95,7 +98,8 @@ async function serve(argv: ServeArgs): Promise<number> {
       maxPollChannels,
     };
     // The Redis subscriber dropped and restored: said on stderr as it happens.
-    const onIncident = (incident: ServerIncident) => process.stderr.write(`wsbench: ${incident.kind}: ${incident.detail}\n`);
+    // Incident details can carry a Redis URL or a server's words.
+    const onIncident = (incident: ServerIncident) => process.stderr.write(`wsbench: ${incident.kind}: ${safeText(incident.detail)}\n`);
     const server =
       processes > 1
         ? await startServerCluster(
@@ -112,7 +116,7 @@ async function serve(argv: ServeArgs): Promise<number> {
         `wsbench reference server listening on ${server.url}${processes > 1 ? ` (${processes} processes)` : ''}`,
         `  WebSocket   ${server.url}/ws/<channel>   (relays Redis channel ${argv['channel-prefix']}<channel>)`,
         `  health      ${http}/healthz   stats ${http}/stats`,
-        `  Redis       ${redactUrlPassword(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,
+        `  Redis       ${redactText(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),

@@ -2,6 +2,7 @@
  * Command-line flags that override scenario fields. They are applied to the raw scenario before
  * validation, so a bad flag value gets the same checks as a bad file value, reported by flag name.
  */
+import { ConfigError } from '../errors.js';
 
 export interface Override {
   /** The flag as typed, for messages: `--rate`. */
@@ -37,6 +38,10 @@ export function fieldOverrides(values: Partial<Record<FieldFlag, unknown>>): Ove
   const out: Override[] = [];
   for (const [flag, path] of Object.entries(FIELD_FLAGS) as [FieldFlag, readonly string[]][]) {
     const value = values[flag];
+    // yargs turns a number flag's text that is not a number into NaN; the text itself is gone.
+    if (typeof value === 'number' && Number.isNaN(value)) throw new ConfigError('is not a number', { key: `--${flag}` });
+    // A flag given twice arrives as a list (only --local-address is one).
+    if (Array.isArray(value) && flag !== 'local-address') throw new ConfigError('given more than once', { key: `--${flag}` });
     if (value !== undefined) out.push({ flag: `--${flag}`, path: [...path], value: coerceFlagValue(value) });
   }
   return out;

@@ -12,7 +12,7 @@
  */
 import { openRedis, type RedisClient } from '../redis/client.js';
 import { WsbenchError, messageOf } from '../errors.js';
-import { redactUrlPassword } from '../secrets.js';
+import { redactText } from '../secrets.js';
 import {
   DEFAULT_PREFIX,
   PROTOCOL_ID,
@@ -204,7 +204,7 @@ export class ControlChannel {
   }
 
   private failure(what: string, e: unknown): WsbenchError {
-    return new WsbenchError('REDIS_UNREACHABLE', `control Redis ${redactUrlPassword(this.url)}: ${what} failed: ${messageOf(e)}`, {
+    return new WsbenchError('REDIS_UNREACHABLE', `control Redis ${redactText(this.url)}: ${what} failed: ${messageOf(e)}`, {
       cause: e,
     });
   }

@@ -3,6 +3,7 @@
  * the stamp of every message, keeps each client's delivery ledger and records latency. Knows
  * nothing of processes or IPC; worker-process.ts wraps it.
  */
+import { describeCloseCode, peerSnippet } from '../peer-text.js';
 import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
 import { NOTHING_OWED, PublishOutcomes, type PublishOutcome } from '../metrics/publish-outcomes.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
@@ -279,12 +280,13 @@ export class ClientPool implements ClientOwner {
     client.state = ClientState.Closed;
     if (this.finishing) return;
     this.closedEarly++;
-    this.countError(socketClosedKind(code, clean), reason || `closed with ${code}`);
+    this.countError(socketClosedKind(code, clean), reason || `closed with ${describeCloseCode(code)}`);
   }
 
   countError(kind: ErrorKind, sample: string, count = 1): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + count;
-    this.errorSamples[kind] ??= sample.slice(0, 300);
+    // Samples are often a peer's words (close reasons, HTTP bodies): bounded and inert.
+    this.errorSamples[kind] ??= peerSnippet(sample, 300);
   }
 
   snapshot(): WorkerSnapshot {

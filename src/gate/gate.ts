@@ -104,6 +104,8 @@ export function baselineSource(baseline: Pick<BaselineInput, 'report' | 'source'
 
 /** A repeat count is a whole number from 1 to 100; `where` names the option or flag it came from. */
 export function checkRepeat(value: number, where: ConfigLocation): number {
+  // yargs hands over NaN for text: the text itself is gone.
+  if (Number.isNaN(value)) throw new ConfigError('is not a number', where);
   if (!Number.isInteger(value) || value < 1 || value > 100)
     throw new ConfigError(`"${value}": must be a whole number from 1 to 100`, where);
   return value;

@@ -4,7 +4,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { WsbenchError, messageOf } from '../errors.js';
-import { redactUrlPassword } from '../secrets.js';
+import { redactText } from '../secrets.js';
 
 export type RedisClient = Redis;
 
@@ -75,7 +75,7 @@ export async function openRedis(url: string, options: OpenRedisOptions): Promise
     await client.connect();
   } catch (e) {
     client.disconnect();
-    throw new WsbenchError('REDIS_UNREACHABLE', `cannot reach Redis at ${redactUrlPassword(url)}: ${messageOf(e)}`, { cause: e });
+    throw new WsbenchError('REDIS_UNREACHABLE', `cannot reach Redis at ${redactText(url)}: ${messageOf(e)}`, { cause: e });
   }
   established = true;
   return client;

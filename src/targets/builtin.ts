@@ -3,6 +3,7 @@
  * already running `wsbench serve` given by URL). Ready when /stats shows every channel's Redis
  * subscription live with all of this run's clients joined.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { WsbenchError, messageOf } from '../errors.js';
 import { duration, size, wsUrlTemplate } from '../config/fields.js';
@@ -20,7 +21,11 @@ const schema = z
     url: wsUrlTemplate
       .optional()
       .describe('Use an already running `wsbench serve` at this base URL instead of starting one, e.g. ws://127.0.0.1:8080'),
-    host: z.string().default('127.0.0.1').describe('Address the started server binds to.'),
+    host: z
+      .string()
+      .refine((s) => isIP(s) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(s), { message: 'must be an IP address or a host name' })
+      .default('127.0.0.1')
+      .describe('Address the started server binds to.'),
     port: z.number().int().min(0).max(65535).default(0).describe('Port for the started server (0 = any free port).'),
     maxPayload: size(1, 256 * 1024 * 1024)
       .default(1024 * 1024)

@@ -24,7 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Encoder } from '@msgpack/msgpack';
-import { headers, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
 import { numsub, type RedisClient } from '../redis/client.js';
 import { plainProtocol } from './client-protocol.js';
 import { countIssue, defineInjector, type InjectorIssues, type InjectorSpec } from './injector.js';
@@ -67,6 +67,7 @@ const schema = z
     send: z.array(z.string()).default([]).describe('Text messages each client sends right after the connection opens.'),
     ignore: z.array(z.string()).default([]).describe('Messages to ignore exactly as received.'),
     headers,
+    publicHeaders,
     subprotocols: z.array(z.string()).default([]).describe('WebSocket subprotocols to offer.'),
     readiness: stackReadiness.prefault({}),
   })

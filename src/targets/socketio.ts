@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { Encoder } from '@msgpack/msgpack';
-import { headers, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
 import { HandshakeProtocol, Verdict, defineProtocol, preview, type ClientProtocolSpec, type ProtocolContext } from './client-protocol.js';
 import { defineInjector, type InjectorSpec } from './injector.js';
 import { numsub } from '../redis/client.js';
@@ -52,6 +52,7 @@ const schema = z
       ),
     key: z.string().min(1).default('socket.io').describe("The Redis adapter's key (channel prefix), option `key` of createAdapter."),
     headers,
+    publicHeaders,
     readiness: stackReadiness.prefault({}),
   })
   .describe('Socket.IO 4 with @socket.io/redis-adapter: messages injected as @socket.io/redis-emitter does, ready on the CONNECT reply.');

@@ -93,7 +93,7 @@ test('baselineScenarioWarning: from a report as stored (raw scenario); an unread
   );
   assert.match(
     baselineScenarioWarning({ scenario: {} }, current, 'old.json')!,
-    /^cannot tell whether the baseline old\.json ran the same scenario \(clients: /,
+    /^cannot tell whether the baseline old\.json ran the same scenario \(2 problems: clients: is required \(object\); publish: is required/,
   );
   assert.ok('problem' in reportScenarioFacts({ scenario: 'nonsense' }));
 });
