@@ -90,9 +90,6 @@ export function redactText(text: string): string {
   return out;
 }
 
-/** @deprecated The old name of `redactText` (which now also redacts query values and remembered secrets). */
-export const redactUrlPassword = redactText;
-
 /** A copy with every string passed through `redactText` (objects that did not change are kept as they are). */
 export function redactDeep<T>(value: T): T {
   return mapStrings(value, redactText) as T;
