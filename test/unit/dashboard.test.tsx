@@ -99,6 +99,30 @@ for (const c of phases) {
   });
 }
 
+test('dashboard: the p99 over time, next to deliveries/s, from the closed intervals', () => {
+  const interval = (startMs: number, p99: number): DashboardAction => ({
+    type: 'interval',
+    transport: 'websocket',
+    elapsedMs: startMs + 2_500,
+    intervalMs: 1000,
+    startMs,
+    phase: 'publishing',
+    connectionsOpen: 200,
+    publishes: 200,
+    deliveries: 40_000,
+    lost: 0,
+    errors: 0,
+    fanoutLatencyMs: { count: 40_000, p50: 0.4, p90: 0.9, p99, p999: p99, max: p99 },
+    histogram: '',
+    tool: { cpuPercent: 20, eventLoopDelayP99Ms: 1 },
+  });
+  const before = frame(fold(at('publishing')));
+  assert.match(before, /deliveries\/s.*\np99 over time\s+– *$/m, 'no closed interval yet');
+  const out = frame(fold([...at('publishing'), interval(2000, 1.2), interval(3000, 1.4), interval(4000, 310.5)]));
+  fits(out);
+  assert.match(out, /deliveries\/s\s+40,000 +█\np99 over time\s+310\.5 ms +▁▁█$/m);
+});
+
 test('dashboard: the tool as bottleneck is called out, errors by kind are listed', () => {
   const s = fold([
     ...at('publishing'),
