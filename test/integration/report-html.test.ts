@@ -13,7 +13,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +23,7 @@ import type { RunReport } from '../../src/results/types.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestRedis } from '../helpers/redis.js';
+import { processLogRows } from '../helpers/hdr-log-processor.js';
 
 // The callbacks of page.evaluate run in the page; the project compiles without the DOM library, so
 // the little they use is declared here.
@@ -42,7 +42,6 @@ declare const document: { body: PageElement; querySelectorAll<T = PageElement>(s
 declare function getComputedStyle(element: PageElement): { borderColor: string; backgroundColor: string };
 
 const CHROMIUM = process.env['WSBENCH_CHROMIUM'] ?? '/usr/bin/chromium';
-const HDR_JAR = '/usr/share/java/hdrhistogram.jar';
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/report-html/', import.meta.url));
 
 let redis: EmbeddedRedis;
@@ -180,46 +179,16 @@ function chartStates(page: Page): Promise<ChartState[]> {
 }
 
 test('wsbench report --hlog: HistogramLogProcessor reads one line per timeline interval, counts add up, connect in the connect phase', async () => {
-  if (!existsSync(HDR_JAR))
-    throw new Error(`${HDR_JAR} not found: apt-get install libhdrhistogram-java (scripts/setup.sh --for tests installs it)`);
   const hlog = join(dir, 'cur.hlog');
   const result = await runCli(['report', join(dir, 'cur.json'), '--hlog', hlog], { timeoutMs: 30_000 });
   assert.equal(result.code, 0, result.stderr);
   const ws = reports.cur.transports.websocket!;
   const timeline = ws.timeline!;
 
-  const processLog = (tag?: string) => {
-    const out = join(dir, `processed-${tag ?? 'default'}`);
-    const java = spawnSync(
-      'java',
-      [
-        '-cp',
-        HDR_JAR,
-        'org.HdrHistogram.HistogramLogProcessor',
-        '-i',
-        hlog,
-        '-o',
-        out,
-        '-csv',
-        '-outputValueUnitRatio',
-        '1000',
-        ...(tag ? ['-tag', tag] : []),
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    if (java.error)
-      throw new Error(`java failed to start (${java.error.message}): apt-get install default-jre-headless (.ci/run installs it)`);
-    assert.equal(java.status, 0, java.stderr);
-    return out;
-  };
-  const rows = async (out: string) =>
-    (await readFile(out, 'utf8'))
-      .split('\n')
-      .filter((l) => /^\d/.test(l))
-      .map((l) => l.split(',').map(Number));
+  const rows = (tag?: string) => processLogRows(hlog, join(dir, `processed-${tag ?? 'default'}`), tag);
 
   // Default (untagged) = websocket fan-out: one line per interval, Int_Count per interval, Total_Count at the end.
-  const fanout = await rows(processLog());
+  const fanout = await rows();
   assert.equal(fanout.length, timeline.intervals.length, 'one line per interval');
   assert.deepEqual(
     fanout.map((r) => r[1]),
@@ -229,7 +198,7 @@ test('wsbench report --hlog: HistogramLogProcessor reads one line per timeline i
   assert.equal(fanout[fanout.length - 1]![fanout[0]!.length - 1], ws.fanoutLatencyMs.max, 'the same max as the report (ms)');
 
   // Connect lines: at their own intervals, inside the connect phase, adding up to every handshake.
-  const connect = await rows(processLog('websocket.connect'));
+  const connect = await rows('websocket.connect');
   const connecting = ws.phases.find((p) => p.name === 'connecting')!;
   const withConnect = timeline.intervals.filter((i) => i.connect);
   assert.equal(connect.length, withConnect.length);
