@@ -83,7 +83,10 @@ export function assembleTimeline(input: AssemblyInput): Timeline {
   const byStart = new Map(merged.intervals.map((i) => [Math.round(i.startMs / grid.lengthMs), i]));
   const intervals: TimelineInterval[] = [];
   for (let k = input.first; k <= input.last; k++) {
-    const workers = byStart.get(k) ?? emptyInterval(startOf(k), phaseAt(input.phases, startOf(k)));
+    let workers = byStart.get(k) ?? emptyInterval(startOf(k), phaseAt(input.phases, startOf(k)));
+    // Only one worker had this interval: the merge left its placeholder figures (see workerPart).
+    if (workers.fanoutLatencyMs.count === NOT_READ)
+      workers = { ...workers, fanoutLatencyMs: intervalLatency(decodeHistogram(workers.histogram)) };
     intervals.push(withCoordinator(workers, k, grid, input));
   }
   return { intervalMs: grid.lengthMs, intervals };
@@ -135,7 +138,8 @@ function workerPart(
       deliveries: w.deliveries,
       lost: input.lostSoFar ? 0 : w.lost,
       errors: w.errors,
-      fanoutLatencyMs: w.fanout ? intervalLatencyOf(w.fanout) : intervalLatency(createHistogram()),
+      // Read from the histogram once, after the merge (which reads the sums of several anyway).
+      fanoutLatencyMs: w.fanout ? UNREAD_LATENCY : intervalLatency(createHistogram()),
       histogram,
       ...(w.connect ? { connect: w.connect } : {}),
       tool: w.tool,
@@ -144,9 +148,9 @@ function workerPart(
   return { intervalMs: input.grid.lengthMs, intervals: out };
 }
 
-function intervalLatencyOf(encoded: string): TimelineInterval['fanoutLatencyMs'] {
-  return intervalLatency(decodeHistogram(encoded));
-}
+/** Marks interval figures not read from their histogram yet. */
+const NOT_READ = -1;
+const UNREAD_LATENCY: TimelineInterval['fanoutLatencyMs'] = { count: NOT_READ, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
 
 /** The coordinator's figures laid on interval k of the workers' sum. */
 function withCoordinator(merged: TimelineInterval, k: number, grid: IntervalGrid, input: AssemblyInput): TimelineInterval {
