@@ -14,7 +14,8 @@ export const HDR_JAR = '/usr/share/java/hdrhistogram.jar';
  * interval line — [end s, Int_Count, Int_50%, Int_90%, Int_Max, Total_Count, …] — values in ms.
  */
 export async function processLogRows(hlog: string, out: string, tag?: string): Promise<number[][]> {
-  if (!existsSync(HDR_JAR)) throw new Error(`${HDR_JAR} not found: apt-get install libhdrhistogram-java (scripts/setup.sh --for tests installs it)`);
+  if (!existsSync(HDR_JAR))
+    throw new Error(`${HDR_JAR} not found: apt-get install libhdrhistogram-java (scripts/setup.sh --for tests installs it)`);
   const java = spawnSync(
     'java',
     [
@@ -33,7 +34,9 @@ export async function processLogRows(hlog: string, out: string, tag?: string): P
     { encoding: 'utf8', timeout: 60_000 },
   );
   if (java.error)
-    throw new Error(`java failed to start (${java.error.message}): apt-get install default-jre-headless (scripts/setup.sh --for tests installs it)`);
+    throw new Error(
+      `java failed to start (${java.error.message}): apt-get install default-jre-headless (scripts/setup.sh --for tests installs it)`,
+    );
   assert.equal(java.status, 0, java.stderr);
   return (await readFile(out, 'utf8'))
     .split('\n')
