@@ -197,7 +197,9 @@ report: { interval: 500ms }
   const length = ws.timeline!.intervalMs;
   const overlap = (from: number, to: number, i: TimelineInterval) =>
     Math.max(0, Math.min(to, i.startMs + length) - Math.max(from, i.startMs));
-  const measured = ws.timeline!.intervals.filter((i) => i.fanoutLatencyMs.count > 0 && i.phase === 'publishing');
+  // Intervals in which messages were due throughout (not the first or last of publishing).
+  const full = (200 * length) / 1000;
+  const measured = ws.timeline!.intervals.filter((i) => i.publishes === full && i.fanoutLatencyMs.count === full * 20);
   const stalled = measured.filter((i) => stalls.some((s) => overlap(s.startMs, s.endMs - 200, i) >= 25));
   const clean = measured.filter((i) => stalls.every((s) => overlap(s.startMs - 50, s.endMs + 50, i) === 0));
   const show = (list: TimelineInterval[]) => list.map((i) => `${i.startMs}: p99 ${i.fanoutLatencyMs.p99}`).join(', ');
