@@ -193,7 +193,9 @@ report: { interval: 500ms }
   // (The warm-up keeps the first, cold messages of a fresh relay and workers out of the figures.)
   // Messages due during a stall [a, b) wait until b: those due in [a, b − 200 ms] are ≥ 200 ms late. An
   // interval holding ≥ 25 ms of that (≥ 5 % of its messages) has p99 ≥ 200 ms. An interval no stall
-  // comes near (50 ms either side, for delivery and the relay catching up) holds none.
+  // comes near (50 ms either side, for delivery and the relay catching up) holds none: its p99 stays
+  // at the base latency, well under the stall's mark (on an idle machine a few ms; the bound leaves
+  // room for a machine shared with other work).
   const length = ws.timeline!.intervalMs;
   const overlap = (from: number, to: number, i: TimelineInterval) =>
     Math.max(0, Math.min(to, i.startMs + length) - Math.max(from, i.startMs));
@@ -207,7 +209,7 @@ report: { interval: 500ms }
   assert.ok(stalled.length >= 3, `several intervals hold a stall: ${context}`);
   assert.ok(clean.length >= 3, `several do not: ${context}`);
   for (const i of stalled) assert.ok(i.fanoutLatencyMs.p99 >= 200, `interval at ${i.startMs} ms holds a stall: ${context}`);
-  for (const i of clean) assert.ok(i.fanoutLatencyMs.p99 < 150, `interval at ${i.startMs} ms holds none: ${context}`);
+  for (const i of clean) assert.ok(i.fanoutLatencyMs.p99 < 200, `interval at ${i.startMs} ms holds none: ${context}`);
 
   // Live: the same intervals went out as events while the run went on.
   const live = events.filter((e): e is IntervalEvent => e.type === 'interval');
