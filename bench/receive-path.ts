@@ -114,7 +114,10 @@ async function pass(b: Loaded): Promise<number> {
     for (let c = 0; c < sinks.length; c++) sinks[c]!.onMessage(payload, 0, payload.length, receivedAt);
   }
   const ns = Number(process.hrtime.bigint() - started) / (publishes * sinks.length);
-  await pool.finish([publishes]);
+  // finish() took acknowledged publishes per channel before issue 12 and a publish outcome since:
+  // one value that reads as either, so any two builds can be compared.
+  const everything = Object.assign([publishes], { sent: publishes, failed: { ranges: new Uint32Array(0) } });
+  await pool.finish(everything as never);
   return ns;
 }
 

@@ -11,6 +11,7 @@ import { IntervalGrid } from '../../src/engine/interval-grid.js';
 import { OpenLoopSchedule } from '../../src/engine/pacer.js';
 import { decodeHistogram, HIGHEST_US } from '../../src/metrics/histogram.js';
 import { ClientLedger } from '../../src/metrics/ledger.js';
+import { PublishOutcomes } from '../../src/metrics/publish-outcomes.js';
 import type { WorkerInterval } from '../../src/engine/worker-messages.js';
 
 const ORIGIN = 50_000;
@@ -100,21 +101,24 @@ test('collector: errors, handshakes and connections by wall time; connections op
   assert.equal(c.connectTotal.totalCount, 3);
 });
 
-test('collector: lost from the ledger, in the intervals the missing messages were due in (several channels)', () => {
-  // 3 channels, 10/s: sequence s is on channel s mod 3, local number floor(s / 3), due at T0 + 100 ms × s.
+test('collector: lost from the ledger, in the intervals the missing messages were due in (several channels; never an unpublished one)', () => {
+  // 3 channels, 10/s: publish i is on channel i mod 3 as local number floor(i / 3), due at T0 + 100 ms × i.
   const { c, schedule } = collector({ channels: 3, total: 60 });
   c.publishing(T0);
   const grid = new IntervalGrid({ originMs: ORIGIN, lengthMs: 1000 });
+  // Publishes 28 and 31 (channel 1's locals 9 and 10) never reached Redis: unpublished, not lost.
+  const channel = PublishOutcomes.from({ sent: 60, failed: { ranges: new Uint32Array([28, 29, 31, 32]) } }, 3).channel(1);
   const ledger = new ClientLedger();
-  // A client on channel 1 gets local 0..4 and 6, then nothing: 20 published on its channel.
-  for (const local of [0, 1, 2, 3, 4, 6]) ledger.receive(local);
+  // A client on channel 1 gets locals 0..4 and 6, then nothing: 20 were sent on its channel.
+  const received = [0, 1, 2, 3, 4, 6];
+  for (const local of received) ledger.receive(local);
   const want = new Map<number, number>();
   for (let local = 0; local < 20; local++) {
-    if ([0, 1, 2, 3, 4, 6].includes(local)) continue;
+    if (received.includes(local) || local === 9 || local === 10) continue;
     const k = grid.indexOf(schedule.dueAt(local * 3 + 1));
     want.set(k, (want.get(k) ?? 0) + 1);
   }
-  ledger.forEachMissing(20, (from, to) => c.missed(1, from, to));
+  ledger.forEachLost(channel, (from, to) => c.missed(1, from, to));
   const got = new Map(
     c
       .finish(ORIGIN + 9000)
@@ -122,10 +126,12 @@ test('collector: lost from the ledger, in the intervals the missing messages wer
       .map((i) => [i.index, i.lost]),
   );
   assert.deepEqual(got, want);
+  const counts = ledger.counts(channel);
   assert.equal(
     [...got.values()].reduce((a, b) => a + b, 0),
-    ledger.counts(20).lost,
+    counts.lost,
   );
+  assert.equal(counts.unpublished, 2);
 });
 
 test('collector: before publishing started nothing can be placed as lost', () => {
