@@ -47,9 +47,10 @@ export interface Snapshot {
  * One closed interval of a transport's timeline, with the same fields as the report's
  * `timeline.intervals` entries, plus when it was sent (`elapsedMs`) and the interval length.
  * Interval k is sent once every worker saw it end more than a second ago (deliveries due in it had
- * that long to arrive; `lost` is what had not arrived by then); intervals still open when the
- * transport's run ends are sent from its final timeline. The report's timeline is authoritative:
- * it also counts what arrived later.
+ * that long to arrive; `lost` is what had not arrived by then, a failed publish's messages
+ * included); intervals still open when the transport's run ends are sent from its final timeline.
+ * The report's timeline is authoritative: it also counts what arrived later, and tells failed
+ * publishes (unpublished) from lost messages.
  */
 export type IntervalEvent = { type: 'interval'; transport: TransportName; elapsedMs: number; intervalMs: number } & TimelineInterval;
 
