@@ -148,8 +148,9 @@ export class IntervalCollector {
   }
 
   /**
-   * Channel-local sequences [from, to) of `channel` that a client was owed and never received
-   * (from ClientLedger.forEachMissing): counted as lost in the intervals they were due in.
+   * Channel-local sequences [from, to) of `channel` that a client lost — owed, published, never
+   * received (ClientLedger.forEachLost: the ledger decides what is lost) — counted in the intervals
+   * they were due in.
    */
   missed(channel: number, from: number, to: number): void {
     const schedule = this.schedule;
