@@ -48,7 +48,7 @@ export type { ScenarioInput } from './config/schema.js';
 
 export { runScenario, type RunScenarioOptions, type RunScenarioResult } from './api/run-scenario.js';
 export type { Preflight } from './engine/runner.js';
-export type { EngineEvent, EngineListener, Phase, Snapshot } from './engine/events.js';
+export type { EngineEvent, EngineListener, IntervalEvent, Phase, Snapshot } from './engine/events.js';
 export { machinePreflight } from './doctor/preflight.js';
 export { mergeReports } from './results/merge.js';
 export { readReport } from './api/report-file.js';

@@ -5,13 +5,14 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { MAX_MESSAGES, MAX_RATE_PER_SEC, parseRatePerSec } from './units.js';
+import { MAX_MESSAGES, MAX_RATE_PER_SEC, parseDurationMs, parseRatePerSec } from './units.js';
 import { duration, isValidUrl, positiveDuration, size, unitValue } from './fields.js';
 import { STAMP_BINARY_BYTES, STAMP_TEXT_BYTES } from '../metrics/stamp.js';
 import { excerpt, parseThreshold, ThresholdSyntaxError } from '../gate/expression.js';
 import { lookupMetric } from '../gate/metrics.js';
 import { parseTolerance } from '../gate/baseline.js';
 import { TARGET_SCHEMAS, targetAdapter } from '../targets/registry.js';
+import { DEFAULT_INTERVAL_MS, MAX_TIMELINE_INTERVALS, MIN_REPORT_INTERVAL_MS } from '../results/timeline.js';
 import { DEFAULT_TRANSPORTS, TRANSPORT_NAMES, transportDescriptor } from '../transports/registry.js';
 
 const rate = unitValue(parseRatePerSec, 'rate', '1000/s, 5k/s, 60/min', (n) =>
@@ -169,6 +170,18 @@ export const scenarioSchema = z
       .describe(
         'When the target dies mid-run (every connection dropped, or polls fail, and it accepts no new connection; a server wsbench started exits): stop (default) stops publishing 1 s later unless it came back and reports what was measured (not completed, exit code 4); continue publishes on (its messages count as lost). Either way a target-down incident is recorded at once.',
       ),
+    report: z
+      .strictObject({
+        interval: unitValue(parseDurationMs, 'duration', '1s, 500ms, 5s', (n) =>
+          n < MIN_REPORT_INTERVAL_MS ? `must be at least ${MIN_REPORT_INTERVAL_MS} ms` : undefined,
+        )
+          .default(DEFAULT_INTERVAL_MS)
+          .describe(
+            `Length of the timeline's intervals (results over time): a duration of at least ${MIN_REPORT_INTERVAL_MS} ms, default 1s. Doubled as often as needed so a run keeps at most ${MAX_TIMELINE_INTERVALS} intervals.`,
+          ),
+      })
+      .prefault({})
+      .describe('What the report records besides the totals.'),
     thresholds: z
       .array(threshold)
       .default([])

@@ -222,8 +222,8 @@ export const MESSAGE_SCHEMAS = {
     clock: z.strictObject({ estimates: z.array(offsetEstimate).min(1) }),
     /** Connecting starts at this instant of the coordinator's clock (each agent converts it with its offset). */
     start: z.strictObject({ connectStartMs: ms }),
-    /** Publishing starts (ToWorker "publishing"). */
-    publishing: z.strictObject({}),
+    /** Publishing starts (ToWorker "publishing"): message 0 is due at `t0` on the coordinator's clock (each agent converts it with its offset). */
+    publishing: z.strictObject({ t0: ms }),
     /** Publishing is over (ToWorker "finish"). */
     finish: z.strictObject({ ackedPerChannel: z.array(count) }),
     /** Close the clients and send results (a gate stop, Ctrl-C on the coordinator). */

@@ -7,6 +7,7 @@ import { describeCloseCode, peerSnippet } from '../peer-text.js';
 import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
 import { NOTHING_OWED, PublishOutcomes, type PublishOutcome } from '../metrics/publish-outcomes.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
+import { IntervalCollector, type LoadSource } from './interval-collector.js';
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
 import { monotonicMs } from '../metrics/clock.js';
 import {
@@ -87,9 +88,10 @@ export class ClientPool implements ClientOwner {
   private readonly channelCount: number;
   private problem: string | null = null;
 
-  private readonly fanout = createHistogram();
+  /** Measured latencies since the previous snapshot, by arrival (the live figures). */
   private interval: Histogram = createHistogram();
-  private readonly connect = createHistogram();
+  /** Everything by interval of the timeline; the run's fan-out and connect totals are its sums. */
+  private readonly timeline: IntervalCollector;
   private readonly firstLatency: Float32Array;
   private readonly lastLatency: Float32Array;
   private readonly recipients: Uint32Array;
@@ -106,11 +108,14 @@ export class ClientPool implements ClientOwner {
   private closedEarly = 0;
   private inFlight = 0;
   private finishing = false;
+  /** Clients closed and results taken: every interval is closed. */
+  private finished = false;
 
   constructor(
     private readonly plan: WorkerPlan,
     private readonly createTransport: TransportFactory,
     private readonly monitor: ProcessMonitor,
+    load: LoadSource | null = null,
   ) {
     this.reader = new StampReader(plan.runId);
     this.channelCount = plan.channelNames.length;
@@ -118,6 +123,16 @@ export class ClientPool implements ClientOwner {
     this.firstLatency = new Float32Array(tracked).fill(Number.POSITIVE_INFINITY);
     this.lastLatency = new Float32Array(tracked);
     this.recipients = new Uint32Array(tracked);
+    this.timeline = new IntervalCollector(
+      {
+        timeline: plan.timeline,
+        publishRatePerSec: plan.publishRatePerSec,
+        totalPublishes: plan.totalPublishes,
+        channelCount: this.channelCount,
+      },
+      { firstLatencyMs: this.firstLatency, lastLatencyMs: this.lastLatency, recipients: this.recipients },
+      load,
+    );
     for (let i = 0; i < plan.clientCount; i++) {
       const index = plan.firstClient + i;
       this.clients.push(new PoolClient(this, index, index % this.channelCount));
@@ -174,6 +189,11 @@ export class ClientPool implements ClientOwner {
 
   private stopConnecting: () => void = () => {};
 
+  /** Publishing started with message 0 due at monotonic `t0`. */
+  publishing(t0: number): void {
+    this.timeline.publishing(t0);
+  }
+
   channelName(channelIndex: number): string {
     return this.plan.channelNames[channelIndex]!;
   }
@@ -209,7 +229,8 @@ export class ClientPool implements ClientOwner {
       client.wasOpen = true;
       this.opened++;
       client.protocol.opened();
-      this.clamped += recordMs(this.connect, monotonicMs() - started) ? 1 : 0;
+      const now = monotonicMs();
+      if (this.timeline.openedAt(now, now - started)) this.clamped++;
     } catch (e) {
       client.state = ClientState.Failed;
       client.transport = null;
@@ -264,9 +285,10 @@ export class ClientPool implements ClientOwner {
       return;
     }
     this.delivered++;
+    const slot = this.timeline.delivered(stamp.intendedMs);
     if (stamp.flags & FLAG_WARMUP) return;
     const latency = receivedAt - stamp.intendedMs;
-    if (recordMs(this.fanout, latency)) this.clamped++;
+    if (this.timeline.recordLatency(slot, latency)) this.clamped++;
     recordMs(this.interval, latency);
     if (seq < this.recipients.length) {
       if (latency < this.firstLatency[seq]!) this.firstLatency[seq] = latency;
@@ -278,6 +300,7 @@ export class ClientPool implements ClientOwner {
   closed(client: PoolClient, code: number, reason: string, clean: boolean): void {
     if (client.state !== ClientState.Open) return;
     client.state = ClientState.Closed;
+    this.timeline.closedAt(monotonicMs());
     if (this.finishing) return;
     this.closedEarly++;
     this.countError(socketClosedKind(code, clean), reason || `closed with ${describeCloseCode(code)}`);
@@ -285,6 +308,7 @@ export class ClientPool implements ClientOwner {
 
   countError(kind: ErrorKind, sample: string, count = 1): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + count;
+    this.timeline.errorAt(monotonicMs(), count);
     // Samples are often a peer's words (close reasons, HTTP bodies): bounded and inert.
     this.errorSamples[kind] ??= peerSnippet(sample, 300);
   }
@@ -317,6 +341,7 @@ export class ClientPool implements ClientOwner {
       wire: this.wire(),
       cpuPercent: this.monitor.intervalCpuPercent(),
       eventLoopDelayP99Ms: this.monitor.eventLoopDelayP99Ms(),
+      timeline: this.timeline.closeUpTo(monotonicMs(), this.finished),
     };
   }
 
@@ -338,14 +363,24 @@ export class ClientPool implements ClientOwner {
     this.finishing = true;
     this.stopConnecting();
     await Promise.all(this.clients.map((c) => (c.transport ? c.transport.close().catch(() => {}) : Promise.resolve())));
+    const closedAt = monotonicMs();
+    for (const c of this.clients) {
+      // A transport that closed without telling (no close event): closed now.
+      if (c.state === ClientState.Open) this.closed(c, 1000, '', true);
+    }
 
     const outcomes = PublishOutcomes.from(publishes, this.channelCount);
     const delivery = emptyDelivery();
     for (const c of this.clients) {
       // A client that never opened was never subscribed: its messages are not "lost", its
       // connection failure is reported under connections and errors instead.
-      addDelivery(delivery, c.ledger.counts(c.wasOpen ? outcomes.channel(c.channelIndex) : NOTHING_OWED));
+      const channel = c.wasOpen ? outcomes.channel(c.channelIndex) : NOTHING_OWED;
+      addDelivery(delivery, c.ledger.counts(channel));
+      // Where the lost lie: the ledger's own lost runs (an unpublished message is never lost).
+      c.ledger.forEachLost(channel, (from, to) => this.timeline.missed(c.channelIndex, from, to));
     }
+    const timeline = this.timeline.finish(closedAt);
+    this.finished = true;
     return {
       workerId: this.plan.workerId,
       opened: this.opened,
@@ -357,11 +392,12 @@ export class ClientPool implements ClientOwner {
       errorSamples: { ...this.errorSamples },
       clampedSamples: this.clamped,
       wire: this.wire(),
-      histograms: { fanout: encodeHistogram(this.fanout), connect: encodeHistogram(this.connect) },
+      histograms: { fanout: encodeHistogram(this.timeline.fanoutTotal), connect: encodeHistogram(this.timeline.connectTotal) },
       firstLatencyMs: this.firstLatency,
       lastLatencyMs: this.lastLatency,
       recipients: this.recipients,
       process: this.monitor.stats(),
+      timeline,
     };
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Turns what the workers, the publisher and the server measured into one TransportReport.
- * Histograms are merged from their encodings (exact), never by averaging percentiles.
+ * Histograms are merged from their encodings (exact), never by averaging percentiles; the
+ * timeline is the workers' intervals added up with the coordinator's figures laid on them
+ * (timeline-assembly.ts), coarsened only if the run went past the timeline's bound.
  */
 import type { Scenario } from '../config/resolve.js';
 import { assessBottleneck } from '../metrics/bottleneck.js';
@@ -13,6 +15,10 @@ import type { WorkerResult } from './worker-messages.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
 import { round3 } from '../metrics/rounding.js';
 import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER } from '../results/error-kinds.js';
+import { coarsenTimeline } from '../results/timeline.js';
+import type { Timeline } from '../results/types.js';
+import type { IntervalGridSpec } from './interval-grid.js';
+import { assembleTimeline, type CoordinatorInterval, type PublishedSchedule } from './timeline-assembly.js';
 
 export interface TransportReportInput {
   transport: TransportName;
@@ -26,6 +32,36 @@ export interface TransportReportInput {
   coordinator: ProcessStats;
   server: ProcessStats | undefined;
   phases: TransportReport['phases'];
+  timeline: TimelineInput;
+}
+
+/** What the coordinator knows of the timeline (the workers' intervals are in their results). */
+export interface TimelineInput {
+  grid: IntervalGridSpec;
+  /** The transport's first and last interval (by wall time; a worker's later intervals extend it). */
+  first: number;
+  last: number;
+  coordinator: ReadonlyMap<number, CoordinatorInterval>;
+  /** Null when publishing never started. */
+  schedule: PublishedSchedule | null;
+}
+
+/** The transport's timeline: every worker's intervals added, the coordinator's figures on them. */
+export function buildTimeline(input: Pick<TransportReportInput, 'results' | 'phases' | 'openedPerChannel' | 'timeline'>): Timeline {
+  const { timeline, results } = input;
+  const last = Math.max(timeline.last, ...results.flatMap((r) => r.timeline.map((i) => i.index)));
+  const assembled = assembleTimeline({
+    grid: timeline.grid,
+    first: timeline.first,
+    last,
+    phases: input.phases,
+    workers: results.map((r) => r.timeline),
+    coordinator: timeline.coordinator,
+    schedule: timeline.schedule,
+    perPublish: { from: 0, parts: results },
+    openedPerChannel: input.openedPerChannel,
+  });
+  return coarsenTimeline(assembled);
 }
 
 export function buildTransportReport(input: TransportReportInput): TransportReport {
@@ -132,6 +168,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       publisherLag: encodeHistogram(lag),
     },
     phases: input.phases,
+    timeline: buildTimeline(input),
   };
 }
 

@@ -16,7 +16,8 @@ export class ReportEnvelope {
   readonly runId = randomBytes(8).toString('hex');
   private readonly startedAt = new Date();
   private readonly loadAtStart = loadavg().map(round2);
-  private readonly start = monotonicMs();
+  /** monotonicMs() of the run's start: time 0 of `elapsed()`, phases, incidents and timelines. */
+  readonly startMs = monotonicMs();
 
   constructor(private readonly scenario: Pick<Scenario, 'name' | 'asRun'>) {}
 
@@ -27,7 +28,7 @@ export class ReportEnvelope {
 
   /** ms since the run started of a monotonicMs() reading (taken in any process of this host). */
   elapsedAt(monotonic: number): number {
-    return Math.round(monotonic - this.start);
+    return Math.round(monotonic - this.startMs);
   }
 
   /** The report of the run so far; `stopReason` marks it incomplete. */

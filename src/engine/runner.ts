@@ -101,6 +101,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         signal,
         emit,
         elapsed,
+        runStartMs: envelope.startMs,
         workers: options.workers ?? scenario.clients.workers ?? defaultWorkerCount(scenario.clients.connections),
         snapshotIntervalMs: options.snapshotIntervalMs ?? 500,
         startWorkers: childProcessWorkers,

@@ -13,9 +13,9 @@ import type { Scenario } from '../config/resolve.js';
 import { publishCounts } from '../config/resolve.js';
 import { WsbenchError, asWsbenchError } from '../errors.js';
 import { monotonicMs } from '../metrics/clock.js';
-import type { ProcessMonitor } from '../process/monitor.js';
+import { LoadSampler, type ProcessMonitor } from '../process/monitor.js';
 import type { RedisClient } from '../redis/client.js';
-import type { TransportReport } from '../results/types.js';
+import type { TimelineInterval, TransportReport } from '../results/types.js';
 import { waitUntilReady } from '../targets/readiness.js';
 import { handshakeRefusalHint } from '../targets/refusals.js';
 import type { PreparedTarget } from '../targets/target.js';
@@ -33,6 +33,10 @@ import { buildTransportReport } from './report-builder.js';
 import { SnapshotAggregator } from './snapshot-aggregator.js';
 import { sourceAddresses } from './source-addresses.js';
 import type { WorkerGroup, WorkerGroupFactory } from './worker-group.js';
+import { IntervalGrid, plannedIntervalMs } from './interval-grid.js';
+import { IntervalTicker } from './interval-ticker.js';
+import { OpenLoopSchedule } from './pacer.js';
+import type { CoordinatorInterval, PublishedSchedule } from './timeline-assembly.js';
 import type { WorkerConnected } from './worker-messages.js';
 import { endpointOf, transportSettings, workerPlans } from './worker-plans.js';
 import { CONNECTIONS_PER_WORKER } from './workers.js';
@@ -59,6 +63,8 @@ export interface TransportRunInput {
   signal: AbortSignal;
   emit: EngineListener;
   elapsed: () => number;
+  /** monotonicMs() of the run's start: time 0 of `elapsed()` and of the timeline. */
+  runStartMs: number;
   workers: number;
   snapshotIntervalMs: number;
   startWorkers: WorkerGroupFactory;
@@ -105,6 +111,15 @@ class TransportRun {
   private readonly publisher: PublisherHandle;
   private readonly live: SnapshotAggregator;
   private publisherResult: EncodedPublisherResult | null = null;
+  /** The open-loop schedule once publishing started. */
+  private schedule: OpenLoopSchedule | null = null;
+  private readonly grid: IntervalGrid;
+  private readonly firstInterval: number;
+  /** The coordinator's own figures per interval (its load, the publisher's errors). */
+  private readonly coordinatorIntervals = new Map<number, CoordinatorInterval>();
+  private readonly coordinatorTicker: IntervalTicker;
+  private readonly coordinatorLoad: LoadSampler;
+  private publishErrorsSeen = 0;
   private publishing = false;
   private failure: WsbenchError | null = null;
   private readonly targetWatch: TargetWatch;
@@ -138,6 +153,8 @@ class TransportRun {
     }
     // Each transport stamps with its own run id, so nothing of one can be counted in another.
     const stampRunId = transportRunId(input.runId, input.transportIndex);
+    this.grid = new IntervalGrid({ originMs: input.runStartMs, lengthMs: plannedIntervalMs(scenario) });
+    this.firstInterval = this.grid.indexOf(monotonicMs());
     this.workers = input.startWorkers(
       workerPlans({
         scenario,
@@ -151,6 +168,7 @@ class TransportRun {
         localAddresses,
         snapshotIntervalMs: input.snapshotIntervalMs,
         connectStartMs: monotonicMs() + CONNECT_LEAD_MS,
+        timeline: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
       }),
     );
     // Started now so its thread and Redis connection are warm when publishing begins.
@@ -188,7 +206,30 @@ class TransportRun {
       totalPublishes: this.counts.total,
       ackedNow: () => this.publisher.progress().acked,
       startedAt: monotonicMs(),
+      workers: workerCount,
+      grid: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
+      firstInterval: this.firstInterval,
     });
+    // Last, so nothing can throw after the sampler and the timer started (run() stops them).
+    this.coordinatorLoad = new LoadSampler();
+    this.coordinatorTicker = new IntervalTicker(this.grid, (first, last) => this.sampleCoordinator(first, last));
+    this.coordinatorTicker.start();
+  }
+
+  /** The coordinator's load over intervals first..last, and the publishes that failed meanwhile. */
+  private sampleCoordinator(first: number, last: number): void {
+    const tool = this.coordinatorLoad.sample();
+    const errors = this.publisher.progress().errors;
+    for (let k = first; k <= last; k++)
+      this.coordinatorIntervals.set(k, { tool, errors: k === last ? errors - this.publishErrorsSeen : 0 });
+    this.publishErrorsSeen = errors;
+  }
+
+  /** The schedule as far as the publisher got, once it started. */
+  private publishedSchedule(sent: number): PublishedSchedule | null {
+    const schedule = this.schedule;
+    if (!schedule) return null;
+    return { total: schedule.total, dueAt: (i) => schedule.dueAt(i), sent, warmup: this.counts.warmup };
   }
 
   async run(): Promise<TransportOutcome> {
@@ -245,6 +286,16 @@ class TransportRun {
     });
     emit({ type: 'snapshot', snapshot });
     if (this.publishing && !this.stopSignal.aborted) this.targetWatch.observe(snapshot);
+    const closed = this.live.closedIntervals({
+      phases: this.phases.phases(),
+      coordinator: this.coordinatorIntervals,
+      schedule: this.publishedSchedule(this.publisher.progress().sent),
+    });
+    for (const interval of closed) this.emitInterval(interval, this.grid.lengthMs);
+  }
+
+  private emitInterval(interval: TimelineInterval, intervalMs: number): void {
+    this.input.emit({ type: 'interval', transport: this.input.transport, elapsedMs: this.input.elapsed(), intervalMs, ...interval });
   }
 
   /** Phase `connecting`: every worker opens its clients; none open at all is a setup failure. */
@@ -291,8 +342,9 @@ class TransportRun {
     const { scenario, coordinator } = this.input;
     await this.publisher.connected;
     const t0 = monotonicMs() + PUBLISH_LEAD_MS;
+    this.schedule = new OpenLoopSchedule(t0, scenario.publish.rate, this.counts.total);
     this.publisher.start(t0);
-    this.workers.publishing();
+    this.workers.publishing(t0);
     coordinator.resetEventLoopDelay();
     this.publishing = true;
     let publishTimer: NodeJS.Timeout | undefined;
@@ -344,6 +396,8 @@ class TransportRun {
     try {
       const results = await this.workers.finish(this.publishOutcome());
       const serverProcess = await target.serverStats?.();
+      this.coordinatorTicker.stop();
+      this.coordinatorLoad.stop();
       const report = buildTransportReport({
         transport: this.input.transport,
         scenario,
@@ -355,7 +409,18 @@ class TransportRun {
         coordinator: coordinator.stats(),
         server: serverProcess,
         phases: this.phases.phases(),
+        timeline: {
+          grid: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
+          first: this.firstInterval,
+          last: this.grid.indexOf(monotonicMs()),
+          coordinator: this.coordinatorIntervals,
+          schedule: this.publishedSchedule(this.publisherResult?.sent ?? 0),
+        },
       });
+      // Intervals still open when the clients closed: from the final timeline (authoritative).
+      const nextLive = this.live.nextIntervalStartMs();
+      for (const interval of report.timeline?.intervals ?? [])
+        if (interval.startMs >= nextLive) this.emitInterval(interval, report.timeline!.intervalMs);
       if (failure && !(failure.code === 'INTERRUPTED' && signal.aborted))
         throw new PartialTransportError(failure, this.input.transport, report);
       return { report, ...(stopReason ? { stopReason } : {}) };
@@ -364,6 +429,8 @@ class TransportRun {
       // Could not even collect results: report the original failure if there was one.
       throw failure ?? e;
     } finally {
+      this.coordinatorTicker.stop();
+      this.coordinatorLoad.stop();
       await this.workers.stop();
     }
   }

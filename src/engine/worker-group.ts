@@ -12,8 +12,8 @@ export interface WorkerGroup {
   start(onSnapshot: (snapshot: WorkerSnapshot) => void): void;
   /** Resolves with every worker's connect outcome (rejects when a worker dies or `signal` aborts). */
   connected(signal: AbortSignal): Promise<WorkerConnected[]>;
-  /** Tells every worker publishing starts (they restart their event-loop delay figures). */
-  publishing(): void;
+  /** Tells every worker publishing starts with message 0 due at monotonic `t0` (they restart their event-loop delay figures). */
+  publishing(t0: number): void;
   /** Tells every worker publishing is over (and what happened to each publish) and collects the final accounting. */
   finish(publishes: PublishOutcome, timeoutMs?: number): Promise<WorkerResult[]>;
   /** Stops every worker. */

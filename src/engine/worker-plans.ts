@@ -10,6 +10,7 @@ import { PLAIN_PROTOCOL } from '../targets/client-protocol.js';
 import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor, TransportSettings } from '../transports/descriptor.js';
 import type { TransportName } from '../transports/registry.js';
+import type { IntervalGridSpec } from './interval-grid.js';
 import type { WorkerPlan } from './worker-messages.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
@@ -35,7 +36,7 @@ export function endpointOf(
 }
 
 export interface PlanInput {
-  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding'>;
+  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish'>;
   target: Pick<PreparedTarget, 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload'>;
   transport: TransportName;
   descriptor: TransportDescriptor;
@@ -48,6 +49,8 @@ export interface PlanInput {
   snapshotIntervalMs: number;
   /** monotonicMs() at which the global ramp starts. */
   connectStartMs: number;
+  /** The timeline's grid. */
+  timeline: IntervalGridSpec;
 }
 
 /** Splits `total` clients into `workers` contiguous ranges of near-equal size. */
@@ -90,5 +93,7 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     snapshotIntervalMs: input.snapshotIntervalMs,
     perPublishLimit: PER_PUBLISH_LIMIT,
     localAddresses: input.localAddresses,
+    timeline: input.timeline,
+    publishRatePerSec: scenario.publish.rate,
   }));
 }

@@ -70,8 +70,8 @@ export class ChildProcessWorkers implements WorkerGroup {
     return this.collect<WorkerConnected>('connected', (m) => (m.type === 'connected' ? m.connected : undefined), signal);
   }
 
-  publishing(): void {
-    for (const child of this.children) this.send(child, { type: 'publishing' });
+  publishing(t0: number): void {
+    for (const child of this.children) this.send(child, { type: 'publishing', t0 });
   }
 
   finish(publishes: PublishOutcome, timeoutMs = 30_000): Promise<WorkerResult[]> {

@@ -16,6 +16,9 @@ export function plainProgressLine(event: EngineEvent): string | null {
       return `${at} incident ${event.incident.kind}: ${event.incident.detail}`;
     case 'snapshot':
       return snapshotLine(at, event.snapshot);
+    case 'interval':
+      // The snapshot lines already say how it goes; intervals are for NDJSON and the dashboard.
+      return null;
   }
 }
 

@@ -276,7 +276,7 @@ test('npm pack → offline install with --ignore-scripts → quickstart, import(
     assert.equal(result['completed'], true);
     assert.equal(result['expected'], 5 * 20);
     assert.equal(result['delivered'], 5 * 20);
-    assert.deepEqual(result['events'], ['phase', 'snapshot']);
+    assert.deepEqual(result['events'], ['interval', 'phase', 'snapshot']);
     assert.deepEqual(result['gate'], {
       passed: false,
       thresholds: [

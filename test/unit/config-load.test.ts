@@ -96,6 +96,12 @@ const broken: { name: string; text: string; where: string; says: RegExp }[] = [
     where: 'scn.yaml:7:16',
     says: /publish\.payloadSize: .*at least 32 bytes/,
   },
+  {
+    name: 'timeline interval too short',
+    text: GOOD + 'report:\n  interval: 10ms\n',
+    where: 'scn.yaml:8:13',
+    says: /report\.interval: "10ms": must be at least 100 ms/,
+  },
   { name: 'not a mapping', text: '- 1\n- 2\n', where: 'scn.yaml:1:1', says: /must be a mapping/ },
   { name: 'duplicate key', text: GOOD + 'name: again\n', where: 'scn.yaml:7:1', says: /invalid YAML: Map keys must be unique/ },
 ];

@@ -57,11 +57,24 @@ const plans = workerPlans({
   localAddresses: [],
   snapshotIntervalMs: 1000,
   connectStartMs: 123_456.789,
+  timeline: { originMs: 123_400.5, lengthMs: 1000 },
 });
 
 const histogram = createHistogram();
 for (const ms of [0.4, 1.2, 3.3, 250]) recordMs(histogram, ms);
 const encoded = encodeHistogram(histogram);
+
+/** One interval of a worker's timeline, as snapshots (with the per-publish slice) and results carry it. */
+const interval = {
+  index: 3,
+  deliveries: 40,
+  fanout: encoded,
+  lost: 0,
+  errors: 1,
+  connectionsOpen: 5,
+  connect: { count: 2, histogram: encoded },
+  tool: { cpuPercent: 4.2, eventLoopDelayP99Ms: 0.8 },
+};
 
 const snapshot: WorkerSnapshot = {
   workerId: 1,
@@ -80,6 +93,20 @@ const snapshot: WorkerSnapshot = {
   wire: { bytesIn: 1000, bytesOut: 200, requests: 5 },
   cpuPercent: 3.5,
   eventLoopDelayP99Ms: 1.1,
+  timeline: {
+    closedBefore: 4,
+    intervals: [
+      {
+        ...interval,
+        publishes: {
+          from: 20,
+          firstLatencyMs: new Float32Array([0.4, Number.POSITIVE_INFINITY]),
+          lastLatencyMs: new Float32Array([3.3, 0]),
+          recipients: new Uint32Array([5, 0]),
+        },
+      },
+    ],
+  },
 };
 const connected: WorkerConnected = { workerId: 1, openedPerChannel: [3, 2], failed: 0, errors: {}, errorSamples: {} };
 const result: WorkerResult = {
@@ -107,6 +134,7 @@ const result: WorkerResult = {
     rssBytes: 80 << 20,
     peakRssBytes: 90 << 20,
   },
+  timeline: [{ ...interval, lost: 3 }],
 };
 const descriptor = {
   name: 'agent-0',
@@ -146,7 +174,7 @@ const VALID: { [R in StreamRole]: ControlMessage<R>[] } = {
     { type: 'heartbeat', body: {} },
     { type: 'clock', body: { estimates: [estimate] } },
     { type: 'start', body: { connectStartMs: 98_765.4321 } },
-    { type: 'publishing', body: {} },
+    { type: 'publishing', body: { t0: 98_785.4321 } },
     { type: 'finish', body: { ackedPerChannel: [6, 6] } },
     { type: 'stop', body: { reason: 'threshold failed' } },
     { type: 'abort', body: { reason: '--abort-on-fail: fanout.p99 < 1ms failed' } },
