@@ -1,11 +1,15 @@
 /**
  * The layering of src/, checked on every `npm run lint` (docs/architecture.md says why).
  *
- *   cli ─► engine ─► targets ─► transports ─► wire (formats both ends share: WebSocket frames,
- *    │        │         └──────► server ──────────┘      the poll batch)
- *    │        └───► metrics, results, config, redis, process
+ *   cli ─► api (the library: runScenario = engine + gate, report files; src/index.ts exports it)
+ *    │      │
+ *    ├──────┴─► engine ─► targets ─► transports ─► wire (formats both ends share: WebSocket frames,
+ *    │            │         └──────► server ──────────┘      the poll batch)
+ *    │            └───► metrics, results, config, redis, process
  *    ├─► ui (Ink) ─► reporters, console's pure formatting; engine and results as types only
  *    └─► gate, reporters (pure: no I/O), doctor
+ *   engine, cli ─► distributed (the control protocol over Redis Streams, for remote agents)
+ *                     └─► metrics, redis, process; engine's worker messages as types only
  *
  * Type-only imports count for cycles (a reader follows them too) but not for the "types only"
  * rules, which exist to keep runtime code out.
@@ -36,7 +40,7 @@ module.exports = {
       'pure-core',
       'metrics/, gate/ and results/ are pure: no I/O, no engine or CLI; engine events may be imported as types.',
       '^src/(metrics|gate|results)/',
-      '^src/(cli|console|doctor|engine|process|redis|server|targets|transports|ui|reporters|config)/',
+      '^src/(cli|console|doctor|engine|process|redis|server|targets|transports|ui|reporters|config|distributed)/',
       true,
     ),
     {
@@ -50,14 +54,14 @@ module.exports = {
       'reporters-are-pure',
       'reporters/ turn results into text; they do not run or watch anything.',
       '^src/reporters/',
-      '^src/(cli|console|doctor|engine|process|redis|server|targets|transports|ui)/',
+      '^src/(cli|console|doctor|engine|process|redis|server|targets|transports|ui|distributed)/',
       true,
     ),
     layer(
       'ui-runtime',
       'ui/ renders what it is given: engine, results and config only as types; no I/O layers.',
       '^src/ui/',
-      '^src/(cli|doctor|engine|process|redis|server|targets|transports|gate|config|results)/',
+      '^src/(cli|doctor|engine|process|redis|server|targets|transports|gate|config|results|distributed)/',
       true,
     ),
     layer(
@@ -70,6 +74,18 @@ module.exports = {
     layer('only-cli-uses-ui', 'Only the CLI chooses and drives a UI.', '^src/(?!cli/|ui/)', '^src/ui/'),
     layer('nothing-imports-cli', 'cli/ is the top: nothing under src/ imports it (the public API included).', '^src/(?!cli/)', '^src/cli/'),
     layer(
+      'api-under-cli-only',
+      'api/ is the library the CLI is built on: only cli/ and the package entry (src/index.ts) import it.',
+      '^src/(?!cli/|api/|index\\.ts$)',
+      '^src/api/',
+    ),
+    layer(
+      'api-is-no-terminal',
+      'api/ composes the engine, the gate and report files; it knows no terminal, UI or machine probe (callers pass a preflight).',
+      '^src/api/',
+      '^src/(ui|doctor|console)/',
+    ),
+    layer(
       'engine-below-cli',
       'The engine knows nothing of the terminal, the gate, reporters or the doctor.',
       '^src/engine/',
@@ -80,7 +96,7 @@ module.exports = {
       'targets-below-engine',
       'A target describes a stack; it does not import the engine that drives it.',
       '^src/targets/',
-      '^src/(cli|ui|reporters|gate|doctor|engine|console)/',
+      '^src/(cli|ui|reporters|gate|doctor|engine|console|distributed)/',
     ),
     {
       name: 'adapters-through-the-registry',
@@ -88,19 +104,19 @@ module.exports = {
         'A target adapter is reached through targets/registry.ts (a map by kind), never imported by name: adding one touches its module and the registry only.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/targets/registry\\.ts$' },
-      to: { path: '^src/targets/', pathNot: '^src/targets/(registry|target|client-protocol|injector|readiness|template)\\.ts$' },
+      to: { path: '^src/targets/', pathNot: '^src/targets/(registry|target|client-protocol|injector|readiness|refusals|template)\\.ts$' },
     },
     layer(
       'transports-are-leaves',
       'A transport moves bytes: it knows no engine, target, server or config.',
       '^src/transports/',
-      '^src/(cli|ui|reporters|gate|doctor|engine|targets|server|config|console)/',
+      '^src/(cli|ui|reporters|gate|doctor|engine|targets|server|config|console|distributed)/',
     ),
     layer(
       'server-standalone',
       'The reference server runs without the tool: no engine, targets, transports or UI.',
       '^src/server/',
-      '^src/(cli|ui|reporters|gate|doctor|engine|targets|transports|console)/',
+      '^src/(cli|ui|reporters|gate|doctor|engine|targets|transports|console|distributed)/',
     ),
     layer(
       'wire-is-a-leaf',
@@ -112,12 +128,34 @@ module.exports = {
       'infrastructure',
       'process/ and redis/ are infrastructure under everything else.',
       '^src/(process|redis)/',
-      '^src/(cli|ui|reporters|gate|doctor|engine|targets|transports|server|config|console)/',
+      '^src/(cli|ui|reporters|gate|doctor|engine|targets|transports|server|config|console|distributed)/',
     ),
+    layer(
+      'distributed-below-engine',
+      'distributed/ is the coordination layer the engine and the CLI use for remote agents: it knows no terminal, gate, target, transport, server or scenario.',
+      '^src/distributed/',
+      '^src/(cli|ui|reporters|gate|doctor|console|targets|transports|server|config)/',
+    ),
+    layer(
+      'distributed-engine-types',
+      "distributed/ carries the engine's worker messages as they are: it imports them (and results) as types only.",
+      '^src/distributed/',
+      '^src/(engine|results)/',
+      true,
+    ),
+    {
+      name: 'distributed-pure-by-default',
+      comment:
+        'In distributed/ only the named modules touch Redis, files or the network directly (the others go through control-channel.ts); the protocol and the clock domain stay pure and table-tested.',
+      severity: 'error',
+      from: { path: '^src/distributed/', pathNot: '^src/distributed/(control-channel|redis-time|host-identity)\\.ts$' },
+      to: { path: [IO_BUILTINS, '^src/(redis|process)/', '^(node:)?os$'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    includeOnly: '^src/',
+    // Node's I/O builtins are kept in the graph so the no-I/O rules can see them.
+    includeOnly: ['^src/', IO_BUILTINS, '^(node:)?os$'],
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

@@ -170,6 +170,8 @@ function poolPlan(url: string, connections: number, ca: string[]): WorkerPlan {
     snapshotIntervalMs: 500,
     perPublishLimit: 1000,
     localAddresses: Array.from({ length: Math.ceil(connections / PER_ADDRESS) }, (_, k) => sourceAddress(k * PER_ADDRESS)),
+    timeline: { originMs: monotonicMs(), lengthMs: 1000 },
+    publishRatePerSec: 100,
     ...(url.startsWith('wss:') ? { tls: { ...DEFAULT_CLIENT_TLS, ca } } : {}),
   };
 }

@@ -3,6 +3,9 @@
 // scripts/setup.sh or `npm run build`).
 import('../dist/src/cli/main.js')
   .then(({ main }) => main())
+  .then((code) => {
+    process.exitCode = code;
+  })
   .catch((error) => {
     if (error && error.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/src/cli/main.js')) {
       process.stderr.write('wsbench: not built yet: run scripts/setup.sh (or npm ci && npm run build) in the wsbench folder\n');

@@ -62,6 +62,8 @@ check_needs() {
     # The HTML report's real-browser test drives Debian's Chromium with playwright-core (which
     # downloads no browser); the .hlog is read back by HdrHistogram's own HistogramLogProcessor.
     need chromium chromium 'brew install --cask chromium' -- has chromium
+    # Distributed-agent tests put an agent in its own network namespace (ip netns, veth): Linux only.
+    [ "$(uname -s)" != Linux ] || need iproute2 iproute2 '' -- has ip
     need java default-jre-headless 'brew install openjdk' -- has java
     need HdrHistogram libhdrhistogram-java 'brew install maven && mvn dependency:get -Dartifact=org.hdrhistogram:HdrHistogram:2.1.12' \
       -- test -f /usr/share/java/hdrhistogram.jar

@@ -11,6 +11,13 @@ export const ExitCode = {
   CONFIG_ERROR: 2,
   /** Redis, the server or the target could not be started, reached or made ready. */
   SETUP_FAILED: 3,
+  /**
+   * The run completed degraded: something failed during it (Redis or the target down, a dropped
+   * subscriber, publishes that never reached Redis: any `run.incidents`). Its figures are reported
+   * but describe a damaged run. Wins over GATE_FAILED (a degraded run often fails its thresholds
+   * *because* it was degraded, and that is what to look at first); errors and INTERRUPTED win over it.
+   */
+  DEGRADED: 4,
   /** Internal error (a bug in wsbench): please report it. */
   INTERNAL_ERROR: 70,
   /** Stopped by Ctrl-C / SIGINT / SIGTERM; a partial report was still written. */

@@ -1,10 +1,10 @@
 /**
- * wsbench as a library: `import { … } from 'wsbench'`. The same engine, scenario validation and
- * reporters the CLI uses — the CLI is a layer on top of these, not beside them.
+ * wsbench as a library: `import { … } from 'wsbench'`. The same engine, gate, scenario validation
+ * and reporters the CLI uses — `wsbench run` calls this `runScenario` with its flags as options.
  *
  *   const scenario = buildScenario(defineScenario({ clients: { connections: 50 }, publish: { rate: '100/s', duration: '5s' } }));
- *   const report = await runScenario(scenario, { onEvent: (e) => … });
- *   console.log(textSummary(report));
+ *   const { report, gate } = await runScenario(scenario, { thresholds: ['fanout.p99 < 50ms'], onEvent: (e) => … });
+ *   console.log(textSummary(report) + gateText(gate));
  */
 import { loadScenarioFile, parseScenarioText } from './config/load.js';
 import type { Scenario } from './config/resolve.js';
@@ -44,12 +44,18 @@ export function loadScenario(file: string): Promise<Scenario> {
 export type { Scenario } from './config/resolve.js';
 export type { ScenarioInput } from './config/schema.js';
 
-// ---- running ------------------------------------------------------------------------------
+// ---- running and judging ------------------------------------------------------------------
 
-export { runScenario, type RunOptions } from './engine/runner.js';
-export { RunFailedError } from './results/run-failed.js';
-export type { EngineEvent, EngineListener, Phase, Snapshot } from './engine/events.js';
+export { runScenario, type RunScenarioOptions, type RunScenarioResult } from './api/run-scenario.js';
+export type { Preflight } from './engine/runner.js';
+export type { EngineEvent, EngineListener, IntervalEvent, Phase, Snapshot } from './engine/events.js';
+export { machinePreflight } from './doctor/preflight.js';
 export { mergeReports } from './results/merge.js';
+export { readReport } from './api/report-file.js';
+export type { BaselineInput, ThresholdInput } from './gate/gate.js';
+export type { BaselineOptions, BaselineCheck, BaselineResult, Verdict } from './gate/baseline.js';
+export type { ThresholdResult } from './gate/thresholds.js';
+export type { BaselineVerdict, GateOutcome } from './gate/result.js';
 
 // ---- reports and reporters ----------------------------------------------------------------
 
@@ -58,14 +64,20 @@ export type {
   Comparison,
   ComparisonRow,
   ConnectionReport,
+  DeliveryCounts,
   DeliveryReport,
   EncodedHistograms,
   GateReport,
   IgnoredBreakdown,
+  Incident,
+  IncidentKind,
+  IntervalLatency,
   ProcessStats,
   RepeatedRun,
   RunReport,
   ThroughputReport,
+  Timeline,
+  TimelineInterval,
   ToolReport,
   TransportName,
   TransportReport,
@@ -73,15 +85,20 @@ export type {
   WireReport,
 } from './results/types.js';
 export type { LatencySummary } from './metrics/histogram.js';
+/** What each incident kind means, and whether a report describes a degraded run (what exit code 4 says). */
+export { INCIDENT_KINDS, isDegraded } from './results/incidents.js';
 export { textSummary, type TextSummaryOptions } from './reporters/text.js';
+export { gateText } from './reporters/gate-text.js';
 export { jsonReport } from './reporters/json.js';
 export { junitXml } from './reporters/junit.js';
 export { markdownSummary } from './reporters/markdown.js';
 export { hlogText } from './reporters/hlog.js';
-export type { GateOutcome } from './gate/result.js';
+export { htmlReport, type HtmlAssets, type HtmlReportInput } from './reporters/html.js';
+export { htmlAssets } from './api/html-assets.js';
 
 // ---- errors and exit codes ----------------------------------------------------------------
 
-export { WsbenchError, ConfigError, isWsbenchError, type ErrorCode, type ConfigLocation } from './errors.js';
+export { RunFailedError } from './results/run-failed.js';
+export { WsbenchError, ConfigError, ERROR_CODES, isWsbenchError, type ErrorCode, type ConfigLocation } from './errors.js';
 export { ExitCode, ConnectExitCode } from './exit-codes.js';
 export { TOOL_VERSION as version } from './version.js';

@@ -14,8 +14,9 @@ import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';
 import { reportError } from './errors.js';
 import { listOf, parseMaxRegressionFlags, reportBaselineOptions, writeOutput } from './gate.js';
-import { baselineScenarioWarning, connectionWarning, reportScenarioFacts } from './scenario-facts.js';
-import { readReportFile } from './report-file.js';
+import { baselineScenarioWarning, connectionWarning, reportScenarioFacts } from '../api/scenario-facts.js';
+import { readReport } from '../api/report-file.js';
+import { checkOutputFiles } from './output-files.js';
 import type { WsbenchError } from '../errors.js';
 import { appendFile } from 'node:fs/promises';
 
@@ -62,8 +63,12 @@ export const compareCommand = {
 export async function compare(argv: CompareArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const err = (text: string) => process.stderr.write(text);
   try {
-    const baseline = await readReportFile(argv.baseline);
-    const current = await readReportFile(argv.current);
+    await checkOutputFiles([
+      { flag: '--junit', file: argv.junit },
+      { flag: '--markdown', file: argv.markdown },
+    ]);
+    const baseline = await readReport(argv.baseline);
+    const current = await readReport(argv.current);
     const options = parseMaxRegressionFlags(listOf(argv['max-regression']), reportBaselineOptions(current));
     const thresholds = listOf(argv.threshold).map((expression) => ({
       threshold: compileThreshold({ expression, location: { key: '--threshold' } }),

@@ -6,7 +6,9 @@
 import { createInterface } from 'node:readline';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConnectExitCode } from '../exit-codes.js';
-import { isWsbenchError, messageOf } from '../errors.js';
+import { messageOf } from '../errors.js';
+import { rememberSecrets, secretsInUrl } from '../secrets.js';
+import { reportError } from './errors.js';
 import { buildClientOptions } from '../console/client-options.js';
 import { ClientSession } from '../console/client-session.js';
 import type { ConsoleCore } from '../console/core.js';
@@ -132,24 +134,23 @@ export const connectCommand = {
       .example('echo hello | $0 connect ws://127.0.0.1:9000', 'Send one line, print the answers, close cleanly')
       .example('$0 connect ws://127.0.0.1:9000 -x \'{"op":"sub"}\' -w 5', 'Send, wait 5 s for answers, close')
       .example('$0 connect -l 9000', 'Be the server; type to answer the client')
-      .epilogue('Exit codes: 0 clean close or quit · 1 error or failed handshake · 2 dropped without a close frame (1006) · 130 Ctrl-C')
-      .fail((message: string, error: Error | undefined) => {
-        if (error) throw error;
-        process.stderr.write(`wsbench: error: ${message}\n(see: wsbench connect --help)\n`);
-        process.exit(ConnectExitCode.ERROR);
-      }),
+      .epilogue('Exit codes: 0 clean close or quit · 1 error or failed handshake · 2 dropped without a close frame (1006) · 130 Ctrl-C'),
   handler: async (argv: ArgumentsCamelCase<ConnectArgs & { n?: boolean }>) => {
-    const code = await connect(argv);
-    await exitSoon(code);
+    const state = { started: false };
+    const code = await connect(argv, state);
+    // A bad flag ends before anything was opened: nothing can keep the process alive.
+    if (state.started) await exitSoon(code);
+    else process.exitCode = code;
   },
 };
 
-export async function connect(argv: ConnectArgs & { n?: boolean }): Promise<number> {
+export async function connect(argv: ConnectArgs & { n?: boolean }, state = { started: false }): Promise<number> {
   const verbose = Boolean(argv.verbose);
   let options: ConsoleOptions;
   let session: ClientSession | ListenSession;
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   try {
+    rememberSecrets(connectSecrets(argv));
     options = toConsoleOptions({ ...argv, ...(argv.n ? { check: false } : {}) }, process.env);
     if (options.mode === 'connect') {
       const clientOptions = await buildClientOptions(options.ws, interactive ? askHidden : undefined);
@@ -163,6 +164,7 @@ export async function connect(argv: ConnectArgs & { n?: boolean }): Promise<numb
 
   let listener: ConsoleEventListener;
   let stopUi: () => Promise<void>;
+  state.started = true;
   if (interactive && !options.ndjson) {
     ({ listener, stop: stopUi } = await interactiveUi(session, options));
   } else {
@@ -249,10 +251,23 @@ async function interactiveUi(
 }
 
 function reportConnectError(e: unknown, verbose: boolean): number {
-  process.stderr.write(`wsbench: error: ${messageOf(e)}\n`);
-  if (verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-  if (!isWsbenchError(e) && !verbose) process.stderr.write('(an unexpected error: --verbose shows where)\n');
+  // Same one line (redacted, inert) as every other command; the exit code stays wscat's.
+  reportError(e, verbose);
   return ConnectExitCode.ERROR;
+}
+
+/** What must never be printed back: header values, --auth, --passphrase, userinfo and query values of the URLs. */
+function connectSecrets(argv: ConnectArgs): string[] {
+  const out: string[] = [];
+  for (const header of argv.header ?? []) {
+    const colon = header.indexOf(':');
+    if (colon > 0) out.push(header.slice(colon + 1).trim());
+  }
+  if (argv.auth) out.push(argv.auth, ...argv.auth.split(':'));
+  if (argv.passphrase) out.push(argv.passphrase);
+  for (const url of [argv.url, argv.connect, argv.redis, argv.proxy])
+    if (url) out.push(...secretsInUrl(url.includes('://') ? url : `ws://${url}`));
+  return out;
 }
 
 /** Asks for the key passphrase on the terminal without echoing it. */

@@ -9,14 +9,14 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { capacity } from '../doctor/machine-limits.js';
 import { BUSY_SHARE, COST_SOURCE, estimateCpu, type CpuEstimate } from '../doctor/cpu-estimate.js';
 import { parseRatePerSec } from '../config/units.js';
-import { ConfigError } from '../errors.js';
-import { reportError } from './errors.js';
 import { canBind, readSystemFacts } from '../doctor/probe.js';
 import { defaultWorkerCount } from '../engine/workers.js';
 import { sourceAddresses } from '../engine/source-addresses.js';
 import { openRedis } from '../redis/client.js';
-import { redactUrlPassword } from '../secrets.js';
-import { messageOf } from '../errors.js';
+import { redactText } from '../secrets.js';
+import { ConfigError, messageOf } from '../errors.js';
+import { reportError } from './errors.js';
+import { safeText } from './sanitize.js';
 import { ExitCode } from '../exit-codes.js';
 import { fmtApprox, fmtInt, fmtNum } from '../reporters/format.js';
 
@@ -61,6 +61,23 @@ export const doctorCommand = {
   },
 };
 
+/** Numbers the plan is made of: whole and in range (yargs hands over NaN for text). */
+function checkDoctorArgs(argv: DoctorArgs): void {
+  const whole = (value: number | undefined, flag: string, min: number, max: number) => {
+    if (value === undefined) return;
+    if (Number.isNaN(value)) throw new ConfigError('is not a number', { key: flag });
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new ConfigError(`must be a whole number from ${min} to ${max.toLocaleString('en-US')}`, { key: flag });
+  };
+  // A plan, not a run: any count may be asked about (the answer says what the machine can reach).
+  whole(argv.connections, '--connections', 0, Number.MAX_SAFE_INTEGER);
+  whole(argv.workers, '--workers', 1, 64);
+  whole(argv['server-processes'], '--server-processes', 0, 64);
+  if (argv.redis !== undefined && !/^rediss?:\/\/./i.test(argv.redis))
+    throw new ConfigError('must be a redis:// or rediss:// URL', { key: '--redis' });
+  if (!/^wss?:\/\/./i.test(argv.target)) throw new ConfigError('must be a ws:// or wss:// URL', { key: '--target' });
+}
+
 const ok = (text: string) => `  ok    ${text}`;
 const warn = (text: string) => `  warn  ${text}`;
 const fail = (text: string) => `  FAIL  ${text}`;
@@ -68,6 +85,7 @@ const fail = (text: string) => `  FAIL  ${text}`;
 async function doctor(argv: DoctorArgs): Promise<number> {
   let ratePerSec: number | null = null;
   try {
+    checkDoctorArgs(argv);
     if (argv.rate !== undefined) {
       ratePerSec = parseRatePerSec(argv.rate) ?? null;
       if (ratePerSec === null || ratePerSec <= 0)
@@ -115,7 +133,7 @@ async function doctor(argv: DoctorArgs): Promise<number> {
       try {
         const info = (await redis.config('GET', 'maxclients')) as string[];
         const maxclients = Number(info[1] ?? 0);
-        out.push(ok(`${redactUrlPassword(argv.redis)} reachable; maxclients ${fmtInt(maxclients)}`));
+        out.push(ok(`${redactText(argv.redis)} reachable; maxclients ${fmtInt(maxclients)}`));
         if (argv.connections > maxclients) {
           out.push(
             warn(
@@ -124,7 +142,7 @@ async function doctor(argv: DoctorArgs): Promise<number> {
           );
         }
       } catch (e) {
-        out.push(ok(`${redactUrlPassword(argv.redis)} reachable (CONFIG GET refused: ${messageOf(e)})`));
+        out.push(ok(`${redactText(argv.redis)} reachable (CONFIG GET refused: ${messageOf(e)})`));
       } finally {
         redis.disconnect();
       }
@@ -179,7 +197,8 @@ async function doctor(argv: DoctorArgs): Promise<number> {
     );
     problems += verdict.broken.length;
   }
-  process.stdout.write(out.join('\n') + '\n');
+  // Error messages from Redis may carry a URL or a server's words.
+  process.stdout.write(safeText(out.join('\n')) + '\n');
   return problems > 0 ? ExitCode.SETUP_FAILED : ExitCode.OK;
 }
 

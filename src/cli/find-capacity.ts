@@ -4,7 +4,6 @@
  * the last good and the first bad step, and reports the last good one. A step where wsbench itself
  * was the bottleneck ends the search as inconclusive: past it, the figures measure the tool.
  */
-import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import type { Scenario } from '../config/resolve.js';
 import { runScenario } from '../engine/runner.js';
@@ -14,9 +13,11 @@ import type { EngineListener } from '../engine/events.js';
 import { searchCapacity } from '../engine/capacity-search.js';
 import { compileThreshold, evaluateThreshold } from '../gate/thresholds.js';
 import { ExitCode } from '../exit-codes.js';
-import { ConfigError, messageOf } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { fmtInt } from '../reporters/format.js';
+import { writeReportFile } from './write-report.js';
+import { sanitizeReport } from './sanitize.js';
 
 export interface CapacityArgs {
   'find-capacity'?: string;
@@ -91,6 +92,7 @@ export async function findCapacity(
         if (!(e instanceof RunFailedError)) throw e;
         report = e.report;
       }
+      report = sanitizeReport(report);
       reports.push(report);
       const verdict = evaluateThreshold(condition, report, '--find-capacity');
       const ws = Object.values(report.transports)[0];
@@ -123,18 +125,9 @@ export async function findCapacity(
       : `capacity: ${fmtInt(result.lastGood)} ${by} hold "${condition.source}"${result.firstBad !== null ? `; ${fmtInt(result.firstBad)} do not` : ` (up to the --capacity-max of ${fmtInt(max)})`}`;
   print(`${summary}${inconclusive ? `\n  inconclusive beyond that: ${inconclusive}` : ''}\n`);
   if (args.out) {
-    try {
-      await writeFile(
-        args.out,
-        JSON.stringify(
-          { capacitySearch: { condition: condition.source, by, start, max, factor, ...result, inconclusive }, reports },
-          null,
-          2,
-        ) + '\n',
-      );
-    } catch (e) {
-      print(`wsbench: error: cannot write ${args.out}: ${messageOf(e)}\n`);
-    }
+    const capacitySearch = { condition: condition.source, by, start, max, factor, ...result, inconclusive };
+    const written = await writeReportFile(args.out, { capacitySearch, reports }, print);
+    if (!written.ok) print(`wsbench: error: ${written.message}\n`);
   }
   if (signal.aborted) return ExitCode.INTERRUPTED;
   return result.lastGood === null ? ExitCode.GATE_FAILED : ExitCode.OK;

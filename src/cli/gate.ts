@@ -1,23 +1,24 @@
 /**
  * The CI gate's side of `wsbench run`: its flags, the baseline file, and the JUnit / Markdown /
- * .hlog outputs (and $GITHUB_STEP_SUMMARY). What the gate decides is src/gate/gate.ts (pure,
- * typed options); this file turns flags into those options and does the I/O.
+ * .hlog outputs (and $GITHUB_STEP_SUMMARY). The gate runs inside the public `runScenario`
+ * (src/api/run-scenario.ts, over src/gate/gate.ts); this file turns flags into its options and
+ * does the I/O.
  */
 import { appendFile, writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import type { Scenario } from '../config/resolve.js';
+import type { RunScenarioOptions } from '../api/run-scenario.js';
 import { baselineSettings } from '../config/schema.js';
 import { ConfigError, WsbenchError, messageOf } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { baselineChecks, parseTolerance, type BaselineOptions } from '../gate/baseline.js';
-import { checkRepeat, createGate, scenarioThresholds, scenarioTolerances, type Gate as GateCore } from '../gate/gate.js';
+import { checkRepeat } from '../gate/gate.js';
 import type { GateOutcome } from '../gate/result.js';
-import { baselineScenarioWarning, connectionWarning, scenarioFacts } from './scenario-facts.js';
+import { isDegraded } from '../results/incidents.js';
 import type { RunReport } from '../results/types.js';
 import { hlogText } from '../reporters/hlog.js';
 import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';
-import { readReportFile } from './report-file.js';
+import { readReport } from '../api/report-file.js';
 
 export interface GateArgs {
   threshold?: string | string[];
@@ -119,41 +120,31 @@ export function reportBaselineOptions(report: RunReport): BaselineOptions {
   return parsed.success ? { maxRegression: parsed.data.maxRegression, metrics: { ...parsed.data.metrics } } : {};
 }
 
-export interface Gate extends GateCore {
-  /** Said before the run and again before the verdict (e.g. the baseline ran a different scenario). */
-  warnings: string[];
+/** The gate's options for `runScenario`, from the flags. */
+export type GateRunOptions = Pick<RunScenarioOptions, 'thresholds' | 'baseline' | 'repeat' | 'abortOnFail' | 'alwaysEvaluate'>;
+
+export interface CliGate {
+  /** Given to runScenario, which adds the scenario's own thresholds and `baseline:` tolerances. */
+  options: GateRunOptions;
   /** Writes JUnit, Markdown (+ $GITHUB_STEP_SUMMARY) and .hlog; returns an error to report, if any. */
   writeOutputs(report: RunReport, outcome: GateOutcome | undefined, err: (text: string) => void): Promise<WsbenchError | undefined>;
 }
 
-/** The gate from the scenario and the flags; every gate input is checked before anything starts (exit 2). */
-export async function prepareGate(args: GateArgs, scenario: Scenario, env: NodeJS.ProcessEnv = process.env): Promise<Gate> {
+/** The gate's flags as runScenario options; every flag and the baseline file are checked before anything starts (exit 2). */
+export async function prepareGate(args: GateArgs, env: NodeJS.ProcessEnv = process.env): Promise<CliGate> {
   const repeat = checkRepeat(args.repeat ?? 1, { key: '--repeat' });
-  const tolerances = parseMaxRegressionFlags(listOf(args['max-regression']), scenarioTolerances(scenario));
-  const baselineReport = args.baseline !== undefined ? await readReportFile(args.baseline, '--baseline') : undefined;
-  const warnings: string[] = [];
-  const scenarioWarning = baselineReport && baselineScenarioWarning(baselineReport, scenarioFacts(scenario), args.baseline!);
-  if (scenarioWarning) warnings.push(scenarioWarning);
-  const gate = createGate({
-    thresholds: [
-      ...scenarioThresholds(scenario),
-      ...listOf(args.threshold).map((expression) => ({ expression, origin: '--threshold', location: { key: '--threshold' } })),
-    ],
+  const tolerances = parseMaxRegressionFlags(listOf(args['max-regression']));
+  const baselineReport = args.baseline !== undefined ? await readReport(args.baseline, '--baseline') : undefined;
+  const options: GateRunOptions = {
+    thresholds: listOf(args.threshold).map((expression) => ({ expression, origin: '--threshold', location: { key: '--threshold' } })),
     ...(baselineReport ? { baseline: { report: baselineReport, source: args.baseline!, tolerances } } : {}),
     repeat,
     abortOnFail: args['abort-on-fail'] === true,
     alwaysEvaluate: !!(args.junit || args.markdown || args.hlog),
-  });
+  };
 
   return {
-    ...gate,
-    warnings,
-    // What the connections had in effect is known only once the run is over.
-    evaluate(report) {
-      const inEffect = baselineReport && connectionWarning(baselineReport, report, args.baseline!);
-      if (inEffect && !warnings.includes(inEffect)) warnings.push(inEffect);
-      return gate.evaluate(report);
-    },
+    options,
     async writeOutputs(report, outcome, err) {
       const jobs: [string | undefined, () => string][] = [[args.hlog, () => hlogText(report)]];
       if (outcome) {
@@ -187,7 +178,8 @@ export async function writeOutput(file: string, content: string, err: (text: str
   }
 }
 
-/** Exit code for a finished, uninterrupted run. */
-export function gateExitCode(outcome: GateOutcome | undefined): number {
+/** Exit code for a finished, uninterrupted run: degraded (incidents) wins over a failed gate. */
+export function gateExitCode(outcome: GateOutcome | undefined, report?: Pick<RunReport, 'run' | 'transports'>): number {
+  if (report && isDegraded(report)) return ExitCode.DEGRADED;
   return outcome && !outcome.passed ? ExitCode.GATE_FAILED : ExitCode.OK;
 }

@@ -1,6 +1,7 @@
 /**
  * The wsbench command line: yargs wiring only. Every command lives in its own file and returns an
- * exit code; only this layer (src/cli) ends the process.
+ * exit code; `main` returns it (bin/wsbench.js sets it as the process's exit code). `main` can be
+ * called in-process with writers for its messages (the bad-input corpus test does).
  *
  * Commands are loaded lazily: this file names them and says what they do (the top-level help),
  * and a command's module — with its heavy dependencies (the engine, ioredis, zod, yaml, Ink and
@@ -9,9 +10,12 @@
  */
 import yargs, { type Argv, type ArgumentsCamelCase } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ExitCode } from '../exit-codes.js';
+import { ConnectExitCode, ExitCode } from '../exit-codes.js';
+import { forgetSecrets } from '../secrets.js';
 import { TOOL_VERSION } from '../version.js';
+import { reportError, usageError } from './errors.js';
 import { applyColorFlag, helpWidth, SCRIPT_NAME, stackExamples } from './help.js';
+import { processOutput, withCliOutput, type CliOutput } from './output.js';
 
 /** What a command module exports: its flags and what it does with them. */
 interface CommandModule {
@@ -71,15 +75,39 @@ function lazy(entry: LazyCommand) {
   };
 }
 
-export async function main(args: string[] = hideBin(process.argv)): Promise<void> {
+/** Command names, for the hint in a usage error and connect's own exit code. */
+const COMMAND_NAMES = [...COMMANDS.map((c) => c.command.split(' ')[0]!), 'completion'];
+
+export async function main(args: string[] = hideBin(process.argv), output: CliOutput = processOutput): Promise<number> {
   // If a command ever stalls with nothing left to wait for, Node would exit 0 silently: make that
   // an internal error instead. Commands set the real exit code when they finish.
-  let finished = false;
-  process.once('beforeExit', () => {
-    if (finished) return;
+  const onBeforeExit = () => {
     process.stderr.write('wsbench: internal error: the command stopped without finishing (this is a bug)\n');
     process.exitCode = ExitCode.INTERNAL_ERROR;
-  });
+  };
+  process.once('beforeExit', onBeforeExit);
+  // Commands report their exit code through process.exitCode; main returns it and leaves the
+  // process's own as it found it (the caller decides).
+  const outer = process.exitCode;
+  process.exitCode = undefined;
+  const command = args.find((a) => COMMAND_NAMES.includes(a));
+  forgetSecrets();
+  try {
+    await withCliOutput(output, () => parse(args));
+    return Number(process.exitCode ?? ExitCode.OK);
+  } catch (e) {
+    // A lazily loaded command's validation throws yargs' YError past the fail handler.
+    const error = e instanceof Error && e.name === 'YError' ? usageError(e.message, args, COMMAND_NAMES) : e;
+    const code = reportError(error, args.includes('--verbose') || args.includes('-v'), output.stderr);
+    // `wsbench connect` keeps wscat's exit codes: a bad flag is 1.
+    return command === 'connect' && code === ExitCode.CONFIG_ERROR ? ConnectExitCode.ERROR : code;
+  } finally {
+    process.off('beforeExit', onBeforeExit);
+    process.exitCode = outer;
+  }
+}
+
+async function parse(args: string[]): Promise<void> {
   const width = helpWidth(process.stdout, process.env);
   let cli = stackExamples(yargs(args), width)
     .scriptName(SCRIPT_NAME)
@@ -94,7 +122,7 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<void
       global: true,
     })
     .middleware((argv) => applyColorFlag(argv.color as boolean | undefined, process.env))
-    .demandCommand(1, 'Choose a command: run, compare, report, serve, connect, doctor or completion (wsbench --help lists them)')
+    .demandCommand(1, 'Choose a command: run, compare, report, serve, connect, doctor or completion')
     .recommendCommands()
     .strict()
     .example('$0 run scenarios/quickstart.yaml', 'Quick fan-out benchmark on the built-in server and an embedded Redis')
@@ -108,11 +136,11 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<void
     .help()
     .alias('h', 'help')
     .wrap(width)
-    .fail((message, error) => {
-      if (error) throw error;
-      process.stderr.write(`wsbench: error: ${message}\n(see: wsbench --help)\n`);
-      process.exit(ExitCode.CONFIG_ERROR);
+    .exitProcess(false)
+    .fail((message: string | null, error: Error | undefined) => {
+      // yargs reports a usage mistake (a flag without its value, an unknown flag) as a YError.
+      if (error && error.name !== 'YError') throw error;
+      throw usageError(message ?? error?.message ?? 'bad command line', args, COMMAND_NAMES);
     })
     .parseAsync();
-  finished = true;
 }

@@ -1,12 +1,10 @@
 /**
  * `wsbench report a.json [b.json …]`: renders saved reports — `--html` one self-contained page
  * overlaying all of them (baseline vs current, direct vs behind a proxy, one stack vs another),
- * `--hlog` the interval log of one report; with neither, the text summary of each. Also the I/O
- * half of the HTML report for `wsbench run --html`: reading the chart library from its npm package
- * and writing the page (the page itself is built by src/reporters/html.ts, which does no I/O).
+ * `--hlog` the interval log of one report; with neither, the text summary of each. Also writes the
+ * HTML report for `wsbench run --html` (the page is built by src/reporters/html.ts, which does no
+ * I/O, with the chart library read by src/api/html-assets.ts).
  */
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError, WsbenchError, messageOf } from '../errors.js';
@@ -15,9 +13,11 @@ import { hlogText } from '../reporters/hlog.js';
 import { htmlReport, type HtmlAssets, type HtmlReportInput } from '../reporters/html.js';
 import { textSummary } from '../reporters/text.js';
 import type { RunReport } from '../results/types.js';
+import { htmlAssets } from '../api/html-assets.js';
 import { reportError } from './errors.js';
 import { writeOutput } from './gate.js';
-import { readReportFile } from './report-file.js';
+import { readReport } from '../api/report-file.js';
+import { checkOutputFiles } from './output-files.js';
 
 export interface ReportArgs {
   reports: string[];
@@ -58,8 +58,12 @@ export async function report(argv: ReportArgs): Promise<number> {
     if (labels.length > files.length) throw new ConfigError(`${labels.length} labels for ${files.length} reports`, { key: '--label' });
     if (argv.hlog !== undefined && files.length !== 1)
       throw new ConfigError(`an .hlog holds one report; got ${files.length} (write one per report)`, { key: '--hlog' });
+    await checkOutputFiles([
+      { flag: '--html', file: argv.html },
+      { flag: '--hlog', file: argv.hlog },
+    ]);
     const reports: RunReport[] = [];
-    for (const file of files) reports.push(await readReportFile(file));
+    for (const file of files) reports.push(await readReport(file));
     const inputs = reports.map((r, i) => ({ label: labels[i] ?? defaultLabel(files, i), report: r }));
 
     let failure: WsbenchError | undefined;
@@ -80,18 +84,6 @@ function defaultLabel(files: readonly string[], i: number): string {
   const name = (f: string) => basename(f).replace(/\.json$/i, '');
   const own = name(files[i]!);
   return files.filter((f) => name(f) === own).length > 1 ? files[i]! : own;
-}
-
-/** uPlot's browser build and stylesheet, from the installed npm package. */
-export async function htmlAssets(): Promise<HtmlAssets> {
-  const require = createRequire(import.meta.url);
-  const read = (file: string) => readFile(require.resolve(`uplot/dist/${file}`), 'utf8');
-  try {
-    const [uplotJs, uplotCss] = await Promise.all([read('uPlot.iife.min.js'), read('uPlot.min.css')]);
-    return { uplotJs, uplotCss };
-  } catch (e) {
-    throw new WsbenchError('SETUP', `cannot read the chart library (npm package uplot): ${messageOf(e)}; reinstall wsbench`, { cause: e });
-  }
 }
 
 /** Builds the HTML report and writes it; returns an error to report, if any (like the other outputs). */

@@ -1,26 +1,30 @@
 /**
- * `wsbench run [scenario]`: load the scenario (flags override it), run the engine, show progress,
- * print the summary and write the report. Exit codes: see src/exit-codes.ts.
+ * `wsbench run [scenario]`: load the scenario (flags override it), run it through the public
+ * `runScenario` (the engine and the gate, as a library caller gets them), show progress, print
+ * the summary and the verdict and write the report and the gate's files. Exit codes: see
+ * src/exit-codes.ts.
  */
-import { writeFile } from 'node:fs/promises';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
-import { runScenario } from '../engine/runner.js';
+import { runScenario } from '../api/run-scenario.js';
 import { RunFailedError } from '../results/run-failed.js';
 import { machinePreflight } from '../doctor/preflight.js';
 import { ExitCode } from '../exit-codes.js';
-import { WsbenchError, messageOf } from '../errors.js';
+import { ConfigError, WsbenchError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { chooseOutputMode } from '../ui/mode.js';
 import { reportError } from './errors.js';
-import { gateExitCode, gateOptions, prepareGate, type Gate, type GateArgs } from './gate.js';
+import { gateExitCode, gateOptions, prepareGate, type CliGate, type GateArgs } from './gate.js';
 import { capacityOptions, findCapacity, type CapacityArgs } from './find-capacity.js';
 import type { GateOutcome } from '../gate/result.js';
 import { gateText } from '../reporters/gate-text.js';
 import { createProgressSink, type ProgressSink } from './progress-sink.js';
 import { onInterrupt } from './signals.js';
 import { writeHtmlReport } from './report.js';
+import { checkOutputFiles } from './output-files.js';
+import { writeReportFile } from './write-report.js';
+import { safeText, sanitizeEvent, sanitizeReport } from './sanitize.js';
 
 export interface RunArgs extends GateArgs, CapacityArgs {
   scenario?: string;
@@ -74,10 +78,16 @@ export const runCommand = {
       .option('target', {
         type: 'string',
         describe:
-          '"builtin", or your server\'s WebSocket URL ({channel} is filled in), e.g. ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast',
+          '"builtin", or your server\'s WebSocket URL ({channel} is filled in), e.g. ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast; a scenario\'s stack adapter (socketio, channels …) keeps its kind and gets this as its target.url',
         group: 'Scenario overrides:',
       })
-      .option('out', { alias: 'o', type: 'string', describe: 'Write the JSON report here' })
+      .option('out', {
+        alias: 'o',
+        type: 'string',
+        // nargs 1: yargs otherwise refuses "-" as a value (it looks like a flag).
+        nargs: 1,
+        describe: 'Write the JSON report here ("-": to stdout; the summary then goes to stderr)',
+      })
       .option('html', {
         type: 'string',
         requiresArg: true,
@@ -140,11 +150,14 @@ export async function run(argv: RunArgs): Promise<number> {
   const err = (text: string) => process.stderr.write(text);
   let report: RunReport | undefined;
   let failure: unknown;
-  let gate: Gate | undefined;
+  let gateFlags: CliGate | undefined;
   let outcome: GateOutcome | undefined;
   const controller = new AbortController();
+  // `--out -` puts the JSON report on stdout: everything else that would go there goes to stderr.
+  const reportOnStdout = argv.out === '-';
+  const stdout = reportOnStdout ? process.stderr : process.stdout;
   const choice = chooseOutputMode({
-    stdoutIsTTY: process.stdout.isTTY === true,
+    stdoutIsTTY: stdout.isTTY === true,
     env: process.env,
     json: argv.json,
     quiet: argv.quiet,
@@ -161,6 +174,18 @@ export async function run(argv: RunArgs): Promise<number> {
     for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
     const overrides = [...fieldOverrides(values), ...(argv.target !== undefined ? [targetOverride(argv.target)] : [])];
     const scenario = argv.scenario ? await loadScenarioFile(argv.scenario, overrides) : parseScenarioText('', '', overrides);
+    if (reportOnStdout && (argv.json || argv['find-capacity'] !== undefined))
+      throw new ConfigError(`"-" (stdout) cannot be used with ${argv.json ? '--json' : '--find-capacity'}, which write to stdout too`, {
+        key: '--out',
+      });
+    await checkOutputFiles([
+      { flag: '--out', file: argv.out, stdoutAllowed: true },
+      { flag: '--junit', file: argv.junit },
+      { flag: '--markdown', file: argv.markdown },
+      { flag: '--hlog', file: argv.hlog },
+      { flag: '--html', file: argv.html },
+    ]);
+    const title = scenario.name === undefined ? null : safeText(scenario.name);
     // q and Ctrl-C in the dashboard (stdin in raw mode) do exactly what the first Ctrl-C does.
     const interrupt = () => process.emit('SIGINT', 'SIGINT');
     if (argv['find-capacity'] !== undefined) {
@@ -169,27 +194,27 @@ export async function run(argv: RunArgs): Promise<number> {
         choice.mode === 'tui' || choice.mode === 'json'
           ? { ...choice, mode: choice.mode === 'json' ? ('quiet' as const) : ('plain' as const) }
           : choice;
-      const progress = (sink = await createProgressSink({ choice: stepChoice, title: scenario.name ?? null, interrupt }));
+      const progress = (sink = await createProgressSink({ choice: stepChoice, title, interrupt }));
       return await findCapacity(
         argv,
         scenario,
         controller.signal,
-        (event) => progress.onEvent(event),
-        (t) => process.stdout.write(t),
+        (event) => progress.onEvent(sanitizeEvent(event)),
+        (t) => process.stdout.write(safeText(t)),
       );
     }
-    const progress = (sink = await createProgressSink({ choice, title: scenario.name ?? null, interrupt }));
-    gate = await prepareGate(argv, scenario);
-    for (const message of gate.warnings) progress.onEvent({ type: 'warning', message, elapsedMs: 0 });
-    const onEvent = gate.watch((event) => progress.onEvent(event));
-    const signal = AbortSignal.any([controller.signal, gate.signal]);
-    report = await gate.runRepeated(() => runScenario(scenario, { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) }), {
+    const progress = (sink = await createProgressSink({ choice, title, interrupt, stdout }));
+    gateFlags = await prepareGate(argv);
+    ({ report, gate: outcome } = await runScenario(scenario, {
+      ...gateFlags.options,
       signal: controller.signal,
-      ...(argv.quiet ? {} : { notice: (text: string) => progress.notice(text) }),
-    });
+      onEvent: (event) => progress.onEvent(sanitizeEvent(event)),
+      preflight: machinePreflight,
+      ...(argv.quiet ? {} : { onRun: (run: number, runs: number) => progress.notice(`run ${run} of ${runs}\n`) }),
+    }));
   } catch (e) {
     failure = e;
-    if (e instanceof RunFailedError) report = e.report;
+    if (e instanceof RunFailedError) ({ report, gate: outcome } = e);
   } finally {
     // The dashboard goes before anything else is written, so no output lands inside it.
     await sink?.close(report?.run.completed ?? false);
@@ -197,24 +222,24 @@ export async function run(argv: RunArgs): Promise<number> {
   }
 
   if (report) {
-    outcome = gate?.evaluate(report);
+    // Secrets out, peer text inert: every output below is built from this copy.
+    report = sanitizeReport(report);
     sink?.result(report);
-    // The gate's verdict: with the summary on stdout, or on stderr when stdout carries NDJSON.
-    if (outcome?.baseline) for (const w of gate?.warnings ?? []) process.stderr.write(`wsbench: warning: ${w}\n`);
-    if (outcome) (choice.mode === 'json' ? process.stderr : process.stdout).write(gateText(outcome));
+    // The gate's verdict: with the summary, or on stderr when stdout carries NDJSON or the report.
+    if (outcome?.baseline?.warning) process.stderr.write(`wsbench: warning: ${safeText(outcome.baseline.warning)}\n`);
+    if (outcome) (choice.mode === 'json' ? process.stderr : stdout).write(safeText(gateText(outcome)));
     if (argv.out) {
-      try {
-        await writeFile(argv.out, JSON.stringify(report, null, 2) + '\n');
-      } catch (e) {
-        err(`wsbench: error: cannot write report to ${argv.out}: ${messageOf(e)}\n`);
-        failure ??= new WsbenchError('SETUP', `cannot write ${argv.out}`);
+      const written = await writeReportFile(argv.out, report, (text) => process.stdout.write(text));
+      if (!written.ok) {
+        if (failure) err(`wsbench: error: ${safeText(written.message)}\n`);
+        else failure = new WsbenchError('SETUP', written.message, { cause: written.cause });
       }
     }
-    const outputFailure = await gate?.writeOutputs(report, outcome, err);
+    const outputFailure = await gateFlags?.writeOutputs(report, outcome, err);
     failure ??= outputFailure;
     if (argv.html) failure ??= await writeHtmlReport(argv.html, [{ label: report.run.name ?? report.run.id, report }], err);
   }
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;
-  return gateExitCode(outcome);
+  return gateExitCode(outcome, report);
 }

@@ -2,6 +2,7 @@
  * `wsbench serve`: the reference server on its own, for pointing other tools (or several wsbench
  * runs) at it. Starts an embedded Redis unless --redis is given. Runs until Ctrl-C.
  */
+import { safeText } from './sanitize.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,11 +11,12 @@ import { join } from 'node:path';
 import { selfSignedServerCertificate } from '../server/certificates.js';
 import type { ServerTlsSettings } from '../server/reference-server.js';
 import { startReferenceServer } from '../server/reference-server.js';
+import { DEFAULT_MAX_POLL_CHANNELS, POLL_IDLE_MS, type ServerIncident } from '../server/channel-registry.js';
 import { describeProcessExit, startServerCluster } from '../server/cluster.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../redis/embedded.js';
 import { parseDurationMs, parseSizeBytes } from '../config/units.js';
 import { ConfigError } from '../errors.js';
-import { redactUrlPassword } from '../secrets.js';
+import { redactText } from '../secrets.js';
 import { ExitCode } from '../exit-codes.js';
 import { reportError } from './errors.js';
 
@@ -27,6 +29,7 @@ interface ServeArgs {
   'channel-prefix': string;
   processes: string;
   'write-delay': string;
+  'max-poll-channels': number;
   tls: boolean;
   'tls-cert'?: string;
   'tls-key'?: string;
@@ -66,6 +69,11 @@ export const serveCommand = {
         default: '0ms',
         describe:
           'Collect messages this long before writing them to a client (0: once per event-loop turn); less CPU per delivery, more latency',
+      })
+      .option('max-poll-channels', {
+        type: 'number',
+        default: DEFAULT_MAX_POLL_CHANNELS,
+        describe: `Distinct /poll/<channel> channels per process at most (each is a Redis subscription and a buffer); more are refused with 429 until idle ones (${POLL_IDLE_MS / 1000} s without a poll) are released`,
       })
       .example('$0 serve --port 8080', 'Clients: ws://127.0.0.1:8080/ws/<channel>; messages: PUBLISH <channel> …')
       .example('$0 serve --redis redis://127.0.0.1:6379 --channel-prefix app:', '/ws/news relays Redis channel app:news')
@@ -118,9 +126,14 @@ async function serve(argv: ServeArgs): Promise<number> {
     const writeDelayMs = parseDurationMs(argv['write-delay']);
     if (writeDelayMs === undefined || writeDelayMs < 0)
       throw new ConfigError(`"${argv['write-delay']}" is not a duration (e.g. 2ms)`, { key: '--write-delay' });
+    const maxPollChannels = argv['max-poll-channels'];
+    if (!Number.isInteger(maxPollChannels) || maxPollChannels < 1)
+      throw new ConfigError('must be a whole number of channels, at least 1', { key: '--max-poll-channels' });
     const processes = argv.processes === 'auto' ? availableParallelism() : Number(argv.processes);
     if (!Number.isInteger(processes) || processes < 1 || processes > 64)
       throw new ConfigError(`"${argv.processes}" is not auto or a number of processes 1-64`, { key: '--processes' });
+    if (argv.redis !== undefined && !/^rediss?:\/\/./i.test(argv.redis))
+      throw new ConfigError('must be a redis:// or rediss:// URL', { key: '--redis' });
     const tls = await serveTls(argv);
     tlsCleanup = tls?.cleanup ?? null;
     let redisUrl = argv.redis;
@@ -136,12 +149,22 @@ async function serve(argv: ServeArgs): Promise<number> {
       perMessageDeflate: argv['per-message-deflate'],
       channelPrefix: argv['channel-prefix'],
       writeDelayMs,
+      maxPollChannels,
       ...(tls ? { tls: tls.tls } : {}),
     };
+    // The Redis subscriber dropped and restored: said on stderr as it happens.
+    // Incident details can carry a Redis URL or a server's words.
+    const onIncident = (incident: ServerIncident) => process.stderr.write(`wsbench: ${incident.kind}: ${safeText(incident.detail)}\n`);
     const server =
       processes > 1
-        ? await startServerCluster(options, processes, undefined, (exit) => process.stderr.write(`wsbench: ${describeProcessExit(exit)}\n`))
-        : await startReferenceServer(options);
+        ? await startServerCluster(
+            options,
+            processes,
+            undefined,
+            (exit) => process.stderr.write(`wsbench: ${describeProcessExit(exit)}\n`),
+            onIncident,
+          )
+        : await startReferenceServer({ ...options, onIncident });
     const http = server.url.replace(/^ws/, 'http');
     const tlsLines = tls
       ? [
@@ -155,7 +178,7 @@ async function serve(argv: ServeArgs): Promise<number> {
         `wsbench reference server listening on ${server.url}${processes > 1 ? ` (${processes} processes)` : ''}`,
         `  WebSocket   ${server.url}/ws/<channel>   (relays Redis channel ${argv['channel-prefix']}<channel>)`,
         `  health      ${http}/healthz   stats ${http}/stats`,
-        `  Redis       ${redactUrlPassword(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,
+        `  Redis       ${redactText(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,
         ...tlsLines,
         'Press Ctrl-C to stop.',
         '',

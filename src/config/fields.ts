@@ -4,7 +4,7 @@
  * WebSocket URL templates, handshake headers, readiness settings. A leaf: it imports only units.
  */
 import { z } from 'zod';
-import { parseDurationMs, parseSizeBytes } from './units.js';
+import { MAX_DURATION_MS, parseDurationMs, parseSizeBytes } from './units.js';
 
 export type Parser = (v: string | number) => number | undefined;
 
@@ -12,7 +12,10 @@ export function unitValue(parse: Parser, what: string, example: string, check: (
   return z.union([z.string(), z.number()], { error: `expected a ${what} such as ${example}` }).transform((value, ctx) => {
     const parsed = parse(value);
     if (parsed === undefined) {
-      ctx.issues.push({ code: 'custom', input: value, message: `"${value}" is not a ${what} (e.g. ${example})` });
+      // A number the parser refused is one too large to be finite (1e308 seconds).
+      const tooLarge = typeof value === 'number' || /^\s*\d[\d.]*e\+?\d+\s*$/i.test(value);
+      const message = tooLarge ? `${JSON.stringify(value)}: is too large` : `"${value}" is not a ${what} (e.g. ${example})`;
+      ctx.issues.push({ code: 'custom', input: value, message });
       return z.NEVER;
     }
     const problem = check(parsed);
@@ -24,8 +27,9 @@ export function unitValue(parse: Parser, what: string, example: string, check: (
   });
 }
 
-const nonNegative = (n: number) => (n < 0 ? 'must not be negative' : undefined);
-const positive = (n: number) => (n <= 0 ? 'must be greater than zero' : undefined);
+const atMostAWeek = (n: number) => (n > MAX_DURATION_MS ? 'must be at most 168h (7 days)' : undefined);
+const nonNegative = (n: number) => (n < 0 ? 'must not be negative' : atMostAWeek(n));
+const positive = (n: number) => (n <= 0 ? 'must be greater than zero' : atMostAWeek(n));
 
 export const duration = () =>
   unitValue(parseDurationMs, 'duration', '10s, 500ms, 2m', nonNegative).describe(
@@ -63,11 +67,20 @@ export const wsUrlTemplate = z
   })
   .describe('WebSocket URL; {channel} is replaced by the channel name and {client} by the client index.');
 
-/** Handshake headers of a stack adapter (cookies, auth); redacted in reports. */
-export const headers = z
-  .record(z.string(), z.string())
-  .default({})
-  .describe('Extra HTTP headers for the WebSocket handshake (cookies, auth).');
+/** HTTP header names are tokens (RFC 9110 §5.1); values cannot break the request (no CR, LF or NUL). */
+export const headerMap = z.record(
+  z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a valid HTTP header name'),
+  z.string().regex(/^[^\r\n\0]*$/, 'a header value cannot contain a line break or NUL'),
+);
+
+/** Handshake headers of a stack adapter (cookies, auth); every value redacted from every output. */
+export const headers = headerMap.default({}).describe('Extra HTTP headers for the WebSocket handshake (cookies, auth).');
+
+/** Headers whose values may be shown; every other header value is redacted from every output (src/secrets.ts). */
+export const publicHeaders = z
+  .array(z.string().min(1))
+  .default([])
+  .describe('Header names whose values may appear in reports, logs and errors (case-insensitive); every other header value is redacted.');
 
 /** Readiness of a stack adapter: the adapter knows the signal, the scenario says how long to wait. */
 export const stackReadiness = z

@@ -2,6 +2,7 @@
  * Command-line flags that override scenario fields. They are applied to the raw scenario before
  * validation, so a bad flag value gets the same checks as a bad file value, reported by flag name.
  */
+import { ConfigError } from '../errors.js';
 
 export interface Override {
   /** The flag as typed, for messages: `--rate`. */
@@ -37,6 +38,10 @@ export function fieldOverrides(values: Partial<Record<FieldFlag, unknown>>): Ove
   const out: Override[] = [];
   for (const [flag, path] of Object.entries(FIELD_FLAGS) as [FieldFlag, readonly string[]][]) {
     const value = values[flag];
+    // yargs turns a number flag's text that is not a number into NaN; the text itself is gone.
+    if (typeof value === 'number' && Number.isNaN(value)) throw new ConfigError('is not a number', { key: `--${flag}` });
+    // A flag given twice arrives as a list (only --local-address is one).
+    if (Array.isArray(value) && flag !== 'local-address') throw new ConfigError('given more than once', { key: `--${flag}` });
     if (value !== undefined) out.push({ flag: `--${flag}`, path: [...path], value: coerceFlagValue(value) });
   }
   return out;
@@ -44,14 +49,21 @@ export function fieldOverrides(values: Partial<Record<FieldFlag, unknown>>): Ove
 
 /**
  * `--target builtin` switches to the built-in server; `--target ws://…` points the run at the
- * user's own server (a raw target), keeping the scenario's other raw settings when it had them.
+ * user's own server: a stack adapter of the scenario (socketio, channels …) keeps its protocol,
+ * readiness and injector and gets this as its `target.url`; otherwise the target becomes `raw`,
+ * keeping the scenario's other raw settings when it had them. (Replacing a stack adapter by `raw`
+ * silently would run the wrong protocol and injector against the stack.)
  */
 export function targetOverride(value: string): Override {
   if (value === 'builtin') return { flag: '--target', path: ['target'], value: { kind: 'builtin' } };
   return {
     flag: '--target',
     path: ['target'],
-    value: (current: unknown) => ({ ...(isRecord(current) && current['kind'] === 'raw' ? current : {}), kind: 'raw', url: value }),
+    value: (current: unknown) => {
+      const kind = isRecord(current) ? current['kind'] : undefined;
+      if (isRecord(current) && typeof kind === 'string' && kind !== 'builtin' && kind !== 'raw') return { ...current, url: value };
+      return { ...(isRecord(current) && kind === 'raw' ? current : {}), kind: 'raw', url: value };
+    },
   };
 }
 

@@ -3,19 +3,21 @@
  * Schema in schema/scenario.schema.json). Human units are accepted on input and resolved here to
  * plain numbers: durations in milliseconds, rates per second, sizes in bytes.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseRatePerSec } from './units.js';
+import { MAX_MESSAGES, MAX_RATE_PER_SEC, parseDurationMs, parseRatePerSec } from './units.js';
 import { duration, isValidUrl, positiveDuration, size, unitValue } from './fields.js';
 import { STAMP_BINARY_BYTES, STAMP_TEXT_BYTES } from '../metrics/stamp.js';
-import { parseThreshold, ThresholdSyntaxError } from '../gate/expression.js';
+import { excerpt, parseThreshold, ThresholdSyntaxError } from '../gate/expression.js';
 import { lookupMetric } from '../gate/metrics.js';
 import { parseTolerance } from '../gate/baseline.js';
 import { TARGET_SCHEMAS, targetAdapter } from '../targets/registry.js';
+import { DEFAULT_INTERVAL_MS, MAX_TIMELINE_INTERVALS, MIN_REPORT_INTERVAL_MS } from '../results/timeline.js';
 import { clientCompression, clientDeflate, clientTls } from './connection-fields.js';
 import { DEFAULT_TRANSPORTS, TRANSPORT_NAMES, transportDescriptor } from '../transports/registry.js';
 
 const rate = unitValue(parseRatePerSec, 'rate', '1000/s, 5k/s, 60/min', (n) =>
-  n <= 0 ? 'must be greater than zero' : n > 10_000_000 ? 'must be at most 10M/s' : undefined,
+  n <= 0 ? 'must be greater than zero' : n > MAX_RATE_PER_SEC ? 'must be at most 10M/s' : undefined,
 ).describe('Publishes per second across all channels: 1000, "1000/s", "5k/s", "60/min".');
 
 const redisUrl = z
@@ -25,6 +27,9 @@ const redisUrl = z
   })
   .describe('redis://[user:password@]host:port[/db] or rediss:// for TLS. Omit to start an embedded redis-server.');
 
+/** Letters, digits and the characters a URL path segment carries as they are (no %, no / ? #). */
+const CHANNEL_NAME = /^[\p{L}\p{N}\-._~:@!$&'()*+,;=]+$/u;
+
 const channels = z
   .union([
     z.number().int().min(1).max(100_000),
@@ -33,9 +38,12 @@ const channels = z
         z
           .string()
           .min(1)
-          .regex(/^[^\s/?#]+$/, 'channel names cannot contain spaces, /, ? or #'),
+          .max(200)
+          .regex(CHANNEL_NAME, "channel names use letters, digits and - . _ ~ : @ ! $ & ' ( ) * + , ; = only")
+          .refine((name) => name !== '.' && name !== '..', { message: 'a channel cannot be named "." or ".." (URL paths)' }),
       )
-      .min(1),
+      .min(1)
+      .max(100_000),
   ])
   .default(1)
   .describe('Number of channels (named bench, or bench-0…bench-N-1) or a list of names. Clients are spread over them round-robin.');
@@ -49,7 +57,12 @@ const threshold = z
     } catch (e) {
       if (!(e instanceof ThresholdSyntaxError)) throw e;
       // `offset` lets the loader point at the exact character inside the string.
-      ctx.issues.push({ code: 'custom', input: text, message: `${e.message} in "${text}"`, params: { offset: e.offset } });
+      ctx.issues.push({
+        code: 'custom',
+        input: text,
+        message: `${e.message} in "${excerpt(text, e.offset)}"`,
+        params: { offset: e.offset },
+      });
     }
   })
   .describe('A threshold such as "fanout.p99 < 50ms", "delivery.lostRatio == 0", "longpoll.fanout.p50 / websocket.fanout.p50 > 3".');
@@ -111,7 +124,7 @@ export const scenarioSchema = z
           ),
         workers: z.number().int().min(1).max(64).optional().describe('Client worker processes (default: from connections and cores).'),
         localAddresses: z
-          .array(z.string().regex(/^[0-9a-fA-F:.]+$/, 'must be an IP address'))
+          .array(z.string().refine((s) => isIP(s) !== 0, { message: 'must be an IP address (IPv4 or IPv6)' }))
           .optional()
           .describe('Source addresses to spread connections over (default: 127.0.0.x as needed for loopback targets).'),
         tls: clientTls,
@@ -161,6 +174,24 @@ export const scenarioSchema = z
       .default(0)
       .describe('Publish at the rate for this long first; latency from these messages is not recorded (they still count in the ledger).'),
     drain: duration().default(2000).describe('After the last publish, wait this long for stragglers before counting losses.'),
+    onTargetDown: z
+      .enum(['stop', 'continue'])
+      .default('stop')
+      .describe(
+        'When the target dies mid-run (every connection dropped, or polls fail, and it accepts no new connection; a server wsbench started exits): stop (default) stops publishing 1 s later unless it came back and reports what was measured (not completed, exit code 4); continue publishes on (its messages count as lost). Either way a target-down incident is recorded at once.',
+      ),
+    report: z
+      .strictObject({
+        interval: unitValue(parseDurationMs, 'duration', '1s, 500ms, 5s', (n) =>
+          n < MIN_REPORT_INTERVAL_MS ? `must be at least ${MIN_REPORT_INTERVAL_MS} ms` : undefined,
+        )
+          .default(DEFAULT_INTERVAL_MS)
+          .describe(
+            `Length of the timeline's intervals (results over time): a duration of at least ${MIN_REPORT_INTERVAL_MS} ms, default 1s. Doubled as often as needed so a run keeps at most ${MAX_TIMELINE_INTERVALS} intervals.`,
+          ),
+      })
+      .prefault({})
+      .describe('What the report records besides the totals.'),
     thresholds: z
       .array(threshold)
       .default([])
@@ -194,6 +225,15 @@ export const scenarioSchema = z
     const channelCount = Array.isArray(s.publish.channels) ? s.publish.channels.length : s.publish.channels;
     for (const issue of adapter.check?.(s.target, { channelCount, encoding }) ?? []) {
       ctx.issues.push({ code: 'custom', input: s.target, path: ['target', ...issue.path], message: issue.message });
+    }
+    const messages = (s.publish.rate * (s.warmup + s.publish.duration)) / 1000;
+    if (messages > MAX_MESSAGES) {
+      ctx.issues.push({
+        code: 'custom',
+        input: s.publish.duration,
+        path: ['publish', 'duration'],
+        message: `rate × (warmup + duration) is ${Math.round(messages).toLocaleString('en-US')} messages; at most ${MAX_MESSAGES.toLocaleString('en-US')} (sequence numbers are 32-bit)`,
+      });
     }
     const minimum = encoding === 'binary' ? STAMP_BINARY_BYTES : STAMP_TEXT_BYTES;
     if (s.publish.payloadSize < minimum) {

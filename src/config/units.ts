@@ -5,6 +5,14 @@
  * where the bad value is.
  */
 
+/**
+ * The largest values a scenario may ask for (documented in the README). A run longer than a week
+ * is a mistake (and Node's timers cannot wait past 24.8 days); sequence numbers are 32-bit.
+ */
+export const MAX_DURATION_MS = 7 * 24 * 3_600_000;
+export const MAX_RATE_PER_SEC = 10_000_000;
+export const MAX_MESSAGES = 1_000_000_000;
+
 const durationUnitsMs: Record<string, number> = {
   ms: 1,
   s: 1000,
@@ -18,7 +26,7 @@ const multipliers: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 
 
 /** Milliseconds for a duration, or undefined when it is not one. Bare numbers are seconds. */
 export function parseDurationMs(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value * 1000 : undefined;
+  if (typeof value === 'number') return finite(value * 1000);
   const text = value.trim();
   if (text === '') return undefined;
   // A sign is accepted so that "-5s" is reported as negative rather than as gibberish.
@@ -35,9 +43,9 @@ export function parseDurationMs(value: string | number): number | undefined {
     total += Number(match[1]) * durationUnitsMs[match[2]!]!;
     consumed = part.lastIndex;
   }
-  if (consumed === text.length && consumed > 0) return total;
+  if (consumed === text.length && consumed > 0) return finite(total);
   const bare = Number(text);
-  return text !== '' && Number.isFinite(bare) ? bare * 1000 : undefined;
+  return text !== '' && Number.isFinite(bare) ? finite(bare * 1000) : undefined;
 }
 
 const ratePeriodsPerSecond: Record<string, number> = {
@@ -56,7 +64,7 @@ export function parseRatePerSec(value: string | number): number | undefined {
   if (!match) return undefined;
   const count = Number(match[1]) * multipliers[match[2] ?? '']!;
   const perSecond = match[3] ? ratePeriodsPerSecond[match[3]]! : 1;
-  return count * perSecond;
+  return finite(count * perSecond);
 }
 
 const sizeUnits: Record<string, number> = {
@@ -74,7 +82,12 @@ export function parseSizeBytes(value: string | number): number | undefined {
   const match = /^\s*(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
   if (!match) return undefined;
   const unit = sizeUnits[match[2]!.toLowerCase()];
-  return unit === undefined ? undefined : Number(match[1]) * unit;
+  return unit === undefined ? undefined : finite(Number(match[1]) * unit);
+}
+
+/** A number too large to be finite (`1e308` seconds) is as unreadable as text. */
+function finite(n: number): number | undefined {
+  return Number.isFinite(n) ? n : undefined;
 }
 
 /** Compact duration for humans: 950 ms → "950ms", 90_000 → "1m30s". */

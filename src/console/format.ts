@@ -6,6 +6,8 @@ import { isUtf8 } from 'node:buffer';
 import { fmtBytes, fmtInt, fmtMs } from '../reporters/format.js';
 import { READY_STATE_NAMES, type ConsoleEvent, type ConsoleStatus } from './events.js';
 import { prettyJson } from './json-pretty.js';
+import { inert, inertJson } from '../peer-text.js';
+import { redactDeep, redactText } from '../secrets.js';
 
 export type BinaryFormat = 'hex' | 'base64';
 export type Tone = 'in' | 'out' | 'control' | 'error' | 'redis' | 'info';
@@ -26,7 +28,8 @@ export interface OutputLine {
 export const BINARY_DISPLAY_LIMIT = 1024;
 
 export function formatEvent(event: ConsoleEvent, options: FormatOptions): OutputLine[] {
-  const lines = linesOf(event, options);
+  // Peer text (messages, close reasons, error bodies) cannot drive the terminal; secrets never show.
+  const lines = linesOf(event, options).map((line) => ({ ...line, text: inert(redactText(line.text)) }));
   if (options.timestamps && lines.length > 0) {
     const stamp = `[${new Date(event.time).toISOString()}] `;
     lines[0] = { ...lines[0]!, text: stamp + lines[0]!.text };
@@ -113,9 +116,9 @@ function payloadLines(prefix: string, data: Buffer, binary: boolean, o: FormatOp
   if (binary) return [{ text: prefix + binaryText(data, o.binaryFormat), tone }];
   const text = data.toString('utf8');
   const pretty = o.pretty ? prettyJson(text) : null;
-  if (pretty === null) return [{ text: prefix + text, tone }];
+  // One output line per line of the message, continuation lines indented: a message cannot fake a line of its own.
   const pad = ' '.repeat(prefix.length);
-  return pretty.split('\n').map((line, i) => ({ text: (i === 0 ? prefix : pad) + line, tone }));
+  return (pretty ?? text).split('\n').map((line, i) => ({ text: (i === 0 ? prefix : pad) + line, tone }));
 }
 
 /** `[binary 5 B] 68 65 6c 6c 6f` or `[binary 5 B, base64] aGVsbG8=`; cut after 1 KiB. */
@@ -159,5 +162,5 @@ export function ndjsonLine(event: ConsoleEvent, binaryFormat: BinaryFormat): str
       } else out[key] = value.toString('utf8');
     } else out[key] = value;
   }
-  return JSON.stringify(out);
+  return inertJson(redactDeep(out));
 }

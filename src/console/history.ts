@@ -19,19 +19,21 @@ export class HistoryFile {
     private entries: string[],
   ) {}
 
-  /** Loads (and trims) the file; a missing file is an empty history. The mode is forced to 0600. */
+  /** Loads (and trims) the file; a missing file is an empty history. An existing file's mode is forced to 0600, empty or not. */
   static load(path: string): HistoryFile {
     let entries: string[] = [];
+    let exists = true;
     try {
       entries = readFileSync(path, 'utf8')
         .split('\n')
         .filter((l) => l.length > 0);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      exists = false;
     }
     const history = new HistoryFile(path, entries.slice(-HISTORY_LIMIT));
     if (entries.length > HISTORY_LIMIT) history.rewrite();
-    else if (entries.length > 0 && (statSync(path).mode & 0o777) !== 0o600) chmodSync(path, 0o600);
+    else if (exists && (statSync(path).mode & 0o777) !== 0o600) chmodSync(path, 0o600);
     return history;
   }
 

@@ -4,6 +4,8 @@
  */
 import { formatEvent, ndjsonLine, type FormatOptions, type Tone } from './format.js';
 import type { ConsoleEvent, ConsoleEventListener } from './events.js';
+import { inert } from '../peer-text.js';
+import { redactText } from '../secrets.js';
 
 export interface PlainOutputOptions {
   format: FormatOptions;
@@ -27,7 +29,7 @@ export function plainOutput(o: PlainOutputOptions): ConsoleEventListener {
   return (event: ConsoleEvent) => {
     if (o.ndjson) {
       o.stdout.write(ndjsonLine(event, o.format.binaryFormat) + '\n');
-      if (event.type === 'error' && event.fatal) o.stderr.write(`wsbench: error: ${event.message}\n`);
+      if (event.type === 'error' && event.fatal) o.stderr.write(`wsbench: error: ${inert(redactText(event.message))}\n`);
       return;
     }
     for (const line of formatEvent(event, o.format)) {

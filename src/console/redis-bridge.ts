@@ -3,7 +3,7 @@
  * /psubscribe, a second one in subscriber mode (Redis allows nothing else on it).
  */
 import { openRedis, type RedisClient } from '../redis/client.js';
-import { redactUrlPassword } from '../secrets.js';
+import { redactText } from '../secrets.js';
 import type { ConsoleEventBody, RedisStatus } from './events.js';
 
 export class RedisBridge {
@@ -28,7 +28,7 @@ export class RedisBridge {
   }
 
   status(): RedisStatus {
-    return { url: redactUrlPassword(this.url), connected: this.connected, channels: [...this.channels], patterns: [...this.patterns] };
+    return { url: redactText(this.url), connected: this.connected, channels: [...this.channels], patterns: [...this.patterns] };
   }
 
   /** PUBLISH; resolves with the number of subscribers that received it. */
@@ -103,6 +103,6 @@ export class RedisBridge {
   private lost(): void {
     if (this.closed || !this.connected) return;
     this.connected = false;
-    this.emit({ type: 'error', message: `lost the connection to Redis at ${redactUrlPassword(this.url)}`, fatal: false });
+    this.emit({ type: 'error', message: `lost the connection to Redis at ${redactText(this.url)}`, fatal: false });
   }
 }

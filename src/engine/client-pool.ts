@@ -3,8 +3,11 @@
  * the stamp of every message, keeps each client's delivery ledger and records latency. Knows
  * nothing of processes or IPC; worker-process.ts wraps it.
  */
+import { describeCloseCode, peerSnippet } from '../peer-text.js';
 import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
+import { NOTHING_OWED, PublishOutcomes, type PublishOutcome } from '../metrics/publish-outcomes.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
+import { IntervalCollector, type LoadSource } from './interval-collector.js';
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
 import { monotonicMs } from '../metrics/clock.js';
 import {
@@ -86,9 +89,10 @@ export class ClientPool implements ClientOwner {
   private readonly channelCount: number;
   private problem: string | null = null;
 
-  private readonly fanout = createHistogram();
+  /** Measured latencies since the previous snapshot, by arrival (the live figures). */
   private interval: Histogram = createHistogram();
-  private readonly connect = createHistogram();
+  /** Everything by interval of the timeline; the run's fan-out and connect totals are its sums. */
+  private readonly timeline: IntervalCollector;
   private readonly firstLatency: Float32Array;
   private readonly lastLatency: Float32Array;
   private readonly recipients: Uint32Array;
@@ -105,6 +109,8 @@ export class ClientPool implements ClientOwner {
   private closedEarly = 0;
   private inFlight = 0;
   private finishing = false;
+  /** Clients closed and results taken: every interval is closed. */
+  private finished = false;
   /** What the connections negotiated (TLS, compression), counted by the clients themselves. */
   private readonly facts = new ConnectionFacts();
 
@@ -112,6 +118,7 @@ export class ClientPool implements ClientOwner {
     private readonly plan: WorkerPlan,
     private readonly createTransport: TransportFactory,
     private readonly monitor: ProcessMonitor,
+    load: LoadSource | null = null,
   ) {
     this.reader = new StampReader(plan.runId);
     this.channelCount = plan.channelNames.length;
@@ -119,6 +126,16 @@ export class ClientPool implements ClientOwner {
     this.firstLatency = new Float32Array(tracked).fill(Number.POSITIVE_INFINITY);
     this.lastLatency = new Float32Array(tracked);
     this.recipients = new Uint32Array(tracked);
+    this.timeline = new IntervalCollector(
+      {
+        timeline: plan.timeline,
+        publishRatePerSec: plan.publishRatePerSec,
+        totalPublishes: plan.totalPublishes,
+        channelCount: this.channelCount,
+      },
+      { firstLatencyMs: this.firstLatency, lastLatencyMs: this.lastLatency, recipients: this.recipients },
+      load,
+    );
     for (let i = 0; i < plan.clientCount; i++) {
       const index = plan.firstClient + i;
       this.clients.push(new PoolClient(this, index, index % this.channelCount));
@@ -175,6 +192,11 @@ export class ClientPool implements ClientOwner {
 
   private stopConnecting: () => void = () => {};
 
+  /** Publishing started with message 0 due at monotonic `t0`. */
+  publishing(t0: number): void {
+    this.timeline.publishing(t0);
+  }
+
   channelName(channelIndex: number): string {
     return this.plan.channelNames[channelIndex]!;
   }
@@ -213,7 +235,8 @@ export class ClientPool implements ClientOwner {
       client.wasOpen = true;
       this.opened++;
       client.protocol.opened();
-      this.clamped += recordMs(this.connect, monotonicMs() - started) ? 1 : 0;
+      const now = monotonicMs();
+      if (this.timeline.openedAt(now, now - started)) this.clamped++;
     } catch (e) {
       client.state = ClientState.Failed;
       client.transport = null;
@@ -268,9 +291,10 @@ export class ClientPool implements ClientOwner {
       return;
     }
     this.delivered++;
+    const slot = this.timeline.delivered(stamp.intendedMs);
     if (stamp.flags & FLAG_WARMUP) return;
     const latency = receivedAt - stamp.intendedMs;
-    if (recordMs(this.fanout, latency)) this.clamped++;
+    if (this.timeline.recordLatency(slot, latency)) this.clamped++;
     recordMs(this.interval, latency);
     if (seq < this.recipients.length) {
       if (latency < this.firstLatency[seq]!) this.firstLatency[seq] = latency;
@@ -282,14 +306,17 @@ export class ClientPool implements ClientOwner {
   closed(client: PoolClient, code: number, reason: string, clean: boolean): void {
     if (client.state !== ClientState.Open) return;
     client.state = ClientState.Closed;
+    this.timeline.closedAt(monotonicMs());
     if (this.finishing) return;
     this.closedEarly++;
-    this.countError(socketClosedKind(code, clean), reason || `closed with ${code}`);
+    this.countError(socketClosedKind(code, clean), reason || `closed with ${describeCloseCode(code)}`);
   }
 
   countError(kind: ErrorKind, sample: string, count = 1): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + count;
-    this.errorSamples[kind] ??= sample.slice(0, 300);
+    this.timeline.errorAt(monotonicMs(), count);
+    // Samples are often a peer's words (close reasons, HTTP bodies): bounded and inert.
+    this.errorSamples[kind] ??= peerSnippet(sample, 300);
   }
 
   snapshot(): WorkerSnapshot {
@@ -320,6 +347,7 @@ export class ClientPool implements ClientOwner {
       wire: this.wire(),
       cpuPercent: this.monitor.intervalCpuPercent(),
       eventLoopDelayP99Ms: this.monitor.eventLoopDelayP99Ms(),
+      timeline: this.timeline.closeUpTo(monotonicMs(), this.finished),
     };
   }
 
@@ -336,19 +364,29 @@ export class ClientPool implements ClientOwner {
     return total;
   }
 
-  /** Closes every client and returns the final accounting; `ackedPerChannel` sets expectations. */
-  async finish(ackedPerChannel: number[]): Promise<WorkerResult> {
+  /** Closes every client and returns the final accounting; `publishes` says what each client was owed. */
+  async finish(publishes: PublishOutcome): Promise<WorkerResult> {
     this.finishing = true;
     this.stopConnecting();
     await Promise.all(this.clients.map((c) => (c.transport ? c.transport.close().catch(() => {}) : Promise.resolve())));
+    const closedAt = monotonicMs();
+    for (const c of this.clients) {
+      // A transport that closed without telling (no close event): closed now.
+      if (c.state === ClientState.Open) this.closed(c, 1000, '', true);
+    }
 
+    const outcomes = PublishOutcomes.from(publishes, this.channelCount);
     const delivery = emptyDelivery();
     for (const c of this.clients) {
       // A client that never opened was never subscribed: its messages are not "lost", its
       // connection failure is reported under connections and errors instead.
-      const expected = c.wasOpen ? (ackedPerChannel[c.channelIndex] ?? 0) : 0;
-      addDelivery(delivery, c.ledger.counts(expected));
+      const channel = c.wasOpen ? outcomes.channel(c.channelIndex) : NOTHING_OWED;
+      addDelivery(delivery, c.ledger.counts(channel));
+      // Where the lost lie: the ledger's own lost runs (an unpublished message is never lost).
+      c.ledger.forEachLost(channel, (from, to) => this.timeline.missed(c.channelIndex, from, to));
     }
+    const timeline = this.timeline.finish(closedAt);
+    this.finished = true;
     return {
       workerId: this.plan.workerId,
       opened: this.opened,
@@ -360,12 +398,13 @@ export class ClientPool implements ClientOwner {
       errorSamples: { ...this.errorSamples },
       clampedSamples: this.clamped,
       wire: this.wire(),
-      histograms: { fanout: encodeHistogram(this.fanout), connect: encodeHistogram(this.connect) },
+      histograms: { fanout: encodeHistogram(this.timeline.fanoutTotal), connect: encodeHistogram(this.timeline.connectTotal) },
       connectionFacts: this.facts.snapshot(),
       firstLatencyMs: this.firstLatency,
       lastLatencyMs: this.lastLatency,
       recipients: this.recipients,
       process: this.monitor.stats(),
+      timeline,
     };
   }
 }

@@ -2,7 +2,7 @@
  * What the engine tells the outside world while it runs. The UI (Ink dashboard, plain progress,
  * NDJSON) renders these and nothing else; they are plain serializable data.
  */
-import type { TransportName } from '../results/types.js';
+import type { Incident, TimelineInterval, TransportName } from '../results/types.js';
 
 export type Phase =
   'starting-redis' | 'starting-server' | 'connecting' | 'waiting-ready' | 'warmup' | 'publishing' | 'draining' | 'closing' | 'done';
@@ -43,9 +43,23 @@ export interface Snapshot {
   tool: { cpuPercent: number; eventLoopDelayMs: number; processes: number; bottleneck: boolean; reason: string | null };
 }
 
+/**
+ * One closed interval of a transport's timeline, with the same fields as the report's
+ * `timeline.intervals` entries, plus when it was sent (`elapsedMs`) and the interval length.
+ * Interval k is sent once every worker saw it end more than a second ago (deliveries due in it had
+ * that long to arrive; `lost` is what had not arrived by then, a failed publish's messages
+ * included); intervals still open when the transport's run ends are sent from its final timeline.
+ * The report's timeline is authoritative: it also counts what arrived later, and tells failed
+ * publishes (unpublished) from lost messages.
+ */
+export type IntervalEvent = { type: 'interval'; transport: TransportName; elapsedMs: number; intervalMs: number } & TimelineInterval;
+
 export type EngineEvent =
   | { type: 'phase'; phase: Phase; transport: TransportName | null; elapsedMs: number; detail?: string }
   | { type: 'snapshot'; snapshot: Snapshot }
-  | { type: 'warning'; message: string; elapsedMs: number };
+  | IntervalEvent
+  | { type: 'warning'; message: string; elapsedMs: number }
+  /** Something happened to the run (Redis or the target down, …), said as it happens; also in `run.incidents`. */
+  | { type: 'incident'; incident: Incident };
 
 export type EngineListener = (event: EngineEvent) => void;

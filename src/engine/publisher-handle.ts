@@ -17,6 +17,9 @@ import {
 
 export type PublisherPlan = Omit<PublisherThreadInput, 'counters' | 'lag'>;
 
+/** What the thread says as it happens: its Redis connection lost or back, failure streaks. */
+export type PublisherNotice = Extract<PublisherThreadReply, { type: 'redis' | 'incident' }>;
+
 export class PublisherHandle {
   private readonly counters = new Int32Array(new SharedArrayBuffer(4 * 4));
   private readonly lag = new Float64Array(new SharedArrayBuffer(8));
@@ -24,7 +27,7 @@ export class PublisherHandle {
   private readonly done: Promise<EncodedPublisherResult>;
   readonly connected: Promise<void>;
 
-  constructor(plan: PublisherPlan) {
+  constructor(plan: PublisherPlan, onNotice: (notice: PublisherNotice) => void = () => {}) {
     this.worker = new Worker(new URL('./publisher-thread.js', import.meta.url), {
       workerData: { ...plan, counters: this.counters.buffer, lag: this.lag.buffer } satisfies PublisherThreadInput,
     });
@@ -42,6 +45,7 @@ export class PublisherHandle {
       this.worker.on('message', (msg: PublisherThreadReply) => {
         if (msg.type === 'connected') onConnected();
         else if (msg.type === 'result') resolve(msg.result);
+        else if (msg.type === 'redis' || msg.type === 'incident') onNotice(msg);
         else fail(new WsbenchError(isErrorCode(msg.code) ? msg.code : 'INTERNAL', msg.message));
       });
       this.worker.once('error', (e) => fail(new WsbenchError('INTERNAL', `publisher thread failed: ${e.message}`, { cause: e })));

@@ -2,15 +2,22 @@
  * The publisher runs on its own thread so nothing on the coordinator's event loop (merging
  * snapshots, drawing the dashboard, IPC) can delay a publish: a late publish is latency the target
  * did not cause. Progress is shared through an Int32Array/Float64Array the main thread reads
- * without messages; the final result comes back as one message.
+ * without messages; the final result comes back as one message, incidents (its Redis connection
+ * lost and back, failure streaks) as they happen.
+ *
+ * Its Redis connection reconnects with backoff; while it is down, publishes fail at once (they
+ * are counted and their recipients are unpublished) and publishing goes on at the schedule.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openRedis } from '../redis/client.js';
+import { monotonicMs } from '../metrics/clock.js';
+import { encodeIndexSet, type EncodedIndexSet } from '../metrics/publish-outcomes.js';
+import type { RecordedIncidentKind } from '../results/incidents.js';
 import { StampWriter, type PayloadPadding, type StampEncoding } from '../metrics/stamp.js';
 import { encodeHistogram } from '../metrics/histogram.js';
 import { asWsbenchError } from '../errors.js';
 import { OpenLoopSchedule } from './pacer.js';
-import type { InjectorIssues, InjectorSpec } from '../targets/injector.js';
+import type { Injector, InjectorIssues, InjectorSpec } from '../targets/injector.js';
 import { createInjector } from '../targets/registry.js';
 import { Publisher, type PublisherProgress } from './publisher.js';
 
@@ -40,7 +47,13 @@ export interface PublisherThreadStart {
 }
 
 export type PublisherThreadReply =
-  { type: 'connected' } | { type: 'result'; result: EncodedPublisherResult } | { type: 'error'; message: string; code: string };
+  | { type: 'connected' }
+  | { type: 'result'; result: EncodedPublisherResult }
+  | { type: 'error'; message: string; code: string }
+  /** Its Redis connection was lost (up: false) or is back, at monotonic time `at`. */
+  | { type: 'redis'; up: boolean; reason: string; at: number }
+  /** A failure streak started or ended, at monotonic time `at`. */
+  | { type: 'incident'; kind: RecordedIncidentKind; detail: string; at: number };
 
 export interface EncodedPublisherResult extends PublisherProgress {
   ackedPerChannel: number[];
@@ -51,6 +64,8 @@ export interface EncodedPublisherResult extends PublisherProgress {
   measuredLastSentAt: number;
   measuredSent: number;
   injectorIssues: InjectorIssues;
+  /** Indices of the publishes that never reached Redis. */
+  failed: EncodedIndexSet;
 }
 
 export const COUNTER_SENT = 0;
@@ -61,7 +76,33 @@ export const COUNTER_STOP = 3;
 async function main(input: PublisherThreadInput, port: NonNullable<typeof parentPort>): Promise<void> {
   const counters = new Int32Array(input.counters);
   const lag = new Float64Array(input.lag);
-  const redis = await openRedis(input.redisUrl, { name: 'wsbench-publisher', autoPipelining: true });
+  let down: string | null = null;
+  const redis = await openRedis(input.redisUrl, {
+    name: 'wsbench-publisher',
+    autoPipelining: true,
+    reconnect: {
+      onDown(reason) {
+        down = reason;
+        port.postMessage({ type: 'redis', up: false, reason, at: monotonicMs() } satisfies PublisherThreadReply);
+      },
+      onUp() {
+        down = null;
+        port.postMessage({ type: 'redis', up: true, reason: '', at: monotonicMs() } satisfies PublisherThreadReply);
+      },
+    },
+  });
+  const injector = createInjector(input.injector, redis);
+  // While the connection is down a publish fails at once, in words a person understands.
+  const guarded: Injector = {
+    ...(injector.issues ? { issues: injector.issues } : {}),
+    inject(channel, payload) {
+      if (down !== null) return Promise.reject(new Error(`not connected to Redis (${down}); reconnecting`));
+      return injector.inject(channel, payload).catch((e: unknown) => {
+        // ioredis's own words here are about its retry option: say what happened instead.
+        throw redis.status === 'ready' ? e : new Error('the Redis connection was lost before Redis replied');
+      });
+    },
+  };
   // t0 comes once the clients are ready; the thread is started earlier to be warm by then.
   const started = new Promise<number>((resolve) => port.once('message', (msg: PublisherThreadStart) => resolve(msg.t0)));
   port.postMessage({ type: 'connected' } satisfies PublisherThreadReply);
@@ -73,7 +114,7 @@ async function main(input: PublisherThreadInput, port: NonNullable<typeof parent
   }, 20);
   const publisher = new Publisher(
     new StampWriter(input.runId, input.encoding, input.payloadSize, input.padding),
-    createInjector(input.injector, redis),
+    guarded,
     input.channelCount,
     new OpenLoopSchedule(t0, input.ratePerSec, input.total),
     input.warmupCount,
@@ -83,11 +124,15 @@ async function main(input: PublisherThreadInput, port: NonNullable<typeof parent
       Atomics.store(counters, COUNTER_ERRORS, p.errors);
       lag[0] = p.lagMs;
     },
+    (kind, detail, at) => port.postMessage({ type: 'incident', kind, detail, at } satisfies PublisherThreadReply),
   );
   try {
     const result = await publisher.run(controller.signal);
-    const { lag: histogram, ...rest } = result;
-    port.postMessage({ type: 'result', result: { ...rest, lag: encodeHistogram(histogram) } } satisfies PublisherThreadReply);
+    const { lag: histogram, failed, ...rest } = result;
+    port.postMessage({
+      type: 'result',
+      result: { ...rest, lag: encodeHistogram(histogram), failed: encodeIndexSet(failed, result.sent) },
+    } satisfies PublisherThreadReply);
   } finally {
     clearInterval(watch);
     redis.disconnect();

@@ -2,11 +2,18 @@
  * The open-loop publisher: PUBLISHes message i at t0 + i / rate into Redis, stamped with that
  * intended time. When it falls behind it catches up in a burst (never skips), and how far behind
  * it was is recorded, because that delay becomes latency the target did not cause.
+ *
+ * A publish that fails (refused, Redis connection down, no reply) is not retried — a retried
+ * publish would be a different message at a different time — but remembered by index: its
+ * recipients are `unpublished`, not lost (metrics/publish-outcomes.ts). A streak of failures is
+ * said as incidents when it starts and when a publish succeeds again.
  */
 import type { Injector, InjectorIssues } from '../targets/injector.js';
 import { FLAG_WARMUP, type StampWriter } from '../metrics/stamp.js';
 import { createHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { monotonicMs } from '../metrics/clock.js';
+import { RangeSet } from '../metrics/range-set.js';
+import type { RecordedIncidentKind } from '../results/incidents.js';
 import { sleepUntil, type OpenLoopSchedule } from './pacer.js';
 
 export interface PublisherProgress {
@@ -29,7 +36,15 @@ export interface PublisherResult extends PublisherProgress {
   measuredSent: number;
   /** What the stack dropped or refused while accepting publishes (by error kind). */
   injectorIssues: InjectorIssues;
+  /** Indices of the publishes that never reached Redis (`errors` of them). */
+  failed: RangeSet;
 }
+
+/** An incident the publisher noticed, at monotonic time `at`. */
+export type PublisherIncident = (kind: RecordedIncidentKind, detail: string, at: number) => void;
+
+/** Said as the sample of publishes still unanswered when the publisher stops waiting. */
+const NO_REPLY = 'no reply from Redis';
 
 export class Publisher {
   private sent = 0;
@@ -45,6 +60,13 @@ export class Publisher {
   private measuredSent = 0;
   private outstanding = 0;
   private drained: (() => void) | null = null;
+  /** Indices of the publishes Redis acknowledged. */
+  private readonly reachedRedis = new RangeSet();
+  private readonly failed = new RangeSet();
+  /** The failure streak going on: its first index, when it started, how many failed. */
+  private streak: { first: number; at: number; count: number } | null = null;
+  /** Set once the result is taken: late replies change nothing. */
+  private settled = false;
 
   constructor(
     private readonly writer: StampWriter,
@@ -54,6 +76,7 @@ export class Publisher {
     private readonly warmupCount: number,
     /** Called after each burst (the thread mirrors progress into shared memory). */
     private readonly onProgress: (p: PublisherProgress) => void = () => {},
+    private readonly onIncident: PublisherIncident = () => {},
   ) {
     this.ackedPerChannel = new Array<number>(channelCount).fill(0);
   }
@@ -77,6 +100,8 @@ export class Publisher {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await this.waitForReplies(replyTimeoutMs);
+    this.settled = true;
+    this.giveUpOnUnanswered(replyTimeoutMs);
     this.onProgress(this.progress());
     return {
       ...this.progress(),
@@ -88,6 +113,7 @@ export class Publisher {
       measuredLastSentAt: this.measuredLastSentAt,
       measuredSent: this.measuredSent,
       injectorIssues: { ...this.injector.issues },
+      failed: this.failed,
     };
   }
 
@@ -107,18 +133,63 @@ export class Publisher {
     this.outstanding++;
     this.injector.inject(channel, payload).then(
       (receivers) => {
+        if (this.settled) return;
         this.acked++;
+        this.reachedRedis.add(i);
         this.onProgress(this.progress());
         this.ackedPerChannel[channel]!++;
         if (receivers === 0) this.noSubscriber++;
+        if (this.streak) this.streakEnded(i);
         this.settle();
       },
       (e: Error) => {
-        this.errors++;
-        if (this.errorSamples.length < 5) this.errorSamples.push(e.message);
+        if (this.settled) return;
+        this.fail(i, e.message);
         this.settle();
       },
     );
+  }
+
+  private fail(i: number, message: string): void {
+    this.errors++;
+    this.failed.add(i);
+    if (this.errorSamples.length < 5) this.errorSamples.push(message);
+    if (this.streak) {
+      this.streak.count++;
+      return;
+    }
+    const at = monotonicMs();
+    this.streak = { first: i, at, count: 1 };
+    this.onIncident('publish-failed', `publish #${i} failed: ${message} (failures are counted, not retried)`, at);
+  }
+
+  private streakEnded(resumedAt: number): void {
+    const { first, at, count } = this.streak!;
+    this.streak = null;
+    const now = monotonicMs();
+    this.onIncident(
+      'publish-resumed',
+      `publish #${resumedAt} reached Redis again: ${count} publish(es) failed from #${first} over ${((now - at) / 1000).toFixed(1)} s`,
+      now,
+    );
+  }
+
+  /** Publishes still unanswered when the publisher stops waiting never reached Redis as far as it knows: failed. */
+  private giveUpOnUnanswered(waitedMs: number): void {
+    if (this.outstanding === 0) return;
+    const answered = new RangeSet();
+    this.reachedRedis.forEach((from, to) => answered.addRange(from, to));
+    this.failed.forEach((from, to) => answered.addRange(from, to));
+    const unanswered: [number, number][] = [];
+    let at = 0;
+    answered.forEachIn(0, this.sent, (from, to) => {
+      if (from > at) unanswered.push([at, from]);
+      at = to;
+    });
+    if (this.sent > at) unanswered.push([at, this.sent]);
+    const message = `${NO_REPLY} within ${waitedMs} ms`;
+    for (const [from, to] of unanswered) for (let i = from; i < to; i++) this.fail(i, message);
+    this.outstanding = 0;
   }
 
   private settle(): void {

@@ -1,17 +1,24 @@
 /**
  * Turns what the workers, the publisher and the server measured into one TransportReport.
- * Histograms are merged from their encodings (exact), never by averaging percentiles.
+ * Histograms are merged from their encodings (exact), never by averaging percentiles; the
+ * timeline is the workers' intervals added up with the coordinator's figures laid on them
+ * (timeline-assembly.ts), coarsened only if the run went past the timeline's bound.
  */
 import type { Scenario } from '../config/resolve.js';
 import { assessBottleneck } from '../metrics/bottleneck.js';
 import { fanoutSpread } from '../metrics/fanout-spread.js';
 import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
 import { addDelivery, deliveryReport, emptyDelivery } from '../metrics/ledger.js';
+import type { PublishOutcomes } from '../metrics/publish-outcomes.js';
 import type { IgnoredBreakdown, ProcessStats, TransportName, TransportReport } from '../results/types.js';
 import type { WorkerResult } from './worker-messages.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
 import { round3 } from '../metrics/rounding.js';
 import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER } from '../results/error-kinds.js';
+import { coarsenTimeline } from '../results/timeline.js';
+import type { Timeline } from '../results/types.js';
+import type { IntervalGridSpec } from './interval-grid.js';
+import { assembleTimeline, type CoordinatorInterval, type PublishedSchedule } from './timeline-assembly.js';
 import { transportDescriptor } from '../transports/registry.js';
 import { connectionReport } from './connection-report.js';
 
@@ -21,10 +28,42 @@ export interface TransportReportInput {
   counts: { warmup: number; measured: number; total: number };
   results: WorkerResult[];
   publisher: EncodedPublisherResult | null;
+  /** What happened to each publish (the same the workers settled their ledgers with). */
+  publishes: PublishOutcomes;
   openedPerChannel: number[];
   coordinator: ProcessStats;
   server: ProcessStats | undefined;
   phases: TransportReport['phases'];
+  timeline: TimelineInput;
+}
+
+/** What the coordinator knows of the timeline (the workers' intervals are in their results). */
+export interface TimelineInput {
+  grid: IntervalGridSpec;
+  /** The transport's first and last interval (by wall time; a worker's later intervals extend it). */
+  first: number;
+  last: number;
+  coordinator: ReadonlyMap<number, CoordinatorInterval>;
+  /** Null when publishing never started. */
+  schedule: PublishedSchedule | null;
+}
+
+/** The transport's timeline: every worker's intervals added, the coordinator's figures on them. */
+export function buildTimeline(input: Pick<TransportReportInput, 'results' | 'phases' | 'openedPerChannel' | 'timeline'>): Timeline {
+  const { timeline, results } = input;
+  const last = Math.max(timeline.last, ...results.flatMap((r) => r.timeline.map((i) => i.index)));
+  const assembled = assembleTimeline({
+    grid: timeline.grid,
+    first: timeline.first,
+    last,
+    phases: input.phases,
+    workers: results.map((r) => r.timeline),
+    coordinator: timeline.coordinator,
+    schedule: timeline.schedule,
+    perPublish: { from: 0, parts: results },
+    openedPerChannel: input.openedPerChannel,
+  });
+  return coarsenTimeline(assembled);
 }
 
 export function buildTransportReport(input: TransportReportInput): TransportReport {
@@ -33,7 +72,10 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
 
   const fanout = mergeEncoded(results.map((r) => r.histograms.fanout));
   const connect = mergeEncoded(results.map((r) => r.histograms.connect));
-  const spread = fanoutSpread(results, counts.warmup, publisher?.sent ?? 0, (i) => openedPerChannel[i % channelCount] ?? 0);
+  // A publish that never reached Redis was owed to nobody: it is no incomplete publish.
+  const spread = fanoutSpread(results, counts.warmup, input.publishes.sent, (i) =>
+    input.publishes.isFailed(i) ? 0 : (openedPerChannel[i % channelCount] ?? 0),
+  );
   const lag = publisher ? decodeHistogram(publisher.lag) : createHistogram();
 
   const delivery = emptyDelivery();
@@ -93,6 +135,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       publishesPerSec: perSec(publisher?.measuredSent ?? 0),
       targetPublishesPerSec: scenario.publish.rate,
       publishes: publisher?.sent ?? 0,
+      publishFailures: input.publishes.failed.size,
       publisherLagMs: lagSummary,
     },
     connections: {
@@ -127,6 +170,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       publisherLag: encodeHistogram(lag),
     },
     phases: input.phases,
+    timeline: buildTimeline(input),
     ...connectionReport({
       facts: results.map((r) => r.connectionFacts),
       // permessage-deflate is offered by WebSocket clients only.

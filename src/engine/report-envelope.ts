@@ -9,24 +9,30 @@ import type { Scenario } from '../config/resolve.js';
 import { CLOCK_ASSUMPTION, monotonicMs } from '../metrics/clock.js';
 import { round2 } from '../metrics/rounding.js';
 import { buildComparison } from '../results/comparison.js';
-import { REPORT_SCHEMA, type RunReport } from '../results/types.js';
+import { REPORT_SCHEMA, type Incident, type RunReport } from '../results/types.js';
 import { TOOL_VERSION } from '../version.js';
 
 export class ReportEnvelope {
   readonly runId = randomBytes(8).toString('hex');
   private readonly startedAt = new Date();
   private readonly loadAtStart = loadavg().map(round2);
-  private readonly start = monotonicMs();
+  /** monotonicMs() of the run's start: time 0 of `elapsed()`, phases, incidents and timelines. */
+  readonly startMs = monotonicMs();
 
   constructor(private readonly scenario: Pick<Scenario, 'name' | 'asRun'>) {}
 
   /** ms since the run started (the time axis of events and phases). */
   elapsed(): number {
-    return Math.round(monotonicMs() - this.start);
+    return this.elapsedAt(monotonicMs());
+  }
+
+  /** ms since the run started of a monotonicMs() reading (taken in any process of this host). */
+  elapsedAt(monotonic: number): number {
+    return Math.round(monotonic - this.startMs);
   }
 
   /** The report of the run so far; `stopReason` marks it incomplete. */
-  report(transports: RunReport['transports'], stopReason?: string): RunReport {
+  report(transports: RunReport['transports'], stopReason?: string, incidents: Incident[] = []): RunReport {
     const comparison = buildComparison(transports);
     return {
       schema: REPORT_SCHEMA,
@@ -48,6 +54,7 @@ export class ReportEnvelope {
           totalMemoryBytes: totalmem(),
           loadAverage: { start: this.loadAtStart, end: loadavg().map(round2) },
         },
+        incidents,
       },
       scenario: this.scenario.asRun,
       transports,

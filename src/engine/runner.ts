@@ -2,7 +2,8 @@
  * The engine: sets up Redis and the target, runs each transport in turn (transport-run.ts),
  * emits events as it goes and returns a RunReport (report-envelope.ts). Knows nothing of the
  * terminal or the machine's limits; the caller decides how to show events and may pass a
- * preflight check.
+ * preflight check. What goes wrong during the run goes to one incident recorder (incidents.ts):
+ * events as it happens, `run.incidents` in the report.
  *
  * Stopping early (the caller aborts the signal) skips to the end of the current transport and
  * still returns a report, marked incomplete, with everything measured until then.
@@ -16,6 +17,7 @@ import { RunFailedError } from '../results/run-failed.js';
 import type { RunReport, TransportName } from '../results/types.js';
 import { prepareTarget, targetAdapter } from '../targets/registry.js';
 import type { EngineListener, Phase } from './events.js';
+import { IncidentRecorder } from './incidents.js';
 import { ReportEnvelope } from './report-envelope.js';
 import { PartialTransportError, runTransport, type Preflight } from './transport-run.js';
 import { childProcessWorkers, defaultWorkerCount } from './workers.js';
@@ -43,6 +45,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const emit: EngineListener = options.onEvent ?? (() => {});
   const envelope = new ReportEnvelope(scenario);
   const elapsed = () => envelope.elapsed();
+  const incidents = new IncidentRecorder((at) => envelope.elapsedAt(at), emit);
   const cleanup: (() => Promise<void>)[] = [];
   const coordinator = new ProcessMonitor('coordinator');
   const transports: RunReport['transports'] = {};
@@ -60,7 +63,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       cleanup.push(() => redis.stop());
       redisUrl = redis.url;
     }
-    const controlRedis = await openRedis(redisUrl, { name: 'wsbench-control' });
+    const controlRedis = await openRedis(redisUrl, {
+      name: 'wsbench-control',
+      reconnect: { onDown: (reason) => incidents.redisDown('control', reason), onUp: () => incidents.redisUp('control') },
+    });
     cleanup.push(async () => controlRedis.disconnect());
 
     const startsServer = targetAdapter(scenario.target.kind).startsServer(scenario.target);
@@ -72,12 +78,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       channelNames: scenario.channelNames,
       connections: scenario.clients.connections,
       redisUrl,
+      redis: controlRedis,
       longPollTimeoutMs: scenario.polling.longPollTimeout,
       baseDir: scenarioBaseDir(scenario),
       tls: scenarioTls,
     });
     cleanup.push(() => target.stop());
     const clientTls = { ...scenarioTls, ca: [...scenarioTls.ca, ...(target.trustedCa ?? [])] };
+    // The server's own incidents (its Redis subscriber dropped and restored), whichever transport runs.
+    const unwatch =
+      target.watch?.((notice) => {
+        if (notice.type === 'incident') incidents.record(notice.kind, notice.detail, notice.at);
+      }) ?? (() => {});
+    cleanup.push(async () => unwatch());
 
     const transportList: TransportName[] = scenario.transports;
     for (let t = 0; t < transportList.length && !signal.aborted; t++) {
@@ -95,12 +108,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         signal,
         emit,
         elapsed,
+        runStartMs: envelope.startMs,
         workers: options.workers ?? scenario.clients.workers ?? defaultWorkerCount(scenario.clients.connections),
         snapshotIntervalMs: options.snapshotIntervalMs ?? 500,
         startWorkers: childProcessWorkers,
         clientTls,
         ...(options.preflight ? { preflight: options.preflight } : {}),
         ...(ownRedis && !startsServer ? { readinessHint: OWN_REDIS_HINT } : {}),
+        incidents,
       });
       transports[name] = outcome.report;
       if (outcome.stopReason) {
@@ -110,15 +125,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
     if (signal.aborted) stopReason ??= 'interrupted';
     phase('done', null);
-    return envelope.report(transports, stopReason);
+    return envelope.report(transports, stopReason, incidents.list());
   } catch (e) {
     const error = asWsbenchError(e);
     stopReason = error.message;
     if (error instanceof PartialTransportError) {
       transports[error.transport] = error.partial;
-      throw new RunFailedError(error.original, envelope.report(transports, stopReason));
+      throw new RunFailedError(error.original, envelope.report(transports, stopReason, incidents.list()));
     }
-    if (Object.keys(transports).length > 0) throw new RunFailedError(error, envelope.report(transports, stopReason));
+    if (Object.keys(transports).length > 0) throw new RunFailedError(error, envelope.report(transports, stopReason, incidents.list()));
     throw error;
   } finally {
     coordinator.stop();

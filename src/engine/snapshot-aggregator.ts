@@ -7,6 +7,13 @@
  * arrived, so "delivered so far" is compared with what was owed at the same moment — not with the
  * publisher's count up to one snapshot interval later, which read as 79 % → 93 % → 97 % on a
  * clean run.
+ *
+ * Live intervals of the timeline: each worker sends every interval once, when it closed (see
+ * interval-collector.ts); interval k is complete once every worker's snapshots went past it, and
+ * is then made into the report's form exactly as the final timeline is (timeline-assembly.ts),
+ * with two differences: `lost` is what had not arrived when it closed (the workers' ledgers count
+ * the real loss at the end), and what arrives after that is only in the report, which is
+ * authoritative.
  */
 import { createHistogram, decodeHistogram, summarizeMs } from '../metrics/histogram.js';
 import { CPU_LIMIT_PERCENT, EVENT_LOOP_DELAY_LIMIT_MS } from '../metrics/bottleneck.js';
@@ -14,18 +21,13 @@ import { round3 } from '../metrics/rounding.js';
 import type { TransportName } from '../transports/registry.js';
 import type { Phase, Snapshot } from './events.js';
 import type { PublisherProgress } from './publisher.js';
-import type { WorkerConnected, WorkerSnapshot } from './worker-messages.js';
+import type { TimelineInterval, TransportReport } from '../results/types.js';
+import type { PerPublishPart } from '../metrics/fanout-spread.js';
+import type { IntervalGridSpec } from './interval-grid.js';
+import { assembleTimeline, deliveriesOwed, type CoordinatorInterval, type PublishedSchedule } from './timeline-assembly.js';
+import type { WorkerConnected, WorkerInterval, WorkerSnapshot } from './worker-messages.js';
 
-/** Deliveries owed for the first `acked` publishes (round-robin over channels) to `openedPerChannel` clients. */
-export function deliveriesOwed(acked: number, openedPerChannel: readonly number[]): number {
-  const channelCount = openedPerChannel.length;
-  let total = 0;
-  for (let c = 0; c < channelCount; c++) {
-    const onChannel = Math.floor(acked / channelCount) + (c < acked % channelCount ? 1 : 0);
-    total += onChannel * (openedPerChannel[c] ?? 0);
-  }
-  return total;
-}
+export { deliveriesOwed };
 
 export interface AggregatorSetup {
   transport: TransportName;
@@ -38,6 +40,19 @@ export interface AggregatorSetup {
   ackedNow: () => number;
   /** Monotonic ms the run started: the first merge's rates are per second since then. */
   startedAt: number;
+  /** Worker processes (live intervals wait for every one of them). */
+  workers: number;
+  /** The timeline's grid, and the index of the transport's first interval. */
+  grid: IntervalGridSpec;
+  firstInterval: number;
+}
+
+/** What the transport run knows when live intervals are assembled besides the workers' intervals. */
+export interface IntervalContext {
+  phases: TransportReport['phases'];
+  coordinator: ReadonlyMap<number, CoordinatorInterval>;
+  /** Null until publishing started. */
+  schedule: PublishedSchedule | null;
 }
 
 /** What the transport run knows at merge time besides the workers' snapshots. */
@@ -66,15 +81,79 @@ export class SnapshotAggregator {
   /** Open connections per channel of each worker, once its connect phase ended. */
   private readonly openedByWorker = new Map<number, readonly number[]>();
   private readonly previous: { at: number; connects: number; delivered: number; bytesIn: number; requests: number };
+  /** Closed intervals received and not yet assembled, by index and worker. */
+  private readonly pending = new Map<number, Map<number, WorkerInterval>>();
+  /** Per worker: every interval below this was sent. */
+  private readonly closedBefore = new Map<number, number>();
+  /** Per worker: connections open at the end of the last interval assembled. */
+  private readonly openByWorker = new Map<number, number>();
+  /** The next interval to assemble. */
+  private nextInterval: number;
 
   constructor(private readonly setup: AggregatorSetup) {
     this.previous = { at: setup.startedAt, connects: 0, delivered: 0, bytesIn: 0, requests: 0 };
+    this.nextInterval = setup.firstInterval;
   }
 
   /** A worker's snapshot arrived. */
   record(snapshot: WorkerSnapshot): void {
     this.latest.set(snapshot.workerId, { snapshot, acked: this.setup.ackedNow() });
     if (snapshot.interval) this.intervals.push(snapshot.interval);
+    for (const interval of snapshot.timeline.intervals) {
+      if (interval.index < this.nextInterval) continue;
+      let byWorker = this.pending.get(interval.index);
+      if (!byWorker) this.pending.set(interval.index, (byWorker = new Map()));
+      byWorker.set(snapshot.workerId, interval);
+    }
+    this.closedBefore.set(snapshot.workerId, Math.max(this.closedBefore.get(snapshot.workerId) ?? 0, snapshot.timeline.closedBefore));
+  }
+
+  /** Start (ms since run start) of the next interval not yet assembled live. */
+  nextIntervalStartMs(): number {
+    return this.nextInterval * this.setup.grid.lengthMs;
+  }
+
+  /**
+   * The intervals every worker has closed since the last call, in order, assembled exactly
+   * (histograms added), with what the coordinator knows of them.
+   */
+  closedIntervals(ctx: IntervalContext): TimelineInterval[] {
+    if (this.closedBefore.size < this.setup.workers) return [];
+    const complete = Math.min(...this.closedBefore.values());
+    const out: TimelineInterval[] = [];
+    const workerIds = [...this.closedBefore.keys()];
+    for (; this.nextInterval < complete; this.nextInterval++) {
+      const k = this.nextInterval;
+      const byWorker = this.pending.get(k);
+      this.pending.delete(k);
+      const workers = workerIds.map((id) => {
+        const one = byWorker?.get(id);
+        return one ? [one] : [];
+      });
+      const slices = workerIds.flatMap((id) => {
+        const slice = byWorker?.get(id)?.publishes;
+        return slice ? [slice] : [];
+      });
+      const timeline = assembleTimeline({
+        grid: this.setup.grid,
+        first: k,
+        last: k,
+        phases: ctx.phases,
+        workers,
+        openBefore: workerIds.map((id) => this.openByWorker.get(id) ?? 0),
+        coordinator: ctx.coordinator,
+        schedule: ctx.schedule,
+        perPublish: slices.length > 0 ? { from: slices[0]!.from, parts: slices satisfies PerPublishPart[] } : null,
+        openedPerChannel: this.openedPerChannel(),
+        lostSoFar: true,
+      });
+      for (const id of workerIds) {
+        const one = byWorker?.get(id);
+        if (one) this.openByWorker.set(id, one.connectionsOpen);
+      }
+      out.push(...timeline.intervals);
+    }
+    return out;
   }
 
   /** The workers' connect outcomes: who owes deliveries to how many clients on each channel. */

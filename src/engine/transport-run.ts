@@ -4,16 +4,20 @@
  * the transport's report. Live snapshots are merged and emitted on a fixed cadence meanwhile.
  *
  * Stopping early (the signal) skips to the collection, which still reports what was measured; a
- * failure after something was measured carries the partial report (PartialTransportError).
+ * failure after something was measured carries the partial report (PartialTransportError). What
+ * goes wrong meanwhile is told to the run's incident recorder: the publisher's Redis connection
+ * and failure streaks, the target's death (target-watch.ts, which may stop the transport:
+ * `onTargetDown`).
  */
 import type { Scenario } from '../config/resolve.js';
 import { publishCounts } from '../config/resolve.js';
 import { WsbenchError, asWsbenchError } from '../errors.js';
 import { monotonicMs } from '../metrics/clock.js';
-import type { ProcessMonitor } from '../process/monitor.js';
+import { LoadSampler, type ProcessMonitor } from '../process/monitor.js';
 import type { RedisClient } from '../redis/client.js';
-import type { TransportReport } from '../results/types.js';
+import type { TimelineInterval, TransportReport } from '../results/types.js';
 import { waitUntilReady } from '../targets/readiness.js';
+import { handshakeRefusalHint } from '../targets/refusals.js';
 import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor } from '../transports/descriptor.js';
 import { transportDescriptor, type TransportName } from '../transports/registry.js';
@@ -21,12 +25,19 @@ import type { ClientTlsOptions } from '../transports/tls.js';
 import { drainFor, waitForDeliveries } from './drain.js';
 import type { EngineListener } from './events.js';
 import { PhaseClock } from './phase-clock.js';
-import { PublisherHandle } from './publisher-handle.js';
+import { PublisherHandle, type PublisherNotice } from './publisher-handle.js';
+import type { IncidentRecorder } from './incidents.js';
+import { TargetWatch } from './target-watch.js';
+import { PublishOutcomes, allPublished, type PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
 import { buildTransportReport } from './report-builder.js';
-import { SnapshotAggregator, deliveriesOwed } from './snapshot-aggregator.js';
+import { SnapshotAggregator } from './snapshot-aggregator.js';
 import { sourceAddresses } from './source-addresses.js';
 import type { WorkerGroup, WorkerGroupFactory } from './worker-group.js';
+import { IntervalGrid, plannedIntervalMs } from './interval-grid.js';
+import { IntervalTicker } from './interval-ticker.js';
+import { OpenLoopSchedule } from './pacer.js';
+import type { CoordinatorInterval, PublishedSchedule } from './timeline-assembly.js';
 import type { WorkerConnected } from './worker-messages.js';
 import { endpointOf, transportSettings, workerPlans } from './worker-plans.js';
 import { CONNECTIONS_PER_WORKER } from './workers.js';
@@ -53,12 +64,16 @@ export interface TransportRunInput {
   signal: AbortSignal;
   emit: EngineListener;
   elapsed: () => number;
+  /** monotonicMs() of the run's start: time 0 of `elapsed()` and of the timeline. */
+  runStartMs: number;
   workers: number;
   snapshotIntervalMs: number;
   startWorkers: WorkerGroupFactory;
   preflight?: Preflight;
   /** Added to a readiness timeout: why the target may not see the run's Redis. */
   readinessHint?: string;
+  /** The run's incident recorder. */
+  incidents: IncidentRecorder;
   /** The clients' TLS settings (connection-settings.ts). */
   clientTls?: ClientTlsOptions;
 }
@@ -99,8 +114,24 @@ class TransportRun {
   private readonly publisher: PublisherHandle;
   private readonly live: SnapshotAggregator;
   private publisherResult: EncodedPublisherResult | null = null;
+  /** The open-loop schedule once publishing started. */
+  private schedule: OpenLoopSchedule | null = null;
+  private readonly grid: IntervalGrid;
+  private readonly firstInterval: number;
+  /** The coordinator's own figures per interval (its load, the publisher's errors). */
+  private readonly coordinatorIntervals = new Map<number, CoordinatorInterval>();
+  private readonly coordinatorTicker: IntervalTicker;
+  private readonly coordinatorLoad: LoadSampler;
+  private publishErrorsSeen = 0;
   private publishing = false;
   private failure: WsbenchError | null = null;
+  private readonly targetWatch: TargetWatch;
+  /** Aborted when the transport must stop early for the run's own reasons (the target died). */
+  private readonly halt = new AbortController();
+  /** The user's stop or the run's own: where a phase may end early. */
+  private readonly stopSignal: AbortSignal;
+  private haltReason: string | null = null;
+  private readonly unwatchTarget: () => void;
 
   constructor(private readonly input: TransportRunInput) {
     const { scenario, target, emit, elapsed } = input;
@@ -125,6 +156,8 @@ class TransportRun {
     }
     // Each transport stamps with its own run id, so nothing of one can be counted in another.
     const stampRunId = transportRunId(input.runId, input.transportIndex);
+    this.grid = new IntervalGrid({ originMs: input.runStartMs, lengthMs: plannedIntervalMs(scenario) });
+    this.firstInterval = this.grid.indexOf(monotonicMs());
     this.workers = input.startWorkers(
       workerPlans({
         scenario,
@@ -138,22 +171,37 @@ class TransportRun {
         localAddresses,
         snapshotIntervalMs: input.snapshotIntervalMs,
         connectStartMs: monotonicMs() + CONNECT_LEAD_MS,
+        timeline: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
         ...(input.clientTls ? { tls: input.clientTls } : {}),
       }),
     );
     // Started now so its thread and Redis connection are warm when publishing begins.
-    this.publisher = new PublisherHandle({
-      redisUrl: input.redisUrl,
-      runId: stampRunId,
-      encoding: scenario.encoding,
-      payloadSize: scenario.publish.payloadSize,
-      padding: scenario.publish.padding,
-      injector: target.injector,
-      channelCount: scenario.channelNames.length,
-      ratePerSec: scenario.publish.rate,
-      total: this.counts.total,
-      warmupCount: this.counts.warmup,
+    this.publisher = new PublisherHandle(
+      {
+        redisUrl: input.redisUrl,
+        runId: stampRunId,
+        encoding: scenario.encoding,
+        payloadSize: scenario.publish.payloadSize,
+        padding: scenario.publish.padding,
+        injector: target.injector,
+        channelCount: scenario.channelNames.length,
+        ratePerSec: scenario.publish.rate,
+        total: this.counts.total,
+        warmupCount: this.counts.warmup,
+      },
+      (notice) => this.publisherNotice(notice),
+    );
+    this.stopSignal = AbortSignal.any([input.signal, this.halt.signal]);
+    this.targetWatch = new TargetWatch({
+      urlTemplate,
+      recorder: input.incidents,
+      policy: scenario.onTargetDown,
+      stop: (reason) => this.stopEarly(reason),
     });
+    this.unwatchTarget =
+      target.watch?.((notice) => {
+        if (notice.type === 'exited') this.targetWatch.exited(notice.detail, notice.at);
+      }) ?? (() => {});
     this.live = new SnapshotAggregator({
       transport: input.transport,
       transportIndex: input.transportIndex,
@@ -163,28 +211,71 @@ class TransportRun {
       totalPublishes: this.counts.total,
       ackedNow: () => this.publisher.progress().acked,
       startedAt: monotonicMs(),
+      workers: workerCount,
+      grid: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
+      firstInterval: this.firstInterval,
     });
+    // Last, so nothing can throw after the sampler and the timer started (run() stops them).
+    this.coordinatorLoad = new LoadSampler();
+    this.coordinatorTicker = new IntervalTicker(this.grid, (first, last) => this.sampleCoordinator(first, last));
+    this.coordinatorTicker.start();
+  }
+
+  /** The coordinator's load over intervals first..last, and the publishes that failed meanwhile. */
+  private sampleCoordinator(first: number, last: number): void {
+    const tool = this.coordinatorLoad.sample();
+    const errors = this.publisher.progress().errors;
+    for (let k = first; k <= last; k++)
+      this.coordinatorIntervals.set(k, { tool, errors: k === last ? errors - this.publishErrorsSeen : 0 });
+    this.publishErrorsSeen = errors;
+  }
+
+  /** The schedule as far as the publisher got, once it started. */
+  private publishedSchedule(sent: number): PublishedSchedule | null {
+    const schedule = this.schedule;
+    if (!schedule) return null;
+    return { total: schedule.total, dueAt: (i) => schedule.dueAt(i), sent, warmup: this.counts.warmup };
   }
 
   async run(): Promise<TransportOutcome> {
     const { signal } = this.input;
+    const stop = this.stopSignal;
     const snapshotTimer = setInterval(() => this.emitSnapshot(), this.input.snapshotIntervalMs);
     const stopPublisher = () => this.publisher.stop();
-    signal.addEventListener('abort', stopPublisher, { once: true });
+    stop.addEventListener('abort', stopPublisher, { once: true });
     try {
       await this.connectClients();
-      if (!signal.aborted) await this.waitUntilReady();
-      if (!signal.aborted) await this.publish();
-      if (!signal.aborted && this.publisherResult) await this.drain();
+      if (!stop.aborted) await this.waitUntilReady();
+      if (!stop.aborted) await this.publish();
+      if (!stop.aborted && this.publisherResult) await this.drain();
     } catch (e) {
       this.failure = asWsbenchError(e);
     }
-    signal.removeEventListener('abort', stopPublisher);
+    stop.removeEventListener('abort', stopPublisher);
     await this.stopPublishing();
-    const stopReason = signal.aborted ? `interrupted during ${this.phases.phase}` : this.failure?.message;
+    const stopReason = signal.aborted ? `interrupted during ${this.phases.phase}` : (this.haltReason ?? this.failure?.message);
+    // From here on connections close on purpose: nothing to watch.
+    this.targetWatch.stop();
+    this.unwatchTarget();
     this.phases.enter('closing');
     clearInterval(snapshotTimer);
     return this.collectResults(stopReason);
+  }
+
+  /** The transport stops early for the run's own reason (the target died): publishing ends, the report is partial. */
+  private stopEarly(reason: string): void {
+    if (this.halt.signal.aborted) return;
+    this.haltReason = reason;
+    this.input.emit({ type: 'warning', message: `${reason}; stopping this transport`, elapsedMs: this.input.elapsed() });
+    this.halt.abort();
+  }
+
+  /** The publisher thread's Redis connection and failure streaks, for the run's incidents. */
+  private publisherNotice(notice: PublisherNotice): void {
+    const { incidents } = this.input;
+    if (notice.type === 'incident') incidents.record(notice.kind, notice.detail, notice.at);
+    else if (notice.up) incidents.redisUp('publisher', notice.at);
+    else incidents.redisDown('publisher', notice.reason, notice.at);
   }
 
   private emitSnapshot(): void {
@@ -199,6 +290,17 @@ class TransportRun {
       coordinatorCpuPercent: coordinator.intervalCpuPercent(),
     });
     emit({ type: 'snapshot', snapshot });
+    if (this.publishing && !this.stopSignal.aborted) this.targetWatch.observe(snapshot);
+    const closed = this.live.closedIntervals({
+      phases: this.phases.phases(),
+      coordinator: this.coordinatorIntervals,
+      schedule: this.publishedSchedule(this.publisher.progress().sent),
+    });
+    for (const interval of closed) this.emitInterval(interval, this.grid.lengthMs);
+  }
+
+  private emitInterval(interval: TimelineInterval, intervalMs: number): void {
+    this.input.emit({ type: 'interval', transport: this.input.transport, elapsedMs: this.input.elapsed(), intervalMs, ...interval });
   }
 
   /** Phase `connecting`: every worker opens its clients; none open at all is a setup failure. */
@@ -209,10 +311,10 @@ class TransportRun {
     this.live.connected(connected);
     const opened = this.live.openedPerChannel().reduce((a, b) => a + b, 0);
     if (opened === 0 && !signal.aborted) {
-      const hint =
-        target.connectHint && connected.some((w) => Object.keys(w.errors).some((k) => k.startsWith('connect.http-')))
-          ? `; ${target.connectHint}`
-          : '';
+      const errors: Record<string, number> = {};
+      for (const w of connected) for (const [k, v] of Object.entries(w.errors)) errors[k] = (errors[k] ?? 0) + v;
+      const refusal = handshakeRefusalHint(errors, target.connectHint);
+      const hint = refusal ? `; ${refusal}` : '';
       throw new WsbenchError(
         'TARGET_UNREACHABLE',
         `no connection to ${target.describe} could be opened: ${describeErrors(connected)}${hint}`,
@@ -222,7 +324,7 @@ class TransportRun {
 
   /** Phase `waiting-ready`: the target's readiness signal for every open client, then its settle wait. */
   private async waitUntilReady(): Promise<void> {
-    const { target, redis, scenario, signal, readinessHint } = this.input;
+    const { target, redis, scenario, readinessHint } = this.input;
     this.phases.enter('waiting-ready');
     try {
       await waitUntilReady(target, {
@@ -231,7 +333,7 @@ class TransportRun {
         channelNames: scenario.channelNames,
         openedPerChannel: this.live.openedPerChannel(),
         clientReadiness: () => this.live.clientReadiness(),
-        signal,
+        signal: this.stopSignal,
       });
     } catch (e) {
       if (readinessHint && e instanceof WsbenchError && e.code === 'TARGET_NOT_READY')
@@ -242,11 +344,12 @@ class TransportRun {
 
   /** Phases `warmup` and `publishing`: the publisher runs the whole open-loop schedule. */
   private async publish(): Promise<void> {
-    const { scenario, signal, coordinator } = this.input;
+    const { scenario, coordinator } = this.input;
     await this.publisher.connected;
     const t0 = monotonicMs() + PUBLISH_LEAD_MS;
+    this.schedule = new OpenLoopSchedule(t0, scenario.publish.rate, this.counts.total);
     this.publisher.start(t0);
-    this.workers.publishing();
+    this.workers.publishing(t0);
     coordinator.resetEventLoopDelay();
     this.publishing = true;
     let publishTimer: NodeJS.Timeout | undefined;
@@ -261,20 +364,34 @@ class TransportRun {
     } finally {
       clearTimeout(publishTimer);
     }
-    if (this.phases.phase === 'warmup' && !signal.aborted) this.phases.enter('publishing', 0);
+    if (this.phases.phase === 'warmup' && !this.stopSignal.aborted) this.phases.enter('publishing', 0);
   }
 
   /** Phase `draining`: wait for what is still owed, at most the drain. */
   private async drain(): Promise<void> {
     this.phases.enter('draining', this.drainMs);
-    const owed = deliveriesOwed(this.publisherResult!.acked, this.live.openedPerChannel());
-    await waitForDeliveries(() => this.live.delivered(), owed, this.drainMs, this.input.signal);
+    const publishes = this.publishOutcomes();
+    const opened = this.live.openedPerChannel();
+    let owed = 0;
+    for (let c = 0; c < opened.length; c++) owed += publishes.publishedOn(c) * opened[c]!;
+    await waitForDeliveries(() => this.live.delivered(), owed, this.drainMs, this.stopSignal);
   }
 
   /** The publisher's result even when the run stopped early (what it sent is owed), then its thread goes. */
   private async stopPublishing(): Promise<void> {
     if (this.publishing && !this.publisherResult) this.publisherResult = await this.publisher.result().catch(() => null);
     await this.publisher.dispose();
+    this.input.incidents.forget('publisher');
+  }
+
+  /** What happened to every publish: what the ledgers settle with (nothing sent when the publisher never ran). */
+  private publishOutcome(): PublishOutcome {
+    const r = this.publisherResult;
+    return r ? { sent: r.sent, failed: r.failed } : allPublished(0);
+  }
+
+  private publishOutcomes(): PublishOutcomes {
+    return PublishOutcomes.from(this.publishOutcome(), this.input.scenario.channelNames.length);
   }
 
   /** Phase `closing`: every worker closes its clients and sends its accounting; one report from all of it. */
@@ -282,20 +399,33 @@ class TransportRun {
     const { scenario, target, signal, coordinator } = this.input;
     const failure = this.failure;
     try {
-      const noneAcked = new Array<number>(scenario.channelNames.length).fill(0);
-      const results = await this.workers.finish(this.publisherResult?.ackedPerChannel ?? noneAcked);
+      const results = await this.workers.finish(this.publishOutcome());
       const serverProcess = await target.serverStats?.();
+      this.coordinatorTicker.stop();
+      this.coordinatorLoad.stop();
       const report = buildTransportReport({
         transport: this.input.transport,
         scenario,
         counts: this.counts,
         results,
         publisher: this.publisherResult,
+        publishes: this.publishOutcomes(),
         openedPerChannel: this.live.openedPerChannel(),
         coordinator: coordinator.stats(),
         server: serverProcess,
         phases: this.phases.phases(),
+        timeline: {
+          grid: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
+          first: this.firstInterval,
+          last: this.grid.indexOf(monotonicMs()),
+          coordinator: this.coordinatorIntervals,
+          schedule: this.publishedSchedule(this.publisherResult?.sent ?? 0),
+        },
       });
+      // Intervals still open when the clients closed: from the final timeline (authoritative).
+      const nextLive = this.live.nextIntervalStartMs();
+      for (const interval of report.timeline?.intervals ?? [])
+        if (interval.startMs >= nextLive) this.emitInterval(interval, report.timeline!.intervalMs);
       if (failure && !(failure.code === 'INTERRUPTED' && signal.aborted))
         throw new PartialTransportError(failure, this.input.transport, report);
       return { report, ...(stopReason ? { stopReason } : {}) };
@@ -304,6 +434,8 @@ class TransportRun {
       // Could not even collect results: report the original failure if there was one.
       throw failure ?? e;
     } finally {
+      this.coordinatorTicker.stop();
+      this.coordinatorLoad.stop();
       await this.workers.stop();
     }
   }

@@ -4,6 +4,7 @@
  * (worker-messages.ts). Today every worker is a local child process (workers.ts); a remote agent
  * is one more implementation of this interface, not a change to the run.
  */
+import type { PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
 
 export interface WorkerGroup {
@@ -11,10 +12,10 @@ export interface WorkerGroup {
   start(onSnapshot: (snapshot: WorkerSnapshot) => void): void;
   /** Resolves with every worker's connect outcome (rejects when a worker dies or `signal` aborts). */
   connected(signal: AbortSignal): Promise<WorkerConnected[]>;
-  /** Tells every worker publishing starts (they restart their event-loop delay figures). */
-  publishing(): void;
-  /** Tells every worker publishing is over and collects the final accounting. */
-  finish(ackedPerChannel: number[], timeoutMs?: number): Promise<WorkerResult[]>;
+  /** Tells every worker publishing starts with message 0 due at monotonic `t0` (they restart their event-loop delay figures). */
+  publishing(t0: number): void;
+  /** Tells every worker publishing is over (and what happened to each publish) and collects the final accounting. */
+  finish(publishes: PublishOutcome, timeoutMs?: number): Promise<WorkerResult[]>;
   /** Stops every worker. */
   stop(): Promise<void>;
 }

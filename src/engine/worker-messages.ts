@@ -7,7 +7,10 @@ import type { TransportSettings } from '../transports/descriptor.js';
 import type { WireStats } from '../transports/transport.js';
 import type { ClientProtocolSpec } from '../targets/client-protocol.js';
 import type { DeliveryCounts } from '../metrics/ledger.js';
+import type { PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { StampEncoding } from '../metrics/stamp.js';
+import type { LoadSample } from '../process/monitor.js';
+import type { IntervalGridSpec } from './interval-grid.js';
 import type { ClientCompression } from '../transports/compression.js';
 import type { ConnectionFactsData } from '../transports/connection-facts.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
@@ -45,10 +48,50 @@ export interface WorkerPlan {
   perPublishLimit: number;
   /** Source addresses to spread connections over (empty: let the OS choose). */
   localAddresses: string[];
+  /** The timeline's grid (the same for every worker and the coordinator). */
+  timeline: IntervalGridSpec;
+  /** The publisher's rate: with t0 (sent when publishing starts) it gives every sequence's intended time. */
+  publishRatePerSec: number;
   /** TLS of wss:// and https:// connections (absent: Node's defaults). */
   tls?: ClientTlsOptions;
   /** permessage-deflate of WebSocket connections (absent: off). */
   compression?: ClientCompression;
+}
+
+/**
+ * One worker's figures for one interval of the timeline (see results/types.ts TimelineInterval,
+ * which the coordinator makes of these: exact sums, histograms added).
+ */
+export interface WorkerInterval {
+  /** Interval index on the grid (interval k starts at k × length ms since run start). */
+  index: number;
+  /** Distinct deliveries of messages intended in the interval (warm-up included). */
+  deliveries: number;
+  /** Encoded fan-out histogram of the measured deliveries among them; null when there were none. */
+  fanout: string | null;
+  /** Owed deliveries of messages intended in the interval that never arrived (known once the clients closed: 0 before). */
+  lost: number;
+  /** Errors counted during the interval (wall time). */
+  errors: number;
+  /** This worker's connections open at the interval's end. */
+  connectionsOpen: number;
+  /** Handshakes completed during the interval (wall time). */
+  connect: { count: number; histogram: string } | null;
+  /** This worker process's load during the interval. */
+  tool: LoadSample;
+  /**
+   * Live only: this worker's per-publish lowest/highest latency and recipient count for the
+   * publishes intended in the interval, from sequence `from` (the coordinator takes the min of
+   * mins and max of maxes over workers for first/last recipient).
+   */
+  publishes?: PublishSlice;
+}
+
+export interface PublishSlice {
+  from: number;
+  firstLatencyMs: Float32Array;
+  lastLatencyMs: Float32Array;
+  recipients: Uint32Array;
 }
 
 export interface WorkerSnapshot {
@@ -71,6 +114,11 @@ export interface WorkerSnapshot {
   wire: WireStats;
   cpuPercent: number;
   eventLoopDelayP99Ms: number;
+  /**
+   * Intervals closed since the previous snapshot (see ClosingRule in interval-collector.ts): every
+   * interval below `closedBefore` has been sent once (those in which nothing happened are left out).
+   */
+  timeline: { closedBefore: number; intervals: WorkerInterval[] };
 }
 
 export interface WorkerConnected {
@@ -101,14 +149,16 @@ export interface WorkerResult {
   lastLatencyMs: Float32Array;
   recipients: Uint32Array;
   process: ProcessStats;
+  /** Every interval in which something happened for this worker, in order, with what arrived late. */
+  timeline: WorkerInterval[];
 }
 
 export type ToWorker =
   | { type: 'plan'; plan: WorkerPlan }
-  /** Publishing starts: event-loop delay from here on is what matters for the measurement. */
-  | { type: 'publishing' }
-  /** Publishing is over: acknowledged publishes per channel, to compute what each client expected. */
-  | { type: 'finish'; ackedPerChannel: number[] };
+  /** Publishing starts with message 0 due at monotonic `t0`: event-loop delay from here on is what matters for the measurement. */
+  | { type: 'publishing'; t0: number }
+  /** Publishing is over: what happened to every publish, to settle what each client was owed. */
+  | { type: 'finish'; publishes: PublishOutcome };
 
 export type FromWorker =
   | { type: 'snapshot'; snapshot: WorkerSnapshot }

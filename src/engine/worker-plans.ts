@@ -10,6 +10,7 @@ import { PLAIN_PROTOCOL } from '../targets/client-protocol.js';
 import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor, TransportSettings } from '../transports/descriptor.js';
 import type { TransportName } from '../transports/registry.js';
+import type { IntervalGridSpec } from './interval-grid.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
 import type { WorkerPlan } from './worker-messages.js';
@@ -37,7 +38,7 @@ export function endpointOf(
 }
 
 export interface PlanInput {
-  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding'>;
+  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish'>;
   target: Pick<PreparedTarget, 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload'>;
   transport: TransportName;
   descriptor: TransportDescriptor;
@@ -50,6 +51,8 @@ export interface PlanInput {
   snapshotIntervalMs: number;
   /** monotonicMs() at which the global ramp starts. */
   connectStartMs: number;
+  /** The timeline's grid. */
+  timeline: IntervalGridSpec;
   /** The clients' TLS settings (engine/connection-settings.ts). */
   tls?: ClientTlsOptions;
 }
@@ -95,6 +98,8 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     snapshotIntervalMs: input.snapshotIntervalMs,
     perPublishLimit: PER_PUBLISH_LIMIT,
     localAddresses: input.localAddresses,
+    timeline: input.timeline,
+    publishRatePerSec: scenario.publish.rate,
     ...(input.tls ? { tls: input.tls } : {}),
     // permessage-deflate is a WebSocket extension: polling clients never offer it.
     ...(scenario.clients.compression !== 'off' && !input.descriptor.needsPollEndpoint

@@ -4,7 +4,7 @@
  * still report) and exits as soon as the coordinator disconnects, so no worker outlives it.
  */
 import { ClientPool } from './client-pool.js';
-import { ProcessMonitor } from '../process/monitor.js';
+import { LoadSampler, ProcessMonitor } from '../process/monitor.js';
 import { transportDescriptor } from '../transports/registry.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
 
@@ -30,7 +30,7 @@ process.on('message', (raw) => {
   if (msg.type === 'plan') {
     const plan = msg.plan;
     monitor.reset();
-    pool = new ClientPool(plan, transportDescriptor(plan.transport).clientFactory(plan.transportSettings), monitor);
+    pool = new ClientPool(plan, transportDescriptor(plan.transport).clientFactory(plan.transportSettings), monitor, new LoadSampler());
     snapshotTimer = setInterval(() => send({ type: 'snapshot', snapshot: pool!.snapshot() }), plan.snapshotIntervalMs);
     pool.connectAll(plan.connectStartMs).then(
       (connected) => send({ type: 'connected', connected }),
@@ -38,8 +38,9 @@ process.on('message', (raw) => {
     );
   } else if (msg.type === 'publishing') {
     monitor.resetEventLoopDelay();
+    pool?.publishing(msg.t0);
   } else if (msg.type === 'finish' && pool) {
-    pool.finish(msg.ackedPerChannel).then(
+    pool.finish(msg.publishes).then(
       (result) => {
         if (snapshotTimer) clearInterval(snapshotTimer);
         send({ type: 'snapshot', snapshot: pool!.snapshot() });

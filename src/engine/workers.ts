@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { WsbenchError } from '../errors.js';
 import { trackChild } from '../process/children.js';
 import { transportDescriptor } from '../transports/registry.js';
+import type { PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { WorkerGroup } from './worker-group.js';
 import type { FromWorker, ToWorker, WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
 
@@ -69,13 +70,13 @@ export class ChildProcessWorkers implements WorkerGroup {
     return this.collect<WorkerConnected>('connected', (m) => (m.type === 'connected' ? m.connected : undefined), signal);
   }
 
-  publishing(): void {
-    for (const child of this.children) this.send(child, { type: 'publishing' });
+  publishing(t0: number): void {
+    for (const child of this.children) this.send(child, { type: 'publishing', t0 });
   }
 
-  finish(ackedPerChannel: number[], timeoutMs = 30_000): Promise<WorkerResult[]> {
+  finish(publishes: PublishOutcome, timeoutMs = 30_000): Promise<WorkerResult[]> {
     const results = this.collect<WorkerResult>('result', (m) => (m.type === 'result' ? m.result : undefined), undefined, timeoutMs);
-    for (const child of this.children) this.send(child, { type: 'finish', ackedPerChannel });
+    for (const child of this.children) this.send(child, { type: 'finish', publishes });
     return results;
   }
 

@@ -14,6 +14,9 @@
  * Units are checked: a time (`50ms`) only compares with latencies, `%` with ratios (0.1% of a
  * ratio is 0.001), with CPU percentages (90% is 90) or with a quotient of two metrics (300% = 3);
  * a bare number is in the metric's own unit (ms, 0..1, %, count, per second).
+ *
+ * Bounded: at most MAX_THRESHOLD_LENGTH characters and MAX_THRESHOLD_DEPTH nested parentheses or
+ * signs, so no input can exhaust the stack of the parser or of the evaluation.
  */
 import { lookupMetric, readMetric, type Dimension, type MetricRef } from './metrics.js';
 import type { RunReport } from '../results/types.js';
@@ -50,6 +53,13 @@ export class ThresholdSyntaxError extends ConfigError {
     super(message);
     this.name = 'ThresholdSyntaxError';
   }
+}
+
+/** The expression for an error message: whole when short, else the part around `offset` with "…". */
+export function excerpt(source: string, offset: number, width = 60): string {
+  if (source.length <= width) return source;
+  const start = Math.max(0, Math.min(offset - width / 2, source.length - width));
+  return `${start > 0 ? '…' : ''}${source.slice(start, start + width)}${start + width < source.length ? '…' : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,10 +136,22 @@ type Raw =
 
 const CMP_OPS: readonly string[] = ['<', '<=', '>', '>=', '==', '!='];
 
+export const MAX_THRESHOLD_LENGTH = 1000;
+export const MAX_THRESHOLD_DEPTH = 32;
+
 export function parseThreshold(source: string): Threshold {
   if (source.trim() === '') throw new ThresholdSyntaxError('empty threshold (e.g. "fanout.p99 < 50ms")', 0);
+  if (source.length > MAX_THRESHOLD_LENGTH)
+    throw new ThresholdSyntaxError(
+      `a threshold is at most ${MAX_THRESHOLD_LENGTH} characters (this one is ${source.length})`,
+      MAX_THRESHOLD_LENGTH,
+    );
   const tokens = tokenize(source);
   let at = 0;
+  let depth = 0;
+  const deeper = (t: Token) => {
+    if (++depth > MAX_THRESHOLD_DEPTH) throw new ThresholdSyntaxError(`nested more than ${MAX_THRESHOLD_DEPTH} levels deep`, t.pos);
+  };
   const peek = () => tokens[at]!;
   const next = () => tokens[at++]!;
   const describe = (t: Token) => (t.type === 'end' ? 'the end' : `"${t.text}"`);
@@ -143,7 +165,9 @@ export function parseThreshold(source: string): Threshold {
       return { kind: 'metric', ref: found.ref, pos: t.pos, end: t.end };
     }
     if (t.type === 'op' && t.text === '(') {
+      deeper(t);
       const inner = sum();
+      depth--;
       const close = next();
       if (close.type !== 'op' || close.text !== ')') throw new ThresholdSyntaxError(`expected ")" but found ${describe(close)}`, close.pos);
       return { ...inner, pos: t.pos, end: close.end };
@@ -154,7 +178,9 @@ export function parseThreshold(source: string): Threshold {
     const t = peek();
     if (t.type === 'op' && t.text === '-') {
       next();
+      deeper(t);
       const operand = unary();
+      depth--;
       return { kind: 'neg', operand, pos: t.pos, end: operand.end };
     }
     return atom();

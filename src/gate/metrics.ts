@@ -105,7 +105,8 @@ function buildCatalog(): Map<string, MetricDef> {
   const counts: [string, (t: TransportReport) => number, 'lower' | 'higher', string, ((s: Snapshot) => number)?][] = [
     ['delivery.expected', (t) => d(t).expected, 'higher', 'deliveries owed to subscribed clients'],
     ['delivery.delivered', (t) => d(t).delivered, 'higher', 'distinct deliveries'],
-    ['delivery.lost', (t) => d(t).lost, 'lower', 'deliveries that never arrived'],
+    ['delivery.lost', (t) => d(t).lost, 'lower', 'deliveries that never arrived although their publish reached Redis'],
+    ['delivery.unpublished', (t) => d(t).unpublished, 'lower', 'deliveries owed by publishes that never reached Redis'],
     ['delivery.duplicated', (t) => d(t).duplicated, 'lower', 'repeated receipts', (s) => s.delivery.duplicated],
     ['delivery.reordered', (t) => d(t).reordered, 'lower', 'messages that arrived after a later one', (s) => s.delivery.reordered],
     ['delivery.ignored', (t) => d(t).ignored, 'lower', 'messages ignored (foreign, unstamped, heartbeat, misrouted)'],
@@ -122,6 +123,13 @@ function buildCatalog(): Map<string, MetricDef> {
       (s) => Object.values(s.errors).reduce((a, b) => a + b, 0),
     ],
     ['throughput.publishes', (t) => t.throughput.publishes, 'higher', 'publishes sent'],
+    [
+      'throughput.publishFailures',
+      (t) => t.throughput.publishFailures,
+      'lower',
+      'publishes that never reached Redis',
+      (s) => s.publish.errors,
+    ],
     ['clampedSamples', (t) => t.clampedSamples, 'lower', 'latencies outside the histogram range'],
   ];
   for (const [name, read, better, description, live] of counts)

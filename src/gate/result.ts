@@ -6,10 +6,18 @@ import type { GateReport } from '../results/types.js';
 import type { BaselineResult } from './baseline.js';
 import type { ThresholdResult } from './thresholds.js';
 
+/** The baseline comparison in a verdict: which report it was, and what to say with it. */
+export type BaselineVerdict = BaselineResult & {
+  /** The baseline's name (e.g. its file). */
+  source: string;
+  /** E.g. that the baseline ran a different scenario, so its figures are not like for like. */
+  warning?: string;
+};
+
 export interface GateOutcome {
   passed: boolean;
   thresholds: ThresholdResult[];
-  baseline?: BaselineResult & { source: string };
+  baseline?: BaselineVerdict;
   abortedBy?: string;
   /** Why the run did not complete: such a run never passes, whatever its figures. */
   incomplete?: string;
@@ -17,7 +25,7 @@ export interface GateOutcome {
 
 export function gateOutcome(
   thresholds: ThresholdResult[],
-  baseline?: BaselineResult & { source: string },
+  baseline?: BaselineVerdict,
   abortedBy?: string,
   incomplete?: string,
 ): GateOutcome {

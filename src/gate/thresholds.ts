@@ -7,6 +7,7 @@ import type { RunReport } from '../results/types.js';
 import {
   compare,
   evaluateExpr,
+  excerpt,
   parseThreshold,
   ThresholdSyntaxError,
   type Expr,
@@ -29,9 +30,11 @@ export function compileThreshold(src: ThresholdSource): Threshold {
     if (!(e instanceof ThresholdSyntaxError)) throw e;
     const loc = src.location;
     if (loc.file && loc.line !== undefined) {
-      return thrown(new ConfigError(`${e.message} in "${src.expression}"`, { ...loc, column: (loc.column ?? 1) + e.offset }));
+      return thrown(
+        new ConfigError(`${e.message} in "${excerpt(src.expression, e.offset)}"`, { ...loc, column: (loc.column ?? 1) + e.offset }),
+      );
     }
-    return thrown(new ConfigError(`"${src.expression}": ${e.message} (at character ${e.offset + 1})`, loc));
+    return thrown(new ConfigError(`"${excerpt(src.expression, e.offset)}": ${e.message} (at character ${e.offset + 1})`, loc));
   }
 }
 

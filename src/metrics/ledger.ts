@@ -1,17 +1,23 @@
 import type { DeliveryCounts, DeliveryReport, IgnoredBreakdown } from '../results/types.js';
+import type { ChannelPublishes } from './publish-outcomes.js';
+import { RangeSet } from './range-set.js';
 
 export type { DeliveryCounts };
 
 /**
  * What one client should have received versus what it did. Sequence numbers are per channel and
  * dense (0, 1, 2 …). State is O(1) per client except while messages are missing: only the gaps
- * are remembered, so 100k clients cost a few numbers each on a clean run.
+ * are remembered, as ranges, so 100k clients cost a few numbers each on a clean run and a client
+ * that missed a whole outage holds one range, not one entry per message.
+ *
+ * At the end each missing sequence is classified by what happened to its publish
+ * (publish-outcomes.ts): unpublished when the publish never reached Redis, lost otherwise.
  */
 export class ClientLedger {
   /** One past the highest sequence seen. */
   private next = 0;
   /** Sequences below `next` not yet received. */
-  private gaps: Set<number> | null = null;
+  private gaps: RangeSet | null = null;
   delivered = 0;
   duplicated = 0;
   reordered = 0;
@@ -23,10 +29,7 @@ export class ClientLedger {
    */
   receive(seq: number): boolean {
     if (seq >= this.next) {
-      if (seq > this.next) {
-        this.gaps ??= new Set();
-        for (let missing = this.next; missing < seq; missing++) this.gaps.add(missing);
-      }
+      if (seq > this.next) (this.gaps ??= new RangeSet()).addRange(this.next, seq);
       this.next = seq + 1;
       this.delivered++;
       return true;
@@ -44,14 +47,43 @@ export class ClientLedger {
     this.ignored++;
   }
 
-  /** Final counts once `expected` (how many were published to this client's channel) is known. */
-  counts(expected: number): DeliveryCounts {
-    // Receipts beyond what was published cannot happen with a correct stamp; treat them as
-    // delivered so `lost` never goes negative and the anomaly shows as delivered > expected.
+  /** Calls `visit(from, to)` for each range of sequences below `expected` never received, in order. */
+  forEachMissing(expected: number, visit: (from: number, to: number) => void): void {
+    this.gaps?.forEachIn(0, expected, visit);
+    if (expected > this.next) visit(this.next, expected);
+  }
+
+  /**
+   * Calls `visit(from, to)` for each range of sequences that are lost: owed on `channel`, never
+   * received, and published (an unpublished sequence is never lost). What a per-interval loss
+   * count reads.
+   */
+  forEachLost(channel: ChannelPublishes, visit: (from: number, to: number) => void): void {
+    this.forEachMissing(channel.expected, (from, to) => {
+      let at = from;
+      channel.unpublished.forEachIn(from, to, (a, b) => {
+        if (a > at) visit(at, a);
+        at = b;
+      });
+      if (to > at) visit(at, to);
+    });
+  }
+
+  /** Final counts on `channel` (what was sent on it, and which of those never reached Redis). */
+  counts(channel: ChannelPublishes): DeliveryCounts {
+    let missing = 0;
+    let unpublished = 0;
+    this.forEachMissing(channel.expected, (from, to) => {
+      missing += to - from;
+      unpublished += channel.unpublished.countIn(from, to);
+    });
+    // Receipts beyond what was sent cannot happen with a correct stamp; they stay in delivered,
+    // so the anomaly shows as delivered + lost + unpublished > expected rather than vanishing.
     return {
-      expected,
+      expected: channel.expected,
       delivered: this.delivered,
-      lost: Math.max(0, expected - this.delivered),
+      lost: missing - unpublished,
+      unpublished,
       duplicated: this.duplicated,
       reordered: this.reordered,
       ignored: this.ignored,
@@ -71,13 +103,14 @@ export function deliveryReport(counts: DeliveryCounts, ignoredBy: IgnoredBreakdo
 }
 
 export function emptyDelivery(): DeliveryCounts {
-  return { expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, ignored: 0 };
+  return { expected: 0, delivered: 0, lost: 0, unpublished: 0, duplicated: 0, reordered: 0, ignored: 0 };
 }
 
 export function addDelivery(into: DeliveryCounts, add: DeliveryCounts): DeliveryCounts {
   into.expected += add.expected;
   into.delivered += add.delivered;
   into.lost += add.lost;
+  into.unpublished += add.unpublished;
   into.duplicated += add.duplicated;
   into.reordered += add.reordered;
   into.ignored += add.ignored;

@@ -87,3 +87,42 @@ export class ProcessMonitor {
     this.delay.disable();
   }
 }
+
+/** CPU % (of one core) and event-loop delay p99 (ms) of this process over some span. */
+export interface LoadSample {
+  cpuPercent: number;
+  eventLoopDelayP99Ms: number;
+}
+
+/**
+ * This process's load span by span (the timeline's intervals): each `sample()` returns CPU % and
+ * the event-loop delay p99 since the previous one. Its own delay monitor, so the run's totals
+ * (ProcessMonitor) are not disturbed.
+ */
+export class LoadSampler {
+  private readonly delay: IntervalHistogram;
+  private lastCpu = process.cpuUsage();
+  private lastWall = performance.now();
+
+  constructor() {
+    this.delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+    this.delay.enable();
+  }
+
+  sample(): LoadSample {
+    const cpu = process.cpuUsage();
+    const wall = performance.now();
+    const usedMs = (cpu.user - this.lastCpu.user + cpu.system - this.lastCpu.system) / 1000;
+    const percent = wall > this.lastWall ? (100 * usedMs) / (wall - this.lastWall) : 0;
+    this.lastCpu = cpu;
+    this.lastWall = wall;
+    // No tick of the delay monitor yet (a span shorter than its resolution): no delay seen.
+    const p99 = this.delay.count > 0 ? excessMs(this.delay.percentile(99)) : 0;
+    this.delay.reset();
+    return { cpuPercent: Math.round(percent * 10) / 10, eventLoopDelayP99Ms: p99 };
+  }
+
+  stop(): void {
+    this.delay.disable();
+  }
+}

@@ -4,7 +4,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { WsbenchError, messageOf } from '../errors.js';
-import { redactUrlPassword } from '../secrets.js';
+import { redactText } from '../secrets.js';
 
 export type RedisClient = Redis;
 
@@ -14,29 +14,70 @@ export interface OpenRedisOptions {
   /** Batch commands issued in the same tick into one write (the publisher). */
   autoPipelining?: boolean;
   connectTimeoutMs?: number;
+  /**
+   * Once connected, reconnect with backoff (reconnectDelayMs) whenever the connection is lost,
+   * and say so: `onDown` when it is lost (with why), `onUp` when it is ready again (with how many
+   * reconnect attempts failed before: 0 means Redis answered at once, so it was not down). Commands
+   * issued while it is down fail at once instead of waiting in a queue (a publish held through an
+   * outage would be a different measurement), and so do commands in flight when it drops. Nothing
+   * is resubscribed on its own: the owner knows what it had subscribed. Without this option a lost
+   * connection stays lost.
+   */
+  reconnect?: { onDown(reason: string): void; onUp(failedAttempts: number): void };
+}
+
+/** Wait before reconnect attempt `attempt` (1, 2, …): 50 ms doubling up to 1 s. */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(1000, 50 * 2 ** Math.max(0, attempt - 1));
 }
 
 export async function openRedis(url: string, options: OpenRedisOptions): Promise<RedisClient> {
+  const { reconnect } = options;
+  let established = false;
   const redisOptions: RedisOptions = {
     lazyConnect: true,
     connectionName: options.name,
     enableAutoPipelining: options.autoPipelining ?? false,
     connectTimeout: options.connectTimeoutMs ?? 5000,
-    // Fail fast during setup instead of retrying forever; a lost connection mid-run is an error
-    // the run reports, not something to hide behind reconnects.
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-    enableOfflineQueue: true,
+    // Setup fails fast (no retries before the first connection): an unreachable Redis is a setup
+    // error, said at once. Afterwards only connections that asked for it reconnect.
+    retryStrategy: (attempt) => (reconnect && established ? reconnectDelayMs(attempt) : null),
+    ...(reconnect
+      ? { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResubscribe: false }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: true }),
   };
   const client = new Redis(url, redisOptions);
   // Errors after connect surface through commands; keep ioredis from printing them.
-  client.on('error', () => {});
+  let lastError: string | null = null;
+  client.on('error', (e: unknown) => (lastError = messageOf(e)));
+  if (reconnect) {
+    let down = false;
+    let failedAttempts = 0;
+    client.on('close', () => {
+      // 'reconnecting' (not 'end'): lost, not closed on purpose, and a retry is scheduled.
+      if (!established || client.status !== 'reconnecting') return;
+      if (down) {
+        failedAttempts++;
+        return;
+      }
+      down = true;
+      failedAttempts = 0;
+      reconnect.onDown(lastError ?? 'connection closed by Redis');
+    });
+    client.on('ready', () => {
+      lastError = null;
+      if (!down) return;
+      down = false;
+      reconnect.onUp(failedAttempts);
+    });
+  }
   try {
     await client.connect();
   } catch (e) {
     client.disconnect();
-    throw new WsbenchError('REDIS_UNREACHABLE', `cannot reach Redis at ${redactUrlPassword(url)}: ${messageOf(e)}`, { cause: e });
+    throw new WsbenchError('REDIS_UNREACHABLE', `cannot reach Redis at ${redactText(url)}: ${messageOf(e)}`, { cause: e });
   }
+  established = true;
   return client;
 }
 

@@ -23,6 +23,8 @@ export interface EmbeddedRedisOptions {
   /** Extra redis-server arguments, e.g. ['--maxclients', '20000']. */
   extraArgs?: string[];
   startTimeoutMs?: number;
+  /** This loopback port instead of a free one (e.g. to start Redis again where it was). */
+  port?: number;
 }
 
 const INSTALL_HINT =
@@ -34,11 +36,11 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   try {
     // A port found free can be taken before redis binds it; try a few.
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+      const port = options.port ?? (await freePort());
       try {
         return await spawnRedis(binary, port, dir, options);
       } catch (e) {
-        if (attempt < 5 && e instanceof PortInUse) continue;
+        if (attempt < 5 && e instanceof PortInUse && options.port === undefined) continue;
         throw e;
       }
     }

@@ -2,7 +2,8 @@
  * What the connections of a transport had in effect — TLS and permessage-deflate — as short
  * phrases for the text summary, the Markdown and the HTML report, and the facts `compare` and
  * `--baseline` check for like-for-like (two reports that differ here measured different systems).
- * Pure.
+ * Pure. The like-for-like facts `compare` and `--baseline` check are `connectionFacts` in
+ * gate/scenario-diff.ts.
  */
 import type { TransportReport } from '../results/types.js';
 import { fmtInt, fmtNum, fmtPercent } from './format.js';
@@ -34,25 +35,4 @@ export function compressionText(t: Pick<TransportReport, 'compression' | 'connec
       ? `${c.mode === 'offer' ? 'offered' : 'required'}, declined by the server`
       : `permessage-deflate on ${fmtInt(c.connections)}/${fmtInt(t.connections.opened)} connections (${fmtPercent(c.share, 0)}, ${c.mode})`;
   return [negotiated, ...params.map(([k]) => parametersOf(k)), ratio].join(' · ');
-}
-
-/**
- * The like-for-like facts of a report's transports: `<transport>.tls` and
- * `<transport>.compression` → short canonical text. Reports from before these were recorded have
- * none (nothing to compare).
- */
-export function connectionFacts(transports: Partial<Record<string, TransportReport>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, t] of Object.entries(transports)) {
-    if (!t) continue;
-    if (t.tls !== undefined) {
-      out[`${name}.tls`] = t.tls === null ? 'off' : [...new Set(Object.keys(t.tls.negotiated).map((k) => k.split(' ')[0]))].join('+');
-    }
-    if (t.compression) {
-      const c = t.compression;
-      out[`${name}.compression`] =
-        c.connections === 0 ? 'off' : `${Object.keys(c.parameters).map(parametersOf).join(' | ')} (${fmtPercent(c.share, 0)})`;
-    }
-  }
-  return out;
 }

@@ -8,7 +8,8 @@
  * or, for the chart data, for a JSON block inside <script> (no `<` survives). The scenario is
  * shown as the report stores it, already redacted; nothing else from any environment is read.
  */
-import { compressionText, connectionFacts, tlsText } from './connection-text.js';
+import { compressionText, tlsText } from './connection-text.js';
+import { connectionFacts } from '../gate/scenario-diff.js';
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../config/units.js';
 import type { LatencySummary } from '../metrics/histogram.js';
@@ -429,7 +430,9 @@ function incidentsSection(inputs: readonly HtmlReportInput[], sources: readonly 
   const recorded = inputs.some((i) => i.report.run.incidents !== undefined);
   const content = rows.length
     ? table(['', 'at (since run start)', 'since first publish', 'kind', 'detail'], rows) +
-      '<p class="note">Incidents are marked on the charts over time (⚠).</p>'
+      (sources.some((s) => (s.t.timeline?.intervals.length ?? 0) > 0)
+        ? '<p class="note">Incidents are marked on the charts over time (⚠).</p>'
+        : '<p class="note">The report has no timeline: there are no charts over time to mark them on.</p>')
     : `<p class="note">${recorded ? 'No incidents.' : 'No incidents recorded (the report has no incident list).'}</p>`;
   return section('incidents', 'Incidents', content);
 }

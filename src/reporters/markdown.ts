@@ -7,6 +7,7 @@ import { formatChange } from '../gate/baseline.js';
 import { formatValue } from '../gate/metrics.js';
 import type { GateOutcome } from '../gate/result.js';
 import type { RunReport } from '../results/types.js';
+import { incidentLine, isDegraded } from '../results/incidents.js';
 import { formatDuration } from '../config/units.js';
 import { fmtInt, fmtMs, fmtPercent } from './format.js';
 
@@ -22,6 +23,12 @@ export function markdownSummary(report: RunReport, outcome: GateOutcome): string
   out.push(`## wsbench ${outcome.passed ? `${PASS} passed` : `${FAIL} failed`}: ${cell(report.run.name ?? 'run')}`, '');
   out.push(`Run \`${report.run.id}\` · ${completed}${runs} · wsbench ${report.tool.version}`, '');
   if (outcome.abortedBy) out.push(`> ${FAIL} Stopped early: ${cell(outcome.abortedBy)}`, '');
+  const incidents = report.run.incidents ?? [];
+  if (isDegraded(report)) {
+    out.push(`> ⚠️ **Degraded run** (exit code 4): ${incidents.length} incident${incidents.length === 1 ? '' : 's'} during it`, '');
+    for (const i of incidents) out.push(`- ${cell(incidentLine(i))}`);
+    if (incidents.length > 0) out.push('');
+  }
 
   out.push(
     '| transport | fan-out p50 | fan-out p99 | last recipient p99 | delivered | lost | deliveries/s |',

@@ -12,13 +12,20 @@ export function plainProgressLine(event: EngineEvent): string | null {
       return `${at} ${event.phase}${event.transport ? ` (${event.transport})` : ''}${event.detail ? `: ${event.detail}` : ''}`;
     case 'warning':
       return `${at} warning: ${event.message}`;
+    case 'incident':
+      return `${at} incident ${event.incident.kind}: ${event.incident.detail}`;
     case 'snapshot':
       return snapshotLine(at, event.snapshot);
+    case 'interval':
+      // The snapshot lines already say how it goes; intervals are for NDJSON and the dashboard.
+      return null;
   }
 }
 
 function elapsedOf(event: EngineEvent): number {
-  return event.type === 'snapshot' ? event.snapshot.elapsedMs : event.elapsedMs;
+  if (event.type === 'snapshot') return event.snapshot.elapsedMs;
+  if (event.type === 'incident') return event.incident.atMs;
+  return event.elapsedMs;
 }
 
 function snapshotLine(at: string, s: Snapshot): string | null {
@@ -31,7 +38,8 @@ function snapshotLine(at: string, s: Snapshot): string | null {
     const ratio = d.expectedSoFar > 0 ? ` (${((100 * d.delivered) / d.expectedSoFar).toFixed(2)}%)` : '';
     const lat = s.latencyMs ? ` · p50 ${fmtMs(s.latencyMs.p50)} p99 ${fmtMs(s.latencyMs.p99)} max ${fmtMs(s.latencyMs.max)} ms` : '';
     const tool = s.tool.bottleneck ? ` · TOOL BUSY: ${s.tool.reason}` : '';
-    return `${at} published ${fmtInt(s.publish.sent)}/${fmtInt(s.publish.total)} · delivered ${fmtInt(d.delivered)}${ratio} · ${fmtInt(d.perSec)}/s${lat}${tool}`;
+    const failures = s.publish.errors > 0 ? ` (${fmtInt(s.publish.errors)} failed)` : '';
+    return `${at} published ${fmtInt(s.publish.sent)}/${fmtInt(s.publish.total)}${failures} · delivered ${fmtInt(d.delivered)}${ratio} · ${fmtInt(d.perSec)}/s${lat}${tool}`;
   }
   return null;
 }

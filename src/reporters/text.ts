@@ -4,7 +4,8 @@
  * comparison when several transports ran. A pure string builder over the RunReport.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { Comparison, RunReport, TransportReport } from '../results/types.js';
+import type { Comparison, Incident, RunReport, TransportReport } from '../results/types.js';
+import { incidentLine, isDegraded } from '../results/incidents.js';
 import { formatDuration } from '../config/units.js';
 import { latencyPointsFromEncoded, percentileChart } from './charts.js';
 import { fmtBytes, fmtInt, fmtMs, fmtNum, fmtPerDelivery, fmtPercent, plural } from './format.js';
@@ -28,11 +29,17 @@ export function textSummary(report: RunReport, options: TextSummaryOptions = {})
   const fit = (l: string) => (options.wrap ? wrapLine(l, width) : [l]);
   const lines: string[] = [];
   const run = report.run;
-  const statusText = `${run.completed ? 'completed' : `NOT COMPLETED (${run.stopReason ?? 'stopped'})`} in ${formatDuration(run.durationMs)}`;
-  const status = run.completed ? style.green(statusText) : style.yellow(statusText);
+  const degraded = isDegraded(report);
+  const statusText = `${run.completed ? 'completed' : `NOT COMPLETED (${run.stopReason ?? 'stopped'})`}${degraded ? ' DEGRADED' : ''} in ${formatDuration(run.durationMs)}`;
+  const status = run.completed && !degraded ? style.green(statusText) : style.yellow(statusText);
   const head = `wsbench ${report.tool.version} · ${run.name ?? 'run'} ${run.id}`;
   if (options.wrap && head.length + 3 + statusText.length > width) lines.push(style.bold(head), `  ${status}`);
   else lines.push(`${style.bold(head)} · ${status}`);
+  lines.push(
+    ...incidentLines(run.incidents ?? [])
+      .flatMap(fit)
+      .map((l) => style.red(l)),
+  );
   for (const t of Object.values(report.transports)) {
     if (!t) continue;
     const [title, ...rest] = transportLines(t);
@@ -162,6 +169,12 @@ export function comparisonLines(c: Comparison): string[] {
   return out;
 }
 
+/** What happened to the run, in time order (every incident: the report is where they are all kept). */
+export function incidentLines(incidents: readonly Incident[]): string[] {
+  if (incidents.length === 0) return [];
+  return ['', `incidents (${incidents.length}; s since the run started)`, ...incidents.map((i) => `  ${incidentLine(i)}`)];
+}
+
 function latencyLine(label: string, s: LatencySummary, extra = ''): string {
   if (s.count === 0) return `  ${label.padEnd(14)}no samples${extra}`;
   return `  ${label.padEnd(14)}p50 ${fmtMs(s.p50)}  p90 ${fmtMs(s.p90)}  p99 ${fmtMs(s.p99)}  p99.9 ${fmtMs(s.p999)}  max ${fmtMs(s.max)}  mean ${fmtMs(s.mean)}  (n=${fmtInt(s.count)})${extra}`;
@@ -178,7 +191,7 @@ export function transportLines(t: TransportReport): string[] {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${fmtInt(n)}`);
   lines.push(
-    `  ${'delivery'.padEnd(14)}${fmtInt(d.delivered)}/${fmtInt(d.expected)} (${fmtPercent(d.deliveryRatio)}) · lost ${fmtInt(d.lost)} · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}${ignoredParts.length ? ` (${ignoredParts.join(', ')})` : ''}`,
+    `  ${'delivery'.padEnd(14)}${fmtInt(d.delivered)}/${fmtInt(d.expected)} (${fmtPercent(d.deliveryRatio)}) · lost ${fmtInt(d.lost)}${d.unpublished ? ` · unpublished ${fmtInt(d.unpublished)}` : ''} · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}${ignoredParts.length ? ` (${ignoredParts.join(', ')})` : ''}`,
   );
   lines.push(latencyLine('fan-out', t.fanoutLatencyMs));
   lines.push(latencyLine('first recip.', t.firstRecipientLatencyMs));
@@ -191,7 +204,7 @@ export function transportLines(t: TransportReport): string[] {
   );
   const tp = t.throughput;
   lines.push(
-    `  ${'throughput'.padEnd(14)}${fmtInt(tp.deliveriesPerSec)} deliveries/s · ${fmtInt(tp.publishesPerSec)} publishes/s (target ${fmtInt(tp.targetPublishesPerSec)}/s) · publisher lag p99 ${fmtMs(tp.publisherLagMs.p99)} max ${fmtMs(tp.publisherLagMs.max)}`,
+    `  ${'throughput'.padEnd(14)}${fmtInt(tp.deliveriesPerSec)} deliveries/s · ${fmtInt(tp.publishesPerSec)} publishes/s (target ${fmtInt(tp.targetPublishesPerSec)}/s)${tp.publishFailures ? ` · ${plural(tp.publishFailures, 'publish', 'publishes')} failed` : ''} · publisher lag p99 ${fmtMs(tp.publisherLagMs.p99)} max ${fmtMs(tp.publisherLagMs.max)}`,
   );
   const server = t.tool.processes.find((p) => p.role === 'server');
   const workers = t.tool.processes.filter((p) => p.role === 'worker');
@@ -214,6 +227,10 @@ export function transportLines(t: TransportReport): string[] {
     lines.push(`  ! the tool may have been the bottleneck: ${t.tool.bottleneckReasons.join('; ')}`);
   }
   if (d.lost > 0) lines.push(`  ! ${plural(d.lost, 'message')} lost (${fmtPercent(d.lostRatio)})`);
+  if (d.unpublished > 0)
+    lines.push(
+      `  ! ${plural(tp.publishFailures, 'publish', 'publishes')} never reached Redis: ${plural(d.unpublished, 'delivery', 'deliveries')} unpublished (not lost, not delivered)`,
+    );
   if (t.clampedSamples > 0) lines.push(`  ! ${plural(t.clampedSamples, 'latency sample')} outside the histogram range were clamped`);
   return lines;
 }

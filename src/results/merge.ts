@@ -68,6 +68,8 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     expected: mean((t) => t.delivery.expected),
     delivered: mean((t) => t.delivery.delivered),
     lost: mean((t) => t.delivery.lost),
+    // Absent in reports from before failed publishes were accounted.
+    unpublished: mean((t) => t.delivery.unpublished ?? 0),
     duplicated: mean((t) => t.delivery.duplicated),
     reordered: mean((t) => t.delivery.reordered),
     ignored: mean((t) => t.delivery.ignored),
@@ -81,6 +83,7 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
       expected: sum((t) => t.delivery.expected),
       delivered: sum((t) => t.delivery.delivered),
       lost: sum((t) => t.delivery.lost),
+      unpublished: sum((t) => t.delivery.unpublished ?? 0),
       duplicated: sum((t) => t.delivery.duplicated),
       reordered: sum((t) => t.delivery.reordered),
       ignored: sum((t) => t.delivery.ignored),
@@ -115,6 +118,7 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
       publishesPerSec: pooledRate(parts, (t) => t.throughput.publishesPerSec),
       targetPublishesPerSec: first.throughput.targetPublishesPerSec,
       publishes: mean((t) => t.throughput.publishes),
+      publishFailures: mean((t) => t.throughput.publishFailures ?? 0),
       publisherLagMs: summarizeMs(merged.publisherLag),
     },
     connections: {

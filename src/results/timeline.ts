@@ -15,6 +15,9 @@ export const MAX_TIMELINE_INTERVALS = 1000;
 /** `report.interval` when the scenario does not say. */
 export const DEFAULT_INTERVAL_MS = 1000;
 
+/** The shortest `report.interval` a scenario may ask for (each worker samples its load once per interval). */
+export const MIN_REPORT_INTERVAL_MS = 100;
+
 /**
  * The interval length for a timeline spanning `spanMs`: the requested length, doubled until the
  * span fits in `maxIntervals` intervals. Doubling (rather than any multiple) keeps every length a

@@ -12,12 +12,17 @@ export const REPORT_SCHEMA = 'wsbench.report/v1';
 
 /** What a client (or a sum of clients) should have received versus what it did. */
 export interface DeliveryCounts {
-  /** Messages this client should have received (set at the end from what was published). */
+  /** Messages this client should have received: the publishes sent on its channel while it was subscribed. */
   expected: number;
   /** Distinct expected messages received. */
   delivered: number;
-  /** Expected messages never received. */
+  /** Expected messages never received although their publish reached Redis. */
   lost: number;
+  /**
+   * Expected messages never received whose publish never reached Redis (it failed): owed to
+   * nobody, so not lost. delivered + lost + unpublished == expected.
+   */
+  unpublished: number;
   /** Receipts of a message already received. */
   duplicated: number;
   /** Messages that arrived after a later one. */
@@ -55,6 +60,8 @@ export interface ThroughputReport {
   targetPublishesPerSec: number;
   /** Publishes sent (all phases). */
   publishes: number;
+  /** Publishes that never reached Redis (refused, connection down, or no reply): their recipients are `delivery.unpublished`. */
+  publishFailures: number;
   /** How far behind schedule the publisher sent messages (open loop: this becomes latency). */
   publisherLagMs: LatencySummary;
 }
@@ -231,9 +238,18 @@ export interface IntervalLatency {
   max: number;
 }
 
-/** Known incident kinds; later work (remote agents, connection storms) adds its own. */
+/** Incident kinds (described in results/incidents.ts); later work (remote agents, connection storms) adds its own. */
 export type IncidentKind =
-  'redis-down' | 'redis-up' | 'target-down' | 'target-up' | 'subscriber-dropped' | 'publish-failed' | 'agent-lost' | (string & {});
+  | 'redis-down'
+  | 'redis-up'
+  | 'target-down'
+  | 'target-up'
+  | 'subscriber-dropped'
+  | 'subscriber-restored'
+  | 'publish-failed'
+  | 'publish-resumed'
+  | 'agent-lost'
+  | (string & {});
 
 /** Something that happened to the run at a moment, on the same axis as phases and timelines. */
 export interface Incident {

@@ -8,14 +8,30 @@
  * it. A channel is unsubscribed when its last WebSocket client leaves and no poller has asked for it
  * for POLL_IDLE_MS. Everything about the Redis side of the server (its connection state, what is
  * subscribed) lives here.
+ *
+ * When the subscriber connection is lost it reconnects with backoff (redis/client.ts) and
+ * resubscribes every channel it had; until then every channel is not live and /healthz says 503.
+ * Why it was lost is told apart when it is back: Redis restarted (its run_id changed), Redis was
+ * unreachable (reconnect attempts failed), or Redis closed this subscriber while it stayed up — the
+ * `subscriber-dropped` incident, with Redis's reason when its counters tell it
+ * (client_output_buffer_limit_disconnections for the output-buffer limit).
+ *
+ * Polls create channels too (a subscription per distinct name): at most `maxPollChannels` channels
+ * with a poll buffer exist at once; a poll for one more is refused (PollChannelLimitError, HTTP 429
+ * from the poll endpoint) until idle ones are released.
  */
 import { isUtf8 } from 'node:buffer';
+import { monotonicMs } from '../metrics/clock.js';
 import { openRedis, type RedisClient } from '../redis/client.js';
 import { FanoutChannel, type Fanout, type Recipient } from './fanout.js';
 import { PollBuffer } from './poll-buffer.js';
 
 /** A channel used only by pollers is unsubscribed after this long without a poll. */
-const POLL_IDLE_MS = 60_000;
+export const POLL_IDLE_MS = 60_000;
+/** Channels with a poll buffer one server process keeps at most, unless told otherwise. */
+export const DEFAULT_MAX_POLL_CHANNELS = 10_000;
+/** Channels per SUBSCRIBE command when resubscribing. */
+const RESUBSCRIBE_BATCH = 1000;
 
 export interface ChannelStats {
   /** WebSocket clients. */
@@ -26,12 +42,38 @@ export interface ChannelStats {
   pollersWaiting: number;
 }
 
+/** What the server says about its Redis subscriber, at monotonic time `at`. */
+export interface ServerIncident {
+  kind: 'subscriber-dropped' | 'subscriber-restored';
+  detail: string;
+  at: number;
+}
+
 export interface ChannelRegistryOptions {
   redisUrl: string;
   /** Prepended to a channel's name to form its Redis channel. */
   channelPrefix: string;
   /** Messages kept per channel for pollers. */
   pollBufferSize: number;
+  /** Channels with a poll buffer at most (default DEFAULT_MAX_POLL_CHANNELS). */
+  maxPollChannels?: number;
+  /** A channel only polled is released after this long without a poll (default POLL_IDLE_MS). */
+  pollIdleMs?: number;
+  /** Told when the subscriber is dropped and when it is subscribed again. */
+  onIncident?: (incident: ServerIncident) => void;
+}
+
+/** A poll asked for a new channel while `limit` channels already have a poll buffer. */
+export class PollChannelLimitError extends Error {
+  constructor(
+    readonly limit: number,
+    /** When idle channels are released: a poll may try again after this long. */
+    readonly idleMs: number,
+  ) {
+    super(
+      `this server process already serves ${limit} polled channels (--max-poll-channels); idle ones are released after ${idleMs / 1000} s without a poll`,
+    );
+  }
 }
 
 interface Channel {
@@ -45,15 +87,45 @@ interface Channel {
   lastPollAt: number;
 }
 
+/** What Redis says of itself that tells a restart and an output-buffer drop apart. */
+export interface RedisFacts {
+  runId?: string;
+  outputBufferDisconnections?: number;
+  /** `<hard> <soft> <seconds>` in bytes and seconds. */
+  pubsubLimit?: string;
+}
+
 export class ChannelRegistry {
   private readonly channels = new Map<string, Channel>();
   private redisUp = true;
   private readonly idleSweep: NodeJS.Timeout;
+  private readonly maxPollChannels: number;
+  private readonly pollIdleMs: number;
+  private pollChannels = 0;
+  /** When the subscriber was lost (monotonic ms), while it is. */
+  private downAt = 0;
+  /** Resolves when the subscriber is back and every channel resubscribed. */
+  private back: Promise<void> = Promise.resolve();
+  private backNow: () => void = () => {};
+  /** Bumped on every loss: a recovery that a newer loss overtook stops. */
+  private epoch = 0;
+  private facts: RedisFacts = {};
+  private lossReason = '';
+  private closed = false;
 
   /** Connects the subscriber (a SETUP error when Redis cannot be reached). */
   static async open(options: ChannelRegistryOptions, fanout: Fanout, counters: { messagesIn: number }): Promise<ChannelRegistry> {
-    const subscriber = await openRedis(options.redisUrl, { name: 'wsbench-server-sub' });
-    return new ChannelRegistry(subscriber, options, fanout, counters);
+    let registry: ChannelRegistry | null = null;
+    const subscriber = await openRedis(options.redisUrl, {
+      name: 'wsbench-server-sub',
+      reconnect: {
+        onDown: (reason) => registry?.lost(reason),
+        onUp: (failedAttempts) => registry?.reconnected(failedAttempts),
+      },
+    });
+    registry = new ChannelRegistry(subscriber, options, fanout, counters);
+    registry.facts = await redisFacts(subscriber);
+    return registry;
   }
 
   private constructor(
@@ -62,6 +134,8 @@ export class ChannelRegistry {
     private readonly fanout: Fanout,
     counters: { messagesIn: number },
   ) {
+    this.maxPollChannels = options.maxPollChannels ?? DEFAULT_MAX_POLL_CHANNELS;
+    this.pollIdleMs = options.pollIdleMs ?? POLL_IDLE_MS;
     const prefixLength = options.channelPrefix.length;
     subscriber.on('end', () => (this.redisUp = false));
     subscriber.on('messageBuffer', (redisChannel: Buffer, message: Buffer) => {
@@ -73,11 +147,11 @@ export class ChannelRegistry {
     });
     this.idleSweep = setInterval(() => {
       for (const channel of this.channels.values()) if (channel.buffer) this.unsubscribeIfUnused(channel);
-    }, POLL_IDLE_MS / 4);
+    }, this.pollIdleMs / 4);
     this.idleSweep.unref();
   }
 
-  /** Whether the Redis subscriber is connected. */
+  /** Whether the Redis subscriber is connected (and, after a loss, every channel resubscribed). */
   get redisConnected(): boolean {
     return this.redisUp;
   }
@@ -89,12 +163,9 @@ export class ChannelRegistry {
       channel = { name, fan: new FanoutChannel(), live: false, subscribing: null, buffer: null, lastPollAt: 0 };
       this.channels.set(name, channel);
     }
-    if (!channel.live) {
+    while (!channel.live) {
       const current = channel;
-      current.subscribing ??= this.subscriber.subscribe(this.options.channelPrefix + name).then(() => {
-        current.live = true;
-        current.subscribing = null;
-      });
+      current.subscribing ??= this.subscribe(current).finally(() => (current.subscribing = null));
       await current.subscribing;
     }
     return channel;
@@ -102,8 +173,19 @@ export class ChannelRegistry {
 
   /** The channel's poll buffer, created on its first poll; the poll keeps the channel subscribed. */
   async pollBuffer(name: string): Promise<PollBuffer> {
+    const existing = this.channels.get(name);
+    if (!existing?.buffer && this.pollChannels >= this.maxPollChannels)
+      throw new PollChannelLimitError(this.maxPollChannels, this.pollIdleMs);
     const channel = await this.subscribed(name);
-    channel.buffer ??= new PollBuffer(this.options.pollBufferSize);
+    if (!channel.buffer) {
+      // Checked again: other polls may have taken the last places while this one subscribed.
+      if (this.pollChannels >= this.maxPollChannels) {
+        this.unsubscribeIfUnused(channel);
+        throw new PollChannelLimitError(this.maxPollChannels, this.pollIdleMs);
+      }
+      channel.buffer = new PollBuffer(this.options.pollBufferSize);
+      this.pollChannels++;
+    }
     channel.lastPollAt = Date.now();
     return channel.buffer;
   }
@@ -128,15 +210,126 @@ export class ChannelRegistry {
     return byChannel;
   }
 
+  /** Channels with a poll buffer right now. */
+  get polledChannels(): number {
+    return this.pollChannels;
+  }
+
   close(): void {
+    this.closed = true;
     clearInterval(this.idleSweep);
     this.subscriber.disconnect();
   }
 
+  /** SUBSCRIBE one channel; while the subscriber is down, wait until it is back (which resubscribes it). */
+  private async subscribe(channel: Channel): Promise<void> {
+    if (!this.redisUp) return this.back;
+    try {
+      await this.subscriber.subscribe(this.options.channelPrefix + channel.name);
+      // A loss between the command and its reply leaves it to the resubscription.
+      if (this.redisUp) channel.live = true;
+    } catch (e) {
+      // Lost while subscribing: the recovery resubscribes it. Anything else is the caller's error.
+      if (this.redisUp) throw e;
+    }
+  }
+
+  /** The subscriber connection was lost (it reconnects on its own). */
+  private lost(reason: string): void {
+    if (this.closed) return;
+    this.epoch++;
+    if (!this.redisUp) return;
+    this.redisUp = false;
+    this.downAt = monotonicMs();
+    this.lossReason = reason;
+    for (const channel of this.channels.values()) channel.live = false;
+    this.back = new Promise((resolve) => (this.backNow = resolve));
+  }
+
+  /** The subscriber is connected again: why it was lost, then every channel subscribed again. */
+  private reconnected(failedAttempts: number): void {
+    void this.recover(this.epoch, failedAttempts).catch(() => {
+      // Lost again while resubscribing: the next reconnect recovers.
+    });
+  }
+
+  private async recover(epoch: number, failedAttempts: number): Promise<void> {
+    const before = this.facts;
+    const now = await redisFacts(this.subscriber);
+    if (epoch !== this.epoch || this.closed) return;
+    // Channels created meanwhile (their clients wait for this) are subscribed in a further round.
+    const done = new Set<string>();
+    for (;;) {
+      const pending = [...this.channels.keys()].filter((name) => !done.has(name));
+      if (pending.length === 0) break;
+      for (let i = 0; i < pending.length; i += RESUBSCRIBE_BATCH)
+        await this.subscriber.subscribe(...pending.slice(i, i + RESUBSCRIBE_BATCH).map((name) => this.options.channelPrefix + name));
+      if (epoch !== this.epoch || this.closed) return;
+      for (const name of pending) done.add(name);
+    }
+    this.facts = { ...before, ...now };
+    for (const channel of this.channels.values()) channel.live = true;
+    this.redisUp = true;
+    this.backNow();
+    // Channels whose last client left meanwhile could not be unsubscribed while down.
+    for (const channel of [...this.channels.values()]) this.unsubscribeIfUnused(channel);
+    const at = monotonicMs();
+    const downFor = `${((at - this.downAt) / 1000).toFixed(1)} s`;
+    const restarted = before.runId !== undefined && now.runId !== undefined && before.runId !== now.runId;
+    let cause: string;
+    if (restarted) cause = 'Redis restarted';
+    else {
+      const why =
+        failedAttempts > 0
+          ? `Redis was unreachable from the server (${failedAttempts} reconnect attempt(s) failed; ${this.lossReason})`
+          : droppedBy(before, now);
+      this.options.onIncident?.({
+        kind: 'subscriber-dropped',
+        detail: `the reference server's Redis subscriber was dropped: ${why}`,
+        at: this.downAt,
+      });
+      cause = 'the drop';
+    }
+    this.options.onIncident?.({
+      kind: 'subscriber-restored',
+      detail: `the reference server resubscribed ${done.size} channel(s) ${downFor} after ${cause}; messages published while it was not subscribed reached no subscriber`,
+      at,
+    });
+  }
+
   private unsubscribeIfUnused(channel: Channel): void {
     if (channel.fan.recipients.size > 0 || !channel.live) return;
-    if (channel.buffer && (channel.buffer.waiting > 0 || Date.now() - channel.lastPollAt < POLL_IDLE_MS)) return;
+    if (channel.buffer && (channel.buffer.waiting > 0 || Date.now() - channel.lastPollAt < this.pollIdleMs)) return;
     this.channels.delete(channel.name);
+    if (channel.buffer) this.pollChannels--;
     this.subscriber.unsubscribe(this.options.channelPrefix + channel.name).catch(() => {});
   }
+}
+
+/** Why Redis closed a subscriber while it stayed up, as far as Redis tells. */
+export function droppedBy(before: RedisFacts, now: RedisFacts): string {
+  const limit = now.pubsubLimit ? ` (client-output-buffer-limit pubsub ${now.pubsubLimit})` : '';
+  if (before.outputBufferDisconnections === undefined || now.outputBufferDisconnections === undefined)
+    return `Redis closed it while staying up: for its output-buffer limit${limit} if this server process fell that far behind, or CLIENT KILL, a timeout or a proxy in between; this Redis does not count output-buffer disconnections (INFO stats client_output_buffer_limit_disconnections, in newer Redis), so which one is not known`;
+  if (now.outputBufferDisconnections > before.outputBufferDisconnections)
+    return `Redis closed it for exceeding its output-buffer limit${limit}: this server process read its messages too slowly`;
+  return 'Redis closed it while staying up, not for its output-buffer limit: CLIENT KILL, a timeout, or a proxy in between';
+}
+
+/** Redis's run_id, output-buffer disconnection count (newer Redis) and pubsub output-buffer limit; what it refuses is left out. */
+async function redisFacts(client: RedisClient): Promise<RedisFacts> {
+  const field = (text: string, key: string) => new RegExp(`^${key}:(.*)$`, 'm').exec(text)?.[1]?.trim();
+  const [server, stats, limits] = await Promise.all([
+    client.info('server').catch(() => ''),
+    client.info('stats').catch(() => ''),
+    client.config('GET', 'client-output-buffer-limit').catch(() => []) as Promise<unknown>,
+  ]);
+  const runId = field(server, 'run_id');
+  const disconnections = field(stats, 'client_output_buffer_limit_disconnections');
+  const pubsubLimit = Array.isArray(limits) ? /pubsub (\d+ \d+ \d+)/.exec(String(limits[1] ?? ''))?.[1] : undefined;
+  return {
+    ...(runId ? { runId } : {}),
+    ...(disconnections !== undefined ? { outputBufferDisconnections: Number(disconnections) } : {}),
+    ...(pubsubLimit ? { pubsubLimit } : {}),
+  };
 }

@@ -19,10 +19,11 @@ import { fileURLToPath } from 'node:url';
 import { WsbenchError, type ErrorCode } from '../errors.js';
 import type { ProcessStats } from '../results/types.js';
 import type { ReferenceServerOptions, ServerStats } from './reference-server.js';
+import type { ServerIncident } from './channel-registry.js';
 import { mergeServerStats } from './stats.js';
 
 /** Serializable server options (no functions): what a worker is started with. */
-export type WorkerServerOptions = Omit<ReferenceServerOptions, 'statsSource' | 'cluster'>;
+export type WorkerServerOptions = Omit<ReferenceServerOptions, 'statsSource' | 'cluster' | 'onIncident'>;
 
 export type ToWorker =
   | { wsbench: 'start'; options: WorkerServerOptions; index: number; count: number }
@@ -35,7 +36,8 @@ export type FromWorker =
   | { wsbench: 'listening'; url: string; port: number }
   | { wsbench: 'error'; message: string; code: string }
   | { wsbench: 'collected'; id: number; stats: ServerStats; process: ProcessStats }
-  | { wsbench: 'merge'; id: number };
+  | { wsbench: 'merge'; id: number }
+  | { wsbench: 'incident'; incident: ServerIncident };
 
 export interface ServerCluster {
   url: string;
@@ -70,6 +72,8 @@ export async function startServerCluster(
   count: number,
   startTimeoutMs = 15_000,
   onProcessExit: (exit: ServerProcessExit) => void = () => {},
+  /** A worker's Redis subscriber was dropped or restored. */
+  onIncident: (incident: ServerIncident) => void = () => {},
 ): Promise<ServerCluster> {
   if (!cluster.isPrimary) throw new Error('startServerCluster must run in the primary');
   if (!Number.isInteger(count) || count < 1) throw new RangeError('count must be a positive integer');
@@ -112,6 +116,8 @@ export async function startServerCluster(
       if (!p?.waiting.delete(worker)) return;
       p.got.push({ stats: msg.stats, process: msg.process });
       if (p.waiting.size === 0) p.done();
+    } else if (msg.wsbench === 'incident') {
+      onIncident(msg.incident);
     } else if (msg.wsbench === 'merge') {
       collect().then(
         (all) =>

@@ -5,13 +5,15 @@
  * Without `after`, the poller joins (the channel is subscribed and gets a poll buffer) and is
  * answered the current cursor at once. With it, the answer is immediate when newer messages exist
  * (or `timeout=0`), else the request is held until the next message or until `timeout` (default:
- * the server's long-poll timeout). The answer's format is src/wire/poll-batch.ts.
+ * the server's long-poll timeout). The answer's format is src/wire/poll-batch.ts. A poll that
+ * would create one polled channel more than the server keeps (`maxPollChannels`) is refused with
+ * 429 and Retry-After.
  */
 import type { ServerResponse } from 'node:http';
 import { CURSOR_HEADER, MISSED_HEADER, encodePollBatch } from '../wire/poll-batch.js';
-import type { ChannelRegistry } from './channel-registry.js';
+import { PollChannelLimitError, type ChannelRegistry } from './channel-registry.js';
 import { sendJson } from './http-replies.js';
-import type { PollBatch } from './poll-buffer.js';
+import type { PollBatch, PollBuffer } from './poll-buffer.js';
 
 /** At most this many messages per answer unless the poller asks for `max`. */
 const DEFAULT_MAX = 1000;
@@ -72,7 +74,16 @@ export class PollEndpoint {
       sendJson(res, 409, { error: `cursor ${given} was given by another server process; join again without after=` });
       return;
     }
-    const buffer = await this.channels.pollBuffer(name);
+    let buffer: PollBuffer;
+    try {
+      buffer = await this.channels.pollBuffer(name);
+    } catch (e) {
+      if (!(e instanceof PollChannelLimitError)) throw e;
+      // Too many distinct polled channels: refused until idle ones are released.
+      res.setHeader('retry-after', String(Math.ceil(e.idleMs / 1000)));
+      sendJson(res, 429, { error: e.message });
+      return;
+    }
     if (from === null) return this.answer(res, { cursor: buffer.cursor, messages: [], missed: 0 });
     const now = buffer.read(from, max);
     if (now.messages.length > 0 || now.missed > 0 || timeout === 0) return this.answer(res, now);

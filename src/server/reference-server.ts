@@ -5,7 +5,7 @@
  *   GET /ws/<channel>   WebSocket; every message PUBLISHed on Redis channel <prefix><channel> is
  *                       forwarded verbatim (text frame when the bytes are UTF-8, binary otherwise)
  *   GET /poll/<channel> long-polling and interval polling over the same feed (poll-endpoint.ts)
- *   GET /healthz        200 when Redis is connected, 503 otherwise
+ *   GET /healthz        200 when Redis is connected (and every channel subscribed), 503 otherwise
  *   GET /stats          JSON ServerStats: per channel, clients and whether the Redis subscription is live
  *
  * This module puts the parts together: the channel registry (the Redis subscriber and who receives
@@ -19,7 +19,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WsbenchError } from '../errors.js';
-import { ChannelRegistry, type ChannelStats } from './channel-registry.js';
+import { ChannelRegistry, type ChannelStats, type ServerIncident } from './channel-registry.js';
 import { Fanout } from './fanout.js';
 import { ClusterCursors, PollEndpoint } from './poll-endpoint.js';
 import { Router } from './router.js';
@@ -52,6 +52,12 @@ export interface ReferenceServerOptions {
   pollBufferSize?: number;
   /** How long a long-poll request is held when nothing is new (default 25 s). */
   longPollTimeoutMs?: number;
+  /** Polled channels (each a Redis subscription and a buffer) kept at most; more are refused with 429 (default 10,000). */
+  maxPollChannels?: number;
+  /** A channel only polled is released after this long without a poll (default 60 s). */
+  pollIdleMs?: number;
+  /** Told when the Redis subscriber is dropped and when it is subscribed again. */
+  onIncident?: (incident: ServerIncident) => void;
   /**
    * Set when this is one of several server processes: poll cursors then carry the process
    * (cursor = local × count + index), so a cursor shown to another process is refused (409)
@@ -125,7 +131,14 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const deflateLevel = typeof options.perMessageDeflate === 'object' ? options.perMessageDeflate.level : undefined;
   const fanout = new Fanout(options.maxBufferedBytes ?? 64 * 1024 * 1024, counters, options.writeDelayMs ?? 0, deflateLevel);
   const channels = await ChannelRegistry.open(
-    { redisUrl: options.redisUrl, channelPrefix: options.channelPrefix ?? '', pollBufferSize: options.pollBufferSize ?? 10_000 },
+    {
+      redisUrl: options.redisUrl,
+      channelPrefix: options.channelPrefix ?? '',
+      pollBufferSize: options.pollBufferSize ?? 10_000,
+      ...(options.maxPollChannels !== undefined ? { maxPollChannels: options.maxPollChannels } : {}),
+      ...(options.pollIdleMs !== undefined ? { pollIdleMs: options.pollIdleMs } : {}),
+      ...(options.onIncident ? { onIncident: options.onIncident } : {}),
+    },
     fanout,
     counters,
   );

@@ -49,7 +49,12 @@ function mergedStats(): Promise<ServerStats> {
 
 process.on('message', (msg: ToWorker) => {
   if (msg.wsbench === 'start') {
-    startReferenceServer({ ...msg.options, cluster: { index: msg.index, count: msg.count }, statsSource: mergedStats }).then(
+    startReferenceServer({
+      ...msg.options,
+      cluster: { index: msg.index, count: msg.count },
+      statsSource: mergedStats,
+      onIncident: (incident) => send({ wsbench: 'incident', incident }),
+    }).then(
       (s) => {
         server = s;
         monitor.reset();

@@ -5,6 +5,7 @@
  * reports their stats merged, CPU summed over all of them (itself included).
  */
 import { startReferenceServer, type ReferenceServer, type ReferenceServerOptions, type ServerStats } from './reference-server.js';
+import type { ServerIncident } from './channel-registry.js';
 import { startServerCluster, type ServerCluster, type ServerProcessExit, describeProcessExit } from './cluster.js';
 import { aggregateProcessStats, mergeServerStats } from './stats.js';
 import { ProcessMonitor } from '../process/monitor.js';
@@ -12,7 +13,7 @@ import type { ProcessStats } from '../results/types.js';
 import { isWsbenchError, messageOf } from '../errors.js';
 
 export type ServerRequest =
-  | { type: 'start'; options: Omit<ReferenceServerOptions, 'statsSource' | 'cluster'>; processes: number }
+  | { type: 'start'; options: Omit<ReferenceServerOptions, 'statsSource' | 'cluster' | 'onIncident'>; processes: number }
   | { type: 'stats' }
   | { type: 'reset-stats' };
 export type ServerReply =
@@ -25,7 +26,9 @@ export type ServerReply =
       /** One entry per server process (the primary first when there are several). */
       processes: ProcessStats[];
     }
-  | { type: 'error'; message: string; code: string };
+  | { type: 'error'; message: string; code: string }
+  /** A server process's Redis subscriber was dropped or restored (said as it happens). */
+  | { type: 'incident'; incident: ServerIncident };
 
 if (!process.send) {
   console.error('server-process must be started by wsbench with an IPC channel');
@@ -55,13 +58,14 @@ process.on('SIGINT', () => {});
 process.on('message', (raw) => {
   const msg = raw as ServerRequest;
   if (msg.type === 'start') {
+    const onIncident = (incident: ServerIncident) => send({ type: 'incident', incident });
     const started =
       msg.processes > 1
-        ? startServerCluster(msg.options, msg.processes, undefined, reportProcessExit).then((g) => {
+        ? startServerCluster(msg.options, msg.processes, undefined, reportProcessExit, onIncident).then((g) => {
             group = g;
             return { url: g.url, port: g.port, pids: [process.pid, ...g.pids] };
           })
-        : startReferenceServer(msg.options).then((s) => {
+        : startReferenceServer({ ...msg.options, onIncident }).then((s) => {
             server = s;
             return { url: s.url, port: s.port, pids: [process.pid] };
           });

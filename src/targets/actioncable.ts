@@ -11,7 +11,7 @@
  * re-encodes it, so the stamp travels as a JSON string field).
  */
 import { z } from 'zod';
-import { headers, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
 import { HandshakeProtocol, Verdict, defineProtocol, preview, type ClientProtocolSpec, type ProtocolContext } from './client-protocol.js';
 import { defineInjector, type InjectorSpec } from './injector.js';
 import { waitForClientSignal } from './readiness.js';
@@ -38,6 +38,7 @@ const schema = z
     channelPrefix: z.string().default('').describe('channel_prefix of cable.yml (Redis channel is "<prefix>:<broadcasting>").'),
     field: z.string().min(1).default('payload').describe('The payload is published as the JSON object {"<field>": "WSB1…"}.'),
     headers,
+    publicHeaders,
     readiness: stackReadiness.prefault({}),
   })
   .describe('Rails ActionCable with the Redis adapter: ready on confirm_subscription.');

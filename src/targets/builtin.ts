@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
+import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, WsbenchError, messageOf } from '../errors.js';
@@ -18,7 +19,8 @@ import { selfSignedServerCertificate } from '../server/certificates.js';
 import { PLAIN_PROTOCOL, plainProtocol } from './client-protocol.js';
 import { publishInjector } from './injector.js';
 import { pollUntilReady } from './readiness.js';
-import { defineTarget, type TargetConfigOf } from './target.js';
+import { defineTarget, type TargetConfigOf, type TargetNotice } from './target.js';
+import { DEFAULT_MAX_POLL_CHANNELS } from '../server/channel-registry.js';
 
 const schema = z
   .strictObject({
@@ -26,7 +28,11 @@ const schema = z
     url: wsUrlTemplate
       .optional()
       .describe('Use an already running `wsbench serve` at this base URL instead of starting one, e.g. ws://127.0.0.1:8080'),
-    host: z.string().default('127.0.0.1').describe('Address the started server binds to.'),
+    host: z
+      .string()
+      .refine((s) => isIP(s) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(s), { message: 'must be an IP address or a host name' })
+      .default('127.0.0.1')
+      .describe('Address the started server binds to.'),
     port: z.number().int().min(0).max(65535).default(0).describe('Port for the started server (0 = any free port).'),
     maxPayload: size(1, 256 * 1024 * 1024)
       .default(1024 * 1024)
@@ -90,6 +96,8 @@ export const builtin = defineTarget({
           longPollTimeoutMs: ctx.longPollTimeoutMs,
           processes: serverProcessesFor(config, ctx.connections),
           writeDelayMs: config.writeDelay,
+          // Every channel of the run may be polled.
+          maxPollChannels: Math.max(DEFAULT_MAX_POLL_CHANNELS, ctx.channelNames.length),
           ...(tls ? { tls } : {}),
         });
     const base = (config.url ?? server!.url).replace(/\/+$/, '');
@@ -155,6 +163,14 @@ export const builtin = defineTarget({
         }
       },
       resetServerStats: () => server?.resetStats(),
+      ...(server
+        ? {
+            watch: (listener: (notice: TargetNotice) => void) =>
+              server.watch((notice) =>
+                listener(notice.type === 'exited' ? notice : { type: 'incident', kind: notice.kind, detail: notice.detail, at: notice.at }),
+              ),
+          }
+        : {}),
       stop: async () => {
         await server?.stop();
       },

@@ -14,7 +14,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { WsbenchError } from '../errors.js';
-import { headers, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
 import { HandshakeProtocol, Verdict, defineProtocol, preview, type ClientProtocolSpec, type ProtocolContext } from './client-protocol.js';
 import { defineInjector, type InjectorSpec } from './injector.js';
 import { waitForClientSignal } from './readiness.js';
@@ -51,6 +51,7 @@ const schema = z
       ),
     field: z.string().min(1).default('payload').describe('The publication data is {"<field>": "WSB1…"}.'),
     headers,
+    publicHeaders,
     readiness: stackReadiness.prefault({}),
   })
   .describe('Centrifugo JSON client protocol; publishes through its HTTP API (its Redis encoding is internal).');

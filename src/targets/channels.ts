@@ -11,13 +11,21 @@
  *   fewer than `capacity` are queued ZADD `<12 random bytes ‖ msgpack(message + __asgi_channel__)>`
  *   scored with the time in seconds and EXPIRE the key; above capacity the message is dropped
  *   silently (channels_redis only logs it). One EVAL does all of it atomically and returns how
- *   many members were reached and how many were dropped, so drops become counted errors.
+ *   many members were reached and how many were dropped (and in which keys), so drops become
+ *   counted errors. A group whose members were all dropped still had members: that is no
+ *   "publish.no-subscriber".
+ *
+ * Members left in a group by a process that is gone (a crashed daphne: channels_redis keeps them
+ * for group_expiry, a day by default) still get every group message; their queue fills to capacity
+ * and stays there. Members present before this run started are remembered when the target is
+ * prepared: readiness counts only the members this run added, and drops into a queue that holds
+ * only such members are counted as `channels.stale-members`, not blamed on slow readers.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Encoder } from '@msgpack/msgpack';
-import { headers, stackReadiness, wsUrlTemplate } from '../config/fields.js';
-import { numsub } from '../redis/client.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { numsub, type RedisClient } from '../redis/client.js';
 import { plainProtocol } from './client-protocol.js';
 import { countIssue, defineInjector, type InjectorIssues, type InjectorSpec } from './injector.js';
 import { clientsPerKey, pollUntilReady, waitForClientSignal } from './readiness.js';
@@ -59,6 +67,7 @@ const schema = z
     send: z.array(z.string()).default([]).describe('Text messages each client sends right after the connection opens.'),
     ignore: z.array(z.string()).default([]).describe('Messages to ignore exactly as received.'),
     headers,
+    publicHeaders,
     subprotocols: z.array(z.string()).default([]).describe('WebSocket subprotocols to offer.'),
     readiness: stackReadiness.prefault({}),
   })
@@ -84,6 +93,8 @@ export interface ChannelsGroupsInjectorSpec extends InjectorSpec {
   expiry: number;
   /** Seconds a group membership lives (channels_redis `group_expiry`). */
   groupExpiry: number;
+  /** Members of the groups before this run started (left by earlier processes, maybe gone). */
+  preexisting: string[];
 }
 
 export function pubsubGroupChannel(prefix: string, group: string): string {
@@ -109,7 +120,8 @@ export function channelsEvent(messageType: string, field: string, payload: strin
  * group_send of channels_redis 4.0 (RedisChannelLayer) as one script.
  * KEYS[1] group key. ARGV: now (float seconds), group_expiry, expiry, capacity, prefix,
  * 12 random bytes, message type, payload field, payload.
- * Returns {members reached, members dropped over capacity, keys over capacity}.
+ * Returns {members reached, members dropped over capacity, keys over capacity, each key over
+ * capacity and the members it dropped for, …}.
  */
 export const GROUP_SEND_LUA = `
 local now = tonumber(ARGV[1])
@@ -131,6 +143,7 @@ for _, channel in ipairs(members) do
   list[#list + 1] = channel
 end
 local reached, dropped, keysOver = 0, 0, 0
+local over = {}
 for _, key in ipairs(order) do
   local list = byKey[key]
   redis.call('ZREMRANGEBYSCORE', key, 0, math.floor(now) - expiry)
@@ -145,9 +158,13 @@ for _, key in ipairs(order) do
   else
     dropped = dropped + #list
     keysOver = keysOver + 1
+    over[#over + 1] = key
+    over[#over + 1] = #list
   end
 end
-return {reached, dropped, keysOver}
+local out = {reached, dropped, keysOver}
+for _, v in ipairs(over) do out[#out + 1] = v end
+return out
 `;
 
 export const channelsPubsubInjector = defineInjector<ChannelsPubsubInjectorSpec>('channels-pubsub', (spec, redis) => {
@@ -165,9 +182,10 @@ export const channelsGroupsInjector = defineInjector<ChannelsGroupsInjectorSpec>
   const issues: InjectorIssues = {};
   const keys = spec.groups.map((g) => groupKey(spec.prefix, g));
   redis.defineCommand('wsbenchChannelsGroupSend', { numberOfKeys: 1, lua: GROUP_SEND_LUA });
-  const groupSend = (redis as unknown as Record<string, (...args: (string | number | Buffer)[]) => Promise<[number, number, number]>>)[
+  const groupSend = (redis as unknown as Record<string, (...args: (string | number | Buffer)[]) => Promise<(number | string)[]>>)[
     'wsbenchChannelsGroupSend'
   ]!.bind(redis);
+  const stale = staleKeyCheck(spec, redis);
   // Scores order a process queue (BZPOPMIN): publishes of one burst must not share a score, or
   // their random prefixes would order them. channels_redis uses time.time() (µs); so do we, kept
   // strictly increasing.
@@ -176,7 +194,7 @@ export const channelsGroupsInjector = defineInjector<ChannelsGroupsInjectorSpec>
     issues,
     async inject(channel, payload) {
       const now = (last = Math.max((performance.timeOrigin + performance.now()) / 1000, last + 0.000001));
-      const [reached, dropped, keysOver] = await groupSend(
+      const [reached, dropped, , ...over] = (await groupSend(
         keys[channel]!,
         now.toFixed(6),
         spec.groupExpiry,
@@ -187,19 +205,55 @@ export const channelsGroupsInjector = defineInjector<ChannelsGroupsInjectorSpec>
         spec.messageType,
         spec.field,
         payload,
-      );
-      if (dropped > 0) {
-        countIssue(
-          issues,
-          'channels.capacity',
-          dropped,
-          `channels_redis dropped a group message for ${dropped} member(s) in ${keysOver} channel key(s) at capacity ${spec.capacity} (the consumers' process reads too slowly; channels_redis drops these silently)`,
-        );
+      )) as [number, number, number, ...(string | number)[]];
+      for (let k = 0; k + 1 < over.length; k += 2) {
+        const key = String(over[k]);
+        const members = Number(over[k + 1]);
+        if (await stale(keys[channel]!, key)) {
+          countIssue(
+            issues,
+            'channels.stale-members',
+            members,
+            `channels_redis dropped a group message for ${members} member(s) of queue ${key}, at capacity ${spec.capacity}, whose members were all in the group before this run: left by a process that is gone? (channels_redis keeps members for group_expiry, ${spec.groupExpiry} s; not this run's clients, so no loss of this run)`,
+          );
+        } else {
+          countIssue(
+            issues,
+            'channels.capacity',
+            members,
+            `channels_redis dropped a group message for ${members} member(s) in queue ${key} at capacity ${spec.capacity} (the process reading that queue is behind; channels_redis drops these silently)`,
+          );
+        }
       }
-      return reached;
+      // Members reached or dropped for capacity: the group had members (0 only when it had none).
+      return reached + dropped;
     },
   };
 });
+
+/**
+ * Whether a process queue over capacity holds only members from before this run (decided once per
+ * queue, from the group's members when the queue is first seen over capacity).
+ */
+function staleKeyCheck(spec: ChannelsGroupsInjectorSpec, redis: RedisClient): (group: string, key: string) => Promise<boolean> {
+  const preexisting = new Set(spec.preexisting);
+  const verdicts = new Map<string, Promise<boolean>>();
+  return (group, key) => {
+    if (preexisting.size === 0) return Promise.resolve(false);
+    let verdict = verdicts.get(key);
+    if (!verdict) {
+      verdict = redis
+        .zrange(group, 0, -1)
+        .then((members) => {
+          const inKey = members.filter((m) => channelKey(spec.prefix, m) === key);
+          return inKey.length > 0 && inKey.every((m) => preexisting.has(m));
+        })
+        .catch(() => false);
+      verdicts.set(key, verdict);
+    }
+    return verdict;
+  };
+}
 
 export const channels = defineTarget({
   kind: KIND,
@@ -211,9 +265,14 @@ export const channels = defineTarget({
   clientProtocols: [plainProtocol],
   injectors: [channelsPubsubInjector, channelsGroupsInjector],
 
-  prepare(config, ctx) {
+  async prepare(config, ctx) {
     const groups = ctx.channelNames.map((name) => fillTemplate(config.group, name, 0));
     const pubsub = config.layer === 'pubsub';
+    // Members already in the groups: not this run's, whatever readiness and drops say later.
+    const preexisting = new Set<string>();
+    if (!pubsub && ctx.redis)
+      for (const group of new Set(groups))
+        for (const m of await ctx.redis.zrange(groupKey(config.prefix, group), 0, -1)) preexisting.add(m);
     const pubsubChannels = groups.map((g) => pubsubGroupChannel(config.prefix, g));
     const { timeout, settle } = config.readiness;
     return {
@@ -242,6 +301,7 @@ export const channels = defineTarget({
             capacity: config.capacity,
             expiry: config.expiry,
             groupExpiry: config.groupExpiry,
+            preexisting: [...preexisting],
           } satisfies ChannelsGroupsInjectorSpec),
       headers: config.headers,
       subprotocols: config.subprotocols,
@@ -249,7 +309,13 @@ export const channels = defineTarget({
       settleMs: settle,
       async waitReady(ready) {
         if (config.readyMessage !== undefined) {
-          await waitForClientSignal(ready, timeout, `sent the ready message ${JSON.stringify(config.readyMessage)}`, KIND);
+          const example = fillTemplate(config.readyMessage, ready.channelNames[0] ?? '', 0);
+          await waitForClientSignal(
+            ready,
+            timeout,
+            `sent the ready message (target.readyMessage, e.g. ${JSON.stringify(example)} for channel ${ready.channelNames[0]})`,
+            KIND,
+          );
         }
         await pollUntilReady(
           async () => {
@@ -264,11 +330,15 @@ export const channels = defineTarget({
               return null;
             }
             // The groups layer: every connected client's channel is a member of the group ZSET.
+            // Only members this run added count: stale ones must not make it look ready.
             for (const [group, clients] of clientsPerKey(groups, ready.openedPerChannel)) {
               if (clients === 0) continue;
-              const have = Number(await ready.redis.zcard(groupKey(config.prefix, group)));
+              const key = groupKey(config.prefix, group);
+              const members = preexisting.size === 0 ? null : await ready.redis.zrange(key, 0, -1);
+              const have = members ? members.filter((m) => !preexisting.has(m)).length : Number(await ready.redis.zcard(key));
+              const old = members ? members.length - have : 0;
               if (have < clients)
-                return `ZCARD ${groupKey(config.prefix, group)} = ${have}, waiting for ${clients} (one member per client)`;
+                return `${key} has ${have} member(s) added by this run, waiting for ${clients} (one per client)${old ? `; ${old} member(s) from before this run are not counted` : ''}`;
             }
             return null;
           },

@@ -3,7 +3,7 @@
  * django-websocket-redis). Readiness by PUBSUB NUMSUB on the channels wsbench publishes to.
  */
 import { z } from 'zod';
-import { duration, positiveDuration, wsUrlTemplate } from '../config/fields.js';
+import { duration, headerMap, positiveDuration, publicHeaders, wsUrlTemplate } from '../config/fields.js';
 import { numsub } from '../redis/client.js';
 import { plainProtocol } from './client-protocol.js';
 import { publishInjector } from './injector.js';
@@ -35,7 +35,8 @@ const schema = z
       .describe('Redis channel to PUBLISH to for a scenario channel; {channel} is replaced, e.g. "broadcast:{channel}".'),
     send: z.array(z.string()).default([]).describe('Text messages each client sends right after the connection opens.'),
     ignore: z.array(z.string()).default([]).describe('Messages to ignore exactly as received, e.g. heartbeat strings.'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Extra HTTP headers for the WebSocket handshake.'),
+    headers: headerMap.default({}).describe('Extra HTTP headers for the WebSocket handshake.'),
+    publicHeaders,
     subprotocols: z.array(z.string()).default([]).describe('WebSocket subprotocols to offer.'),
     readiness: readiness.prefault({}),
   })

@@ -3,7 +3,7 @@
  * wait for the clients' own protocol signal, count what each Redis key must carry, and the
  * settle wait after readiness (`readiness.settle`), applied in one place for every target.
  */
-import { WsbenchError } from '../errors.js';
+import { WsbenchError, messageOf } from '../errors.js';
 import type { PreparedTarget, ReadinessContext } from './target.js';
 
 /** The target's readiness, then its settle wait: what the engine calls before publishing. */
@@ -26,7 +26,11 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Polls `check` until it returns null (ready) or the timeout passes; the last reason is reported. */
+/**
+ * Polls `check` until it returns null (ready) or the timeout passes; the last reason is reported.
+ * A check that throws (Redis gone for a moment: its connection reconnects) is not ready yet, with
+ * the error as its reason.
+ */
 export async function pollUntilReady(
   check: () => Promise<string | null>,
   timeoutMs: number,
@@ -36,7 +40,12 @@ export async function pollUntilReady(
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   for (;;) {
-    const notReady = await check();
+    let notReady: string | null;
+    try {
+      notReady = await check();
+    } catch (e) {
+      notReady = `the check failed: ${messageOf(e)}`;
+    }
     if (notReady === null || signal.aborted) return;
     if (Date.now() >= deadline) {
       throw new WsbenchError('TARGET_NOT_READY', `${what} not ready after ${timeoutMs} ms: ${notReady}`);

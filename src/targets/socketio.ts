@@ -12,9 +12,10 @@
  */
 import { z } from 'zod';
 import { Encoder } from '@msgpack/msgpack';
-import { headers, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
 import { HandshakeProtocol, Verdict, defineProtocol, preview, type ClientProtocolSpec, type ProtocolContext } from './client-protocol.js';
 import { defineInjector, type InjectorSpec } from './injector.js';
+import { numsub } from '../redis/client.js';
 import { pollUntilReady, waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
@@ -51,6 +52,7 @@ const schema = z
       ),
     key: z.string().min(1).default('socket.io').describe("The Redis adapter's key (channel prefix), option `key` of createAdapter."),
     headers,
+    publicHeaders,
     readiness: stackReadiness.prefault({}),
   })
   .describe('Socket.IO 4 with @socket.io/redis-adapter: messages injected as @socket.io/redis-emitter does, ready on the CONNECT reply.');
@@ -87,6 +89,11 @@ export function socketioUrl(base: string, path: string, query: Record<string, st
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v).replaceAll('%7B', '{').replaceAll('%7D', '}')}`)
     .join('&');
   return `${root}${p}?EIO=4&transport=websocket${params ? '&' + params : ''}`;
+}
+
+/** The channel each redis-adapter instance SUBSCRIBEs for requests of one namespace: `key-request#nsp#`. */
+export function adapterRequestChannel(key: string, namespace: string): string {
+  return `${key}-request#${namespace}#`;
 }
 
 /** The CONNECT packet a client sends for `namespace` with an optional auth JSON text. */
@@ -227,13 +234,16 @@ export const socketio = defineTarget({
       settleMs: settle,
       async waitReady(ready) {
         await waitForClientSignal(ready, timeout, `answered CONNECT with "40{…}" (namespace ${config.namespace})`, KIND);
-        // The adapter PSUBSCRIBEs `key#nsp#*` per server: at least one must be listening.
+        // Each server's adapter for the namespace PSUBSCRIBEs `key#nsp#*` — which any pattern
+        // subscriber would seem to satisfy — and SUBSCRIBEs its own request channel
+        // `key-request#nsp#`: that one names the key, so a wrong target.key is never ready.
+        const requests = adapterRequestChannel(config.key, config.namespace);
         await pollUntilReady(
           async () => {
-            const numpat = Number(await ready.redis.call('PUBSUB', 'NUMPAT'));
-            return numpat >= 1
-              ? null
-              : `PUBSUB NUMPAT = 0: no Socket.IO server has PSUBSCRIBEd ${config.key}#${config.namespace}#* (is the Redis adapter on this Redis?)`;
+            const adapters = (await numsub(ready.redis, [requests])).get(requests) ?? 0;
+            if (adapters >= 1) return null;
+            const patterns = Number(await ready.redis.call('PUBSUB', 'NUMPAT'));
+            return `no Socket.IO redis-adapter with key "${config.key}" for namespace ${config.namespace} on this Redis (PUBSUB NUMSUB ${requests} = 0)${patterns > 0 ? `; ${patterns} pattern subscription(s) exist: an adapter with another key? (target.key is createAdapter's key option)` : ': is the Redis adapter on this Redis?'}`;
           },
           timeout,
           ready.signal,

@@ -22,6 +22,8 @@ export interface TargetContext {
   connections: number;
   /** Where wsbench publishes (a started reference server subscribes there too). */
   redisUrl: string;
+  /** The coordinator's connection to that Redis (for what a target must look at before clients connect). */
+  redis?: RedisClient;
   /** longpoll: how long the server may hold a request (the reference server is started with it). */
   longPollTimeoutMs: number;
   /** Folder that relative paths in the scenario (certificate files) start from. */
@@ -71,8 +73,20 @@ export interface PreparedTarget {
   serverStats?(): Promise<ProcessStats | undefined>;
   /** Restart server CPU accounting (at the start of each transport's measured run). */
   resetServerStats?(): void;
+  /**
+   * What the server wsbench runs for the target says as it happens (its process exited, its
+   * Redis subscriber was dropped or restored); returns a function that stops listening.
+   */
+  watch?(listener: (notice: TargetNotice) => void): () => void;
   stop(): Promise<void>;
 }
+
+/** Something the target's server said or did, at monotonic time `at` (on this host's one clock). */
+export type TargetNotice =
+  /** The server process wsbench started exited while the run still needed it. */
+  | { type: 'exited'; detail: string; at: number }
+  /** Its Redis subscriber was dropped, or is subscribed again. */
+  | { type: 'incident'; kind: 'subscriber-dropped' | 'subscriber-restored'; detail: string; at: number };
 
 /** The rest of the scenario, as a target's cross-field rules see it. */
 export interface ScenarioFacts {

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { headers, stackReadiness, wsUrlTemplate } from '../config/fields.js';
+import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config/fields.js';
 import { numsub } from '../redis/client.js';
 import { plainProtocol } from './client-protocol.js';
 import { defineInjector, type InjectorSpec } from './injector.js';
@@ -45,6 +45,7 @@ const schema = z
     heartbeat: z.string().optional().describe('WS4REDIS_HEARTBEAT string, ignored when received.'),
     echo: z.boolean().default(false).describe('Add the echo flag to the URL.'),
     headers,
+    publicHeaders,
     readiness: stackReadiness.prefault({}),
   })
   .describe('django-websocket-redis: one Redis subscription per client (ready by NUMSUB), payloads relayed verbatim.');

@@ -113,8 +113,13 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
           // If the server never ends the body, do not wait for the whole timeout.
           setTimeout(() => fail(`connect.http-${res.statusCode}`, `HTTP ${res.statusCode} ${body.trim().slice(0, 200)}`), 1000).unref();
         });
+        // After the open, an error (an invalid frame, a bad close code) explains the close that follows.
+        let lastError: string | undefined;
         client.on('error', (e: NodeJS.ErrnoException) => {
-          if (opened) return;
+          if (opened) {
+            lastError = e.message;
+            return;
+          }
           const failure = where.length > 0 && options.url.startsWith('wss:') ? tlsFailure(e, where) : null;
           if (failure) fail(failure.kind, failure.message);
           else fail(`connect.${e.code ?? 'error'}`, e.message);
@@ -124,7 +129,7 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
             fail(`connect.closed-${code}`, `closed during handshake (${code})`);
             return;
           }
-          events.onClose(code, reason.toString(), code !== 1006);
+          events.onClose(code, reason.toString() || lastError || '', code !== 1006);
         });
       });
     },

@@ -83,6 +83,7 @@ target:
 clients: { connections: ${clients} }
 publish: { rate: 300/s, duration: 200ms, channels: [faulty] }
 drain: 1s
+report: { interval: 100ms }
 `,
     'faulty.yaml',
   );
@@ -101,6 +102,16 @@ drain: 1s
   assert.deepEqual(d.ignoredBy, { foreign: clients, unstamped: 0, control: clients, misrouted: 0 });
   assert.equal(d.ignored, 2 * clients);
   assert.equal(report.transports.websocket!.incompletePublishes, faults.lost);
+  // The timeline puts each loss where the dropped message was due: an interval's publishes are a
+  // run of sequence numbers, and every 10th from 3 was dropped for every client.
+  let seq = 0;
+  for (const i of report.transports.websocket!.timeline!.intervals) {
+    const dropped = Array.from({ length: i.publishes }, (_, k) => seq + k).filter((k) => k % 10 === 3).length;
+    assert.equal(i.lost, clients * dropped, `interval at ${i.startMs} ms: sequences ${seq}..${seq + i.publishes - 1}`);
+    assert.equal(i.deliveries, clients * (i.publishes - dropped));
+    seq += i.publishes;
+  }
+  assert.equal(seq, publishes);
 });
 
 test('an unreachable target fails setup with one line naming the error', async () => {

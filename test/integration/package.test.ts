@@ -16,6 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RunReport } from '../../src/results/types.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -86,50 +87,99 @@ function consumerLock(tarball: string, integrity: string): unknown {
 }
 
 const FROM_CODE = `
-import { buildScenario, defineScenario, runScenario, textSummary, jsonReport, hlogText, markdownSummary, junitXml, ConfigError, version } from 'wsbench';
+import { writeFile } from 'node:fs/promises';
+import { buildScenario, defineScenario, runScenario, readReport, textSummary, jsonReport, hlogText, markdownSummary, junitXml, gateText, ConfigError, version } from 'wsbench';
 const scenario = buildScenario(defineScenario({ name: 'from-code', clients: { connections: 5 }, publish: { rate: '20/s', duration: '1s' }, drain: '1s' }));
 const events = new Set();
-const report = await runScenario(scenario, { onEvent: (e) => events.add(e.type) });
-let error;
-try {
-  buildScenario({ clients: { connections: 5 }, publish: { rate: '-5/s', duration: '1s' } });
-} catch (e) {
-  error = { config: e instanceof ConfigError, code: e.code, exitCode: e.exitCode, message: e.message };
-}
+// Nothing gated: a report and no verdict.
+const first = await runScenario(scenario, { onEvent: (e) => events.add(e.type) });
+await writeFile('first.json', jsonReport(first.report));
+// Gated: a threshold that holds, one that cannot, and the first run as the baseline (latency and
+// rate checks off, so only the ledger is compared and the verdict does not depend on timing).
+const { report, gate } = await runScenario(scenario, {
+  thresholds: ['delivery.lost == 0', { expression: 'delivery.delivered > 1e9', origin: 'impossible' }],
+  baseline: {
+    report: await readReport('first.json'),
+    source: 'first.json',
+    tolerances: { metrics: { 'fanout.p50': 'off', 'fanout.p99': 'off', 'throughput.deliveriesPerSec': 'off' } },
+  },
+});
+const rejected = async (promise) => {
+  try {
+    await promise;
+    return null;
+  } catch (e) {
+    return { config: e instanceof ConfigError, code: e.code, exitCode: e.exitCode, message: e.message };
+  }
+};
 const ws = report.transports.websocket;
-const outcome = { passed: true, thresholds: [] };
+const none = { passed: true, thresholds: [] };
 console.log(JSON.stringify({
   version,
+  firstGate: first.gate ?? null,
   completed: report.run.completed,
   delivered: ws.delivery.delivered,
   expected: ws.delivery.expected,
   events: [...events].sort(),
+  gate: {
+    passed: gate.passed,
+    thresholds: gate.thresholds.map((t) => [t.expression, t.origin, t.passed]),
+    baseline: [gate.baseline.source, gate.baseline.passed, gate.baseline.checks.map((c) => c.metric), gate.baseline.warning ?? null],
+    stored: report.gate.passed,
+  },
+  gateText: gateText(gate).trim().split('\\n').at(-1),
   text: textSummary(report).split('\\n')[0],
   json: JSON.parse(jsonReport(report)).schema,
   hlog: hlogText(report).split('\\n')[0],
-  markdown: markdownSummary(report, outcome).length > 0,
-  junit: junitXml(report, outcome).startsWith('<?xml'),
-  error,
+  markdown: markdownSummary(report, gate).includes('delivery.delivered > 1e9'),
+  junit: /<testsuites [^>]*failures="1"/.test(junitXml(report, gate)),
+  junitUngated: junitXml(first.report, none).startsWith('<?xml'),
+  error: await rejected((async () => buildScenario({ clients: { connections: 5 }, publish: { rate: '-5/s', duration: '1s' } }))()),
+  badThreshold: await rejected(runScenario(scenario, { thresholds: ['fanout.p99 <'] })),
+  missingReport: await rejected(readReport('missing.json')),
 }));
 `;
 
 const CONSUMER_TS = `
-import { buildScenario, defineScenario, runScenario, textSummary, WsbenchError, type RunReport, type ScenarioInput } from 'wsbench';
+import { writeFile } from 'node:fs/promises';
+import {
+  buildScenario, defineScenario, gateText, junitXml, readReport, runScenario, textSummary, RunFailedError, WsbenchError,
+  type GateOutcome, type RunReport, type RunScenarioOptions, type RunScenarioResult, type ScenarioInput, type TimelineInterval,
+} from 'wsbench';
 
 const input: ScenarioInput = defineScenario({ clients: { connections: 10 }, publish: { rate: '10/s', duration: '1s' } });
 // The types are real, not \`any\`: a wrong field is an error.
 // @ts-expect-error connections is a number
 defineScenario({ clients: { connections: 'ten' }, publish: { rate: 10, duration: 1 } });
+// @ts-expect-error tolerances are fractions (0.1), not text
+const badTolerance: RunScenarioOptions = { baseline: { report: {} as RunReport, tolerances: { maxRegression: '10%' } } };
+void badTolerance;
 
-export async function delivered(signal: AbortSignal): Promise<number> {
+export async function gated(signal: AbortSignal, baselineFile: string): Promise<number> {
+  const options: RunScenarioOptions = {
+    signal,
+    onEvent: (e) => e.type === 'warning' && process.stderr.write(e.message + '\\n'),
+    thresholds: ['fanout.p99 < 50ms', { expression: 'delivery.lost == 0', origin: 'ci' }],
+    baseline: { report: await readReport(baselineFile), source: baselineFile, tolerances: { maxRegression: 0.2, metrics: { 'fanout.p50': 'off' } } },
+    repeat: 3,
+    abortOnFail: true,
+    onRun: (run, runs) => process.stderr.write(\`run \${run} of \${runs}\\n\`),
+  };
+  let report: RunReport;
+  let gate: GateOutcome | undefined;
   try {
-    const report: RunReport = await runScenario(buildScenario(input), { signal });
-    process.stdout.write(textSummary(report));
-    return report.transports.websocket?.delivery.delivered ?? 0;
+    const result: RunScenarioResult = await runScenario(buildScenario(input), options);
+    ({ report, gate } = result);
   } catch (e) {
-    if (e instanceof WsbenchError) return e.exitCode;
-    throw e;
+    if (e instanceof RunFailedError) ({ report, gate } = e);
+    else if (e instanceof WsbenchError) return e.exitCode;
+    else throw e;
   }
+  const intervals: TimelineInterval[] = report.transports.websocket?.timeline?.intervals ?? [];
+  process.stdout.write(textSummary(report) + (gate ? gateText(gate) : '') + \`\${intervals.length} intervals\\n\`);
+  if (gate) await writeFile('wsbench.xml', junitXml(report, gate));
+  const failed: string[] = gate?.thresholds.filter((t) => !t.passed).map((t) => t.expression) ?? [];
+  return gate?.passed === false || failed.length > 0 ? 1 : 0;
 }
 `;
 
@@ -205,27 +255,57 @@ test('npm pack → offline install with --ignore-scripts → quickstart, import(
     // 200 clients × 200/s × (1 s warm-up + the 2 s of --duration).
     assert.match(quickstart.stdout, /^ {2}delivery {6}[\d,]+\/120,000 /m);
 
-    // 4. The library by its name, through `exports`.
+    // 4. The library by its name, through `exports`: the issue's one-liner, then a script using every part.
+    const oneLiner = await sh(
+      process.execPath,
+      [
+        '-e',
+        "import('wsbench').then(async (m) => { const { report, gate } = await m.runScenario(m.buildScenario({ clients: { connections: 2 }, publish: { rate: 10, duration: '500ms' }, drain: '1s' }), { thresholds: ['delivery.lost == 0'] }); console.log(report.schema, gate.passed); })",
+      ],
+      consumer,
+      60_000,
+    );
+    assert.equal(oneLiner.code, 0, oneLiner.stderr);
+    assert.equal(oneLiner.stdout.trim(), 'wsbench.report/v1 true');
     writeFileSync(join(consumer, 'from-code.mjs'), FROM_CODE);
     const fromCode = await sh(process.execPath, ['from-code.mjs'], consumer, 60_000);
     assert.equal(fromCode.code, 0, fromCode.stderr);
     const result = JSON.parse(fromCode.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     assert.equal(result['version'], PKG.version);
+    assert.equal(result['firstGate'], null, 'nothing asked, no verdict');
     assert.equal(result['completed'], true);
     assert.equal(result['expected'], 5 * 20);
     assert.equal(result['delivered'], 5 * 20);
-    assert.deepEqual(result['events'], ['phase', 'snapshot']);
+    assert.deepEqual(result['events'], ['interval', 'phase', 'snapshot']);
+    assert.deepEqual(result['gate'], {
+      passed: false,
+      thresholds: [
+        ['delivery.lost == 0', 'options', true],
+        ['delivery.delivered > 1e9', 'impossible', false],
+      ],
+      baseline: ['first.json', true, ['delivery.lostRatio'], null],
+      stored: false,
+    });
+    assert.equal(result['gateText'], 'gate: FAILED');
     assert.match(result['text'] as string, /^wsbench \S+ · from-code \S+ · completed in /);
     assert.equal(result['json'], 'wsbench.report/v1');
     assert.match(result['hlog'] as string, /^#\[/);
     assert.equal(result['markdown'], true);
     assert.equal(result['junit'], true);
+    assert.equal(result['junitUngated'], true);
     assert.deepEqual(result['error'], {
       config: true,
       code: 'CONFIG',
       exitCode: 2,
       message: 'publish.rate: "-5/s": must be greater than zero',
     });
+    assert.deepEqual(result['badThreshold'], {
+      config: true,
+      code: 'CONFIG',
+      exitCode: 2,
+      message: 'thresholds[0]: "fanout.p99 <": expected a metric or a number but found the end (at character 13)',
+    });
+    assert.deepEqual(result['missingReport'], { config: true, code: 'CONFIG', exitCode: 2, message: 'missing.json: file not found' });
 
     // The README's "Use from code" example, as printed there.
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -235,8 +315,21 @@ test('npm pack → offline install with --ignore-scripts → quickstart, import(
     const bench = await sh(process.execPath, ['bench.mjs'], consumer, 60_000);
     assert.equal(bench.code, 0, bench.stderr);
     assert.match(bench.stdout, /^wsbench \S+ · from-code \S+ · completed in /m);
+    assert.match(bench.stdout, /^ {2}pass {2}delivery\.lostRatio == 0 +/m);
+    assert.match(bench.stdout, /^ {2}pass {2}connections\.failed == 0 +/m);
+    assert.match(bench.stdout, /\ngate: passed\n$/);
     assert.match(bench.stderr, /^publishing…$/m);
-    assert.equal((JSON.parse(readFileSync(join(consumer, 'report.json'), 'utf8')) as { schema: string }).schema, 'wsbench.report/v1');
+    const written = JSON.parse(readFileSync(join(consumer, 'report.json'), 'utf8')) as RunReport;
+    assert.equal(written.schema, 'wsbench.report/v1');
+    assert.deepEqual(
+      written.gate?.thresholds.map((t) => [t.expression, t.origin, t.passed]),
+      [
+        ['delivery.lostRatio == 0', 'scenario', true],
+        ['connections.failed == 0', 'options', true],
+      ],
+    );
+    const junit = readFileSync(join(consumer, 'wsbench.xml'), 'utf8');
+    assert.match(junit, /<testsuites [^>]*tests="2" failures="0"/);
 
     // 5. A TypeScript consumer against the shipped .d.ts (library checking on: every declaration it reaches must hold).
     writeFileSync(join(consumer, 'consumer.ts'), CONSUMER_TS);

@@ -4,18 +4,15 @@
  * downloads no browser) and the .hlog in HdrHistogram's own HistogramLogProcessor (Debian's
  * `libhdrhistogram-java`). .ci/run installs both.
  *
- * The inputs: two small quickstart runs against the built-in server (real reports). Until the engine
- * writes timelines (issue 15's engine part), each transport gets one from test/helpers/timeline.ts's
- * dealtTimeline — that run's own measured latencies, counts and tool figures laid on 1 s intervals
- * by a fixed rule — plus one incident at the middle of publishing. What this file tests is the
- * renderers and the log, not the timing of a run; the lead switches it to engine timelines when they
- * exist.
+ * The inputs: two small quickstart runs against the built-in server (real reports with the
+ * engine's own timelines), plus one incident placed at the middle of publishing (the engine records
+ * incidents with issue 12's runtime work). What this file tests is the renderers and the log, not
+ * the timing of a run.
  *
  * The screenshots are kept as test artifacts in test-artifacts/report-html/ (gitignored).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,7 +23,7 @@ import type { RunReport } from '../../src/results/types.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestRedis } from '../helpers/redis.js';
-import { dealtTimeline } from '../helpers/timeline.js';
+import { processLogRows } from '../helpers/hdr-log-processor.js';
 
 // The callbacks of page.evaluate run in the page; the project compiles without the DOM library, so
 // the little they use is declared here.
@@ -45,14 +42,13 @@ declare const document: { body: PageElement; querySelectorAll<T = PageElement>(s
 declare function getComputedStyle(element: PageElement): { borderColor: string; backgroundColor: string };
 
 const CHROMIUM = process.env['WSBENCH_CHROMIUM'] ?? '/usr/bin/chromium';
-const HDR_JAR = '/usr/share/java/hdrhistogram.jar';
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/report-html/', import.meta.url));
 
 let redis: EmbeddedRedis;
 let dir: string;
 const reports: Record<'base' | 'cur', RunReport> = {} as Record<'base' | 'cur', RunReport>;
 
-/** A small real run of the quickstart scenario, written to `<name>.json` with a dealt timeline and an incident. */
+/** A small real run of the quickstart scenario, written to `<name>.json` with an incident placed on its axis. */
 async function realRun(name: 'base' | 'cur', rate: string): Promise<void> {
   const out = join(dir, `${name}-raw.json`);
   const html = join(dir, `${name}-run.html`);
@@ -71,7 +67,7 @@ async function realRun(name: 'base' | 'cur', rate: string): Promise<void> {
   assert.ok(page.startsWith('<!doctype html>'));
   assert.ok(page.includes(report.run.id), 'the run is on its page');
   const ws = report.transports.websocket!;
-  ws.timeline = dealtTimeline(ws);
+  assert.ok(ws.timeline && ws.timeline.intervals.length > 0, 'the engine wrote a timeline');
   const publishing = ws.phases.find((p) => p.name === 'publishing')!;
   report.run.incidents = [
     {
@@ -183,46 +179,16 @@ function chartStates(page: Page): Promise<ChartState[]> {
 }
 
 test('wsbench report --hlog: HistogramLogProcessor reads one line per timeline interval, counts add up, connect in the connect phase', async () => {
-  if (!existsSync(HDR_JAR))
-    throw new Error(`${HDR_JAR} not found: apt-get install libhdrhistogram-java (scripts/setup.sh --for tests installs it)`);
   const hlog = join(dir, 'cur.hlog');
   const result = await runCli(['report', join(dir, 'cur.json'), '--hlog', hlog], { timeoutMs: 30_000 });
   assert.equal(result.code, 0, result.stderr);
   const ws = reports.cur.transports.websocket!;
   const timeline = ws.timeline!;
 
-  const processLog = (tag?: string) => {
-    const out = join(dir, `processed-${tag ?? 'default'}`);
-    const java = spawnSync(
-      'java',
-      [
-        '-cp',
-        HDR_JAR,
-        'org.HdrHistogram.HistogramLogProcessor',
-        '-i',
-        hlog,
-        '-o',
-        out,
-        '-csv',
-        '-outputValueUnitRatio',
-        '1000',
-        ...(tag ? ['-tag', tag] : []),
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    if (java.error)
-      throw new Error(`java failed to start (${java.error.message}): apt-get install default-jre-headless (.ci/run installs it)`);
-    assert.equal(java.status, 0, java.stderr);
-    return out;
-  };
-  const rows = async (out: string) =>
-    (await readFile(out, 'utf8'))
-      .split('\n')
-      .filter((l) => /^\d/.test(l))
-      .map((l) => l.split(',').map(Number));
+  const rows = (tag?: string) => processLogRows(hlog, join(dir, `processed-${tag ?? 'default'}`), tag);
 
   // Default (untagged) = websocket fan-out: one line per interval, Int_Count per interval, Total_Count at the end.
-  const fanout = await rows(processLog());
+  const fanout = await rows();
   assert.equal(fanout.length, timeline.intervals.length, 'one line per interval');
   assert.deepEqual(
     fanout.map((r) => r[1]),
@@ -232,7 +198,7 @@ test('wsbench report --hlog: HistogramLogProcessor reads one line per timeline i
   assert.equal(fanout[fanout.length - 1]![fanout[0]!.length - 1], ws.fanoutLatencyMs.max, 'the same max as the report (ms)');
 
   // Connect lines: at their own intervals, inside the connect phase, adding up to every handshake.
-  const connect = await rows(processLog('websocket.connect'));
+  const connect = await rows('websocket.connect');
   const connecting = ws.phases.find((p) => p.name === 'connecting')!;
   const withConnect = timeline.intervals.filter((i) => i.connect);
   assert.equal(connect.length, withConnect.length);

@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const STACK_KINDS = ['socketio', 'channels', 'actioncable', 'ws4redis', 'centrifugo'];
 /**
  * Files where `channels` is a string literal for another concept of the same name: the
- * `publish.channels` scenario key and its `--channels` flag, not the Django Channels target.
+ * `publish.channels` scenario key and the `--channels` flag of run and doctor, not the Django Channels target.
  */
 const HOMONYMS: Record<string, string[]> = { channels: ['src/cli/doctor.ts', 'src/cli/run.ts', 'src/config/overrides.ts'] };
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HISTORY_LIMIT, HistoryFile } from '../../src/console/history.js';
@@ -26,4 +26,21 @@ test('history file: mode 0600, no repeats, no space-prefixed lines, trimmed to t
   assert.equal(trimmed.list().length, HISTORY_LIMIT);
   assert.equal(trimmed.list()[0], 'line 10');
   assert.equal(statSync(loose).mode & 0o777, 0o600);
+});
+
+test('an existing history file gets mode 0600 even when it is empty (appending keeps the mode it had)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wsbench-hist-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, content] of [
+    ['empty', ''],
+    ['one line', 'hello\n'],
+  ] as const) {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o644 });
+    chmodSync(path, 0o644);
+    const h = HistoryFile.load(path);
+    h.add('/publish news secret-ish');
+    assert.equal(statSync(path).mode & 0o777, 0o600, name);
+    assert.match(readFileSync(path, 'utf8'), /\/publish news secret-ish\n$/);
+  }
 });

@@ -101,3 +101,35 @@ test('state: the reducer does not mutate what it is given', () => {
   reduce(before, phaseEvent('connecting', 'poll'));
   assert.deepEqual(before, copy);
 });
+
+test('state: the p99 over time comes from the current transport’s closed intervals with measured deliveries', () => {
+  const interval = (transport: 'websocket' | 'longpoll', startMs: number, p99: number, count = 100): DashboardAction => ({
+    type: 'interval',
+    transport,
+    elapsedMs: startMs + 2_500,
+    intervalMs: 1000,
+    startMs,
+    phase: 'publishing',
+    connectionsOpen: 10,
+    publishes: 10,
+    deliveries: count,
+    lost: 0,
+    errors: 0,
+    fanoutLatencyMs: { count, p50: p99 / 2, p90: p99, p99, p999: p99, max: p99 },
+    histogram: '',
+    tool: { cpuPercent: 1, eventLoopDelayP99Ms: 0 },
+  });
+  let s = fold([
+    phaseEvent('connecting', 'websocket'),
+    interval('websocket', 0, 0, 0),
+    interval('websocket', 1000, 2.5),
+    interval('websocket', 2000, 310),
+  ]);
+  assert.deepEqual(s.p99History, [2.5, 310], 'an interval without measured deliveries has no p99');
+  s = reduce(s, interval('longpoll', 3000, 99));
+  assert.deepEqual(s.p99History, [2.5, 310], 'another transport’s interval is not this one’s');
+  s = reduce(s, phaseEvent('connecting', 'longpoll', 20_000));
+  assert.deepEqual(s.p99History, [], 'the next transport starts clean');
+  const many = Array.from({ length: RATE_HISTORY + 5 }, (_, k) => interval('longpoll', k * 1000, k + 1));
+  assert.equal(fold(many, s).p99History.length, RATE_HISTORY);
+});

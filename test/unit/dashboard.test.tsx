@@ -99,6 +99,33 @@ for (const c of phases) {
   });
 }
 
+/** A closed timeline interval of the websocket transport with measured deliveries. */
+const intervalEvent = (startMs: number, p99: number): DashboardAction => ({
+  type: 'interval',
+  transport: 'websocket',
+  elapsedMs: startMs + 2_500,
+  intervalMs: 1000,
+  startMs,
+  phase: 'publishing',
+  connectionsOpen: 200,
+  publishes: 200,
+  deliveries: 40_000,
+  lost: 0,
+  errors: 0,
+  fanoutLatencyMs: { count: 40_000, p50: 0.4, p90: 0.9, p99, p999: p99, max: p99 },
+  histogram: '',
+  tool: { cpuPercent: 20, eventLoopDelayP99Ms: 1 },
+});
+
+test('dashboard: the p99 over time, next to deliveries/s, from the closed intervals', () => {
+  const interval = intervalEvent;
+  const before = frame(fold(at('publishing')));
+  assert.match(before, /deliveries\/s.*\np99 over time\s+– *$/m, 'no closed interval yet');
+  const out = frame(fold([...at('publishing'), interval(2000, 1.2), interval(3000, 1.4), interval(4000, 310.5)]));
+  fits(out);
+  assert.match(out, /deliveries\/s\s+40,000 +█\np99 over time\s+310\.5 ms +▁▁█$/m);
+});
+
 test('dashboard: the tool as bottleneck is called out, errors by kind are listed', () => {
   const s = fold([
     ...at('publishing'),
@@ -201,7 +228,7 @@ test('dashboard at 80 columns: big figures fit — compact rows, nothing cut off
   assert.doesNotMatch(out, /…$/m, 'no row is cut off');
 });
 
-test('dashboard at 160 columns: the width is used — full rows, a p99 trend beside the latency, more error kinds', () => {
+test('dashboard at 160 columns: the width is used — full rows, a longer p99 over time, more error kinds', () => {
   const history: DashboardAction[] = Array.from({ length: 150 }, (_, i) => ({
     type: 'snapshot',
     snapshot: snapshot('publishing', {
@@ -210,15 +237,17 @@ test('dashboard at 160 columns: the width is used — full rows, a p99 trend bes
       errors: Object.fromEntries(Array.from({ length: 6 }, (_, k) => [`kind.${k}`, k + 1])),
     }),
   }));
-  const s = fold([...at('publishing'), ...history]);
+  const intervals = Array.from({ length: 150 }, (_, i) => intervalEvent(i * 1000, 1 + (i % 10)));
+  const s = fold([...at('publishing'), ...history, ...intervals]);
   const out = frame(s, 160);
   fits(out, 160);
   const lines = out.split('\n');
   const widthOf = (prefix: string) => [...(lines.find((l) => l.startsWith(prefix)) ?? '')].length;
   assert.equal(widthOf('wsbench · quickstart'), 160, 'the header spans the terminal');
   assert.ok(widthOf('deliveries/s') >= 155, `sparkline: ${widthOf('deliveries/s')}`);
-  assert.ok(widthOf('latency') >= 150, `latency with its trend: ${widthOf('latency')}`);
-  assert.match(out, /^latency {7}p50 0\.400 · p99 10\.00 · max 12\.00 ms  \(last interval, n=20,000\) {2}p99 [▁▂▃▄▅▆▇█]{50,}$/m);
+  assert.ok(widthOf('p99 over time') >= 155, `p99 over time: ${widthOf('p99 over time')}`);
+  assert.match(out, /^p99 over time {4}10\.00 ms [▁▂▃▄▅▆▇█]{130,}$/m);
+  assert.match(out, /^latency {7}p50 0\.400 · p99 10\.00 · max 12\.00 ms  \(last interval, n=20,000\)$/m);
   assert.match(out, /^delivery {6}99\.55% of 220,000 owed so far · 1,000 in flight · duplicated 0 · reordered 0 · ignored 3$/m);
   assert.match(out, /^wire {10}5\.1 MiB\/s in · 0 requests\/s · so far 28 MiB in, 50\.8 KiB out$/m);
   assert.match(out, /^errors {8}kind\.5 ×6, kind\.4 ×5, kind\.3 ×4, kind\.2 ×3, kind\.1 ×2, kind\.0 ×1$/m);

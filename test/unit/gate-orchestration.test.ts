@@ -106,13 +106,13 @@ test('abortOnFail: a counter threshold certainly broken aborts the gate signal o
 
 test('runRepeated merges the runs, stops after one that did not complete, keeps earlier runs when one fails', async () => {
   const gate = createGate({ repeat: 3 });
-  const notices: string[] = [];
+  const runs: string[] = [];
   let n = 0;
   const merged = await gate.runRepeated(async () => fakeReport({ websocket: { expected: 10 } }, `r${n++}`), {
-    notice: (t) => notices.push(t),
+    onRun: (run, of) => runs.push(`${run}/${of}`),
   });
   assert.equal(merged.repeats?.length, 3);
-  assert.deepEqual(notices, ['run 1 of 3\n', 'run 2 of 3\n', 'run 3 of 3\n']);
+  assert.deepEqual(runs, ['1/3', '2/3', '3/3']);
 
   n = 0;
   const stopped = await gate.runRepeated(async () => {

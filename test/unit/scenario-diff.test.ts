@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scenarioDifferences, scenarioMismatchWarning, type ScenarioFacts } from '../../src/gate/scenario-diff.js';
-import { baselineScenarioWarning, reportScenarioFacts, scenarioFacts } from '../../src/cli/scenario-facts.js';
+import { baselineScenarioWarning, reportScenarioFacts, scenarioFacts } from '../../src/api/scenario-facts.js';
 import { parseScenarioText } from '../../src/config/load.js';
 
 const base: ScenarioFacts = { 'clients.connections': '50', 'publish.rate': '200/s', transports: 'websocket' };
@@ -93,7 +93,7 @@ test('baselineScenarioWarning: from a report as stored (raw scenario); an unread
   );
   assert.match(
     baselineScenarioWarning({ scenario: {} }, current, 'old.json')!,
-    /^cannot tell whether the baseline old\.json ran the same scenario \(clients: /,
+    /^cannot tell whether the baseline old\.json ran the same scenario \(2 problems: clients: is required \(object\); publish: is required/,
   );
   assert.ok('problem' in reportScenarioFacts({ scenario: 'nonsense' }));
 });

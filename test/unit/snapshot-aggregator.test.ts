@@ -26,6 +26,7 @@ function workerSnapshot(workerId: number, over: Partial<WorkerSnapshot> = {}): W
     wire: { bytesIn: 0, bytesOut: 0, requests: 0 },
     cpuPercent: 1,
     eventLoopDelayP99Ms: 1,
+    timeline: { closedBefore: 0, intervals: [] },
     ...over,
   };
 }
@@ -65,6 +66,9 @@ test('delivery so far is compared with what was owed when each worker snapshot a
     totalPublishes: 1000,
     ackedNow: () => acked,
     startedAt: 0,
+    workers: 2,
+    grid: { originMs: 0, lengthMs: 1000 },
+    firstInterval: 0,
   });
   live.connected([
     { workerId: 0, openedPerChannel: [10], failed: 0, errors: {}, errorSamples: {} },
@@ -97,6 +101,9 @@ test('sums, rates since the previous merge, last-interval latency and the tool-b
     totalPublishes: 10,
     ackedNow: () => 0,
     startedAt: 1000,
+    workers: 2,
+    grid: { originMs: 0, lengthMs: 1000 },
+    firstInterval: 0,
   });
   const interval = createHistogram();
   recordMs(interval, 2);
@@ -141,6 +148,9 @@ test('client readiness: ready clients of the open ones, the first protocol probl
     totalPublishes: 1,
     ackedNow: () => 0,
     startedAt: 0,
+    workers: 2,
+    grid: { originMs: 0, lengthMs: 1000 },
+    firstInterval: 0,
   });
   assert.deepEqual(live.clientReadiness(), { ready: 0, opened: 0, problem: null });
   live.connected([

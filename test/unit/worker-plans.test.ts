@@ -42,6 +42,7 @@ function plansFor(transport: TransportName, workers: number) {
     localAddresses: ['127.0.0.1', '127.0.0.2'],
     snapshotIntervalMs: 100,
     connectStartMs: 5,
+    timeline: { originMs: 3, lengthMs: 1000 },
   });
 }
 
@@ -63,6 +64,11 @@ test('plans split the clients and the handshakes in flight over the workers', ()
   assert.equal(p.totalPublishes, 12);
   assert.equal(p.warmupPublishes, 2);
   assert.deepEqual(p.headers, { Cookie: 'a=b' });
+  // Every worker gets the same timeline grid and the publisher's rate (intended times from t0).
+  assert.deepEqual(
+    plans.map((w) => [w.timeline, w.publishRatePerSec]),
+    plans.map(() => [{ originMs: 3, lengthMs: 1000 }, 10]),
+  );
   // Plans travel to other processes: plain data only.
   assert.deepEqual(structuredClone(plans), plans);
 });

@@ -24,6 +24,7 @@
  * The `ws` client (../websocket.ts) stays as the conformance baseline: tests check both give the
  * same ledger on the same target.
  */
+import { closeCode, describeCloseCode } from '../../peer-text.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { monotonicMs } from '../../metrics/clock.js';
@@ -196,6 +197,14 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
       this.write(Opcode.Pong, payload);
     } else if (opcode === Opcode.Close) {
       const code = closeCodeOf(payload);
+      // RFC 6455 §7.4: a close code a peer may not send (or a 1-byte payload) is a protocol error, not a close code.
+      if (payload.length === 1 || (payload.length >= 2 && !closeCode(code).validOnWire)) {
+        const what = payload.length === 1 ? 'a 1-byte close payload' : `close code ${describeCloseCode(code)}`;
+        this.sendClose(1002, 'invalid close frame');
+        this.socket!.end();
+        this.finish(1002, `the server sent an invalid close frame: ${what}`, false);
+        return;
+      }
       const reason = closeReasonOf(payload);
       this.sendClose(code === 1005 ? 1000 : code, '');
       this.socket!.end();

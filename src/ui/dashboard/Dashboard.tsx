@@ -53,6 +53,11 @@ export function Dashboard(props: DashboardProps) {
           warning: {w}
         </Text>
       ))}
+      {state.incidents.map((line, i) => (
+        <Text key={`incident-${i}`} color={color ? 'red' : undefined} wrap="truncate-end">
+          incident {line}
+        </Text>
+      ))}
       <Text> </Text>
       <Footer state={state} color={color} interactive={props.interactive} />
     </Box>
@@ -190,22 +195,20 @@ function Figures(props: { state: DashboardState; width: number; color: boolean; 
   const latency = s?.latencyMs
     ? `p50 ${fmtMs(s.latencyMs.p50)} · p99 ${fmtMs(s.latencyMs.p99)} · max ${fmtMs(s.latencyMs.max)} ms  (last interval, n=${fmtInt(s.latencyMs.count)})`
     : `${dash} (no measured deliveries in the last interval)`;
-  // Wide: the p99 of each interval as a trend, in the columns the latency text leaves.
-  const trendWidth = width >= WIDE ? width - LABEL - latency.length - 8 : 0;
+  // The timeline's p99 per closed interval (by intended publish time; about 2 s behind).
+  const p99 = state.p99History.at(-1);
   return (
     <>
       <Row label="deliveries/s" color={color}>
         {rate.padStart(8)}{' '}
         <Text color={color ? 'cyan' : undefined}>{sparkline(state.rateHistory, sparkWidth, { unicode: props.unicode })}</Text>
       </Row>
+      <Row label="p99 over time" color={color}>
+        {(p99 === undefined ? dash : `${fmtMs(p99)} ms`).padStart(11)}{' '}
+        <Text color={color ? 'magenta' : undefined}>{sparkline(state.p99History, sparkWidth - 3, { unicode: props.unicode })}</Text>
+      </Row>
       <Row label="latency" color={color}>
-        {latency.padEnd(trendWidth > 0 ? latency.length + 2 : 0)}
-        {trendWidth >= 10 ? (
-          <>
-            <Text dimColor={color}>p99 </Text>
-            <Text color={color ? 'cyan' : undefined}>{sparkline(state.p99History, trendWidth, { unicode: props.unicode })}</Text>
-          </>
-        ) : null}
+        {latency}
       </Row>
       <Row label="delivery" color={color}>
         {d

@@ -1,15 +1,18 @@
 /**
  * The dashboard's view state and the pure reducer that folds engine events into it. No measuring
  * here: every figure comes from the engine's snapshots; this only remembers what the view needs
- * (the latest snapshot, which phases were seen, a short history of deliveries/s for the sparkline).
+ * (the latest snapshot, which phases were seen, short histories of deliveries/s and of the
+ * timeline's p99 for the sparklines).
  */
 import type { EngineEvent, Phase, Snapshot } from '../../engine/events.js';
 import type { TransportName } from '../../results/types.js';
 
-/** Deliveries/s (and p99) samples kept for the sparklines (at 2 snapshots/s: the last 100 s). */
+/** Deliveries/s and p99 samples kept for the sparklines (deliveries/s at 2 snapshots/s: the last 100 s). */
 export const RATE_HISTORY = 200;
 /** Warnings kept on screen. */
 export const WARNINGS_SHOWN = 2;
+/** Incidents kept on screen (the latest ones; the report lists all). */
+export const INCIDENTS_SHOWN = 3;
 
 export interface DashboardState {
   /** Scenario name, or null. */
@@ -31,9 +34,15 @@ export interface DashboardState {
   snapshot: Snapshot | null;
   /** Deliveries/s of the current transport, oldest first. */
   rateHistory: number[];
-  /** Fan-out p99 (ms) per measuring snapshot of the current transport, oldest first (0: no samples). */
+  /**
+   * Fan-out p99 (ms) of the current transport's closed timeline intervals with measured deliveries,
+   * oldest first: by intended publish time, as in the report, so a stall shows where the delayed
+   * messages were due.
+   */
   p99History: number[];
   warnings: string[];
+  /** The latest incidents, oldest first, as lines (`12.3 s redis-down: …`). */
+  incidents: string[];
   /** Set once the user asked to stop (q, Ctrl-C): the run is finishing and will report. */
   stopping: string | null;
   /** Set when the run is over and the summary follows. */
@@ -56,6 +65,7 @@ export function initialState(title: string | null = null): DashboardState {
     rateHistory: [],
     p99History: [],
     warnings: [],
+    incidents: [],
     stopping: null,
     finished: null,
   };
@@ -97,7 +107,6 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
       const s = action.snapshot;
       const measuring = s.phase === 'warmup' || s.phase === 'publishing' || s.phase === 'draining';
       const history = measuring ? [...state.rateHistory, s.delivery.perSec].slice(-RATE_HISTORY) : state.rateHistory;
-      const p99 = measuring ? [...state.p99History, s.latencyMs?.p99 ?? 0].slice(-RATE_HISTORY) : state.p99History;
       return {
         ...state,
         snapshot: s,
@@ -106,14 +115,26 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
         transportIndex: s.transportIndex,
         transportCount: s.transportCount,
         rateHistory: history,
-        p99History: p99,
       };
+    }
+    case 'interval': {
+      if (action.transport !== state.transport || action.fanoutLatencyMs.count === 0) return state;
+      return { ...state, p99History: [...state.p99History, action.fanoutLatencyMs.p99].slice(-RATE_HISTORY) };
     }
     case 'warning':
       return {
         ...state,
         warnings: [...state.warnings, action.message].slice(-WARNINGS_SHOWN),
         elapsedMs: Math.max(state.elapsedMs, action.elapsedMs),
+      };
+    case 'incident':
+      return {
+        ...state,
+        incidents: [
+          ...state.incidents,
+          `${(action.incident.atMs / 1000).toFixed(1)} s ${action.incident.kind}: ${action.incident.detail}`,
+        ].slice(-INCIDENTS_SHOWN),
+        elapsedMs: Math.max(state.elapsedMs, action.incident.atMs),
       };
     case 'stopping':
       return state.stopping ? state : { ...state, stopping: action.message };

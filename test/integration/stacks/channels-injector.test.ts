@@ -32,6 +32,7 @@ const spec = {
   capacity: 3,
   expiry: 60,
   groupExpiry: 86400,
+  preexisting: [] as string[],
 };
 
 test('group_send: one message per process key listing its members, scored by time, expiring, capacity counted', async () => {
@@ -55,7 +56,8 @@ test('group_send: one message per process key listing its members, scored by tim
   // Nobody reads: capacity 3 fills after 3 messages; further ones are dropped and counted per member.
   await injector.inject(0, Buffer.from('WSB1-2'));
   await injector.inject(0, Buffer.from('WSB1-3'));
-  assert.equal(await injector.inject(0, Buffer.from('WSB1-4')), 0);
+  // Dropped for capacity is not "no subscriber": the group had its three members.
+  assert.equal(await injector.inject(0, Buffer.from('WSB1-4')), 3);
   assert.equal(await client.zcard('asgispecific.A!'), 3);
   assert.equal(injector.issues?.['channels.capacity']?.count, 3, '2 members of A + 1 of B dropped once');
   assert.match(injector.issues!['channels.capacity']!.sample, /capacity 3/);
@@ -66,6 +68,20 @@ test('group_send: one message per process key listing its members, scored by tim
     scores,
   );
   assert.equal(new Set(scores).size, scores.length);
+});
+
+test('members from before the run (a process that is gone): their full queue is counted as stale members, not slow readers', async () => {
+  const now = Date.now() / 1000;
+  await client.zadd('asgi:group:s', now, 'specific.Dead!1', now, 'specific.Dead!2', now, 'specific.Live!1');
+  const injector = channelsGroupsInjector.create(
+    { ...spec, groups: ['s'], capacity: 2, preexisting: ['specific.Dead!1', 'specific.Dead!2'] },
+    client,
+  );
+  // Live's queue is read by nobody here either, but it has a member of this run: that is "capacity".
+  for (let i = 0; i < 3; i++) assert.equal(await injector.inject(0, Buffer.from(`WSB1-s${i}`)), 3);
+  assert.equal(injector.issues?.['channels.stale-members']?.count, 2, 'two stale members dropped once');
+  assert.match(injector.issues!['channels.stale-members']!.sample, /before this run/);
+  assert.equal(injector.issues?.['channels.capacity']?.count, 1, 'the live member dropped once');
 });
 
 test('pubsub layer: PUBLISH asgi__group__<group> plain msgpack of the event', async () => {

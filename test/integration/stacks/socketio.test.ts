@@ -85,6 +85,44 @@ test('socketio: scenarios/socketio.yaml through the CLI delivers 100 % with late
   assert.match(stdout, /\(100\.0+%\)/);
 });
 
+test('socketio with the wrong adapter key: never ready (any pattern subscriber no longer counts), the message names the key', async () => {
+  const wrongKey = parseScenarioText(
+    `redis: { url: "${redis.url}" }
+target: { kind: socketio, url: "ws://127.0.0.1:${server.port}", key: not-the-key, readiness: { timeout: 1500ms } }
+clients: { connections: 3 }
+publish: { rate: 10, duration: 1s }
+`,
+    'wrong-key.yaml',
+  );
+  await assert.rejects(runScenario(wrongKey, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'TARGET_NOT_READY');
+    assert.match(
+      e.message,
+      /no Socket\.IO redis-adapter with key "not-the-key" for namespace \/ .*PUBSUB NUMSUB not-the-key-request#\/# = 0/,
+    );
+    assert.match(e.message, /an adapter with another key\?/);
+    return true;
+  });
+});
+
+test('socketio refusing the Origin (HTTP 400 from allowRequest): the hint is about Origin and auth, not the path', async () => {
+  const refused = parseScenarioText(
+    `redis: { url: "${redis.url}" }
+target: { kind: socketio, url: "ws://127.0.0.1:${server.port}", headers: { Origin: "http://refused.example" } }
+clients: { connections: 3, connectTimeout: 3s }
+publish: { rate: 10, duration: 1s }
+`,
+    'refused.yaml',
+  );
+  await assert.rejects(runScenario(refused, { workers: 1 }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'TARGET_UNREACHABLE');
+    assert.match(e.message, /connect\.http-400/);
+    assert.match(e.message, /Origin/);
+    assert.doesNotMatch(e.message, /Engine\.IO endpoint at path/);
+    return true;
+  });
+});
+
 test('socketio against a server that is not Socket.IO: fails fast saying what was expected and what arrived', async () => {
   reference = await spawnServer({
     host: '127.0.0.1',

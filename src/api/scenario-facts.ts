@@ -7,17 +7,10 @@ import { parseScenarioText } from '../config/load.js';
 import type { Scenario } from '../config/resolve.js';
 import { formatDuration, parseDurationMs } from '../config/units.js';
 import { messageOf } from '../errors.js';
-import {
-  connectionDifferences,
-  connectionMismatchWarning,
-  scenarioDifferences,
-  scenarioMismatchWarning,
-  type ScenarioFacts,
-} from '../gate/scenario-diff.js';
-import { connectionFacts } from '../reporters/connection-text.js';
+import { inEffectWarning, scenarioDifferences, scenarioMismatchWarning, type ScenarioFacts } from '../gate/scenario-diff.js';
 import { fmtInt } from '../reporters/format.js';
 import type { RunReport } from '../results/types.js';
-import { redactUrlPassword } from '../secrets.js';
+import { redactText } from '../secrets.js';
 
 export function scenarioFacts(s: Scenario): ScenarioFacts {
   const target = s.target as { kind: string; url?: string; processes?: number | 'auto'; tls?: unknown; perMessageDeflate?: unknown };
@@ -26,7 +19,7 @@ export function scenarioFacts(s: Scenario): ScenarioFacts {
   const compression = s.clients.compression;
   return {
     'target.kind': target.kind,
-    ...(target.url !== undefined ? { 'target.url': redactUrlPassword(target.url) } : {}),
+    ...(target.url !== undefined ? { 'target.url': redactText(target.url) } : {}),
     ...(target.processes !== undefined ? { 'target.processes': String(target.processes) } : {}),
     'clients.connections': fmtInt(s.clients.connections),
     'clients.workers': s.clients.workers === undefined ? 'auto' : String(s.clients.workers),
@@ -74,10 +67,7 @@ export function connectionWarning(
   current: Pick<RunReport, 'transports'>,
   source: string,
 ): string | null {
-  return connectionMismatchWarning(
-    source,
-    connectionDifferences(connectionFacts(baseline.transports), connectionFacts(current.transports)),
-  );
+  return inEffectWarning(baseline, current, source);
 }
 
 /** `2s`, `1m30s` — or `1234ms` when the short form would round (two facts must differ when the values do). */
@@ -92,7 +82,11 @@ export function reportScenarioFacts(report: Pick<RunReport, 'scenario'>): { fact
     // The same validation as a file (JSON is YAML); no file name, so errors name just the key.
     return { facts: scenarioFacts(parseScenarioText(JSON.stringify(report.scenario ?? {}), '')) };
   } catch (e) {
-    return { problem: messageOf(e) };
+    // One line: a scenario with several problems has a count line and a line per problem.
+    const [first = '', ...rest] = messageOf(e)
+      .split('\n')
+      .map((l) => l.trim());
+    return { problem: rest.length > 0 ? `${first} ${rest.join('; ')}` : first };
   }
 }
 
