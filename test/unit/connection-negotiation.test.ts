@@ -341,3 +341,23 @@ test('the HTML summary shows TLS and compression and warns when overlaid series 
   assert.match(both, /TLS differs between the series \(secure: TLSv1\.3; plain: off\): not like for like/);
   assert.match(both, /compression differs between the series/);
 });
+
+test('--baseline: the gate says when the baseline had other TLS or compression in effect, after its scenario warning', async () => {
+  const { createGate } = await import('../../src/gate/gate.js');
+  const { fakeReport } = await import('../helpers/report.js');
+  const plain = fakeReport();
+  plain.transports.websocket!.tls = null;
+  const secure = fakeReport(undefined, 'r2');
+  secure.transports.websocket!.tls = { handshakes: 10, negotiated: { 'TLSv1.3 TLS_AES_256_GCM_SHA384': 10 }, resumedSessions: 0 };
+  const gate = (warning?: string) =>
+    createGate({ baseline: { report: plain, source: 'main.json', tolerances: { maxRegression: 0.1 }, ...(warning ? { warning } : {}) } });
+  assert.match(
+    gate().evaluate(secure)!.baseline!.warning!,
+    /^the baseline main\.json ran with other TLS or compression in effect \(websocket\.tls off → TLSv1\.3\)/,
+  );
+  assert.match(
+    gate('the baseline ran a different scenario').evaluate(secure)!.baseline!.warning!,
+    /^the baseline ran a different scenario; the baseline main\.json ran with other TLS/,
+  );
+  assert.equal(gate().evaluate(fakeReport(undefined, 'r3'))!.baseline!.warning, undefined, 'old reports: nothing to say');
+});
