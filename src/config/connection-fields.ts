@@ -70,7 +70,7 @@ export const serverTls = z
   ])
   .default(false)
   .describe(
-    'Serve wss:// and https:// (TLS 1.3, AES-GCM): true generates a self-signed certificate at start, which the clients trust; or the certificate and key files to use.',
+    'Serve wss:// and https:// (TLS 1.3, AES-GCM): true generates a self-signed certificate at start; or the certificate and key files to use. The clients trust that certificate either way.',
   );
 
 export const serverDeflate = z

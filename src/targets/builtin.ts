@@ -104,8 +104,9 @@ export const builtin = defineTarget({
     const httpBase = base.replace(/^ws/i, 'http');
     const statsUrl = `${httpBase}/stats`;
 
-    // The generated certificate is what the clients (and this readiness check) trust.
-    const trustedCa = tls && config.tls === true ? [tls.cert] : [];
+    // The server's certificate (generated, or the given file) is what the clients and this
+    // readiness check trust: the run started this server, so its certificate is the one to expect.
+    const trustedCa = tls ? [tls.cert] : [];
 
     const statsTls = { ca: [...(ctx.tls?.ca ?? []), ...trustedCa], rejectUnauthorized: ctx.tls?.rejectUnauthorized ?? true };
 

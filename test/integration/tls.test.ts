@@ -279,3 +279,30 @@ test('wsbench compare warns when the two reports had different TLS or compressio
   const same = await runCli(['compare', join(dir, 'secure.json'), join(dir, 'secure.json')], { timeoutMs: 20_000 });
   assert.doesNotMatch(same.stderr, /TLS or compression/);
 });
+
+test('target.tls with certificate files (relative to the scenario file): the clients trust it; a missing file names the key', async () => {
+  const own = await createCertificate({ commonName: 'own', hosts: ['127.0.0.1'] });
+  writeFileSync(join(dir, 'server.pem'), own.cert);
+  writeFileSync(join(dir, 'server-key.pem'), own.key);
+  const report = await runScenario(
+    scenario(`target: { kind: builtin, tls: { cert: server.pem, key: server-key.pem } }
+clients: { connections: 3 }
+publish: { rate: 100/s, duration: 200ms }
+drain: 1s
+`),
+    { workers: 1 },
+  );
+  const t = report.transports.websocket!;
+  assert.equal(t.delivery.delivered, 3 * 20);
+  assert.equal(t.tls?.handshakes, 3);
+  await assert.rejects(
+    runScenario(
+      scenario(`target: { kind: builtin, tls: { cert: missing.pem, key: server-key.pem } }
+clients: { connections: 1 }
+publish: { rate: 10/s, duration: 100ms }
+`),
+      { workers: 1 },
+    ),
+    (e: Error & { code?: string }) => e.code === 'CONFIG' && /target\.tls\.cert/.test(e.message) && /missing\.pem: ENOENT/.test(e.message),
+  );
+});
