@@ -100,12 +100,11 @@ function opener(layer: Exclude<Layer, 'pool' | 'pool-tls'>, url: string, held: u
   });
   if (layer === 'tls') {
     // The TLS floor: Node's TLS socket (no shared read buffer is possible), 'data' events, one
-    // secure context for all and small send records, as the fast client does.
+    // secure context for all, as the fast client does.
     const secureContext = createSecureContext({ ca });
     return (i) =>
       new Promise((resolve, reject) => {
         const socket = tlsConnect({ ...{ host: '127.0.0.1', port, localAddress: sourceAddress(i) }, secureContext });
-        socket.setMaxSendFragment(512);
         socket.once('secureConnect', () => socket.write(UPGRADE(port)));
         socket.once('data', () => resolve());
         socket.on('data', () => {});

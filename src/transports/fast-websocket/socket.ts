@@ -45,12 +45,6 @@ export interface TlsSettings {
 }
 
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
-/**
- * TLS records this client sends carry at most this much: it sends only a handshake, pongs, close
- * frames and protocol messages. OpenSSL sizes a connection's write buffer (kept for its lifetime)
- * by this, so the default 16 KiB would cost every held connection ~17 KiB for nothing.
- */
-const SEND_FRAGMENT = 512;
 const OWNER = Symbol('wsbench.fastWebSocket');
 type OwnedSocket = Socket & { [OWNER]: SocketOwner };
 
@@ -81,7 +75,6 @@ export function openSocket(owner: SocketOwner, endpoint: Endpoint): Socket {
     const resume = tls.options.resumeSessions ? sessionKey(endpoint.host, endpoint.port, tls.servername) : null;
     const session = resume === null ? undefined : cachedSession(resume);
     const secure = tlsConnect({ ...common, ...tlsConnectOptions(tls.options, tls.servername), ...(session ? { session } : {}) });
-    secure.setMaxSendFragment(SEND_FRAGMENT);
     if (resume !== null) rememberSessions(secure, resume);
     socket = secure as unknown as OwnedSocket;
   } else {
