@@ -26,6 +26,8 @@ import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from '
 import type { ProcessMonitor } from '../process/monitor.js';
 import { messageOf } from '../errors.js';
 import { ConnectionFacts } from '../transports/connection-facts.js';
+import { ClassTally } from './class-tally.js';
+import { isSlowClient } from '../config/slow-clients.js';
 
 const enum ClientState {
   Waiting,
@@ -40,7 +42,7 @@ interface ClientOwner {
   channelName(channelIndex: number): string;
   receive(client: PoolClient, data: Buffer, start: number, end: number, receivedAt: number): void;
   closed(client: PoolClient, code: number, reason: string, clean: boolean): void;
-  countError(kind: ErrorKind, sample: string, count?: number): void;
+  countError(kind: ErrorKind, sample: string, count?: number, client?: PoolClient): void;
 }
 
 /**
@@ -60,6 +62,8 @@ class PoolClient implements TransportEvents, ProtocolContext {
     private readonly owner: ClientOwner,
     readonly clientIndex: number,
     readonly channelIndex: number,
+    /** A slow reader (clients.slow): its transport throttles its reading. */
+    readonly slow: boolean,
   ) {}
 
   get channel(): string {
@@ -79,7 +83,7 @@ class PoolClient implements TransportEvents, ProtocolContext {
   }
 
   onError(kind: ErrorKind, message: string, count?: number): void {
-    this.owner.countError(kind, message, count);
+    this.owner.countError(kind, message, count, this);
   }
 }
 
@@ -113,6 +117,8 @@ export class ClientPool implements ClientOwner {
   private finished = false;
   /** What the connections negotiated (TLS, compression), counted by the clients themselves. */
   private readonly facts = new ConnectionFacts();
+  /** Figures per client class, when the plan has slow clients. */
+  private readonly classes: ClassTally | null;
 
   constructor(
     private readonly plan: WorkerPlan,
@@ -136,10 +142,15 @@ export class ClientPool implements ClientOwner {
       { firstLatencyMs: this.firstLatency, lastLatencyMs: this.lastLatency, recipients: this.recipients },
       load,
     );
+    const slow = plan.slow;
+    let slowHere = 0;
     for (let i = 0; i < plan.clientCount; i++) {
       const index = plan.firstClient + i;
-      this.clients.push(new PoolClient(this, index, index % this.channelCount));
+      const isSlow = slow !== undefined && isSlowClient(index, plan.totalClients, slow.clients);
+      if (isSlow) slowHere++;
+      this.clients.push(new PoolClient(this, index, index % this.channelCount, isSlow));
     }
+    this.classes = slow ? new ClassTally(plan.clientCount - slowHere, slowHere) : null;
   }
 
   /**
@@ -215,6 +226,7 @@ export class ClientPool implements ClientOwner {
         ...(localAddress ? { localAddress } : {}),
         ...(plan.tls ? { tls: plan.tls } : {}),
         ...(plan.compression ? { compression: plan.compression } : {}),
+        ...(client.slow ? { readThrottle: plan.slow!.readThrottle } : {}),
         facts: this.facts,
       },
       client,
@@ -234,6 +246,7 @@ export class ClientPool implements ClientOwner {
       client.state = ClientState.Open;
       client.wasOpen = true;
       this.opened++;
+      this.classes?.opened(client.slow);
       client.protocol.opened();
       const now = monotonicMs();
       if (this.timeline.openedAt(now, now - started)) this.clamped++;
@@ -241,8 +254,9 @@ export class ClientPool implements ClientOwner {
       client.state = ClientState.Failed;
       client.transport = null;
       this.failed++;
+      this.classes?.failed(client.slow);
       const kind = e instanceof TransportError ? e.kind : connectErrorKind('error');
-      this.countError(kind, messageOf(e));
+      this.countError(kind, messageOf(e), 1, client);
     }
   }
 
@@ -265,7 +279,7 @@ export class ClientPool implements ClientOwner {
       this.ignoredBy.control++;
       if (verdict === Verdict.Unexpected) {
         this.problem ??= client.protocol!.problem;
-        this.countError(PROTOCOL_UNEXPECTED, client.protocol!.problem ?? 'unexpected message');
+        this.countError(PROTOCOL_UNEXPECTED, client.protocol!.problem ?? 'unexpected message', 1, client);
       }
       return;
     }
@@ -296,6 +310,7 @@ export class ClientPool implements ClientOwner {
     const latency = receivedAt - stamp.intendedMs;
     if (this.timeline.recordLatency(slot, latency)) this.clamped++;
     recordMs(this.interval, latency);
+    if (this.classes !== null) this.classes.latency(client.slow, latency);
     if (seq < this.recipients.length) {
       if (latency < this.firstLatency[seq]!) this.firstLatency[seq] = latency;
       if (latency > this.lastLatency[seq]!) this.lastLatency[seq] = latency;
@@ -309,11 +324,13 @@ export class ClientPool implements ClientOwner {
     this.timeline.closedAt(monotonicMs());
     if (this.finishing) return;
     this.closedEarly++;
-    this.countError(socketClosedKind(code, clean), reason || `closed with ${describeCloseCode(code)}`);
+    this.classes?.closedEarly(client.slow, code);
+    this.countError(socketClosedKind(code, clean), reason || `closed with ${describeCloseCode(code)}`, 1, client);
   }
 
-  countError(kind: ErrorKind, sample: string, count = 1): void {
+  countError(kind: ErrorKind, sample: string, count = 1, client?: PoolClient): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + count;
+    if (client) this.classes?.error(client.slow, kind, count);
     this.timeline.errorAt(monotonicMs(), count);
     // Samples are often a peer's words (close reasons, HTTP bodies): bounded and inert.
     this.errorSamples[kind] ??= peerSnippet(sample, 300);
@@ -381,7 +398,9 @@ export class ClientPool implements ClientOwner {
       // A client that never opened was never subscribed: its messages are not "lost", its
       // connection failure is reported under connections and errors instead.
       const channel = c.wasOpen ? outcomes.channel(c.channelIndex) : NOTHING_OWED;
-      addDelivery(delivery, c.ledger.counts(channel));
+      const counts = c.ledger.counts(channel);
+      addDelivery(delivery, counts);
+      this.classes?.delivery(c.slow, counts);
       // Where the lost lie: the ledger's own lost runs (an unpublished message is never lost).
       c.ledger.forEachLost(channel, (from, to) => this.timeline.missed(c.channelIndex, from, to));
     }
@@ -405,6 +424,7 @@ export class ClientPool implements ClientOwner {
       recipients: this.recipients,
       process: this.monitor.stats(),
       timeline,
+      ...(this.classes ? { classes: this.classes.result() } : {}),
     };
   }
 }

@@ -14,6 +14,8 @@ import type { IntervalGridSpec } from './interval-grid.js';
 import type { ClientCompression } from '../transports/compression.js';
 import type { ConnectionFactsData } from '../transports/connection-facts.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
+import type { ReadThrottle } from '../transports/read-throttle.js';
+import type { ClientClassCounts, ClientClassName } from '../results/client-classes.js';
 
 export interface WorkerPlan {
   workerId: number;
@@ -56,6 +58,11 @@ export interface WorkerPlan {
   tls?: ClientTlsOptions;
   /** permessage-deflate of WebSocket connections (absent: off). */
   compression?: ClientCompression;
+  /**
+   * Slow readers (clients.slow; absent: none): `clients` of the totalClients are slow, spread
+   * evenly over the global indices (config/slow-clients.ts isSlowClient), and read as `readThrottle` says.
+   */
+  slow?: { clients: number; readThrottle: ReadThrottle };
 }
 
 /**
@@ -151,6 +158,8 @@ export interface WorkerResult {
   process: ProcessStats;
   /** Every interval in which something happened for this worker, in order, with what arrived late. */
   timeline: WorkerInterval[];
+  /** Figures per client class when the plan has slow clients. */
+  classes?: Record<ClientClassName, ClientClassCounts>;
 }
 
 export type ToWorker =

@@ -5,6 +5,7 @@
  */
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { TransportName } from '../transports/registry.js';
+import type { ReadThrottle } from '../transports/read-throttle.js';
 
 export type { TransportName };
 
@@ -185,7 +186,33 @@ export interface TransportReport {
   tls?: TlsReport | null;
   /** Compression in effect and the bytes on the wire per payload byte (absent in reports from before). */
   compression?: CompressionReport;
+  /**
+   * Figures per client class when the scenario has slow clients (`clients.slow`; absent otherwise):
+   * `classes.normal` and `classes.slow` (results/client-classes.ts).
+   */
+  classes?: ClientClassesReport;
 }
+
+/** Client classes of a run with slow clients (`clients.slow`); see results/client-classes.ts. */
+export type ClientClassName = 'normal' | 'slow';
+
+export interface ClientClassReport {
+  /** Clients of the class (planned). */
+  clients: number;
+  /** How the class reads: null for normal clients (as fast as they can). */
+  readThrottle: ReadThrottle | null;
+  connections: { opened: number; failed: number; closedEarly: number };
+  /** The class's ledger: delivered + lost + unpublished == expected, summed over its clients. */
+  delivery: DeliveryCounts & { lostRatio: number; deliveryRatio: number };
+  /** Publish → receipt of the class's measured deliveries. */
+  fanoutLatencyMs: LatencySummary;
+  errors: Record<string, number>;
+  closesByCode: Record<string, number>;
+  /** Encoded HdrHistogram (µs) of fanoutLatencyMs: classes of several runs merge exactly. */
+  histogram: string;
+}
+
+export type ClientClassesReport = Record<ClientClassName, ClientClassReport>;
 
 /**
  * Results over time, one entry per interval of `intervalMs` on the run's axis (ms since run

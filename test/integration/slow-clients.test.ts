@@ -1,0 +1,72 @@
+/**
+ * Slow consumers (clients.slow) against the reference server with real sockets: the slow clients
+ * pause reading their sockets, and the report's classes show them apart from the others.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseScenarioText } from '../../src/config/load.js';
+import { runScenario } from '../../src/engine/runner.js';
+import type { EmbeddedRedis } from '../../src/redis/embedded.js';
+import { startTestRedis } from '../helpers/redis.js';
+import { leftoverChildren } from '../helpers/processes.js';
+
+let redis: EmbeddedRedis;
+
+before(async () => {
+  redis = await startTestRedis();
+});
+after(async () => {
+  await redis?.stop();
+});
+
+function slowScenario(wsClient: 'fast' | 'ws', connections: number, slow: string): ReturnType<typeof parseScenarioText> {
+  return parseScenarioText(
+    `name: slow-consumers
+redis: { url: "${redis.url}" }
+clients: { connections: ${connections}, wsClient: ${wsClient}, slow: ${slow} }
+publish: { rate: 100/s, duration: 2s, payloadSize: 1KiB }
+drain: 1s
+`,
+    'slow.yaml',
+  );
+}
+
+test('5 % of 200 clients reading 16 KiB/s at 100 msg/s of 1 KiB: the slow class falls behind, the normal class gets everything', async () => {
+  const report = await runScenario(slowScenario('fast', 200, '{ fraction: 5%, readRate: 16KiB/s }'), { workers: 2 });
+  const ws = report.transports.websocket!;
+  const { normal, slow } = ws.classes!;
+  assert.equal(normal.clients, 190);
+  assert.equal(slow.clients, 10);
+  assert.deepEqual(slow.readThrottle, { bytesPerSec: 16 * 1024 });
+  assert.equal(normal.readThrottle, null);
+  // 200 publishes on one channel: every client is owed all of them.
+  assert.equal(normal.delivery.expected, 190 * 200);
+  assert.equal(normal.delivery.delivered, normal.delivery.expected, 'normal clients receive everything');
+  assert.equal(normal.delivery.lost, 0);
+  assert.equal(slow.delivery.expected, 10 * 200);
+  // 100 KiB/s of messages for a client reading 16 KiB/s for about 3 s: most never arrive in time.
+  assert.ok(slow.delivery.delivered < slow.delivery.expected, `slow clients got ${slow.delivery.delivered} of ${slow.delivery.expected}`);
+  assert.equal(slow.delivery.delivered + slow.delivery.lost + slow.delivery.unpublished, slow.delivery.expected);
+  assert.ok(slow.fanoutLatencyMs.count > 0);
+  assert.ok(
+    slow.fanoutLatencyMs.p50 > normal.fanoutLatencyMs.p99,
+    `slow p50 ${slow.fanoutLatencyMs.p50} ms vs normal p99 ${normal.fanoutLatencyMs.p99} ms`,
+  );
+  // The classes add up to the transport's figures.
+  assert.equal(normal.delivery.delivered + slow.delivery.delivered, ws.delivery.delivered);
+  assert.equal(normal.delivery.lost + slow.delivery.lost, ws.delivery.lost);
+  assert.equal(normal.fanoutLatencyMs.count + slow.fanoutLatencyMs.count, ws.fanoutLatencyMs.count);
+  assert.equal(normal.connections.opened + slow.connections.opened, ws.connections.opened);
+  assert.deepEqual(slow.closesByCode, {});
+  assert.deepEqual(leftoverChildren([redis.pid]), [], 'no child process left');
+});
+
+test('the ws library client reads slowly too, and pauseEvery/pauseFor makes the slow class slower', async () => {
+  const report = await runScenario(slowScenario('ws', 20, '{ fraction: 0.1, pauseEvery: 300ms, pauseFor: 700ms }'), { workers: 1 });
+  const { normal, slow } = report.transports.websocket!.classes!;
+  assert.equal(slow.clients, 2);
+  assert.deepEqual(slow.readThrottle, { pauseEveryMs: 300, pauseForMs: 700 });
+  assert.equal(normal.delivery.delivered, normal.delivery.expected);
+  assert.ok(slow.fanoutLatencyMs.max > normal.fanoutLatencyMs.max, `slow max ${slow.fanoutLatencyMs.max} vs ${normal.fanoutLatencyMs.max}`);
+  assert.ok(slow.fanoutLatencyMs.max >= 300, 'a 700 ms pause shows in the slow class');
+});
