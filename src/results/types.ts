@@ -253,6 +253,20 @@ export interface TimelineInterval {
   connect?: { count: number; histogram: string };
   /** The tool's busiest process in the interval: highest CPU % (of one core) and worst event-loop delay p99. */
   tool: { cpuPercent: number; eventLoopDelayP99Ms: number };
+  /** The built-in reference server near the interval's end, read from its `/stats` (absent for other targets, or when no answer came). */
+  server?: ServerSample;
+}
+
+/** The reference server's memory and what it holds for its clients, from `/stats` (every process summed). */
+export interface ServerSample {
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Bytes queued for WebSocket clients that their sockets have not handed to the kernel (slow readers make it grow). */
+  bufferedBytes: number;
+  /** The most of them one client had. */
+  maxClientBufferedBytes: number;
+  /** Clients the server has closed so far (1013) for having more than its limit queued. */
+  slowClientsDropped: number;
 }
 
 /** An interval's latency figures in ms (HdrHistogram's highest equivalent values, like LatencySummary). */

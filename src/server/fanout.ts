@@ -108,6 +108,11 @@ export function recipientOf(ws: WebSocket, deflateLevel?: number): Recipient {
   return { ws, socket: direct ? internals._socket! : null, deflate: direct ? deflate : null, joinTurn: -1, joinIndex: 0 };
 }
 
+/** Bytes queued in this server for a recipient that its socket has not handed to the kernel yet. */
+export function bufferedBytesOf(recipient: Recipient): number {
+  return recipient.socket ? recipient.socket.writableLength : recipient.ws.bufferedAmount;
+}
+
 /** Frees what a recipient holds (its compression stream). */
 export function releaseRecipient(recipient: Recipient): void {
   if (recipient.deflate && !recipient.deflate.shared) recipient.deflate.deflater.close();
@@ -202,7 +207,7 @@ export class Fanout {
       const ws = r.ws;
       if (ws.readyState !== OPEN) continue; // its 'close' handler removes it
       const socket = r.socket;
-      if ((socket ? socket.writableLength : ws.bufferedAmount) > this.maxBuffered) {
+      if (bufferedBytesOf(r) > this.maxBuffered) {
         this.counters.slowClientsDropped++;
         ws.close(1013, 'too slow: send buffer full');
         channel.recipients.delete(r);

@@ -164,6 +164,22 @@ export const builtin = defineTarget({
         }
       },
       resetServerStats: () => server?.resetStats(),
+      async sampleServer() {
+        try {
+          const s = await fetchStats();
+          if (s.rssBytes === undefined || s.heapUsedBytes === undefined) return undefined;
+          return {
+            rssBytes: s.rssBytes,
+            heapUsedBytes: s.heapUsedBytes,
+            bufferedBytes: s.bufferedBytes ?? 0,
+            maxClientBufferedBytes: s.maxClientBufferedBytes ?? 0,
+            slowClientsDropped: s.slowClientsDropped,
+          };
+        } catch {
+          // A server that does not answer leaves a gap in the timeline; a dead one is target-watch's business.
+          return undefined;
+        }
+      },
       ...(server
         ? {
             watch: (listener: (notice: TargetNotice) => void) =>

@@ -19,12 +19,18 @@ after(async () => {
   await redis?.stop();
 });
 
-function slowScenario(wsClient: 'fast' | 'ws', connections: number, slow: string): ReturnType<typeof parseScenarioText> {
+function slowScenario(
+  wsClient: 'fast' | 'ws',
+  connections: number,
+  slow: string,
+  payloadSize = '1KiB',
+  duration = '2s',
+): ReturnType<typeof parseScenarioText> {
   return parseScenarioText(
     `name: slow-consumers
 redis: { url: "${redis.url}" }
 clients: { connections: ${connections}, wsClient: ${wsClient}, slow: ${slow} }
-publish: { rate: 100/s, duration: 2s, payloadSize: 1KiB }
+publish: { rate: 100/s, duration: ${duration}, payloadSize: ${payloadSize} }
 drain: 1s
 `,
     'slow.yaml',
@@ -58,6 +64,10 @@ test('5 % of 200 clients reading 16 KiB/s at 100 msg/s of 1 KiB: the slow class 
   assert.equal(normal.fanoutLatencyMs.count + slow.fanoutLatencyMs.count, ws.fanoutLatencyMs.count);
   assert.equal(normal.connections.opened + slow.connections.opened, ws.connections.opened);
   assert.deepEqual(slow.closesByCode, {});
+  // The reference server's memory over time, from its /stats.
+  const sampled = ws.timeline!.intervals.filter((i) => i.server);
+  assert.ok(sampled.length >= 2, `server samples in ${sampled.length} intervals`);
+  for (const i of sampled) assert.ok(i.server!.rssBytes > 0 && i.server!.heapUsedBytes > 0);
   assert.deepEqual(leftoverChildren([redis.pid]), [], 'no child process left');
 });
 
@@ -69,4 +79,16 @@ test('the ws library client reads slowly too, and pauseEvery/pauseFor makes the 
   assert.equal(normal.delivery.delivered, normal.delivery.expected);
   assert.ok(slow.fanoutLatencyMs.max > normal.fanoutLatencyMs.max, `slow max ${slow.fanoutLatencyMs.max} vs ${normal.fanoutLatencyMs.max}`);
   assert.ok(slow.fanoutLatencyMs.max >= 300, 'a 700 ms pause shows in the slow class');
+});
+
+test("a slow reader's backlog fills the kernel's socket buffers, then the server's: the timeline shows it growing", async () => {
+  // 1.6 MB/s for a client reading 16 KiB/s: about 9 MB behind by the end, more than the socket
+  // buffers of a loopback connection hold (net.ipv4.tcp_wmem's 4 MiB at most here).
+  const report = await runScenario(slowScenario('fast', 10, '{ fraction: 10%, readRate: 16KiB/s }', '16KiB', '5s'), { workers: 1 });
+  const ws = report.transports.websocket!;
+  assert.equal(ws.classes!.slow.clients, 1);
+  assert.equal(ws.classes!.normal.delivery.delivered, ws.classes!.normal.delivery.expected);
+  const queued = ws.timeline!.intervals.map((i) => i.server?.maxClientBufferedBytes ?? 0);
+  assert.ok(Math.max(...queued) > 0, `bytes queued in the server for the slow client, by interval: ${queued.join(', ')}`);
+  assert.deepEqual(leftoverChildren([redis.pid]), [], 'no child process left');
 });
