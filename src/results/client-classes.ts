@@ -36,6 +36,13 @@ export interface ClientClassCounts {
   fanout: string;
 }
 
+/** How a class reads, for a person: "reads at most 16384 B/s", "pauses 200 ms every 1000 ms". */
+export function describeReadThrottle(throttle: ReadThrottle): string {
+  return 'bytesPerSec' in throttle
+    ? `reads at most ${throttle.bytesPerSec} B/s`
+    : `pauses ${throttle.pauseForMs} ms every ${throttle.pauseEveryMs} ms`;
+}
+
 export function emptyClassCounts(clients: number): ClientClassCounts {
   return { clients, opened: 0, failed: 0, closedEarly: 0, delivery: emptyDelivery(), errors: {}, closesByCode: {}, fanout: '' };
 }

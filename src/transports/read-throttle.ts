@@ -18,17 +18,6 @@
 
 export type ReadThrottle = { readonly bytesPerSec: number } | { readonly pauseEveryMs: number; readonly pauseForMs: number };
 
-/** One line for a person: "16384 B/s", "pauses 200 ms every 1000 ms". */
-export function describeReadThrottle(throttle: ReadThrottle): string {
-  return 'bytesPerSec' in throttle
-    ? `reads at most ${throttle.bytesPerSec} B/s`
-    : `pauses ${throttle.pauseForMs} ms every ${throttle.pauseEveryMs} ms`;
-}
-
-/**
- * One connection's reading schedule. `afterRead(bytes, nowMs)` after each read: how long to keep
- * the socket paused from now (0: keep reading).
- */
 /** Reads of a slow reader: at most a tenth of a second of its rate, within these bounds. */
 const MIN_READ_BYTES = 512;
 const MAX_READ_BYTES = 256 * 1024;

@@ -6,14 +6,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseByteRatePerSec, parseFraction } from '../../src/config/units.js';
 import { isSlowClient, readThrottleOf, slowClientCount } from '../../src/config/slow-clients.js';
-import { ReadPacer, describeReadThrottle, type ReadThrottle } from '../../src/transports/read-throttle.js';
+import { ReadPacer, type ReadThrottle } from '../../src/transports/read-throttle.js';
 import { parseScenarioText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
-import { classReport, emptyClassCounts, mergeClassReports, type ClientClassCounts } from '../../src/results/client-classes.js';
+import {
+  classReport,
+  describeReadThrottle,
+  emptyClassCounts,
+  mergeClassReports,
+  type ClientClassCounts,
+} from '../../src/results/client-classes.js';
 import { createHistogram, encodeHistogram, recordMs } from '../../src/metrics/histogram.js';
 import { workerPlans } from '../../src/engine/worker-plans.js';
 import { websocket } from '../../src/transports/websocket.js';
 import { PLAIN_PROTOCOL } from '../../src/targets/client-protocol.js';
+import { classLines } from '../../src/reporters/class-text.js';
+import type { TimelineInterval } from '../../src/results/types.js';
 
 test('byte rates', () => {
   const cases: [string | number, number | undefined][] = [
@@ -282,3 +290,62 @@ test('classes: the workers add up, ratios from the sums', () => {
   assert.equal(merged.slow.fanoutLatencyMs.count, 4);
   assert.equal(merged.normal.fanoutLatencyMs.count, 2);
 });
+
+test('text summary: a line per class and the server’s memory, only when the report has them', () => {
+  const delivery = { expected: 100, delivered: 40, lost: 60, unpublished: 0, duplicated: 0, reordered: 0, ignored: 0 };
+  const slow = classReport(
+    [
+      counts({
+        clients: 2,
+        opened: 2,
+        delivery,
+        closedEarly: 1,
+        closesByCode: { 1013: 1 },
+        errors: { 'socket.dropped-1013': 1 },
+        latencies: [900],
+      }),
+    ],
+    { bytesPerSec: 16384 },
+  );
+  const normal = classReport([counts({ clients: 8, opened: 8, delivery: { ...delivery, delivered: 100, lost: 0 }, latencies: [2] })], null);
+  const sample = {
+    rssBytes: 80 * 1024 * 1024,
+    heapUsedBytes: 10 * 1024 * 1024,
+    bufferedBytes: 2048,
+    maxClientBufferedBytes: 1024,
+    slowClientsDropped: 1,
+  };
+  const lines = classLines({ classes: { normal, slow }, timeline: { intervalMs: 1000, intervals: [] } });
+  assert.equal(lines.length, 2);
+  assert.match(
+    lines[0]!,
+    /^ {2}class normal {2}8 clients · 100\/100 \(100\.000%\) · lost 0 · fan-out p50 2(\.\d+)? p99 2(\.\d+)? max 2(\.\d+)? · errors 0 · closes none$/,
+  );
+  assert.match(
+    lines[1]!,
+    /^ {2}class slow {4}2 clients \(reads at most 16384 B\/s\) · 40\/100 \(40\.000%\) · lost 60 · fan-out p50 9\d\d.* · errors 1 · closes 1013 ×1$/,
+  );
+  const withServer = classLines({
+    timeline: { intervalMs: 1000, intervals: [{ ...classFreeInterval(), server: sample }, classFreeInterval()] },
+  });
+  assert.deepEqual(withServer, [
+    '  server memory RSS max 80 MiB · heap max 10 MiB · queued for clients max 2 KiB (one client 1 KiB) · 1 dropped as too slow',
+  ]);
+  assert.deepEqual(classLines({}), []);
+});
+
+function classFreeInterval(): TimelineInterval {
+  const empty = encodeHistogram(createHistogram());
+  return {
+    startMs: 0,
+    phase: 'publishing',
+    connectionsOpen: 0,
+    publishes: 0,
+    deliveries: 0,
+    lost: 0,
+    errors: 0,
+    fanoutLatencyMs: { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 },
+    histogram: empty,
+    tool: { cpuPercent: 0, eventLoopDelayP99Ms: 0 },
+  };
+}
