@@ -21,6 +21,7 @@ import { workerPlans } from '../../src/engine/worker-plans.js';
 import { websocket } from '../../src/transports/websocket.js';
 import { PLAIN_PROTOCOL } from '../../src/targets/client-protocol.js';
 import { classLines } from '../../src/reporters/class-text.js';
+import { scenarioFacts } from '../../src/api/scenario-facts.js';
 import type { TimelineInterval } from '../../src/results/types.js';
 
 test('byte rates', () => {
@@ -349,3 +350,14 @@ function classFreeInterval(): TimelineInterval {
     tool: { cpuPercent: 0, eventLoopDelayP99Ms: 0 },
   };
 }
+
+test('compare and --baseline: slow consumers are a fact of the scenario', () => {
+  const facts = (slow: string | null) =>
+    scenarioFacts(parseScenarioText(slow ? BASE.replace('connections: 200', `connections: 200\n  slow: ${slow}`) : BASE, 'scn.yaml'));
+  const cases: [string | null, string | undefined][] = [
+    [null, undefined],
+    ['{ fraction: 5%, readRate: 16KiB/s }', '5% reads at most 16384 B/s'],
+    ['{ fraction: 0.125, pauseEvery: 2s, pauseFor: 100ms }', '12.5% pauses 100 ms every 2000 ms'],
+  ];
+  for (const [slow, fact] of cases) assert.equal(facts(slow)['clients.slow'], fact, String(slow));
+});

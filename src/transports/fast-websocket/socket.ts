@@ -4,7 +4,8 @@
  *
  * - every plain-TCP socket of the process reads into one shared buffer (net's `onread`): no Buffer
  *   is allocated per read and no stream 'data' event is emitted. Safe because each read is parsed
- *   to the end before the next read happens; whatever is kept across reads is copied out.
+ *   to the end before the next read happens; whatever is kept across reads is copied out. Slow
+ *   readers (clients.slow) share smaller buffers of the size a read of theirs may take.
  * - the socket's listeners are the functions below, shared by every socket: `this` is the socket,
  *   and the socket points to its owner (the client). Per-connection closures would cost several
  *   hundred bytes per connection.
