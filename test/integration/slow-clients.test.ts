@@ -25,10 +25,12 @@ function slowScenario(
   slow: string,
   payloadSize = '1KiB',
   duration = '2s',
+  target: 'ws' | 'tls' = 'ws',
 ): ReturnType<typeof parseScenarioText> {
   return parseScenarioText(
     `name: slow-consumers
 redis: { url: "${redis.url}" }
+target: { kind: builtin, tls: ${target === 'tls' ? 'true' : 'false'} }
 clients: { connections: ${connections}, wsClient: ${wsClient}, slow: ${slow} }
 publish: { rate: 100/s, duration: ${duration}, payloadSize: ${payloadSize} }
 drain: 1s
@@ -91,4 +93,18 @@ test("a slow reader's backlog fills the kernel's socket buffers, then the server
   const queued = ws.timeline!.intervals.map((i) => i.server?.maxClientBufferedBytes ?? 0);
   assert.ok(Math.max(...queued) > 0, `bytes queued in the server for the slow client, by interval: ${queued.join(', ')}`);
   assert.deepEqual(leftoverChildren([redis.pid]), [], 'no child process left');
+});
+
+test('over wss:// the fast client reads slowly too (TLS sockets pause the same way)', async () => {
+  const report = await runScenario(slowScenario('fast', 20, '{ fraction: 10%, readRate: 16KiB/s }', '1KiB', '2s', 'tls'), { workers: 1 });
+  const ws = report.transports.websocket!;
+  assert.ok(ws.tls, 'TLS in effect');
+  const { normal, slow } = ws.classes!;
+  assert.equal(slow.clients, 2);
+  assert.equal(normal.delivery.delivered, normal.delivery.expected);
+  assert.ok(slow.delivery.delivered < slow.delivery.expected, `slow clients got ${slow.delivery.delivered} of ${slow.delivery.expected}`);
+  assert.ok(
+    slow.fanoutLatencyMs.p50 > normal.fanoutLatencyMs.p99,
+    `slow p50 ${slow.fanoutLatencyMs.p50} vs normal p99 ${normal.fanoutLatencyMs.p99}`,
+  );
 });
