@@ -35,6 +35,25 @@ import { FirstByte, Opcode, encodeFrame, encodeServerFrame } from '../wire/webso
 
 const OPEN = 1;
 
+/**
+ * A client dropped for being too slow gets its close frame behind everything already queued for
+ * it; one that does not read its way there this soon is cut with a TCP reset, which frees what
+ * this process and the kernel hold for it now — not after `ws`'s 30 s close timeout, nor behind a
+ * FIN that would wait for the client to read megabytes first.
+ */
+const DROP_GRACE_MS = 1000;
+
+function cutIfStillOpen(ws: WebSocket): void {
+  if (ws.readyState === ws.CLOSED) return;
+  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  try {
+    if (socket && !socket.destroyed) socket.resetAndDestroy();
+  } catch {
+    // Not a plain TCP handle (TLS): destroying is all there is.
+  }
+  ws.terminate();
+}
+
 /** How a recipient's messages are compressed (permessage-deflate negotiated), if at all. */
 export type RecipientDeflate =
   /** No context takeover: frames shared by the channel's recipients with this window. */
@@ -210,6 +229,7 @@ export class Fanout {
       if (bufferedBytesOf(r) > this.maxBuffered) {
         this.counters.slowClientsDropped++;
         ws.close(1013, 'too slow: send buffer full');
+        setTimeout(cutIfStillOpen, DROP_GRACE_MS, ws).unref();
         channel.recipients.delete(r);
         continue;
       }

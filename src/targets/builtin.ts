@@ -53,6 +53,11 @@ const schema = z
       .describe(
         'Collect messages this long before writing them to a client (0: one write per event-loop turn). More messages per write cost less CPU per delivery, and add up to this much latency.',
       ),
+    maxClientBuffer: size(64 * 1024, 1024 * 1024 * 1024)
+      .default(64 * 1024 * 1024)
+      .describe(
+        'A client with more than this many bytes queued in the started server (its socket not taking them: a slow reader) is closed with 1013, and cut 1 s later if it has not read its way to the close frame. Default 64MiB.',
+      ),
     processes: z
       .union([z.literal('auto'), z.number().int().min(1).max(64)])
       .default('auto')
@@ -96,6 +101,7 @@ export const builtin = defineTarget({
           longPollTimeoutMs: ctx.longPollTimeoutMs,
           processes: serverProcessesFor(config, ctx.connections),
           writeDelayMs: config.writeDelay,
+          maxBufferedBytes: config.maxClientBuffer,
           // Every channel of the run may be polled.
           maxPollChannels: Math.max(DEFAULT_MAX_POLL_CHANNELS, ctx.channelNames.length),
           ...(tls ? { tls } : {}),

@@ -26,11 +26,12 @@ function slowScenario(
   payloadSize = '1KiB',
   duration = '2s',
   target: 'ws' | 'tls' = 'ws',
+  maxClientBuffer = '64MiB',
 ): ReturnType<typeof parseScenarioText> {
   return parseScenarioText(
     `name: slow-consumers
 redis: { url: "${redis.url}" }
-target: { kind: builtin, tls: ${target === 'tls' ? 'true' : 'false'} }
+target: { kind: builtin, tls: ${target === 'tls' ? 'true' : 'false'}, maxClientBuffer: ${maxClientBuffer} }
 clients: { connections: ${connections}, wsClient: ${wsClient}, slow: ${slow} }
 publish: { rate: 100/s, duration: ${duration}, payloadSize: ${payloadSize} }
 drain: 1s
@@ -84,14 +85,35 @@ test('the ws library client reads slowly too, and pauseEvery/pauseFor makes the 
 });
 
 test("a slow reader's backlog fills the kernel's socket buffers, then the server's: the timeline shows it growing", async () => {
-  // 1.6 MB/s for a client reading 16 KiB/s: about 9 MB behind by the end, more than the socket
+  // 3.2 MB/s for a client reading 16 KiB/s: about 12 MB behind by the end, more than the socket
   // buffers of a loopback connection hold (net.ipv4.tcp_wmem's 4 MiB at most here).
-  const report = await runScenario(slowScenario('fast', 10, '{ fraction: 10%, readRate: 16KiB/s }', '16KiB', '5s'), { workers: 1 });
+  const report = await runScenario(slowScenario('fast', 10, '{ fraction: 10%, readRate: 16KiB/s }', '32KiB', '3s'), { workers: 1 });
   const ws = report.transports.websocket!;
   assert.equal(ws.classes!.slow.clients, 1);
   assert.equal(ws.classes!.normal.delivery.delivered, ws.classes!.normal.delivery.expected);
   const queued = ws.timeline!.intervals.map((i) => i.server?.maxClientBufferedBytes ?? 0);
   assert.ok(Math.max(...queued) > 0, `bytes queued in the server for the slow client, by interval: ${queued.join(', ')}`);
+  assert.deepEqual(leftoverChildren([redis.pid]), [], 'no child process left');
+});
+
+test('the server drops a slow reader past its limit: the slow class shows the close, the timeline the drop', async () => {
+  // 6.4 MB/s for a client reading 256 KiB/s: more than the socket buffers of a loopback
+  // connection hold within a second; the server drops a client with more than 1 MiB queued (close
+  // 1013, reset 1 s later: the client never reads that far). The client learns of the reset once
+  // it has read what its own socket buffer still held: a close without a close frame (1006).
+  const report = await runScenario(slowScenario('fast', 10, '{ fraction: 10%, readRate: 256KiB/s }', '64KiB', '4s', 'ws', '1MiB'), {
+    workers: 1,
+  });
+  const ws = report.transports.websocket!;
+  const { normal, slow } = ws.classes!;
+  assert.equal(normal.delivery.delivered, normal.delivery.expected);
+  assert.deepEqual(normal.closesByCode, {});
+  const dropped = ws.timeline!.intervals.map((i) => i.server?.slowClientsDropped ?? 0);
+  assert.equal(Math.max(...dropped), 1, `dropped by interval: ${dropped.join(', ')}`);
+  assert.deepEqual(slow.closesByCode, { 1006: 1 });
+  assert.equal(slow.connections.closedEarly, 1);
+  assert.equal(slow.errors['socket.dropped-1006'], 1);
+  assert.ok(slow.delivery.lost > 0);
   assert.deepEqual(leftoverChildren([redis.pid]), [], 'no child process left');
 });
 
