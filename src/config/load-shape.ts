@@ -72,6 +72,11 @@ export function loadShapeOf(s: {
   return { rate, connections, maxConnections: max, spanMs: at, stageStartsMs };
 }
 
+/** The integral of a curve over its segments (per second × s): a rate curve's message count. */
+export function areaOf(segments: readonly CurveSegment[]): number {
+  return segments.reduce((sum, s) => sum + ((s.from + s.to) / 2) * (s.durationMs / 1000), 0);
+}
+
 /** Whether the load changes at all after warm-up (stages that ramp or step). */
 export function isConstant(shape: LoadShape): boolean {
   const same = (segments: CurveSegment[]) => segments.every((x) => x.from === segments[0]!.from && x.to === segments[0]!.from);

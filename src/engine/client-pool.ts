@@ -96,7 +96,7 @@ export class ClientPool implements ClientOwner {
   private readonly lastLatency: Float32Array;
   private readonly recipients: Uint32Array;
 
-  private readonly ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, control: 0, misrouted: 0 };
+  private readonly ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, control: 0, misrouted: 0, notOwed: 0 };
   private readonly errors: Record<string, number> = {};
   private readonly errorSamples: Record<string, string> = {};
   private delivered = 0;

@@ -77,7 +77,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
   const lag = publisher ? decodeHistogram(publisher.lag) : createHistogram();
 
   const delivery = emptyDelivery();
-  const ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, control: 0, misrouted: 0 };
+  const ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, control: 0, misrouted: 0, notOwed: 0 };
   const errors: Record<string, number> = {};
   const errorSamples: Record<string, string> = {};
   for (const r of results) {

@@ -70,13 +70,15 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     lost: mean((t) => t.delivery.lost),
     // Absent in reports from before failed publishes were accounted.
     unpublished: mean((t) => t.delivery.unpublished ?? 0),
+    // Absent in reports from before transitions (stages, churn, storms) were accounted.
+    notOwed: mean((t) => t.delivery.notOwed ?? 0),
     duplicated: mean((t) => t.delivery.duplicated),
     reordered: mean((t) => t.delivery.reordered),
     ignored: mean((t) => t.delivery.ignored),
   };
   const ignoredBy = {} as IgnoredBreakdown;
   for (const key of Object.keys(first.delivery.ignoredBy) as (keyof IgnoredBreakdown)[])
-    ignoredBy[key] = mean((t) => t.delivery.ignoredBy[key]);
+    ignoredBy[key] = mean((t) => t.delivery.ignoredBy[key] ?? 0);
   // Ratios pooled from the totals (exact), counts as per-run means.
   const pooled = deliveryReport(
     {
@@ -84,6 +86,7 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
       delivered: sum((t) => t.delivery.delivered),
       lost: sum((t) => t.delivery.lost),
       unpublished: sum((t) => t.delivery.unpublished ?? 0),
+      notOwed: sum((t) => t.delivery.notOwed ?? 0),
       duplicated: sum((t) => t.delivery.duplicated),
       reordered: sum((t) => t.delivery.reordered),
       ignored: sum((t) => t.delivery.ignored),

@@ -12,7 +12,10 @@ export const REPORT_SCHEMA = 'wsbench.report/v1';
 
 /** What a client (or a sum of clients) should have received versus what it did. */
 export interface DeliveryCounts {
-  /** Messages this client should have received: the publishes sent on its channel while it was subscribed. */
+  /**
+   * The publishes sent on the client's channel during its presence (from its first readiness to
+   * the close that ended it): delivered + lost + unpublished + notOwed == expected.
+   */
   expected: number;
   /** Distinct expected messages received. */
   delivered: number;
@@ -20,9 +23,15 @@ export interface DeliveryCounts {
   lost: number;
   /**
    * Expected messages never received whose publish never reached Redis (it failed): owed to
-   * nobody, so not lost. delivered + lost + unpublished == expected.
+   * nobody, so not lost.
    */
   unpublished: number;
+  /**
+   * Messages intended while the client was in a transition the scenario made (between the start
+   * of a close — a storm, churn, a server restart — and the readiness of the connection replacing
+   * it): it was not subscribed, so they were not owed. Absent in reports from before transitions.
+   */
+  notOwed: number;
   /** Receipts of a message already received. */
   duplicated: number;
   /** Messages that arrived after a later one. */
@@ -49,6 +58,12 @@ export interface IgnoredBreakdown {
   control: number;
   /** Stamp of this run but for a channel the client is not subscribed to, or out of range. */
   misrouted: number;
+  /**
+   * Stamp of this run for the client's channel, intended while the connection it arrived on was
+   * not owed it: before its readiness (a replay on reconnect, such as ws4redis's last message) or
+   * after its close began. Never counted as delivered. Absent in reports from before transitions.
+   */
+  notOwed: number;
 }
 
 export interface ThroughputReport {
