@@ -34,6 +34,8 @@ import { ProcessMonitor } from '../src/process/monitor.js';
 import type { WorkerPlan } from '../src/engine/worker-messages.js';
 import { monotonicMs } from '../src/metrics/clock.js';
 import { PLAIN_PROTOCOL } from '../src/targets/client-protocol.js';
+import { constantRate } from '../src/engine/pacer.js';
+import { STEADY_LIFECYCLE as STEADY } from '../src/engine/worker-plans.js';
 
 export type Layer = 'net' | 'fast' | 'ws' | 'pool';
 export interface LayerResult {
@@ -141,7 +143,9 @@ function poolPlan(url: string, connections: number): WorkerPlan {
     perPublishLimit: 1000,
     localAddresses: Array.from({ length: Math.ceil(connections / PER_ADDRESS) }, (_, k) => sourceAddress(k * PER_ADDRESS)),
     timeline: { originMs: monotonicMs(), lengthMs: 1000 },
-    publishRatePerSec: 100,
+    publishRate: constantRate(100),
+    clientStride: 1,
+    lifecycle: STEADY,
   };
 }
 

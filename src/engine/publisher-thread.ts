@@ -17,6 +17,7 @@ import { StampWriter, type StampEncoding } from '../metrics/stamp.js';
 import { encodeHistogram } from '../metrics/histogram.js';
 import { asWsbenchError } from '../errors.js';
 import { OpenLoopSchedule } from './pacer.js';
+import type { CurveSegment } from '../config/load-shape.js';
 import type { Injector, InjectorIssues, InjectorSpec } from '../targets/injector.js';
 import { createInjector } from '../targets/registry.js';
 import { Publisher, type PublisherProgress } from './publisher.js';
@@ -29,7 +30,8 @@ export interface PublisherThreadInput {
   injector: InjectorSpec;
   /** Scenario channels: message i goes to channel i mod channelCount. */
   channelCount: number;
-  ratePerSec: number;
+  /** The rate curve: message i is due when its integral from t0 reaches i. */
+  rate: CurveSegment[];
   total: number;
   warmupCount: number;
   /** [sent, acked, errors, stop flag] */
@@ -114,7 +116,7 @@ async function main(input: PublisherThreadInput, port: NonNullable<typeof parent
     new StampWriter(input.runId, input.encoding, input.payloadSize),
     guarded,
     input.channelCount,
-    new OpenLoopSchedule(t0, input.ratePerSec, input.total),
+    new OpenLoopSchedule(t0, input.rate, input.total),
     input.warmupCount,
     (p) => {
       Atomics.store(counters, COUNTER_SENT, p.sent);

@@ -119,13 +119,18 @@ export class ClientLedger {
   }
 }
 
-/** Counts with their ratios, as reports carry them: lost / expected and delivered / expected. */
+/**
+ * Counts with their ratios, as reports carry them: lost and delivered over what was owed
+ * (expected − notOwed: a message intended while its client was in a transition the scenario made
+ * was owed to nobody, so it lowers neither ratio).
+ */
 export function deliveryReport(counts: DeliveryCounts, ignoredBy: IgnoredBreakdown): DeliveryReport {
-  const ratio = (x: number) => Math.round((x / counts.expected) * 1e6) / 1e6;
+  const owed = counts.expected - (counts.notOwed ?? 0);
+  const ratio = (x: number) => Math.round((x / owed) * 1e6) / 1e6;
   return {
     ...counts,
-    lostRatio: counts.expected > 0 ? ratio(counts.lost) : 0,
-    deliveryRatio: counts.expected > 0 ? ratio(Math.min(counts.delivered, counts.expected)) : 1,
+    lostRatio: owed > 0 ? ratio(counts.lost) : 0,
+    deliveryRatio: owed > 0 ? ratio(Math.min(counts.delivered, owed)) : 1,
     ignoredBy,
   };
 }
