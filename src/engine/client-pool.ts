@@ -53,6 +53,7 @@ import type { ProcessMonitor } from '../process/monitor.js';
 import { messageOf } from '../errors.js';
 import { PiecewiseLinear, type OpenLoopSchedule } from './pacer.js';
 import { DEFAULT_RETRY, dropsClient, ownedIn, reconnectDue, retryDelay, wantedBelow } from './lifecycle.js';
+import { ConnectionFacts } from '../transports/connection-facts.js';
 
 const enum ConnState {
   Connecting,
@@ -266,6 +267,8 @@ export class ClientPool implements ConnectionOwner {
   private finishing = false;
   /** Clients closed and results taken: every interval is closed. */
   private finished = false;
+  /** What the connections negotiated (TLS, compression), counted by the clients themselves. */
+  private readonly facts = new ConnectionFacts();
 
   private readonly queue = new OpenQueue();
   private pumpTimer: NodeJS.Timeout | null = null;
@@ -449,6 +452,9 @@ export class ClientPool implements ConnectionOwner {
       timeoutMs: plan.connectTimeoutMs,
       maxPayload: plan.maxPayload,
       ...(localAddress ? { localAddress } : {}),
+      ...(plan.tls ? { tls: plan.tls } : {}),
+      ...(plan.compression ? { compression: plan.compression } : {}),
+      facts: this.facts,
     };
   }
 
@@ -1084,6 +1090,7 @@ export class ClientPool implements ConnectionOwner {
         churn: { ...this.churn },
       },
       ...(owedRecipients ? { owedRecipients } : {}),
+      connectionFacts: this.facts.snapshot(),
       firstLatencyMs: this.firstLatency,
       lastLatencyMs: this.lastLatency,
       recipients: this.recipients,

@@ -20,6 +20,8 @@ import { coarsenTimeline } from '../results/timeline.js';
 import type { Timeline } from '../results/types.js';
 import type { IntervalGridSpec } from './interval-grid.js';
 import { assembleTimeline, type CoordinatorInterval, type PublishedSchedule } from './timeline-assembly.js';
+import { transportDescriptor } from '../transports/registry.js';
+import { connectionReport } from './connection-report.js';
 
 export interface TransportReportInput {
   transport: TransportName;
@@ -144,7 +146,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       publishFailures: input.publishes.failed.size,
       publisherLagMs: lagSummary,
     },
-    connections: connectionReport(scenario, results),
+    connections: connectionsOf(scenario, results),
     ...(scenario.events && scenario.events.length > 0
       ? { reconnects: reconnectsOf(scenario, results, input.timeline.grid.originMs) }
       : {}),
@@ -175,10 +177,19 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
     },
     phases: input.phases,
     timeline: buildTimeline(input),
+    ...connectionReport({
+      facts: results.map((r) => r.connectionFacts),
+      // permessage-deflate is offered by WebSocket clients only.
+      compressionMode: transportDescriptor(input.transport).needsPollEndpoint ? 'off' : scenario.clients.compression,
+      payloadSize: scenario.publish.payloadSize,
+      delivered: delivery.delivered,
+      opened: sumOf(results, (r) => r.opened),
+      wire,
+    }),
   };
 }
 
-function connectionReport(scenario: Scenario, results: readonly WorkerResult[]): ConnectionReport {
+function connectionsOf(scenario: Scenario, results: readonly WorkerResult[]): ConnectionReport {
   return {
     target: scenario.clients.connections,
     opened: sumOf(results, (r) => r.opened),

@@ -12,6 +12,9 @@ import type { StampEncoding } from '../metrics/stamp.js';
 import type { LoadSample } from '../process/monitor.js';
 import type { IntervalGridSpec } from './interval-grid.js';
 import type { CurveSegment } from '../config/load-shape.js';
+import type { ClientCompression } from '../transports/compression.js';
+import type { ConnectionFactsData } from '../transports/connection-facts.js';
+import type { ClientTlsOptions } from '../transports/tls.js';
 
 export interface WorkerPlan {
   workerId: number;
@@ -58,6 +61,10 @@ export interface WorkerPlan {
   publishRate: CurveSegment[];
   /** How the connections change while publishing (stages, churn, storms, server restarts). */
   lifecycle: LifecyclePlan;
+  /** TLS of wss:// and https:// connections (absent: Node's defaults). */
+  tls?: ClientTlsOptions;
+  /** permessage-deflate of WebSocket connections (absent: off). */
+  compression?: ClientCompression;
 }
 
 /** What happens to the connections while publishing, on the schedule's axis (ms from message 0). */
@@ -213,6 +220,8 @@ export interface WorkerResult {
   lifecycle: WorkerLifecycle;
   /** When the load changed: recipients owed each publish (indexed like `recipients`), for incomplete publishes. */
   owedRecipients?: Uint32Array;
+  /** What the connections negotiated (TLS, compression); absent from workers that predate it. */
+  connectionFacts?: ConnectionFactsData;
   /** Indexed by publish index: lowest and highest latency (ms) seen, and how many clients got it. */
   firstLatencyMs: Float32Array;
   lastLatencyMs: Float32Array;
