@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientLedger, type DeliveryCounts } from '../../src/metrics/ledger.js';
+import { ClientLedger, deliveryReport, emptyDelivery, type DeliveryCounts } from '../../src/metrics/ledger.js';
 import { NOTHING_OWED, type ChannelPublishes } from '../../src/metrics/publish-outcomes.js';
 import { RangeSet } from '../../src/metrics/range-set.js';
 import { NEVER_OWED, forEachIn, owedSpansOf } from '../../src/metrics/owed-spans.js';
@@ -237,4 +237,21 @@ test('ledger: receive() tells first receipts from duplicates, ignore() counts ap
   ledger.ignore();
   ledger.ignore();
   assert.equal(ledger.counts(channel(1)).ignored, 2);
+});
+
+test('delivery ratios are over what was owed: messages not owed (a transition) lower neither', () => {
+  const ignoredBy = { foreign: 0, unstamped: 0, control: 0, misrouted: 0, notOwed: 0 };
+  const counts = (over: Partial<DeliveryCounts>): DeliveryCounts => ({ ...emptyDelivery(), ...over });
+  const cases: [DeliveryCounts, lostRatio: number, deliveryRatio: number][] = [
+    [counts({ expected: 100, delivered: 100 }), 0, 1],
+    [counts({ expected: 100, delivered: 80, notOwed: 20 }), 0, 1],
+    [counts({ expected: 100, delivered: 70, lost: 10, notOwed: 20 }), 0.125, 0.875],
+    [counts({ expected: 100, delivered: 90, unpublished: 10 }), 0, 0.9],
+    [counts({ expected: 20, notOwed: 20 }), 0, 1],
+    [counts({}), 0, 1],
+  ];
+  for (const [c, lostRatio, deliveryRatio] of cases) {
+    const r = deliveryReport(c, ignoredBy);
+    assert.deepEqual([r.lostRatio, r.deliveryRatio], [lostRatio, deliveryRatio], JSON.stringify(c));
+  }
 });
