@@ -433,11 +433,14 @@ export class ClientPool implements ConnectionOwner {
     if (this.finishing) return;
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.pumpAt = due;
-    this.pumpTimer = setTimeout(() => {
-      this.pumpTimer = null;
-      this.pumpAt = Number.POSITIVE_INFINITY;
-      this.pump();
-    }, Math.max(0, due - monotonicMs()));
+    this.pumpTimer = setTimeout(
+      () => {
+        this.pumpTimer = null;
+        this.pumpAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, due - monotonicMs()),
+    );
   }
 
   /** The options a client connects with, the same on every (re)connect (a TLS session cache keys on them). */
@@ -618,7 +621,8 @@ export class ClientPool implements ConnectionOwner {
   private checkCatchingUp(): void {
     const now = monotonicMs();
     for (const conn of this.catchingUp)
-      if (conn.state !== ConnState.Closing || now >= conn.catchUpUntil || this.caughtUp(conn)) this.closeNow(conn, conn.pendingClose ?? 'close');
+      if (conn.state !== ConnState.Closing || now >= conn.catchUpUntil || this.caughtUp(conn))
+        this.closeNow(conn, conn.pendingClose ?? 'close');
     if (this.catchingUp.size === 0) this.stopCatchingUp();
   }
 
@@ -858,7 +862,12 @@ export class ClientPool implements ConnectionOwner {
       if (verdict === Verdict.Unexpected) {
         this.problem ??= protocol.problem;
         this.countError(PROTOCOL_UNEXPECTED, protocol.problem ?? 'unexpected message');
-      } else if (conn.readyAt === Number.POSITIVE_INFINITY && protocol.ready && conn.state === ConnState.Open && conn.closeAt === Number.POSITIVE_INFINITY) {
+      } else if (
+        conn.readyAt === Number.POSITIVE_INFINITY &&
+        protocol.ready &&
+        conn.state === ConnState.Open &&
+        conn.closeAt === Number.POSITIVE_INFINITY
+      ) {
         // The protocol's readiness signal (a subscribe confirmation) on a connection opened while publishing.
         this.becameReady(conn, receivedAt + this.plan.lifecycle.readyDelayMs);
       }

@@ -10,7 +10,14 @@ import { fanoutSpread } from '../metrics/fanout-spread.js';
 import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
 import { addDelivery, deliveryReport, emptyDelivery } from '../metrics/ledger.js';
 import type { PublishOutcomes } from '../metrics/publish-outcomes.js';
-import type { ConnectionReport, IgnoredBreakdown, ProcessStats, ReconnectReport, TransportName, TransportReport } from '../results/types.js';
+import type {
+  ConnectionReport,
+  IgnoredBreakdown,
+  ProcessStats,
+  ReconnectReport,
+  TransportName,
+  TransportReport,
+} from '../results/types.js';
 import type { WorkerResult } from './worker-messages.js';
 import type { EncodedPublisherResult } from './publisher-thread.js';
 import { round3 } from '../metrics/rounding.js';
@@ -147,9 +154,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       publisherLagMs: lagSummary,
     },
     connections: connectionsOf(scenario, results),
-    ...(scenario.events && scenario.events.length > 0
-      ? { reconnects: reconnectsOf(scenario, results, input.timeline.grid.originMs) }
-      : {}),
+    ...(scenario.events && scenario.events.length > 0 ? { reconnects: reconnectsOf(scenario, results, input.timeline.grid.originMs) } : {}),
     errors,
     errorSamples,
     clampedSamples: sumOf(results, (r) => r.clampedSamples),

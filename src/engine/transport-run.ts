@@ -439,7 +439,14 @@ class TransportRun {
   /** An event all of whose dropped clients are subscribed again: a `reconnected` marker at the last one's readiness. */
   private markReconnected(): void {
     for (const [index, e] of this.live.events()) {
-      if (this.reconnectedMarked.has(index) || e.dropped === 0 || e.reconnected + e.gone < e.dropped || e.lastReadyAt === null || e.at === null) continue;
+      if (
+        this.reconnectedMarked.has(index) ||
+        e.dropped === 0 ||
+        e.reconnected + e.gone < e.dropped ||
+        e.lastReadyAt === null ||
+        e.at === null
+      )
+        continue;
       this.reconnectedMarked.add(index);
       const seconds = ((e.lastReadyAt - e.at) / 1000).toFixed(2);
       this.input.incidents.record(

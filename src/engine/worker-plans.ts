@@ -63,16 +63,30 @@ export interface PlanInput {
  * shared by the workers alike, and the connect ramp interleaves them.
  */
 export function interleaveClients(total: number, workers: number): { first: number; count: number; stride: number }[] {
-  return Array.from({ length: workers }, (_, w) => ({ first: w, count: w < total ? Math.ceil((total - w) / workers) : 0, stride: workers }));
+  return Array.from({ length: workers }, (_, w) => ({
+    first: w,
+    count: w < total ? Math.ceil((total - w) / workers) : 0,
+    stride: workers,
+  }));
 }
 
 /** A policy as the workers get it (ms). */
 function reconnectPolicy(r: NonNullable<Scenario['events']>[number]['reconnect']): ReconnectPolicy {
-  return { afterMs: r.after, jitterMs: r.jitter, backoff: { initialMs: r.backoff.initial, maxMs: r.backoff.max, factor: r.backoff.factor } };
+  return {
+    afterMs: r.after,
+    jitterMs: r.jitter,
+    backoff: { initialMs: r.backoff.initial, maxMs: r.backoff.max, factor: r.backoff.factor },
+  };
 }
 
 /** A load that never changes: the clients opened first stay until the end (benches, hand-made plans). */
-export const STEADY_LIFECYCLE: LifecyclePlan = { connections: null, spanMs: Number.POSITIVE_INFINITY, churnPerSec: 0, events: [], readyDelayMs: 0 };
+export const STEADY_LIFECYCLE: LifecyclePlan = {
+  connections: null,
+  spanMs: Number.POSITIVE_INFINITY,
+  churnPerSec: 0,
+  events: [],
+  readyDelayMs: 0,
+};
 
 /** What happens to the connections while publishing, for one worker (its share of the churn). */
 export function lifecyclePlan(
@@ -86,7 +100,14 @@ export function lifecyclePlan(
   const events: LifecycleEvent[] = (scenario.events ?? []).map((e, index) =>
     e.serverRestart
       ? { index, kind: 'server-restart', atMs: e.at, reconnect: reconnectPolicy(e.reconnect) }
-      : { index, kind: 'disconnect', atMs: e.at, fraction: e.disconnect ?? 1, how: e.how ?? 'close', reconnect: reconnectPolicy(e.reconnect) },
+      : {
+          index,
+          kind: 'disconnect',
+          atMs: e.at,
+          fraction: e.disconnect ?? 1,
+          how: e.how ?? 'close',
+          reconnect: reconnectPolicy(e.reconnect),
+        },
   );
   return {
     connections: constant ? null : load.connections,

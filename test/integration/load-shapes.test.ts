@@ -28,7 +28,10 @@ after(async () => {
 });
 
 async function run(yaml: string): Promise<RunReport> {
-  const scenario = parseScenarioText(`redis: { url: "${redis.url}" }\ntarget: { kind: builtin }\ntransports: [websocket]\n${yaml}`, 'shape.yaml');
+  const scenario = parseScenarioText(
+    `redis: { url: "${redis.url}" }\ntarget: { kind: builtin }\ntransports: [websocket]\n${yaml}`,
+    'shape.yaml',
+  );
   const report = await runScenario(scenario, { workers: 2 });
   assert.equal(report.run.completed, true, report.run.stopReason);
   return report;
@@ -44,9 +47,21 @@ function assertExactLedger(t: TransportReport, { lost }: { lost: boolean } = { l
   for (const i of intervals)
     assert.equal(i.deliveries + i.lost + i.notOwed! + i.unpublished!, i.expected, `interval at ${i.startMs} ms adds up`);
   const sum = (f: (i: (typeof intervals)[number]) => number) => intervals.reduce((a, i) => a + f(i), 0);
-  assert.equal(sum((i) => i.expected!), d.expected, 'the intervals’ expected add up to the run’s');
-  assert.equal(sum((i) => i.notOwed!), d.notOwed, 'notOwed adds up');
-  assert.equal(sum((i) => i.lost), d.lost, 'lost adds up');
+  assert.equal(
+    sum((i) => i.expected!),
+    d.expected,
+    'the intervals’ expected add up to the run’s',
+  );
+  assert.equal(
+    sum((i) => i.notOwed!),
+    d.notOwed,
+    'notOwed adds up',
+  );
+  assert.equal(
+    sum((i) => i.lost),
+    d.lost,
+    'lost adds up',
+  );
 }
 
 test('stages ramp rate 20 → 200/s and connections 40 → 400 with churn 20/s: publishes follow the rate curve, connections the connection curve, exact ledger, nothing lost', async () => {
@@ -82,7 +97,10 @@ stages:
   assert.ok(inside.length >= 5, `${inside.length} intervals inside the stages`);
   for (const i of inside) {
     const want = wanted(i.startMs + intervalMs);
-    assert.ok(Math.abs(i.connectionsOpen - want) <= Math.max(10, want * 0.1), `${i.startMs} ms: ${i.connectionsOpen} open, the curve wants ${want}`);
+    assert.ok(
+      Math.abs(i.connectionsOpen - want) <= Math.max(10, want * 0.1),
+      `${i.startMs} ms: ${i.connectionsOpen} open, the curve wants ${want}`,
+    );
   }
   // Deliveries per interval are what was owed of its publishes (nothing lost), and grow with the ramp.
   const during = inside.map((i) => i.deliveries);

@@ -158,8 +158,14 @@ test('the report’s reconnects: counts, times on the run’s axis, null when an
   for (const ms of [100, 200, 300]) recordMs(h, ms);
   const report = reconnectReport(
     [
-      { ...account({ index: 0, dropped: 2, reconnected: 2, failed: 3, at: 10_500, firstReadyAt: 10_600, lastReadyAt: 10_800 }), kind: 'storm' },
-      { ...account({ index: 1, dropped: 1, reconnected: 1, at: 20_000, firstReadyAt: 20_100, lastReadyAt: 20_100 }), kind: 'server-restart' },
+      {
+        ...account({ index: 0, dropped: 2, reconnected: 2, failed: 3, at: 10_500, firstReadyAt: 10_600, lastReadyAt: 10_800 }),
+        kind: 'storm',
+      },
+      {
+        ...account({ index: 1, dropped: 1, reconnected: 1, at: 20_000, firstReadyAt: 20_100, lastReadyAt: 20_100 }),
+        kind: 'server-restart',
+      },
     ],
     h,
     encodeHistogram(h),

@@ -21,17 +21,43 @@ test('default worker count: enough for the open-files limit, a core each for big
 
 test('clients are dealt out to the workers in turn (every worker has its share below any level)', () => {
   const cases: [total: number, workers: number, expected: { first: number; count: number; stride: number }[]][] = [
-    [10, 3, [{ first: 0, count: 4, stride: 3 }, { first: 1, count: 3, stride: 3 }, { first: 2, count: 3, stride: 3 }]],
-    [2, 3, [{ first: 0, count: 1, stride: 3 }, { first: 1, count: 1, stride: 3 }, { first: 2, count: 0, stride: 3 }]],
+    [
+      10,
+      3,
+      [
+        { first: 0, count: 4, stride: 3 },
+        { first: 1, count: 3, stride: 3 },
+        { first: 2, count: 3, stride: 3 },
+      ],
+    ],
+    [
+      2,
+      3,
+      [
+        { first: 0, count: 1, stride: 3 },
+        { first: 1, count: 1, stride: 3 },
+        { first: 2, count: 0, stride: 3 },
+      ],
+    ],
     [5, 1, [{ first: 0, count: 5, stride: 1 }]],
-    [0, 2, [{ first: 0, count: 0, stride: 2 }, { first: 1, count: 0, stride: 2 }]],
+    [
+      0,
+      2,
+      [
+        { first: 0, count: 0, stride: 2 },
+        { first: 1, count: 0, stride: 2 },
+      ],
+    ],
   ];
   for (const [total, workers, expected] of cases) {
     const split = interleaveClients(total, workers);
     assert.deepEqual(split, expected, `${total} over ${workers}`);
     // Every client exactly once.
     const all = split.flatMap((r) => Array.from({ length: r.count }, (_, j) => r.first + j * r.stride)).sort((a, b) => a - b);
-    assert.deepEqual(all, Array.from({ length: total }, (_, k) => k));
+    assert.deepEqual(
+      all,
+      Array.from({ length: total }, (_, k) => k),
+    );
   }
 });
 
