@@ -784,7 +784,7 @@ export class ClientPool implements ConnectionOwner {
     for (const client of this.clients) {
       const conn = client.connection;
       if (!client.wanted || !conn || conn.state !== ConnState.Open || !(conn.readyAt <= at)) continue;
-      if (!dropsClient(client.clientIndex, event.fraction)) continue;
+      if (!dropsClient(client.clientIndex, event.fraction, this.channelCount)) continue;
       this.endWindow(conn, at, true);
       this.closePlanned(conn, event.how, at);
       this.dropped(conn, position, at, at);

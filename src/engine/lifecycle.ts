@@ -9,13 +9,19 @@
 import type { ReconnectPolicy } from './worker-messages.js';
 
 /**
- * Whether a storm dropping `fraction` of the clients takes client `k`: k is taken when
- * ⌊(k+1)·f⌋ > ⌊k·f⌋, so of clients 0 … n−1 exactly ⌊n·f⌋ are taken, spread evenly by index (50 %:
- * every odd index), and each worker can decide for its own clients alone.
+ * Whether a storm dropping `fraction` of the clients takes client `k` of a run with `channels`
+ * channels (client k listens on channel k mod channels). Position p is taken when
+ * ⌊(p+1)·f⌋ > ⌊p·f⌋, so of positions 0 … n−1 exactly ⌊n·f⌋ are taken, spread evenly (50 %: every
+ * odd one). Clients are placed by rows of `channels` consecutive indices, each row rotated by its
+ * number: without the rotation, 50 % of an even number of channels would be every client of every
+ * odd channel (a channel left with no subscriber at all), with it each channel loses its share.
+ * Within whole rows the count stays exactly ⌊n·f⌋; each worker decides for its own clients alone.
  */
-export function dropsClient(k: number, fraction: number): boolean {
+export function dropsClient(k: number, fraction: number, channels = 1): boolean {
   if (fraction >= 1) return true;
-  return Math.floor((k + 1) * fraction + 1e-9) > Math.floor(k * fraction + 1e-9);
+  const row = Math.floor(k / channels);
+  const p = row * channels + (((k % channels) + row) % channels);
+  return Math.floor((p + 1) * fraction + 1e-9) > Math.floor(p * fraction + 1e-9);
 }
 
 /** A number in [0, 1) from integers, the same in every process (a 32-bit mix, not for cryptography). */

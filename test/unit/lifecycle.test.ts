@@ -27,6 +27,30 @@ test('a storm takes exactly ⌊n·f⌋ of clients 0 … n−1, spread evenly by 
   }
 });
 
+test('a storm takes each channel’s share: 50 % of an even number of channels leaves every channel subscribed', () => {
+  const cases: [n: number, channels: number, fraction: number][] = [
+    [10, 2, 0.5],
+    [2000, 4, 0.5],
+    [400, 4, 0.25],
+    [120, 3, 0.5],
+    [60, 6, 1 / 3],
+  ];
+  for (const [n, channels, f] of cases) {
+    const chosen = Array.from({ length: n }, (_, k) => k).filter((k) => dropsClient(k, f, channels));
+    assert.equal(chosen.length, Math.floor(n * f + 1e-9), `${n} over ${channels} channels × ${f}: how many`);
+    const perChannel = n / channels;
+    for (let c = 0; c < channels; c++) {
+      const taken = chosen.filter((k) => k % channels === c).length;
+      assert.ok(
+        Math.abs(taken - perChannel * f) <= 1,
+        `${n} over ${channels} channels × ${f}: channel ${c} lost ${taken} of ${perChannel}`,
+      );
+    }
+  }
+  // One client per channel: the clients themselves are spread.
+  assert.equal(Array.from({ length: 10 }, (_, k) => k).filter((k) => dropsClient(k, 0.5, 10)).length, 5);
+});
+
 test('each worker decides for its own clients alone: the interleaved workers together drop what one would', () => {
   for (const [n, workers, f] of [
     [2000, 2, 0.5],
