@@ -137,6 +137,7 @@ events:
   const hit = ws.timeline!.intervals.filter((i) => (i.notOwed ?? 0) > 0);
   assert.ok(hit.length > 0 && hit.every((i) => i.startMs + ws.timeline!.intervalMs > storm.atMs), 'not owed only from the storm on');
   assert.ok(!Object.keys(ws.errors).some((k) => k.startsWith('socket.')), `a planned drop is no error: ${JSON.stringify(ws.errors)}`);
+  assert.equal(ws.errors['publish.no-subscriber'], undefined, 'each of the 4 channels kept subscribers through the storm');
   assert.deepEqual(leftoverChildren([redis.pid]), [], 'no child process left');
 });
 
