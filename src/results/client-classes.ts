@@ -10,7 +10,7 @@
  * rest (counts as per-run means, ratios pooled). Pure.
  */
 import { encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
-import { addDelivery, emptyDelivery } from '../metrics/ledger.js';
+import { addDelivery, deliveryReport, emptyDelivery } from '../metrics/ledger.js';
 import { round3 } from '../metrics/rounding.js';
 import type { ReadThrottle } from '../transports/read-throttle.js';
 import type { ClientClassName, ClientClassReport, ClientClassesReport, DeliveryCounts } from './types.js';
@@ -52,12 +52,10 @@ function addRecord(into: Record<string, number>, add: Record<string, number>, sc
   for (const [k, v] of Object.entries(add)) into[k] = (into[k] ?? 0) + v * scale;
 }
 
+/** The ratios as the transport's `delivery` has them (one place: metrics/ledger.ts deliveryReport). */
 function ratios(d: DeliveryCounts): { lostRatio: number; deliveryRatio: number } {
-  const ratio = (x: number) => Math.round((x / d.expected) * 1e6) / 1e6;
-  return {
-    lostRatio: d.expected > 0 ? ratio(d.lost) : 0,
-    deliveryRatio: d.expected > 0 ? ratio(Math.min(d.delivered, d.expected)) : 1,
-  };
+  const { lostRatio, deliveryRatio } = deliveryReport(d, { foreign: 0, unstamped: 0, control: 0, misrouted: 0, notOwed: 0 });
+  return { lostRatio, deliveryRatio };
 }
 
 /** One class of one run: the workers' counts added. */

@@ -204,7 +204,7 @@ test('worker plans: the slow share and the reading for every worker', () => {
   );
   const plans = workerPlans({
     scenario: { ...scenario, channelNames: ['bench'], encoding: 'binary' },
-    target: { headers: {}, subprotocols: [], clientProtocol: PLAIN_PROTOCOL, maxPayload: 1 << 20 },
+    target: { headers: {}, subprotocols: [], clientProtocol: PLAIN_PROTOCOL, maxPayload: 1 << 20, readyDelayMs: 0 },
     transport: 'websocket',
     descriptor: websocket,
     urlTemplate: 'ws://127.0.0.1:1/ws/{channel}',
@@ -217,10 +217,13 @@ test('worker plans: the slow share and the reading for every worker', () => {
     timeline: { originMs: 0, lengthMs: 1000 },
   });
   for (const plan of plans) assert.deepEqual(plan.slow, { clients: 10, readThrottle: { bytesPerSec: 16384 } });
+  // Each worker's clients are every workers-th global index from its first (interleaved): the slow
+  // ones among them, 10 in all, spread over the workers.
   const slowPerWorker = plans.map(
-    (p) => Array.from({ length: p.clientCount }, (_, i) => p.firstClient + i).filter((i) => isSlowClient(i, 200, 10)).length,
+    (p) =>
+      Array.from({ length: p.clientCount }, (_, j) => p.firstClient + j * p.clientStride).filter((i) => isSlowClient(i, 200, 10)).length,
   );
-  assert.deepEqual(slowPerWorker, [3, 3, 4]);
+  assert.deepEqual(slowPerWorker, [3, 4, 3]);
 });
 
 function counts(over: Partial<ClientClassCounts> & { latencies?: number[] }): ClientClassCounts {
@@ -236,6 +239,7 @@ test('classes: the workers add up, ratios from the sums', () => {
     delivered,
     lost: expected - delivered,
     unpublished: 0,
+    notOwed: 0,
     duplicated: 0,
     reordered: 0,
     ignored: 0,
@@ -293,7 +297,7 @@ test('classes: the workers add up, ratios from the sums', () => {
 });
 
 test('text summary: a line per class and the server’s memory, only when the report has them', () => {
-  const delivery = { expected: 100, delivered: 40, lost: 60, unpublished: 0, duplicated: 0, reordered: 0, ignored: 0 };
+  const delivery = { expected: 100, delivered: 40, lost: 60, unpublished: 0, notOwed: 0, duplicated: 0, reordered: 0, ignored: 0 };
   const slow = classReport(
     [
       counts({
