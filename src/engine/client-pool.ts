@@ -25,6 +25,7 @@ import { fillTemplate } from '../targets/template.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
 import type { ProcessMonitor } from '../process/monitor.js';
 import { messageOf } from '../errors.js';
+import { ConnectionFacts } from '../transports/connection-facts.js';
 
 const enum ClientState {
   Waiting,
@@ -110,6 +111,8 @@ export class ClientPool implements ClientOwner {
   private finishing = false;
   /** Clients closed and results taken: every interval is closed. */
   private finished = false;
+  /** What the connections negotiated (TLS, compression), counted by the clients themselves. */
+  private readonly facts = new ConnectionFacts();
 
   constructor(
     private readonly plan: WorkerPlan,
@@ -210,6 +213,9 @@ export class ClientPool implements ClientOwner {
         timeoutMs: plan.connectTimeoutMs,
         maxPayload: plan.maxPayload,
         ...(localAddress ? { localAddress } : {}),
+        ...(plan.tls ? { tls: plan.tls } : {}),
+        ...(plan.compression ? { compression: plan.compression } : {}),
+        facts: this.facts,
       },
       client,
     );
@@ -393,6 +399,7 @@ export class ClientPool implements ClientOwner {
       clampedSamples: this.clamped,
       wire: this.wire(),
       histograms: { fanout: encodeHistogram(this.timeline.fanoutTotal), connect: encodeHistogram(this.timeline.connectTotal) },
+      connectionFacts: this.facts.snapshot(),
       firstLatencyMs: this.firstLatency,
       lastLatencyMs: this.lastLatency,
       recipients: this.recipients,

@@ -11,6 +11,9 @@ import type { PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { StampEncoding } from '../metrics/stamp.js';
 import type { LoadSample } from '../process/monitor.js';
 import type { IntervalGridSpec } from './interval-grid.js';
+import type { ClientCompression } from '../transports/compression.js';
+import type { ConnectionFactsData } from '../transports/connection-facts.js';
+import type { ClientTlsOptions } from '../transports/tls.js';
 
 export interface WorkerPlan {
   workerId: number;
@@ -49,6 +52,10 @@ export interface WorkerPlan {
   timeline: IntervalGridSpec;
   /** The publisher's rate: with t0 (sent when publishing starts) it gives every sequence's intended time. */
   publishRatePerSec: number;
+  /** TLS of wss:// and https:// connections (absent: Node's defaults). */
+  tls?: ClientTlsOptions;
+  /** permessage-deflate of WebSocket connections (absent: off). */
+  compression?: ClientCompression;
 }
 
 /**
@@ -135,6 +142,8 @@ export interface WorkerResult {
   clampedSamples: number;
   wire: WireStats;
   histograms: { fanout: string; connect: string };
+  /** What the connections negotiated (TLS, compression); absent from workers that predate it. */
+  connectionFacts?: ConnectionFactsData;
   /** Indexed by publish index: lowest and highest latency (ms) seen, and how many clients got it. */
   firstLatencyMs: Float32Array;
   lastLatencyMs: Float32Array;

@@ -11,6 +11,8 @@ import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor, TransportSettings } from '../transports/descriptor.js';
 import type { TransportName } from '../transports/registry.js';
 import type { IntervalGridSpec } from './interval-grid.js';
+import type { ClientTlsOptions } from '../transports/tls.js';
+import { clientCompression } from './connection-settings.js';
 import type { WorkerPlan } from './worker-messages.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
@@ -51,6 +53,8 @@ export interface PlanInput {
   connectStartMs: number;
   /** The timeline's grid. */
   timeline: IntervalGridSpec;
+  /** The clients' TLS settings (engine/connection-settings.ts). */
+  tls?: ClientTlsOptions;
 }
 
 /** Splits `total` clients into `workers` contiguous ranges of near-equal size. */
@@ -68,6 +72,8 @@ export function splitClients(total: number, workers: number): { first: number; c
 export function workerPlans(input: PlanInput): WorkerPlan[] {
   const { scenario, target } = input;
   const connections = scenario.clients.connections;
+  // Polling clients cannot send upstream: they speak plain whatever the target.
+  const clientProtocol = input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL;
   return splitClients(connections, input.workers).map((range, workerId) => ({
     workerId,
     runId: input.runId,
@@ -80,8 +86,7 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     urlTemplate: input.urlTemplate,
     headers: target.headers,
     subprotocols: target.subprotocols,
-    // Polling clients cannot send upstream: they speak plain whatever the target.
-    clientProtocol: input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL,
+    clientProtocol,
     rampUpMs: scenario.clients.rampUp,
     connectStartMs: input.connectStartMs,
     maxInFlight: Math.max(1, Math.ceil(scenario.clients.maxHandshakesInFlight / input.workers)),
@@ -95,5 +100,10 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     localAddresses: input.localAddresses,
     timeline: input.timeline,
     publishRatePerSec: scenario.publish.rate,
+    ...(input.tls ? { tls: input.tls } : {}),
+    // permessage-deflate is a WebSocket extension: polling clients never offer it.
+    ...(scenario.clients.compression !== 'off' && !input.descriptor.needsPollEndpoint
+      ? { compression: clientCompression(scenario, clientProtocol) }
+      : {}),
   }));
 }
