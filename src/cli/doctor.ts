@@ -16,7 +16,7 @@ import { openRedis } from '../redis/client.js';
 import { redactText } from '../secrets.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { reportError } from './errors.js';
-import { safeText } from './sanitize.js';
+import { safeText } from '../sanitize.js';
 import { ExitCode } from '../exit-codes.js';
 import { fmtApprox, fmtInt, fmtNum } from '../reporters/format.js';
 

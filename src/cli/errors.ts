@@ -7,7 +7,7 @@
 import { ExitCode } from '../exit-codes.js';
 import { WsbenchError, isWsbenchError, messageOf } from '../errors.js';
 import { cliOutput } from './output.js';
-import { safeText } from './sanitize.js';
+import { safeText } from '../sanitize.js';
 
 export function reportError(e: unknown, verbose: boolean, write: (line: string) => void = (l) => cliOutput().stderr(l)): number {
   if (isWsbenchError(e)) {

@@ -17,7 +17,7 @@ import { ConfigError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { fmtInt } from '../reporters/format.js';
 import { writeReportFile } from './write-report.js';
-import { sanitizeReport } from './sanitize.js';
+import { sanitizeReport } from '../sanitize.js';
 
 export interface CapacityArgs {
   'find-capacity'?: string;

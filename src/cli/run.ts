@@ -24,7 +24,7 @@ import { onInterrupt } from './signals.js';
 import { writeHtmlReport } from './report.js';
 import { checkOutputFiles } from './output-files.js';
 import { writeReportFile } from './write-report.js';
-import { safeText, sanitizeEvent, sanitizeReport } from './sanitize.js';
+import { safeText, sanitizeData } from '../sanitize.js';
 
 export interface RunArgs extends GateArgs, CapacityArgs {
   scenario?: string;
@@ -199,7 +199,7 @@ export async function run(argv: RunArgs): Promise<number> {
         argv,
         scenario,
         controller.signal,
-        (event) => progress.onEvent(sanitizeEvent(event)),
+        (event) => progress.onEvent(sanitizeData(event)),
         (t) => process.stdout.write(safeText(t)),
       );
     }
@@ -208,7 +208,8 @@ export async function run(argv: RunArgs): Promise<number> {
     ({ report, gate: outcome } = await runScenario(scenario, {
       ...gateFlags.options,
       signal: controller.signal,
-      onEvent: (event) => progress.onEvent(sanitizeEvent(event)),
+      // runScenario hands out events, reports, verdicts and errors already safe to print.
+      onEvent: (event) => progress.onEvent(event),
       preflight: machinePreflight,
       ...(argv.quiet ? {} : { onRun: (run: number, runs: number) => progress.notice(`run ${run} of ${runs}\n`) }),
     }));
@@ -222,8 +223,7 @@ export async function run(argv: RunArgs): Promise<number> {
   }
 
   if (report) {
-    // Secrets out, peer text inert: every output below is built from this copy.
-    report = sanitizeReport(report);
+    // Secrets out and peer text inert already (runScenario's report): every output below is built from it.
     sink?.result(report);
     // The gate's verdict: with the summary, or on stderr when stdout carries NDJSON or the report.
     if (outcome?.baseline?.warning) process.stderr.write(`wsbench: warning: ${safeText(outcome.baseline.warning)}\n`);
