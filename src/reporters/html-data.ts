@@ -162,7 +162,9 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
   // (the scale of its totals), latencies every run's samples (results/timeline.ts).
   const merged = timed.some((s) => (inputs[s.input]!.report.repeats?.length ?? 0) > 1);
   const meanNote = merged ? ' A report merged from several runs (--repeat) shows the runs’ mean, each run counted from its own start.' : '';
-  const samplesNote = merged ? ' A report merged from several runs (--repeat) has every run’s deliveries, each run counted from its own start.' : '';
+  const samplesNote = merged
+    ? ' A report merged from several runs (--repeat) has every run’s deliveries, each run counted from its own start.'
+    : '';
 
   const latencyLines: LineSpec[] = single
     ? (['p50', 'p90', 'p99', 'max'] as const).map((key, k) => ({

@@ -212,8 +212,7 @@ function combine(
   return {
     startMs,
     phase: first.phase,
-    connectionsOpen:
-      connections === 'add' ? sum((i) => i.connectionsOpen) : ordered[ordered.length - 1]!.connectionsOpen,
+    connectionsOpen: connections === 'add' ? sum((i) => i.connectionsOpen) : ordered[ordered.length - 1]!.connectionsOpen,
     publishes: sum((i) => i.publishes),
     deliveries: sum((i) => i.deliveries),
     lost: sum((i) => i.lost),

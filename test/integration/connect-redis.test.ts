@@ -97,7 +97,8 @@ test('piped /publish lines are sent once Redis and the socket are up (queued, in
     assert.ok(subscribed >= 0 && one > subscribed && two > one, r.stdout);
     assert.equal(lines.filter((l) => l.startsWith('redis> ')).length, 2, r.stdout);
     // And each arrived both ways: on the WebSocket and on the console's own subscription.
-    for (const line of ['< one', '< two', 'redis< piped: one', 'redis< piped: two']) assert.ok(at(line) > subscribed, `${line}\n${r.stdout}`);
+    for (const line of ['< one', '< two', 'redis< piped: one', 'redis< piped: two'])
+      assert.ok(at(line) > subscribed, `${line}\n${r.stdout}`);
   } finally {
     holder.terminate();
   }

@@ -209,9 +209,18 @@ test('--repeat 2 merges both runs from their histograms; the timeline and the HT
   // its histograms to every run's samples, and it never shows more than the 10 connections held.
   const intervals = ws.timeline!.intervals;
   const total = (f: (i: (typeof intervals)[number]) => number) => Math.round(intervals.reduce((a, i) => a + f(i), 0) * 1000) / 1000;
-  assert.equal(total((i) => i.deliveries), ws.delivery.delivered);
-  assert.equal(total((i) => i.lost), ws.delivery.lost);
-  assert.equal(total((i) => i.fanoutLatencyMs.count), ws.fanoutLatencyMs.count);
+  assert.equal(
+    total((i) => i.deliveries),
+    ws.delivery.delivered,
+  );
+  assert.equal(
+    total((i) => i.lost),
+    ws.delivery.lost,
+  );
+  assert.equal(
+    total((i) => i.fanoutLatencyMs.count),
+    ws.fanoutLatencyMs.count,
+  );
   assert.ok(Math.max(...intervals.map((i) => i.connectionsOpen)) <= 10);
   const page = await readFile(html, 'utf8');
   assert.match(page, /merged from 2 runs/);

@@ -232,7 +232,8 @@ test('time charts of a --repeat report: deliveries/s at the scenario’s rate (t
     '1 s intervals: the per-second points add up to the merged delivery.delivered',
   );
   assert.deepEqual(connections!.series[0]!.values.slice(0, 3), [10, 10, 10], 'connections open: 10, as in each run');
-  for (const chart of [throughput!, connections!, errors!]) assert.match(chart.caption, /merged from several runs \(--repeat\) shows the runs’ mean/);
+  for (const chart of [throughput!, connections!, errors!])
+    assert.match(chart.caption, /merged from several runs \(--repeat\) shows the runs’ mean/);
   assert.match(latency!.caption, /every run’s deliveries/);
   const single = [{ label: 'one', report: runs[0]! }];
   assert.doesNotMatch(timeCharts(single, seriesSources(single))[1]!.caption, /--repeat/);

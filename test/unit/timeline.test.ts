@@ -338,10 +338,57 @@ test('perRunMeans: counts become per-run means that add up, histograms and the t
 test('mergeReports of N runs: each interval count column adds up to the merged total it belongs to', () => {
   // Per run: [deliveries, lost] per interval; the run's totals are their sums (the identity of one run).
   const cases: { runs: [deliveries: number, lost: number][][] }[] = [
-    { runs: [[[100, 0], [100, 0]], [[100, 0], [100, 0]], [[100, 0], [100, 0]]] },
-    { runs: [[[10, 1], [7, 0], [3, 2]], [[9, 0], [8, 1]], [[11, 0], [5, 0], [4, 1], [1, 0]]] },
+    {
+      runs: [
+        [
+          [100, 0],
+          [100, 0],
+        ],
+        [
+          [100, 0],
+          [100, 0],
+        ],
+        [
+          [100, 0],
+          [100, 0],
+        ],
+      ],
+    },
+    {
+      runs: [
+        [
+          [10, 1],
+          [7, 0],
+          [3, 2],
+        ],
+        [
+          [9, 0],
+          [8, 1],
+        ],
+        [
+          [11, 0],
+          [5, 0],
+          [4, 1],
+          [1, 0],
+        ],
+      ],
+    },
     { runs: [[[1, 0]], [[0, 1]], [[1, 1]]] },
-    { runs: [[[1, 1], [1, 1], [1, 1], [1, 1], [1, 1], [1, 1], [1, 1]], [[0, 0]], [[0, 0]]] },
+    {
+      runs: [
+        [
+          [1, 1],
+          [1, 1],
+          [1, 1],
+          [1, 1],
+          [1, 1],
+          [1, 1],
+          [1, 1],
+        ],
+        [[0, 0]],
+        [[0, 0]],
+      ],
+    },
   ];
   for (const [c, { runs }] of cases.entries()) {
     const reports = runs.map((perInterval, r) => {
@@ -358,9 +405,21 @@ test('mergeReports of N runs: each interval count column adds up to the merged t
     });
     const ws = mergeReports(reports).transports.websocket!;
     const sum = (f: (i: TimelineInterval) => number) => round3(ws.timeline!.intervals.reduce((a, i) => a + f(i), 0));
-    assert.equal(sum((i) => i.deliveries), ws.delivery.delivered, `case ${c}: deliveries add up to delivery.delivered`);
-    assert.equal(sum((i) => i.lost), ws.delivery.lost, `case ${c}: lost adds up to delivery.lost`);
-    assert.equal(sum((i) => i.fanoutLatencyMs.count), ws.fanoutLatencyMs.count, `case ${c}: histogram counts add up`);
+    assert.equal(
+      sum((i) => i.deliveries),
+      ws.delivery.delivered,
+      `case ${c}: deliveries add up to delivery.delivered`,
+    );
+    assert.equal(
+      sum((i) => i.lost),
+      ws.delivery.lost,
+      `case ${c}: lost adds up to delivery.lost`,
+    );
+    assert.equal(
+      sum((i) => i.fanoutLatencyMs.count),
+      ws.fanoutLatencyMs.count,
+      `case ${c}: histogram counts add up`,
+    );
     assert.equal(
       ws.fanoutLatencyMs.count,
       runs.flat().reduce((a, [n]) => a + n, 0),
