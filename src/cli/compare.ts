@@ -12,7 +12,7 @@ import { compileThreshold, evaluateThresholds } from '../gate/thresholds.js';
 import { gateText } from '../reporters/gate-text.js';
 import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';
-import { reportError } from './errors.js';
+import { keepFirstFailure, reportError } from './errors.js';
 import { listOf, parseMaxRegressionFlags, reportBaselineOptions, writeOutput } from './gate.js';
 import { baselineScenarioWarning, connectionWarning, reportScenarioFacts } from '../api/scenario-facts.js';
 import { readReport } from '../api/report-file.js';
@@ -88,8 +88,9 @@ export async function compare(argv: CompareArgs, env: NodeJS.ProcessEnv = proces
     process.stdout.write(`${argv.current} (run ${current.run.id}) against ${argv.baseline} (run ${baseline.run.id})\n`);
     process.stdout.write(gateText(outcome));
     let failure: WsbenchError | undefined;
-    if (argv.junit) failure ??= await writeOutput(argv.junit, junitXml(current, outcome), err);
-    if (argv.markdown) failure ??= await writeOutput(argv.markdown, markdownSummary(current, outcome), err);
+    if (argv.junit) failure = keepFirstFailure(failure, await writeOutput('--junit', argv.junit, junitXml(current, outcome)), err);
+    if (argv.markdown)
+      failure = keepFirstFailure(failure, await writeOutput('--markdown', argv.markdown, markdownSummary(current, outcome)), err);
     if (env['GITHUB_STEP_SUMMARY']) await appendFile(env['GITHUB_STEP_SUMMARY'], markdownSummary(current, outcome) + '\n').catch(() => {});
     if (failure) return reportError(failure, argv.verbose ?? false);
     return outcome.passed ? ExitCode.OK : ExitCode.GATE_FAILED;

@@ -21,6 +21,22 @@ export function reportError(e: unknown, verbose: boolean, write: (line: string) 
   return ExitCode.INTERNAL_ERROR;
 }
 
+/**
+ * Failures after a command's main work (an output file that could not be written): each said
+ * exactly once. The first one is kept, to be reported at the end (`reportError`, which gives the
+ * exit code); one that comes while another is pending is said now.
+ */
+export function keepFirstFailure<F>(
+  pending: F | undefined,
+  next: WsbenchError | undefined,
+  write: (line: string) => void,
+): F | WsbenchError | undefined {
+  if (next === undefined) return pending;
+  if (pending === undefined) return next;
+  write(safeLines(`wsbench: error: ${next.message}`));
+  return pending;
+}
+
 /** Each line redacted and inert, newline-terminated. */
 export function safeLines(text: string): string {
   return safeText(text) + '\n';

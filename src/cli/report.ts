@@ -14,7 +14,7 @@ import { htmlReport, type HtmlAssets, type HtmlReportInput } from '../reporters/
 import { textSummary } from '../reporters/text.js';
 import type { RunReport } from '../results/types.js';
 import { htmlAssets } from '../api/html-assets.js';
-import { reportError } from './errors.js';
+import { keepFirstFailure, reportError } from './errors.js';
 import { writeOutput } from './gate.js';
 import { readReport } from '../api/report-file.js';
 import { checkOutputFiles } from './output-files.js';
@@ -67,8 +67,8 @@ export async function report(argv: ReportArgs): Promise<number> {
     const inputs = reports.map((r, i) => ({ label: labels[i] ?? defaultLabel(files, i), report: r }));
 
     let failure: WsbenchError | undefined;
-    if (argv.html !== undefined) failure ??= await writeHtmlReport(argv.html, inputs, err);
-    if (argv.hlog !== undefined) failure ??= await writeOutput(argv.hlog, hlogText(reports[0]!), err);
+    if (argv.html !== undefined) failure = keepFirstFailure(failure, await writeHtmlReport(argv.html, inputs), err);
+    if (argv.hlog !== undefined) failure = keepFirstFailure(failure, await writeOutput('--hlog', argv.hlog, hlogText(reports[0]!)), err);
     if (argv.html === undefined && argv.hlog === undefined) {
       for (const input of inputs) process.stdout.write(`${inputs.length > 1 ? `== ${input.label}\n` : ''}${textSummary(input.report)}`);
     }
@@ -86,18 +86,13 @@ function defaultLabel(files: readonly string[], i: number): string {
   return files.filter((f) => name(f) === own).length > 1 ? files[i]! : own;
 }
 
-/** Builds the HTML report and writes it; returns an error to report, if any (like the other outputs). */
-export async function writeHtmlReport(
-  file: string,
-  inputs: readonly HtmlReportInput[],
-  err: (text: string) => void,
-): Promise<WsbenchError | undefined> {
+/** Builds the HTML report and writes it; returns an error to report (not printed), if any, like the other outputs. */
+export async function writeHtmlReport(file: string, inputs: readonly HtmlReportInput[]): Promise<WsbenchError | undefined> {
   let assets: HtmlAssets;
   try {
     assets = await htmlAssets();
   } catch (e) {
-    err(`wsbench: error: cannot write ${file}: ${messageOf(e)}\n`);
-    return e instanceof WsbenchError ? e : new WsbenchError('SETUP', `cannot write ${file}`, { cause: e });
+    return new WsbenchError(e instanceof WsbenchError ? e.code : 'SETUP', `--html: cannot write ${file}: ${messageOf(e)}`, { cause: e });
   }
-  return writeOutput(file, htmlReport(inputs, assets), err);
+  return writeOutput('--html', file, htmlReport(inputs, assets));
 }

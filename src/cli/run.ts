@@ -14,7 +14,7 @@ import { ExitCode } from '../exit-codes.js';
 import { ConfigError, WsbenchError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { chooseOutputMode } from '../ui/mode.js';
-import { reportError } from './errors.js';
+import { keepFirstFailure, reportError } from './errors.js';
 import { gateExitCode, gateOptions, prepareGate, type CliGate, type GateArgs } from './gate.js';
 import { capacityOptions, findCapacity, type CapacityArgs } from './find-capacity.js';
 import type { GateOutcome } from '../gate/result.js';
@@ -230,14 +230,12 @@ export async function run(argv: RunArgs): Promise<number> {
     if (outcome) (choice.mode === 'json' ? process.stderr : stdout).write(safeText(gateText(outcome)));
     if (argv.out) {
       const written = await writeReportFile(argv.out, report, (text) => process.stdout.write(text));
-      if (!written.ok) {
-        if (failure) err(`wsbench: error: ${safeText(written.message)}\n`);
-        else failure = new WsbenchError('SETUP', written.message, { cause: written.cause });
-      }
+      if (!written.ok) failure = keepFirstFailure(failure, new WsbenchError('SETUP', written.message, { cause: written.cause }), err);
     }
-    const outputFailure = await gateFlags?.writeOutputs(report, outcome, err);
-    failure ??= outputFailure;
-    if (argv.html) failure ??= await writeHtmlReport(argv.html, [{ label: report.run.name ?? report.run.id, report }], err);
+    // Each output failure said once: the first (or the run's own failure) at the end, any other now.
+    failure = keepFirstFailure(failure, await gateFlags?.writeOutputs(report, outcome, err), err);
+    if (argv.html)
+      failure = keepFirstFailure(failure, await writeHtmlReport(argv.html, [{ label: report.run.name ?? report.run.id, report }]), err);
   }
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;
