@@ -6,7 +6,8 @@
  * I/O, with the chart library read by src/api/html-assets.ts).
  */
 import { basename } from 'node:path';
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
+import type { ReportArgs } from './flags/report.js';
 import { ConfigError, WsbenchError, messageOf } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { hlogText } from '../reporters/hlog.js';
@@ -19,32 +20,7 @@ import { writeOutput } from './gate.js';
 import { readReport } from '../api/report-file.js';
 import { checkOutputFiles } from './output-files.js';
 
-export interface ReportArgs {
-  reports: string[];
-  html?: string;
-  hlog?: string;
-  label?: string | string[];
-  verbose?: boolean;
-}
-
 export const reportCommand = {
-  builder: (y: Argv) =>
-    y
-      .positional('reports', { type: 'string', array: true, demandOption: true, describe: 'Report JSON files (from run --out)' })
-      .option('html', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'Write one self-contained HTML page with every report on the same axes',
-      })
-      .option('hlog', { type: 'string', requiresArg: true, describe: 'Write the HdrHistogram interval log (.hlog) of the (one) report' })
-      .option('label', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'Name a report in legends, in the order given (repeatable; default: the file name)',
-      })
-      .example('$0 report current.json --html report.html', 'One run as a page with charts over time')
-      .example('$0 report baseline.json current.json --html diff.html', 'Two runs overlaid on the same axes')
-      .example('$0 report direct.json proxied.json --label direct --label "behind nginx" --html proxy.html', 'Named series'),
   handler: async (argv: ArgumentsCamelCase<ReportArgs>) => {
     process.exitCode = await report(argv);
   },
