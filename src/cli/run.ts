@@ -7,7 +7,14 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
-import { runScenario } from '../api/run-scenario.js';
+import { runScenario, type RunScenarioOptions } from '../api/run-scenario.js';
+import { AgentCoordinator } from '../distributed/coordinator.js';
+import { labelProblem } from '../distributed/protocol.js';
+import { defaultWorkerCount } from '../engine/workers.js';
+import { runLatencyErrorBound } from '../metrics/clock-bound.js';
+import { formatDuration, parseDurationMs } from '../config/units.js';
+import type { Scenario } from '../config/resolve.js';
+import type { AgentReport } from '../results/types.js';
 import { RunFailedError } from '../results/run-failed.js';
 import { machinePreflight } from '../doctor/preflight.js';
 import { ExitCode } from '../exit-codes.js';
@@ -45,6 +52,10 @@ export interface RunArgs extends GateArgs, CapacityArgs {
   workers?: number;
   'local-address'?: string[];
   'ws-client'?: string;
+  agents?: number;
+  'agents-wait'?: string;
+  'agent-label'?: string[];
+  'control-prefix'?: string;
   quiet?: boolean;
   json?: boolean;
   tui?: boolean;
@@ -110,6 +121,31 @@ export const runCommand = {
         describe: 'WebSocket client implementation',
         group: 'Scenario overrides:',
       })
+      .option('agents', {
+        type: 'number',
+        requiresArg: true,
+        describe: 'Run the clients on N agents (wsbench agent) instead of local workers; the Redis (--redis) is their control Redis',
+        group: 'Distributed runs:',
+      })
+      .option('agents-wait', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'How long to wait for the agents (default 60s)',
+        group: 'Distributed runs:',
+      })
+      .option('agent-label', {
+        type: 'string',
+        array: true,
+        requiresArg: true,
+        describe: 'k=v (repeatable): only agents with all these labels',
+        group: 'Distributed runs:',
+      })
+      .option('control-prefix', {
+        type: 'string',
+        requiresArg: true,
+        describe: "Key prefix of the control streams (default wsbench:ctl): the agents' --prefix",
+        group: 'Distributed runs:',
+      })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the summary' })
       .option('json', { type: 'boolean', describe: 'Stream progress events as NDJSON on stdout, ending with {"type":"report",…}' })
       .option('tui', { type: 'boolean', describe: 'Live dashboard in a terminal (default there); --no-tui prints plain progress lines' })
@@ -165,6 +201,8 @@ export async function run(argv: RunArgs): Promise<number> {
   });
   if (verbose) err(`wsbench: output: ${choice.mode} (${choice.reason}), colour ${choice.color ? 'on' : 'off'}\n`);
   let sink: ProgressSink | undefined;
+  let agents: AgentCoordinator | undefined;
+  let agentRun: Pick<RunScenarioOptions, 'workers' | 'startWorkers'> = {};
   const removeSignals = onInterrupt(
     () => controller.abort(),
     (text) => (sink ? sink.notice(text) : err(text)),
@@ -203,19 +241,34 @@ export async function run(argv: RunArgs): Promise<number> {
         (t) => process.stdout.write(safeText(t)),
       );
     }
+    const distributed = agentsSettings(argv, scenario);
     const progress = (sink = await createProgressSink({ choice, title, interrupt, stdout }));
     gateFlags = await prepareGate(argv);
+    if (distributed) {
+      progress.notice(`waiting for ${distributed.agents} agent(s) on the control Redis (at most ${formatDuration(distributed.waitMs)})\n`);
+      agents = await AgentCoordinator.open({ ...distributed, signal: controller.signal, log: (line) => progress.notice(`${line}\n`) });
+      agentRun = {
+        workers: agents.plan(scenario.clients.connections, defaultWorkerCount),
+        startWorkers: agents.startWorkers,
+      };
+      agents.transportsLeft = scenario.transports.length * (gateFlags.options.repeat ?? 1);
+    }
     ({ report, gate: outcome } = await runScenario(scenario, {
       ...gateFlags.options,
       signal: controller.signal,
       onEvent: (event) => progress.onEvent(sanitizeEvent(event)),
       preflight: machinePreflight,
+      ...agentRun,
       ...(argv.quiet ? {} : { onRun: (run: number, runs: number) => progress.notice(`run ${run} of ${runs}\n`) }),
     }));
   } catch (e) {
     failure = e;
     if (e instanceof RunFailedError) ({ report, gate: outcome } = e);
   } finally {
+    if (agents) {
+      await agents.close();
+      if (report) report = withAgents(report, agents.report());
+    }
     // The dashboard goes before anything else is written, so no output lands inside it.
     await sink?.close(report?.run.completed ?? false);
     removeSignals();
@@ -242,4 +295,47 @@ export async function run(argv: RunArgs): Promise<number> {
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;
   return gateExitCode(outcome, report);
+}
+
+/** `--agents N` and its companions checked (null without --agents); the control Redis is the run's Redis. */
+function agentsSettings(
+  argv: RunArgs,
+  scenario: Scenario,
+): { url: string; agents: number; waitMs: number; labels: Record<string, string>; prefix?: string } | null {
+  if (argv.agents === undefined) {
+    for (const flag of ['agents-wait', 'agent-label', 'control-prefix'] as const)
+      if (argv[flag] !== undefined) throw new ConfigError('only with --agents N', { key: `--${flag}` });
+    return null;
+  }
+  if (!Number.isSafeInteger(argv.agents) || argv.agents < 1 || argv.agents > 1000)
+    throw new ConfigError('must be a whole number of agents from 1 to 1000', { key: '--agents' });
+  if (argv['find-capacity'] !== undefined) throw new ConfigError('cannot be used with --find-capacity', { key: '--agents' });
+  const url = scenario.redis.url;
+  if (!url)
+    throw new ConfigError(
+      'the agents need a Redis they can reach, which is also their control Redis: give --redis redis://host:port (or redis.url)',
+      { key: '--agents' },
+    );
+  const waitMs = argv['agents-wait'] === undefined ? 60_000 : parseDurationMs(argv['agents-wait']);
+  if (waitMs === undefined || !(waitMs > 0))
+    throw new ConfigError(`"${argv['agents-wait']}" is not a duration (60s, 2m)`, { key: '--agents-wait' });
+  const labels: Record<string, string> = {};
+  for (const text of argv['agent-label'] ?? []) {
+    const eq = text.indexOf('=');
+    const problem = eq <= 0 ? `"${text}" is not k=v` : labelProblem(text.slice(0, eq), text.slice(eq + 1));
+    if (problem) throw new ConfigError(problem, { key: '--agent-label' });
+    labels[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return { url, agents: argv.agents, waitMs, labels, ...(argv['control-prefix'] ? { prefix: argv['control-prefix'] } : {}) };
+}
+
+/** The report with its agents (`run.agents`) and the run's latency error bound from their clocks. */
+function withAgents(report: RunReport, agents: AgentReport[]): RunReport {
+  const latencyErrorBoundMs = runLatencyErrorBound(agents.map((a) => a.clock));
+  const withRun = (run: RunReport['run']) => ({ ...run, agents, latencyErrorBoundMs });
+  return {
+    ...report,
+    run: withRun(report.run),
+    ...(report.repeats ? { repeats: report.repeats.map((r) => ({ ...r, run: withRun(r.run) })) } : {}),
+  };
 }

@@ -111,6 +111,7 @@ export function addDelivery(into: DeliveryCounts, add: DeliveryCounts): Delivery
   into.delivered += add.delivered;
   into.lost += add.lost;
   into.unpublished += add.unpublished;
+  if (add.unobserved) into.unobserved = (into.unobserved ?? 0) + add.unobserved;
   into.duplicated += add.duplicated;
   into.reordered += add.reordered;
   into.ignored += add.ignored;

@@ -18,6 +18,8 @@ export const INCIDENT_KINDS = {
   'subscriber-restored': 'the reference server is subscribed again to every channel it had (after a drop or a Redis restart)',
   'publish-failed': 'publishes started failing (the first of a streak, with its error); they count as throughput.publishFailures',
   'publish-resumed': 'a publish succeeded again after a streak of failures (how many failed, for how long)',
+  'agent-lost':
+    'a remote agent (wsbench agent) stopped heart-beating during a distributed run; what its clients were owed counts as delivery.unobserved',
 } as const satisfies Partial<Record<IncidentKind, string>>;
 
 export type RecordedIncidentKind = keyof typeof INCIDENT_KINDS;

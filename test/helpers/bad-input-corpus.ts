@@ -566,7 +566,7 @@ function flagCases(): BadInputCase[] {
       category: 'flags',
       name: 'no command',
       args: [],
-      where: '^Choose a command: run, compare, report, serve, connect, doctor or completion \\(wsbench --help lists the options\\)$',
+      where: '^Choose a command: run, compare, report, serve, connect, agent, doctor or completion \\(wsbench --help lists the options\\)$',
     },
     {
       category: 'flags',

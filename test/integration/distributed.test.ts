@@ -1,0 +1,282 @@
+/**
+ * Distributed runs with real processes: `wsbench agent` processes and a coordinator
+ * (`wsbench run --agents N`) on one real redis-server (the Redis under test and the control
+ * Redis), the built-in reference server. Three agents share a few hundred connections and every
+ * message arrives; an agent SIGKILLed mid-run is an `agent-lost` incident, its clients' messages
+ * `unobserved`, exit 4; a coordinator SIGKILLed makes the agents stop their clients; an agent in
+ * its own network namespace takes part (skipped, with the reason, where namespaces are not
+ * permitted). Nothing is left running: every agent is stopped, and its worker processes with it.
+ */
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, runCli } from '../helpers/cli.js';
+import { descendantsOf, waitFor } from '../helpers/processes.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded.js';
+import { ExitCode } from '../../src/exit-codes.js';
+import type { RunReport } from '../../src/results/types.js';
+import { createNetns, netnsSupport, type Netns, type NetnsSupport } from '../helpers/netns.js';
+
+let redis: EmbeddedRedis;
+let support: NetnsSupport;
+let ns: Netns | undefined;
+let dir: string;
+/** A control prefix per test, so that one test's agents never see another's coordinator. */
+let prefixCount = 0;
+
+before(async () => {
+  support = await netnsSupport();
+  if (support.ok) ns = await createNetns();
+  // On loopback, and on the host end of the namespace's link when there is one.
+  redis = await startEmbeddedRedis({
+    startTimeoutMs: 15_000,
+    ...(ns ? { extraArgs: ['--bind', '127.0.0.1', ns.hostAddress, '--protected-mode', 'no'] } : {}),
+  });
+  dir = await mkdtemp(join(tmpdir(), 'wsbench-distributed-'));
+});
+
+after(async () => {
+  await redis?.stop();
+  await ns?.remove();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Agent {
+  name: string;
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const agents: Agent[] = [];
+
+function startAgent(name: string, url: string, extra: string[] = [], inNs?: Netns): Agent {
+  const args = [BIN, 'agent', '--redis', url, '--name', name, ...extra];
+  const options = { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'] };
+  const child = inNs ? inNs.spawn(process.execPath, args, options) : spawn(process.execPath, args, options);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const agent = { name, child, stderr: () => stderr, exited };
+  agents.push(agent);
+  return agent;
+}
+
+/** Every agent of the test stopped (SIGTERM, then SIGKILL), and none of their worker processes left. */
+afterEach(async () => {
+  const pids = agents.flatMap((a) => (a.child.pid ? [a.child.pid, ...descendantsOf(a.child.pid)] : []));
+  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGTERM');
+  await Promise.race([Promise.all(agents.map((a) => a.exited)), new Promise((r) => setTimeout(r, 10_000))]);
+  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+  await Promise.all(agents.map((a) => a.exited));
+  agents.length = 0;
+  const gone = await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000);
+  assert.ok(gone, `processes left running: ${pids.filter(isAlive).join(', ')}`);
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until every agent said it registered. */
+async function registered(list: Agent[]): Promise<void> {
+  const ok = await waitFor(() => list.every((a) => /registered/.test(a.stderr())), 20_000);
+  assert.ok(ok, `agents did not register:\n${list.map((a) => a.stderr()).join('\n')}`);
+}
+
+/** Calls `act` once, `afterMs` after the first `publishing` phase event on the CLI's NDJSON stdout. */
+function onPublishing(child: ChildProcess, afterMs: number, act: () => void): void {
+  let seen = '';
+  let armed = false;
+  child.stdout!.on('data', (d: Buffer) => {
+    if (armed) return;
+    seen += d.toString();
+    if (!seen.includes('"phase":"publishing"')) return;
+    armed = true;
+    setTimeout(act, afterMs);
+  });
+}
+
+function nextPrefix(): string {
+  return `wsbench:test${process.pid}-${prefixCount++}`;
+}
+
+/**
+ * Where two values differ in shape: keys (recursively), types; arrays by their first elements
+ * when both have one; a null on either side (an optional figure not measured) matches anything.
+ */
+function shapeDiff(a: unknown, b: unknown, path = '$'): string[] {
+  if (a === null || b === null) return [];
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b)) return [`${path}: array on one side only`];
+    return a.length && b.length ? shapeDiff(a[0], b[0], `${path}[0]`) : [];
+  }
+  if (typeof a !== typeof b) return [`${path}: ${typeof a} vs ${typeof b}`];
+  if (typeof a !== 'object') return [];
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  const out = [...ka.filter((k) => !kb.includes(k)).map((k) => `${path}.${k} only in the first`)];
+  out.push(...kb.filter((k) => !ka.includes(k)).map((k) => `${path}.${k} only in the second`));
+  for (const k of ka.filter((k) => kb.includes(k)))
+    out.push(...shapeDiff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`));
+  return out;
+}
+
+test('three agents share 300 connections: every message delivered, clients summing to the total, clocks exact, the report shaped as a local one', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1, 2].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  const out = join(dir, 'three.json');
+  const load = ['-c', '300', '-r', '50', '-d', '2s', '--warmup', '500ms', '--channels', '3', '--redis', redis.url];
+  const result = await runCli(
+    ['run', ...load, '--agents', '3', '--agents-wait', '20s', '--control-prefix', prefix, '--quiet', '--out', out],
+    {
+      timeoutMs: 120_000,
+    },
+  );
+  assert.equal(result.code, ExitCode.OK, result.stderr + result.stdout);
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  assert.equal(ws.connections.opened, 300);
+  assert.ok(ws.delivery.expected > 0);
+  assert.equal(ws.delivery.delivered, ws.delivery.expected, JSON.stringify(ws.delivery));
+  assert.equal(ws.delivery.lost, 0);
+  assert.equal(ws.delivery.unobserved, undefined, 'nothing unobserved when no agent was lost');
+  assert.equal(
+    ws.fanoutLatencyMs.count,
+    ws.delivery.delivered - ws.delivery.expected / 5,
+    'warm-up (a fifth of the publishes) is not measured',
+  );
+
+  const runAgents = report.run.agents!;
+  assert.deepEqual(
+    runAgents.map((a) => a.name),
+    ['agent-0', 'agent-1', 'agent-2'],
+  );
+  assert.equal(
+    runAgents.reduce((n, a) => n + a.clients, 0),
+    300,
+  );
+  for (const a of runAgents) {
+    assert.equal(a.clock.mode, 'exact', a.name);
+    assert.equal(a.clock.offsetMs, 0);
+    assert.equal(a.status, 'finished', a.name);
+  }
+  assert.equal(report.run.latencyErrorBoundMs, 0.001);
+  assert.deepEqual(report.run.incidents ?? [], []);
+  // Each agent ran its workers: the report lists every worker process besides the coordinator.
+  assert.equal(ws.tool.processes.filter((p) => p.role === 'worker').length, 3);
+
+  // The same run on local workers has the same shape (run.agents aside).
+  const localOut = join(dir, 'local.json');
+  const local = await runCli(['run', ...load, '--quiet', '--out', localOut], { timeoutMs: 120_000 });
+  assert.equal(local.code, ExitCode.OK, local.stderr);
+  const localReport = JSON.parse(await readFile(localOut, 'utf8')) as RunReport;
+  const { agents: _agents, latencyErrorBoundMs: _bound, ...run } = report.run;
+  assert.deepEqual(shapeDiff({ ...report, run }, localReport), []);
+});
+
+test('an agent SIGKILLed mid-run: agent-lost, its messages unobserved (not lost), the run ends degraded, nothing left running', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1, 2].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  const out = join(dir, 'lost.json');
+  let killed: number[] = [];
+  const result = await runCli(
+    ['run', '-c', '150', '-r', '50', '-d', '6s', '--redis', redis.url, '--agents', '3', '--control-prefix', prefix, '--json', '--out', out],
+    {
+      timeoutMs: 120_000,
+      onSpawn: (child) =>
+        onPublishing(child, 1000, () => {
+          const victim = list[1]!.child;
+          killed = [victim.pid!, ...descendantsOf(victim.pid!)];
+          victim.kill('SIGKILL');
+        }),
+    },
+  );
+  assert.ok(killed.length > 1, 'agent-1 and its worker were killed during publishing');
+  assert.equal(result.code, ExitCode.DEGRADED, result.stderr);
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  const d = ws.delivery;
+  const context = JSON.stringify({ delivery: d, incidents: report.run.incidents, agents: report.run.agents });
+  const lost = (report.run.incidents ?? []).filter((i) => i.kind === 'agent-lost');
+  assert.equal(lost.length, 1, context);
+  assert.match(lost[0]!.detail, /agent "agent-1" \(50 clients of websocket\)/);
+  assert.equal(report.run.agents!.find((a) => a.name === 'agent-1')!.status, 'lost');
+  assert.ok((d.unobserved ?? 0) > 0, context);
+  // agent-1's 50 clients were owed every message of their channel; the others received all of theirs.
+  assert.equal(d.unobserved, 50 * ws.throughput.publishes, context);
+  assert.equal(d.lost, 0, context);
+  assert.equal(d.delivered + d.lost + d.unpublished + (d.unobserved ?? 0), d.expected, context);
+  assert.equal(d.delivered, 100 * ws.throughput.publishes, context);
+  // The killed agent's worker process went with it (its IPC channel closed).
+  assert.ok(await waitFor(() => killed.every((pid) => !isAlive(pid)), 10_000), 'the killed agent left a worker running');
+});
+
+test('the coordinator SIGKILLed mid-run: the agents stop their clients within 10 s and wait for the next run', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  let killedAt = 0;
+  let workers: number[] = [];
+  const result = await runCli(
+    ['run', '-c', '40', '-r', '20', '-d', '60s', '--redis', redis.url, '--agents', '2', '--control-prefix', prefix, '--json'],
+    {
+      timeoutMs: 60_000,
+      onSpawn: (child) =>
+        onPublishing(child, 500, () => {
+          workers = list.flatMap((a) => descendantsOf(a.child.pid!));
+          // The coordinator's own children (the reference server) go with its process group.
+          process.kill(child.pid!, 'SIGKILL');
+          killedAt = Date.now();
+        }),
+    },
+  );
+  assert.equal(result.signal, 'SIGKILL');
+  assert.ok(workers.length >= 2, 'each agent had a worker process running');
+  const stopped = await waitFor(() => workers.every((pid) => !isAlive(pid)), 15_000, 100);
+  assert.ok(stopped, `worker processes still running ${Date.now() - killedAt} ms after the coordinator was killed`);
+  assert.ok(Date.now() - killedAt <= 10_000 + 1000, `the agents took ${Date.now() - killedAt} ms to stop their clients`);
+  for (const a of list) {
+    assert.match(a.stderr(), /coordinator is silent/);
+    assert.equal(a.child.exitCode, null, `${a.name} waits for the next run`);
+  }
+});
+
+test('an agent in its own network namespace takes part and is counted', async (t) => {
+  if (!support.ok) return t.skip(support.reason);
+  const prefix = nextPrefix();
+  const url = `redis://${ns!.hostAddress}:${redis.port}`;
+  const local = startAgent('host-agent', url, ['--prefix', prefix]);
+  const inside = startAgent('ns-agent', url, ['--prefix', prefix], ns);
+  await registered([local, inside]);
+  const file = join(dir, 'netns.yaml');
+  // The reference server listens on the host end of the link, where the namespace can reach it.
+  await writeFile(file, `target: { kind: builtin, host: "${ns!.hostAddress}" }\n`);
+  const out = join(dir, 'netns.json');
+  const result = await runCli(
+    ['run', file, '-c', '60', '-r', '20', '-d', '2s', '--redis', url, '--agents', '2', '--control-prefix', prefix, '--quiet', '--out', out],
+    { timeoutMs: 120_000 },
+  );
+  assert.equal(result.code, ExitCode.OK, result.stderr + inside.stderr());
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  assert.equal(ws.connections.opened, 60);
+  assert.equal(ws.delivery.delivered, ws.delivery.expected);
+  const nsAgent = report.run.agents!.find((a) => a.name === 'ns-agent')!;
+  assert.equal(nsAgent.clients, 30);
+  assert.equal(nsAgent.status, 'finished');
+  // A network namespace is not a time namespace: the same kernel, the same monotonic clock.
+  assert.equal(nsAgent.clock.mode, 'exact');
+});
