@@ -230,6 +230,7 @@ test('the coordinator SIGKILLed mid-run: the agents stop their clients within 10
   await registered(list);
   let killedAt = 0;
   let workers: number[] = [];
+  let coordinatorChildren: number[] = [];
   const result = await runCli(
     ['run', '-c', '40', '-r', '20', '-d', '60s', '--redis', redis.url, '--agents', '2', '--control-prefix', prefix, '--json'],
     {
@@ -237,7 +238,7 @@ test('the coordinator SIGKILLed mid-run: the agents stop their clients within 10
       onSpawn: (child) =>
         onPublishing(child, 500, () => {
           workers = list.flatMap((a) => descendantsOf(a.child.pid!));
-          // The coordinator's own children (the reference server) go with its process group.
+          coordinatorChildren = descendantsOf(child.pid!);
           process.kill(child.pid!, 'SIGKILL');
           killedAt = Date.now();
         }),
@@ -248,6 +249,12 @@ test('the coordinator SIGKILLed mid-run: the agents stop their clients within 10
   const stopped = await waitFor(() => workers.every((pid) => !isAlive(pid)), 15_000, 100);
   assert.ok(stopped, `worker processes still running ${Date.now() - killedAt} ms after the coordinator was killed`);
   assert.ok(Date.now() - killedAt <= 10_000 + 1000, `the agents took ${Date.now() - killedAt} ms to stop their clients`);
+  // The coordinator's own children (the reference server) notice it is gone too.
+  assert.ok(coordinatorChildren.length > 0);
+  assert.ok(
+    await waitFor(() => coordinatorChildren.every((pid) => !isAlive(pid)), 10_000),
+    'the reference server outlived its coordinator',
+  );
   for (const a of list) {
     assert.match(a.stderr(), /coordinator is silent/);
     assert.equal(a.child.exitCode, null, `${a.name} waits for the next run`);
@@ -279,4 +286,27 @@ test('an agent in its own network namespace takes part and is counted', async (t
   assert.equal(nsAgent.status, 'finished');
   // A network namespace is not a time namespace: the same kernel, the same monotonic clock.
   assert.equal(nsAgent.clock.mode, 'exact');
+});
+
+test('--abort-on-fail with an impossible threshold stops every agent: exit 1, partial report, no worker left', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  const out = join(dir, 'abort.json');
+  // Every worker process the agents start during the run.
+  const workers = new Set<number>();
+  const watch = setInterval(() => list.forEach((a) => descendantsOf(a.child.pid!).forEach((pid) => workers.add(pid))), 50);
+  const args = ['-c', '40', '-r', '20', '-d', '60s', '--redis', redis.url, '--agents', '2', '--control-prefix', prefix];
+  const gate = ['-t', 'delivery.duplicated < 0', '--abort-on-fail', '--json', '--out', out];
+  // Without the abort this run would publish for 60 s and hit the time limit.
+  const result = await runCli(['run', ...args, ...gate], { timeoutMs: 45_000 }).finally(() => clearInterval(watch));
+  assert.equal(result.code, ExitCode.GATE_FAILED, result.stderr);
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  assert.equal(report.run.completed, false);
+  assert.match(report.gate?.abortedBy ?? '', /delivery\.duplicated/);
+  // The coordinator waited for every agent to stop before it reported: their workers are gone.
+  assert.ok(workers.size >= 2, 'each agent started its worker');
+  assert.deepEqual([...workers].filter(isAlive), [], 'worker processes of the agents outlived the run');
+  for (const a of report.run.agents!) assert.notEqual(a.status, 'lost', a.name);
+  for (const a of list) assert.equal(a.child.exitCode, null, `${a.name} waits for the next run`);
 });
