@@ -11,6 +11,7 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { monotonicMs } from '../metrics/clock.js';
 import { describeThisAgent } from '../distributed/agent-presence.js';
 import { runAgent } from '../distributed/agent-runner.js';
 import { ControlChannel } from '../distributed/control-channel.js';
@@ -106,9 +107,13 @@ export async function agent(argv: AgentArgs): Promise<number> {
   try {
     const settings = agentSettings(argv);
     channel = await ControlChannel.open(settings.redis, { sender: settings.name, ...(argv.prefix ? { prefix: argv.prefix } : {}) });
+    const descriptor = describeThisAgent({ name: settings.name, labels: settings.labels, capacity: settings.capacity });
+    const ahead = testClockAhead(process.env);
     const outcome = await runAgent({
       channel,
-      descriptor: describeThisAgent({ name: settings.name, labels: settings.labels, capacity: settings.capacity }),
+      // A clock made to read ahead is another clock: the agent estimates its offset as one on another host would.
+      descriptor: ahead === 0 ? descriptor : { ...descriptor, clockId: `${descriptor.clockId ?? 'unknown'}+test-ahead-${ahead}` },
+      ...(ahead === 0 ? {} : { localClock: { now: () => monotonicMs() + ahead, aheadOfMonotonicMs: ahead } }),
       startWorkers: childProcessWorkers,
       once: argv.once ?? false,
       signal: controller.signal,
@@ -123,4 +128,18 @@ export async function agent(argv: AgentArgs): Promise<number> {
     removeSignals();
     await channel?.close();
   }
+}
+
+/**
+ * Tests only: WSBENCH_TEST_AGENT_CLOCK_AHEAD_MS makes this agent's clock read that far ahead of
+ * the host's monotonic clock, so that the offset estimate can be checked end to end on one
+ * machine (the report must show it, within its bound, and latencies must not move).
+ */
+function testClockAhead(env: NodeJS.ProcessEnv): number {
+  const text = env.WSBENCH_TEST_AGENT_CLOCK_AHEAD_MS;
+  if (text === undefined || text === '') return 0;
+  const ms = Number(text);
+  if (!Number.isFinite(ms))
+    throw new ConfigError(`"${text}" is not a number of milliseconds`, { key: 'WSBENCH_TEST_AGENT_CLOCK_AHEAD_MS' });
+  return ms;
 }

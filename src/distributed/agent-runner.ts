@@ -16,10 +16,12 @@
  *
  * Times in a plan and in `start`/`publishing` are on the coordinator's monotonic clock. An agent
  * with the coordinator's clock id reads the same clock (clock-domain.ts) and uses them as they
- * are ("exact"); agents on other hosts are not taken yet (they decline with the reason).
+ * are ("exact"). Another agent estimates its offset to the coordinator through the control
+ * Redis's TIME (EstimatedClock below), converts every time it is given with the offset known at
+ * `start`, and reports that offset, the drift and the bound of what it applied.
  */
 import { WsbenchError, messageOf } from '../errors.js';
-import { sameHostClock, type AgentClock } from '../metrics/clock-offset.js';
+import { agentClock, sameHostClock, type AgentClock, type OffsetEstimate } from '../metrics/clock-offset.js';
 import { monotonicMs } from '../metrics/clock.js';
 import type { WorkerGroup } from '../engine/worker-group.js';
 import type { WorkerPlan } from '../engine/worker-messages.js';
@@ -45,6 +47,12 @@ export interface AgentOptions {
   log: (line: string) => void;
   /** How long a read of a stream blocks before the agent looks at its clocks and signal again. */
   pollMs?: number;
+  /**
+   * The clock this agent estimates its offset with, and how far it reads from the monotonic clock
+   * its worker processes use. Tests only: an agent made to read ahead of its host's clock (its
+   * descriptor then carries a clock id of its own), to check the estimate end to end.
+   */
+  localClock?: { now: () => number; aheadOfMonotonicMs: number };
 }
 
 export interface AgentOutcome {
@@ -101,6 +109,7 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
   const send = (message: Parameters<AgentRun['send']>[0]) =>
     run.send(message).catch((e: unknown) => log(`run ${runId}: could not send ${message.type}: ${messageOf(e)}`));
   let workers: WorkerGroup | null = null;
+  let estimated: EstimatedClock | null = null;
   let end: AgentRunEnd | null = null;
   let failure: string | null = null;
   const fail = (workerId: number | null, e: unknown) => {
@@ -110,17 +119,13 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
   // Aborted when the agent's part ends, so that a worker still connecting stops waiting.
   const over = new AbortController();
   try {
-    if (clockMode(descriptor.clockId, plan.body.coordinator.clockId) !== 'exact') {
-      const reason =
-        `agent "${name}" does not share the coordinator's monotonic clock (another host or time namespace); ` +
-        'estimated clock offsets are not applied to agents yet';
-      await send({ type: 'declined', body: { name, reason } });
-      return 'stopped';
-    }
-    const clock: AgentClock = sameHostClock();
+    const exact = clockMode(descriptor.clockId, plan.body.coordinator.clockId) === 'exact';
+    if (!exact) estimated = await EstimatedClock.start(channel, timing.clockResampleMs, options.localClock);
     const plans = plan.body.plans;
     await send({ type: 'accepted', body: { name, workerIds: plans.map((p) => p.workerId) } });
-    await send({ type: 'clock', body: { name, clock, atMs: monotonicMs() } });
+    if (exact) await send({ type: 'clock', body: { name, clock: sameHostClock(), atMs: monotonicMs() } });
+    // Coordinator times to the workers' monotonic clock: the same clock on one host.
+    let toWorkers = (coordinatorMs: number) => coordinatorMs;
     while (end === null) {
       if (signal.aborted) {
         end = 'stopped';
@@ -134,8 +139,18 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
         }
         const m = entry.decoded.message;
         if (m.from !== COORDINATOR) continue;
-        if (m.type === 'start' && !workers) {
-          const started = plans.map((p) => ({ ...p, connectStartMs: m.body.connectStartMs }));
+        if (m.type === 'clock') {
+          estimated?.coordinator(m.body.estimates);
+        } else if (m.type === 'start' && !workers) {
+          if (estimated) {
+            toWorkers = estimated.apply();
+            await send({ type: 'clock', body: { name, clock: estimated.report(), atMs: monotonicMs() } });
+          }
+          const started = plans.map((p) => ({
+            ...p,
+            connectStartMs: toWorkers(m.body.connectStartMs),
+            timeline: { ...p.timeline, originMs: toWorkers(p.timeline.originMs) },
+          }));
           workers = options.startWorkers(started);
           workers.start((snapshot) => void send({ type: 'snapshot', body: { name, snapshot } }));
           workers.connected(over.signal).then(
@@ -145,12 +160,13 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
             },
           );
         } else if (m.type === 'publishing') {
-          workers?.publishing(m.body.t0);
+          workers?.publishing(toWorkers(m.body.t0));
         } else if (m.type === 'finish' && workers) {
           const w = workers;
           w.finish(m.body.publishes).then(
             (results) => {
               // Written now, in order, on the one command connection: ahead of the `stopped` that follows.
+              if (estimated) void send({ type: 'clock', body: { name, clock: estimated.report(), atMs: monotonicMs() } });
               for (const result of results) void send({ type: 'result', body: { name, result } });
               end ??= 'finished';
             },
@@ -179,7 +195,73 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
   } finally {
     over.abort();
     await (workers as WorkerGroup | null)?.stop();
+    await (estimated as EstimatedClock | null)?.stop();
     await send({ type: 'stopped', body: { name, reason: end ?? 'stopped' } });
     run.close();
+  }
+}
+
+/**
+ * An agent's clock on another host (or time namespace): its own estimates against Redis TIME,
+ * re-taken every `clockResampleMs`, and the coordinator's, as they come on the control stream.
+ * One offset is applied for the whole run (at `start`): the workers get coordinator times
+ * converted once, so their latencies are off by the distance from that offset to the truth, which
+ * `report` bounds at both ends of the stretch it was applied over (the error of a constant is
+ * convex in time between estimates: the ends are its largest).
+ */
+class EstimatedClock {
+  private coordinatorEstimates: OffsetEstimate[] = [];
+  private applied: { offsetMs: number; atMs: number } | null = null;
+
+  private constructor(
+    private readonly reference: Awaited<ReturnType<ControlChannel['referenceClock']>>,
+    private readonly now: () => number,
+    private readonly aheadMs: number,
+  ) {}
+
+  static async start(
+    channel: ControlChannel,
+    everyMs: number,
+    local: AgentOptions['localClock'] = { now: monotonicMs, aheadOfMonotonicMs: 0 },
+  ): Promise<EstimatedClock> {
+    const reference = await channel.referenceClock({ everyMs, now: local.now });
+    return new EstimatedClock(reference, local.now, local.aheadOfMonotonicMs);
+  }
+
+  coordinator(estimates: readonly OffsetEstimate[]): void {
+    const known = new Set(this.coordinatorEstimates.map((e) => e.atMs));
+    this.coordinatorEstimates = [...this.coordinatorEstimates, ...estimates.filter((e) => !known.has(e.atMs))]
+      .sort((a, b) => a.atMs - b.atMs)
+      .slice(-30);
+  }
+
+  private clockAt(agentMs: number): AgentClock {
+    if (this.coordinatorEstimates.length === 0)
+      throw new WsbenchError('INTERNAL', 'the coordinator sent no clock estimate before the start of the run');
+    return agentClock(this.reference.clock.estimates(), this.coordinatorEstimates, agentMs);
+  }
+
+  /** Fixes the offset for the run; returns the conversion from coordinator time to the workers' monotonic clock. */
+  apply(): (coordinatorMs: number) => number {
+    const atMs = this.now();
+    const { offsetMs } = this.clockAt(atMs);
+    this.applied = { offsetMs, atMs };
+    return (coordinatorMs) => coordinatorMs + offsetMs - this.aheadMs;
+  }
+
+  /** The clock as the report states it: the offset and drift now, the bound of the offset applied. */
+  report(): AgentClock {
+    const nowMs = this.now();
+    const current = this.clockAt(nowMs);
+    if (!this.applied) return current;
+    const errorAt = (t: number) => {
+      const best = this.clockAt(t);
+      return Math.abs(this.applied!.offsetMs - best.offsetMs) + best.errorBoundMs;
+    };
+    return { ...current, errorBoundMs: Math.max(errorAt(this.applied.atMs), errorAt(nowMs)) };
+  }
+
+  stop(): Promise<void> {
+    return this.reference.stop();
   }
 }

@@ -15,7 +15,7 @@ import { WsbenchError, messageOf } from '../errors.js';
 import { createHistogram, encodeHistogram } from '../metrics/histogram.js';
 import { monotonicMs } from '../metrics/clock.js';
 import { PublishOutcomes, type PublishOutcome } from '../metrics/publish-outcomes.js';
-import { sameHostClock, type AgentClock } from '../metrics/clock-offset.js';
+import { sameHostClock, type AgentClock, type OffsetEstimate } from '../metrics/clock-offset.js';
 import { redactText } from '../secrets.js';
 import type { WorkerGroup, WorkerGroupContext } from '../engine/worker-group.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from '../engine/worker-messages.js';
@@ -112,6 +112,16 @@ export class AgentCoordinator {
       .sort((a, b) => a.descriptor.name.localeCompare(b.descriptor.name))
       .slice(0, options.agents);
     coordinator = new AgentCoordinator(channel, registry, chosen, url);
+    // Agents that do not share this clock estimate their offset against the coordinator's estimates.
+    const host = coordinator.host.clockId;
+    if (chosen.some((a) => a.descriptor.clockId === null || a.descriptor.clockId !== host)) {
+      try {
+        coordinator.reference = await channel.referenceClock({ onEstimate: () => coordinator?.clockChanged() });
+      } catch (e) {
+        await coordinator.close();
+        throw e;
+      }
+    }
     return coordinator;
   }
 
@@ -150,6 +160,19 @@ export class AgentCoordinator {
     return group;
   };
 
+  /** The coordinator's offset to Redis TIME, when an agent needs it (one on another host). */
+  reference: Awaited<ReturnType<ControlChannel['referenceClock']>> | null = null;
+
+  /** The coordinator's estimates so far (for the agents' offsets), or null when every agent shares its clock. */
+  estimates(): OffsetEstimate[] | null {
+    const kept = this.reference?.clock.estimates();
+    return kept && kept.length > 0 ? [...kept] : null;
+  }
+
+  private clockChanged(): void {
+    for (const g of this.groups) g.sendClock();
+  }
+
   /** Transports the run will still start (a `--once` agent stays until the last one). */
   transportsLeft = 1;
 
@@ -183,6 +206,7 @@ export class AgentCoordinator {
 
   async close(): Promise<void> {
     for (const g of [...this.groups]) await g.stop().catch(() => {});
+    await this.reference?.stop();
     await this.registry.stop();
     await this.channel.close();
   }
@@ -308,6 +332,7 @@ export class RemoteWorkerGroup implements WorkerGroup {
       });
     }
     await this.until(() => this.parts.every((p) => p.accepted || p.ended !== null), 'accepted their plans', undefined, ACCEPT_TIMEOUT_MS);
+    await this.sendClock();
     await this.run.send({ type: 'start', body: { connectStartMs: monotonicMs() + START_LEAD_MS } });
   }
 
@@ -385,6 +410,13 @@ export class RemoteWorkerGroup implements WorkerGroup {
       `agent "${name}" (${clients} clients of ${this.context.transport}) ${why}; what its clients were owed counts as unobserved`,
     );
     this.wake();
+  }
+
+  /** The coordinator's clock estimates to the agents (those on other hosts need them). */
+  async sendClock(): Promise<void> {
+    const estimates = this.coordinator.estimates();
+    if (!estimates || !this.run || this.closed) return;
+    await this.run.send({ type: 'clock', body: { estimates } }).catch((e: unknown) => this.controlFailed(asError(e)));
   }
 
   controlFailed(error: WsbenchError): void {

@@ -53,9 +53,9 @@ interface Agent {
 
 const agents: Agent[] = [];
 
-function startAgent(name: string, url: string, extra: string[] = [], inNs?: Netns): Agent {
+function startAgent(name: string, url: string, extra: string[] = [], inNs?: Netns, env: NodeJS.ProcessEnv = {}): Agent {
   const args = [BIN, 'agent', '--redis', url, '--name', name, ...extra];
-  const options = { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'] };
+  const options = { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'] };
   const child = inNs ? inNs.spawn(process.execPath, args, options) : spawn(process.execPath, args, options);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -309,4 +309,30 @@ test('--abort-on-fail with an impossible threshold stops every agent: exit 1, pa
   assert.deepEqual([...workers].filter(isAlive), [], 'worker processes of the agents outlived the run');
   for (const a of report.run.agents!) assert.notEqual(a.status, 'lost', a.name);
   for (const a of list) assert.equal(a.child.exitCode, null, `${a.name} waits for the next run`);
+});
+
+test('an agent whose clock reads 250 ms ahead: its offset is estimated within the stated bound and latencies do not move', async () => {
+  const prefix = nextPrefix();
+  const exact = startAgent('agent-0', redis.url, ['--prefix', prefix]);
+  const ahead = startAgent('agent-1', redis.url, ['--prefix', prefix], undefined, { WSBENCH_TEST_AGENT_CLOCK_AHEAD_MS: '250' });
+  await registered([exact, ahead]);
+  const out = join(dir, 'ahead.json');
+  const args = ['-c', '60', '-r', '50', '-d', '2s', '--redis', redis.url, '--agents', '2', '--control-prefix', prefix];
+  const result = await runCli(['run', ...args, '--quiet', '--out', out], { timeoutMs: 120_000 });
+  assert.equal(result.code, ExitCode.OK, result.stderr + ahead.stderr());
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  const clock = report.run.agents!.find((a) => a.name === 'agent-1')!.clock;
+  const context = JSON.stringify({ clock, fanout: ws.fanoutLatencyMs });
+  assert.equal(clock.mode, 'estimated');
+  assert.ok(clock.consistent, context);
+  assert.ok(clock.errorBoundMs > 0 && clock.errorBoundMs < 50, context);
+  assert.ok(Math.abs(clock.offsetMs - 250) <= clock.errorBoundMs, context);
+  assert.equal(report.run.latencyErrorBoundMs, clock.errorBoundMs);
+  assert.equal(report.run.agents!.find((a) => a.name === 'agent-0')!.clock.mode, 'exact');
+  // Converted, the agent's receipts sit with the exact agent's: without the conversion they would
+  // be 250 ms late (or clamped as negative).
+  assert.equal(ws.delivery.delivered, ws.delivery.expected);
+  assert.equal(ws.clampedSamples, 0, context);
+  assert.ok(ws.fanoutLatencyMs.max < 250, context);
 });
