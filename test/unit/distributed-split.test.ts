@@ -53,6 +53,9 @@ const BAD_FLAGS: { args: Parameters<typeof agentSettings>[0]; error: RegExp }[] 
 
 for (const c of BAD_FLAGS) {
   test(`agentSettings refuses ${JSON.stringify(c.args)}`, () => {
-    assert.throws(() => agentSettings(c.args), (e: Error) => c.error.test(e.message));
+    assert.throws(
+      () => agentSettings(c.args),
+      (e: Error) => c.error.test(e.message),
+    );
   });
 }
