@@ -170,7 +170,7 @@ export class AgentCoordinator {
   }
 
   private clockChanged(): void {
-    for (const g of this.groups) g.sendClock();
+    for (const g of this.groups) void g.sendClock();
   }
 
   /** Transports the run will still start (a `--once` agent stays until the last one). */
