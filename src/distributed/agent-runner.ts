@@ -21,7 +21,7 @@
  * `start`, and reports that offset, the drift and the bound of what it applied.
  */
 import { WsbenchError, messageOf } from '../errors.js';
-import { agentClock, sameHostClock, type AgentClock, type OffsetEstimate } from '../metrics/clock-offset.js';
+import { DEFAULT_MAX_DRIFT_PPM, agentClock, sameHostClock, type AgentClock, type OffsetEstimate } from '../metrics/clock-offset.js';
 import { monotonicMs } from '../metrics/clock.js';
 import type { WorkerGroup } from '../engine/worker-group.js';
 import type { WorkerPlan } from '../engine/worker-messages.js';
@@ -164,9 +164,12 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
         } else if (m.type === 'finish' && workers) {
           const w = workers;
           w.finish(m.body.publishes).then(
-            (results) => {
+            async (results) => {
+              if (estimated) {
+                await estimated.resample().catch((e: unknown) => log(`run ${runId}: ${messageOf(e)}`));
+                void send({ type: 'clock', body: { name, clock: estimated.report(), atMs: monotonicMs() } });
+              }
               // Written now, in order, on the one command connection: ahead of the `stopped` that follows.
-              if (estimated) void send({ type: 'clock', body: { name, clock: estimated.report(), atMs: monotonicMs() } });
               for (const result of results) void send({ type: 'result', body: { name, result } });
               end ??= 'finished';
             },
@@ -209,6 +212,9 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
  * `report` bounds at both ends of the stretch it was applied over (the error of a constant is
  * convex in time between estimates: the ends are its largest).
  */
+/** Points at which the error of the applied offset is taken over the run. */
+const BOUND_GRID = 128;
+
 class EstimatedClock {
   private coordinatorEstimates: OffsetEstimate[] = [];
   private applied: { offsetMs: number; atMs: number } | null = null;
@@ -258,7 +264,18 @@ class EstimatedClock {
       const best = this.clockAt(t);
       return Math.abs(this.applied!.offsetMs - best.offsetMs) + best.errorBoundMs;
     };
-    return { ...current, errorBoundMs: Math.max(errorAt(this.applied.atMs), errorAt(nowMs)) };
+    // Between estimates the allowed band is widest somewhere inside: the error is taken on a grid
+    // over the stretch, plus what it can grow between two grid points (both sides drifting at the
+    // most the model allows).
+    const step = Math.max(0, nowMs - this.applied.atMs) / BOUND_GRID;
+    let worst = 0;
+    for (let k = 0; k <= BOUND_GRID; k++) worst = Math.max(worst, errorAt(this.applied.atMs + k * step));
+    return { ...current, errorBoundMs: worst + 2 * DEFAULT_MAX_DRIFT_PPM * 1e-6 * step };
+  }
+
+  /** A new window now (the end of the run), so the stretch is bounded by estimates at both ends. */
+  async resample(): Promise<void> {
+    await this.reference.clock.resample();
   }
 
   stop(): Promise<void> {

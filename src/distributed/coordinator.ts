@@ -169,6 +169,11 @@ export class AgentCoordinator {
     return kept && kept.length > 0 ? [...kept] : null;
   }
 
+  /** Takes a new window of the coordinator's offset now (sent to the agents as it comes); nothing when no agent needs it. */
+  async resampleClock(): Promise<void> {
+    await this.reference?.clock.resample().catch(() => {});
+  }
+
   private clockChanged(): void {
     for (const g of this.groups) void g.sendClock();
   }
@@ -478,6 +483,8 @@ export class RemoteWorkerGroup implements WorkerGroup {
   async finish(publishes: PublishOutcome, timeoutMs = 30_000): Promise<WorkerResult[]> {
     this.publishes = publishes;
     await this.ready;
+    // A fresh estimate for agents on other hosts (sent ahead of `finish`): their bounds then rest on both ends of the run.
+    await this.coordinator.resampleClock();
     await this.run!.send({ type: 'finish', body: { publishes } });
     await this.until(
       () => this.workerIds().every((w) => this.resultBy.has(w) || this.byWorker.get(w)!.ended === 'lost'),
