@@ -9,7 +9,7 @@ import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
 import { runScenario, type RunScenarioOptions } from '../api/run-scenario.js';
 import { AgentCoordinator } from '../distributed/coordinator.js';
-import { labelProblem } from '../distributed/protocol.js';
+import { agentNameProblem, labelProblem } from '../distributed/protocol.js';
 import { defaultWorkerCount } from '../engine/workers.js';
 import { runLatencyErrorBound } from '../metrics/clock-bound.js';
 import { formatDuration, parseDurationMs } from '../config/units.js';
@@ -297,36 +297,67 @@ export async function run(argv: RunArgs): Promise<number> {
   return gateExitCode(outcome, report);
 }
 
-/** `--agents N` and its companions checked (null without --agents); the control Redis is the run's Redis. */
+/**
+ * The distributed run asked for, by `--agents N` and its companions or by the scenario's
+ * `distributed:` block (flags win), checked; null for a local run. The control Redis is
+ * `distributed.controlRedis`, else the run's Redis (which the agents must then reach).
+ */
 function agentsSettings(
   argv: RunArgs,
   scenario: Scenario,
-): { url: string; agents: number; waitMs: number; labels: Record<string, string>; prefix?: string } | null {
-  if (argv.agents === undefined) {
+): { url: string; agents: number; names?: string[]; waitMs: number; labels: Record<string, string>; prefix?: string } | null {
+  const block = scenario.distributed;
+  if (argv.agents === undefined && !block) {
     for (const flag of ['agents-wait', 'agent-label', 'control-prefix'] as const)
-      if (argv[flag] !== undefined) throw new ConfigError('only with --agents N', { key: `--${flag}` });
+      if (argv[flag] !== undefined) throw new ConfigError('only with --agents N (or distributed: in the scenario)', { key: `--${flag}` });
     return null;
   }
-  if (!Number.isSafeInteger(argv.agents) || argv.agents < 1 || argv.agents > 1000)
+  if (argv.agents !== undefined && (!Number.isSafeInteger(argv.agents) || argv.agents < 1 || argv.agents > 1000))
     throw new ConfigError('must be a whole number of agents from 1 to 1000', { key: '--agents' });
-  if (argv['find-capacity'] !== undefined) throw new ConfigError('cannot be used with --find-capacity', { key: '--agents' });
-  const url = scenario.redis.url;
+  const key = argv.agents !== undefined ? '--agents' : 'distributed';
+  if (argv['find-capacity'] !== undefined) throw new ConfigError('cannot be used with --find-capacity', { key });
+  const url = block?.controlRedis ?? scenario.redis.url;
   if (!url)
     throw new ConfigError(
-      'the agents need a Redis they can reach, which is also their control Redis: give --redis redis://host:port (or redis.url)',
-      { key: '--agents' },
+      'the agents need a control Redis they can reach: give --redis redis://host:port (redis.url) or distributed.controlRedis',
+      { key },
     );
-  const waitMs = argv['agents-wait'] === undefined ? 60_000 : parseDurationMs(argv['agents-wait']);
-  if (waitMs === undefined || !(waitMs > 0))
-    throw new ConfigError(`"${argv['agents-wait']}" is not a duration (60s, 2m)`, { key: '--agents-wait' });
-  const labels: Record<string, string> = {};
-  for (const text of argv['agent-label'] ?? []) {
-    const eq = text.indexOf('=');
-    const problem = eq <= 0 ? `"${text}" is not k=v` : labelProblem(text.slice(0, eq), text.slice(eq + 1));
-    if (problem) throw new ConfigError(problem, { key: '--agent-label' });
-    labels[text.slice(0, eq)] = text.slice(eq + 1);
+  // Named agents (distributed.agents: [agent-0, …]) unless --agents gives a count.
+  const names = argv.agents === undefined && Array.isArray(block?.agents) ? block.agents : undefined;
+  names?.forEach((name, i) => {
+    const problem = agentNameProblem(name);
+    if (problem) throw new ConfigError(`"${name}": ${problem}`, { key: `distributed.agents[${i}]` });
+  });
+  const agents = argv.agents ?? names?.length ?? (block!.agents as number);
+  let waitMs = block?.wait ?? 60_000;
+  if (argv['agents-wait'] !== undefined) {
+    const flag = parseDurationMs(argv['agents-wait']);
+    if (flag === undefined || !(flag > 0))
+      throw new ConfigError(`"${argv['agents-wait']}" is not a duration (60s, 2m)`, { key: '--agents-wait' });
+    waitMs = flag;
   }
-  return { url, agents: argv.agents, waitMs, labels, ...(argv['control-prefix'] ? { prefix: argv['control-prefix'] } : {}) };
+  const labels: Record<string, string> = {};
+  const given: [string, string, string][] =
+    argv['agent-label'] !== undefined
+      ? argv['agent-label'].map((text) => {
+          const eq = text.indexOf('=');
+          if (eq <= 0) throw new ConfigError(`"${text}" is not k=v`, { key: '--agent-label' });
+          return [text.slice(0, eq), text.slice(eq + 1), '--agent-label'];
+        })
+      : Object.entries(block?.labels ?? {}).map(([k, v]) => [k, v, `distributed.labels.${k}`]);
+  for (const [k, v, where] of given) {
+    const problem = labelProblem(k, v);
+    if (problem) throw new ConfigError(problem, { key: where });
+    labels[k] = v;
+  }
+  return {
+    url,
+    agents,
+    ...(names ? { names } : {}),
+    waitMs,
+    labels,
+    ...(argv['control-prefix'] ? { prefix: argv['control-prefix'] } : {}),
+  };
 }
 
 /** The report with its agents (`run.agents`) and the run's latency error bound from their clocks. */

@@ -40,6 +40,8 @@ export interface CoordinatorOptions {
   url: string;
   /** Agents wanted. */
   agents: number;
+  /** These agents exactly (then `agents` is their count). */
+  names?: string[];
   /** Only agents with all these labels. */
   labels?: Record<string, string>;
   /** How long to wait for them (ms). */
@@ -92,15 +94,18 @@ export class AgentCoordinator {
       throw e;
     }
     const labels = Object.entries(options.labels ?? {});
-    const fits = (a: KnownAgent) => a.state === 'idle' && labels.every(([k, v]) => a.descriptor.labels[k] === v);
+    const named = options.names ? new Set(options.names) : null;
+    const fits = (a: KnownAgent) =>
+      a.state === 'idle' && labels.every(([k, v]) => a.descriptor.labels[k] === v) && (named?.has(a.descriptor.name) ?? true);
     const found = await registry.waitFor((alive) => alive.filter(fits).length >= options.agents, options.waitMs, options.signal);
     if (!found) {
       const came = registry.alive();
       await registry.stop();
       await channel.close();
       if (options.signal?.aborted) throw new WsbenchError('INTERRUPTED', 'interrupted while waiting for agents');
-      const names = came.map((a) => `${a.descriptor.name}${fits(a) ? '' : ` (${a.state === 'idle' ? 'labels differ' : a.state})`}`);
-      const wanted = labels.length ? ` with ${labels.map(([k, v]) => `${k}=${v}`).join(', ')}` : '';
+      const names = came.map((a) => `${a.descriptor.name}${fits(a) ? '' : ` (${a.state === 'idle' ? 'not asked for' : a.state})`}`);
+      const wanted =
+        (named ? ` named ${[...named].join(', ')}` : '') + (labels.length ? ` with ${labels.map(([k, v]) => `${k}=${v}`).join(', ')}` : '');
       throw new WsbenchError(
         'SETUP',
         `waited ${(options.waitMs / 1000).toFixed(0)} s for ${options.agents} idle agent(s)${wanted} on the control Redis ${url}: ` +

@@ -641,7 +641,7 @@ function flagCases(): BadInputCase[] {
   const noRedis = ['-c', '2', '-r', '10', '-d', '1s'];
   out.push(
     run('--agents 0', [...load, '--agents', '0'], '^--agents: must be a whole number of agents from 1 to 1000'),
-    run('--agents without a Redis', [...noRedis, '--agents', '2'], '^--agents: the agents need a Redis they can reach'),
+    run('--agents without a Redis', [...noRedis, '--agents', '2'], '^--agents: the agents need a control Redis they can reach'),
     run('--agents-wait alone', [...load, '--agents-wait', '10s'], '^--agents-wait: only with --agents N'),
     run('--agents-wait not a duration', [...load, '--agents', '2', '--agents-wait', 'soon'], '^--agents-wait: "soon" is not a duration'),
     run('--agent-label not k=v', [...load, '--agents', '2', '--agent-label', 'pool'], '^--agent-label: "pool" is not k=v'),

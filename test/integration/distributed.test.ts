@@ -317,8 +317,16 @@ test('an agent whose clock reads 250 ms ahead: its offset is estimated within th
   const ahead = startAgent('agent-1', redis.url, ['--prefix', prefix], undefined, { WSBENCH_TEST_AGENT_CLOCK_AHEAD_MS: '250' });
   await registered([exact, ahead]);
   const out = join(dir, 'ahead.json');
-  const args = ['-c', '60', '-r', '50', '-d', '2s', '--redis', redis.url, '--agents', '2', '--control-prefix', prefix];
-  const result = await runCli(['run', ...args, '--quiet', '--out', out], { timeoutMs: 120_000 });
+  // The scenario's own distributed block this time: the agents by name, the control Redis named.
+  const file = join(dir, 'ahead.yaml');
+  await writeFile(
+    file,
+    `clients: { connections: 60 }
+publish: { rate: 50/s, duration: 2s }
+distributed: { agents: [agent-0, agent-1], wait: 20s, controlRedis: "${redis.url}" }
+`,
+  );
+  const result = await runCli(['run', file, '--control-prefix', prefix, '--quiet', '--out', out], { timeoutMs: 120_000 });
   assert.equal(result.code, ExitCode.OK, result.stderr + ahead.stderr());
   const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
   const ws = report.transports.websocket!;
