@@ -9,16 +9,19 @@
  * stopped it), 2 (a bad flag).
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { ConfigError } from '../errors.js';
+import { ConfigError, WsbenchError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { monotonicMs } from '../metrics/clock.js';
 import { describeThisAgent } from '../distributed/agent-presence.js';
-import { runAgent } from '../distributed/agent-runner.js';
+import { runAgent, type AgentOutcome } from '../distributed/agent-runner.js';
 import { ControlChannel } from '../distributed/control-channel.js';
 import { agentNameProblem, labelProblem } from '../distributed/protocol.js';
 import { childProcessWorkers } from '../engine/workers.js';
 import { reportError, safeLines } from './errors.js';
 import { onInterrupt } from './signals.js';
+
+/** How long an agent waits before connecting again to a control Redis that went away. */
+const RECONNECT_MS = 1000;
 
 export interface AgentArgs {
   redis?: string;
@@ -103,30 +106,52 @@ export async function agent(argv: AgentArgs): Promise<number> {
     () => controller.abort(),
     (text) => process.stderr.write(text),
   );
-  let channel: ControlChannel | undefined;
+  const channels: ControlChannel[] = [];
   try {
     const settings = agentSettings(argv);
-    channel = await ControlChannel.open(settings.redis, { sender: settings.name, ...(argv.prefix ? { prefix: argv.prefix } : {}) });
     const descriptor = describeThisAgent({ name: settings.name, labels: settings.labels, capacity: settings.capacity });
     const ahead = testClockAhead(process.env);
-    const outcome = await runAgent({
-      channel,
-      // A clock made to read ahead is another clock: the agent estimates its offset as one on another host would.
-      descriptor: ahead === 0 ? descriptor : { ...descriptor, clockId: `${descriptor.clockId ?? 'unknown'}+test-ahead-${ahead}` },
-      ...(ahead === 0 ? {} : { localClock: { now: () => monotonicMs() + ahead, aheadOfMonotonicMs: ahead } }),
-      startWorkers: childProcessWorkers,
-      once: argv.once ?? false,
-      signal: controller.signal,
-      log,
-    });
-    const last = outcome.runs.at(-1);
+    const options = { sender: settings.name, ...(argv.prefix ? { prefix: argv.prefix } : {}) };
+    const runs: AgentOutcome['runs'] = [];
+    // The first connection failing is a setup error (exit 3); once registered, a control Redis
+    // that goes away (restarted, a dropped connection) is waited for: the agent registers again.
+    let registered = false;
+    for (;;) {
+      try {
+        const channel = await ControlChannel.open(settings.redis, options);
+        channels.push(channel);
+        registered = true;
+        const outcome = await runAgent({
+          channel,
+          // A clock made to read ahead is another clock: the agent estimates its offset as one on another host would.
+          descriptor: ahead === 0 ? descriptor : { ...descriptor, clockId: `${descriptor.clockId ?? 'unknown'}+test-ahead-${ahead}` },
+          ...(ahead === 0 ? {} : { localClock: { now: () => monotonicMs() + ahead, aheadOfMonotonicMs: ahead } }),
+          startWorkers: childProcessWorkers,
+          once: argv.once ?? false,
+          signal: controller.signal,
+          log,
+        });
+        runs.push(...outcome.runs);
+        break;
+      } catch (e) {
+        if (!registered || controller.signal.aborted || !(e instanceof WsbenchError && e.code === 'REDIS_UNREACHABLE')) throw e;
+        log(`${e.message}; connecting again in ${RECONNECT_MS / 1000} s`);
+        await channels.pop()?.close();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, RECONNECT_MS);
+          controller.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+        if (controller.signal.aborted) break;
+      }
+    }
+    const last = runs.at(-1);
     if (argv.once && last && last.end !== 'finished') return ExitCode.DEGRADED;
     return ExitCode.OK;
   } catch (e) {
     return reportError(e, verbose);
   } finally {
     removeSignals();
-    await channel?.close();
+    for (const channel of channels) await channel.close();
   }
 }
 

@@ -73,7 +73,11 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   try {
     while (!signal.aborted) {
       if (presenceError) throw presenceError;
-      const entries = await inbox.next(pollMs);
+      const entries = await inbox.next(pollMs).catch((e: unknown) => {
+        throw e instanceof WsbenchError
+          ? e
+          : new WsbenchError('REDIS_UNREACHABLE', `control Redis: reading the inbox failed: ${messageOf(e)}`, { cause: e });
+      });
       for (const entry of entries) {
         if (!entry.decoded.ok) {
           log(`ignored an entry of the inbox: ${entry.decoded.detail}`);

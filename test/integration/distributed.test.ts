@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, runCli } from '../helpers/cli.js';
 import { descendantsOf, waitFor } from '../helpers/processes.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded.js';
+import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import type { RunReport } from '../../src/results/types.js';
 import { createNetns, netnsSupport, type Netns, type NetnsSupport } from '../helpers/netns.js';
@@ -343,4 +343,32 @@ distributed: { agents: [agent-0, agent-1], wait: 20s, controlRedis: "${redis.url
   assert.equal(ws.delivery.delivered, ws.delivery.expected);
   assert.equal(ws.clampedSamples, 0, context);
   assert.ok(ws.fanoutLatencyMs.max < 250, context);
+});
+
+test('the control Redis restarted under an idle agent: the agent connects again, registers, and takes the next run', async () => {
+  const port = await freePort();
+  const first = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
+  let second: EmbeddedRedis | undefined;
+  try {
+    const agent = startAgent('agent-0', first.url);
+    await registered([agent]);
+    process.kill(first.pid, 'SIGKILL');
+    assert.ok(await waitFor(() => /connecting again in 1 s/.test(agent.stderr()), 15_000), agent.stderr());
+    second = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
+    assert.ok(await waitFor(() => agent.stderr().match(/registered/g)?.length === 2, 15_000), agent.stderr());
+    const out = join(dir, 'after-restart.json');
+    const result = await runCli(
+      ['run', '-c', '10', '-r', '20', '-d', '1s', '--redis', second.url, '--agents', '1', '--quiet', '--out', out],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(result.code, ExitCode.OK, result.stderr + agent.stderr());
+    const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+    assert.equal(report.run.agents![0]!.status, 'finished');
+    assert.equal(report.transports.websocket!.delivery.delivered, report.transports.websocket!.delivery.expected);
+  } finally {
+    await second?.stop();
+    await first.stop();
+  }
 });
