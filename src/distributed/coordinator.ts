@@ -192,9 +192,19 @@ export class AgentCoordinator {
       name: agent.descriptor.name,
       host: agent.descriptor.host,
       clients,
-      clock: this.clocks.get(agent.descriptor.name) ?? sameHostClock(),
+      clock: this.clocks.get(agent.descriptor.name) ?? this.unreportedClock(agent),
       status: this.status.get(agent.descriptor.name) ?? 'not started',
     }));
+  }
+
+  /**
+   * The clock of an agent that never said (lost or declined before the start: it measured
+   * nothing): exact when it shares this clock; otherwise unknown, which `consistent: false` says
+   * (its bound is 0 because no latency of the run depends on it).
+   */
+  private unreportedClock(agent: KnownAgent): AgentClock {
+    if (agent.descriptor.clockId !== null && agent.descriptor.clockId === this.host.clockId) return sameHostClock();
+    return { mode: 'estimated', offsetMs: 0, errorBoundMs: 0, driftPpm: 0, consistent: false };
   }
 
   /** A group's view of how an agent's part ended, and its clock. */
@@ -513,7 +523,10 @@ export class RemoteWorkerGroup implements WorkerGroup {
       this.closed = true;
       await this.run?.close().catch(() => {});
       await this.reading;
-      for (const part of this.parts) if (part.ended === null) this.coordinator.noteAgent(part.name, 'stopped');
+      // An agent that did not say it stopped in time (a loaded machine) still finished if it sent every result.
+      for (const part of this.parts)
+        if (part.ended === null)
+          this.coordinator.noteAgent(part.name, part.plans.every((p) => this.resultBy.has(p.workerId)) ? 'finished' : 'stopped');
       this.coordinator.groupClosed(this);
     }
   }

@@ -345,12 +345,12 @@ distributed: { agents: [agent-0, agent-1], wait: 20s, controlRedis: "${redis.url
   assert.ok(ws.fanoutLatencyMs.max < 250, context);
 });
 
-test('the control Redis restarted under an idle agent: the agent connects again, registers, and takes the next run', async () => {
+test('the control Redis restarted under an idle agent: the agent connects again, registers, takes the next run and (--once) leaves', async () => {
   const port = await freePort();
   const first = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
   let second: EmbeddedRedis | undefined;
   try {
-    const agent = startAgent('agent-0', first.url);
+    const agent = startAgent('agent-0', first.url, ['--once']);
     await registered([agent]);
     process.kill(first.pid, 'SIGKILL');
     assert.ok(await waitFor(() => /connecting again in 1 s/.test(agent.stderr()), 15_000), agent.stderr());
@@ -367,6 +367,8 @@ test('the control Redis restarted under an idle agent: the agent connects again,
     const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
     assert.equal(report.run.agents![0]!.status, 'finished');
     assert.equal(report.transports.websocket!.delivery.delivered, report.transports.websocket!.delivery.expected);
+    // --once: the agent leaves after its run, with exit code 0.
+    assert.deepEqual(await agent.exited, { code: 0, signal: null }, agent.stderr());
   } finally {
     await second?.stop();
     await first.stop();
