@@ -272,6 +272,8 @@ export class RemoteWorkerGroup implements WorkerGroup {
   private ready: Promise<void> | null = null;
   private fatal: WsbenchError | null = null;
   private closed = false;
+  /** stop() was called: agents stopping now do so because they were told. */
+  private stopping = false;
   private reading: Promise<void> | null = null;
   private onSnapshot: (snapshot: WorkerSnapshot) => void = () => {};
   private publishes: PublishOutcome | null = null;
@@ -411,6 +413,11 @@ export class RemoteWorkerGroup implements WorkerGroup {
         );
         break;
       case 'stopped':
+        // Stopping on its own (a signal, its coordinator thought lost) before its results: gone, as if lost.
+        if (!this.stopping && !part.plans.every((p) => this.resultBy.has(p.workerId))) {
+          this.agentGone(part.name, `stopped its part before sending its results (${m.body.reason})`);
+          break;
+        }
         part.ended = m.body.reason;
         this.coordinator.noteAgent(part.name, m.body.reason);
         break;
@@ -513,6 +520,7 @@ export class RemoteWorkerGroup implements WorkerGroup {
   /** Tells the agents still running to stop, waits (a little) for them to say so, and leaves the run's streams. */
   async stop(): Promise<void> {
     if (this.closed) return;
+    this.stopping = true;
     try {
       await this.ready?.catch(() => {});
       if (this.run && this.parts.some((p) => p.ended === null)) {

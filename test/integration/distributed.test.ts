@@ -2,7 +2,7 @@
  * Distributed runs with real processes: `wsbench agent` processes and a coordinator
  * (`wsbench run --agents N`) on one real redis-server (the Redis under test and the control
  * Redis), the built-in reference server. Three agents share a few hundred connections and every
- * message arrives; an agent SIGKILLed mid-run is an `agent-lost` incident, its clients' messages
+ * message arrives; an agent SIGKILLed (or SIGTERMed) mid-run is an `agent-lost` incident, its clients' messages
  * `unobserved`, exit 4; a coordinator SIGKILLed makes the agents stop their clients; an agent in
  * its own network namespace takes part (skipped, with the reason, where namespaces are not
  * permitted). Nothing is left running: every agent is stopped, and its worker processes with it.
@@ -186,7 +186,7 @@ test('three agents share 300 connections: every message delivered, clients summi
   assert.deepEqual(shapeDiff({ ...report, run }, localReport), []);
 });
 
-test('an agent SIGKILLed mid-run: agent-lost, its messages unobserved (not lost), the run ends degraded, nothing left running', async () => {
+test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their messages unobserved (not lost), the run ends degraded, nothing left running', async () => {
   const prefix = nextPrefix();
   const list = [0, 1, 2].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
   await registered(list);
@@ -201,6 +201,8 @@ test('an agent SIGKILLed mid-run: agent-lost, its messages unobserved (not lost)
           const victim = list[1]!.child;
           killed = [victim.pid!, ...descendantsOf(victim.pid!)];
           victim.kill('SIGKILL');
+          // agent-2 is asked to go: it stops its clients and says so, without results.
+          list[2]!.child.kill('SIGTERM');
         }),
     },
   );
@@ -211,15 +213,23 @@ test('an agent SIGKILLed mid-run: agent-lost, its messages unobserved (not lost)
   const d = ws.delivery;
   const context = JSON.stringify({ delivery: d, incidents: report.run.incidents, agents: report.run.agents });
   const lost = (report.run.incidents ?? []).filter((i) => i.kind === 'agent-lost');
-  assert.equal(lost.length, 1, context);
-  assert.match(lost[0]!.detail, /agent "agent-1" \(50 clients of websocket\)/);
-  assert.equal(report.run.agents!.find((a) => a.name === 'agent-1')!.status, 'lost');
-  assert.ok((d.unobserved ?? 0) > 0, context);
-  // agent-1's 50 clients were owed every message of their channel; the others received all of theirs.
-  assert.equal(d.unobserved, 50 * ws.throughput.publishes, context);
+  assert.equal(lost.length, 2, context);
+  assert.match(lost.find((i) => i.detail.includes('agent-1'))!.detail, /agent "agent-1" \(50 clients of websocket\) silent for/);
+  assert.match(
+    lost.find((i) => i.detail.includes('agent-2'))!.detail,
+    /agent "agent-2" \(50 clients of websocket\) (stopped its part|it left)/,
+  );
+  assert.deepEqual(
+    report.run.agents!.map((a) => a.status),
+    ['finished', 'lost', 'lost'],
+    context,
+  );
+  // The lost agents' 100 clients were owed every message of their channel; agent-0's received all of theirs.
+  assert.equal(d.unobserved, 100 * ws.throughput.publishes, context);
   assert.equal(d.lost, 0, context);
   assert.equal(d.delivered + d.lost + d.unpublished + (d.unobserved ?? 0), d.expected, context);
-  assert.equal(d.delivered, 100 * ws.throughput.publishes, context);
+  assert.equal(d.delivered, 50 * ws.throughput.publishes, context);
+  assert.deepEqual(await list[2]!.exited, { code: 0, signal: null }, 'agent-2 left cleanly');
   // The killed agent's worker process went with it (its IPC channel closed).
   assert.ok(await waitFor(() => killed.every((pid) => !isAlive(pid)), 10_000), 'the killed agent left a worker running');
 });
