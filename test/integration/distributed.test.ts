@@ -2,10 +2,12 @@
  * Distributed runs with real processes: `wsbench agent` processes and a coordinator
  * (`wsbench run --agents N`) on one real redis-server (the Redis under test and the control
  * Redis), the built-in reference server. Three agents share a few hundred connections and every
- * message arrives; an agent SIGKILLed (or SIGTERMed) mid-run is an `agent-lost` incident, its clients' messages
- * `unobserved`, exit 4; a coordinator SIGKILLed makes the agents stop their clients; an agent in
- * its own network namespace takes part (skipped, with the reason, where namespaces are not
- * permitted). Nothing is left running: every agent is stopped, and its worker processes with it.
+ * message arrives; an agent SIGKILLed (or SIGTERMed) mid-run is an `agent-lost` incident, its
+ * clients' messages `unobserved`, exit 4; a coordinator SIGKILLed makes the agents stop their
+ * clients; `--abort-on-fail` stops every agent; an agent in its own network namespace takes part
+ * (skipped, with the reason, where namespaces are not permitted); an agent whose clock reads
+ * 250 ms ahead is estimated within its bound; an agent outlives a restart of its control Redis.
+ * Nothing is left running: every agent is stopped, and its worker processes with it.
  */
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
