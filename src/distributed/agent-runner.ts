@@ -104,7 +104,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   }
 }
 
-/** One run: from the plan to `stopped`. Never throws for what happens during it (the coordinator is told). */
+/**
+ * One run: from the plan to `stopped`. What goes wrong in the run (a worker failing) is told to the
+ * coordinator; only a failing control Redis is thrown (after the workers were stopped).
+ */
 async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: 'plan' }, pollMs: number): Promise<AgentRunEnd> {
   const { channel, descriptor, signal, log } = options;
   const { runId, timing } = plan.body;
