@@ -302,13 +302,30 @@ test('an agent in its own network namespace takes part and is counted', async (t
 
 test('--abort-on-fail with an impossible threshold stops every agent: exit 1, partial report, no worker left', async () => {
   const prefix = nextPrefix();
-  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
-  await registered(list);
+  // Two agents of pool a take the run; the one of pool b is not asked.
+  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix, '--label', 'pool=a']));
+  const other = startAgent('agent-b', redis.url, ['--prefix', prefix, '--label', 'pool=b']);
+  await registered([...list, other]);
   const out = join(dir, 'abort.json');
   // Every worker process the agents start during the run.
   const workers = new Set<number>();
   const watch = setInterval(() => list.forEach((a) => descendantsOf(a.child.pid!).forEach((pid) => workers.add(pid))), 50);
-  const args = ['-c', '40', '-r', '20', '-d', '60s', '--redis', redis.url, '--agents', '2', '--control-prefix', prefix];
+  const args = [
+    '-c',
+    '40',
+    '-r',
+    '20',
+    '-d',
+    '60s',
+    '--redis',
+    redis.url,
+    '--agents',
+    '2',
+    '--agent-label',
+    'pool=a',
+    '--control-prefix',
+    prefix,
+  ];
   const gate = ['-t', 'delivery.duplicated < 0', '--abort-on-fail', '--json', '--out', out];
   // Without the abort this run would publish for 60 s and hit the time limit.
   const result = await runCli(['run', ...args, ...gate], { timeoutMs: 45_000 }).finally(() => clearInterval(watch));
@@ -319,7 +336,12 @@ test('--abort-on-fail with an impossible threshold stops every agent: exit 1, pa
   // The coordinator waited for every agent to stop before it reported: their workers are gone.
   assert.ok(workers.size >= 2, 'each agent started its worker');
   assert.deepEqual([...workers].filter(isAlive), [], 'worker processes of the agents outlived the run');
+  assert.deepEqual(
+    report.run.agents!.map((a) => a.name),
+    ['agent-0', 'agent-1'],
+  );
   for (const a of report.run.agents!) assert.notEqual(a.status, 'lost', a.name);
+  assert.doesNotMatch(other.stderr(), /run /, 'the agent of another pool took no part');
   for (const a of list) assert.equal(a.child.exitCode, null, `${a.name} waits for the next run`);
 });
 
@@ -385,4 +407,39 @@ test('the control Redis restarted under an idle agent: the agent connects again,
     await second?.stop();
     await first.stop();
   }
+});
+
+test('too few agents within --agents-wait: a setup error naming the agents that came, nothing started', async () => {
+  const prefix = nextPrefix();
+  const agent = startAgent('agent-0', redis.url, ['--prefix', prefix]);
+  await registered([agent]);
+  const result = await runCli(
+    [
+      'run',
+      '-c',
+      '10',
+      '-r',
+      '10',
+      '-d',
+      '1s',
+      '--redis',
+      redis.url,
+      '--agents',
+      '2',
+      '--agents-wait',
+      '2s',
+      '--control-prefix',
+      prefix,
+      '--quiet',
+    ],
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  assert.equal(result.code, ExitCode.SETUP_FAILED, result.stderr);
+  assert.match(
+    result.stderr,
+    /^wsbench: error: waited 2 s for 2 idle agent\(s\) on the control Redis redis:\/\/127\.0\.0\.1:\d+: 1 came: agent-0$/m,
+  );
+  assert.doesNotMatch(agent.stderr(), /run /, 'no plan was sent');
 });
