@@ -266,7 +266,8 @@ export async function run(argv: RunArgs): Promise<number> {
     if (e instanceof RunFailedError) ({ report, gate: outcome } = e);
   } finally {
     if (agents) {
-      await agents.close();
+      // Never in the way of the report: the agents stop on their own when the coordinator goes quiet.
+      await agents.close().catch(() => {});
       if (report) report = withAgents(report, agents.report());
     }
     // The dashboard goes before anything else is written, so no output lands inside it.
