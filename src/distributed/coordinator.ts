@@ -560,23 +560,7 @@ export class RemoteWorkerGroup implements WorkerGroup {
     const part = this.byWorker.get(workerId)!;
     const plan = part.plans.find((p) => p.workerId === workerId)!;
     const connected = this.connectedBy.get(workerId) ?? this.lostBeforeConnecting(workerId);
-    const outcomes = PublishOutcomes.from(this.publishes ?? { sent: 0, failed: { ranges: new Uint32Array(0) } }, this.channelCount);
-    const delivery: DeliveryCounts = {
-      expected: 0,
-      delivered: 0,
-      lost: 0,
-      unpublished: 0,
-      unobserved: 0,
-      duplicated: 0,
-      reordered: 0,
-      ignored: 0,
-    };
-    connected.openedPerChannel.forEach((opened, c) => {
-      const channel = outcomes.channel(c);
-      delivery.expected += opened * channel.expected;
-      delivery.unpublished += opened * channel.unpublished.size;
-    });
-    delivery.unobserved = delivery.expected - delivery.unpublished;
+    const delivery = unobservedDelivery(connected.openedPerChannel, this.publishes ?? { sent: 0, failed: { ranges: new Uint32Array(0) } });
     const last = part.lastSnapshot.get(workerId);
     const tracked = Math.min(plan.totalPublishes, plan.perPublishLimit);
     const empty = encodeHistogram(createHistogram());
@@ -607,6 +591,33 @@ export class RemoteWorkerGroup implements WorkerGroup {
       timeline: [],
     };
   }
+}
+
+/**
+ * What the open clients of a lost agent were owed (`openedPerChannel`: its clients open on each
+ * channel when it said how they connected), in the ledger's terms: every message sent on their
+ * channel is expected; those whose publish never reached Redis stay unpublished (owed to nobody);
+ * the rest is unobserved — nobody knows whether it arrived. Nothing is delivered or lost.
+ */
+export function unobservedDelivery(openedPerChannel: readonly number[], publishes: PublishOutcome): DeliveryCounts {
+  const outcomes = PublishOutcomes.from(publishes, openedPerChannel.length);
+  const delivery: DeliveryCounts = {
+    expected: 0,
+    delivered: 0,
+    lost: 0,
+    unpublished: 0,
+    unobserved: 0,
+    duplicated: 0,
+    reordered: 0,
+    ignored: 0,
+  };
+  openedPerChannel.forEach((opened, c) => {
+    const channel = outcomes.channel(c);
+    delivery.expected += opened * channel.expected;
+    delivery.unpublished += opened * channel.unpublished.size;
+  });
+  delivery.unobserved = delivery.expected - delivery.unpublished;
+  return delivery;
 }
 
 function asError(e: unknown): WsbenchError {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitByWeight } from '../../src/distributed/coordinator.js';
+import { splitByWeight, unobservedDelivery } from '../../src/distributed/coordinator.js';
 import { agentSettings } from '../../src/cli/agent.js';
 
 const SPLITS: { name: string; total: number; weights: number[]; expect: number[] }[] = [
@@ -57,5 +57,48 @@ for (const c of BAD_FLAGS) {
       () => agentSettings(c.args),
       (e: Error) => c.error.test(e.message),
     );
+  });
+}
+
+const UNOBSERVED: {
+  name: string;
+  opened: number[];
+  sent: number;
+  failed: number[];
+  expect: { expected: number; unpublished: number; unobserved: number };
+}[] = [
+  {
+    name: 'nothing failed: all owed is unobserved',
+    opened: [3],
+    sent: 10,
+    failed: [],
+    expect: { expected: 30, unpublished: 0, unobserved: 30 },
+  },
+  {
+    name: 'two channels, uneven opens',
+    opened: [2, 1],
+    sent: 5,
+    failed: [],
+    // channel 0 carries publishes 0, 2, 4; channel 1 carries 1, 3.
+    expect: { expected: 2 * 3 + 1 * 2, unpublished: 0, unobserved: 8 },
+  },
+  {
+    name: 'a failed publish stays unpublished, never unobserved',
+    opened: [2, 1],
+    sent: 5,
+    failed: [2, 3],
+    // publish 2 (channel 0) failed: owed to nobody.
+    expect: { expected: 8, unpublished: 2, unobserved: 6 },
+  },
+  { name: 'no client open: nothing owed', opened: [0, 0], sent: 100, failed: [], expect: { expected: 0, unpublished: 0, unobserved: 0 } },
+];
+
+for (const c of UNOBSERVED) {
+  test(`unobservedDelivery: ${c.name}`, () => {
+    const d = unobservedDelivery(c.opened, { sent: c.sent, failed: { ranges: Uint32Array.from(c.failed) } });
+    assert.deepEqual({ expected: d.expected, unpublished: d.unpublished, unobserved: d.unobserved }, c.expect);
+    assert.equal(d.delivered + d.lost + d.unpublished + d.unobserved!, d.expected, 'the ledger identity');
+    assert.equal(d.delivered, 0);
+    assert.equal(d.lost, 0);
   });
 }
