@@ -6,7 +6,7 @@
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
-import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
+import { fieldOverrides, stagesOverride, targetOverride, type FieldFlag } from '../config/overrides.js';
 import { runScenario, type RunScenarioOptions } from '../api/run-scenario.js';
 import { AgentCoordinator } from '../distributed/coordinator.js';
 import { agentNameProblem, labelProblem } from '../distributed/protocol.js';
@@ -56,6 +56,8 @@ export interface RunArgs extends GateArgs, CapacityArgs {
   'agents-wait'?: string;
   'agent-label'?: string[];
   'control-prefix'?: string;
+  churn?: string;
+  stage?: string[];
   quiet?: boolean;
   json?: boolean;
   tui?: boolean;
@@ -121,6 +123,18 @@ export const runCommand = {
         describe: 'WebSocket client implementation',
         group: 'Scenario overrides:',
       })
+      .option('stage', {
+        type: 'string',
+        array: true,
+        describe:
+          "A stage of the load (repeatable, replaces the scenario's): duration[:connections=N][:rate=R], e.g. 20s:connections=2000:rate=500/s",
+        group: 'Scenario overrides:',
+      })
+      .option('churn', {
+        type: 'string',
+        describe: "While publishing, close this many clients per second and open a fresh one in each one's place (200/s)",
+        group: 'Scenario overrides:',
+      })
       .option('agents', {
         type: 'number',
         requiresArg: true,
@@ -179,6 +193,7 @@ const FIELD_FLAG_NAMES: FieldFlag[] = [
   'workers',
   'local-address',
   'ws-client',
+  'churn',
 ];
 
 export async function run(argv: RunArgs): Promise<number> {
@@ -210,7 +225,11 @@ export async function run(argv: RunArgs): Promise<number> {
   try {
     const values: Partial<Record<FieldFlag, unknown>> = {};
     for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
-    const overrides = [...fieldOverrides(values), ...(argv.target !== undefined ? [targetOverride(argv.target)] : [])];
+    const overrides = [
+      ...fieldOverrides(values),
+      ...(argv.target !== undefined ? [targetOverride(argv.target)] : []),
+      ...(argv.stage !== undefined ? [stagesOverride(argv.stage)] : []),
+    ];
     const scenario = argv.scenario ? await loadScenarioFile(argv.scenario, overrides) : parseScenarioText('', '', overrides);
     if (reportOnStdout && (argv.json || argv['find-capacity'] !== undefined))
       throw new ConfigError(`"-" (stdout) cannot be used with ${argv.json ? '--json' : '--find-capacity'}, which write to stdout too`, {
@@ -248,7 +267,8 @@ export async function run(argv: RunArgs): Promise<number> {
       progress.notice(`waiting for ${distributed.agents} agent(s) on the control Redis (at most ${formatDuration(distributed.waitMs)})\n`);
       agents = await AgentCoordinator.open({ ...distributed, signal: controller.signal, log: (line) => progress.notice(`${line}\n`) });
       agentRun = {
-        workers: agents.plan(scenario.clients.connections, defaultWorkerCount),
+        // Every client the load asks for at once (stages may go above the connections opened first).
+        workers: agents.plan(scenario.load.maxConnections, defaultWorkerCount),
         startWorkers: agents.startWorkers,
       };
       agents.transportsLeft = scenario.transports.length * (gateFlags.options.repeat ?? 1);

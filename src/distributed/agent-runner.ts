@@ -24,7 +24,7 @@ import { WsbenchError, messageOf } from '../errors.js';
 import { DEFAULT_MAX_DRIFT_PPM, agentClock, sameHostClock, type AgentClock, type OffsetEstimate } from '../metrics/clock-offset.js';
 import { monotonicMs } from '../metrics/clock.js';
 import type { WorkerGroup } from '../engine/worker-group.js';
-import type { WorkerPlan } from '../engine/worker-messages.js';
+import type { WorkerPlan, WorkerResult } from '../engine/worker-messages.js';
 import { AgentPresence, type AgentDescriptor } from './agent-presence.js';
 import { clockMode } from './clock-domain.js';
 import { COORDINATOR, type Envelope, type MessageBody } from './protocol.js';
@@ -131,8 +131,20 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
     const plans = plan.body.plans;
     await send({ type: 'accepted', body: { name, workerIds: plans.map((p) => p.workerId) } });
     if (exact) await send({ type: 'clock', body: { name, clock: sameHostClock(), atMs: monotonicMs() } });
-    // Coordinator times to the workers' monotonic clock: the same clock on one host.
+    // Coordinator times to the workers' monotonic clock and back: the same clock on one host.
     let toWorkers = (coordinatorMs: number) => coordinatorMs;
+    let fromWorkers = (workerMs: number) => workerMs;
+    // The times in a result (its events' instants) on the coordinator's clock.
+    const toCoordinator = (result: WorkerResult): WorkerResult => {
+      const at = (t: number | null) => (t === null ? null : fromWorkers(t));
+      const events = result.lifecycle.events.map((e) => ({
+        ...e,
+        at: at(e.at),
+        firstReadyAt: at(e.firstReadyAt),
+        lastReadyAt: at(e.lastReadyAt),
+      }));
+      return { ...result, lifecycle: { ...result.lifecycle, events } };
+    };
     while (end === null) {
       if (signal.aborted) {
         end = 'stopped';
@@ -150,7 +162,7 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
           estimated?.coordinator(m.body.estimates);
         } else if (m.type === 'start' && !workers) {
           if (estimated) {
-            toWorkers = estimated.apply();
+            [toWorkers, fromWorkers] = estimated.apply();
             await send({ type: 'clock', body: { name, clock: estimated.report(), atMs: monotonicMs() } });
           }
           const started = plans.map((p) => ({
@@ -168,6 +180,13 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
           );
         } else if (m.type === 'publishing') {
           workers?.publishing(toWorkers(m.body.t0));
+        } else if (m.type === 'drain') {
+          workers?.draining(m.body.publishes);
+        } else if (m.type === 'server-restart' && workers) {
+          const index = m.body.index;
+          void workers.serverRestart(index, toWorkers(m.body.at)).then(() => send({ type: 'restart-ack', body: { name, index } }));
+        } else if (m.type === 'server-restarted') {
+          workers?.serverRestarted(m.body.index);
         } else if (m.type === 'finish' && workers) {
           const w = workers;
           w.finish(m.body.publishes).then(
@@ -177,7 +196,7 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
                 void send({ type: 'clock', body: { name, clock: estimated.report(), atMs: monotonicMs() } });
               }
               // Written now, in order, on the one command connection: ahead of the `stopped` that follows.
-              for (const result of results) void send({ type: 'result', body: { name, result } });
+              for (const result of results) void send({ type: 'result', body: { name, result: toCoordinator(result) } });
               end ??= 'finished';
             },
             (e: unknown) => {
@@ -254,12 +273,12 @@ class EstimatedClock {
     return agentClock(this.reference.clock.estimates(), this.coordinatorEstimates, agentMs);
   }
 
-  /** Fixes the offset for the run; returns the conversion from coordinator time to the workers' monotonic clock. */
-  apply(): (coordinatorMs: number) => number {
+  /** Fixes the offset for the run; returns the conversions from coordinator time to the workers' monotonic clock and back. */
+  apply(): [(coordinatorMs: number) => number, (workerMs: number) => number] {
     const atMs = this.now();
     const { offsetMs } = this.clockAt(atMs);
     this.applied = { offsetMs, atMs };
-    return (coordinatorMs) => coordinatorMs + offsetMs - this.aheadMs;
+    return [(coordinatorMs) => coordinatorMs + offsetMs - this.aheadMs, (workerMs) => workerMs - offsetMs + this.aheadMs];
   }
 
   /** The clock as the report states it: the offset and drift now, the bound of the offset applied. */

@@ -259,6 +259,8 @@ interface AgentPart {
   /** Set once its part ended: the reason it said, or "lost". */
   ended: string | null;
   lastSnapshot: Map<number, WorkerSnapshot>;
+  /** Server restarts its workers acknowledged. */
+  restartAcks: Set<number>;
 }
 
 /** One transport's workers, run by the agents. */
@@ -302,7 +304,9 @@ export class RemoteWorkerGroup implements WorkerGroup {
       let at = first;
       const rewritten = mine.map((p, k) => {
         const count = Math.floor(clients / n) + (k < clients % n ? 1 : 0);
-        const plan = { ...p, firstClient: at, clientCount: count };
+        // Contiguous, where the engine interleaves its workers' clients: any split is valid (the
+        // lifecycle decides by client index), and this one follows the agents' capacities.
+        const plan = { ...p, firstClient: at, clientCount: count, clientStride: 1 };
         at += count;
         return plan;
       });
@@ -314,6 +318,7 @@ export class RemoteWorkerGroup implements WorkerGroup {
         accepted: false,
         ended: null,
         lastSnapshot: new Map(),
+        restartAcks: new Set(),
       };
       this.parts.push(part);
       for (const p of rewritten) this.byWorker.set(p.workerId, part);
@@ -403,6 +408,9 @@ export class RemoteWorkerGroup implements WorkerGroup {
         break;
       case 'result':
         this.resultBy.set(m.body.result.workerId, m.body.result);
+        break;
+      case 'restart-ack':
+        part.restartAcks.add(m.body.index);
         break;
       case 'fatal':
         this.fail(
@@ -502,6 +510,26 @@ export class RemoteWorkerGroup implements WorkerGroup {
     void this.run?.send({ type: 'publishing', body: { t0 } }).catch((e: unknown) => this.controlFailed(asError(e)));
   }
 
+  draining(publishes: PublishOutcome): void {
+    void this.run?.send({ type: 'drain', body: { publishes } }).catch((e: unknown) => this.controlFailed(asError(e)));
+  }
+
+  /** Tells the agents (their workers) the server restarts; resolves once every agent still there answered, or after `timeoutMs`. */
+  async serverRestart(index: number, at: number, timeoutMs = 2000): Promise<void> {
+    if (!this.run) return;
+    await this.run.send({ type: 'server-restart', body: { index, at } }).catch((e: unknown) => this.controlFailed(asError(e)));
+    await this.until(
+      () => this.parts.every((p) => p.ended !== null || p.restartAcks.has(index)),
+      `acknowledged server restart ${index}`,
+      undefined,
+      timeoutMs,
+    ).catch(() => {});
+  }
+
+  serverRestarted(index: number): void {
+    void this.run?.send({ type: 'server-restarted', body: { index } }).catch((e: unknown) => this.controlFailed(asError(e)));
+  }
+
   async finish(publishes: PublishOutcome, timeoutMs = 30_000): Promise<WorkerResult[]> {
     this.publishes = publishes;
     await this.ready;
@@ -570,12 +598,14 @@ export class RemoteWorkerGroup implements WorkerGroup {
       failed: connected.failed,
       closedEarly: 0,
       delivery,
-      ignoredBy: { foreign: 0, unstamped: 0, control: 0, misrouted: 0 },
+      ignoredBy: { foreign: 0, unstamped: 0, control: 0, misrouted: 0, notOwed: 0 },
       errors: { ...connected.errors, ...(last?.errors ?? {}) },
       errorSamples: { ...connected.errorSamples },
       clampedSamples: 0,
       wire: last?.wire ?? { bytesIn: 0, bytesOut: 0, requests: 0 },
       histograms: { fanout: empty, connect: empty },
+      // What its clients went through (storms, churn, restarts) is not known either.
+      lifecycle: { events: [], timeToReconnect: empty, churn: { closed: 0, opened: 0, failed: 0 } },
       firstLatencyMs: new Float32Array(tracked).fill(Number.POSITIVE_INFINITY),
       lastLatencyMs: new Float32Array(tracked),
       recipients: new Uint32Array(tracked),
@@ -606,6 +636,7 @@ export function unobservedDelivery(openedPerChannel: readonly number[], publishe
     delivered: 0,
     lost: 0,
     unpublished: 0,
+    notOwed: 0,
     unobserved: 0,
     duplicated: 0,
     reordered: 0,

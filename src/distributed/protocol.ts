@@ -239,6 +239,12 @@ export const MESSAGE_SCHEMAS = {
     start: z.strictObject({ connectStartMs: ms }),
     /** Publishing starts (ToWorker "publishing"): message 0 is due at `t0` on the coordinator's clock (each agent converts it with its offset). */
     publishing: z.strictObject({ t0: ms }),
+    /** Publishing is over and the drain begins (ToWorker "drain"). */
+    drain: z.strictObject({ publishes: publishOutcome }),
+    /** Event `index` restarts the server, stopped at `at` on the coordinator's clock (ToWorker "server-restart"); each agent answers restart-ack. */
+    'server-restart': z.strictObject({ index: count, at: ms }),
+    /** The restarted server listens again (ToWorker "server-restarted"). */
+    'server-restarted': z.strictObject({ index: count }),
     /** Publishing is over (ToWorker "finish"): what happened to every publish, to settle what each client was owed. */
     finish: z.strictObject({ publishes: publishOutcome }),
     /** Close the clients and send results (a gate stop, Ctrl-C on the coordinator). */
@@ -256,6 +262,8 @@ export const MESSAGE_SCHEMAS = {
     snapshot: z.strictObject({ name: agentName, snapshot: workerSnapshot }),
     connected: z.strictObject({ name: agentName, connected: workerConnected }),
     result: z.strictObject({ name: agentName, result: workerResult }),
+    /** Every worker of the agent knows drops from now on are event `index`'s server restart. */
+    'restart-ack': z.strictObject({ name: agentName, index: count }),
     fatal: z.strictObject({ name: agentName, workerId: count.nullable(), message: z.string().max(2000) }),
     /** The agent's part of the run is over; it is idle again. */
     stopped: z.strictObject({ name: agentName, reason: z.enum(['finished', 'stopped', 'aborted', 'coordinator-lost']) }),
