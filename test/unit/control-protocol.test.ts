@@ -183,6 +183,9 @@ const VALID: { [R in StreamRole]: ControlMessage<R>[] } = {
     { type: 'clock', body: { estimates: [estimate] } },
     { type: 'start', body: { connectStartMs: 98_765.4321 } },
     { type: 'publishing', body: { t0: 98_785.4321 } },
+    { type: 'drain', body: { publishes: { sent: 12, failed: { ranges: new Uint32Array(0) } } } },
+    { type: 'server-restart', body: { index: 2, at: 98_900.5 } },
+    { type: 'server-restarted', body: { index: 2 } },
     { type: 'finish', body: { publishes: { sent: 12, failed: { ranges: Uint32Array.from([3, 5]) } } } },
     { type: 'finish', body: { publishes: { sent: 20, failed: { bitmap: Uint8Array.from([0b101, 0, 1]) } } } },
     { type: 'stop', body: { reason: 'threshold failed' } },
@@ -205,6 +208,7 @@ const VALID: { [R in StreamRole]: ControlMessage<R>[] } = {
     { type: 'result', body: { name: 'agent-0', result } },
     { type: 'fatal', body: { name: 'agent-0', workerId: 1, message: 'worker exited (SIGKILL)' } },
     { type: 'fatal', body: { name: 'agent-0', workerId: null, message: 'cannot start workers' } },
+    { type: 'restart-ack', body: { name: 'agent-0', index: 2 } },
     { type: 'stopped', body: { name: 'agent-0', reason: 'coordinator-lost' } },
   ],
 };
