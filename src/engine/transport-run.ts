@@ -184,6 +184,7 @@ class TransportRun {
         timeline: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
         ...(input.clientTls ? { tls: input.clientTls } : {}),
       }),
+      { transport: input.transport, incidents: input.incidents, emit, elapsed },
     );
     // Started now so its thread and Redis connection are warm when publishing begins.
     this.publisher = new PublisherHandle(
