@@ -97,7 +97,7 @@ export function mergeClassReports(runs: readonly ClientClassesReport[]): ClientC
     const total = emptyDelivery();
     for (const p of parts) addDelivery(total, p.delivery);
     const delivery = { ...total };
-    for (const k of Object.keys(delivery) as (keyof DeliveryCounts)[]) delivery[k] = round3(delivery[k] / n);
+    for (const k of Object.keys(delivery) as (keyof DeliveryCounts)[]) delivery[k] = round3((delivery[k] ?? 0) / n);
     const errors: Record<string, number> = {};
     const closesByCode: Record<string, number> = {};
     for (const p of parts) {
