@@ -11,6 +11,8 @@ import { inEffectWarning, scenarioDifferences, scenarioMismatchWarning, type Sce
 import { fmtInt } from '../reporters/format.js';
 import type { RunReport } from '../results/types.js';
 import { redactText } from '../secrets.js';
+import { readThrottleOf } from '../config/slow-clients.js';
+import { describeReadThrottle } from '../results/client-classes.js';
 
 export function scenarioFacts(s: Scenario): ScenarioFacts {
   const target = s.target as { kind: string; url?: string; processes?: number | 'auto'; tls?: unknown; perMessageDeflate?: unknown };
@@ -24,6 +26,12 @@ export function scenarioFacts(s: Scenario): ScenarioFacts {
     'clients.connections': fmtInt(s.clients.connections),
     'clients.workers': s.clients.workers === undefined ? 'auto' : String(s.clients.workers),
     'clients.wsClient': s.clients.wsClient,
+    // Slow consumers change what every client sees (the server's buffers, head-of-line blocking).
+    ...(s.clients.slow
+      ? {
+          'clients.slow': `${+(s.clients.slow.fraction * 100).toFixed(3)}% ${describeReadThrottle(readThrottleOf(s.clients.slow))}`,
+        }
+      : {}),
     'publish.rate': `${+s.publish.rate.toFixed(3)}/s`,
     'publish.duration': exactDuration(s.publish.duration),
     'publish.payloadSize': `${fmtInt(s.publish.payloadSize)} B`,

@@ -15,6 +15,7 @@ import { parseTolerance } from '../gate/baseline.js';
 import { TARGET_SCHEMAS, targetAdapter } from '../targets/registry.js';
 import { DEFAULT_INTERVAL_MS, MAX_TIMELINE_INTERVALS, MIN_REPORT_INTERVAL_MS } from '../results/timeline.js';
 import { clientCompression, clientDeflate, clientTls } from './connection-fields.js';
+import { slowClients } from './slow-clients.js';
 import { DEFAULT_TRANSPORTS, TRANSPORT_NAMES, transportDescriptor } from '../transports/registry.js';
 
 const rate = unitValue(parseRatePerSec, 'rate', '1000/s, 5k/s, 60/min', (n) =>
@@ -219,6 +220,7 @@ export const scenarioSchema = z
         tls: clientTls,
         compression: clientCompression,
         deflate: clientDeflate,
+        slow: slowClients,
       })
       .describe('The load: how many clients and how they connect.'),
     publish: z
@@ -324,6 +326,14 @@ export const scenarioSchema = z
     s.transports.forEach((t, i) => {
       if (seen.has(t)) ctx.issues.push({ code: 'custom', input: t, path: ['transports', i], message: `"${t}" is listed twice` });
       seen.add(t);
+      if (s.clients.slow && !transportDescriptor(t).readsSlowly) {
+        ctx.issues.push({
+          code: 'custom',
+          input: t,
+          path: ['transports', i],
+          message: `"${t}" clients cannot read slowly (clients.slow pauses a WebSocket's socket; a poll is answered from the server's bounded channel buffer): run clients.slow with transports: [websocket]`,
+        });
+      }
       if (transportDescriptor(t).needsPollEndpoint && !adapter.pollEndpoint) {
         ctx.issues.push({
           code: 'custom',

@@ -85,6 +85,23 @@ export function parseSizeBytes(value: string | number): number | undefined {
   return unit === undefined ? undefined : finite(Number(match[1]) * unit);
 }
 
+/** Bytes per second for a byte rate, or undefined. "16KiB/s", "1MB/s", "64kb/min", "2048" (per second). */
+export function parseByteRatePerSec(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  const match = /^\s*(.*?)\s*(?:\/\s*(ms|sec|min|s|m|h))?\s*$/.exec(value);
+  if (!match || match[1] === '') return undefined;
+  const bytes = parseSizeBytes(match[1]!);
+  if (bytes === undefined) return undefined;
+  return finite(bytes * (match[2] ? ratePeriodsPerSecond[match[2]]! : 1));
+}
+
+/** A fraction in [0, 1] from "5%" or 0.05, or undefined. */
+export function parseFraction(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  const match = /^\s*(-?\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+  return match ? Number(match[1]) / 100 : undefined;
+}
+
 /** A number too large to be finite (`1e308` seconds) is as unreadable as text. */
 function finite(n: number): number | undefined {
   return Number.isFinite(n) ? n : undefined;

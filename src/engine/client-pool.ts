@@ -54,6 +54,8 @@ import { messageOf } from '../errors.js';
 import { PiecewiseLinear, type OpenLoopSchedule } from './pacer.js';
 import { DEFAULT_RETRY, dropsClient, ownedIn, reconnectDue, retryDelay, wantedBelow } from './lifecycle.js';
 import { ConnectionFacts } from '../transports/connection-facts.js';
+import { ClassTally } from './class-tally.js';
+import { isSlowClient } from '../config/slow-clients.js';
 
 const enum ConnState {
   Connecting,
@@ -93,7 +95,7 @@ interface ConnectionOwner {
   channelName(channelIndex: number): string;
   receive(conn: Connection, data: Buffer, start: number, end: number, receivedAt: number): void;
   connectionClosed(conn: Connection, code: number, reason: string, clean: boolean): void;
-  countError(kind: ErrorKind, sample: string, count?: number): void;
+  countError(kind: ErrorKind, sample: string, count?: number, client?: PoolClient): void;
 }
 
 /**
@@ -149,7 +151,7 @@ class Connection implements TransportEvents, ProtocolContext {
   }
 
   onError(kind: ErrorKind, message: string, count?: number): void {
-    this.owner.countError(kind, message, count);
+    this.owner.countError(kind, message, count, this.client);
   }
 }
 
@@ -176,6 +178,8 @@ class PoolClient {
   constructor(
     readonly clientIndex: number,
     readonly channelIndex: number,
+    /** A slow reader (clients.slow): its transport throttles its reading. */
+    readonly slow: boolean,
   ) {}
 }
 
@@ -302,6 +306,8 @@ export class ClientPool implements ConnectionOwner {
   private drainingWith: PublishOutcomes | null = null;
   /** The load can change while publishing (stages, churn, events): windows and owed counts matter. */
   private readonly dynamic: boolean;
+  /** Figures per client class, when the plan has slow clients. */
+  private readonly classes: ClassTally | null;
 
   constructor(
     private readonly plan: WorkerPlan,
@@ -325,10 +331,15 @@ export class ClientPool implements ConnectionOwner {
       { firstLatencyMs: this.firstLatency, lastLatencyMs: this.lastLatency, recipients: this.recipients },
       load,
     );
+    const slow = plan.slow;
+    let slowHere = 0;
     for (let j = 0; j < plan.clientCount; j++) {
       const index = plan.firstClient + j * plan.clientStride;
-      this.clients.push(new PoolClient(index, index % this.channelCount));
+      const isSlow = slow !== undefined && isSlowClient(index, plan.totalClients, slow.clients);
+      if (isSlow) slowHere++;
+      this.clients.push(new PoolClient(index, index % this.channelCount, isSlow));
     }
+    this.classes = slow ? new ClassTally(plan.clientCount - slowHere, slowHere) : null;
     const { lifecycle } = plan;
     this.connectionCurve = lifecycle.connections ? new PiecewiseLinear(lifecycle.connections) : null;
     this.level = plan.totalClients;
@@ -457,6 +468,7 @@ export class ClientPool implements ConnectionOwner {
       ...(localAddress ? { localAddress } : {}),
       ...(plan.tls ? { tls: plan.tls } : {}),
       ...(plan.compression ? { compression: plan.compression } : {}),
+      ...(client.slow ? { readThrottle: plan.slow!.readThrottle } : {}),
       facts: this.facts,
     };
   }
@@ -512,7 +524,10 @@ export class ClientPool implements ConnectionOwner {
       // Opened before publishing: the run's readiness check covers it, owed from the first message.
       conn.readyAt = Number.NEGATIVE_INFINITY;
     }
-    if (conn.reason !== OpenReason.Reconnect) this.opened++;
+    if (conn.reason !== OpenReason.Reconnect) {
+      this.opened++;
+      this.classes?.opened(conn.client.slow);
+    }
     if (conn.reason === OpenReason.Churn) this.churn.opened++;
     conn.protocol!.opened();
     if (conn.reason !== OpenReason.Initial && conn.protocol!.ready && conn.readyAt === Number.POSITIVE_INFINITY)
@@ -532,12 +547,13 @@ export class ClientPool implements ConnectionOwner {
     // Closed by the scenario or the run while it connected: no failure.
     if (conn.planned || this.finishing) return;
     const kind = e instanceof TransportError ? e.kind : connectErrorKind('error');
-    this.countError(kind, messageOf(e));
+    this.countError(kind, messageOf(e), 1, client);
     if (conn.reason === OpenReason.Reconnect) {
       const outcome = this.outcomes[item.event];
       if (outcome) outcome.failed++;
     } else {
       this.failed++;
+      this.classes?.failed(client.slow);
       if (conn.reason === OpenReason.Churn) this.churn.failed++;
     }
     // Before publishing a failed client stays failed (connections.failed); while publishing the
@@ -669,7 +685,8 @@ export class ClientPool implements ConnectionOwner {
     }
     // Dropped without the scenario doing it: the window stays open, what it misses is lost.
     this.closedEarly++;
-    this.countError(socketClosedKind(code, clean), reason || `closed with ${describeCloseCode(code)}`);
+    this.classes?.closedEarly(client.slow, code);
+    this.countError(socketClosedKind(code, clean), reason || `closed with ${describeCloseCode(code)}`, 1, client);
   }
 
   /** Adds a connection's byte counters to its client's (once; its client no longer holds it). */
@@ -861,7 +878,7 @@ export class ClientPool implements ConnectionOwner {
       this.ignoredBy.control++;
       if (verdict === Verdict.Unexpected) {
         this.problem ??= protocol.problem;
-        this.countError(PROTOCOL_UNEXPECTED, protocol.problem ?? 'unexpected message');
+        this.countError(PROTOCOL_UNEXPECTED, protocol.problem ?? 'unexpected message', 1, client);
       } else if (
         conn.readyAt === Number.POSITIVE_INFINITY &&
         protocol.ready &&
@@ -909,6 +926,7 @@ export class ClientPool implements ConnectionOwner {
     const latency = receivedAt - intended;
     if (this.timeline.recordLatency(slot, latency)) this.clamped++;
     recordMs(this.interval, latency);
+    if (this.classes !== null) this.classes.latency(client.slow, latency);
     if (seq < this.recipients.length) {
       if (latency < this.firstLatency[seq]!) this.firstLatency[seq] = latency;
       if (latency > this.lastLatency[seq]!) this.lastLatency[seq] = latency;
@@ -916,8 +934,9 @@ export class ClientPool implements ConnectionOwner {
     }
   }
 
-  countError(kind: ErrorKind, sample: string, count = 1): void {
+  countError(kind: ErrorKind, sample: string, count = 1, client?: PoolClient): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + count;
+    if (client) this.classes?.error(client.slow, kind, count);
     this.timeline.errorAt(monotonicMs(), count);
     // Samples are often a peer's words (close reasons, HTTP bodies): bounded and inert.
     this.errorSamples[kind] ??= peerSnippet(sample, 300);
@@ -1071,7 +1090,9 @@ export class ClientPool implements ConnectionOwner {
     for (const c of this.clients) {
       const spans = this.spansOf(c);
       const channel = outcomes.channel(c.channelIndex);
-      addDelivery(delivery, c.ledger.counts(channel, spans));
+      const counts = c.ledger.counts(channel, spans);
+      addDelivery(delivery, counts);
+      this.classes?.delivery(c.slow, counts);
       if (spans === NEVER_OWED) continue;
       // Each term where its messages were due: the ledger's own ranges (an unpublished message is never lost).
       const ch = c.channelIndex;
@@ -1105,6 +1126,7 @@ export class ClientPool implements ConnectionOwner {
       recipients: this.recipients,
       process: this.monitor.stats(),
       timeline,
+      ...(this.classes ? { classes: this.classes.result() } : {}),
     };
   }
 

@@ -29,6 +29,8 @@ import type { IntervalGridSpec } from './interval-grid.js';
 import { assembleTimeline, type CoordinatorInterval, type PublishedSchedule } from './timeline-assembly.js';
 import { transportDescriptor } from '../transports/registry.js';
 import { connectionReport } from './connection-report.js';
+import { CLIENT_CLASSES, classReport, type ClientClassesReport } from '../results/client-classes.js';
+import { readThrottleOf } from '../config/slow-clients.js';
 
 export interface TransportReportInput {
   transport: TransportName;
@@ -191,7 +193,22 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       opened: sumOf(results, (r) => r.opened),
       wire,
     }),
+    ...classesOf(results, scenario),
   };
+}
+
+/** `classes.normal` and `classes.slow` when the scenario has slow clients: every worker's counts added. */
+function classesOf(results: readonly WorkerResult[], scenario: Scenario): { classes?: ClientClassesReport } {
+  const slow = scenario.clients.slow;
+  if (!slow) return {};
+  const classes = {} as ClientClassesReport;
+  for (const name of CLIENT_CLASSES) {
+    classes[name] = classReport(
+      results.flatMap((r) => (r.classes ? [r.classes[name]] : [])),
+      name === 'slow' ? readThrottleOf(slow) : null,
+    );
+  }
+  return { classes };
 }
 
 function connectionsOf(scenario: Scenario, results: readonly WorkerResult[]): ConnectionReport {

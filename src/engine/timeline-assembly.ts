@@ -11,7 +11,7 @@ import { createHistogram, decodeHistogram, encodeHistogram } from '../metrics/hi
 import { fanoutSpread, type PerPublishPart } from '../metrics/fanout-spread.js';
 import type { LoadSample } from '../process/monitor.js';
 import { intervalLatency, mergeTimelines } from '../results/timeline.js';
-import type { Timeline, TimelineInterval, TransportReport } from '../results/types.js';
+import type { ServerSample, Timeline, TimelineInterval, TransportReport } from '../results/types.js';
 import { IntervalGrid, type IntendedTimes, type IntervalGridSpec } from './interval-grid.js';
 import type { WorkerInterval } from './worker-messages.js';
 
@@ -20,6 +20,8 @@ export interface CoordinatorInterval {
   /** Errors counted in the interval: the publisher's failed publishes. */
   errors: number;
   tool: LoadSample;
+  /** The reference server near the interval's end (its /stats), when the target can tell. */
+  server?: ServerSample;
 }
 
 /** The publisher's schedule as far as it went: message i was due at dueAt(i), `sent` of them were sent. */
@@ -213,5 +215,6 @@ function withCoordinator(merged: TimelineInterval, k: number, grid: IntervalGrid
     errors: merged.errors + (own?.errors ?? 0),
     ...(recipientHistograms ? { recipientHistograms } : {}),
     tool,
+    ...(own?.server ? { server: own.server } : {}),
   };
 }

@@ -124,6 +124,8 @@ class TransportRun {
   private readonly coordinatorTicker: IntervalTicker;
   private readonly coordinatorLoad: LoadSampler;
   private publishErrorsSeen = 0;
+  /** A /stats read of the server in flight (one at a time: a slow server is not asked again meanwhile). */
+  private serverSampling = false;
   private publishing = false;
   private failure: WsbenchError | null = null;
   private readonly targetWatch: TargetWatch;
@@ -237,6 +239,20 @@ class TransportRun {
     for (let k = first; k <= last; k++)
       this.coordinatorIntervals.set(k, { tool, errors: k === last ? errors - this.publishErrorsSeen : 0 });
     this.publishErrorsSeen = errors;
+    this.sampleServer(last);
+  }
+
+  /** The server's memory and queued bytes at the end of interval k, when the target can tell (the reference server's /stats). */
+  private sampleServer(k: number): void {
+    const sample = this.input.target.sampleServer;
+    if (!sample || this.serverSampling) return;
+    this.serverSampling = true;
+    void sample()
+      .then((server) => {
+        const interval = this.coordinatorIntervals.get(k);
+        if (server && interval) interval.server = server;
+      })
+      .finally(() => (this.serverSampling = false));
   }
 
   /** The schedule as far as the publisher got, once it started. */

@@ -15,6 +15,8 @@ import type { CurveSegment } from '../config/load-shape.js';
 import type { ClientCompression } from '../transports/compression.js';
 import type { ConnectionFactsData } from '../transports/connection-facts.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
+import type { ReadThrottle } from '../transports/read-throttle.js';
+import type { ClientClassCounts, ClientClassName } from '../results/client-classes.js';
 
 export interface WorkerPlan {
   workerId: number;
@@ -65,6 +67,11 @@ export interface WorkerPlan {
   tls?: ClientTlsOptions;
   /** permessage-deflate of WebSocket connections (absent: off). */
   compression?: ClientCompression;
+  /**
+   * Slow readers (clients.slow; absent: none): `clients` of the totalClients are slow, spread
+   * evenly over the global indices (config/slow-clients.ts isSlowClient), and read as `readThrottle` says.
+   */
+  slow?: { clients: number; readThrottle: ReadThrottle };
 }
 
 /** What happens to the connections while publishing, on the schedule's axis (ms from message 0). */
@@ -229,6 +236,8 @@ export interface WorkerResult {
   process: ProcessStats;
   /** Every interval in which something happened for this worker, in order, with what arrived late. */
   timeline: WorkerInterval[];
+  /** Figures per client class when the plan has slow clients. */
+  classes?: Record<ClientClassName, ClientClassCounts>;
 }
 
 export type ToWorker =

@@ -14,6 +14,7 @@ import type { IntervalGridSpec } from './interval-grid.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
 import type { LifecycleEvent, LifecyclePlan, ReconnectPolicy, WorkerPlan } from './worker-messages.js';
+import { readThrottleOf, slowClientCount } from '../config/slow-clients.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
 export const PER_PUBLISH_LIMIT = 4_000_000;
@@ -153,6 +154,14 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     publishRate: scenario.load.rate,
     lifecycle,
     ...(input.tls ? { tls: input.tls } : {}),
+    ...(scenario.clients.slow
+      ? {
+          slow: {
+            clients: slowClientCount(scenario.clients.slow.fraction, connections),
+            readThrottle: readThrottleOf(scenario.clients.slow),
+          },
+        }
+      : {}),
     // permessage-deflate is a WebSocket extension: polling clients never offer it.
     ...(scenario.clients.compression !== 'off' && !input.descriptor.needsPollEndpoint
       ? { compression: clientCompression(scenario, clientProtocol) }

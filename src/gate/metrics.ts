@@ -8,7 +8,7 @@
  * snapshots carry a counter that can only grow, a `live` reader used to abort a run early.
  */
 import type { Snapshot } from '../engine/events.js';
-import type { EncodedHistograms, RunReport, TransportName, TransportReport } from '../results/types.js';
+import type { ClientClassName, ClientClassReport, EncodedHistograms, RunReport, TransportName, TransportReport } from '../results/types.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 
 export type Dimension = 'duration' | 'ratio' | 'percent' | 'count' | 'rate' | 'number';
@@ -272,7 +272,62 @@ function buildCatalog(): Map<string, MetricDef> {
     description: '1 when wsbench itself may have been the bottleneck, else 0',
     read: (t) => (t.tool.bottleneck ? 1 : 0),
   });
+  addClassMetrics(add);
   return out;
+}
+
+/**
+ * Per client class (clients.slow): `classes.normal.fanout.p99`, `classes.slow.delivery.lostRatio`…
+ * A report without classes has none of them, so a threshold on one cannot pass silently.
+ */
+function addClassMetrics(add: (def: MetricDef) => void): void {
+  for (const name of ['normal', 'slow'] as const satisfies readonly ClientClassName[]) {
+    const of = (t: TransportReport) => t.classes?.[name];
+    for (const s of STATS) {
+      add({
+        name: `classes.${name}.fanout.${s.stat}`,
+        dim: 'duration',
+        better: 'lower',
+        description: `${s.what} latency of the ${name} clients, publish → receipt (ms)`,
+        read: (t) => {
+          const summary = of(t)?.fanoutLatencyMs;
+          return summary && summary.count > 0 ? summary[s.stat] : undefined;
+        },
+      });
+    }
+    const counts: [string, (c: ClientClassReport) => number, 'lower' | 'higher', string][] = [
+      ['delivery.expected', (c) => c.delivery.expected, 'higher', 'deliveries owed'],
+      ['delivery.delivered', (c) => c.delivery.delivered, 'higher', 'distinct deliveries'],
+      ['delivery.lost', (c) => c.delivery.lost, 'lower', 'deliveries that never arrived'],
+      ['connections.closedEarly', (c) => c.connections.closedEarly, 'lower', 'connections closed before the end'],
+      ['errors.total', (c) => Object.values(c.errors).reduce((a, b) => a + b, 0), 'lower', 'errors of every kind'],
+    ];
+    for (const [metric, read, better, description] of counts)
+      add({
+        name: `classes.${name}.${metric}`,
+        dim: 'count',
+        better,
+        description: `${name} clients: ${description}`,
+        read: (t) => {
+          const c = of(t);
+          return c ? read(c) : undefined;
+        },
+      });
+    add({
+      name: `classes.${name}.delivery.lostRatio`,
+      dim: 'ratio',
+      better: 'lower',
+      description: `${name} clients: lost / expected (0..1)`,
+      read: (t) => of(t)?.delivery.lostRatio,
+    });
+    add({
+      name: `classes.${name}.delivery.deliveryRatio`,
+      dim: 'ratio',
+      better: 'higher',
+      description: `${name} clients: delivered / expected (0..1)`,
+      read: (t) => of(t)?.delivery.deliveryRatio,
+    });
+  }
 }
 
 export const METRICS: ReadonlyMap<string, MetricDef> = buildCatalog();

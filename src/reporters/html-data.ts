@@ -180,6 +180,34 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
   // One series: a colour per metric; several: a colour per series, the metric told by the dash.
   const colour = (s: SeriesSource, metric: number) => (single ? metric : s.color);
 
+  // The reference server's memory, when the report has its samples (the built-in target).
+  const withServer = timed.filter((s) => s.t.timeline!.intervals.some((i) => i.server));
+  const mib = (bytes: number) => round3(bytes / (1024 * 1024));
+  const serverChart = withServer.length
+    ? [
+        chart(
+          {
+            id: 'server-memory-over-time',
+            title: "The reference server's memory",
+            caption: `Read from the server's /stats near the end of each interval, every process summed: resident memory (solid) and the bytes it holds for its WebSocket clients that their sockets have not taken yet (dashed; slow readers make it grow once the kernel's socket buffers are full), in MiB. ${axisNote}`,
+            xKind: 'seconds',
+            units: ['MiB'],
+            logToggle: false,
+            markers,
+          },
+          withServer.flatMap((s) => [
+            { label: name(s, 'RSS'), color: colour(s, 0), points: at(s, (i) => (i.server ? mib(i.server.rssBytes) : null)) },
+            {
+              label: name(s, 'queued for clients'),
+              color: colour(s, 3),
+              dash: true,
+              points: at(s, (i) => (i.server ? mib(i.server.bufferedBytes) : null)),
+            },
+          ]),
+        ),
+      ]
+    : [];
+
   return [
     chart(
       {
@@ -256,6 +284,7 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
         },
       ]),
     ),
+    ...serverChart,
   ];
 }
 

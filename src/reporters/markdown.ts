@@ -39,7 +39,14 @@ export function markdownSummary(report: RunReport, outcome: GateOutcome): string
     const d = t.delivery;
     out.push(
       `| ${t.transport} | ${fmtMs(t.fanoutLatencyMs.p50)} ms | ${fmtMs(t.fanoutLatencyMs.p99)} ms | ${fmtMs(t.lastRecipientLatencyMs.p99)} ms | ${fmtInt(d.delivered)}/${fmtInt(d.expected)} | ${fmtInt(d.lost)} (${fmtPercent(d.lostRatio)}) | ${fmtInt(t.throughput.deliveriesPerSec)} |`,
-    );
+    ); // Slow consumers: each class of clients on a row of its own under its transport.
+    for (const [name, c] of Object.entries(t.classes ?? {})) {
+      const l = c.fanoutLatencyMs;
+      const latency = (v: number) => (l.count > 0 ? `${fmtMs(v)} ms` : '—');
+      out.push(
+        `| ${t.transport} · ${name} clients (${fmtInt(c.clients)}) | ${latency(l.p50)} | ${latency(l.p99)} | — | ${fmtInt(c.delivery.delivered)}/${fmtInt(c.delivery.expected)} | ${fmtInt(c.delivery.lost)} (${fmtPercent(c.delivery.lostRatio)}) | — |`,
+      );
+    }
   }
   out.push('');
 

@@ -12,6 +12,7 @@ import { latencyPointsFromEncoded, percentileChart } from './charts.js';
 import { fmtBytes, fmtInt, fmtMs, fmtNum, fmtPerDelivery, fmtPercent, plural } from './format.js';
 import { NO_STYLE, type Style } from './style.js';
 import { compressionText, tlsText } from './connection-text.js';
+import { classLines } from './class-text.js';
 
 export interface TextSummaryOptions {
   /** Colours (default none). */
@@ -253,6 +254,7 @@ export function transportLines(t: TransportReport): string[] {
   const errors = Object.entries(t.errors).sort((a, b) => b[1] - a[1]);
   lines.push(`  ${'errors'.padEnd(14)}${errors.length ? errors.map(([k, n]) => `${k} ×${fmtInt(n)}`).join(', ') : 'none'}`);
   for (const [k] of errors.slice(0, 3)) if (t.errorSamples[k]) lines.push(`  ${''.padEnd(14)}${k}: ${t.errorSamples[k]}`);
+  lines.push(...classLines(t));
   if (t.tool.bottleneck) {
     lines.push(`  ! the tool may have been the bottleneck: ${t.tool.bottleneckReasons.join('; ')}`);
   }

@@ -28,6 +28,7 @@ import type {
 } from './types.js';
 import { round3 } from '../metrics/rounding.js';
 import { WsbenchError } from '../errors.js';
+import { mergeClassReports } from './client-classes.js';
 
 export function mergeReports(reports: readonly RunReport[]): RunReport {
   if (reports.length === 0) throw new WsbenchError('INTERNAL', 'mergeReports: no reports');
@@ -190,6 +191,7 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
         }
       : {}),
     ...mergeNegotiated(parts),
+    ...(parts.every((t) => t.classes) ? { classes: mergeClassReports(parts.map((t) => t.classes!)) } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  * their results.
  */
 import { createHistogram, decodeHistogram, encodeHistogram, summarizeMs, type Histogram } from '../metrics/histogram.js';
-import type { IntervalLatency, Timeline, TimelineInterval } from './types.js';
+import type { IntervalLatency, ServerSample, Timeline, TimelineInterval } from './types.js';
 import { WsbenchError } from '../errors.js';
 import { round3 } from '../metrics/rounding.js';
 
@@ -245,6 +245,27 @@ function combine(
     tool: {
       cpuPercent: cpu === 'max' ? Math.max(...cpus) : round1(cpus.reduce((a, b) => a + b, 0) / cpus.length),
       eventLoopDelayP99Ms: Math.max(...ordered.map((i) => i.tool.eventLoopDelayP99Ms)),
+    },
+    ...serverOf(ordered, connections === 'last' ? 'last' : 'max'),
+  };
+}
+
+/**
+ * The server's figures of several intervals: neighbours keep the latest sample (the server at the
+ * group's end, like connections open); runs or parts side by side keep the highest of each figure.
+ */
+function serverOf(ordered: readonly TimelineInterval[], how: 'last' | 'max'): Pick<TimelineInterval, 'server'> {
+  const samples = ordered.flatMap((i) => (i.server ? [i.server] : []));
+  if (samples.length === 0) return {};
+  if (how === 'last') return { server: samples[samples.length - 1]! };
+  const max = (f: (s: ServerSample) => number) => Math.max(...samples.map(f));
+  return {
+    server: {
+      rssBytes: max((s) => s.rssBytes),
+      heapUsedBytes: max((s) => s.heapUsedBytes),
+      bufferedBytes: max((s) => s.bufferedBytes),
+      maxClientBufferedBytes: max((s) => s.maxClientBufferedBytes),
+      slowClientsDropped: max((s) => s.slowClientsDropped),
     },
   };
 }

@@ -6,6 +6,7 @@
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { AgentClock } from '../metrics/clock-offset.js';
 import type { TransportName } from '../transports/registry.js';
+import type { ReadThrottle } from '../transports/read-throttle.js';
 
 export type { TransportName };
 
@@ -251,7 +252,33 @@ export interface TransportReport {
   tls?: TlsReport | null;
   /** Compression in effect and the bytes on the wire per payload byte (absent in reports from before). */
   compression?: CompressionReport;
+  /**
+   * Figures per client class when the scenario has slow clients (`clients.slow`; absent otherwise):
+   * `classes.normal` and `classes.slow` (results/client-classes.ts).
+   */
+  classes?: ClientClassesReport;
 }
+
+/** Client classes of a run with slow clients (`clients.slow`); see results/client-classes.ts. */
+export type ClientClassName = 'normal' | 'slow';
+
+export interface ClientClassReport {
+  /** Clients of the class (planned). */
+  clients: number;
+  /** How the class reads: null for normal clients (as fast as they can). */
+  readThrottle: ReadThrottle | null;
+  connections: { opened: number; failed: number; closedEarly: number };
+  /** The class's ledger: delivered + lost + unpublished + notOwed == expected, summed over its clients. */
+  delivery: DeliveryCounts & { lostRatio: number; deliveryRatio: number };
+  /** Publish → receipt of the class's measured deliveries. */
+  fanoutLatencyMs: LatencySummary;
+  errors: Record<string, number>;
+  closesByCode: Record<string, number>;
+  /** Encoded HdrHistogram (µs) of fanoutLatencyMs: classes of several runs merge exactly. */
+  histogram: string;
+}
+
+export type ClientClassesReport = Record<ClientClassName, ClientClassReport>;
 
 /**
  * Results over time, one entry per interval of `intervalMs` on the run's axis (ms since run
@@ -303,6 +330,20 @@ export interface TimelineInterval {
   connect?: { count: number; histogram: string };
   /** The tool's busiest process in the interval: highest CPU % (of one core) and worst event-loop delay p99. */
   tool: { cpuPercent: number; eventLoopDelayP99Ms: number };
+  /** The built-in reference server near the interval's end, read from its `/stats` (absent for other targets, or when no answer came). */
+  server?: ServerSample;
+}
+
+/** The reference server's memory and what it holds for its clients, from `/stats` (every process summed). */
+export interface ServerSample {
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Bytes queued for WebSocket clients that their sockets have not handed to the kernel (slow readers make it grow). */
+  bufferedBytes: number;
+  /** The most of them one client had. */
+  maxClientBufferedBytes: number;
+  /** Clients the server has closed so far (1013) for having more than its limit queued. */
+  slowClientsDropped: number;
 }
 
 /** An interval's latency figures in ms (HdrHistogram's highest equivalent values, like LatencySummary). */

@@ -25,7 +25,7 @@
 import { isUtf8 } from 'node:buffer';
 import { monotonicMs } from '../metrics/clock.js';
 import { openRedis, type RedisClient } from '../redis/client.js';
-import { FanoutChannel, type Fanout, type Recipient } from './fanout.js';
+import { FanoutChannel, bufferedBytesOf, type Fanout, type Recipient } from './fanout.js';
 import { PollBuffer } from './poll-buffer.js';
 
 /** A channel used only by pollers is unsubscribed after this long without a poll. */
@@ -240,6 +240,22 @@ export class ChannelRegistry {
     for (const [name, c] of this.channels)
       byChannel[name] = { clients: c.fan.recipients.size, live: c.live, pollersWaiting: c.buffer?.waiting ?? 0 };
     return byChannel;
+  }
+
+  /**
+   * Bytes queued in this process for its WebSocket clients that their sockets have not handed to
+   * the kernel (slow readers make it grow): the sum, and the most one client has.
+   */
+  buffered(): { total: number; max: number } {
+    let total = 0;
+    let max = 0;
+    for (const c of this.channels.values())
+      for (const r of c.fan.recipients) {
+        const bytes = bufferedBytesOf(r);
+        total += bytes;
+        if (bytes > max) max = bytes;
+      }
+    return { total, max };
   }
 
   /** Channels with a poll buffer right now. */

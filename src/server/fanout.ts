@@ -35,6 +35,25 @@ import { FirstByte, Opcode, encodeFrame, encodeServerFrame } from '../wire/webso
 
 const OPEN = 1;
 
+/**
+ * A client dropped for being too slow gets its close frame behind everything already queued for
+ * it; one that does not read its way there this soon is cut with a TCP reset, which frees what
+ * this process and the kernel hold for it now — not after `ws`'s 30 s close timeout, nor behind a
+ * FIN that would wait for the client to read megabytes first.
+ */
+const DROP_GRACE_MS = 1000;
+
+function cutIfStillOpen(ws: WebSocket): void {
+  if (ws.readyState === ws.CLOSED) return;
+  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  try {
+    if (socket && !socket.destroyed) socket.resetAndDestroy();
+  } catch {
+    // Not a plain TCP handle (TLS): destroying is all there is.
+  }
+  ws.terminate();
+}
+
 /** How a recipient's messages are compressed (permessage-deflate negotiated), if at all. */
 export type RecipientDeflate =
   /** No context takeover: frames shared by the channel's recipients with this window. */
@@ -106,6 +125,11 @@ export function recipientOf(ws: WebSocket, deflateLevel?: number): Recipient {
         };
   }
   return { ws, socket: direct ? internals._socket! : null, deflate: direct ? deflate : null, joinTurn: -1, joinIndex: 0 };
+}
+
+/** Bytes queued in this server for a recipient that its socket has not handed to the kernel yet. */
+export function bufferedBytesOf(recipient: Recipient): number {
+  return recipient.socket ? recipient.socket.writableLength : recipient.ws.bufferedAmount;
 }
 
 /** Frees what a recipient holds (its compression stream). */
@@ -202,9 +226,10 @@ export class Fanout {
       const ws = r.ws;
       if (ws.readyState !== OPEN) continue; // its 'close' handler removes it
       const socket = r.socket;
-      if ((socket ? socket.writableLength : ws.bufferedAmount) > this.maxBuffered) {
+      if (bufferedBytesOf(r) > this.maxBuffered) {
         this.counters.slowClientsDropped++;
         ws.close(1013, 'too slow: send buffer full');
+        setTimeout(cutIfStillOpen, DROP_GRACE_MS, ws).unref();
         channel.recipients.delete(r);
         continue;
       }

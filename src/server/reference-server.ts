@@ -115,6 +115,15 @@ export interface ServerStats {
   pollRequests: number;
   /** Messages pollers asked for that had already left the buffer. */
   pollMissed: number;
+  /** Resident memory and V8 heap in use (every process: summed), bytes; absent from servers before it. */
+  rssBytes?: number;
+  heapUsedBytes?: number;
+  /**
+   * Bytes queued for WebSocket clients that their sockets have not handed to the kernel yet (summed),
+   * and the most one client has: what slow readers leave in the server.
+   */
+  bufferedBytes?: number;
+  maxClientBufferedBytes?: number;
 }
 
 export interface ReferenceServer {
@@ -145,13 +154,21 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const websocket = new WebSocketEndpoint(channels, { maxPayload: options.maxPayload, perMessageDeflate: options.perMessageDeflate });
   const poll = new PollEndpoint(channels, counters, new ClusterCursors(options.cluster?.index, options.cluster?.count), longPollTimeoutMs);
 
-  const stats = (): ServerStats => ({
-    processes: 1,
-    redisConnected: channels.redisConnected ? 1 : 0,
-    connections: websocket.connections,
-    channels: channels.stats(),
-    ...counters,
-  });
+  const stats = (): ServerStats => {
+    const memory = process.memoryUsage();
+    const buffered = channels.buffered();
+    return {
+      processes: 1,
+      redisConnected: channels.redisConnected ? 1 : 0,
+      connections: websocket.connections,
+      channels: channels.stats(),
+      ...counters,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      bufferedBytes: buffered.total,
+      maxClientBufferedBytes: buffered.max,
+    };
+  };
   const router = new Router({ websocket, poll, stats: options.statsSource ?? (() => Promise.resolve(stats())) });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => router.request(req, res);

@@ -33,6 +33,12 @@ export function mergeServerStats(parts: readonly ServerStats[]): ServerStats {
     out.slowClientsDropped += p.slowClientsDropped;
     out.pollRequests += p.pollRequests;
     out.pollMissed += p.pollMissed;
+    // Memory and queued bytes: summed over the processes that say (older servers do not).
+    if (p.rssBytes !== undefined) out.rssBytes = (out.rssBytes ?? 0) + p.rssBytes;
+    if (p.heapUsedBytes !== undefined) out.heapUsedBytes = (out.heapUsedBytes ?? 0) + p.heapUsedBytes;
+    if (p.bufferedBytes !== undefined) out.bufferedBytes = (out.bufferedBytes ?? 0) + p.bufferedBytes;
+    if (p.maxClientBufferedBytes !== undefined)
+      out.maxClientBufferedBytes = Math.max(out.maxClientBufferedBytes ?? 0, p.maxClientBufferedBytes);
     for (const [name, c] of Object.entries(p.channels)) {
       const have: ChannelStats | undefined = out.channels[name];
       out.channels[name] = have

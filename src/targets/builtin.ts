@@ -53,6 +53,11 @@ const schema = z
       .describe(
         'Collect messages this long before writing them to a client (0: one write per event-loop turn). More messages per write cost less CPU per delivery, and add up to this much latency.',
       ),
+    maxClientBuffer: size(64 * 1024, 1024 * 1024 * 1024)
+      .default(64 * 1024 * 1024)
+      .describe(
+        'A client with more than this many bytes queued in the started server (its socket not taking them: a slow reader) is closed with 1013, and cut 1 s later if it has not read its way to the close frame. Default 64MiB.',
+      ),
     processes: z
       .union([z.literal('auto'), z.number().int().min(1).max(64)])
       .default('auto')
@@ -94,6 +99,7 @@ export const builtin = defineTarget({
       longPollTimeoutMs: ctx.longPollTimeoutMs,
       processes: serverProcessesFor(config, ctx.connections),
       writeDelayMs: config.writeDelay,
+      maxBufferedBytes: config.maxClientBuffer,
       // Every channel of the run may be polled.
       maxPollChannels: Math.max(DEFAULT_MAX_POLL_CHANNELS, ctx.channelNames.length),
       // The restarted server keeps the same certificate (clients trust it for the whole run).
@@ -180,6 +186,22 @@ export const builtin = defineTarget({
       resetServerStats: () => {
         pastCpuMs = 0;
         server?.resetStats();
+      },
+      async sampleServer() {
+        try {
+          const s = await fetchStats();
+          if (s.rssBytes === undefined || s.heapUsedBytes === undefined) return undefined;
+          return {
+            rssBytes: s.rssBytes,
+            heapUsedBytes: s.heapUsedBytes,
+            bufferedBytes: s.bufferedBytes ?? 0,
+            maxClientBufferedBytes: s.maxClientBufferedBytes ?? 0,
+            slowClientsDropped: s.slowClientsDropped,
+          };
+        } catch {
+          // A server that does not answer leaves a gap in the timeline; a dead one is target-watch's business.
+          return undefined;
+        }
       },
       ...(server
         ? {

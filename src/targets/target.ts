@@ -8,7 +8,7 @@
  * This file holds the shared interfaces only: it imports no adapter.
  */
 import type { z } from 'zod';
-import type { ProcessStats } from '../results/types.js';
+import type { ProcessStats, ServerSample } from '../results/types.js';
 import type { RedisClient } from '../redis/client.js';
 import type { StampEncoding } from '../metrics/stamp.js';
 import type { TransportDescriptor } from '../transports/descriptor.js';
@@ -80,6 +80,8 @@ export interface PreparedTarget {
   serverStats?(): Promise<ProcessStats | undefined>;
   /** Restart server CPU accounting (at the start of each transport's measured run). */
   resetServerStats?(): void;
+  /** The server's memory and queued bytes now (the builtin target: its /stats), for the timeline; undefined when it cannot tell. */
+  sampleServer?(): Promise<ServerSample | undefined>;
   /**
    * What the server wsbench runs for the target says as it happens (its process exited, its
    * Redis subscriber was dropped or restored); returns a function that stops listening.

@@ -31,6 +31,12 @@ export interface TransportDescriptor {
    * connections); pollers are ready once their join request was answered.
    */
   readonly serverStatsCountClients: boolean;
+  /**
+   * Its clients can read slowly (`clients.slow`): they pause their socket, so the server's
+   * per-connection buffers fill as with a slow phone. Polling clients cannot: the server answers a
+   * poll from a bounded per-channel buffer, and a slow read would only delay the next request.
+   */
+  readonly readsSlowly: boolean;
   /** The least drain that can still collect the last messages, and why; null when any drain will do. */
   minimumDrain(settings: TransportSettings): { ms: number; reason: string } | null;
   /** How a worker creates one client. */

@@ -9,6 +9,7 @@ export const longpoll: TransportDescriptor = {
   name: 'longpoll',
   needsPollEndpoint: true,
   usesTargetProtocol: false,
+  readsSlowly: false,
   serverStatsCountClients: false,
   // A held request answers as soon as a message is there: any drain collects the last ones.
   minimumDrain: () => null,

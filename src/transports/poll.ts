@@ -12,6 +12,7 @@ export const poll: TransportDescriptor = {
   name: 'poll',
   needsPollEndpoint: true,
   usesTargetProtocol: false,
+  readsSlowly: false,
   serverStatsCountClients: false,
   minimumDrain: (settings) => ({
     ms: settings.pollIntervalMs + LAST_POLL_MARGIN_MS,

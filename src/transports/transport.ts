@@ -8,6 +8,7 @@ import { WsbenchError } from '../errors.js';
 import { connectErrorKind, type ErrorKind } from '../results/error-kinds.js';
 import type { ClientCompression } from './compression.js';
 import type { ConnectionFacts } from './connection-facts.js';
+import type { ReadThrottle } from './read-throttle.js';
 import type { ClientTlsOptions } from './tls.js';
 
 export interface TransportEvents {
@@ -48,6 +49,11 @@ export interface ConnectOptions {
   compression?: ClientCompression;
   /** Where the client counts what its connection negotiated (shared by the clients of a pool). */
   facts?: ConnectionFacts;
+  /**
+   * A slow reader (clients.slow): the client pauses reading its socket as this says. Only
+   * transports whose descriptor has `readsSlowly` are given one.
+   */
+  readThrottle?: ReadThrottle;
 }
 
 export interface TransportClient {

@@ -11,6 +11,7 @@ export const websocket: TransportDescriptor = {
   name: 'websocket',
   needsPollEndpoint: false,
   usesTargetProtocol: true,
+  readsSlowly: true,
   serverStatsCountClients: true,
   minimumDrain: () => null,
   clientFactory: (settings) => (settings.websocketClient === 'ws' ? createWebSocketClient : createFastWebSocketClient),

@@ -11,6 +11,7 @@ import { monotonicMs } from '../metrics/clock.js';
 import { MAX_WINDOW_BITS, type DeflateOffer } from '../wire/permessage-deflate.js';
 import { describeDeflateParams } from './compression.js';
 import { DEFAULT_CLIENT_TLS, cachedSession, rememberSessions, sessionKey, tlsConnectOptions, tlsFailure, tlsOutcomeOf } from './tls.js';
+import { ReadPacer } from './read-throttle.js';
 import { ConnectAttempt, type ConnectOptions, type TransportClient, type TransportEvents } from './transport.js';
 
 /** The scenario's offer as `ws` takes it. */
@@ -83,9 +84,24 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
         }
         const client = ws;
         requests++;
-        client.on('message', (data: Buffer) => events.onMessage(data, 0, data.length, monotonicMs()));
+        const pacer = options.readThrottle ? new ReadPacer(options.readThrottle) : null;
+        let paced = 0;
+        client.on('message', (data: Buffer) => {
+          const at = monotonicMs();
+          events.onMessage(data, 0, data.length, at);
+          if (pacer === null || !socket || client.isPaused) return;
+          // A slow reader: `ws` pauses its socket (what was read already may still come as events).
+          const wait = pacer.afterRead(socket.bytesRead - paced, at);
+          paced = socket.bytesRead;
+          if (wait <= 0) return;
+          client.pause();
+          setTimeout(() => client.readyState === WebSocket.OPEN && client.resume(), wait).unref();
+        });
         // The upgrade response carries the TCP socket whose counters give the bytes on the wire.
-        client.once('upgrade', (res) => (socket = res.socket as Socket));
+        client.once('upgrade', (res) => {
+          socket = res.socket as Socket;
+          paced = socket.bytesRead;
+        });
         client.once('open', () => {
           if (attempt.settled) return;
           const deflate = negotiatedDeflate(client);

@@ -4,6 +4,7 @@
  */
 import { createHistogram, encodeHistogram, recordMs, summarizeMs } from '../../src/metrics/histogram.js';
 import { REPORT_SCHEMA, type RunReport, type TransportName, type TransportReport } from '../../src/results/types.js';
+import { classReport, emptyClassCounts } from '../../src/results/client-classes.js';
 
 export interface FakeTransport {
   fanoutMs?: number[];
@@ -19,6 +20,8 @@ export interface FakeTransport {
   deliveriesPerSec?: number;
   errors?: Record<string, number>;
   cpu?: number;
+  /** Slow consumers (clients.slow): each class's clients, latencies (ms) and lost deliveries, for `classes`. */
+  classes?: Record<'normal' | 'slow', { clients: number; fanoutMs: number[]; lost: number }>;
 }
 
 function hist(samples: number[]) {
@@ -86,7 +89,39 @@ export function fakeTransport(name: TransportName, f: FakeTransport = {}): Trans
       { name: 'publishing', startMs: 200, endMs: 1200 },
       { name: 'draining', startMs: 1200, endMs: 1300 },
     ],
+    ...(f.classes
+      ? {
+          classes: {
+            normal: fakeClass(f.classes.normal, null),
+            slow: fakeClass(f.classes.slow, { bytesPerSec: 16384 }),
+          },
+        }
+      : {}),
   };
+}
+
+function fakeClass(c: { clients: number; fanoutMs: number[]; lost: number }, readThrottle: { bytesPerSec: number } | null) {
+  const expected = c.clients * 100;
+  return classReport(
+    [
+      {
+        ...emptyClassCounts(c.clients),
+        opened: c.clients,
+        delivery: {
+          expected,
+          delivered: expected - c.lost,
+          lost: c.lost,
+          unpublished: 0,
+          notOwed: 0,
+          duplicated: 0,
+          reordered: 0,
+          ignored: 0,
+        },
+        fanout: encodeHistogram(hist(c.fanoutMs)),
+      },
+    ],
+    readThrottle,
+  );
 }
 
 export function fakeReport(

@@ -231,6 +231,8 @@ test('wsbench report --html: the page in headless Chromium — no errors, no req
         'connections-over-time',
         'errors-over-time',
         'tool-over-time',
+        // The run's own reference server answered /stats in every interval.
+        'server-memory-over-time',
         'latency-distribution',
         'recipient-spread',
         'connect-distribution',
@@ -263,7 +265,7 @@ test('wsbench report --html: the page in headless Chromium — no errors, no req
 
     // The log axis: every chart drawn again, still painted, still no error.
     await page.check('#log-scale');
-    await page.waitForFunction(() => [...document.querySelectorAll('.uplot')].length === 8);
+    await page.waitForFunction(() => [...document.querySelectorAll('.uplot')].length === 9);
     const logged = await chartStates(page);
     assert.ok(logged[0]!.pixels[0]! >= 30, 'latency over time painted on the log axis');
     assert.deepEqual(problems, []);

@@ -186,3 +186,17 @@ test('.hlog: HdrHistogram log v1.3 that hdr-histogram-js reads back exactly, one
   assert.equal(lp[0]!.totalCount, 100);
   assert.deepEqual(measuredWindow([], 500), { startMs: 0, endMs: 500 });
 });
+
+test('Markdown: with slow consumers, a row per client class under its transport', () => {
+  const report = fakeReport({
+    websocket: {
+      fanoutMs: spread(1000, 1, 100),
+      classes: { normal: { clients: 19, fanoutMs: spread(950, 1, 10), lost: 0 }, slow: { clients: 1, fanoutMs: [], lost: 100 } },
+    },
+  });
+  const md = markdownSummary(report, gateOutcome([], undefined));
+  assert.match(
+    md,
+    /\| websocket \| 50\.\d+ ms \|[^\n]*\n\| websocket · normal clients \(19\) \| 5\.\d+ ms \| 9\.\d+ ms \| — \| 1,900\/1,900 \| 0 \(0(\.0+)?%\) \| — \|\n\| websocket · slow clients \(1\) \| — \| — \| — \| 0\/100 \| 100 \(100(\.0+)?%\) \| — \|/,
+  );
+});

@@ -17,6 +17,10 @@ const report = fakeReport({
     cpu: 80,
     failed: 0,
     errors: { 'socket.dropped-1006': 3 },
+    classes: {
+      normal: { clients: 9, fanoutMs: spread(900, 1, 90), lost: 0 },
+      slow: { clients: 1, fanoutMs: spread(100, 500, 5000), lost: 40 },
+    },
   },
   longpoll: { fanoutMs: spread(1000, 10, 1000), deliveriesPerSec: 5000 },
 });
@@ -59,6 +63,12 @@ const passing: [string, boolean][] = [
   ['longpoll.requestsPerDelivery / requestsPerDelivery >= 1', true],
   ['toolCpuUsPerDelivery < 50', true],
   ['wire.bytesIn > 0', true],
+  ['classes.normal.fanout.p99 < 90ms', true],
+  ['classes.slow.fanout.p50 > classes.normal.fanout.p99 * 10', true],
+  ['classes.normal.delivery.lost == 0', true],
+  ['classes.slow.delivery.lostRatio < 40%', false],
+  ['classes.slow.delivery.deliveryRatio == 60%', true],
+  ['longpoll.classes.normal.fanout.p50 < 1s', false], // no classes in that transport: cannot pass
 ];
 
 for (const [expression, expected] of passing) {

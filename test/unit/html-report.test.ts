@@ -332,3 +332,27 @@ test('size: a 10-minute run (600 publishing intervals) makes a page well under 1
   assert.ok(bytes(overlay) < 1_000_000, `overlay ${bytes(overlay)} B`);
   assert.equal(distributionCharts(seriesSources(inputs)).length, 3);
 });
+
+test('time charts: the reference server’s memory, in MiB, when the report has its samples', () => {
+  const report = timedReport('srv', 2);
+  const intervals = report.transports.websocket!.timeline!.intervals;
+  intervals.forEach((i, k) => {
+    if (k !== 1)
+      i.server = {
+        rssBytes: (50 + k) * 1024 * 1024,
+        heapUsedBytes: 1,
+        bufferedBytes: k * 512 * 1024,
+        maxClientBufferedBytes: 0,
+        slowClientsDropped: 0,
+      };
+  });
+  const inputs = [{ label: 'srv', report }];
+  const memory = timeCharts(inputs, seriesSources(inputs)).find((c) => c.id === 'server-memory-over-time')!;
+  assert.deepEqual(memory.units, ['MiB']);
+  assert.deepEqual(
+    memory.series.map((s) => s.label),
+    ['RSS', 'queued for clients'],
+  );
+  assert.deepEqual(memory.series[0]!.values, [50, null, 52, 53, 54, 55], 'no sample: no point');
+  assert.deepEqual(memory.series[1]!.values, [0, null, 1, 1.5, 2, 2.5]);
+});

@@ -80,3 +80,32 @@ test('aggregateProcessStats: CPU and RSS summed, worst event-loop delay, the fir
   });
   assert.throws(() => aggregateProcessStats([]), RangeError);
 });
+
+test('mergeServerStats: memory and bytes queued for clients summed over the processes that say, the largest one client has', () => {
+  const cases: { name: string; parts: Partial<ServerStats>[]; want: Partial<ServerStats> }[] = [
+    {
+      name: 'every process says',
+      parts: [
+        { rssBytes: 100, heapUsedBytes: 10, bufferedBytes: 5, maxClientBufferedBytes: 4 },
+        { rssBytes: 200, heapUsedBytes: 20, bufferedBytes: 7, maxClientBufferedBytes: 6 },
+      ],
+      want: { rssBytes: 300, heapUsedBytes: 30, bufferedBytes: 12, maxClientBufferedBytes: 6 },
+    },
+    { name: 'an older server says nothing', parts: [{}, {}], want: {} },
+    {
+      name: 'one of two says',
+      parts: [{}, { rssBytes: 50, heapUsedBytes: 5, bufferedBytes: 0, maxClientBufferedBytes: 0 }],
+      want: { rssBytes: 50, heapUsedBytes: 5, bufferedBytes: 0, maxClientBufferedBytes: 0 },
+    },
+  ];
+  for (const { name, parts, want } of cases) {
+    const merged = mergeServerStats(parts.map((p) => server(p)));
+    const got = {
+      ...(merged.rssBytes !== undefined ? { rssBytes: merged.rssBytes } : {}),
+      ...(merged.heapUsedBytes !== undefined ? { heapUsedBytes: merged.heapUsedBytes } : {}),
+      ...(merged.bufferedBytes !== undefined ? { bufferedBytes: merged.bufferedBytes } : {}),
+      ...(merged.maxClientBufferedBytes !== undefined ? { maxClientBufferedBytes: merged.maxClientBufferedBytes } : {}),
+    };
+    assert.deepEqual(got, want, name);
+  }
+});

@@ -283,6 +283,38 @@ test('mergeReports: the merged timeline adds the runs’ intervals; incidents ke
   assert.equal(mergeReports([fakeReport(), fakeReport()]).run.incidents, undefined);
 });
 
+test('the server’s samples: neighbours keep the latest, runs side by side the highest of each figure', () => {
+  const sample = (rss: number, buffered: number, dropped = 0) => ({
+    rssBytes: rss,
+    heapUsedBytes: rss / 10,
+    bufferedBytes: buffered,
+    maxClientBufferedBytes: buffered,
+    slowClientsDropped: dropped,
+  });
+  const at = (startMs: number, server?: ReturnType<typeof sample>) => ({ ...interval({ startMs }), ...(server ? { server } : {}) });
+  const coarse = coarsenTimeline(
+    { intervalMs: 1000, intervals: [at(0, sample(100, 5)), at(1000, sample(300, 1, 1)), at(2000), at(3000, sample(200, 9))] },
+    2,
+  );
+  assert.deepEqual(
+    coarse.intervals.map((i) => i.server),
+    [sample(300, 1, 1), sample(200, 9)],
+    'the later sample of each pair',
+  );
+  assert.equal(coarsenTimeline({ intervalMs: 1000, intervals: [at(0), at(1000)] }, 1).intervals[0]!.server, undefined, 'none: none');
+  const runs = mergeTimelines(
+    [
+      { intervalMs: 1000, intervals: [at(0, sample(100, 50)), at(1000, sample(100, 0))] },
+      { intervalMs: 1000, intervals: [at(0, sample(400, 10, 2)), at(1000)] },
+    ],
+    'sequential',
+  );
+  assert.deepEqual(
+    runs.intervals.map((i) => i.server),
+    [{ ...sample(400, 50, 2), heapUsedBytes: 40 }, sample(100, 0)],
+  );
+});
+
 test('perRunShares: sums ÷ runs in thousandths that add up to the total’s own mean', () => {
   const cases: [sums: number[], runs: number, expected: number[]][] = [
     [[], 3, []],

@@ -51,9 +51,15 @@ import { describeDeflateParams } from '../compression.js';
 import { tlsFailure, tlsOutcomeOf } from '../tls.js';
 import { openSocket, type SocketOwner } from './socket.js';
 import { Upgrade } from './upgrade.js';
+import { ReadPacer } from '../read-throttle.js';
 
 /** How long close() waits for the server's close frame before cutting the connection. */
 const CLOSE_TIMEOUT_MS = 1000;
+
+/** A slow reader's pause is over (a shared function: no closure per connection). */
+function resumeReading(client: FastWebSocketClient): void {
+  client.resumeReading();
+}
 
 const enum Phase {
   Idle,
@@ -82,6 +88,9 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
   private inflater: MessageInflater | null = null;
   /** Leading bytes to inflate (the stamp) when that is all the receiver reads; Infinity: all. */
   private inflatePrefix = Infinity;
+  /** A slow reader (clients.slow): when to stop reading the socket, and the pause going on. */
+  private readonly pacer: ReadPacer | null;
+  private pause: NodeJS.Timeout | null = null;
 
   constructor(
     options: ConnectOptions,
@@ -89,6 +98,7 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
   ) {
     this.options = options;
     this.parser = new FrameParser(options.maxPayload, this);
+    this.pacer = options.readThrottle ? new ReadPacer(options.readThrottle) : null;
   }
 
   open(): Promise<void> {
@@ -161,8 +171,10 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
   received(data: Buffer, length: number): void {
     const phase = this.phase;
     if (phase === Phase.Open || phase === Phase.Closing) {
-      this.receivedAt = monotonicMs();
+      const at = monotonicMs();
+      this.receivedAt = at;
       this.parser.push(data, length);
+      if (this.pacer !== null) this.paceReading(length, at);
     } else if (phase === Phase.Upgrading) {
       this.upgradeResponse(data, length);
     }
@@ -183,6 +195,24 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
     const attempt = this.upgrade?.attempt;
     if (attempt && !attempt.settled) attempt.fail('connect.closed', 'connection closed during the handshake');
     else this.finish(1006, 'connection closed without a close frame', false);
+  }
+
+  /**
+   * A slow reader stops reading its socket for as long as its pacer says: the bytes stay in the
+   * kernel and then in the server, which is the point (read-throttle.ts).
+   */
+  private paceReading(length: number, at: number): void {
+    const wait = this.pacer!.afterRead(length, at);
+    const socket = this.socket;
+    if (wait <= 0 || this.pause !== null || this.phase === Phase.Closed || !socket || socket.destroyed) return;
+    socket.pause();
+    this.pause = setTimeout(resumeReading, wait, this);
+  }
+
+  resumeReading(): void {
+    this.pause = null;
+    const socket = this.socket;
+    if (this.phase !== Phase.Closed && socket && !socket.destroyed) socket.resume();
   }
 
   // ─── what the parser found (FrameSink) ───────────────────────────────────────────────────────
@@ -236,7 +266,7 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
   private connect(upgrade: Upgrade): void {
     this.upgrade = upgrade;
     this.phase = Phase.Upgrading;
-    this.socket = openSocket(this, upgrade.endpoint);
+    this.socket = openSocket(this, upgrade.endpoint, this.pacer?.readBytes ?? 0);
   }
 
   private upgradeResponse(data: Buffer, length: number): void {
@@ -291,6 +321,12 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
     if (phase === Phase.Closed) return;
     this.phase = Phase.Closed;
     this.inflater?.close();
+    if (this.pause !== null) {
+      // Read again, so that a socket ended cleanly sees the server's end and closes.
+      clearTimeout(this.pause);
+      this.pause = null;
+      if (clean && this.socket && !this.socket.destroyed) this.socket.resume();
+    }
     if (!clean) this.socket?.destroy();
     if (phase === Phase.Open || phase === Phase.Closing) this.events.onClose(code, reason, clean);
     const onClosed = this.onClosed;

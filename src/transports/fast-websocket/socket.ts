@@ -4,7 +4,8 @@
  *
  * - every plain-TCP socket of the process reads into one shared buffer (net's `onread`): no Buffer
  *   is allocated per read and no stream 'data' event is emitted. Safe because each read is parsed
- *   to the end before the next read happens; whatever is kept across reads is copied out.
+ *   to the end before the next read happens; whatever is kept across reads is copied out. Slow
+ *   readers (clients.slow) share smaller buffers of the size a read of theirs may take.
  * - the socket's listeners are the functions below, shared by every socket: `this` is the socket,
  *   and the socket points to its owner (the client). Per-connection closures would cost several
  *   hundred bytes per connection.
@@ -45,6 +46,15 @@ export interface TlsSettings {
 }
 
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+/** Smaller shared read buffers for slow readers (clients.slow), by size: a read takes at most that much. */
+const SMALL_READ_BUFFERS = new Map<number, Buffer>();
+
+function readBuffer(limit: number): Buffer {
+  if (limit <= 0 || limit >= READ_BUFFER.length) return READ_BUFFER;
+  let buffer = SMALL_READ_BUFFERS.get(limit);
+  if (!buffer) SMALL_READ_BUFFERS.set(limit, (buffer = Buffer.allocUnsafe(limit)));
+  return buffer;
+}
 const OWNER = Symbol('wsbench.fastWebSocket');
 type OwnedSocket = Socket & { [OWNER]: SocketOwner };
 
@@ -66,8 +76,11 @@ function socketClosed(this: OwnedSocket): void {
   this[OWNER].socketClosed();
 }
 
-/** Starts connecting; everything that happens next goes to `owner`. */
-export function openSocket(owner: SocketOwner, endpoint: Endpoint): Socket {
+/**
+ * Starts connecting; everything that happens next goes to `owner`. `readLimit` > 0: each read of a
+ * plain-TCP socket takes at most that many bytes (a slow reader's even pace; TLS reads whole records).
+ */
+export function openSocket(owner: SocketOwner, endpoint: Endpoint, readLimit = 0): Socket {
   const common = { host: endpoint.host, port: endpoint.port, ...(endpoint.localAddress ? { localAddress: endpoint.localAddress } : {}) };
   const tls = endpoint.tls;
   let socket: OwnedSocket;
@@ -78,7 +91,7 @@ export function openSocket(owner: SocketOwner, endpoint: Endpoint): Socket {
     if (resume !== null) rememberSessions(secure, resume);
     socket = secure as unknown as OwnedSocket;
   } else {
-    socket = netConnect({ ...common, onread: { buffer: READ_BUFFER, callback: socketRead } }) as OwnedSocket;
+    socket = netConnect({ ...common, onread: { buffer: readBuffer(readLimit), callback: socketRead } }) as OwnedSocket;
   }
   socket[OWNER] = owner;
   if (tls) socket.on('data', socketData);
