@@ -22,6 +22,8 @@ export function mergeServerStats(parts: readonly ServerStats[]): ServerStats {
     slowClientsDropped: 0,
     pollRequests: 0,
     pollMissed: 0,
+    clientPublishes: 0,
+    clientPublishFailures: 0,
   };
   for (const p of parts) {
     out.processes += p.processes;
@@ -33,6 +35,8 @@ export function mergeServerStats(parts: readonly ServerStats[]): ServerStats {
     out.slowClientsDropped += p.slowClientsDropped;
     out.pollRequests += p.pollRequests;
     out.pollMissed += p.pollMissed;
+    out.clientPublishes! += p.clientPublishes ?? 0;
+    out.clientPublishFailures! += p.clientPublishFailures ?? 0;
     for (const [name, c] of Object.entries(p.channels)) {
       const have: ChannelStats | undefined = out.channels[name];
       out.channels[name] = have

@@ -2,7 +2,9 @@
  * GET /ws/<channel> upgrades: the WebSocket side of the reference server. The handshake, pings,
  * the close handshake and messages from clients are the `ws` library's; each accepted connection
  * joins its channel's fan-out (fanout.ts), which writes the channel's frames straight to its socket.
- * Messages from clients are not relayed (above `maxPayload` they close the connection with 1009).
+ * Messages from clients are PUBLISHed to the connection's channel when the server publishes client
+ * messages (`clientPublish`: the channel registry's publishing connection), and dropped otherwise;
+ * above `maxPayload` they close the connection with 1009 either way.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -43,6 +45,8 @@ export class WebSocketEndpoint {
       const recipient = recipientOf(ws);
       ws.on('error', () => {});
       ws.on('close', () => this.channels.leave(recipient, name));
+      // A chat line: through Redis, so every member on every server process gets it (the sender too).
+      if (this.channels.publishesClientMessages) ws.on('message', (data: Buffer) => this.channels.publish(name, data));
       this.channels.join(recipient, name).catch((e) => ws.close(1011, `subscribe failed: ${messageOf(e)}`.slice(0, 120)));
     });
   }
