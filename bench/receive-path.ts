@@ -98,6 +98,8 @@ async function pass(b: Loaded): Promise<number> {
     return {
       open: () => Promise.resolve(),
       send: () => {},
+      sendPayload: () => false,
+      bufferedAmount: () => 0,
       close: () => Promise.resolve(),
       wire: () => ({ bytesIn: 0, bytesOut: 0, requests: 0 }),
     };
