@@ -6,12 +6,15 @@ import type { ParsedScenario } from './schema.js';
 import type { StampEncoding } from '../metrics/stamp.js';
 import { redactSecrets } from '../secrets.js';
 import { targetAdapter } from '../targets/registry.js';
+import { senderCount } from './senders.js';
 
 export interface Scenario extends ParsedScenario {
   /** The file it came from ("<flags>" when built from flags only). */
   source: string;
   channelNames: string[];
   encoding: StampEncoding;
+  /** Clients that send the schedule's messages (publish.via websocket); 0 when wsbench publishes into Redis. */
+  senders: number;
   /** The raw scenario (after flags) with secrets redacted, for the report. */
   asRun: unknown;
 }
@@ -28,6 +31,10 @@ export function resolveScenario(parsed: ParsedScenario, source: string, raw: unk
     source,
     channelNames: channelNamesOf(parsed.publish.channels),
     encoding: parsed.publish.encoding ?? targetAdapter(parsed.target.kind).defaultEncoding,
+    senders:
+      parsed.publish.via === 'websocket'
+        ? senderCount(parsed.publish.senders, parsed.clients.connections, channelNamesOf(parsed.publish.channels).length)
+        : 0,
     asRun: redactSecrets(raw),
   };
 }

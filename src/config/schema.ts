@@ -14,6 +14,7 @@ import { parseTolerance } from '../gate/baseline.js';
 import { TARGET_SCHEMAS, targetAdapter } from '../targets/registry.js';
 import { DEFAULT_INTERVAL_MS, MAX_TIMELINE_INTERVALS, MIN_REPORT_INTERVAL_MS } from '../results/timeline.js';
 import { DEFAULT_TRANSPORTS, TRANSPORT_NAMES, transportDescriptor } from '../transports/registry.js';
+import { PUBLISH_VIA, senderCount, sendersPercent, sendersProblem } from './senders.js';
 
 const rate = unitValue(parseRatePerSec, 'rate', '1000/s, 5k/s, 60/min', (n) =>
   n <= 0 ? 'must be greater than zero' : n > MAX_RATE_PER_SEC ? 'must be at most 10M/s' : undefined,
@@ -142,6 +143,23 @@ export const scenarioSchema = z
           .describe(
             'Payload encoding: binary (fixed offsets; builtin default) or text (printable, for stacks that send text frames; raw default).',
           ),
+        via: z
+          .enum(PUBLISH_VIA)
+          .default('redis')
+          .describe(
+            "Who sends the schedule's messages: redis (wsbench PUBLISHes them into Redis) or websocket (some clients, the senders, send them through their own WebSocket and the app publishes them: the chat round trip).",
+          ),
+        senders: z
+          .union([
+            z.number().int().min(1),
+            z
+              .string()
+              .refine((s) => sendersPercent(s) !== undefined, { message: 'must be a number of clients or a percentage such as "10%"' }),
+          ])
+          .optional()
+          .describe(
+            'via websocket: how many clients send (a number, or a percentage of the connections such as "10%"); default one per channel. The schedule is spread over them.',
+          ),
       })
       .describe('The open-loop publisher.'),
     transports: z
@@ -213,7 +231,39 @@ export const scenarioSchema = z
       });
     }
     const channelCount = Array.isArray(s.publish.channels) ? s.publish.channels.length : s.publish.channels;
-    for (const issue of adapter.check?.(s.target, { channelCount, encoding }) ?? []) {
+    const via = s.publish.via;
+    if (via === 'redis' && s.publish.senders !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: s.publish.senders,
+        path: ['publish', 'senders'],
+        message: 'senders send through their WebSocket: set publish.via: websocket (with via redis wsbench publishes)',
+      });
+    }
+    if (via === 'websocket') {
+      const problem = sendersProblem(
+        senderCount(s.publish.senders, s.clients.connections, channelCount),
+        s.clients.connections,
+        channelCount,
+      );
+      if (problem)
+        ctx.issues.push({
+          code: 'custom',
+          input: s.publish.senders,
+          path: ['publish', s.publish.senders === undefined ? 'via' : 'senders'],
+          message: problem,
+        });
+      s.transports.forEach((t, i) => {
+        if (transportDescriptor(t).usesTargetProtocol) return;
+        ctx.issues.push({
+          code: 'custom',
+          input: t,
+          path: ['transports', i],
+          message: `"${t}" clients cannot send (polling has no upstream channel): with publish.via websocket only websocket runs`,
+        });
+      });
+    }
+    for (const issue of adapter.check?.(s.target, { channelCount, encoding, publishVia: via }) ?? []) {
       ctx.issues.push({ code: 'custom', input: s.target, path: ['target', ...issue.path], message: issue.message });
     }
     const messages = (s.publish.rate * (s.warmup + s.publish.duration)) / 1000;

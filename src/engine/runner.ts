@@ -76,6 +76,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       redisUrl,
       redis: controlRedis,
       longPollTimeoutMs: scenario.polling.longPollTimeout,
+      publishVia: scenario.publish.via,
     });
     cleanup.push(() => target.stop());
     // The server's own incidents (its Redis subscriber dropped and restored), whichever transport runs.
