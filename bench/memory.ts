@@ -142,6 +142,7 @@ function poolPlan(url: string, connections: number): WorkerPlan {
     localAddresses: Array.from({ length: Math.ceil(connections / PER_ADDRESS) }, (_, k) => sourceAddress(k * PER_ADDRESS)),
     timeline: { originMs: monotonicMs(), lengthMs: 1000 },
     publishRatePerSec: 100,
+    upstream: null,
   };
 }
 

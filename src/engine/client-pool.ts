@@ -20,9 +20,12 @@ import {
 import type { IgnoredBreakdown } from '../results/types.js';
 import { Verdict, type ClientProtocol, type ProtocolContext } from '../targets/client-protocol.js';
 import { createClientProtocol } from '../targets/registry.js';
-import { PROTOCOL_UNEXPECTED, connectErrorKind, socketClosedKind, type ErrorKind } from '../results/error-kinds.js';
+import { PROTOCOL_UNEXPECTED, PUBLISH_SEND_FAILED, connectErrorKind, socketClosedKind, type ErrorKind } from '../results/error-kinds.js';
 import { fillTemplate } from '../targets/template.js';
-import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
+import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSends, WorkerSnapshot } from './worker-messages.js';
+import { OpenLoopSchedule } from './pacer.js';
+import { SenderMap } from './sender-map.js';
+import { UpstreamSender, type SenderPort } from './upstream-sender.js';
 import type { ProcessMonitor } from '../process/monitor.js';
 import { messageOf } from '../errors.js';
 
@@ -52,6 +55,8 @@ class PoolClient implements TransportEvents, ProtocolContext {
   state = ClientState.Waiting;
   /** Reached Open at some point (so it was subscribed and owed every message). */
   wasOpen = false;
+  /** Its place among its channel's senders (publish.via websocket), or -1: it only receives. */
+  senderSlot = -1;
   readonly ledger = new ClientLedger();
   transport: TransportClient | null = null;
 
@@ -82,7 +87,7 @@ class PoolClient implements TransportEvents, ProtocolContext {
   }
 }
 
-export class ClientPool implements ClientOwner {
+export class ClientPool implements ClientOwner, SenderPort {
   private readonly clients: PoolClient[] = [];
   private readonly reader: StampReader;
   private readonly channelCount: number;
@@ -110,6 +115,9 @@ export class ClientPool implements ClientOwner {
   private finishing = false;
   /** Clients closed and results taken: every interval is closed. */
   private finished = false;
+  /** Who sends what, and this worker's senders, when clients send the schedule (publish.via websocket). */
+  private readonly senderMap: SenderMap | null = null;
+  private readonly upstream: UpstreamSender | null = null;
 
   constructor(
     private readonly plan: WorkerPlan,
@@ -136,6 +144,11 @@ export class ClientPool implements ClientOwner {
     for (let i = 0; i < plan.clientCount; i++) {
       const index = plan.firstClient + i;
       this.clients.push(new PoolClient(this, index, index % this.channelCount));
+    }
+    if (plan.upstream) {
+      this.senderMap = new SenderMap(plan.totalClients, this.channelCount, plan.upstream.senders);
+      for (const c of this.clients) c.senderSlot = this.senderMap.slotOf(c.clientIndex);
+      this.upstream = new UpstreamSender({ ...plan, upstream: plan.upstream }, this.senderMap, this);
     }
   }
 
@@ -189,9 +202,33 @@ export class ClientPool implements ClientOwner {
 
   private stopConnecting: () => void = () => {};
 
-  /** Publishing started with message 0 due at monotonic `t0`. */
+  /** Publishing started with message 0 due at monotonic `t0` (this worker's senders start sending). */
   publishing(t0: number): void {
     this.timeline.publishing(t0);
+    this.upstream?.start(new OpenLoopSchedule(t0, this.plan.publishRatePerSec, this.plan.totalPublishes));
+  }
+
+  /** What this worker's senders did, once they are through the schedule or stopped; null when clients do not send. */
+  get sends(): Promise<WorkerSends> | null {
+    return this.upstream?.done ?? null;
+  }
+
+  /** The run stops early: senders stop. */
+  stopSending(): void {
+    this.upstream?.stop();
+  }
+
+  /** SenderPort: a sender's message through its connection; its bufferedAmount after, or null when it is not open. */
+  sendThrough(clientIndex: number, frame: Buffer, binary: boolean): number | null {
+    const client = this.clients[clientIndex - this.plan.firstClient];
+    const transport = client?.state === ClientState.Open ? client.transport : null;
+    if (!transport?.sendPayload(frame, binary)) return null;
+    return transport.bufferedAmount();
+  }
+
+  /** SenderPort: a send that could not go out. */
+  sendFailed(message: string): void {
+    this.countError(PUBLISH_SEND_FAILED, message);
   }
 
   channelName(channelIndex: number): string {
@@ -279,7 +316,8 @@ export class ClientPool implements ClientOwner {
       client.ledger.ignore();
       return;
     }
-    const firstReceipt = client.ledger.receive((seq - client.channelIndex) / this.channelCount);
+    const q = (seq - client.channelIndex) / this.channelCount;
+    const firstReceipt = client.ledger.receive(q);
     if (!firstReceipt) {
       this.duplicated++;
       return;
@@ -288,6 +326,12 @@ export class ClientPool implements ClientOwner {
     const slot = this.timeline.delivered(stamp.intendedMs);
     if (stamp.flags & FLAG_WARMUP) return;
     const latency = receivedAt - stamp.intendedMs;
+    if (client.senderSlot >= 0 && this.senderMap!.sends(client.channelIndex, client.senderSlot, q)) {
+      // The sender's own copy: echo latency, apart from the fan-out; it is still one of the recipients.
+      if (this.timeline.recordEcho(slot, latency)) this.clamped++;
+      if (seq < this.recipients.length) this.recipients[seq]!++;
+      return;
+    }
     if (this.timeline.recordLatency(slot, latency)) this.clamped++;
     recordMs(this.interval, latency);
     if (seq < this.recipients.length) {
@@ -341,6 +385,7 @@ export class ClientPool implements ClientOwner {
       wire: this.wire(),
       cpuPercent: this.monitor.intervalCpuPercent(),
       eventLoopDelayP99Ms: this.monitor.eventLoopDelayP99Ms(),
+      ...(this.upstream ? { upstream: this.upstream.progress() } : {}),
       timeline: this.timeline.closeUpTo(monotonicMs(), this.finished),
     };
   }
@@ -362,6 +407,7 @@ export class ClientPool implements ClientOwner {
   async finish(publishes: PublishOutcome): Promise<WorkerResult> {
     this.finishing = true;
     this.stopConnecting();
+    this.upstream?.stop();
     await Promise.all(this.clients.map((c) => (c.transport ? c.transport.close().catch(() => {}) : Promise.resolve())));
     const closedAt = monotonicMs();
     for (const c of this.clients) {
@@ -392,7 +438,11 @@ export class ClientPool implements ClientOwner {
       errorSamples: { ...this.errorSamples },
       clampedSamples: this.clamped,
       wire: this.wire(),
-      histograms: { fanout: encodeHistogram(this.timeline.fanoutTotal), connect: encodeHistogram(this.timeline.connectTotal) },
+      histograms: {
+        fanout: encodeHistogram(this.timeline.fanoutTotal),
+        connect: encodeHistogram(this.timeline.connectTotal),
+        ...(this.upstream ? { echo: encodeHistogram(this.timeline.echoTotal) } : {}),
+      },
       firstLatencyMs: this.firstLatency,
       lastLatencyMs: this.lastLatency,
       recipients: this.recipients,

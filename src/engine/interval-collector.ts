@@ -49,6 +49,10 @@ export class Slot {
   fanoutEncoded: string | null = null;
   connect: Histogram | null = null;
   connectEncoded: string | null = null;
+  /** Senders' own copies (echo latency) of messages intended in the interval. */
+  echoes = 0;
+  echo: Histogram | null = null;
+  echoEncoded: string | null = null;
   tool: LoadSample = NO_LOAD;
 
   constructor(readonly index: number) {}
@@ -78,6 +82,7 @@ export class IntervalCollector {
   /** Sum of every retired interval histogram: the worker's totals. */
   readonly fanoutTotal = createHistogram();
   readonly connectTotal = createHistogram();
+  readonly echoTotal = createHistogram();
   private schedule: OpenLoopSchedule | null = null;
   /** Intervals below this were sent live. */
   private sentBefore: number;
@@ -128,6 +133,12 @@ export class IntervalCollector {
   /** A measured delivery's latency into its interval; true when it had to be clamped. Hot path. */
   recordLatency(slot: Slot, latencyMs: number): boolean {
     return recordMs(slot.fanout ?? this.liveHistogram(slot, 'fanout'), latencyMs);
+  }
+
+  /** A sender's own copy of its message (echo latency) into its interval; true when it had to be clamped. */
+  recordEcho(slot: Slot, latencyMs: number): boolean {
+    slot.echoes++;
+    return recordMs(slot.echo ?? this.liveHistogram(slot, 'echo'), latencyMs);
   }
 
   errorAt(now: number, count: number): void {
@@ -214,9 +225,9 @@ export class IntervalCollector {
     return this.slots[k]!;
   }
 
-  private liveHistogram(slot: Slot, which: 'fanout' | 'connect'): Histogram {
+  private liveHistogram(slot: Slot, which: 'fanout' | 'connect' | 'echo'): Histogram {
     const histogram = this.spare.pop() ?? createHistogram();
-    if (slot.fanout === null && slot.connect === null) this.live.push(slot);
+    if (slot.fanout === null && slot.connect === null && slot.echo === null) this.live.push(slot);
     slot[which] = histogram;
     return histogram;
   }
@@ -236,6 +247,10 @@ export class IntervalCollector {
       if (slot.connect) {
         slot.connectEncoded = this.retire(slot.connect, slot.connectEncoded, this.connectTotal);
         slot.connect = null;
+      }
+      if (slot.echo) {
+        slot.echoEncoded = this.retire(slot.echo, slot.echoEncoded, this.echoTotal);
+        slot.echo = null;
       }
     }
     this.live = keep;
@@ -266,6 +281,7 @@ export class IntervalCollector {
       errors: slot.errors,
       connectionsOpen,
       connect: slot.connects > 0 && slot.connectEncoded ? { count: slot.connects, histogram: slot.connectEncoded } : null,
+      ...(slot.echoes > 0 && slot.echoEncoded ? { echo: { count: slot.echoes, histogram: slot.echoEncoded } } : {}),
       tool: slot.tool,
       ...(publishes ? { publishes } : {}),
     };

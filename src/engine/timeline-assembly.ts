@@ -142,6 +142,7 @@ function workerPart(
       fanoutLatencyMs: w.fanout ? UNREAD_LATENCY : intervalLatency(createHistogram()),
       histogram,
       ...(w.connect ? { connect: w.connect } : {}),
+      ...(w.echo ? { echo: w.echo } : {}),
       tool: w.tool,
     });
   }

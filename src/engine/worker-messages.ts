@@ -7,7 +7,7 @@ import type { TransportSettings } from '../transports/descriptor.js';
 import type { WireStats } from '../transports/transport.js';
 import type { ClientProtocolSpec } from '../targets/client-protocol.js';
 import type { DeliveryCounts } from '../metrics/ledger.js';
-import type { PublishOutcome } from '../metrics/publish-outcomes.js';
+import type { EncodedIndexSet, PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { StampEncoding } from '../metrics/stamp.js';
 import type { LoadSample } from '../process/monitor.js';
 import type { IntervalGridSpec } from './interval-grid.js';
@@ -49,6 +49,38 @@ export interface WorkerPlan {
   timeline: IntervalGridSpec;
   /** The publisher's rate: with t0 (sent when publishing starts) it gives every sequence's intended time. */
   publishRatePerSec: number;
+  /** Clients send the schedule's messages through their WebSocket (publish.via websocket); null: wsbench publishes. */
+  upstream: UpstreamPlan | null;
+}
+
+/** What a worker's senders need (engine/upstream-sender.ts; who sends what: engine/sender-map.ts). */
+export interface UpstreamPlan {
+  /** Senders among all clients of the transport. */
+  senders: number;
+  /** The target's message around a payload: `{payload}` is the stamped payload, `{channel}` and `{client}` the sender's. */
+  template: string;
+  /** Bytes of the stamped payload. */
+  payloadSize: number;
+}
+
+/** What a worker's senders did (sent once they are through their share of the schedule, or told to stop). */
+export interface WorkerSends {
+  workerId: number;
+  /** One past the last message its senders attempted (0: none): each of its own messages below it was attempted. */
+  attemptedUpTo: number;
+  /** Sends that went out. */
+  sent: number;
+  /** Messages whose send could not go out (the sender's connection was not open), by schedule index. */
+  failed: EncodedIndexSet;
+  /** Up to five reasons, as counted under `publish.send-failed`. */
+  failureSamples: string[];
+  /** Measured (non-warm-up) messages attempted, and when the first and last of them went (monotonic ms; NaN: none). */
+  measuredSent: number;
+  measuredFirstSentAt: number;
+  measuredLastSentAt: number;
+  /** Encoded histograms: how late each send went out (µs), and the sender's bufferedAmount right after it (bytes). */
+  lag: string;
+  bufferedAmount: string;
 }
 
 /**
@@ -70,6 +102,8 @@ export interface WorkerInterval {
   connectionsOpen: number;
   /** Handshakes completed during the interval (wall time). */
   connect: { count: number; histogram: string } | null;
+  /** Senders' own copies of the messages intended in the interval (echo latency), when any arrived. */
+  echo?: { count: number; histogram: string };
   /** This worker process's load during the interval. */
   tool: LoadSample;
   /**
@@ -107,6 +141,8 @@ export interface WorkerSnapshot {
   wire: WireStats;
   cpuPercent: number;
   eventLoopDelayP99Ms: number;
+  /** Its senders so far (publish.via websocket): messages attempted, of those failed, and the latest lag. */
+  upstream?: { attempted: number; failed: number; lagMs: number };
   /**
    * Intervals closed since the previous snapshot (see ClosingRule in interval-collector.ts): every
    * interval below `closedBefore` has been sent once (those in which nothing happened are left out).
@@ -134,7 +170,8 @@ export interface WorkerResult {
   errorSamples: Record<string, string>;
   clampedSamples: number;
   wire: WireStats;
-  histograms: { fanout: string; connect: string };
+  /** Encoded: fan-out and connect latency, and the senders' own copies (echo) when clients send. */
+  histograms: { fanout: string; connect: string; echo?: string };
   /** Indexed by publish index: lowest and highest latency (ms) seen, and how many clients got it. */
   firstLatencyMs: Float32Array;
   lastLatencyMs: Float32Array;
@@ -149,10 +186,14 @@ export type ToWorker =
   /** Publishing starts with message 0 due at monotonic `t0`: event-loop delay from here on is what matters for the measurement. */
   | { type: 'publishing'; t0: number }
   /** Publishing is over: what happened to every publish, to settle what each client was owed. */
-  | { type: 'finish'; publishes: PublishOutcome };
+  | { type: 'finish'; publishes: PublishOutcome }
+  /** The run stops early: senders stop sending and report what they did. */
+  | { type: 'stop-sending' };
 
 export type FromWorker =
   | { type: 'snapshot'; snapshot: WorkerSnapshot }
   | { type: 'connected'; connected: WorkerConnected }
   | { type: 'result'; result: WorkerResult }
+  /** Its senders are through their share of the schedule (or were told to stop). */
+  | { type: 'sent'; sends: WorkerSends }
   | { type: 'fatal'; message: string };

@@ -11,7 +11,7 @@ import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor, TransportSettings } from '../transports/descriptor.js';
 import type { TransportName } from '../transports/registry.js';
 import type { IntervalGridSpec } from './interval-grid.js';
-import type { WorkerPlan } from './worker-messages.js';
+import type { UpstreamPlan, WorkerPlan } from './worker-messages.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
 export const PER_PUBLISH_LIMIT = 4_000_000;
@@ -36,8 +36,8 @@ export function endpointOf(
 }
 
 export interface PlanInput {
-  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish'>;
-  target: Pick<PreparedTarget, 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload'>;
+  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'senders'>;
+  target: Pick<PreparedTarget, 'describe' | 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'upstream'>;
   transport: TransportName;
   descriptor: TransportDescriptor;
   urlTemplate: string;
@@ -65,9 +65,19 @@ export function splitClients(total: number, workers: number): { first: number; c
   return out;
 }
 
+/** What the senders need when clients send the schedule (publish.via websocket), or null. */
+export function upstreamPlan(input: Pick<PlanInput, 'scenario' | 'target'>): UpstreamPlan | null {
+  const { scenario, target } = input;
+  if (scenario.senders === 0) return null;
+  // The scenario's rules refuse such a target before anything starts.
+  if (!target.upstream) throw new WsbenchError('CONFIG', `${target.describe} takes no messages from clients (publish.via websocket)`);
+  return { senders: scenario.senders, template: target.upstream.template, payloadSize: scenario.publish.payloadSize };
+}
+
 export function workerPlans(input: PlanInput): WorkerPlan[] {
   const { scenario, target } = input;
   const connections = scenario.clients.connections;
+  const upstream = upstreamPlan(input);
   return splitClients(connections, input.workers).map((range, workerId) => ({
     workerId,
     runId: input.runId,
@@ -95,5 +105,6 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     localAddresses: input.localAddresses,
     timeline: input.timeline,
     publishRatePerSec: scenario.publish.rate,
+    upstream,
   }));
 }

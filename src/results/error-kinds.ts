@@ -15,8 +15,8 @@ export const ERROR_KIND_PREFIXES = {
   poll: 'poll.http-<status>, poll.<errno>, poll.protocol, poll.buffer-overflow (messages counted as lost)',
   /** A message the target's protocol did not expect (the wrong adapter for this server). */
   protocol: 'protocol.unexpected',
-  /** A publish failed (its message is owed to nobody) or reached no subscriber. */
-  publish: 'publish.error, publish.no-subscriber',
+  /** A publish failed (its message is owed to nobody) or reached no subscriber; a sender's message could not be sent. */
+  publish: 'publish.error, publish.no-subscriber, publish.send-failed',
 } as const;
 
 export type ErrorKindPrefix = keyof typeof ERROR_KIND_PREFIXES;
@@ -43,3 +43,5 @@ export function socketClosedKind(code: number, clean: boolean): `socket.${string
 export const PROTOCOL_UNEXPECTED = 'protocol.unexpected' satisfies ErrorKind;
 export const PUBLISH_ERROR = 'publish.error' satisfies ErrorKind;
 export const PUBLISH_NO_SUBSCRIBER = 'publish.no-subscriber' satisfies ErrorKind;
+/** A sender's message was due while its connection was not open (publish.via websocket): not sent, owed to nobody. */
+export const PUBLISH_SEND_FAILED = 'publish.send-failed' satisfies ErrorKind;

@@ -150,6 +150,7 @@ function combine(
   const histogram = addEncoded(ordered.map((i) => i.histogram));
   const withRecipients = ordered.filter((i) => i.recipientHistograms);
   const withConnect = ordered.filter((i) => i.connect);
+  const withEcho = ordered.filter((i) => i.echo);
   const cpus = ordered.map((i) => i.tool.cpuPercent);
   return {
     startMs,
@@ -179,6 +180,14 @@ function combine(
           connect: {
             count: withConnect.reduce((a, i) => a + i.connect!.count, 0),
             histogram: encodeHistogram(addEncoded(withConnect.map((i) => i.connect!.histogram))),
+          },
+        }
+      : {}),
+    ...(withEcho.length > 0
+      ? {
+          echo: {
+            count: withEcho.reduce((a, i) => a + i.echo!.count, 0),
+            histogram: encodeHistogram(addEncoded(withEcho.map((i) => i.echo!.histogram))),
           },
         }
       : {}),
