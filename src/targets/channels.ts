@@ -31,6 +31,7 @@ import { countIssue, defineInjector, type InjectorIssues, type InjectorSpec } fr
 import { clientsPerKey, pollUntilReady, waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
+import { PAYLOAD_SLOT, jsonTemplate } from './upstream.js';
 
 const KIND = 'channels';
 
@@ -50,6 +51,13 @@ const schema = z
       .default('bench.message')
       .describe('Event type: bench.message calls the consumer method bench_message (an unknown type kills the consumer).'),
     field: z.string().min(1).default('payload').describe('Event key holding the payload, which the consumer sends as a text frame.'),
+    sendType: z
+      .string()
+      .min(1)
+      .default('bench.send')
+      .describe(
+        'publish.via websocket: a sender sends {"type":"<sendType>","<field>":"WSB1…"}; your consumer\'s receive() group_sends it to its group as {"type":"<messageType>","<field>":…}.',
+      ),
     capacity: z
       .number()
       .int()
@@ -303,6 +311,7 @@ export const channels = defineTarget({
             groupExpiry: config.groupExpiry,
             preexisting: [...preexisting],
           } satisfies ChannelsGroupsInjectorSpec),
+      upstream: { template: jsonTemplate({ type: config.sendType, [config.field]: PAYLOAD_SLOT }) },
       headers: config.headers,
       subprotocols: config.subprotocols,
       maxPayload: 256 * 1024 * 1024,
