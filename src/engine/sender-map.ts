@@ -9,8 +9,10 @@
  * sender therefore has a regular share of the schedule, open loop in itself.
  *
  * The s_c senders of a channel are spread evenly over its m_c members (members c, c + C, c + 2C …):
- * sender r is member ⌊r · m_c / s_c⌋. Spread, not the first ones, so that workers (which hold
- * contiguous ranges of clients) share the sending as they share the clients.
+ * sender r is member ⌊(r + c/C) · m_c / s_c⌋, each channel's senders shifted by its share of one
+ * step so that the channels' senders interleave. Spread, not the first ones, so that workers
+ * (which hold contiguous ranges of clients) share the sending as they share the clients — also
+ * when a channel's few senders cannot be split evenly between them.
  */
 export class SenderMap {
   /** Senders per channel. */
@@ -34,8 +36,10 @@ export class SenderMap {
 
   /** The client index of channel `c`'s sender `r`. */
   senderClient(c: number, r: number): number {
-    const position = Math.floor((r * this.members[c]!) / this.perChannel[c]!);
-    return c + this.channelCount * position;
+    const C = this.channelCount;
+    // ⌊(r + c/C) · m / s⌋ in integers; below m since r ≤ s − 1 and c < C.
+    const position = Math.floor(((r * C + c) * this.members[c]!) / (this.perChannel[c]! * C));
+    return c + C * position;
   }
 
   /** The client that sends message `i` of the schedule. */
@@ -46,17 +50,19 @@ export class SenderMap {
   }
 
   /**
-   * Client `k`'s place among its channel's senders (r), or -1 when it does not send: the r with
-   * ⌊r · m / s⌋ equal to its position among the members, if one exists.
+   * Client `k`'s place among its channel's senders (r), or -1 when it does not send: the smallest
+   * r whose position (senderClient) is at least k's, if it is k's. Positions grow with r by
+   * m / s ≥ 1, so no other r can have it.
    */
   slotOf(k: number): number {
-    const c = k % this.channelCount;
-    const position = (k - c) / this.channelCount;
+    const C = this.channelCount;
+    const c = k % C;
+    const position = (k - c) / C;
     const s = this.perChannel[c]!;
     const m = this.members[c]!;
     if (s === 0 || position >= m) return -1;
-    const r = Math.ceil((position * s) / m);
-    return r < s && Math.floor((r * m) / s) === position ? r : -1;
+    const r = Math.max(0, Math.ceil((position * s * C - c * m) / (C * m)));
+    return r < s && this.senderClient(c, r) === k ? r : -1;
   }
 
   /** Whether channel sequence `q` of a channel is sent by that channel's sender `r`. */
