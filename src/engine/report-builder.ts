@@ -120,7 +120,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
 
   const toolProcesses = [input.coordinator, ...results.map((r) => r.process)];
   const lagSummary = summarizeMs(lag);
-  const verdict = assessBottleneck(toolProcesses, lagSummary.p99, windowMs);
+  const verdict = assessBottleneck(toolProcesses, lagSummary.p99, windowMs, publisher?.upstream ? 'the client senders' : 'publisher');
   const processes = input.server ? [...toolProcesses, input.server] : toolProcesses;
 
   const echo = upstream ? mergeEncoded(results.flatMap((r) => (r.histograms.echo ? [r.histograms.echo] : []))) : null;
