@@ -34,6 +34,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MessageDeflater, MessageInflater, type DeflaterOptions, type DirectionParams } from '../src/wire/permessage-deflate.js';
+import { jsonLikePayload, seededRandom } from '../src/metrics/json-padding.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -49,56 +50,11 @@ const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 // ---------------------------------------------------------------------------------------------
 // Payloads
 
-function rng(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}
-
-const WORDS =
-  'the a message room delivered latency socket server client hello world ok yes no maybe later today now fan out redis publish'.split(' ');
-
-function stamp(random: () => number, seq: number): string {
-  const hex = (n: number, digits: number) => Math.floor(n).toString(16).padStart(digits, '0').slice(-digits);
-  return `WSB1.0.${hex(random() * 2 ** 32, 8)}${hex(random() * 2 ** 32, 8)}.${hex(seq, 8)}.${hex(random() * 2 ** 32, 8)}${hex(random() * 2 ** 32, 8)}`;
-}
-
-function record(random: () => number, seq: number, bodyWords: number): Record<string, unknown> {
-  const words: string[] = [];
-  for (let i = 0; i < bodyWords; i++) words.push(WORDS[Math.floor(random() * WORDS.length)]!);
-  return {
-    type: 'chat.message',
-    stamp: stamp(random, seq),
-    room: `room-${Math.floor(random() * 100)}`,
-    user: { id: Math.floor(random() * 1e6), name: `user${Math.floor(random() * 1e4)}`, online: random() < 0.5 },
-    sentAt: 1_700_000_000_000 + Math.floor(random() * 1e9),
-    reactions: [Math.floor(random() * 50), Math.floor(random() * 50)],
-    body: words.join(' '),
-  };
-}
-
-/** Exactly `size` bytes of JSON-like text (padded inside the last string, cut if over). */
-function fit(json: string, size: number): Buffer {
-  if (json.length >= size) return Buffer.from(json.slice(0, size), 'latin1');
-  return Buffer.from(json.slice(0, -2) + ' '.repeat(size - json.length) + json.slice(-2), 'latin1');
-}
-
+/** The same generator as `publish.padding: json` (src/metrics/json-padding.ts). */
 function payloads(size: number): Buffer[] {
-  const random = rng(size);
+  const random = seededRandom(size);
   const out: Buffer[] = [];
-  for (let seq = 0; seq < DISTINCT; seq++) {
-    if (size <= 64) out.push(fit(JSON.stringify({ s: stamp(random, seq) }), size));
-    else if (size <= 1024) out.push(fit(JSON.stringify(record(random, seq, 150)), size));
-    else {
-      const records = [];
-      while (JSON.stringify(records).length < size) records.push(record(random, seq, 20 + Math.floor(random() * 40)));
-      out.push(fit(JSON.stringify(records), size));
-    }
-  }
+  for (let seq = 0; seq < DISTINCT; seq++) out.push(jsonLikePayload(random, seq, size));
   return out;
 }
 

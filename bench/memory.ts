@@ -6,20 +6,29 @@
  * the marginal cost (the process's fixed cost — code, young generation, buffers — falls out). Every
  * layer runs with the 1 MiB young generation that workers of the fast client use.
  *
- *   node dist/bench/memory.js [--connections 15000] [--layers net,fast,ws,pool] [--snapshot]
+ *   node dist/bench/memory.js [--connections 15000] [--layers net,fast,ws,pool,tls,fast-tls,ws-tls,pool-tls,fast-deflate] [--snapshot]
  *
  * Layers:
  *   net   a bare net.Socket that sends the upgrade request and reads into a shared buffer (the
  *         floor for any client built on Node's sockets);
  *   fast  wsbench's fast WebSocket client (transports/fast-websocket/), opened and idle;
  *   ws    the `ws` library's client (the conformance transport);
- *   pool  what a worker holds: ClientPool with the fast client, ledger and protocol per client.
+ *   pool  what a worker holds: ClientPool with the fast client, ledger and protocol per client;
+ *   tls, fast-tls, ws-tls, pool-tls   the same over wss:// (the reference server with a generated
+ *         certificate, TLS 1.3): `tls` is a bare tls.connect socket sending the upgrade request,
+ *         the floor for a TLS client on Node's sockets;
+ *   fast-deflate  the fast client with permessage-deflate negotiated (server_no_context_takeover:
+ *         no inflate context per connection; with takeover each connection would add a zlib
+ *         context once messages flow, bench/results/deflate.txt).
  * --snapshot also writes a heap snapshot at the end of each layer and prints the heap by
  * constructor per connection (objects that exist about once or more per connection).
  */
 import { fork } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { connect as tlsConnect, createSecureContext } from 'node:tls';
+import { selfSignedServerCertificate } from '../src/server/certificates.js';
+import { DEFAULT_CLIENT_TLS } from '../src/transports/tls.js';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +44,8 @@ import type { WorkerPlan } from '../src/engine/worker-messages.js';
 import { monotonicMs } from '../src/metrics/clock.js';
 import { PLAIN_PROTOCOL } from '../src/targets/client-protocol.js';
 
-export type Layer = 'net' | 'fast' | 'ws' | 'pool';
+export type Layer = 'net' | 'fast' | 'ws' | 'pool' | 'tls' | 'fast-tls' | 'ws-tls' | 'pool-tls' | 'fast-deflate';
+const isTls = (layer: Layer) => layer === 'tls' || layer.endsWith('-tls');
 export interface LayerResult {
   layer: Layer;
   connections: number;
@@ -70,8 +80,9 @@ const UPGRADE = (port: number) =>
   `GET /ws/memory HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
 
 /** Opens connection i of a layer; resolves once it is open. Everything opened is kept alive by `held`. */
-function opener(layer: Exclude<Layer, 'pool'>, url: string, held: unknown[]): (i: number) => Promise<void> {
+function opener(layer: Exclude<Layer, 'pool' | 'pool-tls'>, url: string, held: unknown[], ca: string[]): (i: number) => Promise<void> {
   const port = Number(new URL(url).port);
+  const tls = { ...DEFAULT_CLIENT_TLS, ca };
   const events: TransportEvents = { onMessage() {}, onClose() {}, onError() {} };
   const readBuffer = Buffer.allocUnsafe(64 * 1024);
   const options = (i: number): ConnectOptions => ({
@@ -82,7 +93,25 @@ function opener(layer: Exclude<Layer, 'pool'>, url: string, held: unknown[]): (i
     timeoutMs: 30_000,
     maxPayload: 1024,
     localAddress: sourceAddress(i),
+    ...(isTls(layer) ? { tls } : {}),
+    ...(layer === 'fast-deflate'
+      ? { compression: { mode: 'require' as const, offer: { clientMaxWindowBits: true as const }, inflatePrefix: 32 } }
+      : {}),
   });
+  if (layer === 'tls') {
+    // The TLS floor: Node's TLS socket (no shared read buffer is possible), 'data' events, one
+    // secure context for all, as the fast client does.
+    const secureContext = createSecureContext({ ca });
+    return (i) =>
+      new Promise((resolve, reject) => {
+        const socket = tlsConnect({ ...{ host: '127.0.0.1', port, localAddress: sourceAddress(i) }, secureContext });
+        socket.once('secureConnect', () => socket.write(UPGRADE(port)));
+        socket.once('data', () => resolve());
+        socket.on('data', () => {});
+        socket.once('error', reject);
+        held.push(socket);
+      });
+  }
   if (layer === 'net') {
     return (i) =>
       new Promise((resolve, reject) => {
@@ -107,7 +136,7 @@ function opener(layer: Exclude<Layer, 'pool'>, url: string, held: unknown[]): (i
         held.push(socket);
       });
   }
-  const create = layer === 'fast' ? createFastWebSocketClient : createWebSocketClient;
+  const create = layer === 'ws' || layer === 'ws-tls' ? createWebSocketClient : createFastWebSocketClient;
   return (i) => {
     const client = create(options(i), events);
     held.push(client);
@@ -115,7 +144,7 @@ function opener(layer: Exclude<Layer, 'pool'>, url: string, held: unknown[]): (i
   };
 }
 
-function poolPlan(url: string, connections: number): WorkerPlan {
+function poolPlan(url: string, connections: number, ca: string[]): WorkerPlan {
   return {
     workerId: 0,
     runId: '6d656d6f72790000',
@@ -143,6 +172,7 @@ function poolPlan(url: string, connections: number): WorkerPlan {
     timeline: { originMs: monotonicMs(), lengthMs: 1000 },
     publishRatePerSec: 100,
     upstream: null,
+    ...(url.startsWith('wss:') ? { tls: { ...DEFAULT_CLIENT_TLS, ca } } : {}),
   };
 }
 
@@ -173,14 +203,14 @@ function heapBreakdown(file: string, connections: number): string[] {
     .map(([key, t]) => `${(t.bytes / connections).toFixed(0).padStart(5)} B  ${(t.count / connections).toFixed(1).padStart(4)}×  ${key}`);
 }
 
-async function runLayer(layer: Layer, url: string, connections: number, snapshot: boolean): Promise<LayerResult> {
+async function runLayer(layer: Layer, url: string, connections: number, snapshot: boolean, ca: string[]): Promise<LayerResult> {
   const held: unknown[] = [];
   const third = Math.floor(connections / 3);
   let mid: NodeJS.MemoryUsage;
-  if (layer === 'pool') {
+  if (layer === 'pool' || layer === 'pool-tls') {
     // Two pools, as two workers would be: the first third, then the rest.
     const openPool = async (first: number, count: number) => {
-      const plan = { ...poolPlan(url, connections), firstClient: first, clientCount: count };
+      const plan = { ...poolPlan(url, connections, ca), firstClient: first, clientCount: count };
       const pool = new ClientPool(plan, createFastWebSocketClient, new ProcessMonitor('worker'));
       held.push(pool);
       const connected = await pool.connectAll(monotonicMs());
@@ -190,7 +220,7 @@ async function runLayer(layer: Layer, url: string, connections: number, snapshot
     mid = measureMemory();
     await openPool(third, connections - third);
   } else {
-    const open = opener(layer, url, held);
+    const open = opener(layer, url, held, ca);
     let next = 0;
     const openUpTo = (count: number) =>
       Promise.all(
@@ -240,18 +270,21 @@ export async function measureMemoryLayers(
   each: (result: LayerResult) => void = () => {},
 ): Promise<LayerResult[]> {
   const redis = await startEmbeddedRedis();
-  const server = await spawnServer(
-    { host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, perMessageDeflate: false, processes: 2 },
-    60_000,
-  );
+  const common = { host: '127.0.0.1', port: 0, redisUrl: redis.url, maxPayload: 1024, processes: 2 };
+  // permessage-deflate on: clients that do not offer it are not affected (fast-deflate offers it).
+  const server = await spawnServer({ ...common, perMessageDeflate: true }, 60_000);
+  const certificate = layers.some(isTls) ? await selfSignedServerCertificate('127.0.0.1') : null;
+  const tlsServer = certificate ? await spawnServer({ ...common, perMessageDeflate: false, tls: certificate }, 60_000) : null;
   const results: LayerResult[] = [];
   try {
     for (const layer of layers) {
+      const url = isTls(layer) ? tlsServer!.url : server.url;
+      const ca = certificate ? [certificate.cert] : [];
       const child = fork(fileURLToPath(import.meta.url), [], {
         // A fixed young generation (as workers of the fast client run): otherwise V8 grows it
         // while connections open and that growth would read as per-connection cost.
         execArgv: ['--expose-gc', '--max-old-space-size=4096', '--max-semi-space-size=1'],
-        env: { ...process.env, WSBENCH_MEMORY_LAYER: JSON.stringify([layer, server.url, connections, snapshot]) },
+        env: { ...process.env, WSBENCH_MEMORY_LAYER: JSON.stringify([layer, url, connections, snapshot, ca]) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       try {
@@ -267,6 +300,7 @@ export async function measureMemoryLayers(
     }
   } finally {
     await server.stop();
+    await tlsServer?.stop();
     await redis.stop();
   }
   return results;
@@ -285,8 +319,14 @@ function printLayer(result: LayerResult): void {
 
 if (process.env.WSBENCH_MEMORY_LAYER) {
   // Child: measure one layer and report over IPC.
-  const [layer, url, connections, snapshot] = JSON.parse(process.env.WSBENCH_MEMORY_LAYER) as [Layer, string, number, boolean];
-  const result = await runLayer(layer, url, connections, snapshot);
+  const [layer, url, connections, snapshot, ca] = JSON.parse(process.env.WSBENCH_MEMORY_LAYER) as [
+    Layer,
+    string,
+    number,
+    boolean,
+    string[],
+  ];
+  const result = await runLayer(layer, url, connections, snapshot, ca);
   process.send!(result, () => process.exit(0));
 } else if (process.argv[1] && resolvePath(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = new Map<string, string>();

@@ -3,7 +3,9 @@
  * wsbench side by side in one run. Each figure comes from full wsbench runs (real redis-server,
  * reference server, worker processes, loopback sockets) and their JSON reports.
  *
- *   node dist/bench/run.js [--only client,rate,connections,memory] [--quick] [--out bench/results/latest.json]
+ *   node dist/bench/run.js [--only client,rate,connections,memory,tls,tls-hold] [--quick] [--out bench/results/latest.json]
+ *
+ * The tls figures of BENCHMARKS.md: `node dist/bench/run.js --only tls,tls-hold --out bench/results/tls.json`.
  *
  * Figures:
  *   client       tool CPU per delivered message: `ws` client (anchor) vs the fast client, same
@@ -15,10 +17,27 @@
  *   memory       what one more held connection costs (marginal RSS and JS heap): a bare net.Socket,
  *                the fast client, and a worker's whole client (pool + ledger + protocol); see
  *                memory.ts, which also prints a heap breakdown with --snapshot
+ *   tls          ws:// against wss:// and without against with permessage-deflate, the `ws` client as
+ *                anchor, each variant a full run in the same invocation (issue 18):
+ *                - tool CPU per delivery at 100k deliveries/s (500 clients × 200/s, 1 worker): 64 B
+ *                  binary payloads over ws:// and wss://; 1 KiB JSON-like payloads (publish.padding:
+ *                  json) over ws:// and wss://, with and without compression (the reference server
+ *                  compresses once per channel, server_no_context_takeover; the fast client inflates
+ *                  only the stamp), with the compression ratio on the wire;
+ *                - handshakes/s: 4,000 connections opened at once (at most 256 handshakes in flight,
+ *                  1 worker) against the reference server (2 processes), ws:// and wss:// (sessions
+ *                  resumed, and every handshake full), connections ÷ the connect phase's duration;
+ *                  tool, server and Redis share the 2 cores, so this is the pair's rate;
+ *                - RSS per added connection: memory.ts layers net/tls, fast/fast-tls, ws/ws-tls,
+ *                  pool/pool-tls and fast-deflate (6,000 connections each; 15,000 without --quick).
+ *                (`tls-cpu`, `tls-handshakes`, `tls-memory` run one part each.)
+ *   tls-hold     50,000 wss:// connections held by the tool (--quick: 10,000) with the built-in
+ *                server over TLS (4 processes), 10 publishes/s over 100 channels for 60 s (15 s):
+ *                connections opened, delivery, tool RSS per connection (whole worker processes).
  * Server CPU per recipient (naive `ws` loop vs reference server) lives in bench/server/.
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseScenarioText } from '../src/config/load.js';
 import { runScenario } from '../src/engine/runner.js';
 import type { RunReport, TransportReport } from '../src/results/types.js';
@@ -148,11 +167,16 @@ drain: 5s
 
 async function memoryPerConnection(): Promise<void> {
   const connections = quick ? 6000 : 15_000;
-  const names = { net: 'bare net.Socket (floor)', fast: 'fast client', ws: 'ws client', pool: "worker's client (pool)" };
+  const names: Record<string, string> = {
+    net: 'bare net.Socket (floor)',
+    fast: 'fast client',
+    ws: 'ws client',
+    pool: "worker's client (pool)",
+  };
   await measureMemoryLayers(['net', 'fast', 'pool'], connections, false, (r) =>
     record({
       figure: 'RSS per added connection',
-      variant: names[r.layer],
+      variant: names[r.layer] ?? r.layer,
       value: r.rss,
       unit: 'B (marginal)',
       detail: `JS heap ${r.heapUsed} B, between ${Math.floor(connections / 3)} and ${connections} open; whole process ${r.whole.rss} MiB`,
@@ -160,23 +184,155 @@ async function memoryPerConnection(): Promise<void> {
   );
 }
 
+/** ws:// vs wss://, with and without compression, fast client and `ws` anchor: CPU per delivery at 100k deliveries/s. */
+async function tlsCpu(): Promise<void> {
+  const connections = quick ? 200 : 500;
+  const rate = quick ? 100 : 200;
+  const duration = quick ? '5s' : '10s';
+  const variants: { name: string; target: string; clients: string; payload: string }[] = [
+    { name: '64 B ws://', target: '{ kind: builtin }', clients: '', payload: 'payloadSize: 64' },
+    { name: '64 B wss://', target: '{ kind: builtin, tls: true }', clients: '', payload: 'payloadSize: 64' },
+    { name: '1 KiB json ws://', target: '{ kind: builtin }', clients: '', payload: 'payloadSize: 1KiB, padding: json' },
+    { name: '1 KiB json wss://', target: '{ kind: builtin, tls: true }', clients: '', payload: 'payloadSize: 1KiB, padding: json' },
+    {
+      name: '1 KiB json ws:// deflate',
+      target: '{ kind: builtin, perMessageDeflate: true }',
+      clients: ', compression: require',
+      payload: 'payloadSize: 1KiB, padding: json',
+    },
+    {
+      name: '1 KiB json wss:// deflate',
+      target: '{ kind: builtin, tls: true, perMessageDeflate: true }',
+      clients: ', compression: require',
+      payload: 'payloadSize: 1KiB, padding: json',
+    },
+  ];
+  for (const v of variants) {
+    for (const client of ['ws', 'fast']) {
+      const t = await run(
+        `target: ${v.target}
+clients: { connections: ${connections}, rampUp: 2s, wsClient: ${client}, workers: 1${v.clients} }
+publish: { rate: ${rate}/s, duration: ${duration}, ${v.payload} }
+warmup: 1s
+drain: 2s
+`,
+        `tls-cpu-${client}`,
+      );
+      const delivered = t.delivery.delivered;
+      record({
+        figure: 'CPU per delivery (tls)',
+        variant: `${v.name} ${client === 'ws' ? 'ws client' : 'fast client'}`,
+        value: round((workerCpuMs(t) * 1000) / delivered),
+        unit: 'µs (workers)',
+        detail: `all tool ${round((toolCpuMs(t) * 1000) / delivered)} µs, server ${t.serverCpuUsPerDelivery} µs; ${round(t.delivery.deliveryRatio * 100, 3)}% of ${delivered} delivered, p99 ${t.fanoutLatencyMs.p99} ms; ${t.tls ? Object.keys(t.tls.negotiated).join(',') : 'no TLS'}; wire ${t.compression?.ratio} B/payload B${t.compression?.connections ? ` (deflate on ${t.compression.connections})` : ''}; workers peak RSS ${round(workerPeakRss(t) / 2 ** 20, 0)} MiB${t.tool.bottleneck ? '; TOOL BOTTLENECK' : ''}`,
+      });
+    }
+  }
+}
+
+/** Handshakes per second, ws:// and wss:// (resumed and full), both clients. */
+async function tlsHandshakes(): Promise<void> {
+  const connections = quick ? 2000 : 4000;
+  const variants = [
+    { name: 'ws://', target: '{ kind: builtin, processes: 2 }', tls: '' },
+    { name: 'wss:// resumed', target: '{ kind: builtin, processes: 2, tls: true }', tls: '' },
+    { name: 'wss:// full', target: '{ kind: builtin, processes: 2, tls: true }', tls: ', tls: { resumeSessions: false }' },
+  ];
+  for (const v of variants) {
+    for (const client of ['ws', 'fast']) {
+      const t = await run(
+        `target: ${v.target}
+clients: { connections: ${connections}, maxHandshakesInFlight: 256, connectTimeout: 30s, wsClient: ${client}, workers: 1${v.tls} }
+publish: { rate: 10/s, duration: 1s, payloadSize: 64, channels: 10 }
+drain: 1s
+`,
+        `tls-handshakes-${client}`,
+      );
+      const phase = t.phases.find((p) => p.name === 'connecting');
+      const seconds = phase ? (phase.endMs - phase.startMs) / 1000 : NaN;
+      record({
+        figure: 'handshakes/s (tls)',
+        variant: `${v.name} ${client === 'ws' ? 'ws client' : 'fast client'}`,
+        value: Math.round(t.connections.opened / seconds),
+        unit: 'handshakes/s',
+        detail: `${t.connections.opened} opened, ${t.connections.failed} failed in ${round(seconds)} s; connect p50 ${t.connectLatencyMs.p50} p99 ${t.connectLatencyMs.p99} ms; resumed ${t.tls?.resumedSessions ?? 0}; workers peak RSS ${round(workerPeakRss(t) / 2 ** 20, 0)} MiB`,
+      });
+    }
+  }
+}
+
+async function tlsMemory(): Promise<void> {
+  const connections = quick ? 6000 : 15_000;
+  const layers = ['net', 'tls', 'fast', 'fast-tls', 'ws', 'ws-tls', 'pool', 'pool-tls', 'fast-deflate'] as const;
+  await measureMemoryLayers([...layers], connections, false, (r) =>
+    record({
+      figure: 'RSS per added connection (tls)',
+      variant: r.layer,
+      value: r.rss,
+      unit: 'B (marginal)',
+      detail: `JS heap ${r.heapUsed} B, external ${r.external} B, between ${Math.floor(connections / 3)} and ${connections} open; whole process ${r.whole.rss} MiB`,
+    }),
+  );
+}
+
+async function tlsHold(): Promise<void> {
+  const connections = quick ? 10_000 : 50_000;
+  const t = await run(
+    `target: { kind: builtin, tls: true, processes: 4 }
+clients: { connections: ${connections}, rampUp: ${quick ? '10s' : '50s'}, maxHandshakesInFlight: 256, connectTimeout: 30s }
+publish: { rate: 10/s, duration: ${quick ? '15s' : '60s'}, payloadSize: 64, channels: 100 }
+drain: 5s
+`,
+    'tls-hold',
+  );
+  record({
+    figure: 'wss connections held',
+    variant: `${connections} target`,
+    value: t.connections.opened,
+    unit: 'connections',
+    detail: `${t.connections.failed} failed, ${t.connections.closedEarly} dropped, ${round(t.delivery.deliveryRatio * 100, 3)}% of ${t.delivery.expected} delivered, resumed ${t.tls?.resumedSessions ?? 0}, errors ${JSON.stringify(t.errors)}, connect p99 ${t.connectLatencyMs.p99} ms`,
+  });
+  record({
+    figure: 'tool RSS per wss connection',
+    variant: 'workers',
+    value: round(workerPeakRss(t) / Math.max(1, t.connections.opened) / 1024),
+    unit: 'KiB',
+    detail: `peak RSS of ${t.tool.processes.filter((p) => p.role === 'worker').length} workers (${round(workerPeakRss(t) / 2 ** 20, 0)} MiB), whole processes; server ${round((t.tool.processes.find((p) => p.role === 'server')?.peakRssBytes ?? 0) / 2 ** 20, 0)} MiB`,
+  });
+}
+
 async function main(): Promise<void> {
+  const loadAtStart = loadavg().map((l) => round(l));
   console.log(
-    `wsbench bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? ' (quick)' : ''}\n`,
+    `wsbench bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${quick ? ' (quick)' : ''}, load average ${loadAtStart.join(' ')} at ${new Date().toISOString()}\n`,
   );
   if (wanted('client')) await clientCost();
   if (wanted('rate')) await rateLimit();
   if (wanted('connections')) await connectionHold();
   if (wanted('memory')) await memoryPerConnection();
+  if (wanted('tls') || wanted('tls-cpu')) await tlsCpu();
+  if (wanted('tls') || wanted('tls-handshakes')) await tlsHandshakes();
+  if (wanted('tls') || wanted('tls-memory')) await tlsMemory();
+  if (wanted('tls-hold')) await tlsHold();
   writeFileSync(
     outFile,
     JSON.stringify(
-      { machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version }, quick, rows },
+      {
+        machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version },
+        // A shared machine makes figures noisy: the 1/5/15-minute load at the start and the end say how busy it was.
+        loadAverage: { start: loadAtStart, end: loadavg().map((l) => round(l)) },
+        quick,
+        rows,
+      },
       null,
       2,
     ) + '\n',
   );
-  console.log(`\nresults written to ${outFile}`);
+  console.log(
+    `\nload average ${loadavg()
+      .map((l) => round(l))
+      .join(' ')} at ${new Date().toISOString()}; results written to ${outFile}`,
+  );
 }
 
 main().catch((e) => {

@@ -82,6 +82,21 @@ const transportReport = z.looseObject({
     connect: histogram,
     publisherLag: histogram,
   }),
+  // TLS and compression in effect (absent from reports written before they were recorded).
+  tls: z
+    .looseObject({ handshakes: num, negotiated: z.record(z.string(), num), resumedSessions: num })
+    .nullable()
+    .optional(),
+  compression: z
+    .looseObject({
+      mode: z.enum(['off', 'offer', 'require']),
+      connections: num,
+      share: num,
+      parameters: z.record(z.string(), num),
+      payloadBytes: num,
+      ratio: num,
+    })
+    .optional(),
 });
 
 const transports = z

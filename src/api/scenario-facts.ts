@@ -7,14 +7,16 @@ import { parseScenarioText } from '../config/load.js';
 import type { Scenario } from '../config/resolve.js';
 import { formatDuration, parseDurationMs } from '../config/units.js';
 import { messageOf } from '../errors.js';
-import { scenarioDifferences, scenarioMismatchWarning, type ScenarioFacts } from '../gate/scenario-diff.js';
+import { inEffectWarning, scenarioDifferences, scenarioMismatchWarning, type ScenarioFacts } from '../gate/scenario-diff.js';
 import { fmtInt } from '../reporters/format.js';
 import type { RunReport } from '../results/types.js';
 import { redactText } from '../secrets.js';
 
 export function scenarioFacts(s: Scenario): ScenarioFacts {
-  const target = s.target as { kind: string; url?: string; processes?: number | 'auto' };
+  const target = s.target as { kind: string; url?: string; processes?: number | 'auto'; tls?: unknown; perMessageDeflate?: unknown };
   const channels = s.publish.channels;
+  const secure = (target.tls !== undefined && target.tls !== false) || /^wss:/i.test(target.url ?? '');
+  const compression = s.clients.compression;
   return {
     'target.kind': target.kind,
     ...(target.url !== undefined ? { 'target.url': redactText(target.url) } : {}),
@@ -30,9 +32,45 @@ export function scenarioFacts(s: Scenario): ScenarioFacts {
     // Who sends the messages changes what the latency measures (the chat round trip); only said
     // when clients send, so reports from before publish.via still compare with today's.
     ...(s.senders > 0 ? { 'publish.via': s.publish.via, 'publish.senders': String(s.senders) } : {}),
+    ...(s.publish.padding !== 'plain' ? { 'publish.padding': s.publish.padding } : {}),
+    ...(target.tls !== undefined ? { 'target.tls': target.tls === false ? 'off' : target.tls === true ? 'generated' : 'files' } : {}),
+    ...(target.perMessageDeflate !== undefined ? { 'target.perMessageDeflate': deflateFact(target.perMessageDeflate) } : {}),
+    ...(secure ? { 'clients.tls.resumeSessions': String(s.clients.tls.resumeSessions) } : {}),
+    'clients.compression': compression === 'off' ? 'off' : `${compression} (${offerFact(s.clients.deflate)})`,
     warmup: exactDuration(s.warmup),
     transports: s.transports.join(', '),
   };
+}
+
+/** The server's compression setting as one canonical line. */
+function deflateFact(setting: unknown): string {
+  if (setting === false) return 'off';
+  if (setting === true) return 'on';
+  return Object.entries(setting as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+}
+
+/** The clients' permessage-deflate offer as one canonical line. */
+function offerFact(deflate: Scenario['clients']['deflate']): string {
+  const parts = [];
+  if (deflate.serverNoContextTakeover) parts.push('server_no_context_takeover');
+  if (deflate.clientNoContextTakeover) parts.push('client_no_context_takeover');
+  if (deflate.serverMaxWindowBits !== undefined) parts.push(`server_max_window_bits=${deflate.serverMaxWindowBits}`);
+  parts.push(deflate.clientMaxWindowBits === true ? 'client_max_window_bits' : `client_max_window_bits=${deflate.clientMaxWindowBits}`);
+  return parts.join('; ');
+}
+
+/**
+ * Whether `baseline` and `current` had the same TLS and compression in effect (as negotiated, not
+ * as configured: a server may decline an offer); a warning naming the differences if not.
+ */
+export function connectionWarning(
+  baseline: Pick<RunReport, 'transports'>,
+  current: Pick<RunReport, 'transports'>,
+  source: string,
+): string | null {
+  return inEffectWarning(baseline, current, source);
 }
 
 /** `2s`, `1m30s` — or `1234ms` when the short form would round (two facts must differ when the values do). */

@@ -14,7 +14,7 @@ import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';
 import { reportError } from './errors.js';
 import { listOf, parseMaxRegressionFlags, reportBaselineOptions, writeOutput } from './gate.js';
-import { baselineScenarioWarning, reportScenarioFacts } from '../api/scenario-facts.js';
+import { baselineScenarioWarning, connectionWarning, reportScenarioFacts } from '../api/scenario-facts.js';
 import { readReport } from '../api/report-file.js';
 import { checkOutputFiles } from './output-files.js';
 import type { WsbenchError } from '../errors.js';
@@ -81,6 +81,8 @@ export async function compare(argv: CompareArgs, env: NodeJS.ProcessEnv = proces
         ? baselineScenarioWarning(baseline, currentFacts.facts, argv.baseline)
         : `cannot tell whether ${argv.current} ran the same scenario as ${argv.baseline} (${currentFacts.problem})`;
     if (mismatch) err(`wsbench: warning: ${mismatch}\n`);
+    const inEffect = connectionWarning(baseline, current, argv.baseline);
+    if (inEffect) err(`wsbench: warning: ${inEffect}\n`);
     const result = { ...compareReports(baseline, current, baselineChecks(options)), source: argv.baseline };
     const outcome = gateOutcome(evaluateThresholds(thresholds, current), result);
     process.stdout.write(`${argv.current} (run ${current.run.id}) against ${argv.baseline} (run ${baseline.run.id})\n`);

@@ -4,7 +4,12 @@
  */
 import { safeText } from './sanitize.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { availableParallelism } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selfSignedServerCertificate } from '../server/certificates.js';
+import type { ServerTlsSettings } from '../server/reference-server.js';
 import { startReferenceServer } from '../server/reference-server.js';
 import { DEFAULT_MAX_POLL_CHANNELS, POLL_IDLE_MS, type ServerIncident } from '../server/channel-registry.js';
 import { describeProcessExit, startServerCluster } from '../server/cluster.js';
@@ -26,6 +31,9 @@ interface ServeArgs {
   processes: string;
   'write-delay': string;
   'max-poll-channels': number;
+  tls: boolean;
+  'tls-cert'?: string;
+  'tls-key'?: string;
   verbose?: boolean;
 }
 
@@ -37,7 +45,19 @@ export const serveCommand = {
       .option('port', { alias: 'p', type: 'number', default: 8080, describe: 'Port (0 = any free port)' })
       .option('redis', { type: 'string', describe: 'Redis URL; default: start an embedded redis-server' })
       .option('max-payload', { type: 'string', default: '1MiB', describe: 'Largest message accepted from a client' })
-      .option('per-message-deflate', { type: 'boolean', default: false, describe: 'Enable permessage-deflate' })
+      .option('per-message-deflate', {
+        type: 'boolean',
+        default: false,
+        describe: 'Enable permessage-deflate: every message compressed once per channel (server_no_context_takeover)',
+      })
+      .option('tls', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'Serve wss:// and https:// (TLS 1.3) with a self-signed certificate made at start (its file is printed), or --tls-cert/--tls-key',
+      })
+      .option('tls-cert', { type: 'string', describe: 'PEM certificate (chain) for --tls' })
+      .option('tls-key', { type: 'string', describe: 'PEM private key for --tls' })
       .option('client-publish', {
         type: 'boolean',
         default: false,
@@ -64,14 +84,46 @@ export const serveCommand = {
       .example('$0 serve --port 8080', 'Clients: ws://127.0.0.1:8080/ws/<channel>; messages: PUBLISH <channel> …')
       .example('$0 serve --redis redis://127.0.0.1:6379 --channel-prefix app:', '/ws/news relays Redis channel app:news')
       .example('$0 serve --processes 8', 'Eight processes: room for 100k+ connections')
+      .example('$0 serve --tls', 'wss://127.0.0.1:8080/ws/<channel>; trust the printed certificate (clients.tls.ca, connect --ca)')
       .example('$0 serve --client-publish', 'A chat: what a client sends on /ws/room reaches every client of room'),
   handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
     process.exitCode = await serve(argv);
   },
 };
 
+/** The server's TLS from the flags; a generated certificate is written to a private temporary folder. */
+async function serveTls(
+  argv: ServeArgs,
+): Promise<{ tls: ServerTlsSettings; certFile: string | null; cleanup: () => Promise<void> } | null> {
+  const given = argv['tls-cert'] !== undefined || argv['tls-key'] !== undefined;
+  if (!argv.tls && !given) return null;
+  const ticketKeys = randomBytes(48).toString('base64');
+  if (given) {
+    if (argv['tls-cert'] === undefined || argv['tls-key'] === undefined)
+      throw new ConfigError('give both --tls-cert and --tls-key (or --tls alone for a generated certificate)', {
+        key: argv['tls-cert'] === undefined ? '--tls-cert' : '--tls-key',
+      });
+    const read = async (file: string, key: string) => {
+      try {
+        return await readFile(file, 'utf8');
+      } catch (e) {
+        throw new ConfigError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { key }, { cause: e });
+      }
+    };
+    const cert = await read(argv['tls-cert'], '--tls-cert');
+    const key = await read(argv['tls-key'], '--tls-key');
+    return { tls: { cert, key, ticketKeys }, certFile: null, cleanup: async () => {} };
+  }
+  const pair = await selfSignedServerCertificate(argv.host);
+  const dir = await mkdtemp(join(tmpdir(), 'wsbench-serve-'));
+  const certFile = join(dir, 'cert.pem');
+  await writeFile(certFile, pair.cert, { mode: 0o644 });
+  return { tls: { ...pair, ticketKeys }, certFile, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
 async function serve(argv: ServeArgs): Promise<number> {
   let redis: EmbeddedRedis | null = null;
+  let tlsCleanup: (() => Promise<void>) | null = null;
   try {
     const maxPayload = parseSizeBytes(argv['max-payload']);
     if (maxPayload === undefined || maxPayload < 1)
@@ -89,6 +141,8 @@ async function serve(argv: ServeArgs): Promise<number> {
       throw new ConfigError(`"${argv.processes}" is not auto or a number of processes 1-64`, { key: '--processes' });
     if (argv.redis !== undefined && !/^rediss?:\/\/./i.test(argv.redis))
       throw new ConfigError('must be a redis:// or rediss:// URL', { key: '--redis' });
+    const tls = await serveTls(argv);
+    tlsCleanup = tls?.cleanup ?? null;
     let redisUrl = argv.redis;
     if (!redisUrl) {
       redis = await startEmbeddedRedis();
@@ -104,6 +158,7 @@ async function serve(argv: ServeArgs): Promise<number> {
       channelPrefix: argv['channel-prefix'],
       writeDelayMs,
       maxPollChannels,
+      ...(tls ? { tls: tls.tls } : {}),
     };
     // The Redis subscriber dropped and restored: said on stderr as it happens.
     // Incident details can carry a Redis URL or a server's words.
@@ -119,12 +174,20 @@ async function serve(argv: ServeArgs): Promise<number> {
           )
         : await startReferenceServer({ ...options, onIncident });
     const http = server.url.replace(/^ws/, 'http');
+    const tlsLines = tls
+      ? [
+          tls.certFile
+            ? `  TLS         self-signed certificate ${tls.certFile} (trust it: clients.tls.ca, connect --ca; removed on exit)`
+            : `  TLS         certificate ${argv['tls-cert']}`,
+        ]
+      : [];
     process.stdout.write(
       [
         `wsbench reference server listening on ${server.url}${processes > 1 ? ` (${processes} processes)` : ''}`,
         `  WebSocket   ${server.url}/ws/<channel>   (relays Redis channel ${argv['channel-prefix']}<channel>${argv['client-publish'] ? '; client messages are PUBLISHed there' : ''})`,
         `  health      ${http}/healthz   stats ${http}/stats`,
         `  Redis       ${redactText(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,
+        ...tlsLines,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
@@ -139,5 +202,6 @@ async function serve(argv: ServeArgs): Promise<number> {
     return reportError(e, argv.verbose ?? false);
   } finally {
     await redis?.stop();
+    await tlsCleanup?.();
   }
 }

@@ -13,6 +13,7 @@ import { lookupMetric } from '../gate/metrics.js';
 import { parseTolerance } from '../gate/baseline.js';
 import { TARGET_SCHEMAS, targetAdapter } from '../targets/registry.js';
 import { DEFAULT_INTERVAL_MS, MAX_TIMELINE_INTERVALS, MIN_REPORT_INTERVAL_MS } from '../results/timeline.js';
+import { clientCompression, clientDeflate, clientTls } from './connection-fields.js';
 import { DEFAULT_TRANSPORTS, TRANSPORT_NAMES, transportDescriptor } from '../transports/registry.js';
 import { PUBLISH_VIA, senderCount, sendersPercent, sendersProblem } from './senders.js';
 
@@ -127,6 +128,9 @@ export const scenarioSchema = z
           .array(z.string().refine((s) => isIP(s) !== 0, { message: 'must be an IP address (IPv4 or IPv6)' }))
           .optional()
           .describe('Source addresses to spread connections over (default: 127.0.0.x as needed for loopback targets).'),
+        tls: clientTls,
+        compression: clientCompression,
+        deflate: clientDeflate,
       })
       .describe('The load: how many clients and how they connect.'),
     publish: z
@@ -137,6 +141,12 @@ export const scenarioSchema = z
           .default(64)
           .describe(`Bytes per published message, stamp included (binary stamp ${STAMP_BINARY_BYTES} B, text ${STAMP_TEXT_BYTES} B).`),
         channels,
+        padding: z
+          .enum(['plain', 'json'])
+          .default('plain')
+          .describe(
+            'What fills the payload behind the stamp: plain (zeros for binary, x for text: compresses to almost nothing) or json (JSON-like chat messages that compress like real JSON, for permessage-deflate runs).',
+          ),
         encoding: z
           .enum(['binary', 'text'])
           .optional()

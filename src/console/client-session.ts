@@ -10,6 +10,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { WebSocket, type ClientOptions } from 'ws';
 import { ConnectExitCode } from '../exit-codes.js';
 import { messageOf } from '../errors.js';
+import { tlsFailure } from '../transports/tls.js';
 import { ConsoleCore, type ExitCodeValue } from './core.js';
 import type { ConsoleEventListener, UpgradeFailure } from './events.js';
 import type { ConsoleOptions } from './options.js';
@@ -284,6 +285,16 @@ function headerPairs(raw: string[]): [string, string][] {
 
 function describeError(e: Error, url: string, handshake: boolean): string {
   const code = (e as NodeJS.ErrnoException).code;
-  const detail = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'host not found' : e.message;
+  const tls = handshake && /^wss:/i.test(url) ? tlsFailure(e, hostPort(url)) : null;
+  const detail = tls ? tls.message : code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'host not found' : e.message;
   return handshake ? `cannot connect to ${url}: ${detail}` : detail;
+}
+
+function hostPort(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname.replace(/^\[|\]$/g, '')}:${u.port || 443}`;
+  } catch {
+    return url;
+  }
 }

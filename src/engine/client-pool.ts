@@ -28,6 +28,7 @@ import { SenderMap } from './sender-map.js';
 import { UpstreamSender, type SenderPort } from './upstream-sender.js';
 import type { ProcessMonitor } from '../process/monitor.js';
 import { messageOf } from '../errors.js';
+import { ConnectionFacts } from '../transports/connection-facts.js';
 
 const enum ClientState {
   Waiting,
@@ -118,6 +119,8 @@ export class ClientPool implements ClientOwner, SenderPort {
   /** Who sends what, and this worker's senders, when clients send the schedule (publish.via websocket). */
   private readonly senderMap: SenderMap | null = null;
   private readonly upstream: UpstreamSender | null = null;
+  /** What the connections negotiated (TLS, compression), counted by the clients themselves. */
+  private readonly facts = new ConnectionFacts();
 
   constructor(
     private readonly plan: WorkerPlan,
@@ -247,6 +250,9 @@ export class ClientPool implements ClientOwner, SenderPort {
         timeoutMs: plan.connectTimeoutMs,
         maxPayload: plan.maxPayload,
         ...(localAddress ? { localAddress } : {}),
+        ...(plan.tls ? { tls: plan.tls } : {}),
+        ...(plan.compression ? { compression: plan.compression } : {}),
+        facts: this.facts,
       },
       client,
     );
@@ -443,6 +449,7 @@ export class ClientPool implements ClientOwner, SenderPort {
         connect: encodeHistogram(this.timeline.connectTotal),
         ...(this.upstream ? { echo: encodeHistogram(this.timeline.echoTotal) } : {}),
       },
+      connectionFacts: this.facts.snapshot(),
       firstLatencyMs: this.firstLatency,
       lastLatencyMs: this.lastLatency,
       recipients: this.recipients,

@@ -13,7 +13,7 @@ import { openRedis } from '../redis/client.js';
 import { monotonicMs } from '../metrics/clock.js';
 import { encodeIndexSet, type EncodedIndexSet } from '../metrics/publish-outcomes.js';
 import type { RecordedIncidentKind } from '../results/incidents.js';
-import { StampWriter, type StampEncoding } from '../metrics/stamp.js';
+import { StampWriter, type PayloadPadding, type StampEncoding } from '../metrics/stamp.js';
 import { encodeHistogram } from '../metrics/histogram.js';
 import { asWsbenchError } from '../errors.js';
 import { OpenLoopSchedule } from './pacer.js';
@@ -26,6 +26,8 @@ export interface PublisherThreadInput {
   runId: string;
   encoding: StampEncoding;
   payloadSize: number;
+  /** What fills the payload behind the stamp (default plain). */
+  padding?: PayloadPadding;
   injector: InjectorSpec;
   /** Scenario channels: message i goes to channel i mod channelCount. */
   channelCount: number;
@@ -111,7 +113,7 @@ async function main(input: PublisherThreadInput, port: NonNullable<typeof parent
     if (Atomics.load(counters, COUNTER_STOP) !== 0) controller.abort();
   }, 20);
   const publisher = new Publisher(
-    new StampWriter(input.runId, input.encoding, input.payloadSize),
+    new StampWriter(input.runId, input.encoding, input.payloadSize, input.padding),
     guarded,
     input.channelCount,
     new OpenLoopSchedule(t0, input.ratePerSec, input.total),

@@ -19,6 +19,8 @@ import { coarsenTimeline } from '../results/timeline.js';
 import type { Timeline } from '../results/types.js';
 import type { IntervalGridSpec } from './interval-grid.js';
 import { assembleTimeline, type CoordinatorInterval, type PublishedSchedule } from './timeline-assembly.js';
+import { transportDescriptor } from '../transports/registry.js';
+import { connectionReport } from './connection-report.js';
 
 export interface TransportReportInput {
   transport: TransportName;
@@ -187,6 +189,15 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
     },
     phases: input.phases,
     timeline: buildTimeline(input),
+    ...connectionReport({
+      facts: results.map((r) => r.connectionFacts),
+      // permessage-deflate is offered by WebSocket clients only.
+      compressionMode: transportDescriptor(input.transport).needsPollEndpoint ? 'off' : scenario.clients.compression,
+      payloadSize: scenario.publish.payloadSize,
+      delivered: delivery.delivered,
+      opened: sumOf(results, (r) => r.opened),
+      wire,
+    }),
   };
 }
 

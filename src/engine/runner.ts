@@ -21,6 +21,7 @@ import { IncidentRecorder } from './incidents.js';
 import { ReportEnvelope } from './report-envelope.js';
 import { PartialTransportError, runTransport, type Preflight } from './transport-run.js';
 import { childProcessWorkers, defaultWorkerCount } from './workers.js';
+import { clientTlsSettings, scenarioBaseDir } from './connection-settings.js';
 
 export type { Preflight };
 
@@ -70,6 +71,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
     const startsServer = targetAdapter(scenario.target.kind).startsServer(scenario.target);
     if (startsServer) phase('starting-server', null, scenario.target.kind);
+    // The scenario's TLS settings (CA files read) reach the target too: its own checks (the
+    // built-in server's /stats) must trust what the clients trust.
+    const scenarioTls = await clientTlsSettings(scenario, {});
     const target = await prepareTarget(scenario.target, {
       channelNames: scenario.channelNames,
       connections: scenario.clients.connections,
@@ -77,8 +81,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       redis: controlRedis,
       longPollTimeoutMs: scenario.polling.longPollTimeout,
       publishVia: scenario.publish.via,
+      baseDir: scenarioBaseDir(scenario),
+      tls: scenarioTls,
     });
     cleanup.push(() => target.stop());
+    const clientTls = { ...scenarioTls, ca: [...scenarioTls.ca, ...(target.trustedCa ?? [])] };
     // The server's own incidents (its Redis subscriber dropped and restored), whichever transport runs.
     const unwatch =
       target.watch?.((notice) => {
@@ -106,6 +113,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         workers: options.workers ?? scenario.clients.workers ?? defaultWorkerCount(scenario.clients.connections),
         snapshotIntervalMs: options.snapshotIntervalMs ?? 500,
         startWorkers: childProcessWorkers,
+        clientTls,
         ...(options.preflight ? { preflight: options.preflight } : {}),
         ...(ownRedis && !startsServer ? { readinessHint: OWN_REDIS_HINT } : {}),
         incidents,

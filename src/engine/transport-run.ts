@@ -21,6 +21,7 @@ import { handshakeRefusalHint } from '../targets/refusals.js';
 import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor } from '../transports/descriptor.js';
 import { transportDescriptor, type TransportName } from '../transports/registry.js';
+import type { ClientTlsOptions } from '../transports/tls.js';
 import { drainFor, waitForDeliveries } from './drain.js';
 import type { EngineListener } from './events.js';
 import { PhaseClock } from './phase-clock.js';
@@ -74,6 +75,8 @@ export interface TransportRunInput {
   readinessHint?: string;
   /** The run's incident recorder. */
   incidents: IncidentRecorder;
+  /** The clients' TLS settings (connection-settings.ts). */
+  clientTls?: ClientTlsOptions;
 }
 
 export interface TransportOutcome {
@@ -172,6 +175,7 @@ class TransportRun {
       snapshotIntervalMs: input.snapshotIntervalMs,
       connectStartMs: monotonicMs() + CONNECT_LEAD_MS,
       timeline: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
+      ...(input.clientTls ? { tls: input.clientTls } : {}),
     });
     this.workers = input.startWorkers(plans);
     this.clientsSend = scenario.senders > 0;
@@ -190,6 +194,7 @@ class TransportRun {
           runId: stampRunId,
           encoding: scenario.encoding,
           payloadSize: scenario.publish.payloadSize,
+          padding: scenario.publish.padding,
           injector: target.injector,
           channelCount: scenario.channelNames.length,
           ratePerSec: scenario.publish.rate,

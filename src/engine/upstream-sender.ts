@@ -89,7 +89,7 @@ export class UpstreamSender {
     private readonly map: SenderMap,
     private readonly port: SenderPort,
   ) {
-    this.writer = new StampWriter(setup.runId, setup.encoding, setup.upstream.payloadSize);
+    this.writer = new StampWriter(setup.runId, setup.encoding, setup.upstream.payloadSize, setup.upstream.padding);
     this.binary = setup.encoding === 'binary';
     this.verbatim = setup.upstream.template === PAYLOAD;
     for (let k = setup.firstClient; k < setup.firstClient + setup.clientCount; k++) {

@@ -8,9 +8,12 @@ import type { WireStats } from '../transports/transport.js';
 import type { ClientProtocolSpec } from '../targets/client-protocol.js';
 import type { DeliveryCounts } from '../metrics/ledger.js';
 import type { EncodedIndexSet, PublishOutcome } from '../metrics/publish-outcomes.js';
-import type { StampEncoding } from '../metrics/stamp.js';
+import type { PayloadPadding, StampEncoding } from '../metrics/stamp.js';
 import type { LoadSample } from '../process/monitor.js';
 import type { IntervalGridSpec } from './interval-grid.js';
+import type { ClientCompression } from '../transports/compression.js';
+import type { ConnectionFactsData } from '../transports/connection-facts.js';
+import type { ClientTlsOptions } from '../transports/tls.js';
 
 export interface WorkerPlan {
   workerId: number;
@@ -51,6 +54,10 @@ export interface WorkerPlan {
   publishRatePerSec: number;
   /** Clients send the schedule's messages through their WebSocket (publish.via websocket); null: wsbench publishes. */
   upstream: UpstreamPlan | null;
+  /** TLS of wss:// and https:// connections (absent: Node's defaults). */
+  tls?: ClientTlsOptions;
+  /** permessage-deflate of WebSocket connections (absent: off). */
+  compression?: ClientCompression;
 }
 
 /** What a worker's senders need (engine/upstream-sender.ts; who sends what: engine/sender-map.ts). */
@@ -59,8 +66,9 @@ export interface UpstreamPlan {
   senders: number;
   /** The target's message around a payload: `{payload}` is the stamped payload, `{channel}` and `{client}` the sender's. */
   template: string;
-  /** Bytes of the stamped payload. */
+  /** Bytes of the stamped payload, and what fills it behind the stamp (as the publisher's: publish.padding). */
   payloadSize: number;
+  padding: PayloadPadding;
 }
 
 /** What a worker's senders did (sent once they are through their share of the schedule, or told to stop). */
@@ -172,6 +180,8 @@ export interface WorkerResult {
   wire: WireStats;
   /** Encoded: fan-out and connect latency, and the senders' own copies (echo) when clients send. */
   histograms: { fanout: string; connect: string; echo?: string };
+  /** What the connections negotiated (TLS, compression); absent from workers that predate it. */
+  connectionFacts?: ConnectionFactsData;
   /** Indexed by publish index: lowest and highest latency (ms) seen, and how many clients got it. */
   firstLatencyMs: Float32Array;
   lastLatencyMs: Float32Array;

@@ -12,6 +12,8 @@ import type { TransportDescriptor, TransportSettings } from '../transports/descr
 import type { TransportName } from '../transports/registry.js';
 import type { IntervalGridSpec } from './interval-grid.js';
 import type { UpstreamPlan, WorkerPlan } from './worker-messages.js';
+import type { ClientTlsOptions } from '../transports/tls.js';
+import { clientCompression } from './connection-settings.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
 export const PER_PUBLISH_LIMIT = 4_000_000;
@@ -51,6 +53,8 @@ export interface PlanInput {
   connectStartMs: number;
   /** The timeline's grid. */
   timeline: IntervalGridSpec;
+  /** The clients' TLS settings (engine/connection-settings.ts). */
+  tls?: ClientTlsOptions;
 }
 
 /** Splits `total` clients into `workers` contiguous ranges of near-equal size. */
@@ -71,13 +75,20 @@ export function upstreamPlan(input: Pick<PlanInput, 'scenario' | 'target'>): Ups
   if (scenario.senders === 0) return null;
   // The scenario's rules refuse such a target before anything starts.
   if (!target.upstream) throw new WsbenchError('CONFIG', `${target.describe} takes no messages from clients (publish.via websocket)`);
-  return { senders: scenario.senders, template: target.upstream.template, payloadSize: scenario.publish.payloadSize };
+  return {
+    senders: scenario.senders,
+    template: target.upstream.template,
+    payloadSize: scenario.publish.payloadSize,
+    padding: scenario.publish.padding,
+  };
 }
 
 export function workerPlans(input: PlanInput): WorkerPlan[] {
   const { scenario, target } = input;
   const connections = scenario.clients.connections;
   const upstream = upstreamPlan(input);
+  // Polling clients cannot send upstream: they speak plain whatever the target.
+  const clientProtocol = input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL;
   return splitClients(connections, input.workers).map((range, workerId) => ({
     workerId,
     runId: input.runId,
@@ -90,8 +101,7 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     urlTemplate: input.urlTemplate,
     headers: target.headers,
     subprotocols: target.subprotocols,
-    // Polling clients cannot send upstream: they speak plain whatever the target.
-    clientProtocol: input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL,
+    clientProtocol,
     rampUpMs: scenario.clients.rampUp,
     connectStartMs: input.connectStartMs,
     maxInFlight: Math.max(1, Math.ceil(scenario.clients.maxHandshakesInFlight / input.workers)),
@@ -106,5 +116,10 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     timeline: input.timeline,
     publishRatePerSec: scenario.publish.rate,
     upstream,
+    ...(input.tls ? { tls: input.tls } : {}),
+    // permessage-deflate is a WebSocket extension: polling clients never offer it.
+    ...(scenario.clients.compression !== 'off' && !input.descriptor.needsPollEndpoint
+      ? { compression: clientCompression(scenario, clientProtocol) }
+      : {}),
   }));
 }

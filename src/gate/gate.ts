@@ -10,6 +10,7 @@
  *   const report = await gate.runRepeated(() => runEngine(scenario, { signal: gate.signal, onEvent: gate.watch(show) }));
  *   const outcome = gate.evaluate(report);
  */
+import { inEffectWarning } from './scenario-diff.js';
 import type { Scenario } from '../config/resolve.js';
 import type { EngineEvent, EngineListener } from '../engine/events.js';
 import { ConfigError, type ConfigLocation, type WsbenchError } from '../errors.js';
@@ -194,10 +195,12 @@ export function createGate(options: GateOptions = {}): Gate {
       if (abortedBy) report.run.stopReason = `stopped by --abort-on-fail: ${abortedBy}`;
       if (!active && abortedBy === undefined) return undefined;
       const results = evaluateThresholds(thresholds, report);
+      // What the connections had in effect (TLS, compression) is known only once the run is over.
+      const warning = baseline && [baseline.warning, inEffectWarning(baseline.report, report, baseline.source)].filter(Boolean).join('; ');
       const compared = baseline && {
         ...compareReports(baseline.report, report, baseline.specs),
         source: baseline.source,
-        ...(baseline.warning ? { warning: baseline.warning } : {}),
+        ...(warning ? { warning } : {}),
       };
       const incomplete = report.run.completed ? undefined : (report.run.stopReason ?? 'stopped');
       const outcome = gateOutcome(results, compared, abortedBy, incomplete);

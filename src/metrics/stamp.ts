@@ -15,6 +15,7 @@
  * Text stamps are searched for with indexOf, so stacks that wrap the payload (JSON envelopes,
  * Socket.IO event arrays) still yield it.
  */
+import { jsonPaddings } from './json-padding.js';
 import { WsbenchError } from '../errors.js';
 
 export const STAMP_BINARY_BYTES = 32;
@@ -56,6 +57,9 @@ export function runIdWords(runIdHex: string): RunIdWords {
   return { lo: bytes.readUInt32LE(0), hi: bytes.readUInt32LE(4) };
 }
 
+/** What fills a payload behind its stamp: zeros (binary) or 'x' (text), or JSON-like text. */
+export type PayloadPadding = 'plain' | 'json';
+
 /**
  * Builds payloads for one run: a template is made once per size and only the varying fields are
  * written per message.
@@ -63,12 +67,14 @@ export function runIdWords(runIdHex: string): RunIdWords {
 export class StampWriter {
   private readonly runId: Buffer;
   private readonly runIdHex: string;
-  private readonly template: Buffer;
+  /** The padding behind the stamp: one template, or (json) several that messages cycle through. */
+  private readonly templates: Buffer[];
 
   constructor(
     runIdHex: string,
     readonly encoding: StampEncoding,
     readonly payloadSize: number,
+    readonly padding: PayloadPadding = 'plain',
   ) {
     this.runId = Buffer.from(runIdHex, 'hex');
     this.runIdHex = runIdHex.toLowerCase();
@@ -76,13 +82,14 @@ export class StampWriter {
     // The scenario schema refuses such sizes: reaching this is a bug.
     if (payloadSize < minimum)
       throw new WsbenchError('INTERNAL', `payload size ${payloadSize} is below the ${encoding} stamp (${minimum} bytes)`);
-    this.template = Buffer.alloc(payloadSize, encoding === 'binary' ? 0 : 0x78 /* x */);
+    this.templates = padding === 'json' ? jsonPaddings(payloadSize) : [Buffer.alloc(payloadSize, encoding === 'binary' ? 0 : 0x78 /* x */)];
   }
 
   /** A fresh buffer holding message `seq` scheduled at `intendedMs`. */
   write(seq: number, intendedMs: number, flags = 0): Buffer {
     const out = Buffer.allocUnsafe(this.payloadSize);
-    this.template.copy(out);
+    const templates = this.templates;
+    templates[templates.length === 1 ? 0 : seq % templates.length]!.copy(out);
     if (this.encoding === 'binary') {
       out.writeUInt32LE(BINARY_MAGIC, 0);
       out.writeUInt32LE(flags, 4);

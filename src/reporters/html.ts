@@ -8,6 +8,8 @@
  * or, for the chart data, for a JSON block inside <script> (no `<` survives). The scenario is
  * shown as the report stores it, already redacted; nothing else from any environment is read.
  */
+import { compressionText, tlsText } from './connection-text.js';
+import { connectionFacts } from '../gate/scenario-diff.js';
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../config/units.js';
 import type { LatencySummary } from '../metrics/histogram.js';
@@ -169,6 +171,36 @@ function warningsFor(s: SeriesSource): string[] {
   return out;
 }
 
+/** TLS in a table cell: the version, or "off"; "—" for reports from before it was recorded. */
+function tlsCell(t: TransportReport): string {
+  if (t.tls === undefined) return '—';
+  if (t.tls === null) return 'off';
+  return `${[...new Set(Object.keys(t.tls.negotiated).map((k) => k.split(' ')[0]))].join(', ')}${t.tls.resumedSessions > 0 ? ` (${fmtInt(t.tls.resumedSessions)} resumed)` : ''}`;
+}
+
+/** Compression in a table cell: off, or the share of connections that negotiated permessage-deflate. */
+function compressionCell(t: TransportReport): string {
+  const c = t.compression;
+  if (!c) return '—';
+  return c.connections === 0 ? 'off' : `deflate ${fmtPercent(c.share, 0)} · ×${c.ratio.toFixed(2)} on the wire`;
+}
+
+/** Series that differ in TLS or compression: not like for like. */
+function connectionMismatch(sources: readonly SeriesSource[]): string[] {
+  const facts = sources.map((s) => connectionFacts({ [s.t.transport]: s.t }));
+  const keys = new Set(facts.flatMap((f) => Object.keys(f).map((k) => k.slice(k.indexOf('.') + 1))));
+  const out: string[] = [];
+  for (const key of keys) {
+    const values = new Set(facts.map((f, i) => f[`${sources[i]!.t.transport}.${key}`]).filter((v) => v !== undefined));
+    if (values.size > 1) {
+      out.push(
+        `${key === 'tls' ? 'TLS' : 'compression'} differs between the series (${sources.map((s, i) => `${s.name}: ${facts[i]![`${s.t.transport}.${key}`] ?? '—'}`).join('; ')}): not like for like`,
+      );
+    }
+  }
+  return out;
+}
+
 function summarySection(inputs: readonly HtmlReportInput[], sources: readonly SeriesSource[]): string {
   const cards = inputs
     .map(
@@ -177,7 +209,20 @@ function summarySection(inputs: readonly HtmlReportInput[], sources: readonly Se
     )
     .join('');
   const headline = table(
-    ['', 'fan-out p50', 'p99', 'max', 'deliveries/s', 'delivery ratio', 'lost', 'connections', 'tool'],
+    [
+      '',
+      'fan-out p50',
+      'p99',
+      'max',
+      'deliveries/s',
+      'delivery ratio',
+      'lost',
+      'connections',
+      'TLS',
+      'compression',
+      'tool CPU µs / delivery',
+      'tool',
+    ],
     sources.map((s) => [
       escapeHtml(s.name),
       latencyCell(s.t.fanoutLatencyMs, 'p50'),
@@ -187,10 +232,13 @@ function summarySection(inputs: readonly HtmlReportInput[], sources: readonly Se
       fmtPercent(s.t.delivery.deliveryRatio),
       fmtInt(s.t.delivery.lost),
       `${fmtInt(s.t.connections.opened)} / ${fmtInt(s.t.connections.target)}`,
+      escapeHtml(tlsCell(s.t)),
+      escapeHtml(compressionCell(s.t)),
+      s.t.toolCpuUsPerDelivery.toFixed(2),
       s.t.tool.bottleneck ? '<span class="warn">bottleneck?</span>' : '<span class="pass">ok</span>',
     ]),
   );
-  const warnings = sources.flatMap(warningsFor);
+  const warnings = [...sources.flatMap(warningsFor), ...connectionMismatch(sources)];
   const warningList = warnings.length
     ? `<ul class="warnings">${warnings.map((w) => `<li class="warn">${escapeHtml(w)}</li>`).join('')}</ul>`
     : '';
@@ -243,6 +291,8 @@ function figuresSection(inputs: readonly HtmlReportInput[], sources: readonly Se
     row('wire in / out', (t) => `${fmtBytes(t.wire.bytesIn)} / ${fmtBytes(t.wire.bytesOut)}`),
     row('tool CPU µs / delivery', (t) => t.toolCpuUsPerDelivery.toFixed(2)),
     row('server CPU µs / delivery', (t) => opt(t.serverCpuUsPerDelivery, (v) => v.toFixed(2))),
+    row('TLS', (t) => escapeHtml(tlsText(t) ?? '—')),
+    row('compression', (t) => escapeHtml(compressionText(t) ?? '—')),
     // Clients sent the messages (publish.via websocket): fan-out is then the chat round trip.
     ...(sources.some((s) => s.t.upstream)
       ? [

@@ -10,6 +10,7 @@ import { formatDuration } from '../config/units.js';
 import { latencyPointsFromEncoded, percentileChart } from './charts.js';
 import { fmtBytes, fmtInt, fmtMs, fmtNum, fmtPerDelivery, fmtPercent, plural } from './format.js';
 import { NO_STYLE, type Style } from './style.js';
+import { compressionText, tlsText } from './connection-text.js';
 
 export interface TextSummaryOptions {
   /** Colours (default none). */
@@ -221,6 +222,11 @@ export function transportLines(t: TransportReport): string[] {
   lines.push(
     `  ${'wire'.padEnd(14)}${fmtBytes(t.wire.bytesIn)} in · ${fmtBytes(t.wire.bytesOut)} out · ${plural(t.wire.requests, 'HTTP request')} · ${fmtNum(t.bytesPerDelivery)} B per delivery · ${fmtPerDelivery(t.wire.requests, t.delivery.delivered, 'HTTP request')}`,
   );
+  const tls = tlsText(t);
+  if (tls !== null) lines.push(`  ${'tls'.padEnd(14)}${tls}`);
+  const compression = compressionText(t);
+  if (compression !== null)
+    lines.push(`  ${'compression'.padEnd(14)}${compression} · tool CPU ${fmtNum(t.toolCpuUsPerDelivery)} µs per delivery`);
   const errors = Object.entries(t.errors).sort((a, b) => b[1] - a[1]);
   lines.push(`  ${'errors'.padEnd(14)}${errors.length ? errors.map(([k, n]) => `${k} ×${fmtInt(n)}`).join(', ') : 'none'}`);
   for (const [k] of errors.slice(0, 3)) if (t.errorSamples[k]) lines.push(`  ${''.padEnd(14)}${k}: ${t.errorSamples[k]}`);

@@ -8,7 +8,8 @@
 /** Where an error happened. */
 export const ERROR_KIND_PREFIXES = {
   /** Opening a connection failed; the client is counted in `connections.failed`, owed nothing. */
-  connect: 'connect.<errno> (ECONNREFUSED, ETIMEDOUT …), connect.http-<status>, connect.timeout, connect.bad-accept, connect.closed …',
+  connect:
+    'connect.<errno> (ECONNREFUSED, ETIMEDOUT …), connect.http-<status>, connect.timeout, connect.bad-accept, connect.closed, connect.tls-<cause> (unknown-ca, expired, name-mismatch, protocol …), connect.bad-extension, connect.compression-declined …',
   /** An open connection ended before the run did; what it missed afterwards is lost. */
   socket: 'socket.closed-<code> (close handshake), socket.dropped-<code> (no close frame, e.g. 1006)',
   /** A request of an open polling client failed; the client keeps polling. */

@@ -184,7 +184,45 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
           ),
         }
       : {}),
+    ...mergeNegotiated(parts),
   };
+}
+
+/** TLS and compression of repeated runs: counts as per-run means, the share and the ratio pooled. */
+function mergeNegotiated(parts: readonly TransportReport[]): Pick<TransportReport, 'tls' | 'compression'> {
+  const out: Pick<TransportReport, 'tls' | 'compression'> = {};
+  const meanOf = (records: Record<string, number>[]) => {
+    const total: Record<string, number> = {};
+    for (const r of records) for (const [k, v] of Object.entries(r)) total[k] = (total[k] ?? 0) + v;
+    for (const k of Object.keys(total)) total[k] = round3(total[k]! / parts.length);
+    return total;
+  };
+  if (parts.every((t) => t.tls !== undefined)) {
+    const tls = parts.map((t) => t.tls).filter((t) => t != null);
+    out.tls =
+      tls.length === 0
+        ? null
+        : {
+            handshakes: round3(tls.reduce((a, t) => a + t.handshakes, 0) / parts.length),
+            negotiated: meanOf(tls.map((t) => t.negotiated)),
+            resumedSessions: round3(tls.reduce((a, t) => a + t.resumedSessions, 0) / parts.length),
+          };
+  }
+  if (parts.every((t) => t.compression !== undefined)) {
+    const c = parts.map((t) => t.compression!);
+    const sum = (f: (i: number) => number) => parts.reduce((a, _, i) => a + f(i), 0);
+    const opened = sum((i) => parts[i]!.connections.opened);
+    const payloadBytes = sum((i) => c[i]!.payloadBytes);
+    out.compression = {
+      mode: c[0]!.mode,
+      connections: round3(sum((i) => c[i]!.connections) / parts.length),
+      share: opened > 0 ? round3(sum((i) => c[i]!.connections) / opened) : 0,
+      parameters: meanOf(c.map((x) => x.parameters)),
+      payloadBytes: round3(payloadBytes / parts.length),
+      ratio: payloadBytes > 0 ? round3(sum((i) => parts[i]!.wire.bytesIn) / payloadBytes) : 0,
+    };
+  }
+  return out;
 }
 
 /**

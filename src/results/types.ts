@@ -130,6 +130,38 @@ export interface WireReport {
   requests: number;
 }
 
+/** TLS of a transport's connections: what the handshakes negotiated. */
+export interface TlsReport {
+  /** TLS handshakes completed (WebSocket: one per connection; polling: one per HTTP connection). */
+  handshakes: number;
+  /** Handshakes by negotiated protocol version and cipher suite, e.g. `{"TLSv1.3 TLS_AES_128_GCM_SHA256": 500}`. */
+  negotiated: Record<string, number>;
+  /** Handshakes that resumed an earlier session (no certificate exchange). */
+  resumedSessions: number;
+}
+
+/** permessage-deflate of a transport's connections, and what it did to the bytes on the wire. */
+export interface CompressionReport {
+  /** `clients.compression` as run: off, offer or require. */
+  mode: 'off' | 'offer' | 'require';
+  /** Connections that negotiated permessage-deflate. */
+  connections: number;
+  /** connections ÷ connections.opened (0 when none opened). */
+  share: number;
+  /** Connections by the parameters agreed, e.g. `{"permessage-deflate; server_no_context_takeover; server_max_window_bits=15; client_max_window_bits=15": 500}`. */
+  parameters: Record<string, number>;
+  /**
+   * Payload bytes delivered: publish.payloadSize × delivery.delivered. The published size, not a
+   * count of inflated bytes: a client that inflates only the stamp never learns the rest.
+   */
+  payloadBytes: number;
+  /**
+   * wire.bytesIn ÷ payloadBytes: below 1 the wire carried fewer bytes than the payloads it
+   * delivered; without compression, above 1 by the framing, handshakes and (with TLS) records.
+   */
+  ratio: number;
+}
+
 export interface TransportReport {
   transport: TransportName;
   /** Publish (intended time) → each client's receipt, for every measured delivery (with client senders: the chat round trip, senders' own copies apart). */
@@ -173,6 +205,10 @@ export interface TransportReport {
   phases: { name: string; startMs: number; endMs: number }[];
   /** Results over time (absent in reports from before timelines); see Timeline. */
   timeline?: Timeline;
+  /** TLS in effect: null for plain connections (ws://, http://); absent in reports from before it was recorded. */
+  tls?: TlsReport | null;
+  /** Compression in effect and the bytes on the wire per payload byte (absent in reports from before). */
+  compression?: CompressionReport;
 }
 
 /**

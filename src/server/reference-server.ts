@@ -15,7 +15,8 @@
  * Several processes (cluster.ts) each run one of these with their own subscriber; /stats and
  * /healthz then answer for all of them (`statsSource`).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WsbenchError } from '../errors.js';
@@ -23,7 +24,7 @@ import { ChannelRegistry, type ChannelStats, type ServerIncident } from './chann
 import { Fanout } from './fanout.js';
 import { ClusterCursors, PollEndpoint } from './poll-endpoint.js';
 import { Router } from './router.js';
-import { WebSocketEndpoint } from './websocket-endpoint.js';
+import { WebSocketEndpoint, type ServerDeflateOptions } from './websocket-endpoint.js';
 
 export interface ReferenceServerOptions {
   host: string;
@@ -31,7 +32,10 @@ export interface ReferenceServerOptions {
   redisUrl: string;
   /** Largest message accepted from a client. */
   maxPayload: number;
-  perMessageDeflate: boolean;
+  /** permessage-deflate: off, on with the defaults, or with settings (websocket-endpoint.ts). */
+  perMessageDeflate: boolean | ServerDeflateOptions;
+  /** Serve https:// and wss:// with this certificate (PEM); see serverTlsOptions. */
+  tls?: ServerTlsSettings;
   /**
    * PUBLISH what a WebSocket client sends to its channel (a chat line), so every member on every
    * server process receives it through Redis; off: client messages are dropped.
@@ -70,6 +74,34 @@ export interface ReferenceServerOptions {
   statsSource?: () => Promise<ServerStats>;
 }
 
+/** TLS of the reference server: plain data, so it travels to server processes over IPC. */
+export interface ServerTlsSettings {
+  /** PEM certificate (chain) and private key. */
+  cert: string;
+  key: string;
+  /**
+   * Session ticket keys (48 bytes, base64) shared by every process of a cluster, so that a client
+   * resumes its session whichever process accepts its next connection; default: random per process.
+   */
+  ticketKeys?: string;
+}
+
+/**
+ * TLS 1.3 only, AES-GCM suites, ECDHE over X25519 or P-256: what a production endpoint negotiates
+ * with current clients (TLS_CHACHA20_POLY1305 is left out: on x86 with AES-NI it costs more).
+ * Session tickets are on (Node's default): clients may resume.
+ */
+export function serverTlsOptions(tls: ServerTlsSettings) {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: 'TLSv1.3' as const,
+    ciphersuites: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384',
+    ecdhCurve: 'X25519:P-256',
+    ...(tls.ticketKeys ? { ticketKeys: Buffer.from(tls.ticketKeys, 'base64') } : {}),
+  };
+}
+
 export interface ServerStats {
   /** Server processes these figures cover. */
   processes: number;
@@ -96,7 +128,7 @@ export interface ServerStats {
 }
 
 export interface ReferenceServer {
-  /** ws://host:port — clients connect to `${url}/ws/<channel>`. */
+  /** ws://host:port (wss:// with TLS) — clients connect to `${url}/ws/<channel>`. */
   url: string;
   port: number;
   stats(): ServerStats;
@@ -114,7 +146,8 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     clientPublishes: 0,
     clientPublishFailures: 0,
   };
-  const fanout = new Fanout(options.maxBufferedBytes ?? 64 * 1024 * 1024, counters, options.writeDelayMs ?? 0);
+  const deflateLevel = typeof options.perMessageDeflate === 'object' ? options.perMessageDeflate.level : undefined;
+  const fanout = new Fanout(options.maxBufferedBytes ?? 64 * 1024 * 1024, counters, options.writeDelayMs ?? 0, deflateLevel);
   const channels = await ChannelRegistry.open(
     {
       redisUrl: options.redisUrl,
@@ -140,7 +173,11 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   });
   const router = new Router({ websocket, poll, stats: options.statsSource ?? (() => Promise.resolve(stats())) });
 
-  const http: Server = createServer((req, res) => router.request(req, res));
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => router.request(req, res);
+  const http: Server = options.tls ? createTlsServer(serverTlsOptions(options.tls), onRequest) : createServer(onRequest);
+  // A client that fails the TLS handshake (an untrusted certificate, a plain-text request) is
+  // the client's problem: it sees the alert; the server just drops the socket.
+  if (options.tls) http.on('tlsClientError', (_e, socket) => socket.destroy());
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => router.upgrade(req, socket, head));
   // Long polls are held up to longPollTimeoutMs: keep idle keep-alive sockets longer than that,
   // and do not let Node's request timeout cut a held poll.
@@ -168,7 +205,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   return {
-    url: `ws://${hostForUrl}:${port}`,
+    url: `${options.tls ? 'wss' : 'ws'}://${hostForUrl}:${port}`,
     port,
     stats,
     async close() {

@@ -3,12 +3,19 @@
  * already running `wsbench serve` given by URL). Ready when /stats shows every channel's Redis
  * subscription live with all of this run's clients joined.
  */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { isIP } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
-import { WsbenchError, messageOf } from '../errors.js';
+import { ConfigError, WsbenchError, messageOf } from '../errors.js';
 import { duration, size, wsUrlTemplate } from '../config/fields.js';
+import { serverDeflate, serverTls as serverTlsField } from '../config/connection-fields.js';
 import { spawnServer } from '../server/spawn.js';
-import type { ServerStats } from '../server/reference-server.js';
+import type { ServerStats, ServerTlsSettings } from '../server/reference-server.js';
+import { selfSignedServerCertificate } from '../server/certificates.js';
 import { PLAIN_PROTOCOL, plainProtocol } from './client-protocol.js';
 import { publishInjector } from './injector.js';
 import { pollUntilReady } from './readiness.js';
@@ -30,10 +37,8 @@ const schema = z
     maxPayload: size(1, 256 * 1024 * 1024)
       .default(1024 * 1024)
       .describe('Largest WebSocket message the server accepts.'),
-    perMessageDeflate: z
-      .boolean()
-      .default(false)
-      .describe('Enable permessage-deflate (off by default: it costs CPU and hides payload size).'),
+    perMessageDeflate: serverDeflate,
+    tls: serverTlsField,
     clientPublish: z
       .boolean()
       .default(false)
@@ -96,6 +101,7 @@ export const builtin = defineTarget({
   },
 
   async prepare(config, ctx) {
+    const tls = config.url ? null : await serverTls(config, ctx.baseDir ?? process.cwd());
     const server = config.url
       ? null
       : await spawnServer({
@@ -111,15 +117,22 @@ export const builtin = defineTarget({
           writeDelayMs: config.writeDelay,
           // Every channel of the run may be polled.
           maxPollChannels: Math.max(DEFAULT_MAX_POLL_CHANNELS, ctx.channelNames.length),
+          ...(tls ? { tls } : {}),
         });
     const base = (config.url ?? server!.url).replace(/\/+$/, '');
     const httpBase = base.replace(/^ws/i, 'http');
     const statsUrl = `${httpBase}/stats`;
 
+    // The server's certificate (generated, or the given file) is what the clients and this
+    // readiness check trust: the run started this server, so its certificate is the one to expect.
+    const trustedCa = tls ? [tls.cert] : [];
+
+    const statsTls = { ca: [...(ctx.tls?.ca ?? []), ...trustedCa], rejectUnauthorized: ctx.tls?.rejectUnauthorized ?? true };
+
     async function fetchStats(): Promise<ServerStats> {
-      const res = await fetch(statsUrl, { signal: AbortSignal.timeout(2000) });
-      if (!res.ok) throw new WsbenchError('TARGET_UNREACHABLE', `GET ${statsUrl} answered ${res.status}`);
-      return (await res.json()) as ServerStats;
+      const res = await getText(statsUrl, statsTls);
+      if (res.status !== 200) throw new WsbenchError('TARGET_UNREACHABLE', `GET ${statsUrl} answered ${res.status}`);
+      return JSON.parse(res.body) as ServerStats;
     }
 
     return {
@@ -134,6 +147,7 @@ export const builtin = defineTarget({
       headers: {},
       subprotocols: [],
       maxPayload: config.maxPayload,
+      trustedCa,
       settleMs: 0,
       waitReady({ transport, channelNames, openedPerChannel, signal }) {
         return pollUntilReady(
@@ -185,3 +199,45 @@ export const builtin = defineTarget({
     };
   },
 });
+
+/**
+ * The started server's TLS: a self-signed certificate made now (`tls: true`) or the given files;
+ * session ticket keys shared by all its processes (a client resumes whichever process it reaches).
+ */
+async function serverTls(config: BuiltinConfig, baseDir: string): Promise<ServerTlsSettings | null> {
+  if (config.tls === false) return null;
+  const pair =
+    config.tls === true
+      ? await selfSignedServerCertificate(config.host)
+      : {
+          cert: await readPem(baseDir, config.tls.cert, 'target.tls.cert'),
+          key: await readPem(baseDir, config.tls.key, 'target.tls.key'),
+        };
+  return { ...pair, ticketKeys: randomBytes(48).toString('base64') };
+}
+
+async function readPem(baseDir: string, path: string, key: string): Promise<string> {
+  const full = resolvePath(baseDir, path);
+  try {
+    return await readFile(full, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read ${full}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { key }, { cause: e });
+  }
+}
+
+/** GET over http or https (trusting `ca` when given), the body as text; 2 s at most. */
+function getText(url: string, tls: { ca: string[]; rejectUnauthorized: boolean }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGet;
+    const options = { timeout: 2000, rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca.length > 0 ? { ca: tls.ca } : {}) };
+    const req = get(url, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 2000 ms')));
+    req.on('error', reject);
+  });
+}

@@ -29,6 +29,10 @@ export interface TargetContext {
   longPollTimeoutMs: number;
   /** Who sends the schedule's messages: wsbench into Redis, or the clients through their WebSocket (senders). */
   publishVia: PublishVia;
+  /** Folder that relative paths in the scenario (certificate files) start from. */
+  baseDir?: string;
+  /** What the clients trust (clients.tls, CA files read): for the target's own requests to the server. */
+  tls?: { ca: string[]; rejectUnauthorized: boolean };
 }
 
 export interface ReadinessContext {
@@ -67,6 +71,8 @@ export interface PreparedTarget {
   headers: Record<string, string>;
   subprotocols: string[];
   maxPayload: number;
+  /** PEM certificates the clients trust in addition to their own settings (a server's generated certificate). */
+  trustedCa?: string[];
   /** Resolves when every open client is subscribed; throws TARGET_NOT_READY on timeout. */
   waitReady(ctx: ReadinessContext): Promise<void>;
   /** Extra wait after readiness, before the first publish (`readiness.settle`). */

@@ -10,7 +10,10 @@
  *             lock-step); the server answers at once, often with nothing
  */
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { DEFAULT_CLIENT_TLS, tlsConnectOptions, tlsFailure, tlsOutcomeOf } from './tls.js';
 import { monotonicMs } from '../metrics/clock.js';
 import { CURSOR_HEADER, MISSED_HEADER, decodePollBatch } from '../wire/poll-batch.js';
 import { TransportError, type ConnectOptions, type TransportClient, type TransportEvents, type TransportFactory } from './transport.js';
@@ -38,9 +41,16 @@ export function pollTransport(settings: PollSettings): TransportFactory {
 }
 
 function createPollClient(settings: PollSettings, options: ConnectOptions, events: TransportEvents): TransportClient {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
-  const sockets = new Set<Socket>();
   const url = new URL(options.url);
+  const secure = url.protocol === 'https:';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const agentOptions = { keepAlive: true, maxSockets: 1, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
+  // https: the agent keeps its connection's TLS session, as a browser would.
+  const agent = secure
+    ? new HttpsAgent({ ...agentOptions, ...tlsConnectOptions(options.tls ?? DEFAULT_CLIENT_TLS, host) })
+    : new Agent(agentOptions);
+  const send = secure ? httpsRequest : request;
+  const sockets = new Set<Socket>();
   let requests = 0;
   let cursor = 0;
   let running = false;
@@ -52,11 +62,11 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
   function get(query: string, timeoutMs: number): Promise<Response> {
     return new Promise((resolve, reject) => {
       requests++;
-      const req = request(
+      const req = send(
         {
           agent,
-          host: url.hostname,
-          port: url.port || 80,
+          host,
+          port: url.port || (secure ? 443 : 80),
           path: `${url.pathname}${url.search ? `${url.search}&` : '?'}${query}`,
           method: 'GET',
           headers: { ...options.headers, accept: 'application/octet-stream' },
@@ -76,7 +86,11 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
         },
       );
       inFlight = req;
-      req.on('socket', (socket: Socket) => sockets.add(socket));
+      req.on('socket', (socket: Socket) => {
+        if (sockets.has(socket)) return;
+        sockets.add(socket);
+        if (secure) socket.once('secureConnect', () => options.facts?.secured(tlsOutcomeOf(socket as TLSSocket)));
+      });
       req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'timeout' })));
       req.on('error', reject);
       req.end();
@@ -150,6 +164,8 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
         res = await get('', options.timeoutMs);
       } catch (e) {
         agent.destroy();
+        const failure = secure ? tlsFailure(e as NodeJS.ErrnoException, `${host}:${url.port || 443}`) : null;
+        if (failure) throw new TransportError(failure.kind, failure.message);
         const code = (e as NodeJS.ErrnoException).code ?? 'error';
         throw new TransportError(`connect.${code}`, (e as Error).message);
       }

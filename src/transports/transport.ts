@@ -6,6 +6,9 @@
  */
 import { WsbenchError } from '../errors.js';
 import { connectErrorKind, type ErrorKind } from '../results/error-kinds.js';
+import type { ClientCompression } from './compression.js';
+import type { ConnectionFacts } from './connection-facts.js';
+import type { ClientTlsOptions } from './tls.js';
 
 export interface TransportEvents {
   /**
@@ -39,6 +42,12 @@ export interface ConnectOptions {
   maxPayload: number;
   /** Local address to connect from (spreading over 127.0.0.x beats the ephemeral-port limit). */
   localAddress?: string;
+  /** TLS settings for wss:// and https:// URLs (default: DEFAULT_CLIENT_TLS). */
+  tls?: ClientTlsOptions;
+  /** permessage-deflate (WebSocket clients; default: not offered). */
+  compression?: ClientCompression;
+  /** Where the client counts what its connection negotiated (shared by the clients of a pool). */
+  facts?: ConnectionFacts;
 }
 
 export interface TransportClient {

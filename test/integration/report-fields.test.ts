@@ -25,8 +25,8 @@ import { HEARTBEAT, startFaultyRelay, type FaultyRelay } from '../fixtures/fault
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'report-fields');
-/** Keys under these names are data (error kinds), not fields. */
-const DATA_MAPS = new Set(['errors', 'errorSamples']);
+/** Keys under these names are data (error kinds, negotiated TLS suites and compression parameters), not fields. */
+const DATA_MAPS = new Set(['errors', 'errorSamples', 'negotiated', 'parameters']);
 
 /** Every field path of `value`, sorted. */
 export function fieldPaths(value: unknown, prefix = '', out = new Set<string>()): string[] {

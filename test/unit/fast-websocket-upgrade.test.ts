@@ -9,6 +9,7 @@ import {
   upgradeRequest,
 } from '../../src/transports/fast-websocket/upgrade.js';
 import type { ConnectAttempt } from '../../src/transports/transport.js';
+import { DEFAULT_CLIENT_TLS } from '../../src/transports/tls.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
@@ -23,23 +24,23 @@ const switching = (...extra: string[]) =>
 
 const responses: { name: string; response: Buffer; offered?: string[]; want: unknown }[] = [
   { name: 'incomplete head', response: Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: webso'), want: null },
-  { name: 'accepted', response: switching(), want: { ok: true, protocol: '', rest: '' } },
+  { name: 'accepted', response: switching(), want: { ok: true, protocol: '', rest: '', deflate: null } },
   {
     name: 'accepted, frames right after the head',
     response: Buffer.concat([switching(), Buffer.from([0x81, 0x01, 0x61])]),
-    want: { ok: true, protocol: '', rest: '810161' },
+    want: { ok: true, protocol: '', rest: '810161', deflate: null },
   },
   {
     name: 'header names in any case',
     response: head('HTTP/1.1 101 Switching Protocols', `sec-websocket-accept: ${ACCEPT}`, 'SEC-WEBSOCKET-PROTOCOL: chat'),
     offered: ['chat'],
-    want: { ok: true, protocol: 'chat', rest: '' },
+    want: { ok: true, protocol: 'chat', rest: '', deflate: null },
   },
   {
     name: 'subprotocol offered and chosen',
     response: switching('Sec-WebSocket-Protocol: v2'),
     offered: ['v1', 'v2'],
-    want: { ok: true, protocol: 'v2', rest: '' },
+    want: { ok: true, protocol: 'v2', rest: '', deflate: null },
   },
   {
     name: 'subprotocol chosen that was not offered',
@@ -60,7 +61,7 @@ const responses: { name: string; response: Buffer; offered?: string[]; want: unk
   {
     name: 'extension that was not offered',
     response: switching('Sec-WebSocket-Extensions: permessage-deflate'),
-    want: { ok: false, kind: 'connect.bad-extension', message: 'server chose an extension that was not offered: permessage-deflate' },
+    want: { ok: false, kind: 'connect.bad-extension', message: 'server chose an extension that was not offered: "permessage-deflate"' },
   },
   {
     name: 'refused with a body',
@@ -129,8 +130,10 @@ test('endpoints: default ports, TLS with the host name, IPv6 brackets, source ad
     host: 'h.test',
     port: 443,
     localAddress: undefined,
-    tls: { servername: 'h.test' },
+    tls: { servername: 'h.test', options: DEFAULT_CLIENT_TLS },
   });
+  const own = { ca: ['PEM'], rejectUnauthorized: false, resumeSessions: false };
+  assert.deepEqual(endpointOf(new URL('wss://h.test:8443/x'), undefined, own).tls, { servername: 'h.test', options: own });
   assert.deepEqual(endpointOf(new URL('ws://[::1]:9000/x'), '::1'), { host: '::1', port: 9000, localAddress: '::1', tls: null });
 });
 
@@ -151,4 +154,74 @@ test('an upgrade reads its response across reads into a reused buffer', () => {
     assert.ok(outcome?.ok, `cut at ${cut}: ${JSON.stringify(outcome)}`);
     assert.deepEqual([...outcome.rest], [0x82, 0x00]);
   }
+});
+
+// ─── permessage-deflate in the handshake ────────────────────────────────────────────────────
+
+const BROWSER_OFFER = { offers: [{ clientMaxWindowBits: true as const }], required: false };
+const NO_TAKEOVER_OFFER = { offers: [{ serverNoContextTakeover: true, clientMaxWindowBits: true as const }], required: false };
+const REQUIRED = { ...BROWSER_OFFER, required: true };
+
+const deflateCases: {
+  name: string;
+  extensions: string[];
+  offer: { offers: { serverNoContextTakeover?: boolean; clientMaxWindowBits: true }[]; required: boolean } | null;
+  want: unknown;
+}[] = [
+  { name: 'not offered, not answered', extensions: [], offer: null, want: null },
+  {
+    name: 'offered and accepted as asked (takeover both ways)',
+    extensions: ['permessage-deflate'],
+    offer: BROWSER_OFFER,
+    want: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 },
+  },
+  {
+    name: 'the server adds server_no_context_takeover unasked (RFC 7692 §7.1.1.1)',
+    extensions: ['permessage-deflate; server_no_context_takeover; client_max_window_bits=10'],
+    offer: BROWSER_OFFER,
+    want: { serverNoContextTakeover: true, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 10 },
+  },
+  {
+    name: 'the answer split over two header lines is one list',
+    extensions: ['permessage-deflate;', 'x-other'],
+    offer: BROWSER_OFFER,
+    want: { ok: false, kind: 'connect.bad-extension' },
+  },
+  { name: 'offered, declined (offer mode): no compression', extensions: [], offer: BROWSER_OFFER, want: null },
+  {
+    name: 'required and declined',
+    extensions: [],
+    offer: REQUIRED,
+    want: { ok: false, kind: 'connect.compression-declined' },
+  },
+  {
+    name: 'asked for no takeover, the server did not confirm it',
+    extensions: ['permessage-deflate'],
+    offer: NO_TAKEOVER_OFFER,
+    want: { ok: false, kind: 'connect.bad-extension' },
+  },
+  {
+    name: 'window bits out of range',
+    extensions: ['permessage-deflate; server_max_window_bits=16'],
+    offer: BROWSER_OFFER,
+    want: { ok: false, kind: 'connect.bad-extension' },
+  },
+];
+
+for (const c of deflateCases) {
+  test(`upgrade response, permessage-deflate: ${c.name}`, () => {
+    const outcome = parseUpgradeResponse(switching(...c.extensions.map((e) => `Sec-WebSocket-Extensions: ${e}`)), KEY, [], c.offer);
+    assert.ok(outcome);
+    if (outcome.ok) assert.deepEqual(outcome.deflate, c.want);
+    else {
+      assert.deepEqual({ ok: outcome.ok, kind: outcome.kind }, c.want);
+      assert.doesNotMatch(outcome.message, /\n/, 'one line');
+    }
+  });
+}
+
+test('upgrade request: the permessage-deflate offer', () => {
+  const request = upgradeRequest(new URL('wss://h.test/x'), KEY, { subprotocols: [], headers: {} }, NO_TAKEOVER_OFFER);
+  assert.match(request, /\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_max_window_bits\r\n/);
+  assert.doesNotMatch(upgradeRequest(new URL('ws://h/'), KEY, { subprotocols: [], headers: {} }), /Extensions/);
 });

@@ -3,7 +3,14 @@
  * small messages cheaply. Frames are parsed in place (src/wire/websocket-frame.ts) — several per
  * read, one clock read per read, each message handed on as a view (buffer, start, end) into the
  * read: no per-message copy, string or event. It sends only what a load client must (the
- * handshake, protocol messages, pongs, the close handshake, and a sender's messages). permessage-deflate is not offered.
+ * handshake, protocol messages, pongs, the close handshake, and a sender's messages), never compressed.
+ *
+ * permessage-deflate (when the scenario offers it and the server agrees): compressed messages are
+ * inflated in the frame sink, through a MessageInflater (wire/permessage-deflate.ts). Without
+ * server context takeover, and when the receiver reads only the binary stamp, only the stamp's
+ * bytes are inflated; with takeover every byte must be (the next message may refer back into it).
+ * Invalid compressed data closes the connection with 1007, a message inflating past maxPayload
+ * with 1009 (counted under socket.dropped-1007 / -1009, the codec's reason as the sample).
  *
  * This module is the connection's state machine:
  *
@@ -19,7 +26,9 @@
  */
 import { closeCode, describeCloseCode } from '../../peer-text.js';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { monotonicMs } from '../../metrics/clock.js';
+import { MessageInflater, PerMessageDeflateError, directionFor } from '../../wire/permessage-deflate.js';
 import {
   FrameParser,
   Opcode,
@@ -38,6 +47,8 @@ import {
   type TransportFactory,
   type WireStats,
 } from '../transport.js';
+import { describeDeflateParams } from '../compression.js';
+import { tlsFailure, tlsOutcomeOf } from '../tls.js';
 import { openSocket, type SocketOwner } from './socket.js';
 import { Upgrade } from './upgrade.js';
 
@@ -67,6 +78,10 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
   private onClosed: (() => void) | null = null;
   /** Until open() moves them into the upgrade. */
   private options: ConnectOptions | null;
+  /** permessage-deflate agreed: the connection's receive side. */
+  private inflater: MessageInflater | null = null;
+  /** Leading bytes to inflate (the stamp) when that is all the receiver reads; Infinity: all. */
+  private inflatePrefix = Infinity;
 
   constructor(
     options: ConnectOptions,
@@ -137,7 +152,10 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
   // ─── the socket's reports (SocketOwner) ──────────────────────────────────────────────────────
 
   socketConnected(): void {
-    if (this.upgrade && this.socket) this.socket.write(this.upgrade.request());
+    const { upgrade, socket } = this;
+    if (!upgrade || !socket) return;
+    if (upgrade.endpoint.tls) upgrade.options.facts?.secured(tlsOutcomeOf(socket as TLSSocket));
+    socket.write(upgrade.request());
   }
 
   received(data: Buffer, length: number): void {
@@ -151,9 +169,14 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
   }
 
   socketFailed(e: NodeJS.ErrnoException): void {
-    const attempt = this.upgrade?.attempt;
-    if (attempt && !attempt.settled) attempt.fail(`connect.${e.code ?? 'error'}`, e.message);
-    else this.finish(1006, e.message, false);
+    const upgrade = this.upgrade;
+    const attempt = upgrade?.attempt;
+    if (attempt && !attempt.settled) {
+      const endpoint = upgrade!.endpoint;
+      const tls = endpoint.tls ? tlsFailure(e, `${endpoint.host}:${endpoint.port}`) : null;
+      if (tls) attempt.fail(tls.kind, tls.message);
+      else attempt.fail(`connect.${e.code ?? 'error'}`, e.message);
+    } else this.finish(1006, e.message, false);
   }
 
   socketClosed(): void {
@@ -164,8 +187,21 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
 
   // ─── what the parser found (FrameSink) ───────────────────────────────────────────────────────
 
-  frameMessage(data: Buffer, start: number, end: number): void {
-    this.events.onMessage(data, start, end, this.receivedAt);
+  frameMessage(data: Buffer, start: number, end: number, _opcode: Opcode, compressed: boolean): void {
+    if (!compressed) {
+      this.events.onMessage(data, start, end, this.receivedAt);
+      return;
+    }
+    // Only a failed connection is Closed here (frames after the failing one in the same read).
+    if (this.phase === Phase.Closed) return;
+    let plain: Buffer;
+    try {
+      plain = this.inflater!.inflate(data, start, end, this.inflatePrefix);
+    } catch (e) {
+      if (!(e instanceof PerMessageDeflateError)) throw e;
+      return this.frameError(e.closeCode, e.message);
+    }
+    this.events.onMessage(plain, 0, plain.length, this.receivedAt);
   }
 
   frameControl(opcode: Opcode, payload: Buffer): void {
@@ -208,6 +244,14 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
     const outcome = upgrade.read(data, length);
     if (outcome === null) return;
     if (!outcome.ok) return upgrade.attempt.fail(outcome.kind, outcome.message);
+    const params = outcome.deflate;
+    if (params !== null) {
+      const { options } = upgrade;
+      this.inflater = new MessageInflater(directionFor(params, 'client').receive, options.maxPayload);
+      this.inflatePrefix = options.compression?.inflatePrefix ?? Infinity;
+      this.parser.allowCompressed();
+      options.facts?.compressed(describeDeflateParams(params));
+    }
     this.phase = Phase.Open;
     this.upgrade = null;
     upgrade.attempt.succeed();
@@ -246,6 +290,7 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
     const phase = this.phase;
     if (phase === Phase.Closed) return;
     this.phase = Phase.Closed;
+    this.inflater?.close();
     if (!clean) this.socket?.destroy();
     if (phase === Phase.Open || phase === Phase.Closing) this.events.onClose(code, reason, clean);
     const onClosed = this.onClosed;

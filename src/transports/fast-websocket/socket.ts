@@ -10,9 +10,11 @@
  *   hundred bytes per connection.
  *
  * TLS sockets cannot read into a caller's buffer; they use 'data' events (one Buffer per read).
+ * They offer the endpoint's last session and keep the ones they receive (../tls.ts).
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { cachedSession, rememberSessions, sessionKey, tlsConnectOptions, type ClientTlsOptions } from '../tls.js';
 
 /** What a socket reports to the object that owns it. */
 export interface SocketOwner {
@@ -34,10 +36,12 @@ export interface Endpoint {
   tls: TlsSettings | null;
 }
 
-/** TLS for wss:// URLs; certificate options would go here (tls.connect options). */
+/** TLS for wss:// URLs. */
 export interface TlsSettings {
   /** SNI and certificate name check. */
   servername: string;
+  /** Trust, checks, session resumption (plain data from the scenario). */
+  options: ClientTlsOptions;
 }
 
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
@@ -66,9 +70,16 @@ function socketClosed(this: OwnedSocket): void {
 export function openSocket(owner: SocketOwner, endpoint: Endpoint): Socket {
   const common = { host: endpoint.host, port: endpoint.port, ...(endpoint.localAddress ? { localAddress: endpoint.localAddress } : {}) };
   const tls = endpoint.tls;
-  const socket = (
-    tls ? tlsConnect({ ...common, ...tls }) : netConnect({ ...common, onread: { buffer: READ_BUFFER, callback: socketRead } })
-  ) as OwnedSocket;
+  let socket: OwnedSocket;
+  if (tls) {
+    const resume = tls.options.resumeSessions ? sessionKey(endpoint.host, endpoint.port, tls.servername) : null;
+    const session = resume === null ? undefined : cachedSession(resume);
+    const secure = tlsConnect({ ...common, ...tlsConnectOptions(tls.options, tls.servername), ...(session ? { session } : {}) });
+    if (resume !== null) rememberSessions(secure, resume);
+    socket = secure as unknown as OwnedSocket;
+  } else {
+    socket = netConnect({ ...common, onread: { buffer: READ_BUFFER, callback: socketRead } }) as OwnedSocket;
+  }
   socket[OWNER] = owner;
   if (tls) socket.on('data', socketData);
   socket.setNoDelay(true);

@@ -1,15 +1,24 @@
 /**
- * The fast client's opening handshake (RFC 6455 §4.1): where to connect (TCP or TLS), the HTTP
- * upgrade request, and the checks on the server's response — status 101, Sec-WebSocket-Accept
- * derived from our key, a subprotocol only from those offered, no extension (none is offered).
- * A refused upgrade becomes one `connect.*` failure naming the status and the start of the body.
+ * The fast client's opening handshake (RFC 6455 §4.1): where to connect (TCP or TLS, with the
+ * scenario's TLS settings), the HTTP upgrade request (with the permessage-deflate offer when
+ * compression is on), and the checks on the server's response — status 101, Sec-WebSocket-Accept
+ * derived from our key, a subprotocol only from those offered, an extension only as offered
+ * (RFC 7692 checks in wire/permessage-deflate.ts). A refused upgrade becomes one `connect.*`
+ * failure naming the status and the start of the body.
  *
  * What exists only during the handshake lives in an `Upgrade`, which the client drops once the
- * connection is open. Extension negotiation (permessage-deflate: offer in the request, accept the
- * server's parameters in the response) and TLS options belong here.
+ * connection is open.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import {
+  PerMessageDeflateError,
+  acceptResponse,
+  buildOffer,
+  type DeflateOffer,
+  type DeflateParams,
+} from '../../wire/permessage-deflate.js';
 import type { ConnectAttempt, ConnectOptions } from '../transport.js';
+import { DEFAULT_CLIENT_TLS, type ClientTlsOptions } from '../tls.js';
 import type { Endpoint } from './socket.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -27,14 +36,25 @@ export function acceptKey(key: string): string {
 }
 
 /** Where a ws:// or wss:// URL connects to. */
-export function endpointOf(url: URL, localAddress: string | undefined): Endpoint {
+export function endpointOf(url: URL, localAddress: string | undefined, tls: ClientTlsOptions = DEFAULT_CLIENT_TLS): Endpoint {
   const secure = url.protocol === 'wss:';
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  return { host, port: Number(url.port || (secure ? 443 : 80)), localAddress, tls: secure ? { servername: host } : null };
+  return { host, port: Number(url.port || (secure ? 443 : 80)), localAddress, tls: secure ? { servername: host, options: tls } : null };
+}
+
+/** What the client offers of permessage-deflate, and whether it insists. */
+export interface DeflateNegotiation {
+  offers: DeflateOffer[];
+  required: boolean;
 }
 
 /** The upgrade request for `url` with our `key`, the subprotocols offered and the extra headers. */
-export function upgradeRequest(url: URL, key: string, options: Pick<ConnectOptions, 'subprotocols' | 'headers'>): string {
+export function upgradeRequest(
+  url: URL,
+  key: string,
+  options: Pick<ConnectOptions, 'subprotocols' | 'headers'>,
+  deflate: DeflateNegotiation | null = null,
+): string {
   const lines = [
     `GET ${url.pathname}${url.search} HTTP/1.1`,
     `Host: ${url.host}`,
@@ -44,6 +64,7 @@ export function upgradeRequest(url: URL, key: string, options: Pick<ConnectOptio
     'Sec-WebSocket-Version: 13',
   ];
   if (options.subprotocols.length) lines.push(`Sec-WebSocket-Protocol: ${options.subprotocols.join(', ')}`);
+  if (deflate) lines.push(`Sec-WebSocket-Extensions: ${buildOffer(deflate.offers)}`);
   for (const [name, value] of Object.entries(options.headers)) lines.push(`${name}: ${value}`);
   return lines.join('\r\n') + '\r\n\r\n';
 }
@@ -55,6 +76,8 @@ export type UpgradeOutcome =
       protocol: string;
       /** Bytes after the response head: frames the server sent right away. */
       rest: Buffer;
+      /** permessage-deflate as agreed, or null. */
+      deflate: DeflateParams | null;
     }
   | { ok: false; kind: string; message: string };
 
@@ -62,7 +85,12 @@ export type UpgradeOutcome =
  * Reads the response head received so far: null while it is incomplete, else the outcome. Pure:
  * `head` is everything received since the request went out.
  */
-export function parseUpgradeResponse(head: Buffer, key: string, offered: readonly string[]): UpgradeOutcome | null {
+export function parseUpgradeResponse(
+  head: Buffer,
+  key: string,
+  offered: readonly string[],
+  deflate: DeflateNegotiation | null = null,
+): UpgradeOutcome | null {
   const endAt = head.indexOf(HEADER_END);
   if (endAt < 0) {
     return head.length > MAX_RESPONSE_HEAD_BYTES
@@ -74,7 +102,12 @@ export function parseUpgradeResponse(head: Buffer, key: string, offered: readonl
   const headers = new Map<string, string>();
   for (const line of headerLines) {
     const colon = line.indexOf(':');
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    // A list header may come in several lines (RFC 7230 §3.2.2): one value, joined.
+    const earlier = headers.get(name);
+    headers.set(name, earlier !== undefined && name === 'sec-websocket-extensions' ? `${earlier}, ${value}` : value);
   }
   const rest = head.subarray(endAt + HEADER_END.length);
   if (status !== 101) {
@@ -89,8 +122,13 @@ export function parseUpgradeResponse(head: Buffer, key: string, offered: readonl
     return { ok: false, kind: 'connect.bad-accept', message: 'Sec-WebSocket-Accept does not match the key' };
   }
   const extensions = headers.get('sec-websocket-extensions');
-  if (extensions !== undefined) {
-    return { ok: false, kind: 'connect.bad-extension', message: `server chose an extension that was not offered: ${extensions}` };
+  let params: DeflateParams | null;
+  try {
+    params = acceptResponse(extensions, deflate?.offers ?? [], deflate?.required ?? false);
+  } catch (e) {
+    if (!(e instanceof PerMessageDeflateError)) throw e;
+    const declined = extensions === undefined && deflate?.required === true;
+    return { ok: false, kind: declined ? 'connect.compression-declined' : 'connect.bad-extension', message: e.message };
   }
   const protocol = headers.get('sec-websocket-protocol');
   if (protocol !== undefined && !offered.includes(protocol)) {
@@ -100,7 +138,7 @@ export function parseUpgradeResponse(head: Buffer, key: string, offered: readonl
       message: `server chose subprotocol "${protocol}", which was not offered${offered.length ? ` (offered: ${offered.join(', ')})` : ''}`,
     };
   }
-  return { ok: true, protocol: protocol ?? '', rest };
+  return { ok: true, protocol: protocol ?? '', rest, deflate: params };
 }
 
 /** One handshake in progress: the key, the URL and options it was started with, and the response so far. */
@@ -116,17 +154,24 @@ export class Upgrade {
   ) {}
 
   get endpoint(): Endpoint {
-    return endpointOf(this.url, this.options.localAddress);
+    return endpointOf(this.url, this.options.localAddress, this.options.tls);
+  }
+
+  /** What is offered of permessage-deflate (null: nothing). */
+  get deflate(): DeflateNegotiation | null {
+    const compression = this.options.compression;
+    if (!compression || compression.mode === 'off') return null;
+    return { offers: [compression.offer], required: compression.mode === 'require' };
   }
 
   request(): string {
-    return upgradeRequest(this.url, this.key, this.options);
+    return upgradeRequest(this.url, this.key, this.options, this.deflate);
   }
 
   /** Takes data[0, length) of the response: null while the head is incomplete, else the outcome. */
   read(data: Buffer, length: number): UpgradeOutcome | null {
     this.head = Buffer.concat([this.head, data.subarray(0, length)]);
-    return parseUpgradeResponse(this.head, this.key, this.options.subprotocols);
+    return parseUpgradeResponse(this.head, this.key, this.options.subprotocols, this.deflate);
   }
 }
 
