@@ -273,7 +273,7 @@ export const scenarioSchema = z
         });
       });
     }
-    for (const issue of adapter.check?.(s.target, { channelCount, encoding, publishVia: via }) ?? []) {
+    for (const issue of adapter.check?.(s.target, { channelCount, encoding, publishVia: via, padding: s.publish.padding }) ?? []) {
       ctx.issues.push({ code: 'custom', input: s.target, path: ['target', ...issue.path], message: issue.message });
     }
     const messages = (s.publish.rate * (s.warmup + s.publish.duration)) / 1000;

@@ -17,7 +17,7 @@ import { defineInjector, type InjectorSpec } from './injector.js';
 import { waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
-import { PAYLOAD_SLOT, jsonTemplate } from './upstream.js';
+import { PAYLOAD_SLOT, jsonTemplate, textTemplateIssues } from './upstream.js';
 
 const KIND = 'actioncable';
 
@@ -160,6 +160,12 @@ export const actioncable = defineTarget({
   startsServer: () => false,
   clientProtocols: [actioncableProtocol],
   injectors: [publishJsonInjector],
+  check: (config, scenario) =>
+    textTemplateIssues(
+      performTemplate(actioncableIdentifier(config.channel, config.params), config.sendAction, config.field),
+      ['sendAction'],
+      scenario,
+    ),
 
   prepare(config, ctx) {
     const channels = ctx.channelNames.map((name) => actioncableChannel(config.channelPrefix, fillTemplate(config.broadcasting, name, 0)));

@@ -20,7 +20,7 @@ import { defineInjector, type InjectorSpec } from './injector.js';
 import { waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
-import { PAYLOAD_SLOT, jsonTemplate } from './upstream.js';
+import { PAYLOAD_SLOT, jsonTemplate, textTemplateIssues } from './upstream.js';
 
 const KIND = 'centrifugo';
 
@@ -227,6 +227,7 @@ export const centrifugo = defineTarget({
   startsServer: () => false,
   clientProtocols: [centrifugoProtocol],
   injectors: [centrifugoInjector],
+  check: (config, scenario) => textTemplateIssues(publishCommandTemplate(config.channel, config.field), ['field'], scenario),
 
   prepare(config, ctx) {
     const channels = ctx.channelNames.map((name) => fillTemplate(config.channel, name, 0));

@@ -31,7 +31,7 @@ import { countIssue, defineInjector, type InjectorIssues, type InjectorSpec } fr
 import { clientsPerKey, pollUntilReady, waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
-import { PAYLOAD_SLOT, jsonTemplate } from './upstream.js';
+import { PAYLOAD_SLOT, jsonTemplate, textTemplateIssues } from './upstream.js';
 
 const KIND = 'channels';
 
@@ -117,6 +117,11 @@ export function groupKey(prefix: string, group: string): string {
 export function channelKey(prefix: string, channel: string): string {
   const bang = channel.indexOf('!');
   return prefix + (bang >= 0 ? channel.slice(0, bang + 1) : channel);
+}
+
+/** A sender's message, `{"type":"<sendType>","<field>":"{payload}"}`, as a template: the consumer group_sends it. */
+export function sendTemplate(sendType: string, field: string): string {
+  return jsonTemplate({ type: sendType, [field]: PAYLOAD_SLOT });
 }
 
 /** The event a consumer gets: `{type, <field>: payload}` (type `bench.message` → method `bench_message`). */
@@ -272,6 +277,7 @@ export const channels = defineTarget({
   startsServer: () => false,
   clientProtocols: [plainProtocol],
   injectors: [channelsPubsubInjector, channelsGroupsInjector],
+  check: (config, scenario) => textTemplateIssues(sendTemplate(config.sendType, config.field), ['sendType'], scenario),
 
   async prepare(config, ctx) {
     const groups = ctx.channelNames.map((name) => fillTemplate(config.group, name, 0));
@@ -311,7 +317,7 @@ export const channels = defineTarget({
             groupExpiry: config.groupExpiry,
             preexisting: [...preexisting],
           } satisfies ChannelsGroupsInjectorSpec),
-      upstream: { template: jsonTemplate({ type: config.sendType, [config.field]: PAYLOAD_SLOT }) },
+      upstream: { template: sendTemplate(config.sendType, config.field) },
       headers: config.headers,
       subprotocols: config.subprotocols,
       maxPayload: 256 * 1024 * 1024,

@@ -19,7 +19,7 @@ import { numsub } from '../redis/client.js';
 import { pollUntilReady, waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
-import { PAYLOAD_SLOT, jsonTemplate } from './upstream.js';
+import { PAYLOAD_SLOT, jsonTemplate, textTemplateIssues } from './upstream.js';
 
 const KIND = 'socketio';
 
@@ -213,14 +213,16 @@ export const socketio = defineTarget({
   injectors: [socketioInjector],
 
   check(config, scenario) {
+    const send = textTemplateIssues(sendEventTemplate(config.namespace, config.sendEvent), ['sendEvent'], scenario);
     if (scenario.channelCount > 1 && config.room === undefined)
       return [
         {
           path: ['room'],
           message: 'several channels need a room per channel (e.g. room: "{channel}"): without rooms every client gets every channel',
         },
+        ...send,
       ];
-    return [];
+    return send;
   },
 
   prepare(config, ctx) {

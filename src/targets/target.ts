@@ -10,7 +10,7 @@
 import type { z } from 'zod';
 import type { ProcessStats } from '../results/types.js';
 import type { RedisClient } from '../redis/client.js';
-import type { StampEncoding } from '../metrics/stamp.js';
+import type { PayloadPadding, StampEncoding } from '../metrics/stamp.js';
 import type { TransportDescriptor } from '../transports/descriptor.js';
 import type { PublishVia } from '../config/senders.js';
 import type { ClientProtocolSpec, ProtocolDefinition } from './client-protocol.js';
@@ -113,6 +113,8 @@ export interface ScenarioFacts {
   channelCount: number;
   encoding: StampEncoding;
   publishVia: PublishVia;
+  /** What fills payloads behind the stamp (publish.padding). */
+  padding: PayloadPadding;
 }
 
 /** A broken cross-field rule: the key under `target` it is about, and what is wrong. */

@@ -10,8 +10,19 @@ export const PAYLOAD_SLOT = '{payload}';
 
 /** A template that wraps the payload in text (JSON, an event array) needs a text payload. */
 export function textTemplateIssues(template: string, path: (string | number)[], scenario: ScenarioFacts): TargetIssue[] {
-  if (scenario.publishVia !== 'websocket' || template === PAYLOAD_SLOT || scenario.encoding === 'text') return [];
-  return [{ path, message: `${JSON.stringify(template)} puts the payload inside text: set publish.encoding text` }];
+  if (scenario.publishVia !== 'websocket' || template === PAYLOAD_SLOT) return [];
+  if (scenario.encoding !== 'text')
+    return [{ path, message: `${JSON.stringify(template)} puts the payload inside text: set publish.encoding text` }];
+  // The payload goes into the message unescaped (stamps and plain padding need no escaping); JSON
+  // padding is full of quotes, which would break the JSON message around it.
+  if (scenario.padding === 'json')
+    return [
+      {
+        path,
+        message: `${JSON.stringify(template)} puts the payload inside a JSON message, where publish.padding json's quotes would break it: use padding plain`,
+      },
+    ];
+  return [];
 }
 
 /**

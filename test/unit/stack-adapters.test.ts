@@ -306,6 +306,20 @@ test('scenario checks for client senders (publish.via websocket)', () => {
       `target: { kind: raw, url: "ws://h/{channel}", publishMessage: 'hello' }\npublish: { rate: 1, duration: 1s }`,
       /must contain \{payload\}/,
     ],
+    // JSON padding's quotes would break a JSON message around the payload (it is put in unescaped).
+    [
+      'target: { kind: socketio, url: "ws://h" }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }',
+      /target\.sendEvent: .*publish\.padding json's quotes would break it/,
+    ],
+    [
+      'target: { kind: channels, url: "ws://h/{channel}/" }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }',
+      /target\.sendType: /,
+    ],
+    [
+      'target: { kind: actioncable, url: "ws://h/cable" }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }',
+      /target\.sendAction: /,
+    ],
+    ['target: { kind: centrifugo, url: "ws://h" }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }', /target\.field: /],
   ];
   for (const [body, message] of bad) assert.throws(() => parseScenarioText(`${base}${body}\n`, 's.yaml'), message, body);
   const fraction = parseScenarioText(
@@ -319,4 +333,11 @@ test('scenario checks for client senders (publish.via websocket)', () => {
   );
   assert.equal(byDefault.senders, 4, 'one per channel');
   assert.equal(parseScenarioText(`${base}publish: { rate: 1, duration: 1s }\n`, 's.yaml').senders, 0, 'via redis: wsbench publishes');
+  // A verbatim relay takes JSON padding as it is, and wsbench's own publisher escapes it.
+  for (const ok of [
+    'target: { kind: ws4redis, url: "ws://h" }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }',
+    'target: { kind: builtin, clientPublish: true }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }',
+    'target: { kind: socketio, url: "ws://h" }\npublish: { rate: 1, duration: 1s, padding: json }',
+  ])
+    assert.doesNotThrow(() => parseScenarioText(`${base}${ok}\n`, 's.yaml'), ok);
 });
