@@ -282,8 +282,9 @@ export function distributionCharts(sources: readonly SeriesSource[]): ChartModel
       {
         ...base,
         id: 'latency-distribution',
-        title: 'Fan-out latency by percentile',
-        caption: `Every measured delivery of the run. ${axisNote}`,
+        // Clients sent the messages (publish.via websocket): each delivery is a chat round trip.
+        title: sources.some((s) => s.t.upstream) ? 'Fan-out (chat round trip) latency by percentile' : 'Fan-out latency by percentile',
+        caption: `Every measured delivery of the run${sources.some((s) => s.t.upstream) ? ' (with client senders: to the members other than the sender; its own copy is echo)' : ''}. ${axisNote}`,
       },
       sources.map((s) => ({ label: s.name, color: s.color, points: curve(s.t.histograms.fanout) })),
     ),

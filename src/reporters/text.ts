@@ -50,7 +50,7 @@ export function textSummary(report: RunReport, options: TextSummaryOptions = {})
       unicode: options.unicode ?? true,
       paintBar: style.cyan,
     });
-    if (chart.length) lines.push('', '  fan-out latency by percentile (ms, linear from 0)', ...chart);
+    if (chart.length) lines.push('', `  ${t.upstream ? 'round-trip' : 'fan-out'} latency by percentile (ms, linear from 0)`, ...chart);
   }
   if (report.comparison) {
     const [title, ...rest] = comparisonLines(report.comparison);

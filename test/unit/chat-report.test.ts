@@ -1,0 +1,59 @@
+/**
+ * How the text summary and the HTML report show a run where clients sent the messages
+ * (publish.via websocket): the round trip in place of fan-out, the senders' own copies apart (echo),
+ * what the senders sent and their bufferedAmount — and nothing of it for a run where wsbench published.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { textSummary } from '../../src/reporters/text.js';
+import { htmlReport } from '../../src/reporters/html.js';
+import { fakeReport, spread } from '../helpers/report.js';
+
+const require = createRequire(import.meta.url);
+const ASSETS = {
+  uplotJs: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
+  uplotCss: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+};
+
+const chat = { echoMs: spread(100, 2, 4), sent: 450, sendFailures: 3, bufferedBytes: [0, 2048, 65536] };
+
+test('text summary: round trip, echo (own) and a senders line with sent, failed and bufferedAmount', () => {
+  const report = fakeReport({ websocket: { chat } });
+  report.transports.websocket!.delivery.unpublished = 150;
+  report.transports.websocket!.throughput.publishFailures = 3;
+  const text = textSummary(report);
+  assert.match(text, /^ {2}round trip {4}/m, 'fan-out is the chat round trip');
+  assert.doesNotMatch(text, /^ {2}fan-out /m);
+  assert.match(text, /^ {2}round-trip latency by percentile/m);
+  assert.match(text, /^ {2}echo \(own\) {4}.*p50 \d/m);
+  assert.match(
+    text,
+    /^ {2}senders {7}5 · 450 sent · 3 could not be sent \(unpublished\) · bufferedAmount p50 2 KiB p99 64(\.\d)? KiB max 64(\.\d)? KiB$/m,
+  );
+  assert.match(text, /sender lag p99/);
+  assert.match(text, /! 3 messages could not be sent \(a sender was not connected, or the run stopped first\): 150 deliveries unpublished/);
+
+  const plain = textSummary(fakeReport({ websocket: {} }));
+  assert.match(plain, /^ {2}fan-out /m);
+  assert.doesNotMatch(plain, /round trip|round-trip|echo \(own\)|senders |sender lag/);
+});
+
+test('HTML figures: senders sent / failed, echo p50 / p99 and bufferedAmount rows only when some report has senders', () => {
+  const html = htmlReport([{ label: 'chat', report: fakeReport({ websocket: { chat } }) }], ASSETS);
+  assert.match(html, /senders: sent \/ failed<\/th><td[^>]*>450 \/ 3</);
+  assert.match(html, /echo p50 \/ p99<\/th><td[^>]*>\d[^<]* \/ \d/);
+  assert.match(html, /sender bufferedAmount p99 \/ max<\/th><td[^>]*>64(\.\d)? KiB \/ 64(\.\d)? KiB</);
+  const mixed = htmlReport(
+    [
+      { label: 'chat', report: fakeReport({ websocket: { chat } }, 'a') },
+      { label: 'redis', report: fakeReport({ websocket: {} }, 'b') },
+    ],
+    ASSETS,
+  );
+  assert.match(mixed, /senders: sent \/ failed<\/th><td[^>]*>450 \/ 3<\/td><td[^>]*>—</, 'a dash for the report without senders');
+  const plain = htmlReport([{ label: 'redis', report: fakeReport({ websocket: {} }) }], ASSETS);
+  assert.doesNotMatch(plain, /senders: sent|echo p50|bufferedAmount|chat round trip/);
+  assert.match(html, /Fan-out \(chat round trip\) latency by percentile/);
+});
