@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { textSummary } from '../../src/reporters/text.js';
 import { htmlReport } from '../../src/reporters/html.js';
+import { markdownSummary } from '../../src/reporters/markdown.js';
+import { gateOutcome } from '../../src/gate/result.js';
 import { fakeReport, spread } from '../helpers/report.js';
 
 const require = createRequire(import.meta.url);
@@ -38,6 +40,16 @@ test('text summary: round trip, echo (own) and a senders line with sent, failed 
   const plain = textSummary(fakeReport({ websocket: {} }));
   assert.match(plain, /^ {2}fan-out /m);
   assert.doesNotMatch(plain, /round trip|round-trip|echo \(own\)|senders |sender lag/);
+});
+
+test('Markdown: a line per transport with senders, none without', () => {
+  const report = fakeReport({ websocket: { chat } });
+  const outcome = gateOutcome([]);
+  assert.match(
+    markdownSummary(report, outcome),
+    /^websocket: clients sent the messages \(fan-out is the chat round trip\) · 5 senders · 450 sent · 3 could not be sent · echo \(a sender's own copy\) p50 \d[\d.]* ms p99 \d[\d.]* ms · bufferedAmount p99 65,5\d\d B max 65,5\d\d B$/m,
+  );
+  assert.doesNotMatch(markdownSummary(fakeReport({ websocket: {} }), outcome), /clients sent/);
 });
 
 test('HTML figures: senders sent / failed, echo p50 / p99 and bufferedAmount rows only when some report has senders', () => {
