@@ -132,3 +132,20 @@ drain: 3s
   // At most the frame (8 MiB + 14 header bytes), read from the histogram: within its 0.1 % precision.
   assert.ok(up.bufferedAmountBytes.max <= (8 * 1024 * 1024 + 14) * 1.001, JSON.stringify(up));
 });
+
+test('senders over wss:// with permessage-deflate (TLS and compression from issue 18): the same exact chat ledger', async () => {
+  const scenario = parseScenarioText(
+    `redis: { url: "${redis.url}" }
+target: { kind: builtin, clientPublish: true, tls: true, perMessageDeflate: true }
+clients: { connections: 20, compression: offer }
+publish: { rate: 20/s, duration: 1s, channels: 2, via: websocket, senders: 4, payloadSize: 256, padding: json }
+drain: 2s
+`,
+    'chat-wss.yaml',
+  );
+  const ws = (await runScenario(scenario, { workers: 1, snapshotIntervalMs: 50 })).transports.websocket!;
+  assertChatLedger(ws, { senders: 4, messages: 20, warmup: 0, members: 10 }, 'chat over wss:// with permessage-deflate');
+  assert.equal(ws.tls?.handshakes, 20, JSON.stringify(ws.tls));
+  assert.equal(ws.compression?.connections, 20, JSON.stringify(ws.compression));
+  assert.deepEqual(ws.errors, {});
+});
