@@ -81,6 +81,7 @@ export type {
   ToolReport,
   TransportName,
   TransportReport,
+  UpstreamReport,
   WebSocketAdvantage,
   WireReport,
 } from './results/types.js';
