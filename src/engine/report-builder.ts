@@ -14,7 +14,7 @@ import type { IgnoredBreakdown, ProcessStats, TransportName, TransportReport } f
 import type { WorkerResult } from './worker-messages.js';
 import type { SourceResult } from './upstream-source.js';
 import { round3 } from '../metrics/rounding.js';
-import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER } from '../results/error-kinds.js';
+import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER, PUBLISH_SEND_FAILED } from '../results/error-kinds.js';
 import { coarsenTimeline } from '../results/timeline.js';
 import type { Timeline } from '../results/types.js';
 import type { IntervalGridSpec } from './interval-grid.js';
@@ -100,6 +100,13 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       if (!issue) continue;
       errors[kind] = (errors[kind] ?? 0) + issue.count;
       errorSamples[kind] ??= issue.sample;
+    }
+    // Messages already due that a sender never got to because the run stopped (workers stop a
+    // moment apart) are not sent either: the same kind, so the kind's count is upstream.sendFailures.
+    const counted = errors[PUBLISH_SEND_FAILED] ?? 0;
+    if (upstream && upstream.sendFailures > counted) {
+      errors[PUBLISH_SEND_FAILED] = upstream.sendFailures;
+      errorSamples[PUBLISH_SEND_FAILED] ??= upstream.failureSamples.at(-1) ?? '';
     }
     if (publisher.noSubscriber > 0) {
       errors[PUBLISH_NO_SUBSCRIBER] = publisher.noSubscriber;

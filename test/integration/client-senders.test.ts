@@ -106,6 +106,7 @@ drain: 1s
   assert.ok(ws.throughput.publishes > 0 && ws.throughput.publishes < 300, context);
   // Messages [0, publishes) were due; each went out (owed to its room's 10 members) or not (unpublished).
   assert.equal(up.sent + up.sendFailures, ws.throughput.publishes, context);
+  assert.equal(ws.errors['publish.send-failed'] ?? 0, up.sendFailures, 'every message not sent is counted, also those the stop cut off');
   assert.equal(d.expected, ws.throughput.publishes * 10, context);
   assert.equal(d.unpublished, up.sendFailures * 10, context);
   assert.equal(d.delivered + d.lost + d.unpublished, d.expected, context);
