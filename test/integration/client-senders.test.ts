@@ -12,6 +12,8 @@ import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { leftoverChildren } from '../helpers/processes.js';
 import { assertChatLedger } from '../helpers/stack-run.js';
+import { spawn } from 'node:child_process';
+import { BIN } from '../helpers/cli.js';
 
 let redis: EmbeddedRedis;
 
@@ -149,4 +151,50 @@ drain: 2s
   assert.equal(ws.tls?.handshakes, 20, JSON.stringify(ws.tls));
   assert.equal(ws.compression?.connections, 20, JSON.stringify(ws.compression));
   assert.deepEqual(ws.errors, {});
+});
+
+test('a running `wsbench serve --client-publish` (target.url): the chat through it; without the flag every message sent is lost, never silently', async () => {
+  const started: ReturnType<typeof spawn>[] = [];
+  const serve = async (extra: string[]): Promise<string> => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--processes', '1', '--redis', redis.url, ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    started.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!/Press Ctrl-C/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const url = /listening on (ws:\/\/\S+)/.exec(out)?.[1];
+    assert.ok(url, out);
+    if (extra.includes('--client-publish')) assert.match(out, /client messages are PUBLISHed there/);
+    return url;
+  };
+  const chat = (url: string) =>
+    parseScenarioText(
+      `redis: { url: "${redis.url}" }
+target: { kind: builtin, url: "${url}", clientPublish: true }
+clients: { connections: 10 }
+publish: { rate: 20/s, duration: 1s, channels: 2, via: websocket, senders: 2, payloadSize: 64 }
+drain: 1s
+`,
+      'serve-chat.yaml',
+    );
+  try {
+    const on = (await runScenario(chat(await serve(['--client-publish'])), { workers: 1 })).transports.websocket!;
+    assertChatLedger(on, { senders: 2, messages: 20, warmup: 0, members: 5 }, 'wsbench serve --client-publish');
+    // The scenario cannot know how a running server was started: a server without the flag drops what clients send.
+    const off = (await runScenario(chat(await serve([])), { workers: 1 })).transports.websocket!;
+    assert.equal(off.upstream!.sent, 20);
+    assert.equal(off.delivery.delivered, 0);
+    assert.equal(off.delivery.lost, off.delivery.expected);
+    assert.equal(off.delivery.expected, 20 * 5);
+  } finally {
+    for (const child of started) {
+      child.kill('SIGINT');
+      const stuck = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+      clearTimeout(stuck);
+    }
+  }
 });
