@@ -8,7 +8,7 @@
  * the connect phase is negative. Distribution charts use HdrHistogram's x axis: 1/(1−p) on a log
  * scale (50% at 2, 99% at 100, 99.9% at 1000).
  */
-import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
+import { decodeHistogram, summarizeMs, type Histogram } from '../metrics/histogram.js';
 import type { RunReport, TransportName, TransportReport } from '../results/types.js';
 import { round3 } from '../metrics/rounding.js';
 
@@ -172,19 +172,27 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
   const name = (s: SeriesSource, what: string) => (single ? what : `${s.name} ${what}`);
   // One series: a colour per metric; several: a colour per series, the metric told by the dash.
   const colour = (s: SeriesSource, metric: number) => (single ? metric : s.color);
+  // Client senders (publish.via websocket): their own copies' p99 per interval, dotted apart from the round trip.
+  const chats = timed.filter((s) => s.t.timeline!.intervals.some((i) => i.echo));
+  const echoLines: LineSpec[] = chats.map((s) => ({
+    label: name(s, 'echo p99'),
+    color: colour(s, 4),
+    dash: true,
+    points: at(s, (i) => (i.echo && i.echo.count > 0 ? summarizeMs(decodeHistogram(i.echo.histogram)).p99 : null)),
+  }));
 
   return [
     chart(
       {
         id: 'latency-over-time',
-        title: 'Fan-out latency over time',
-        caption: `Publish (intended time) → each client's receipt, by the interval the message was due in (a stall shows when the affected messages were due). ${single ? 'p50, p90, p99 and max' : 'p99 (solid) and p50 (dashed)'} per interval; measured deliveries only. ${axisNote}`,
+        title: chats.length > 0 ? 'Fan-out (chat round trip) latency over time' : 'Fan-out latency over time',
+        caption: `Publish (intended time) → each client's receipt, by the interval the message was due in (a stall shows when the affected messages were due). ${single ? 'p50, p90, p99 and max' : 'p99 (solid) and p50 (dashed)'} per interval; measured deliveries only.${chats.length > 0 ? " With client senders: the round trip to the other members; 'echo p99' is the senders' own copies." : ''} ${axisNote}`,
         xKind: 'seconds',
         units: ['ms'],
         logToggle: true,
         markers,
       },
-      latencyLines,
+      [...latencyLines, ...echoLines],
     ),
     chart(
       {

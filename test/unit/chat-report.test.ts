@@ -12,6 +12,8 @@ import { htmlReport } from '../../src/reporters/html.js';
 import { markdownSummary } from '../../src/reporters/markdown.js';
 import { gateOutcome } from '../../src/gate/result.js';
 import { fakeReport, spread } from '../helpers/report.js';
+import { timelineFrom } from '../helpers/timeline.js';
+import { seriesSources, timeCharts } from '../../src/reporters/html-data.js';
 
 const require = createRequire(import.meta.url);
 const ASSETS = {
@@ -68,4 +70,39 @@ test('HTML figures: senders sent / failed, echo p50 / p99 and bufferedAmount row
   const plain = htmlReport([{ label: 'redis', report: fakeReport({ websocket: {} }) }], ASSETS);
   assert.doesNotMatch(plain, /senders: sent|echo p50|bufferedAmount|chat round trip/);
   assert.match(html, /Fan-out \(chat round trip\) latency by percentile/);
+});
+
+test('HTML latency over time: an echo p99 line per series with senders, a point only where senders got their own copies', () => {
+  const report = fakeReport({ websocket: { chat } });
+  const t = report.transports.websocket!;
+  t.phases = [{ name: 'publishing', startMs: 0, endMs: 3000 }];
+  t.timeline = timelineFrom([
+    { startMs: 0, fanoutMs: [5, 6], echoMs: [2, 3] },
+    { startMs: 1000, fanoutMs: [5] },
+    { startMs: 2000, fanoutMs: [7], echoMs: [4] },
+  ]);
+  const inputs = [{ label: 'chat', report }];
+  const latency = timeCharts(inputs, seriesSources(inputs))[0]!;
+  assert.equal(latency.title, 'Fan-out (chat round trip) latency over time');
+  assert.deepEqual(
+    latency.series.map((s) => [s.label, s.dash]),
+    [
+      ['p50', false],
+      ['p90', false],
+      ['p99', false],
+      ['max', false],
+      ['echo p99', true],
+    ],
+  );
+  const echo = latency.series[4]!.values;
+  assert.equal(echo[1], null, 'no own copies in that interval: no point');
+  assert.ok(echo[0]! >= 3 && echo[0]! < 3.01 && echo[2]! >= 4 && echo[2]! < 4.01, JSON.stringify(echo));
+
+  const plain = fakeReport({ websocket: {} });
+  plain.transports.websocket!.phases = t.phases;
+  plain.transports.websocket!.timeline = timelineFrom([{ startMs: 0, fanoutMs: [5] }]);
+  const plainInputs = [{ label: 'redis', report: plain }];
+  const plainLatency = timeCharts(plainInputs, seriesSources(plainInputs))[0]!;
+  assert.equal(plainLatency.title, 'Fan-out latency over time');
+  assert.ok(!plainLatency.series.some((s) => s.label.includes('echo')));
 });
