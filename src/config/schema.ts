@@ -161,14 +161,19 @@ export const scenarioSchema = z
           ),
         senders: z
           .union([
-            z.number().int().min(1),
             z
-              .string()
-              .refine((s) => sendersPercent(s) !== undefined, { message: 'must be a number of clients or a percentage such as "10%"' }),
+              .number()
+              .positive()
+              .refine((n) => n < 1 || Number.isInteger(n), {
+                message: 'must be a whole number of clients, or a fraction of them between 0 and 1 (0.1), or a percentage ("10%")',
+              }),
+            z.string().refine((s) => sendersPercent(s) !== undefined, {
+              message: 'must be a number of clients, a fraction of them (0.1) or a percentage such as "10%"',
+            }),
           ])
           .optional()
           .describe(
-            'via websocket: how many clients send (a number, or a percentage of the connections such as "10%"); default one per channel. The schedule is spread over them.',
+            'via websocket: how many clients send: a number, a fraction of the connections below 1 (0.1), or a percentage ("10%"); default one per channel. The schedule is spread over them.',
           ),
       })
       .describe('The open-loop publisher.'),

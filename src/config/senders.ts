@@ -8,7 +8,7 @@
 export const PUBLISH_VIA = ['redis', 'websocket'] as const;
 export type PublishVia = (typeof PUBLISH_VIA)[number];
 
-/** `publish.senders` as written: a number of clients, or a percentage of them ("10%"). */
+/** `publish.senders` as written: a number of clients, a fraction of them below 1 (0.1), or a percentage ("10%"). */
 export type SendersSetting = number | string;
 
 /** The percentage of `senders: "12.5%"`, or undefined when the text is not one. */
@@ -18,14 +18,14 @@ export function sendersPercent(text: string): number | undefined {
 }
 
 /**
- * How many clients send: the number given, a percentage of the connections (rounded, at least 1),
- * or by default one per channel (each channel needs a sender of its own: a sender sends into the
- * channel it is a member of).
+ * How many clients send: the number given, a fraction (below 1) or a percentage of the connections
+ * (rounded, at least 1), or by default one per channel (each channel needs a sender of its own: a
+ * sender sends into the channel it is a member of).
  */
 export function senderCount(setting: SendersSetting | undefined, connections: number, channelCount: number): number {
   if (setting === undefined) return channelCount;
-  if (typeof setting === 'number') return setting;
-  const percent = sendersPercent(setting) ?? Number.NaN;
+  if (typeof setting === 'number' && setting >= 1) return setting;
+  const percent = typeof setting === 'number' ? setting * 100 : (sendersPercent(setting) ?? Number.NaN);
   return Math.max(1, Math.round((connections * percent) / 100));
 }
 

@@ -293,7 +293,12 @@ test('scenario checks for client senders (publish.via websocket)', () => {
       /11 senders, but only 10 connections/,
     ],
     ['publish: { rate: 1, duration: 1s, senders: 2 }', /publish\.senders: .*set publish\.via: websocket/],
-    ['publish: { rate: 1, duration: 1s, via: websocket, senders: "many" }', /number of clients or a percentage/],
+    [
+      'publish: { rate: 1, duration: 1s, via: websocket, senders: "many" }',
+      /number of clients, a fraction of them \(0\.1\) or a percentage/,
+    ],
+    ['publish: { rate: 1, duration: 1s, via: websocket, senders: 2.5 }', /whole number of clients, or a fraction of them between 0 and 1/],
+    ['publish: { rate: 1, duration: 1s, via: websocket, senders: 0 }', /publish\.senders: /],
     [
       'target: { kind: builtin, clientPublish: true }\ntransports: [websocket, longpoll]\npublish: { rate: 1, duration: 1s, via: websocket }',
       /"longpoll" clients cannot send/,
@@ -327,6 +332,11 @@ test('scenario checks for client senders (publish.via websocket)', () => {
     's.yaml',
   );
   assert.equal(fraction.senders, 3, '25 % of 10, rounded');
+  const share = parseScenarioText(
+    `${base}target: { kind: builtin, clientPublish: true }\npublish: { rate: 1, duration: 1s, via: websocket, senders: 0.3, channels: 2 }\n`,
+    's.yaml',
+  );
+  assert.equal(share.senders, 3, 'a fraction: 0.3 of 10');
   const byDefault = parseScenarioText(
     `${base}target: { kind: builtin, clientPublish: true }\npublish: { rate: 1, duration: 1s, via: websocket, channels: 4 }\n`,
     's.yaml',
