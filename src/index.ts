@@ -72,6 +72,7 @@ export type {
   Incident,
   IncidentKind,
   IntervalLatency,
+  IntervalUpstream,
   ProcessStats,
   RepeatedRun,
   RunReport,

@@ -234,6 +234,11 @@ export class ClientPool implements ClientOwner, SenderPort {
     this.countError(PUBLISH_SEND_FAILED, message);
   }
 
+  /** SenderPort: into the interval of the message's intended time. */
+  sendOutcome(intendedMs: number, bufferedBytes: number | null): void {
+    this.timeline.sentAt(intendedMs, bufferedBytes);
+  }
+
   channelName(channelIndex: number): string {
     return this.plan.channelNames[channelIndex]!;
   }

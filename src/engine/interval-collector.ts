@@ -53,6 +53,10 @@ export class Slot {
   echoes = 0;
   echo: Histogram | null = null;
   echoEncoded: string | null = null;
+  /** Client senders: messages intended in the interval that went out or could not, and the most bytes a sender held after a send. */
+  sent = 0;
+  sendFailures = 0;
+  bufferedMax = 0;
   tool: LoadSample = NO_LOAD;
 
   constructor(readonly index: number) {}
@@ -139,6 +143,16 @@ export class IntervalCollector {
   recordEcho(slot: Slot, latencyMs: number): boolean {
     slot.echoes++;
     return recordMs(slot.echo ?? this.liveHistogram(slot, 'echo'), latencyMs);
+  }
+
+  /** A client sender's message intended at `intendedMs` went out (its bufferedAmount after the send), or could not (null). */
+  sentAt(intendedMs: number, bufferedBytes: number | null): void {
+    const slot = this.slotAt(intendedMs);
+    if (bufferedBytes === null) slot.sendFailures++;
+    else {
+      slot.sent++;
+      if (bufferedBytes > slot.bufferedMax) slot.bufferedMax = bufferedBytes;
+    }
   }
 
   errorAt(now: number, count: number): void {
@@ -282,6 +296,9 @@ export class IntervalCollector {
       connectionsOpen,
       connect: slot.connects > 0 && slot.connectEncoded ? { count: slot.connects, histogram: slot.connectEncoded } : null,
       ...(slot.echoes > 0 && slot.echoEncoded ? { echo: { count: slot.echoes, histogram: slot.echoEncoded } } : {}),
+      ...(slot.sent + slot.sendFailures > 0
+        ? { upstream: { sent: slot.sent, sendFailures: slot.sendFailures, bufferedAmountBytes: { max: slot.bufferedMax } } }
+        : {}),
       tool: slot.tool,
       ...(publishes ? { publishes } : {}),
     };

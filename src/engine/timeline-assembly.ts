@@ -143,6 +143,7 @@ function workerPart(
       histogram,
       ...(w.connect ? { connect: w.connect } : {}),
       ...(w.echo ? { echo: w.echo } : {}),
+      ...(w.upstream ? { upstream: w.upstream } : {}),
       tool: w.tool,
     });
   }

@@ -32,6 +32,8 @@ export interface SenderPort {
   sendThrough(clientIndex: number, frame: Buffer, binary: boolean): number | null;
   /** A send could not go out (counted and timed by the pool). */
   sendFailed(message: string): void;
+  /** Message intended at `intendedMs` went out (the sender's bufferedAmount after it) or not (null): for the timeline. */
+  sendOutcome(intendedMs: number, bufferedBytes: number | null): void;
   channelName(channelIndex: number): string;
 }
 
@@ -161,6 +163,7 @@ export class UpstreamSender {
     const around = this.frames[client - this.setup.firstClient];
     const frame = around ? Buffer.concat([around.before, payload, around.after]) : payload;
     const buffered = this.port.sendThrough(client, frame, this.binary);
+    this.port.sendOutcome(intended, buffered);
     if (buffered === null) {
       this.failed.add(i);
       const why = `message #${i} was due from sender client ${client}, whose connection was not open: not sent (owed to nobody)`;

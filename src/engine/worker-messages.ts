@@ -2,7 +2,7 @@
  * Messages between the coordinator and client workers. Plain structured-clone data (typed arrays
  * included) so a worker can be a child process today and a remote agent later.
  */
-import type { IgnoredBreakdown, ProcessStats, TransportName } from '../results/types.js';
+import type { IgnoredBreakdown, IntervalUpstream, ProcessStats, TransportName } from '../results/types.js';
 import type { TransportSettings } from '../transports/descriptor.js';
 import type { WireStats } from '../transports/transport.js';
 import type { ClientProtocolSpec } from '../targets/client-protocol.js';
@@ -112,6 +112,8 @@ export interface WorkerInterval {
   connect: { count: number; histogram: string } | null;
   /** Senders' own copies of the messages intended in the interval (echo latency), when any arrived. */
   echo?: { count: number; histogram: string };
+  /** Client senders' messages intended in the interval: sent, not sent, and the most bytes a sender held after a send. */
+  upstream?: IntervalUpstream;
   /** This worker process's load during the interval. */
   tool: LoadSample;
   /**

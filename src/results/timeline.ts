@@ -151,6 +151,7 @@ function combine(
   const withRecipients = ordered.filter((i) => i.recipientHistograms);
   const withConnect = ordered.filter((i) => i.connect);
   const withEcho = ordered.filter((i) => i.echo);
+  const withUpstream = ordered.filter((i) => i.upstream);
   const cpus = ordered.map((i) => i.tool.cpuPercent);
   return {
     startMs,
@@ -188,6 +189,15 @@ function combine(
           echo: {
             count: withEcho.reduce((a, i) => a + i.echo!.count, 0),
             histogram: encodeHistogram(addEncoded(withEcho.map((i) => i.echo!.histogram))),
+          },
+        }
+      : {}),
+    ...(withUpstream.length > 0
+      ? {
+          upstream: {
+            sent: withUpstream.reduce((a, i) => a + i.upstream!.sent, 0),
+            sendFailures: withUpstream.reduce((a, i) => a + i.upstream!.sendFailures, 0),
+            bufferedAmountBytes: { max: Math.max(...withUpstream.map((i) => i.upstream!.bufferedAmountBytes.max)) },
           },
         }
       : {}),

@@ -123,6 +123,16 @@ export interface UpstreamReport {
   bufferedAmountBytes: { p50: number; p99: number; max: number };
 }
 
+/** The client senders in one interval of the timeline: sums and a maximum, so intervals and workers merge exactly. */
+export interface IntervalUpstream {
+  /** Messages intended in the interval that went out on their sender's connection. */
+  sent: number;
+  /** Messages intended in the interval whose sender was not open (a run cut short adds its never-attempted ones to the transport's total only). */
+  sendFailures: number;
+  /** The most bytes a sender still held right after a send (its bufferedAmount). */
+  bufferedAmountBytes: { max: number };
+}
+
 /** Bytes and HTTP requests on the wire, from the clients' socket counters (TCP payload bytes). */
 export interface WireReport {
   bytesIn: number;
@@ -250,6 +260,8 @@ export interface TimelineInterval {
   connect?: { count: number; histogram: string };
   /** publish.via websocket: the senders' own copies of messages intended in the interval (echo latency): count and encoded histogram. */
   echo?: { count: number; histogram: string };
+  /** publish.via websocket: what the senders did with the messages intended in the interval (absent: none were due). */
+  upstream?: IntervalUpstream;
   /** The tool's busiest process in the interval: highest CPU % (of one core) and worst event-loop delay p99. */
   tool: { cpuPercent: number; eventLoopDelayP99Ms: number };
 }

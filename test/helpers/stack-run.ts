@@ -94,6 +94,20 @@ export function assertChatLedger(ws: TransportReport, want: ChatExpectation, lab
     ws.fanoutLatencyMs.count,
     context,
   );
+  // The senders over time: every send in the interval of its intended time; the largest bufferedAmount
+  // exact there, the transport's from its histogram (within its precision).
+  assert.equal(
+    intervals.reduce((a, i) => a + (i.upstream?.sent ?? 0), 0),
+    up.sent,
+    `the timeline's sends add up: ${context}`,
+  );
+  assert.equal(
+    intervals.reduce((a, i) => a + (i.upstream?.sendFailures ?? 0), 0),
+    0,
+    context,
+  );
+  const intervalMax = Math.max(0, ...intervals.map((i) => i.upstream?.bufferedAmountBytes.max ?? 0));
+  assert.ok(Math.abs(intervalMax - b.max) <= b.max * 0.001 + 1, `bufferedAmount max ${intervalMax} vs ${b.max}: ${context}`);
   console.log(
     `# ${label}: delivered ${d.delivered}/${d.expected} (${(100 * d.deliveryRatio).toFixed(1)}%) from ${up.sent} sends · ` +
       `round trip p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms · echo p50 ${ws.echoLatencyMs.p50} ms p99 ${ws.echoLatencyMs.p99} ms · ` +

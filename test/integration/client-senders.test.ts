@@ -67,6 +67,17 @@ drain: 1s
   assert.equal(up.sent + up.sendFailures, 20, context);
   assert.ok(up.sent >= 4 && up.sendFailures > 0, context);
   assert.equal(ws.errors['publish.send-failed'], up.sendFailures, context);
+  const intervals = ws.timeline!.intervals;
+  assert.equal(
+    intervals.reduce((a, i) => a + (i.upstream?.sendFailures ?? 0), 0),
+    up.sendFailures,
+    'the failed sends over time add up',
+  );
+  assert.equal(
+    intervals.reduce((a, i) => a + (i.upstream?.sent ?? 0), 0),
+    up.sent,
+    context,
+  );
   assert.equal(ws.throughput.publishFailures, up.sendFailures, context);
   assert.equal(d.delivered, 0, context);
   assert.equal(d.expected, 20 * 10, context);
