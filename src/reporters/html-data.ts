@@ -257,6 +257,36 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
         },
       ]),
     ),
+    // Client senders (publish.via websocket): what a browser's bufferedAmount would show over time.
+    ...(timed.some((s) => s.t.timeline!.intervals.some((i) => i.upstream))
+      ? [
+          chart(
+            {
+              id: 'senders-over-time',
+              title: 'Client senders',
+              caption: `The most bytes a sender still held right after a send, per interval (solid, left: its bufferedAmount, growing when the server stops reading), and the messages due in it that could not be sent (dashed, right). ${axisNote}`,
+              xKind: 'seconds',
+              units: ['bytes', 'count'],
+              logToggle: false,
+              markers,
+            },
+            timed.flatMap((s) => [
+              {
+                label: name(s, 'bufferedAmount max'),
+                color: colour(s, 0),
+                points: at(s, (i) => i.upstream?.bufferedAmountBytes.max ?? null),
+              },
+              {
+                label: name(s, 'not sent'),
+                color: colour(s, 1),
+                dash: true,
+                axis: 1 as const,
+                points: at(s, (i) => (i.upstream ? i.upstream.sendFailures : null)),
+              },
+            ]),
+          ),
+        ]
+      : []),
   ];
 }
 

@@ -81,8 +81,20 @@ test('HTML latency over time: an echo p99 line per series with senders, a point 
     { startMs: 1000, fanoutMs: [5] },
     { startMs: 2000, fanoutMs: [7], echoMs: [4] },
   ]);
+  t.timeline.intervals[0]!.upstream = { sent: 2, sendFailures: 0, bufferedAmountBytes: { max: 0 } };
+  t.timeline.intervals[2]!.upstream = { sent: 1, sendFailures: 1, bufferedAmountBytes: { max: 4096 } };
   const inputs = [{ label: 'chat', report }];
-  const latency = timeCharts(inputs, seriesSources(inputs))[0]!;
+  const charts = timeCharts(inputs, seriesSources(inputs));
+  const latency = charts[0]!;
+  const senders = charts.find((c) => c.id === 'senders-over-time');
+  assert.ok(senders, charts.map((c) => c.id).join());
+  assert.deepEqual(
+    senders.series.map((s) => [s.label, s.values]),
+    [
+      ['bufferedAmount max', [0, null, 4096]],
+      ['not sent', [0, null, 1]],
+    ],
+  );
   assert.equal(latency.title, 'Fan-out (chat round trip) latency over time');
   assert.deepEqual(
     latency.series.map((s) => [s.label, s.dash]),
@@ -102,7 +114,9 @@ test('HTML latency over time: an echo p99 line per series with senders, a point 
   plain.transports.websocket!.phases = t.phases;
   plain.transports.websocket!.timeline = timelineFrom([{ startMs: 0, fanoutMs: [5] }]);
   const plainInputs = [{ label: 'redis', report: plain }];
-  const plainLatency = timeCharts(plainInputs, seriesSources(plainInputs))[0]!;
+  const plainCharts = timeCharts(plainInputs, seriesSources(plainInputs));
+  assert.ok(!plainCharts.some((c) => c.id === 'senders-over-time'), 'no senders: no senders chart');
+  const plainLatency = plainCharts[0]!;
   assert.equal(plainLatency.title, 'Fan-out latency over time');
   assert.ok(!plainLatency.series.some((s) => s.label.includes('echo')));
 });
