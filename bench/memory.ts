@@ -43,6 +43,8 @@ import { ProcessMonitor } from '../src/process/monitor.js';
 import type { WorkerPlan } from '../src/engine/worker-messages.js';
 import { monotonicMs } from '../src/metrics/clock.js';
 import { PLAIN_PROTOCOL } from '../src/targets/client-protocol.js';
+import { constantRate } from '../src/engine/pacer.js';
+import { STEADY_LIFECYCLE as STEADY } from '../src/engine/worker-plans.js';
 
 export type Layer = 'net' | 'fast' | 'ws' | 'pool' | 'tls' | 'fast-tls' | 'ws-tls' | 'pool-tls' | 'fast-deflate';
 const isTls = (layer: Layer) => layer === 'tls' || layer.endsWith('-tls');
@@ -170,7 +172,9 @@ function poolPlan(url: string, connections: number, ca: string[]): WorkerPlan {
     perPublishLimit: 1000,
     localAddresses: Array.from({ length: Math.ceil(connections / PER_ADDRESS) }, (_, k) => sourceAddress(k * PER_ADDRESS)),
     timeline: { originMs: monotonicMs(), lengthMs: 1000 },
-    publishRatePerSec: 100,
+    publishRate: constantRate(100),
+    clientStride: 1,
+    lifecycle: STEADY,
     upstream: null,
     ...(url.startsWith('wss:') ? { tls: { ...DEFAULT_CLIENT_TLS, ca } } : {}),
   };

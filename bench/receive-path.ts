@@ -90,7 +90,9 @@ async function pass(b: Loaded): Promise<number> {
     perPublishLimit: 4_000_000,
     localAddresses: [],
     timeline: { originMs: now, lengthMs: 1000 },
-    publishRatePerSec: RATE,
+    publishRate: [{ durationMs: Number.POSITIVE_INFINITY, from: RATE, to: RATE }],
+    clientStride: 1,
+    lifecycle: { connections: null, spanMs: Number.POSITIVE_INFINITY, churnPerSec: 0, events: [], readyDelayMs: 0 },
   } as unknown as WorkerPlan;
   const sinks: TransportEvents[] = [];
   const factory: TransportFactory = (_options, events) => {
@@ -101,6 +103,7 @@ async function pass(b: Loaded): Promise<number> {
       sendPayload: () => false,
       bufferedAmount: () => 0,
       close: () => Promise.resolve(),
+      reset: () => {},
       wire: () => ({ bytesIn: 0, bytesOut: 0, requests: 0 }),
     };
   };

@@ -3,7 +3,7 @@
  * wsbench side by side in one run. Each figure comes from full wsbench runs (real redis-server,
  * reference server, worker processes, loopback sockets) and their JSON reports.
  *
- *   node dist/bench/run.js [--only client,rate,connections,memory,tls,tls-hold] [--quick] [--out bench/results/latest.json]
+ *   node dist/bench/run.js [--only client,rate,connections,memory,handshakes,tls,tls-hold] [--quick] [--out bench/results/latest.json]
  *
  * The tls figures of BENCHMARKS.md: `node dist/bench/run.js --only tls,tls-hold --out bench/results/tls.json`.
  *
@@ -31,6 +31,9 @@
  *                - RSS per added connection: memory.ts layers net/tls, fast/fast-tls, ws/ws-tls,
  *                  pool/pool-tls and fast-deflate (6,000 connections each; 15,000 without --quick).
  *                (`tls-cpu`, `tls-handshakes`, `tls-memory` run one part each.)
+ *   handshakes   handshake throughput (issue 16): 4,000 connections (--quick: 2,000) opened at once,
+ *                then all reset and reconnected at once (a storm), `ws` client as anchor: the connect
+ *                phase's rate, the storm's reconnect rate, and worker CPU per connection opened
  *   tls-hold     50,000 wss:// connections held by the tool (--quick: 10,000) with the built-in
  *                server over TLS (4 processes), 10 publishes/s over 100 channels for 60 s (15 s):
  *                connections opened, delivery, tool RSS per connection (whole worker processes).
@@ -261,6 +264,56 @@ drain: 1s
   }
 }
 
+/**
+ * Handshake throughput (issue 16): N connections opened at once (at most 256 in flight, one
+ * worker) against the reference server (2 processes), then every one of them reset at once and
+ * reconnected with no wait (a reconnect storm of 100 %), `ws` client as anchor. Figures: the
+ * connect phase's rate, the storm's reconnect rate (first to last reconnect), and the workers' CPU
+ * per connection opened — the whole run's worker CPU (connects, reconnects, closes and a 10/s
+ * trickle of messages) over every connection opened, upgrade included.
+ */
+async function handshakes(): Promise<void> {
+  const connections = quick ? 2000 : 4000;
+  for (const client of ['ws', 'fast']) {
+    const t = await run(
+      `target: { kind: builtin, processes: 2 }
+clients: { connections: ${connections}, maxHandshakesInFlight: 256, connectTimeout: 30s, wsClient: ${client}, workers: 1 }
+publish: { rate: 10/s, duration: 6s, payloadSize: 64, channels: 10 }
+events:
+  - { at: 1s, disconnect: 100%, how: reset, reconnect: { after: 0s, jitter: 0s } }
+drain: 1s
+`,
+      `handshakes-${client}`,
+    );
+    const phase = t.phases.find((p) => p.name === 'connecting');
+    const seconds = phase ? (phase.endMs - phase.startMs) / 1000 : NaN;
+    const storm = t.reconnects?.events[0];
+    const opened = t.connections.opened + (t.reconnects?.count ?? 0);
+    const variant = client === 'ws' ? 'ws client (anchor)' : 'wsbench fast client';
+    record({
+      figure: 'handshakes/s (connect)',
+      variant,
+      value: Math.round(t.connections.opened / seconds),
+      unit: 'handshakes/s',
+      detail: `${t.connections.opened} opened, ${t.connections.failed} failed in ${round(seconds)} s; connect p50 ${t.connectLatencyMs.p50} p99 ${t.connectLatencyMs.p99} ms`,
+    });
+    record({
+      figure: 'handshakes/s (storm)',
+      variant,
+      value: storm?.handshakesPerSec ?? 0,
+      unit: 'reconnects/s',
+      detail: `${storm?.reconnected ?? 0} of ${storm?.dropped ?? 0} back after ${storm?.allReconnectedMs ?? 'never'} ms, ${storm?.failed ?? 0} failed attempts; time to reconnect p50 ${t.reconnects?.timeToReconnectMs.p50} p99 ${t.reconnects?.timeToReconnectMs.p99} ms; lost ${t.delivery.lost}`,
+    });
+    record({
+      figure: 'tool CPU per connection',
+      variant,
+      value: round((workerCpuMs(t) * 1000) / opened, 0),
+      unit: 'µs (workers)',
+      detail: `${opened} connections opened (first + reconnects), worker CPU ${round(workerCpuMs(t))} ms over the whole run; server ${round(t.tool.processes.filter((p) => p.role === 'server').reduce((a, p) => a + p.cpuMs, 0))} ms`,
+    });
+  }
+}
+
 async function tlsMemory(): Promise<void> {
   const connections = quick ? 6000 : 15_000;
   const layers = ['net', 'tls', 'fast', 'fast-tls', 'ws', 'ws-tls', 'pool', 'pool-tls', 'fast-deflate'] as const;
@@ -310,6 +363,7 @@ async function main(): Promise<void> {
   if (wanted('rate')) await rateLimit();
   if (wanted('connections')) await connectionHold();
   if (wanted('memory')) await memoryPerConnection();
+  if (wanted('handshakes')) await handshakes();
   if (wanted('tls') || wanted('tls-cpu')) await tlsCpu();
   if (wanted('tls') || wanted('tls-handshakes')) await tlsHandshakes();
   if (wanted('tls') || wanted('tls-memory')) await tlsMemory();

@@ -56,6 +56,7 @@ const transportReport = z.looseObject({
     deliveryRatio: num,
     // Added within v1 (older reports lack them): checked when present.
     unpublished: num.optional(),
+    notOwed: num.optional(),
   }),
   throughput: z.looseObject({
     deliveriesPerSec: num,
@@ -65,7 +66,25 @@ const transportReport = z.looseObject({
     publishFailures: num.optional(),
     publisherLagMs: latency,
   }),
-  connections: z.looseObject({ target: num, opened: num, failed: num, closedEarly: num }),
+  connections: z.looseObject({
+    target: num,
+    opened: num,
+    failed: num,
+    closedEarly: num,
+    churn: z.looseObject({ closed: num, opened: num, failed: num }).optional(),
+  }),
+  // With events in the scenario (absent otherwise, and from reports written before them).
+  reconnects: z
+    .looseObject({
+      count: num,
+      failed: num,
+      dropped: num,
+      timeToReconnectMs: z.looseObject({ p50: num, p99: num, max: num }),
+      allReconnectedMs: num.nullable(),
+      events: z.array(z.looseObject({ index: num, kind: z.enum(['storm', 'server-restart']) })),
+      histogram,
+    })
+    .optional(),
   errors: z.record(z.string(), num),
   errorSamples: z.record(z.string(), z.string()),
   clampedSamples: num,

@@ -3,6 +3,8 @@
  * the publish rate) up from the scenario's value until the condition breaks, narrows down between
  * the last good and the first bad step, and reports the last good one. A step where wsbench itself
  * was the bottleneck ends the search as inconclusive: past it, the figures measure the tool.
+ * `--capacity-by ramp` runs once instead, the scenario's stages ramping the load, and checks the
+ * condition interval by interval of the timeline (gate/ramp-capacity.ts).
  */
 import type { Argv } from 'yargs';
 import type { Scenario } from '../config/resolve.js';
@@ -16,6 +18,7 @@ import { ExitCode } from '../exit-codes.js';
 import { ConfigError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { fmtInt } from '../reporters/format.js';
+import { capacityAlongRamp } from '../gate/ramp-capacity.js';
 import { writeReportFile } from './write-report.js';
 import { sanitizeReport } from './sanitize.js';
 
@@ -38,8 +41,8 @@ export function capacityOptions<T>(y: Argv<T>): Argv<T> {
     })
     .option('capacity-by', {
       type: 'string',
-      choices: ['connections', 'rate'],
-      describe: 'What to step (default connections)',
+      choices: ['connections', 'rate', 'ramp'],
+      describe: "What to step (default connections); ramp: one run along the scenario's stages, the condition checked per interval",
       group: GROUP,
     })
     .option('capacity-max', { type: 'number', describe: 'Never go above this load (default 64 × the scenario value)', group: GROUP })
@@ -72,6 +75,7 @@ export async function findCapacity(
   print: (text: string) => void,
 ): Promise<number> {
   const condition = compileThreshold({ expression: args['find-capacity']!, location: { key: '--find-capacity' } });
+  if (args['capacity-by'] === 'ramp') return findCapacityAlongRamp(args, scenario, condition, signal, onEvent, print);
   const by = args['capacity-by'] === 'rate' ? 'rate' : 'connections';
   const start = by === 'connections' ? scenario.clients.connections : scenario.publish.rate;
   const max = args['capacity-max'] ?? start * 64;
@@ -127,6 +131,54 @@ export async function findCapacity(
   if (args.out) {
     const capacitySearch = { condition: condition.source, by, start, max, factor, ...result, inconclusive };
     const written = await writeReportFile(args.out, { capacitySearch, reports }, print);
+    if (!written.ok) print(`wsbench: error: ${written.message}\n`);
+  }
+  if (signal.aborted) return ExitCode.INTERRUPTED;
+  return result.lastGood === null ? ExitCode.GATE_FAILED : ExitCode.OK;
+}
+
+/** `--capacity-by ramp`: one run along the scenario's stages, the condition checked interval by interval. */
+async function findCapacityAlongRamp(
+  args: CapacityArgs & { out?: string },
+  scenario: Scenario,
+  condition: ReturnType<typeof compileThreshold>,
+  signal: AbortSignal,
+  onEvent: EngineListener | undefined,
+  print: (text: string) => void,
+): Promise<number> {
+  if (!scenario.stages || scenario.stages.length === 0)
+    throw new ConfigError("ramp checks the condition along the scenario's stages: give stages that ramp the load (stages: or --stage)", {
+      key: '--capacity-by',
+    });
+  const transport = scenario.transports[0]!;
+  print(`capacity search: along the stages' ramp (${transport}), interval by interval, while ${condition.source}\n`);
+  let report: RunReport;
+  try {
+    report = await runScenario(scenario, { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) });
+  } catch (e) {
+    if (!(e instanceof RunFailedError)) throw e;
+    report = e.report;
+  }
+  report = sanitizeReport(report);
+  const result = capacityAlongRamp(report, transport, condition);
+  for (const step of result.steps)
+    print(
+      `  ${(step.startMs / 1000).toFixed(1).padStart(7)} s  ${fmtInt(step.connections).padStart(8)} connections ${fmtInt(step.ratePerSec).padStart(8)} publishes/s: ${step.verdict === 'ok' ? 'ok        ' : step.verdict === 'fail' ? 'FAIL      ' : 'tool-bound'} ${step.message}\n`,
+    );
+  const at = (s: { connections: number; ratePerSec: number }) =>
+    `${fmtInt(s.connections)} connections at ${fmtInt(s.ratePerSec)} publishes/s`;
+  const summary =
+    result.lastGood === null
+      ? result.steps.length === 0
+        ? `capacity: no measured interval while publishing (${report.run.completed ? 'the run measured nothing' : `run not completed: ${report.run.stopReason}`})`
+        : result.inconclusive
+          ? 'capacity: inconclusive — the tool was the bottleneck from the first interval'
+          : `capacity: even the first interval (${at(result.steps[0]!)}) broke "${condition.source}"`
+      : `capacity: ${at(result.lastGood)} held "${condition.source}"${result.firstBad ? `; ${at(result.firstBad)} did not` : ' (to the end of the ramp)'}`;
+  print(`${summary}${result.inconclusive ? `\n  inconclusive beyond that: ${result.inconclusive}` : ''}\n`);
+  if (args.out) {
+    const capacitySearch = { condition: condition.source, by: 'ramp', transport, ...result };
+    const written = await writeReportFile(args.out, { capacitySearch, reports: [report] }, print);
     if (!written.ok) print(`wsbench: error: ${written.message}\n`);
   }
   if (signal.aborted) return ExitCode.INTERRUPTED;

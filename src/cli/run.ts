@@ -6,7 +6,7 @@
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
-import { fieldOverrides, targetOverride, type FieldFlag } from '../config/overrides.js';
+import { fieldOverrides, stagesOverride, targetOverride, type FieldFlag } from '../config/overrides.js';
 import { runScenario } from '../api/run-scenario.js';
 import { RunFailedError } from '../results/run-failed.js';
 import { machinePreflight } from '../doctor/preflight.js';
@@ -45,6 +45,8 @@ export interface RunArgs extends GateArgs, CapacityArgs {
   workers?: number;
   'local-address'?: string[];
   'ws-client'?: string;
+  churn?: string;
+  stage?: string[];
   quiet?: boolean;
   json?: boolean;
   tui?: boolean;
@@ -110,6 +112,18 @@ export const runCommand = {
         describe: 'WebSocket client implementation',
         group: 'Scenario overrides:',
       })
+      .option('stage', {
+        type: 'string',
+        array: true,
+        describe:
+          "A stage of the load (repeatable, replaces the scenario's): duration[:connections=N][:rate=R], e.g. 20s:connections=2000:rate=500/s",
+        group: 'Scenario overrides:',
+      })
+      .option('churn', {
+        type: 'string',
+        describe: "While publishing, close this many clients per second and open a fresh one in each one's place (200/s)",
+        group: 'Scenario overrides:',
+      })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the summary' })
       .option('json', { type: 'boolean', describe: 'Stream progress events as NDJSON on stdout, ending with {"type":"report",…}' })
       .option('tui', { type: 'boolean', describe: 'Live dashboard in a terminal (default there); --no-tui prints plain progress lines' })
@@ -143,6 +157,7 @@ const FIELD_FLAG_NAMES: FieldFlag[] = [
   'workers',
   'local-address',
   'ws-client',
+  'churn',
 ];
 
 export async function run(argv: RunArgs): Promise<number> {
@@ -172,7 +187,11 @@ export async function run(argv: RunArgs): Promise<number> {
   try {
     const values: Partial<Record<FieldFlag, unknown>> = {};
     for (const name of FIELD_FLAG_NAMES) values[name] = argv[name];
-    const overrides = [...fieldOverrides(values), ...(argv.target !== undefined ? [targetOverride(argv.target)] : [])];
+    const overrides = [
+      ...fieldOverrides(values),
+      ...(argv.target !== undefined ? [targetOverride(argv.target)] : []),
+      ...(argv.stage !== undefined ? [stagesOverride(argv.stage)] : []),
+    ];
     const scenario = argv.scenario ? await loadScenarioFile(argv.scenario, overrides) : parseScenarioText('', '', overrides);
     if (reportOnStdout && (argv.json || argv['find-capacity'] !== undefined))
       throw new ConfigError(`"-" (stdout) cannot be used with ${argv.json ? '--json' : '--find-capacity'}, which write to stdout too`, {

@@ -29,6 +29,7 @@ export const FIELD_FLAGS = {
   workers: ['clients', 'workers'],
   'local-address': ['clients', 'localAddresses'],
   'ws-client': ['clients', 'wsClient'],
+  churn: ['clients', 'churn'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type FieldFlag = keyof typeof FIELD_FLAGS;
@@ -65,6 +66,29 @@ export function targetOverride(value: string): Override {
       return { ...(isRecord(current) && kind === 'raw' ? current : {}), kind: 'raw', url: value };
     },
   };
+}
+
+/**
+ * `--stage 20s:connections=2000:rate=500/s` (repeatable): the stages replace the scenario's, in
+ * the order given. A stage is a duration, then `connections=N` and/or `rate=R` (either may be left
+ * out: the previous value holds). The values are checked by the scenario's own rules afterwards.
+ */
+export function stagesOverride(values: readonly string[]): Override {
+  const stages = values.map((text, n) => {
+    const [duration = '', ...parts] = text.split(':');
+    const where = `--stage ${n + 1} ("${text}")`;
+    if (duration.trim() === '')
+      throw new ConfigError(`${where}: starts with a duration, e.g. 20s:connections=2000:rate=500/s`, { key: '--stage' });
+    const stage: Record<string, unknown> = { duration: coerceFlagValue(duration.trim()) };
+    for (const part of parts) {
+      const match = /^\s*(connections|rate)\s*=\s*(.+?)\s*$/.exec(part);
+      if (!match) throw new ConfigError(`${where}: "${part}" is not connections=N or rate=R`, { key: '--stage' });
+      if (match[1]! in stage) throw new ConfigError(`${where}: ${match[1]} given twice`, { key: '--stage' });
+      stage[match[1]!] = coerceFlagValue(match[2]!);
+    }
+    return stage;
+  });
+  return { flag: '--stage', path: ['stages'], value: stages };
 }
 
 /** Numbers typed as flags arrive as strings or numbers; keep numeric text numeric. */

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { MAX_MESSAGES, MAX_RATE_PER_SEC, parseDurationMs, parseRatePerSec } from './units.js';
 import { duration, isValidUrl, positiveDuration, size, unitValue } from './fields.js';
+import { areaOf, loadShapeOf } from './load-shape.js';
 import { STAMP_BINARY_BYTES, STAMP_TEXT_BYTES } from '../metrics/stamp.js';
 import { excerpt, parseThreshold, ThresholdSyntaxError } from '../gate/expression.js';
 import { lookupMetric } from '../gate/metrics.js';
@@ -20,6 +21,89 @@ import { PUBLISH_VIA, senderCount, sendersPercent, sendersProblem } from './send
 const rate = unitValue(parseRatePerSec, 'rate', '1000/s, 5k/s, 60/min', (n) =>
   n <= 0 ? 'must be greater than zero' : n > MAX_RATE_PER_SEC ? 'must be at most 10M/s' : undefined,
 ).describe('Publishes per second across all channels: 1000, "1000/s", "5k/s", "60/min".');
+
+/** A rate that may be zero (a stage that stops publishing). */
+const rateOrZero = unitValue(parseRatePerSec, 'rate', '500/s, 5k/s, 0', (n) =>
+  n < 0 ? 'must not be negative' : n > MAX_RATE_PER_SEC ? 'must be at most 10M/s' : undefined,
+);
+
+const stage = z
+  .strictObject({
+    duration: positiveDuration().describe('How long this stage lasts (it ramps linearly over all of it).'),
+    connections: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .optional()
+      .describe('Connections at the end of the stage (ramped linearly from the previous value); unchanged when not given.'),
+    rate: rateOrZero
+      .optional()
+      .describe(
+        'Publish rate at the end of the stage, e.g. "500/s" (ramped linearly from the previous one; 0 stops publishing); unchanged when not given.',
+      ),
+  })
+  .describe(
+    'One stage of the load: ramps linearly from the previous stage’s values (the first from clients.connections and publish.rate) to its own.',
+  );
+
+/** A fraction of the open clients: "50%" or 0.5. */
+const fraction = z
+  .union([z.string(), z.number()], { error: 'expected a share such as "50%" or 0.5' })
+  .transform((value, ctx) => {
+    const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value) : null;
+    const n = typeof value === 'number' ? value : match ? Number(match[1]) / 100 : Number.NaN;
+    if (!(n > 0 && n <= 1)) {
+      ctx.issues.push({
+        code: 'custom',
+        input: value,
+        message: `${JSON.stringify(value)}: must be a share of the open clients above 0 and at most 100% (e.g. "50%" or 0.5)`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  })
+  .describe('A share of the open clients: "50%" or 0.5.');
+
+const reconnect = z
+  .strictObject({
+    after: duration().default(0).describe('Wait this long after the drop before reconnecting.'),
+    jitter: duration()
+      .default(0)
+      .describe('Plus a random delay up to this long, different per client (as real apps spread a reconnect storm).'),
+    backoff: z
+      .strictObject({
+        initial: positiveDuration().default(250).describe('Wait before the first retry of a failed reconnect.'),
+        max: positiveDuration().default(10_000).describe('Longest wait between retries.'),
+        factor: z.number().min(1).max(100).default(2).describe('Each further retry waits this many times longer (up to max).'),
+      })
+      .prefault({})
+      .describe('Retries of a failed reconnect: initial × factor^(n−1), at most max, each with up to half taken off at random.'),
+  })
+  .prefault({})
+  .describe('How the dropped clients reconnect.');
+
+const loadEvent = z
+  .strictObject({
+    at: duration().describe('When, from the start of publishing (message 0 is due at 0; warm-up included).'),
+    disconnect: fraction
+      .optional()
+      .describe('Drop this share of the open clients at once (chosen by client index, spread evenly), then reconnect them.'),
+    how: z
+      .enum(['close', 'reset'])
+      .optional()
+      .describe(
+        'close: a clean close handshake; reset: an abrupt TCP reset, as when a load balancer or a server process dies (default close).',
+      ),
+    serverRestart: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Restart the reference server wsbench started (its processes stopped and started again on the same port), as a deploy would.',
+      ),
+    reconnect,
+  })
+  .describe('Something that happens to the connections at a moment of the run: a reconnect storm or a server restart.');
 
 const redisUrl = z
   .string()
@@ -123,6 +207,11 @@ export const scenarioSchema = z
           .describe(
             'WebSocket client implementation: fast (in-place frame parser, low CPU per message) or ws (the ws library, for cross-checking).',
           ),
+        churn: unitValue(parseRatePerSec, 'rate', '200/s, 5/min', (n) =>
+          n <= 0 ? 'must be greater than zero' : n > MAX_RATE_PER_SEC ? 'must be at most 10M/s' : undefined,
+        )
+          .optional()
+          .describe('While publishing, this many clients per second close and a fresh one opens in each one’s place, e.g. "200/s".'),
         workers: z.number().int().min(1).max(64).optional().describe('Client worker processes (default: from connections and cores).'),
         localAddresses: z
           .array(z.string().refine((s) => isIP(s) !== 0, { message: 'must be an IP address (IPv4 or IPv6)' }))
@@ -136,7 +225,9 @@ export const scenarioSchema = z
     publish: z
       .strictObject({
         rate,
-        duration: positiveDuration().describe('How long to publish at the rate (after warm-up).'),
+        duration: positiveDuration()
+          .optional()
+          .describe('How long to publish at the rate (after warm-up). Required unless `stages` say how the load goes.'),
         payloadSize: size(STAMP_BINARY_BYTES, 64 * 1024 * 1024)
           .default(64)
           .describe(`Bytes per published message, stamp included (binary stamp ${STAMP_BINARY_BYTES} B, text ${STAMP_TEXT_BYTES} B).`),
@@ -177,6 +268,15 @@ export const scenarioSchema = z
           ),
       })
       .describe('The open-loop publisher.'),
+    stages: z
+      .array(stage)
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe(
+        'Load that changes over time (after warm-up): each stage ramps the connections and the publish rate linearly from the previous values to its own over its duration. Publishing lasts as long as the stages together.',
+      ),
+    events: z.array(loadEvent).max(100).optional().describe('Reconnect storms and server restarts at given moments of publishing.'),
     transports: z
       .array(z.enum(TRANSPORT_NAMES))
       .min(1)
@@ -256,6 +356,21 @@ export const scenarioSchema = z
       });
     }
     if (via === 'websocket') {
+      // Senders are fixed clients with a fixed share of a constant schedule: load that changes
+      // (stages, churn, storms, restarts) would take senders away mid-run, which is not modelled yet.
+      const changing: [unknown, (string | number)[]][] = [
+        [s.stages, ['stages']],
+        [s.clients.churn, ['clients', 'churn']],
+        [s.events, ['events']],
+      ];
+      for (const [value, path] of changing)
+        if (value !== undefined)
+          ctx.issues.push({
+            code: 'custom',
+            input: value,
+            path,
+            message: 'not with publish.via websocket yet: client senders need a steady load (no stages, churn or events)',
+          });
       const problem = sendersProblem(
         senderCount(s.publish.senders, s.clients.connections, channelCount),
         s.clients.connections,
@@ -281,15 +396,42 @@ export const scenarioSchema = z
     for (const issue of adapter.check?.(s.target, { channelCount, encoding, publishVia: via, padding: s.publish.padding }) ?? []) {
       ctx.issues.push({ code: 'custom', input: s.target, path: ['target', ...issue.path], message: issue.message });
     }
-    const messages = (s.publish.rate * (s.warmup + s.publish.duration)) / 1000;
-    if (messages > MAX_MESSAGES) {
+    if (s.stages && s.publish.duration !== undefined) {
       ctx.issues.push({
         code: 'custom',
         input: s.publish.duration,
         path: ['publish', 'duration'],
+        message: 'with stages, publishing lasts as long as the stages together: remove publish.duration',
+      });
+    } else if (!s.stages && s.publish.duration === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: s.publish,
+        path: ['publish', 'duration'],
+        message: 'required (how long to publish), unless `stages` say how the load goes',
+      });
+    }
+    const shape = loadShapeOf(s);
+    const messages = areaOf(shape.rate);
+    if (messages > MAX_MESSAGES) {
+      ctx.issues.push({
+        code: 'custom',
+        input: s.publish.duration,
+        path: s.stages ? ['stages'] : ['publish', 'duration'],
         message: `rate × (warmup + duration) is ${Math.round(messages).toLocaleString('en-US')} messages; at most ${MAX_MESSAGES.toLocaleString('en-US')} (sequence numbers are 32-bit)`,
       });
     }
+    (s.events ?? []).forEach((event, i) => {
+      const issue = (path: (string | number)[], message: string) =>
+        ctx.issues.push({ code: 'custom', input: event, path: ['events', i, ...path], message });
+      if ((event.disconnect === undefined) === (event.serverRestart === undefined))
+        issue([], 'an event either drops clients (disconnect: "50%") or restarts the server (serverRestart: true), one of the two');
+      if (event.serverRestart && event.how !== undefined) issue(['how'], 'a server restart drops every connection its own way: remove how');
+      if (event.serverRestart && !adapter.startsServer(s.target))
+        issue(['serverRestart'], `only a server wsbench starts can be restarted (the builtin target without target.url)`);
+      if (event.at >= shape.spanMs)
+        issue(['at'], `at ${event.at} ms is not within publishing (it lasts ${shape.spanMs} ms, warm-up included)`);
+    });
     const minimum = encoding === 'binary' ? STAMP_BINARY_BYTES : STAMP_TEXT_BYTES;
     if (s.publish.payloadSize < minimum) {
       ctx.issues.push({

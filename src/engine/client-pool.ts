@@ -1,17 +1,35 @@
 /**
- * The clients of one worker: opens them with ramp-up and a bound on handshakes in flight, reads
- * the stamp of every message, keeps each client's delivery ledger and records latency. Knows
- * nothing of processes or IPC; worker-process.ts wraps it.
+ * The clients of one worker and their connections' lifecycle: opens them with ramp-up and a bound
+ * on handshakes in flight, follows the load while publishing (stages wanting more or fewer
+ * clients, churn, storms, a server restart's drops and the reconnects after them), reads the stamp
+ * of every message, keeps each client's delivery ledger and owed windows, and records latency.
+ * Knows nothing of processes or IPC; worker-process.ts wraps it.
+ *
+ * A client is one slot (a global index, its channel, its ledger); each of its connections is a
+ * Connection, the transport's event sink and the protocol's context, with its owed window: from
+ * its readiness to the start of its close (metrics/owed-spans.ts). A message counts only on the
+ * connection it arrived on and only when it was intended inside that connection's window;
+ * anything else of this run for the channel is ignored (`ignoredBy.notOwed`), so a replay on
+ * reconnect is never delivered twice. Who closes and who reconnects when is decided by
+ * lifecycle.ts, by client index, the same in every run.
+ *
+ * Readiness of a connection: opened before publishing — the run's readiness check covered it, so
+ * it is owed from the first message; opened while publishing — its protocol's signal when it has
+ * one (Socket.IO, ActionCable, Centrifugo, a Channels ready message), else its open, plus the
+ * target's `readyDelayMs` (0 for the reference server, which answers the upgrade once the client
+ * is subscribed; a conservative wait for targets whose subscription only Redis can see).
  */
 import { describeCloseCode, peerSnippet } from '../peer-text.js';
 import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
-import { NOTHING_OWED, PublishOutcomes, type PublishOutcome } from '../metrics/publish-outcomes.js';
+import { PublishOutcomes, sentOnChannel, type ChannelPublishes, type PublishOutcome } from '../metrics/publish-outcomes.js';
+import { NEVER_OWED, OWED_THROUGHOUT, forEachIn, owedSpansOf, sizeIn, type OwedSpans } from '../metrics/owed-spans.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { IntervalCollector, type LoadSource } from './interval-collector.js';
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
 import { monotonicMs } from '../metrics/clock.js';
 import {
   TransportError,
+  type ConnectOptions,
   type TransportClient,
   type TransportEvents,
   type TransportFactory,
@@ -22,53 +40,103 @@ import { Verdict, type ClientProtocol, type ProtocolContext } from '../targets/c
 import { createClientProtocol } from '../targets/registry.js';
 import { PROTOCOL_UNEXPECTED, PUBLISH_SEND_FAILED, connectErrorKind, socketClosedKind, type ErrorKind } from '../results/error-kinds.js';
 import { fillTemplate } from '../targets/template.js';
-import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSends, WorkerSnapshot } from './worker-messages.js';
-import { OpenLoopSchedule } from './pacer.js';
+import type {
+  EventOutcome,
+  LifecycleEvent,
+  ReconnectPolicy,
+  WorkerConnected,
+  WorkerPlan,
+  WorkerResult,
+  WorkerSends,
+  WorkerSnapshot,
+} from './worker-messages.js';
 import { SenderMap } from './sender-map.js';
 import { UpstreamSender, type SenderPort } from './upstream-sender.js';
 import type { ProcessMonitor } from '../process/monitor.js';
 import { messageOf } from '../errors.js';
+import { PiecewiseLinear, type OpenLoopSchedule } from './pacer.js';
+import { DEFAULT_RETRY, dropsClient, ownedIn, reconnectDue, retryDelay, wantedBelow } from './lifecycle.js';
 import { ConnectionFacts } from '../transports/connection-facts.js';
 
-const enum ClientState {
-  Waiting,
+const enum ConnState {
   Connecting,
   Open,
-  Failed,
+  /** The scenario or the run closes it; messages still count until it has closed. */
+  Closing,
   Closed,
 }
 
-/** What a client reports to its pool. */
-interface ClientOwner {
+/** Why a connection is opened: what its failure and its readiness count as. */
+const enum OpenReason {
+  /** Before publishing (the connect phase). */
+  Initial,
+  /** A stage wants more clients. */
+  Stage,
+  /** A fresh client in the place of a churned one. */
+  Churn,
+  /** After a drop by an event (a storm, a server restart). */
+  Reconnect,
+}
+
+/** How often the load's curve and the churn are looked at while publishing. */
+const LIFECYCLE_TICK_MS = 20;
+
+/**
+ * A planned close waits at most this long for the messages intended before it (what its window
+ * owes) to arrive: the publisher may be a little behind and deliveries take time, and a close —
+ * above all a reset — that cut them off would make the tool the cause of their loss. What has not
+ * arrived by then is lost.
+ */
+export const CLOSE_CATCH_UP_MS = 1000;
+/** How often connections waiting to close look at what they received. */
+const CATCH_UP_CHECK_MS = 5;
+
+/** What a connection reports to its pool. */
+interface ConnectionOwner {
   channelName(channelIndex: number): string;
-  receive(client: PoolClient, data: Buffer, start: number, end: number, receivedAt: number): void;
-  closed(client: PoolClient, code: number, reason: string, clean: boolean): void;
+  receive(conn: Connection, data: Buffer, start: number, end: number, receivedAt: number): void;
+  connectionClosed(conn: Connection, code: number, reason: string, clean: boolean): void;
   countError(kind: ErrorKind, sample: string, count?: number): void;
 }
 
 /**
- * One client. It is its transport's event sink and its protocol's context itself: a held
- * connection then costs one small object here instead of a handful of closures (issue 7's memory
- * budget, see BENCHMARKS.md).
+ * One connection of a client. It is its transport's event sink and its protocol's context itself:
+ * a held connection then costs one small object here instead of a handful of closures (issue 7's
+ * memory budget, see BENCHMARKS.md).
  */
-class PoolClient implements TransportEvents, ProtocolContext {
-  protocol: ClientProtocol | null = null;
-  state = ClientState.Waiting;
-  /** Reached Open at some point (so it was subscribed and owed every message). */
-  wasOpen = false;
-  /** Its place among its channel's senders (publish.via websocket), or -1: it only receives. */
-  senderSlot = -1;
-  readonly ledger = new ClientLedger();
+class Connection implements TransportEvents, ProtocolContext {
+  state = ConnState.Connecting;
   transport: TransportClient | null = null;
+  protocol: ClientProtocol | null = null;
+  /** From when it is owed messages (monotonic ms; −Infinity: from the first; +Infinity: not ready yet). */
+  readyAt = Number.POSITIVE_INFINITY;
+  /** When its close began (+Infinity while it is owed messages). */
+  closeAt = Number.POSITIVE_INFINITY;
+  /** Closed by the scenario or the run: its end is no error. */
+  planned = false;
+  /** Its open attempt was settled (handshakes in flight counted down). */
+  settled = false;
+  /** Its byte counters were added to its client's. */
+  retired = false;
+  /** The latest intended time of a message counted on it (its window never ends before it). */
+  lastIntended = Number.NEGATIVE_INFINITY;
+  /** A planned close waiting for what its window owes: how it will close, and until when it waits. */
+  pendingClose: 'close' | 'reset' | null = null;
+  catchUpUntil = 0;
 
   constructor(
-    private readonly owner: ClientOwner,
-    readonly clientIndex: number,
-    readonly channelIndex: number,
+    private readonly owner: ConnectionOwner,
+    readonly client: PoolClient,
+    readonly reason: OpenReason,
+    readonly startedAt: number,
   ) {}
 
   get channel(): string {
-    return this.owner.channelName(this.channelIndex);
+    return this.owner.channelName(this.client.channelIndex);
+  }
+
+  get clientIndex(): number {
+    return this.client.clientIndex;
   }
 
   send(text: string): void {
@@ -80,7 +148,7 @@ class PoolClient implements TransportEvents, ProtocolContext {
   }
 
   onClose(code: number, reason: string, clean: boolean): void {
-    this.owner.closed(this, code, reason, clean);
+    this.owner.connectionClosed(this, code, reason, clean);
   }
 
   onError(kind: ErrorKind, message: string, count?: number): void {
@@ -88,7 +156,92 @@ class PoolClient implements TransportEvents, ProtocolContext {
   }
 }
 
-export class ClientPool implements ClientOwner, SenderPort {
+/** One client: a global index, its channel, its ledger, and the windows of its connections. */
+class PoolClient {
+  /** The connection holding its current window (null: none, or it is reconnecting). */
+  connection: Connection | null = null;
+  readonly ledger = new ClientLedger();
+  /** The load wants it (below the curve's level). */
+  wanted = false;
+  /** Bumped to cancel an open it has queued. */
+  generation = 0;
+  /** Failed attempts in a row (retries back off). */
+  attempts = 0;
+  /** Windows of its past connections: [ready, close, continues]…; null while it has none. */
+  windows: number[] | null = null;
+  /** The event whose drop it is reconnecting from (position in the pool's outcomes), −1 when none. */
+  dropEvent = -1;
+  /** Owed spans as of the last change (null: to be made again). */
+  spans: OwedSpans | null = null;
+  /** Byte and request counters of its past connections. */
+  pastWire: WireStats | null = null;
+  /** Its place among its channel's senders (publish.via websocket), or -1: it only receives. */
+  senderSlot = -1;
+
+  constructor(
+    readonly clientIndex: number,
+    readonly channelIndex: number,
+  ) {}
+}
+
+/** An open waiting for its time and a free handshake slot. */
+interface QueuedOpen {
+  due: number;
+  client: PoolClient;
+  reason: OpenReason;
+  generation: number;
+  policy: ReconnectPolicy;
+  event: number;
+}
+
+/** Opens by due time: a binary heap (the connect ramp pushes in order, which costs nothing to sift). */
+class OpenQueue {
+  private readonly heap: QueuedOpen[] = [];
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  peek(): QueuedOpen | undefined {
+    return this.heap[0];
+  }
+
+  push(item: QueuedOpen): void {
+    const h = this.heap;
+    let i = h.push(item) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]!.due <= item.due) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = item;
+  }
+
+  pop(): QueuedOpen | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= h.length) break;
+      const child = left + 1 < h.length && h[left + 1]!.due < h[left]!.due ? left + 1 : left;
+      if (h[child]!.due >= last.due) break;
+      h[i] = h[child]!;
+      i = child;
+    }
+    h[i] = last;
+    return top;
+  }
+
+  clear(): void {
+    this.heap.length = 0;
+  }
+}
+
+export class ClientPool implements ConnectionOwner, SenderPort {
   private readonly clients: PoolClient[] = [];
   private readonly reader: StampReader;
   private readonly channelCount: number;
@@ -102,7 +255,7 @@ export class ClientPool implements ClientOwner, SenderPort {
   private readonly lastLatency: Float32Array;
   private readonly recipients: Uint32Array;
 
-  private readonly ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, control: 0, misrouted: 0 };
+  private readonly ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, control: 0, misrouted: 0, notOwed: 0 };
   private readonly errors: Record<string, number> = {};
   private readonly errorSamples: Record<string, string> = {};
   private delivered = 0;
@@ -112,6 +265,9 @@ export class ClientPool implements ClientOwner, SenderPort {
   private opened = 0;
   private failed = 0;
   private closedEarly = 0;
+  /** Connections open now, and every one that ended. */
+  private openNow = 0;
+  private closedTotal = 0;
   private inFlight = 0;
   private finishing = false;
   /** Clients closed and results taken: every interval is closed. */
@@ -121,6 +277,39 @@ export class ClientPool implements ClientOwner, SenderPort {
   private readonly upstream: UpstreamSender | null = null;
   /** What the connections negotiated (TLS, compression), counted by the clients themselves. */
   private readonly facts = new ConnectionFacts();
+
+  private readonly queue = new OpenQueue();
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private pumpAt = Number.POSITIVE_INFINITY;
+  /** Initial opens not settled yet, and who to tell when none are left. */
+  private initialPending = 0;
+  private connectDone: (() => void) | null = null;
+  /** Connections the scenario closed that are still closing (no client holds them). */
+  private readonly closing = new Set<Connection>();
+  /** Planned closes waiting for the messages their windows owe (CLOSE_CATCH_UP_MS). */
+  private readonly catchingUp = new Set<Connection>();
+  private catchUpTimer: NodeJS.Timeout | null = null;
+
+  private schedule: OpenLoopSchedule | null = null;
+  private t0 = 0;
+  private readonly connectionCurve: PiecewiseLinear | null;
+  /** Global clients wanted now: indices below it. */
+  private level: number;
+  private lifecycleTimer: NodeJS.Timeout | null = null;
+  private readonly eventTimers: NodeJS.Timeout[] = [];
+  private lastTick = 0;
+  private churnBudget = 0;
+  private churnCursor = 0;
+  private readonly churn = { closed: 0, opened: 0, failed: 0 };
+  /** Per event the scenario has, in plan order. */
+  private readonly outcomes: EventOutcome[];
+  private readonly timeToReconnect = createHistogram();
+  /** A server restart going on: drops until it is over are its doing. */
+  private restart: { outcome: number; at: number } | null = null;
+  /** While draining: what was published (to count what is still outstanding). */
+  private drainingWith: PublishOutcomes | null = null;
+  /** The load can change while publishing (stages, churn, events): windows and owed counts matter. */
+  private readonly dynamic: boolean;
 
   constructor(
     private readonly plan: WorkerPlan,
@@ -137,17 +326,32 @@ export class ClientPool implements ClientOwner, SenderPort {
     this.timeline = new IntervalCollector(
       {
         timeline: plan.timeline,
-        publishRatePerSec: plan.publishRatePerSec,
+        publishRate: plan.publishRate,
         totalPublishes: plan.totalPublishes,
         channelCount: this.channelCount,
       },
       { firstLatencyMs: this.firstLatency, lastLatencyMs: this.lastLatency, recipients: this.recipients },
       load,
     );
-    for (let i = 0; i < plan.clientCount; i++) {
-      const index = plan.firstClient + i;
-      this.clients.push(new PoolClient(this, index, index % this.channelCount));
+    for (let j = 0; j < plan.clientCount; j++) {
+      const index = plan.firstClient + j * plan.clientStride;
+      this.clients.push(new PoolClient(index, index % this.channelCount));
     }
+    const { lifecycle } = plan;
+    this.connectionCurve = lifecycle.connections ? new PiecewiseLinear(lifecycle.connections) : null;
+    this.level = plan.totalClients;
+    this.dynamic = lifecycle.connections !== null || lifecycle.churnPerSec > 0 || lifecycle.events.length > 0;
+    this.outcomes = lifecycle.events.map((e) => ({
+      index: e.index,
+      dropped: 0,
+      reconnected: 0,
+      gone: 0,
+      failed: 0,
+      at: null,
+      firstReadyAt: null,
+      lastReadyAt: null,
+    }));
+    if (this.dynamic) this.timeline.owedIn = (from, to) => this.owedIn(from, to);
     if (plan.upstream) {
       this.senderMap = new SenderMap(plan.totalClients, this.channelCount, plan.upstream.senders);
       for (const c of this.clients) c.senderSlot = this.senderMap.slotOf(c.clientIndex);
@@ -156,44 +360,27 @@ export class ClientPool implements ClientOwner, SenderPort {
   }
 
   /**
-   * Opens every client: client k starts no earlier than rampUp × k / totalClients after `startAt`
-   * (so several workers interleave into one global ramp), with at most maxInFlight handshakes.
-   * Resolves when every client has opened or failed, or when `stop` is called.
+   * Opens the clients wanted before publishing (global index below totalClients): client k starts
+   * no earlier than rampUp × k / totalClients after `startAt` (so several workers interleave into
+   * one global ramp), with at most maxInFlight handshakes. Resolves when every one has opened or
+   * failed, or when the pool finishes.
    */
   async connectAll(startAt: number): Promise<WorkerConnected> {
     const { plan } = this;
-    let next = 0;
-    let stopWaiting: () => void = () => {};
-    const done = new Promise<void>((resolve) => (stopWaiting = resolve));
-    let settled = 0;
-
-    const launch = (): void => {
-      while (!this.finishing && next < this.clients.length && this.inFlight < plan.maxInFlight) {
-        const client = this.clients[next]!;
-        const due = startAt + (plan.rampUpMs * client.clientIndex) / plan.totalClients;
-        const wait = due - monotonicMs();
-        if (wait > 1) {
-          setTimeout(launch, wait);
-          return;
-        }
-        next++;
-        this.inFlight++;
-        void this.open(client).finally(() => {
-          this.inFlight--;
-          settled++;
-          if (settled === this.clients.length) stopWaiting();
-          else launch();
-        });
-      }
-      if (this.finishing) stopWaiting();
-    };
-    this.stopConnecting = stopWaiting;
-    if (this.clients.length === 0) stopWaiting();
-    else launch();
+    const done = new Promise<void>((resolve) => (this.connectDone = resolve));
+    const initial = ownedIn(0, plan.totalClients, plan.firstClient, plan.clientStride, this.clients.length);
+    for (let j = initial.from; j < initial.to; j++) {
+      const client = this.clients[j]!;
+      client.wanted = true;
+      this.initialPending++;
+      this.enqueue(client, startAt + (plan.rampUpMs * client.clientIndex) / plan.totalClients, OpenReason.Initial);
+    }
+    if (this.initialPending === 0) this.connectDone?.();
+    else this.pump();
     await done;
 
     const openedPerChannel = new Array<number>(this.channelCount).fill(0);
-    for (const c of this.clients) if (c.state === ClientState.Open) openedPerChannel[c.channelIndex]!++;
+    for (const c of this.clients) if (c.connection?.state === ConnState.Open) openedPerChannel[c.channelIndex]!++;
     return {
       workerId: plan.workerId,
       openedPerChannel,
@@ -203,12 +390,23 @@ export class ClientPool implements ClientOwner, SenderPort {
     };
   }
 
-  private stopConnecting: () => void = () => {};
-
-  /** Publishing started with message 0 due at monotonic `t0` (this worker's senders start sending). */
+  /** Publishing started with message 0 due at monotonic `t0`: the load is followed from here on. */
   publishing(t0: number): void {
-    this.timeline.publishing(t0);
-    this.upstream?.start(new OpenLoopSchedule(t0, this.plan.publishRatePerSec, this.plan.totalPublishes));
+    this.schedule = this.timeline.publishing(t0);
+    this.t0 = t0;
+    // This worker's senders send their share of the schedule (publish.via websocket).
+    this.upstream?.start(this.schedule);
+    const { lifecycle } = this.plan;
+    if (this.finishing) return;
+    if (this.connectionCurve || lifecycle.churnPerSec > 0) {
+      this.lastTick = monotonicMs();
+      this.lifecycleTimer = setInterval(() => this.tick(), LIFECYCLE_TICK_MS);
+    }
+    lifecycle.events.forEach((event, position) => {
+      if (event.kind !== 'disconnect') return;
+      const timer = setTimeout(() => this.storm(event, position), Math.max(0, t0 + event.atMs - monotonicMs()));
+      this.eventTimers.push(timer);
+    });
   }
 
   /** What this worker's senders did, once they are through the schedule or stopped; null when clients do not send. */
@@ -223,8 +421,10 @@ export class ClientPool implements ClientOwner, SenderPort {
 
   /** SenderPort: a sender's message through its connection; its bufferedAmount after, or null when it is not open. */
   sendThrough(clientIndex: number, frame: Buffer, binary: boolean): number | null {
-    const client = this.clients[clientIndex - this.plan.firstClient];
-    const transport = client?.state === ClientState.Open ? client.transport : null;
+    const { firstClient, clientStride } = this.plan;
+    const client = this.clients[(clientIndex - firstClient) / clientStride];
+    const conn = client?.connection;
+    const transport = conn?.state === ConnState.Open ? conn.transport : null;
     if (!transport?.sendPayload(frame, binary)) return null;
     return transport.bufferedAmount();
   }
@@ -243,71 +443,478 @@ export class ClientPool implements ClientOwner, SenderPort {
     return this.plan.channelNames[channelIndex]!;
   }
 
-  private async open(client: PoolClient): Promise<void> {
-    const { plan } = this;
-    const localAddress = plan.localAddresses.length ? plan.localAddresses[client.clientIndex % plan.localAddresses.length] : undefined;
-    const transport = this.createTransport(
-      {
-        url: fillTemplate(plan.urlTemplate, encodeURIComponent(client.channel), client.clientIndex),
-        clientIndex: client.clientIndex,
-        headers: plan.headers,
-        subprotocols: plan.subprotocols,
-        timeoutMs: plan.connectTimeoutMs,
-        maxPayload: plan.maxPayload,
-        ...(localAddress ? { localAddress } : {}),
-        ...(plan.tls ? { tls: plan.tls } : {}),
-        ...(plan.compression ? { compression: plan.compression } : {}),
-        facts: this.facts,
-      },
-      client,
-    );
-    client.transport = transport;
-    // Built before open: a server may speak first (Socket.IO's open packet, ActionCable's welcome).
-    client.protocol = createClientProtocol(plan.clientProtocol, client);
-    client.state = ClientState.Connecting;
-    const started = monotonicMs();
-    try {
-      await transport.open();
-      if (this.finishing) {
-        client.state = ClientState.Closed;
-        await transport.close();
+  // ─── opening ─────────────────────────────────────────────────────────────────────────────────
+
+  private enqueue(client: PoolClient, due: number, reason: OpenReason, policy = DEFAULT_RETRY, event = -1): void {
+    this.queue.push({ due, client, reason, generation: client.generation, policy, event });
+    if (due < this.pumpAt) this.armPump(due);
+  }
+
+  /** Starts every queued open that is due, while handshake slots are free. */
+  private pump(): void {
+    const max = this.plan.maxInFlight;
+    while (!this.finishing && this.inFlight < max) {
+      const next = this.queue.peek();
+      if (!next) break;
+      if (next.generation !== next.client.generation || !next.client.wanted) {
+        this.dropQueued(this.queue.pop()!);
+        continue;
+      }
+      if (next.due - monotonicMs() > 1) {
+        this.armPump(next.due);
         return;
       }
-      client.state = ClientState.Open;
-      client.wasOpen = true;
-      this.opened++;
-      client.protocol.opened();
-      const now = monotonicMs();
-      if (this.timeline.openedAt(now, now - started)) this.clamped++;
-    } catch (e) {
-      client.state = ClientState.Failed;
-      client.transport = null;
-      this.failed++;
-      const kind = e instanceof TransportError ? e.kind : connectErrorKind('error');
-      this.countError(kind, messageOf(e));
+      this.queue.pop();
+      this.start(next);
     }
   }
 
-  /** A message for `client` (called by the client, from its transport). */
-  receive(client: PoolClient, data: Buffer, start: number, end: number, receivedAt: number): void {
-    const verdict = client.protocol!.received(data, start, end);
+  /** A queued open that no longer applies: an initial one still counts as settled. */
+  private dropQueued(item: QueuedOpen): void {
+    if (item.reason === OpenReason.Initial) this.initialSettled();
+  }
+
+  private armPump(due: number): void {
+    if (this.finishing) return;
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpAt = due;
+    this.pumpTimer = setTimeout(
+      () => {
+        this.pumpTimer = null;
+        this.pumpAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, due - monotonicMs()),
+    );
+  }
+
+  /** The options a client connects with, the same on every (re)connect (a TLS session cache keys on them). */
+  private optionsFor(client: PoolClient): ConnectOptions {
+    const { plan } = this;
+    const localAddress = plan.localAddresses.length ? plan.localAddresses[client.clientIndex % plan.localAddresses.length] : undefined;
+    return {
+      url: fillTemplate(plan.urlTemplate, encodeURIComponent(this.channelName(client.channelIndex)), client.clientIndex),
+      clientIndex: client.clientIndex,
+      headers: plan.headers,
+      subprotocols: plan.subprotocols,
+      timeoutMs: plan.connectTimeoutMs,
+      maxPayload: plan.maxPayload,
+      ...(localAddress ? { localAddress } : {}),
+      ...(plan.tls ? { tls: plan.tls } : {}),
+      ...(plan.compression ? { compression: plan.compression } : {}),
+      facts: this.facts,
+    };
+  }
+
+  private start(item: QueuedOpen): void {
+    const { client } = item;
+    const previous = client.connection;
+    if (previous) this.retire(previous);
+    const conn = new Connection(this, client, item.reason, monotonicMs());
+    client.connection = conn;
+    client.spans = null;
+    const transport = this.createTransport(this.optionsFor(client), conn);
+    conn.transport = transport;
+    // Built before open: a server may speak first (Socket.IO's open packet, ActionCable's welcome).
+    conn.protocol = createClientProtocol(this.plan.clientProtocol, conn);
+    this.inFlight++;
+    transport.open().then(
+      () => this.connectionOpened(conn, monotonicMs()),
+      (e: unknown) => this.openFailed(conn, e, item),
+    );
+  }
+
+  /** An open attempt is over either way: one handshake slot free. */
+  private settle(conn: Connection): void {
+    if (conn.settled) return;
+    conn.settled = true;
+    this.inFlight--;
+    if (conn.reason === OpenReason.Initial) this.initialSettled();
+    this.pump();
+  }
+
+  private initialSettled(): void {
+    if (--this.initialPending === 0) this.connectDone?.();
+  }
+
+  /** The handshake succeeded (or a first message proved it did) at `at`. */
+  private connectionOpened(conn: Connection, at: number): void {
+    if (conn.state !== ConnState.Connecting) return;
+    this.settle(conn);
+    const client = conn.client;
+    if (this.finishing || client.connection !== conn || !client.wanted) {
+      // Opened after the run or the load stopped wanting it: closed at once, owed nothing.
+      conn.state = ConnState.Open;
+      this.openNow++;
+      this.closePlanned(conn, 'close', at);
+      return;
+    }
+    conn.state = ConnState.Open;
+    this.openNow++;
+    client.attempts = 0;
+    if (this.timeline.openedAt(at, at - conn.startedAt)) this.clamped++;
+    if (conn.reason === OpenReason.Initial) {
+      // Opened before publishing: the run's readiness check covers it, owed from the first message.
+      conn.readyAt = Number.NEGATIVE_INFINITY;
+    }
+    if (conn.reason !== OpenReason.Reconnect) this.opened++;
+    if (conn.reason === OpenReason.Churn) this.churn.opened++;
+    conn.protocol!.opened();
+    if (conn.reason !== OpenReason.Initial && conn.protocol!.ready && conn.readyAt === Number.POSITIVE_INFINITY)
+      this.becameReady(conn, at + this.plan.lifecycle.readyDelayMs);
+  }
+
+  private openFailed(conn: Connection, e: unknown, item: QueuedOpen): void {
+    this.settle(conn);
+    conn.state = ConnState.Closed;
+    this.closing.delete(conn);
+    const client = conn.client;
+    if (client.connection === conn) {
+      client.connection = null;
+      client.spans = null;
+    }
+    this.retire(conn);
+    // Closed by the scenario or the run while it connected: no failure.
+    if (conn.planned || this.finishing) return;
+    const kind = e instanceof TransportError ? e.kind : connectErrorKind('error');
+    this.countError(kind, messageOf(e));
+    if (conn.reason === OpenReason.Reconnect) {
+      const outcome = this.outcomes[item.event];
+      if (outcome) outcome.failed++;
+    } else {
+      this.failed++;
+      if (conn.reason === OpenReason.Churn) this.churn.failed++;
+    }
+    // Before publishing a failed client stays failed (connections.failed); while publishing the
+    // load still wants it: try again, backing off.
+    if (conn.reason === OpenReason.Initial || !client.wanted || !this.publishingActive()) return;
+    client.attempts++;
+    const delay = retryDelay(item.policy, client.attempts, client.clientIndex, item.event);
+    this.enqueue(client, monotonicMs() + delay, item.reason, item.policy, item.event);
+  }
+
+  /** A connection is owed messages from `readyAt` on. */
+  private becameReady(conn: Connection, readyAt: number): void {
+    conn.readyAt = readyAt;
+    const client = conn.client;
+    client.spans = null;
+    if (conn.reason !== OpenReason.Reconnect || client.dropEvent < 0) return;
+    const outcome = this.outcomes[client.dropEvent]!;
+    client.dropEvent = -1;
+    outcome.reconnected++;
+    if (outcome.at !== null && recordMs(this.timeToReconnect, Math.max(0, readyAt - outcome.at))) this.clamped++;
+    if (outcome.firstReadyAt === null || readyAt < outcome.firstReadyAt) outcome.firstReadyAt = readyAt;
+    if (outcome.lastReadyAt === null || readyAt > outcome.lastReadyAt) outcome.lastReadyAt = readyAt;
+  }
+
+  // ─── closing ─────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The scenario ends a connection's window at `at` (`continues`: the client's presence goes on —
+   * a transition until its next connection is ready — or ends with it).
+   */
+  private endWindow(conn: Connection, at: number, continues: boolean): void {
+    // A message intended at or after `at` may already have been counted on this connection (a
+    // server restart's drops are noticed after the server stopped; a publish may leave a little
+    // early): the window then ends just past it, so no sequence is both delivered and not owed.
+    if (conn.lastIntended >= at) at = conn.lastIntended + Math.max(1e-6, Math.abs(conn.lastIntended) * 4 * Number.EPSILON);
+    conn.closeAt = at;
+    const client = conn.client;
+    (client.windows ??= []).push(conn.readyAt, at, continues ? 1 : 0);
+    if (client.connection === conn) client.connection = null;
+    client.spans = null;
+    if (conn.state === ConnState.Closed) this.retire(conn);
+  }
+
+  /**
+   * Closes a connection the scenario or the run is done with (a close handshake, or a reset). Its
+   * window ends at `at`; an open connection that was owed messages first waits (CLOSE_CATCH_UP_MS
+   * at most) until it received what was intended before `at`, so the close cuts off nothing it
+   * was owed: a storm's reset drops the connection as soon as it is caught up.
+   */
+  private closePlanned(conn: Connection, how: 'close' | 'reset', at: number): void {
+    if (conn.planned || conn.state === ConnState.Closed) return;
+    conn.planned = true;
+    if (conn.closeAt === Number.POSITIVE_INFINITY) conn.closeAt = at;
+    if (conn.client.connection !== conn) this.closing.add(conn);
+    if (conn.state === ConnState.Open) conn.state = ConnState.Closing;
+    if (conn.state === ConnState.Closing && !this.finishing && !this.caughtUp(conn)) {
+      conn.pendingClose = how;
+      conn.catchUpUntil = monotonicMs() + CLOSE_CATCH_UP_MS;
+      this.catchingUp.add(conn);
+      this.catchUpTimer ??= setInterval(() => this.checkCatchingUp(), CATCH_UP_CHECK_MS);
+      return;
+    }
+    this.closeNow(conn, how);
+  }
+
+  /** Whether a closing connection received every message intended in its window (nothing owed is still on its way). */
+  private caughtUp(conn: Connection): boolean {
+    const schedule = this.schedule;
+    if (!schedule || conn.readyAt >= conn.closeAt) return true;
+    const channel = conn.client.channelIndex;
+    const n = this.channelCount;
+    const local = (ms: number) =>
+      ms === Number.NEGATIVE_INFINITY ? 0 : Math.max(0, Math.ceil((schedule.firstDueAtOrAfter(ms) - channel) / n));
+    const from = local(conn.readyAt);
+    const to = local(conn.closeAt);
+    let missing = false;
+    conn.client.ledger.forEachMissingIn(from, to, () => (missing = true));
+    return !missing;
+  }
+
+  private checkCatchingUp(): void {
+    const now = monotonicMs();
+    for (const conn of this.catchingUp)
+      if (conn.state !== ConnState.Closing || now >= conn.catchUpUntil || this.caughtUp(conn))
+        this.closeNow(conn, conn.pendingClose ?? 'close');
+    if (this.catchingUp.size === 0) this.stopCatchingUp();
+  }
+
+  private stopCatchingUp(): void {
+    if (this.catchUpTimer) clearInterval(this.catchUpTimer);
+    this.catchUpTimer = null;
+  }
+
+  private closeNow(conn: Connection, how: 'close' | 'reset'): void {
+    this.catchingUp.delete(conn);
+    conn.pendingClose = null;
+    if (conn.state === ConnState.Closed) return;
+    const transport = conn.transport!;
+    if (how === 'reset') {
+      transport.reset();
+      this.connectionClosed(conn, 1006, 'reset by wsbench', false);
+    } else {
+      // Polling transports end without a close event: the close's end is the connection's.
+      void transport.close().then(
+        () => this.connectionClosed(conn, 1000, '', true),
+        () => this.connectionClosed(conn, 1006, '', false),
+      );
+    }
+  }
+
+  /** A connection ended (its transport said so, or its close completed). */
+  connectionClosed(conn: Connection, code: number, reason: string, clean: boolean): void {
+    const state = conn.state;
+    if (state === ConnState.Closed || state === ConnState.Connecting) return;
+    conn.state = ConnState.Closed;
+    this.openNow--;
+    this.closedTotal++;
+    const now = monotonicMs();
+    this.timeline.closedAt(now);
+    this.closing.delete(conn);
+    this.catchingUp.delete(conn);
+    if (conn.client.connection !== conn) this.retire(conn);
+    if (conn.planned || this.finishing) return;
+    const client = conn.client;
+    if (this.restart && client.wanted && client.connection === conn && this.publishingActive()) {
+      // Dropped by the server restart going on: a transition from when the server was stopped.
+      this.dropped(conn, this.restart.outcome, this.restart.at, now);
+      return;
+    }
+    // Dropped without the scenario doing it: the window stays open, what it misses is lost.
+    this.closedEarly++;
+    this.countError(socketClosedKind(code, clean), reason || `closed with ${describeCloseCode(code)}`);
+  }
+
+  /** Adds a connection's byte counters to its client's (once; its client no longer holds it). */
+  private retire(conn: Connection): void {
+    if (conn.retired || !conn.transport) return;
+    conn.retired = true;
+    const w = conn.transport.wire();
+    const past = (conn.client.pastWire ??= { bytesIn: 0, bytesOut: 0, requests: 0 });
+    past.bytesIn += w.bytesIn;
+    past.bytesOut += w.bytesOut;
+    past.requests += w.requests;
+  }
+
+  // ─── the load while publishing ───────────────────────────────────────────────────────────────
+
+  private publishingActive(): boolean {
+    return this.schedule !== null && !this.finishing && monotonicMs() < this.t0 + this.plan.lifecycle.spanMs;
+  }
+
+  /** Stages (the connection curve's level) and churn, every LIFECYCLE_TICK_MS while publishing. */
+  private tick(): void {
+    const now = monotonicMs();
+    if (!this.publishingActive()) {
+      this.stopLifecycle();
+      return;
+    }
+    if (this.connectionCurve) this.follow(wantedBelow(this.connectionCurve.valueAt(now - this.t0)), now);
+    const churn = this.plan.lifecycle.churnPerSec;
+    if (churn > 0) {
+      this.churnBudget += (churn * (now - this.lastTick)) / 1000;
+      while (this.churnBudget >= 1) {
+        const client = this.nextToChurn(now);
+        if (!client) {
+          this.churnBudget = 0;
+          break;
+        }
+        this.churnBudget--;
+        this.churnOne(client, now);
+      }
+    }
+    this.lastTick = now;
+  }
+
+  /** The load wants global clients below `level`: opens the ones newly wanted, closes the ones no longer. */
+  private follow(level: number, now: number): void {
+    if (level === this.level) return;
+    const { firstClient, clientStride } = this.plan;
+    if (level > this.level) {
+      const { from, to } = ownedIn(this.level, level, firstClient, clientStride, this.clients.length);
+      for (let j = from; j < to; j++) this.want(this.clients[j]!, now);
+    } else {
+      const { from, to } = ownedIn(level, this.level, firstClient, clientStride, this.clients.length);
+      // Highest index first: the newest clients leave first.
+      for (let j = to - 1; j >= from; j--) this.unwant(this.clients[j]!, now);
+    }
+    this.level = level;
+  }
+
+  /** A new presence: the client connects now. */
+  private want(client: PoolClient, now: number): void {
+    if (client.wanted) return;
+    client.wanted = true;
+    client.attempts = 0;
+    this.enqueue(client, now, OpenReason.Stage);
+  }
+
+  /** The load no longer wants the client: its presence ends now. */
+  private unwant(client: PoolClient, now: number): void {
+    if (!client.wanted) return;
+    client.wanted = false;
+    client.generation++;
+    if (client.dropEvent >= 0) this.outcomes[client.dropEvent]!.gone++;
+    const conn = client.connection;
+    if (conn) {
+      this.endWindow(conn, now, false);
+      this.closePlanned(conn, 'close', now);
+    } else if (client.windows && client.windows[client.windows.length - 1] === 1) {
+      // It was between connections (reconnecting): its transition ends here, with its presence.
+      client.windows.push(now, now, 0);
+      client.spans = null;
+    }
+    client.dropEvent = -1;
+  }
+
+  /** The next client churn may take: wanted, open and subscribed, round-robin over the worker's clients. */
+  private nextToChurn(now: number): PoolClient | null {
+    const n = this.clients.length;
+    for (let tried = 0; tried < n; tried++) {
+      const client = this.clients[this.churnCursor]!;
+      this.churnCursor = (this.churnCursor + 1) % n;
+      const conn = client.connection;
+      if (client.wanted && conn && conn.state === ConnState.Open && conn.readyAt <= now) return client;
+    }
+    return null;
+  }
+
+  /** Closes the client's connection and opens a fresh one in its place at once. */
+  private churnOne(client: PoolClient, now: number): void {
+    const conn = client.connection!;
+    this.endWindow(conn, now, true);
+    this.closePlanned(conn, 'close', now);
+    this.churn.closed++;
+    client.attempts = 0;
+    this.enqueue(client, now, OpenReason.Churn);
+  }
+
+  /** A storm: the event's share of the open, subscribed clients drop at once and reconnect by its policy. */
+  private storm(event: Extract<LifecycleEvent, { kind: 'disconnect' }>, position: number): void {
+    if (!this.publishingActive()) return;
+    const at = monotonicMs();
+    this.outcomes[position]!.at = at;
+    for (const client of this.clients) {
+      const conn = client.connection;
+      if (!client.wanted || !conn || conn.state !== ConnState.Open || !(conn.readyAt <= at)) continue;
+      if (!dropsClient(client.clientIndex, event.fraction, this.channelCount)) continue;
+      this.endWindow(conn, at, true);
+      this.closePlanned(conn, event.how, at);
+      this.dropped(conn, position, at, at);
+    }
+  }
+
+  /**
+   * The client of `conn` was dropped by event `position` (its window ends at `at`; noticed at
+   * `now`): it reconnects by the event's policy.
+   */
+  private dropped(conn: Connection, position: number, at: number, now: number): void {
+    const client = conn.client;
+    if (client.connection === conn) this.endWindow(conn, at, true);
+    const outcome = this.outcomes[position]!;
+    const event = this.plan.lifecycle.events[position]!;
+    if (client.dropEvent >= 0 && client.dropEvent !== position) {
+      // Still reconnecting from an earlier event: that one's reconnect goes on.
+      const earlier = this.outcomes[client.dropEvent]!;
+      earlier.failed++;
+    } else {
+      client.dropEvent = position;
+      outcome.dropped++;
+    }
+    client.attempts = 0;
+    client.generation++;
+    const reconnectOf = this.plan.lifecycle.events[client.dropEvent]!;
+    const due = reconnectDue(reconnectOf.reconnect, now, client.clientIndex, event.index);
+    this.enqueue(client, due, OpenReason.Reconnect, reconnectOf.reconnect, client.dropEvent);
+  }
+
+  /** Event `index` restarts the server, stopped at monotonic `at`: drops from now until it is over are its doing. */
+  serverRestart(index: number, at: number): void {
+    const position = this.plan.lifecycle.events.findIndex((e) => e.index === index);
+    if (position < 0) return;
+    this.outcomes[position]!.at = at;
+    this.restart = { outcome: position, at };
+  }
+
+  /** The restarted server listens again. */
+  serverRestarted(): void {
+    this.restart = null;
+  }
+
+  private stopLifecycle(): void {
+    if (this.lifecycleTimer) clearInterval(this.lifecycleTimer);
+    this.lifecycleTimer = null;
+    for (const timer of this.eventTimers) clearTimeout(timer);
+    this.eventTimers.length = 0;
+  }
+
+  // ─── receiving ───────────────────────────────────────────────────────────────────────────────
+
+  /** A message for `conn` (called by the connection, from its transport). */
+  receive(conn: Connection, data: Buffer, start: number, end: number, receivedAt: number): void {
+    // A transport hands messages on only once open; its open may not have been seen yet (the ws
+    // library emits a message in the same read as 'open', before the promise continuation).
+    if (conn.state === ConnState.Connecting) this.connectionOpened(conn, receivedAt);
+    const protocol = conn.protocol!;
+    const verdict = protocol.received(data, start, end);
     if (verdict === Verdict.Batch) {
       // Newline-delimited messages in one frame: each one on its own.
       for (let from = start; from < end;) {
         let to = data.indexOf(0x0a, from);
         if (to < 0 || to > end) to = end;
-        if (to > from) this.receive(client, data, from, to, receivedAt);
+        if (to > from) this.receive(conn, data, from, to, receivedAt);
         from = to + 1;
       }
       return;
     }
+    const client = conn.client;
     if (verdict !== Verdict.Data) {
       this.ignoredTotal++;
       client.ledger.ignore();
       this.ignoredBy.control++;
       if (verdict === Verdict.Unexpected) {
-        this.problem ??= client.protocol!.problem;
-        this.countError(PROTOCOL_UNEXPECTED, client.protocol!.problem ?? 'unexpected message');
+        this.problem ??= protocol.problem;
+        this.countError(PROTOCOL_UNEXPECTED, protocol.problem ?? 'unexpected message');
+      } else if (
+        conn.readyAt === Number.POSITIVE_INFINITY &&
+        protocol.ready &&
+        conn.state === ConnState.Open &&
+        conn.closeAt === Number.POSITIVE_INFINITY
+      ) {
+        // The protocol's readiness signal (a subscribe confirmation) on a connection opened while publishing.
+        this.becameReady(conn, receivedAt + this.plan.lifecycle.readyDelayMs);
       }
       return;
     }
@@ -328,15 +935,24 @@ export class ClientPool implements ClientOwner, SenderPort {
       return;
     }
     const q = (seq - client.channelIndex) / this.channelCount;
+    const intended = stamp.intendedMs;
+    if (!(intended >= conn.readyAt && intended < conn.closeAt)) {
+      // Not owed on this connection: before its readiness (a replay on reconnect) or after its close began.
+      this.ignoredTotal++;
+      this.ignoredBy.notOwed++;
+      client.ledger.ignore();
+      return;
+    }
     const firstReceipt = client.ledger.receive(q);
     if (!firstReceipt) {
       this.duplicated++;
       return;
     }
+    if (intended > conn.lastIntended) conn.lastIntended = intended;
     this.delivered++;
-    const slot = this.timeline.delivered(stamp.intendedMs);
+    const slot = this.timeline.delivered(intended);
     if (stamp.flags & FLAG_WARMUP) return;
-    const latency = receivedAt - stamp.intendedMs;
+    const latency = receivedAt - intended;
     if (client.senderSlot >= 0 && this.senderMap!.sends(client.channelIndex, client.senderSlot, q)) {
       // The sender's own copy: echo latency, apart from the fan-out; it is still one of the recipients.
       if (this.timeline.recordEcho(slot, latency)) this.clamped++;
@@ -352,15 +968,6 @@ export class ClientPool implements ClientOwner, SenderPort {
     }
   }
 
-  closed(client: PoolClient, code: number, reason: string, clean: boolean): void {
-    if (client.state !== ClientState.Open) return;
-    client.state = ClientState.Closed;
-    this.timeline.closedAt(monotonicMs());
-    if (this.finishing) return;
-    this.closedEarly++;
-    this.countError(socketClosedKind(code, clean), reason || `closed with ${describeCloseCode(code)}`);
-  }
-
   countError(kind: ErrorKind, sample: string, count = 1): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + count;
     this.timeline.errorAt(monotonicMs(), count);
@@ -368,23 +975,69 @@ export class ClientPool implements ClientOwner, SenderPort {
     this.errorSamples[kind] ??= peerSnippet(sample, 300);
   }
 
+  // ─── what each client was owed ───────────────────────────────────────────────────────────────
+
+  /** The client's owed and not-owed sequences on its channel, its current connection included. */
+  private spansOf(client: PoolClient): OwedSpans {
+    if (client.spans) return client.spans;
+    const conn = client.connection;
+    let spans: OwedSpans;
+    if (!client.windows) {
+      // The common cases without allocating: never opened, or open (or dropped) since before publishing.
+      if (!conn || conn.readyAt === Number.POSITIVE_INFINITY) spans = NEVER_OWED;
+      else if (conn.readyAt === Number.NEGATIVE_INFINITY) spans = OWED_THROUGHOUT;
+      else spans = this.spansFrom([conn.readyAt, conn.closeAt, 0], client.channelIndex);
+    } else {
+      const windows = conn ? [...client.windows, conn.readyAt, conn.closeAt, 0] : client.windows;
+      spans = this.spansFrom(windows, client.channelIndex);
+    }
+    client.spans = spans;
+    return spans;
+  }
+
+  private spansFrom(windows: readonly number[], channel: number): OwedSpans {
+    const schedule = this.schedule;
+    if (!schedule) return OWED_THROUGHOUT;
+    const n = this.channelCount;
+    return owedSpansOf(windows, (ms) => Math.max(0, Math.ceil((schedule.firstDueAtOrAfter(ms) - channel) / n)));
+  }
+
+  /** Deliveries owed of the publishes [from, to) (global indices), as if each was sent. */
+  private owedIn(from: number, to: number): number {
+    const n = this.channelCount;
+    let total = 0;
+    for (const client of this.clients) {
+      const c = client.channelIndex;
+      const a = Math.max(0, Math.ceil((from - c) / n));
+      const b = Math.max(0, Math.ceil((to - c) / n));
+      if (b <= a) continue;
+      const spans = this.spansOf(client);
+      if (spans === OWED_THROUGHOUT) total += b - a;
+      else if (spans !== NEVER_OWED) total += sizeIn(spans.owed, b) - sizeIn(spans.owed, a);
+    }
+    return total;
+  }
+
+  // ─── figures ─────────────────────────────────────────────────────────────────────────────────
+
   snapshot(): WorkerSnapshot {
     const interval = this.interval.totalCount > 0 ? encodeHistogram(this.interval) : null;
     if (interval) this.interval = createHistogram();
-    let closed = 0;
     let ready = 0;
     let reordered = 0;
     for (const c of this.clients) {
       reordered += c.ledger.reordered;
-      if (c.state === ClientState.Closed) closed++;
-      else if (c.state === ClientState.Open && c.protocol!.ready) ready++;
+      const conn = c.connection;
+      if (conn && conn.state === ConnState.Open && conn.protocol!.ready) ready++;
     }
+    const schedule = this.schedule;
     return {
       workerId: this.plan.workerId,
       opened: this.opened,
       failed: this.failed,
-      closed,
+      closed: this.closedTotal,
       inFlight: this.inFlight,
+      open: this.openNow,
       ready,
       problem: this.problem,
       delivered: this.delivered,
@@ -397,44 +1050,88 @@ export class ClientPool implements ClientOwner, SenderPort {
       cpuPercent: this.monitor.intervalCpuPercent(),
       eventLoopDelayP99Ms: this.monitor.eventLoopDelayP99Ms(),
       ...(this.upstream ? { upstream: this.upstream.progress() } : {}),
+      events: this.outcomes.map((o) => ({ ...o })),
+      owedDue: this.dynamic && schedule ? this.owedIn(0, schedule.dueCount(monotonicMs())) : null,
+      outstanding: this.drainingWith ? this.outstanding(this.drainingWith) : null,
       timeline: this.timeline.closeUpTo(monotonicMs(), this.finished),
     };
   }
 
-  /** Bytes and requests of every client, closed ones included (their counters are kept). */
+  /** Bytes and requests of every connection, closed ones included (their counters are kept). */
   private wire(): WireStats {
     const total: WireStats = { bytesIn: 0, bytesOut: 0, requests: 0 };
-    for (const c of this.clients) {
-      if (!c.transport) continue;
-      const w = c.transport.wire();
+    const add = (w: WireStats) => {
       total.bytesIn += w.bytesIn;
       total.bytesOut += w.bytesOut;
       total.requests += w.requests;
+    };
+    for (const c of this.clients) {
+      if (c.pastWire) add(c.pastWire);
+      const conn = c.connection;
+      if (conn?.transport && !conn.retired) add(conn.transport.wire());
     }
+    for (const conn of this.closing) if (conn.transport && !conn.retired) add(conn.transport.wire());
     return total;
   }
 
-  /** Closes every client and returns the final accounting; `publishes` says what each client was owed. */
+  /** The drain begins: from now on snapshots say what is still outstanding of what was published. */
+  draining(publishes: PublishOutcome): void {
+    this.stopLifecycle();
+    this.drainingWith = PublishOutcomes.from(publishes, this.channelCount);
+  }
+
+  /** Owed deliveries of published messages not received yet (what the drain waits for). */
+  private outstanding(outcomes: PublishOutcomes): number {
+    let missing = 0;
+    for (const c of this.clients) {
+      const spans = this.spansOf(c);
+      if (spans === NEVER_OWED) continue;
+      c.ledger.forEachLost(outcomes.channel(c.channelIndex), (from, to) => (missing += to - from), spans);
+    }
+    return missing;
+  }
+
+  /** Closes every client and returns the final accounting; `publishes` says what was published. */
   async finish(publishes: PublishOutcome): Promise<WorkerResult> {
     this.finishing = true;
-    this.stopConnecting();
     this.upstream?.stop();
-    await Promise.all(this.clients.map((c) => (c.transport ? c.transport.close().catch(() => {}) : Promise.resolve())));
+    this.stopLifecycle();
+    // Closes still catching up close now, with the others (they are among `closing`).
+    this.stopCatchingUp();
+    this.catchingUp.clear();
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimer = null;
+    // Initial opens still queued will not happen: connectAll returns.
+    while (this.queue.size > 0) this.dropQueued(this.queue.pop()!);
+    this.connectDone?.();
+    const closes: Promise<void>[] = [];
+    for (const c of this.clients) {
+      const transport = c.connection?.transport;
+      if (transport) closes.push(transport.close().catch(() => {}));
+    }
+    for (const conn of this.closing) if (conn.transport) closes.push(conn.transport.close().catch(() => {}));
+    await Promise.all(closes);
     const closedAt = monotonicMs();
     for (const c of this.clients) {
+      const conn = c.connection;
       // A transport that closed without telling (no close event): closed now.
-      if (c.state === ClientState.Open) this.closed(c, 1000, '', true);
+      if (conn && (conn.state === ConnState.Open || conn.state === ConnState.Closing)) this.connectionClosed(conn, 1000, '', true);
     }
+    for (const conn of [...this.closing]) this.connectionClosed(conn, 1000, '', true);
 
     const outcomes = PublishOutcomes.from(publishes, this.channelCount);
     const delivery = emptyDelivery();
+    const owedRecipients = this.dynamic ? this.owedRecipients(outcomes) : undefined;
     for (const c of this.clients) {
-      // A client that never opened was never subscribed: its messages are not "lost", its
-      // connection failure is reported under connections and errors instead.
-      const channel = c.wasOpen ? outcomes.channel(c.channelIndex) : NOTHING_OWED;
-      addDelivery(delivery, c.ledger.counts(channel));
-      // Where the lost lie: the ledger's own lost runs (an unpublished message is never lost).
-      c.ledger.forEachLost(channel, (from, to) => this.timeline.missed(c.channelIndex, from, to));
+      const spans = this.spansOf(c);
+      const channel = outcomes.channel(c.channelIndex);
+      addDelivery(delivery, c.ledger.counts(channel, spans));
+      if (spans === NEVER_OWED) continue;
+      // Each term where its messages were due: the ledger's own ranges (an unpublished message is never lost).
+      const ch = c.channelIndex;
+      c.ledger.forEachLost(channel, (from, to) => this.timeline.missed(ch, from, to, 'lost'), spans);
+      c.ledger.forEachUnpublished(channel, (from, to) => this.timeline.missed(ch, from, to, 'unpublished'), spans);
+      forEachIn(spans.notOwed, channel.expected, (from, to) => this.timeline.missed(ch, from, to, 'notOwed'));
     }
     const timeline = this.timeline.finish(closedAt);
     this.finished = true;
@@ -454,6 +1151,12 @@ export class ClientPool implements ClientOwner, SenderPort {
         connect: encodeHistogram(this.timeline.connectTotal),
         ...(this.upstream ? { echo: encodeHistogram(this.timeline.echoTotal) } : {}),
       },
+      lifecycle: {
+        events: this.outcomes.map((o) => ({ ...o })),
+        timeToReconnect: encodeHistogram(this.timeToReconnect),
+        churn: { ...this.churn },
+      },
+      ...(owedRecipients ? { owedRecipients } : {}),
       connectionFacts: this.facts.snapshot(),
       firstLatencyMs: this.firstLatency,
       lastLatencyMs: this.lastLatency,
@@ -461,5 +1164,33 @@ export class ClientPool implements ClientOwner, SenderPort {
       process: this.monitor.stats(),
       timeline,
     };
+  }
+
+  /** Recipients owed each tracked publish that was sent: per channel, a difference array over its sequences. */
+  private owedRecipients(outcomes: PublishOutcomes): Uint32Array {
+    const n = this.channelCount;
+    const tracked = this.recipients.length;
+    const out = new Uint32Array(tracked);
+    const diffs: Int32Array[] = [];
+    const seqs = (c: number) => sentOnChannel(Math.min(tracked, outcomes.sent), c, n);
+    for (const client of this.clients) {
+      const c = client.channelIndex;
+      const channel: ChannelPublishes = outcomes.channel(c);
+      const spans = this.spansOf(client);
+      if (spans === NEVER_OWED) continue;
+      const diff = (diffs[c] ??= new Int32Array(seqs(c) + 1));
+      forEachIn(spans.owed, Math.min(channel.expected, diff.length - 1), (from, to) => {
+        diff[from]!++;
+        diff[to]!--;
+      });
+    }
+    diffs.forEach((diff, c) => {
+      let running = 0;
+      for (let s = 0; s + 1 < diff.length; s++) {
+        running += diff[s]!;
+        out[s * n + c] = running;
+      }
+    });
+    return out;
   }
 }

@@ -20,11 +20,15 @@ export function drainFor(
 /** How often the drain looks at the deliveries so far. */
 const DRAIN_CHECK_MS = 25;
 
-/** Resolves once `delivered()` reaches `expected`, after `drainMs`, or when `signal` aborts. */
-export async function waitForDeliveries(delivered: () => number, expected: number, drainMs: number, signal: AbortSignal): Promise<void> {
+/**
+ * Resolves once `outstanding()` — owed deliveries of published messages not received yet, as the
+ * workers count them from their ledgers (null until every worker said) — is 0, after `drainMs`, or
+ * when `signal` aborts.
+ */
+export async function waitUntilDrained(outstanding: () => number | null, drainMs: number, signal: AbortSignal): Promise<void> {
   const deadline = monotonicMs() + drainMs;
   while (monotonicMs() < deadline && !signal.aborted) {
-    if (delivered() >= expected) return;
+    if (outstanding() === 0) return;
     await new Promise((r) => setTimeout(r, DRAIN_CHECK_MS));
   }
 }

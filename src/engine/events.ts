@@ -19,7 +19,11 @@ export interface Snapshot {
   phaseProgress: number;
   /** ms left in the phase when known. */
   phaseRemainingMs: number | null;
-  connections: { target: number; opened: number; failed: number; closed: number; inFlight: number; perSec: number };
+  /**
+   * Connections: opened and failed so far (reconnects aside), closed (every connection that
+   * ended), open right now, handshakes in flight, opens per second.
+   */
+  connections: { target: number; opened: number; failed: number; closed: number; open: number; inFlight: number; perSec: number };
   publish: { sent: number; acked: number; errors: number; total: number; lagMs: number };
   delivery: {
     /** Distinct deliveries so far (warm-up included). */

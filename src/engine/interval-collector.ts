@@ -23,6 +23,7 @@ import type { LoadSample } from '../process/monitor.js';
 import { IntervalGrid, type IntervalGridSpec } from './interval-grid.js';
 import { IntervalTicker } from './interval-ticker.js';
 import { OpenLoopSchedule } from './pacer.js';
+import type { CurveSegment } from '../config/load-shape.js';
 import type { PublishSlice, WorkerInterval } from './worker-messages.js';
 
 /** How long after its end an interval is reported live: deliveries due in it have had this long to arrive. */
@@ -40,6 +41,8 @@ const NO_LOAD: LoadSample = { cpuPercent: 0, eventLoopDelayP99Ms: 0 };
 export class Slot {
   deliveries = 0;
   lost = 0;
+  notOwed = 0;
+  unpublished = 0;
   errors = 0;
   opened = 0;
   closed = 0;
@@ -62,9 +65,13 @@ export class Slot {
   constructor(readonly index: number) {}
 }
 
+/** The ledger's terms a missing sequence is counted under per interval. */
+export type MissedTerm = 'lost' | 'notOwed' | 'unpublished';
+
 export interface CollectorSetup {
   timeline: IntervalGridSpec;
-  publishRatePerSec: number;
+  /** The rate curve of the schedule (with t0 it gives every sequence's intended time). */
+  publishRate: CurveSegment[];
   totalPublishes: number;
   channelCount: number;
 }
@@ -108,9 +115,16 @@ export class IntervalCollector {
     if (load) this.ticker.start(now);
   }
 
+  /**
+   * When the load changes (stages, churn, storms): deliveries owed of the publishes [from, to)
+   * (global indices), from the clients' windows. Live intervals carry it for their `lost` so far.
+   */
+  owedIn: ((from: number, to: number) => number) | null = null;
+
   /** Publishing started: message 0 is due at `t0` (every sequence's intended time follows). */
-  publishing(t0: number): void {
-    this.schedule = new OpenLoopSchedule(t0, this.setup.publishRatePerSec, this.setup.totalPublishes);
+  publishing(t0: number): OpenLoopSchedule {
+    this.schedule = new OpenLoopSchedule(t0, this.setup.publishRate, this.setup.totalPublishes);
+    return this.schedule;
   }
 
   /** The slot of the interval a monotonic time falls in. Hot path. */
@@ -174,10 +188,11 @@ export class IntervalCollector {
 
   /**
    * Channel-local sequences [from, to) of `channel` that a client lost — owed, published, never
-   * received (ClientLedger.forEachLost: the ledger decides what is lost) — counted in the intervals
-   * they were due in.
+   * received (ClientLedger.forEachLost: the ledger decides what is lost) — or was not owed, or
+   * were owed by publishes that never reached Redis (`term`), counted in the intervals they were
+   * due in.
    */
-  missed(channel: number, from: number, to: number): void {
+  missed(channel: number, from: number, to: number, term: MissedTerm = 'lost'): void {
     const schedule = this.schedule;
     if (!schedule) return;
     const channels = this.setup.channelCount;
@@ -188,7 +203,7 @@ export class IntervalCollector {
       // Every local sequence of this run that is due in the same interval, at once.
       const end =
         to - local === 1 ? local + 1 : Math.min(to, Math.ceil((this.grid.sequencesIn(slot.index, schedule).to - channel) / channels));
-      slot.lost += Math.max(1, end - local);
+      slot[term] += Math.max(1, end - local);
       local = Math.max(local + 1, end);
     }
   }
@@ -287,11 +302,15 @@ export class IntervalCollector {
 
   private intervalOf(slot: Slot, connectionsOpen: number, live: boolean): WorkerInterval {
     const publishes = live ? this.publishSlice(slot.index) : null;
+    const owed = live && this.owedIn && this.schedule ? this.liveOwed(slot.index) : null;
     return {
       index: slot.index,
       deliveries: slot.deliveries,
       fanout: slot.fanoutEncoded,
       lost: slot.lost,
+      notOwed: slot.notOwed,
+      unpublished: slot.unpublished,
+      ...(owed !== null ? { owed } : {}),
       errors: slot.errors,
       connectionsOpen,
       connect: slot.connects > 0 && slot.connectEncoded ? { count: slot.connects, histogram: slot.connectEncoded } : null,
@@ -302,6 +321,11 @@ export class IntervalCollector {
       tool: slot.tool,
       ...(publishes ? { publishes } : {}),
     };
+  }
+
+  private liveOwed(index: number): number {
+    const { from, to } = this.grid.sequencesIn(index, this.schedule!);
+    return to > from ? this.owedIn!(from, to) : 0;
   }
 
   /** This worker's per-publish figures for the publishes intended in interval `index` (copies: they travel). */

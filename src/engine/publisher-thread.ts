@@ -17,6 +17,7 @@ import { StampWriter, type PayloadPadding, type StampEncoding } from '../metrics
 import { encodeHistogram } from '../metrics/histogram.js';
 import { asWsbenchError } from '../errors.js';
 import { OpenLoopSchedule } from './pacer.js';
+import type { CurveSegment } from '../config/load-shape.js';
 import type { Injector, InjectorIssues, InjectorSpec } from '../targets/injector.js';
 import { createInjector } from '../targets/registry.js';
 import { Publisher, type PublisherProgress } from './publisher.js';
@@ -31,7 +32,8 @@ export interface PublisherThreadInput {
   injector: InjectorSpec;
   /** Scenario channels: message i goes to channel i mod channelCount. */
   channelCount: number;
-  ratePerSec: number;
+  /** The rate curve: message i is due when its integral from t0 reaches i. */
+  rate: CurveSegment[];
   total: number;
   warmupCount: number;
   /** [sent, acked, errors, stop flag] */
@@ -116,7 +118,7 @@ async function main(input: PublisherThreadInput, port: NonNullable<typeof parent
     new StampWriter(input.runId, input.encoding, input.payloadSize, input.padding),
     guarded,
     input.channelCount,
-    new OpenLoopSchedule(t0, input.ratePerSec, input.total),
+    new OpenLoopSchedule(t0, input.rate, input.total),
     input.warmupCount,
     (p) => {
       Atomics.store(counters, COUNTER_SENT, p.sent);

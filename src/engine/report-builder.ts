@@ -10,10 +10,18 @@ import { fanoutSpread } from '../metrics/fanout-spread.js';
 import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarizeCounts, summarizeMs } from '../metrics/histogram.js';
 import { addDelivery, deliveryReport, emptyDelivery } from '../metrics/ledger.js';
 import type { PublishOutcomes } from '../metrics/publish-outcomes.js';
-import type { IgnoredBreakdown, ProcessStats, TransportName, TransportReport } from '../results/types.js';
+import type {
+  ConnectionReport,
+  IgnoredBreakdown,
+  ProcessStats,
+  ReconnectReport,
+  TransportName,
+  TransportReport,
+} from '../results/types.js';
 import type { WorkerResult } from './worker-messages.js';
 import type { SourceResult } from './upstream-source.js';
 import { round3 } from '../metrics/rounding.js';
+import { reconnectReport, sumEventAccounts } from '../metrics/reconnects.js';
 import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER, PUBLISH_SEND_FAILED } from '../results/error-kinds.js';
 import { coarsenTimeline } from '../results/timeline.js';
 import type { Timeline } from '../results/types.js';
@@ -73,14 +81,18 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
 
   const fanout = mergeEncoded(results.map((r) => r.histograms.fanout));
   const connect = mergeEncoded(results.map((r) => r.histograms.connect));
-  // A publish that never reached Redis was owed to nobody: it is no incomplete publish.
-  const spread = fanoutSpread(results, counts.warmup, input.publishes.sent, (i) =>
-    input.publishes.isFailed(i) ? 0 : (openedPerChannel[i % channelCount] ?? 0),
-  );
+  // A publish that never reached Redis was owed to nobody: it is no incomplete publish. When the
+  // load changed, the workers say how many clients were owed each publish (their windows).
+  const owedRecipients = results.every((r) => r.owedRecipients) ? results.map((r) => r.owedRecipients!) : null;
+  const spread = fanoutSpread(results, counts.warmup, input.publishes.sent, (i) => {
+    if (input.publishes.isFailed(i)) return 0;
+    if (owedRecipients) return owedRecipients.reduce((sum, owed) => sum + (owed[i] ?? 0), 0);
+    return openedPerChannel[i % channelCount] ?? 0;
+  });
   const lag = publisher ? decodeHistogram(publisher.lag) : createHistogram();
 
   const delivery = emptyDelivery();
-  const ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, control: 0, misrouted: 0 };
+  const ignoredBy: IgnoredBreakdown = { foreign: 0, unstamped: 0, control: 0, misrouted: 0, notOwed: 0 };
   const errors: Record<string, number> = {};
   const errorSamples: Record<string, string> = {};
   for (const r of results) {
@@ -114,8 +126,10 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
     }
   }
 
-  // The measured window: from the first to one interval past the last measured publish sent.
-  const intervalMs = 1000 / scenario.publish.rate;
+  // The measured window: from the first to one interval past the last measured publish sent (with
+  // stages, at the rate they end with, when it is above zero).
+  const lastRate = scenario.load.rate.at(-1)?.to ?? scenario.publish.rate;
+  const intervalMs = 1000 / (lastRate > 0 ? lastRate : scenario.publish.rate);
   const windowMs = publisher && publisher.measuredSent > 0 ? publisher.measuredLastSentAt - publisher.measuredFirstSentAt + intervalMs : 0;
   const perSec = (n: number) => (windowMs > 0 ? Math.round((n * 1000) / windowMs) : 0);
 
@@ -157,17 +171,14 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
     throughput: {
       deliveriesPerSec: perSec(fanout.totalCount),
       publishesPerSec: perSec(publisher?.measuredSent ?? 0),
-      targetPublishesPerSec: scenario.publish.rate,
+      // With stages: the curve's mean over the measured part.
+      targetPublishesPerSec: scenario.stages ? Math.round((counts.measured * 1000) / scenario.publish.duration) : scenario.publish.rate,
       publishes: publisher?.sent ?? 0,
       publishFailures: input.publishes.failed.size,
       publisherLagMs: lagSummary,
     },
-    connections: {
-      target: scenario.clients.connections,
-      opened: sumOf(results, (r) => r.opened),
-      failed: sumOf(results, (r) => r.failed),
-      closedEarly: sumOf(results, (r) => r.closedEarly),
-    },
+    connections: connectionsOf(scenario, results),
+    ...(scenario.events && scenario.events.length > 0 ? { reconnects: reconnectsOf(scenario, results, input.timeline.grid.originMs) } : {}),
     errors,
     errorSamples,
     clampedSamples: sumOf(results, (r) => r.clampedSamples),
@@ -206,6 +217,46 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       wire,
     }),
   };
+}
+
+function connectionsOf(scenario: Scenario, results: readonly WorkerResult[]): ConnectionReport {
+  return {
+    target: scenario.clients.connections,
+    opened: sumOf(results, (r) => r.opened),
+    failed: sumOf(results, (r) => r.failed),
+    closedEarly: sumOf(results, (r) => r.closedEarly),
+    ...(scenario.clients.churn
+      ? {
+          churn: {
+            closed: sumOf(results, (r) => r.lifecycle.churn.closed),
+            opened: sumOf(results, (r) => r.lifecycle.churn.opened),
+            failed: sumOf(results, (r) => r.lifecycle.churn.failed),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The workers' accounts of the scenario's events, added up (`originMs`: the run's start on the monotonic clock). */
+function reconnectsOf(scenario: Scenario, results: readonly WorkerResult[], originMs: number): ReconnectReport {
+  const events = scenario.events ?? [];
+  const summed = sumEventAccounts(results.map((r) => r.lifecycle.events));
+  // Every event, also those that never happened (the run ended first).
+  const all = events.map((e, index) => ({
+    ...(summed.find((s) => s.index === index) ?? {
+      index,
+      dropped: 0,
+      reconnected: 0,
+      gone: 0,
+      failed: 0,
+      at: null,
+      firstReadyAt: null,
+      lastReadyAt: null,
+    }),
+    kind: e.serverRestart ? ('server-restart' as const) : ('storm' as const),
+  }));
+  const histogram = mergeEncoded(results.map((r) => r.lifecycle.timeToReconnect));
+  return reconnectReport(all, histogram, encodeHistogram(histogram), originMs);
 }
 
 function sumOf<T>(items: readonly T[], f: (t: T) => number): number {

@@ -25,6 +25,15 @@ import type { TimelineInterval, TransportReport } from '../results/types.js';
 import type { PerPublishPart } from '../metrics/fanout-spread.js';
 import type { IntervalGridSpec } from './interval-grid.js';
 import { assembleTimeline, deliveriesOwed, type CoordinatorInterval, type PublishedSchedule } from './timeline-assembly.js';
+
+/** Every worker's account of one event so far, added up (times: the earliest drop, the latest readiness). */
+export interface EventSum {
+  dropped: number;
+  reconnected: number;
+  gone: number;
+  at: number | null;
+  lastReadyAt: number | null;
+}
 import type { WorkerConnected, WorkerInterval, WorkerSnapshot } from './worker-messages.js';
 
 export { deliveriesOwed };
@@ -137,6 +146,12 @@ export class SnapshotAggregator {
         const slice = byWorker?.get(id)?.publishes;
         return slice ? [slice] : [];
       });
+      let owed: Map<number, number> | undefined;
+      if (byWorker && [...byWorker.values()].some((w) => w.owed !== undefined)) {
+        let sum = 0;
+        for (const w of byWorker.values()) sum += w.owed ?? 0;
+        owed = new Map([[k, sum]]);
+      }
       const timeline = assembleTimeline({
         grid: this.setup.grid,
         first: k,
@@ -149,6 +164,7 @@ export class SnapshotAggregator {
         perPublish: slices.length > 0 ? { from: slices[0]!.from, parts: slices satisfies PerPublishPart[] } : null,
         openedPerChannel: this.openedPerChannel(),
         lostSoFar: true,
+        ...(owed ? { owed } : {}),
       });
       for (const id of workerIds) {
         const one = byWorker?.get(id);
@@ -195,14 +211,50 @@ export class SnapshotAggregator {
     return sum;
   }
 
-  /** Deliveries owed as of each worker's latest snapshot: what `delivered()` is to be compared with. */
+  /**
+   * Deliveries owed as of each worker's latest snapshot: what `delivered()` is to be compared with.
+   * When the load changes the worker says it (owed of the messages due then, from its clients'
+   * windows); otherwise every acknowledged publish is owed to the clients open after connecting.
+   */
   expectedSoFar(): number {
     let sum = 0;
     for (const { snapshot, acked } of this.latest.values()) {
+      if (snapshot.owedDue !== null) {
+        sum += snapshot.owedDue;
+        continue;
+      }
       const opened = this.openedByWorker.get(snapshot.workerId);
       if (opened) sum += deliveriesOwed(acked, opened);
     }
     return sum;
+  }
+
+  /** While draining: owed deliveries of published messages not yet received, once every worker said (null before). */
+  outstanding(): number | null {
+    if (this.latest.size < this.setup.workers) return null;
+    let sum = 0;
+    for (const { snapshot } of this.latest.values()) {
+      if (snapshot.outstanding === null) return null;
+      sum += snapshot.outstanding;
+    }
+    return sum;
+  }
+
+  /** Every worker's account of each event so far, added up (by the scenario's event index). */
+  events(): Map<number, EventSum> {
+    const out = new Map<number, EventSum>();
+    for (const { snapshot } of this.latest.values()) {
+      for (const e of snapshot.events) {
+        const sum = out.get(e.index) ?? { dropped: 0, reconnected: 0, gone: 0, lastReadyAt: null, at: null };
+        sum.dropped += e.dropped;
+        sum.reconnected += e.reconnected;
+        sum.gone += e.gone;
+        if (e.lastReadyAt !== null && (sum.lastReadyAt === null || e.lastReadyAt > sum.lastReadyAt)) sum.lastReadyAt = e.lastReadyAt;
+        if (e.at !== null && (sum.at === null || e.at < sum.at)) sum.at = e.at;
+        out.set(e.index, sum);
+      }
+    }
+    return out;
   }
 
   /** Clients that gave their protocol's readiness signal, of those open, and the first unexpected message. */
@@ -253,6 +305,7 @@ export class SnapshotAggregator {
         opened,
         failed,
         closed: sum((s) => s.closed),
+        open: sum((s) => s.open),
         inFlight: sum((s) => s.inFlight),
         perSec: Math.round((opened + failed - this.previous.connects) / seconds),
       },

@@ -8,6 +8,13 @@
  * What the run then does is the scenario's `onTargetDown`: `stop` (default) stops publishing after
  * TARGET_DOWN_GRACE_MS unless the target came back, and the transport reports what it measured;
  * `continue` publishes on.
+ *
+ * A restart the scenario makes (`serverRestart`) is no death: the transport run tells the watch
+ * before it stops the server and after the new one listens (`plannedOutage`). Meanwhile dropped
+ * connections and refused probes say nothing, and the stopped process's exit is expected by the
+ * server child itself (it stopped it), so it is not told either. A restart that does not come back
+ * is a setup failure the transport run records as `target-down`; a server that dies at any other
+ * moment is one, as always.
  */
 import { connect } from 'node:net';
 import { monotonicMs } from '../metrics/clock.js';
@@ -78,6 +85,8 @@ export class TargetWatch {
   private reprobe: NodeJS.Timeout | undefined;
   private grace: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** A planned restart is going on: drops and refusals are its doing. */
+  private planned = false;
 
   constructor(private readonly options: TargetWatchOptions) {
     this.address = probeAddress(options.urlTemplate);
@@ -85,7 +94,7 @@ export class TargetWatch {
 
   /** After each merged snapshot while the transport measures. */
   observe(snapshot: Snapshot): void {
-    if (this.stopped || this.options.recorder.targetIsDown) return;
+    if (this.stopped || this.planned || this.options.recorder.targetIsDown) return;
     const c = snapshot.connections;
     const failures = pollConnectFailures(snapshot.errors);
     const pollFailing = failures > this.pollFailures;
@@ -94,18 +103,25 @@ export class TargetWatch {
     // that closed its connections first and its listening socket later).
     const now = monotonicMs();
     const everyConnectionDropped =
-      c.opened > 0 && c.closed >= c.opened && (c.closed !== this.asked.closed || now - this.asked.at >= REASK_MS);
+      c.opened > 0 && c.open === 0 && c.inFlight === 0 && (c.closed !== this.asked.closed || now - this.asked.at >= REASK_MS);
     if (!everyConnectionDropped && !pollFailing) return;
     if (everyConnectionDropped) this.asked = { at: now, closed: c.closed };
     const what = everyConnectionDropped
-      ? `every connection dropped (${c.closed} of ${c.opened})`
+      ? `every connection dropped (${c.closed} closed, none open)`
       : `polling requests fail to connect (${failures} so far)`;
     void this.check(what);
   }
 
+  /** A restart the scenario makes begins (true) or is over (false): not a death. */
+  plannedOutage(on: boolean): void {
+    this.planned = on;
+    // What was said about the connections before it no longer tells anything.
+    if (!on) this.asked = { at: -Infinity, closed: -1 };
+  }
+
   /** The server process wsbench started for the target exited: down, no need to ask. */
   exited(detail: string, at = monotonicMs()): void {
-    if (this.stopped) return;
+    if (this.stopped || this.planned) return;
     if (this.options.recorder.targetDown(detail, at)) this.wentDown(detail);
   }
 
@@ -122,7 +138,7 @@ export class TargetWatch {
     const at = monotonicMs();
     const refusal = await probeTarget(this.address);
     this.probing = false;
-    if (refusal === null || this.stopped) return;
+    if (refusal === null || this.stopped || this.planned) return;
     const where = `${this.address.host}:${this.address.port}`;
     const detail = `${what} and ${where} accepts no new connection (${refusal})`;
     if (this.options.recorder.targetDown(detail, at)) this.wentDown(detail);

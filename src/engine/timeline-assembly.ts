@@ -47,6 +47,11 @@ export interface AssemblyInput {
   openedPerChannel: readonly number[];
   /** Live: lost is what was owed and had not arrived when the interval closed (the workers' ledgers count it at the end). */
   lostSoFar?: boolean;
+  /**
+   * Live, when the load changes: deliveries owed of each interval's messages (the workers' sum,
+   * from their clients' windows), instead of every publish times the clients open at the start.
+   */
+  owed?: ReadonlyMap<number, number>;
 }
 
 let emptyEncoded: string | null = null;
@@ -100,6 +105,9 @@ function emptyInterval(startMs: number, phase: string): TimelineInterval {
     publishes: 0,
     deliveries: 0,
     lost: 0,
+    expected: 0,
+    notOwed: 0,
+    unpublished: 0,
     errors: 0,
     fanoutLatencyMs: intervalLatency(createHistogram()),
     histogram: emptyHistogram(),
@@ -137,6 +145,9 @@ function workerPart(
       publishes: 0,
       deliveries: w.deliveries,
       lost: input.lostSoFar ? 0 : w.lost,
+      expected: 0,
+      notOwed: input.lostSoFar ? 0 : w.notOwed,
+      unpublished: input.lostSoFar ? 0 : w.unpublished,
       errors: w.errors,
       // Read from the histogram once, after the merge (which reads the sums of several anyway).
       fanoutLatencyMs: w.fanout ? UNREAD_LATENCY : intervalLatency(createHistogram()),
@@ -166,7 +177,10 @@ function withCoordinator(merged: TimelineInterval, k: number, grid: IntervalGrid
     const { from, to } = grid.sequencesIn(k, schedule);
     const sentTo = Math.min(to, schedule.sent);
     publishes = Math.max(0, sentTo - from);
-    owed = publishes > 0 ? deliveriesOwed(sentTo, input.openedPerChannel) - deliveriesOwed(from, input.openedPerChannel) : 0;
+    owed =
+      publishes > 0
+        ? (input.owed?.get(k) ?? deliveriesOwed(sentTo, input.openedPerChannel) - deliveriesOwed(from, input.openedPerChannel))
+        : 0;
     const measuredFrom = Math.max(from, schedule.warmup);
     if (input.perPublish && sentTo > measuredFrom) {
       const offset = input.perPublish.from;
@@ -185,12 +199,19 @@ function withCoordinator(merged: TimelineInterval, k: number, grid: IntervalGrid
         eventLoopDelayP99Ms: Math.max(merged.tool.eventLoopDelayP99Ms, own.tool.eventLoopDelayP99Ms),
       }
     : merged.tool;
+  const lost = input.lostSoFar ? Math.max(0, owed - merged.deliveries) : merged.lost;
+  const notOwed = merged.notOwed ?? 0;
+  const unpublished = merged.unpublished ?? 0;
   return {
     ...merged,
     startMs,
     phase: phaseAt(input.phases, startMs),
     publishes,
-    lost: input.lostSoFar ? Math.max(0, owed - merged.deliveries) : merged.lost,
+    lost,
+    // The ledger's identity per interval (live: what had arrived and what had not when it closed).
+    expected: merged.deliveries + lost + notOwed + unpublished,
+    notOwed,
+    unpublished,
     errors: merged.errors + (own?.errors ?? 0),
     ...(recipientHistograms ? { recipientHistograms } : {}),
     tool,

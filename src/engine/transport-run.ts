@@ -11,7 +11,8 @@
  */
 import type { Scenario } from '../config/resolve.js';
 import { publishCounts } from '../config/resolve.js';
-import { WsbenchError, asWsbenchError } from '../errors.js';
+import { WsbenchError, asWsbenchError, messageOf } from '../errors.js';
+import { formatDuration } from '../config/units.js';
 import { monotonicMs } from '../metrics/clock.js';
 import { LoadSampler, type ProcessMonitor } from '../process/monitor.js';
 import type { RedisClient } from '../redis/client.js';
@@ -22,7 +23,7 @@ import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor } from '../transports/descriptor.js';
 import { transportDescriptor, type TransportName } from '../transports/registry.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
-import { drainFor, waitForDeliveries } from './drain.js';
+import { drainFor, waitUntilDrained } from './drain.js';
 import type { EngineListener } from './events.js';
 import { PhaseClock } from './phase-clock.js';
 import { PublisherHandle, type PublisherNotice } from './publisher-handle.js';
@@ -136,6 +137,12 @@ class TransportRun {
   private readonly stopSignal: AbortSignal;
   private haltReason: string | null = null;
   private readonly unwatchTarget: () => void;
+  /** Stage markers, storm markers and server restarts waiting for their moment. */
+  private readonly loadTimers: NodeJS.Timeout[] = [];
+  /** A server restart going on (awaited before the transport closes). */
+  private restartInFlight: Promise<void> | null = null;
+  /** Events whose dropped clients were all seen subscribed again (marked once). */
+  private readonly reconnectedMarked = new Set<number>();
 
   constructor(private readonly input: TransportRunInput) {
     const { scenario, target, emit, elapsed } = input;
@@ -150,7 +157,8 @@ class TransportRun {
     input.coordinator.reset();
     target.resetServerStats?.();
 
-    const connections = scenario.clients.connections;
+    // The most the load asks for at once (stages may go above the connections opened first).
+    const connections = scenario.load.maxConnections;
     const workerCount = Math.max(1, Math.min(input.workers, connections));
     const localAddresses = sourceAddresses(scenario.clients.localAddresses, urlTemplate, connections);
     // Preflight for big runs: say which machine limit the run will hit before it hits it.
@@ -197,7 +205,7 @@ class TransportRun {
           padding: scenario.publish.padding,
           injector: target.injector,
           channelCount: scenario.channelNames.length,
-          ratePerSec: scenario.publish.rate,
+          rate: scenario.load.rate,
           total: this.counts.total,
           warmupCount: this.counts.warmup,
         },
@@ -219,7 +227,7 @@ class TransportRun {
       transport: input.transport,
       transportIndex: input.transportIndex,
       transportCount: input.transportCount,
-      connections,
+      connections: scenario.clients.connections,
       channelCount: scenario.channelNames.length,
       totalPublishes: this.counts.total,
       ackedNow: () => this.publisher.progress().acked,
@@ -266,7 +274,10 @@ class TransportRun {
       this.failure = asWsbenchError(e);
     }
     stop.removeEventListener('abort', stopPublisher);
+    for (const timer of this.loadTimers) clearTimeout(timer);
     await this.stopPublishing();
+    // A restart that began must finish: the target's server is the new process from then on.
+    await this.restartInFlight;
     const stopReason = signal.aborted ? `interrupted during ${this.phases.phase}` : (this.haltReason ?? this.failure?.message);
     // From here on connections close on purpose: nothing to watch.
     this.targetWatch.stop();
@@ -305,6 +316,7 @@ class TransportRun {
     });
     emit({ type: 'snapshot', snapshot });
     if (this.publishing && !this.stopSignal.aborted) this.targetWatch.observe(snapshot);
+    this.markReconnected();
     const closed = this.live.closedIntervals({
       phases: this.phases.phases(),
       coordinator: this.coordinatorIntervals,
@@ -361,9 +373,10 @@ class TransportRun {
     const { scenario, coordinator } = this.input;
     await this.publisher.connected;
     const t0 = monotonicMs() + PUBLISH_LEAD_MS;
-    this.schedule = new OpenLoopSchedule(t0, scenario.publish.rate, this.counts.total);
+    this.schedule = new OpenLoopSchedule(t0, scenario.load.rate, this.counts.total);
     this.publisher.start(t0);
     this.workers.publishing(t0);
+    this.followLoad(t0);
     coordinator.resetEventLoopDelay();
     this.publishing = true;
     let publishTimer: NodeJS.Timeout | undefined;
@@ -381,14 +394,88 @@ class TransportRun {
     if (this.phases.phase === 'warmup' && !this.stopSignal.aborted) this.phases.enter('publishing', 0);
   }
 
-  /** Phase `draining`: wait for what is still owed, at most the drain. */
+  /**
+   * The load's moments while publishing, on the schedule's axis from t0: each stage's start as a
+   * `stage` marker, each storm as a `storm` marker (the workers drop their clients at the same
+   * moment on their own), each server restart run from here.
+   */
+  private followLoad(t0: number): void {
+    const { scenario, incidents } = this.input;
+    const shape = scenario.load;
+    const at = (ms: number, then: () => void) => this.loadTimers.push(setTimeout(then, Math.max(0, t0 + ms - monotonicMs())));
+    const firstStage = shape.rate.length - shape.stageStartsMs.length;
+    shape.stageStartsMs.forEach((start, i) => {
+      const rate = shape.rate[firstStage + i]!;
+      const conns = shape.connections[firstStage + i]!;
+      const detail =
+        `stage ${i + 1} of ${shape.stageStartsMs.length}: over ${formatDuration(rate.durationMs)}, ` +
+        `rate ${rate.from}/s → ${rate.to}/s, connections ${conns.from} → ${conns.to}`;
+      at(start, () => incidents.record('stage', detail, t0 + start));
+    });
+    (scenario.events ?? []).forEach((event, index) => {
+      const policy = `reconnecting after ${formatDuration(event.reconnect.after)} + up to ${formatDuration(event.reconnect.jitter)} of jitter`;
+      if (event.serverRestart) at(event.at, () => (this.restartInFlight = this.restartServer(index, policy)));
+      else
+        at(event.at, () =>
+          incidents.record(
+            'storm',
+            `event ${index + 1}: ${Math.round((event.disconnect ?? 1) * 1000) / 10}% of the open clients dropped (${event.how === 'reset' ? 'TCP reset' : 'close handshake'}), ${policy}`,
+            t0 + event.at,
+          ),
+        );
+    });
+  }
+
+  /**
+   * A server restart of the scenario: the workers learn that drops from now on are its doing, the
+   * target watch that this is no death; the server is stopped and started again on its port. A
+   * server that does not come back is `target-down` (and `onTargetDown` applies).
+   */
+  private async restartServer(index: number, policy: string): Promise<void> {
+    const { target, incidents } = this.input;
+    if (!target.restart || this.stopSignal.aborted) return;
+    const at = monotonicMs();
+    this.targetWatch.plannedOutage(true);
+    incidents.record('server-restart', `event ${index + 1}: the reference server is restarted; every connection drops, ${policy}`, at);
+    try {
+      await this.workers.serverRestart(index, at);
+      const detail = await target.restart();
+      incidents.record('server-restarted', `the reference server is back after ${((monotonicMs() - at) / 1000).toFixed(1)} s (${detail})`);
+      this.targetWatch.plannedOutage(false);
+    } catch (e) {
+      this.targetWatch.plannedOutage(false);
+      this.targetWatch.exited(`the restarted reference server did not start: ${messageOf(e)}`);
+    } finally {
+      this.workers.serverRestarted(index);
+    }
+  }
+
+  /** An event all of whose dropped clients are subscribed again: a `reconnected` marker at the last one's readiness. */
+  private markReconnected(): void {
+    for (const [index, e] of this.live.events()) {
+      if (
+        this.reconnectedMarked.has(index) ||
+        e.dropped === 0 ||
+        e.reconnected + e.gone < e.dropped ||
+        e.lastReadyAt === null ||
+        e.at === null
+      )
+        continue;
+      this.reconnectedMarked.add(index);
+      const seconds = ((e.lastReadyAt - e.at) / 1000).toFixed(2);
+      this.input.incidents.record(
+        'reconnected',
+        `event ${index + 1}: all ${e.reconnected} client(s) it dropped are subscribed again, ${seconds} s after it${e.gone ? ` (${e.gone} more left with a stage)` : ''}`,
+        e.lastReadyAt,
+      );
+    }
+  }
+
+  /** Phase `draining`: wait for what is still owed (the workers count it from their ledgers), at most the drain. */
   private async drain(): Promise<void> {
     this.phases.enter('draining', this.drainMs);
-    const publishes = this.publishOutcomes();
-    const opened = this.live.openedPerChannel();
-    let owed = 0;
-    for (let c = 0; c < opened.length; c++) owed += publishes.publishedOn(c) * opened[c]!;
-    await waitForDeliveries(() => this.live.delivered(), owed, this.drainMs, this.stopSignal);
+    this.workers.draining(this.publishOutcome());
+    await waitUntilDrained(() => this.live.outstanding(), this.drainMs, this.stopSignal);
   }
 
   /** The publisher's result even when the run stopped early (what it sent is owed), then its thread goes. */

@@ -43,9 +43,10 @@ export interface UpstreamSetup {
   encoding: StampEncoding;
   upstream: UpstreamPlan;
   warmupPublishes: number;
-  /** This worker's clients [firstClient, firstClient + clientCount). */
+  /** This worker's clients: firstClient, firstClient + clientStride, … (clientCount of them). */
   firstClient: number;
   clientCount: number;
+  clientStride: number;
 }
 
 const PAYLOAD = '{payload}';
@@ -59,6 +60,12 @@ export function splitTemplate(template: string, channel: string, client: number)
     before: Buffer.from(fillTemplate(template.slice(0, at), channel, client)),
     after: Buffer.from(fillTemplate(template.slice(at + PAYLOAD.length), channel, client)),
   };
+}
+
+/** Whether global client `k` is one of a worker's clients (first, first + stride, …: count of them). */
+export function ownsClient(range: { firstClient: number; clientCount: number; clientStride: number }, k: number): boolean {
+  const j = (k - range.firstClient) / range.clientStride;
+  return Number.isInteger(j) && j >= 0 && j < range.clientCount;
 }
 
 export class UpstreamSender {
@@ -94,7 +101,8 @@ export class UpstreamSender {
     this.writer = new StampWriter(setup.runId, setup.encoding, setup.upstream.payloadSize, setup.upstream.padding);
     this.binary = setup.encoding === 'binary';
     this.verbatim = setup.upstream.template === PAYLOAD;
-    for (let k = setup.firstClient; k < setup.firstClient + setup.clientCount; k++) {
+    for (let j = 0; j < setup.clientCount; j++) {
+      const k = setup.firstClient + j * setup.clientStride;
       const own = map.slotOf(k) >= 0;
       this.frames.push(own && !this.verbatim ? splitTemplate(setup.upstream.template, port.channelName(k % map.channelCount), k) : null);
     }
@@ -137,12 +145,8 @@ export class UpstreamSender {
 
   /** The first message at or after `i` whose sender is one of this worker's clients (the schedule's total if none). */
   private nextOwn(i: number): number {
-    const { firstClient, clientCount } = this.setup;
     const total = this.schedule!.total;
-    for (; i < total; i++) {
-      const k = this.map.senderOf(i);
-      if (k >= firstClient && k < firstClient + clientCount) return i;
-    }
+    for (; i < total; i++) if (ownsClient(this.setup, this.map.senderOf(i))) return i;
     return total;
   }
 
@@ -160,7 +164,7 @@ export class UpstreamSender {
     }
     const client = this.map.senderOf(i);
     const payload = this.writer.write(i, intended, warmup ? FLAG_WARMUP : 0);
-    const around = this.frames[client - this.setup.firstClient];
+    const around = this.frames[(client - this.setup.firstClient) / this.setup.clientStride];
     const frame = around ? Buffer.concat([around.before, payload, around.after]) : payload;
     const buffered = this.port.sendThrough(client, frame, this.binary);
     this.port.sendOutcome(intended, buffered);

@@ -17,6 +17,7 @@ import type { EncodedPublisherResult } from './publisher-thread.js';
 import type { SenderMap } from './sender-map.js';
 import type { WorkerGroup } from './worker-group.js';
 import type { WorkerSends } from './worker-messages.js';
+import { ownsClient } from './upstream-sender.js';
 
 /** What the clients' sending adds to a publisher result. */
 export interface UpstreamResult {
@@ -88,6 +89,7 @@ export interface ClientRange {
   workerId: number;
   firstClient: number;
   clientCount: number;
+  clientStride: number;
 }
 
 /**
@@ -112,11 +114,8 @@ export function mergeSends(
     own.forEach((from, to) => failed.addRange(from, to));
     for (const sample of s.failureSamples) if (samples.length < 5) samples.push(sample);
     const range = ranges.find((r) => r.workerId === s.workerId);
-    if (!range || map.sendersIn(range.firstClient, range.clientCount).length === 0) continue;
-    for (let i = s.attemptedUpTo; i < sent; i++) {
-      const k = map.senderOf(i);
-      if (k >= range.firstClient && k < range.firstClient + range.clientCount) failed.add(i);
-    }
+    if (!range) continue;
+    for (let i = s.attemptedUpTo; i < sent; i++) if (ownsClient(range, map.senderOf(i))) failed.add(i);
   }
   const notSent = failed.countIn(0, sent);
   if (notSent > reported && samples.length < 5)

@@ -22,6 +22,15 @@ export interface WorkerGroup {
   sent(): Promise<WorkerSends[]>;
   /** Tells every worker's senders to stop (the run stops early). */
   stopSending(): void;
+  /** Publishing is over and the drain begins: workers report what is still outstanding of what was published. */
+  draining(publishes: PublishOutcome): void;
+  /**
+   * Event `index` is about to restart the server (stopped at monotonic `at`): resolves once every
+   * worker knows drops from now on are the restart's (or after `timeoutMs`).
+   */
+  serverRestart(index: number, at: number, timeoutMs?: number): Promise<void>;
+  /** The restarted server listens again. */
+  serverRestarted(index: number): void;
   /** Tells every worker publishing is over (and what happened to each publish) and collects the final accounting. */
   finish(publishes: PublishOutcome, timeoutMs?: number): Promise<WorkerResult[]>;
   /** Stops every worker. */

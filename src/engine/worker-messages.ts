@@ -11,6 +11,7 @@ import type { EncodedIndexSet, PublishOutcome } from '../metrics/publish-outcome
 import type { PayloadPadding, StampEncoding } from '../metrics/stamp.js';
 import type { LoadSample } from '../process/monitor.js';
 import type { IntervalGridSpec } from './interval-grid.js';
+import type { CurveSegment } from '../config/load-shape.js';
 import type { ClientCompression } from '../transports/compression.js';
 import type { ConnectionFactsData } from '../transports/connection-facts.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
@@ -20,9 +21,15 @@ export interface WorkerPlan {
   runId: string;
   transport: TransportName;
   transportSettings: TransportSettings;
-  /** Global client indices [first, first + count); client k listens on channel k mod channels. */
+  /**
+   * Global client indices first, first + stride, … (count of them): clients interleave over the
+   * workers, so the load's curve (clients below its level are wanted) and storms (chosen by index)
+   * take from every worker alike. Client k listens on channel k mod channels.
+   */
   firstClient: number;
   clientCount: number;
+  clientStride: number;
+  /** Clients opened before publishing (global indices below this); the ramp-up spreads them. */
   totalClients: number;
   channelNames: string[];
   /** URL template; {channel} and {client} are filled per client. */
@@ -50,8 +57,10 @@ export interface WorkerPlan {
   localAddresses: string[];
   /** The timeline's grid (the same for every worker and the coordinator). */
   timeline: IntervalGridSpec;
-  /** The publisher's rate: with t0 (sent when publishing starts) it gives every sequence's intended time. */
-  publishRatePerSec: number;
+  /** The publisher's rate curve: with t0 (sent when publishing starts) it gives every sequence's intended time. */
+  publishRate: CurveSegment[];
+  /** How the connections change while publishing (stages, churn, storms, server restarts). */
+  lifecycle: LifecyclePlan;
   /** Clients send the schedule's messages through their WebSocket (publish.via websocket); null: wsbench publishes. */
   upstream: UpstreamPlan | null;
   /** TLS of wss:// and https:// connections (absent: Node's defaults). */
@@ -91,6 +100,58 @@ export interface WorkerSends {
   bufferedAmount: string;
 }
 
+/** What happens to the connections while publishing, on the schedule's axis (ms from message 0). */
+export interface LifecyclePlan {
+  /** Connections wanted over time (global: clients below the level are wanted); null when it stays at totalClients. */
+  connections: CurveSegment[] | null;
+  /** Publishing's span (warm-up included): stages, churn and storms stop at its end. */
+  spanMs: number;
+  /** This worker's share of the churn, clients per second (0: none). */
+  churnPerSec: number;
+  /** Storms and server restarts, in the scenario's order (`index` is the scenario's). */
+  events: LifecycleEvent[];
+  /**
+   * How long after a (re)connected client's own readiness (its protocol's signal, or its open when
+   * the protocol has none) the target is known to deliver to it: 0 where that is exact.
+   */
+  readyDelayMs: number;
+}
+
+export interface ReconnectPolicy {
+  afterMs: number;
+  jitterMs: number;
+  backoff: { initialMs: number; maxMs: number; factor: number };
+}
+
+export type LifecycleEvent =
+  | { index: number; kind: 'disconnect'; atMs: number; fraction: number; how: 'close' | 'reset'; reconnect: ReconnectPolicy }
+  /** The coordinator restarts the server at atMs and tells the workers (server-restart, server-restarted). */
+  | { index: number; kind: 'server-restart'; atMs: number; reconnect: ReconnectPolicy };
+
+/** One worker's account of one event: clients it dropped, and how their reconnects went. */
+export interface EventOutcome {
+  index: number;
+  dropped: number;
+  reconnected: number;
+  /** Dropped clients the load stopped wanting before they were back (a stage took them away). */
+  gone: number;
+  /** Reconnect attempts that failed. */
+  failed: number;
+  /** monotonicMs() of the event (the drop; a server restart: when the server was stopped); null before it. Null, not NaN: these travel as JSON to remote agents. */
+  at: number | null;
+  /** monotonicMs() when the first and the last of its reconnected clients were subscribed again (null: none yet). */
+  firstReadyAt: number | null;
+  lastReadyAt: number | null;
+}
+
+/** Reconnections, churn and transitions of one worker. */
+export interface WorkerLifecycle {
+  events: EventOutcome[];
+  /** Time from each event to each of its clients subscribed again, ms (encoded). */
+  timeToReconnect: string;
+  churn: { closed: number; opened: number; failed: number };
+}
+
 /**
  * One worker's figures for one interval of the timeline (see results/types.ts TimelineInterval,
  * which the coordinator makes of these: exact sums, histograms added).
@@ -114,6 +175,12 @@ export interface WorkerInterval {
   echo?: { count: number; histogram: string };
   /** Client senders' messages intended in the interval: sent, not sent, and the most bytes a sender held after a send. */
   upstream?: IntervalUpstream;
+  /** Messages intended in the interval that their clients were not owed (in a transition), known at the end (0 before). */
+  notOwed: number;
+  /** Owed deliveries of messages intended in the interval whose publish never reached Redis (final: 0 before). */
+  unpublished: number;
+  /** Live only: deliveries owed of the messages intended in the interval (as if every one was sent), when the load changes. */
+  owed?: number;
   /** This worker process's load during the interval. */
   tool: LoadSample;
   /**
@@ -137,6 +204,8 @@ export interface WorkerSnapshot {
   failed: number;
   closed: number;
   inFlight: number;
+  /** Connections open right now. */
+  open: number;
   /** Open clients that gave their protocol's readiness signal. */
   ready: number;
   /** First unexpected protocol message seen (what was expected, what arrived), if any. */
@@ -153,6 +222,12 @@ export interface WorkerSnapshot {
   eventLoopDelayP99Ms: number;
   /** Its senders so far (publish.via websocket): messages attempted, of those failed, and the latest lag. */
   upstream?: { attempted: number; failed: number; lagMs: number };
+  /** Events so far (storms, restarts): what each dropped and how many are back. */
+  events: EventOutcome[];
+  /** When the load changes: deliveries owed of the messages due by now (the live ratio's denominator). */
+  owedDue: number | null;
+  /** While draining: owed deliveries of published messages not yet received (null before the drain). */
+  outstanding: number | null;
   /**
    * Intervals closed since the previous snapshot (see ClosingRule in interval-collector.ts): every
    * interval below `closedBefore` has been sent once (those in which nothing happened are left out).
@@ -182,6 +257,9 @@ export interface WorkerResult {
   wire: WireStats;
   /** Encoded: fan-out and connect latency, and the senders' own copies (echo) when clients send. */
   histograms: { fanout: string; connect: string; echo?: string };
+  lifecycle: WorkerLifecycle;
+  /** When the load changed: recipients owed each publish (indexed like `recipients`), for incomplete publishes. */
+  owedRecipients?: Uint32Array;
   /** What the connections negotiated (TLS, compression); absent from workers that predate it. */
   connectionFacts?: ConnectionFactsData;
   /** Indexed by publish index: lowest and highest latency (ms) seen, and how many clients got it. */
@@ -197,6 +275,12 @@ export type ToWorker =
   | { type: 'plan'; plan: WorkerPlan }
   /** Publishing starts with message 0 due at monotonic `t0`: event-loop delay from here on is what matters for the measurement. */
   | { type: 'publishing'; t0: number }
+  /** Publishing is over and the drain begins: report what is still outstanding of what was published. */
+  | { type: 'drain'; publishes: PublishOutcome }
+  /** Event `index` restarts the server now (stopped at monotonic `at`): drops until server-restarted are its doing. Answered with restart-ack. */
+  | { type: 'server-restart'; index: number; at: number }
+  /** The restarted server listens again. */
+  | { type: 'server-restarted'; index: number }
   /** Publishing is over: what happened to every publish, to settle what each client was owed. */
   | { type: 'finish'; publishes: PublishOutcome }
   /** The run stops early: senders stop sending and report what they did. */
@@ -208,4 +292,6 @@ export type FromWorker =
   | { type: 'result'; result: WorkerResult }
   /** Its senders are through their share of the schedule (or were told to stop). */
   | { type: 'sent'; sends: WorkerSends }
+  /** The worker knows drops from now on are the server restart's. */
+  | { type: 'restart-ack'; workerId: number; index: number }
   | { type: 'fatal'; message: string };

@@ -14,6 +14,7 @@ import type { IntervalGridSpec } from './interval-grid.js';
 import type { UpstreamPlan, WorkerPlan } from './worker-messages.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
+import type { LifecycleEvent, LifecyclePlan, ReconnectPolicy } from './worker-messages.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
 export const PER_PUBLISH_LIMIT = 4_000_000;
@@ -38,8 +39,8 @@ export function endpointOf(
 }
 
 export interface PlanInput {
-  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'senders'>;
-  target: Pick<PreparedTarget, 'describe' | 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'upstream'>;
+  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'load' | 'events' | 'senders'>;
+  target: Pick<PreparedTarget, 'describe' | 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'readyDelayMs' | 'upstream'>;
   transport: TransportName;
   descriptor: TransportDescriptor;
   urlTemplate: string;
@@ -57,16 +58,65 @@ export interface PlanInput {
   tls?: ClientTlsOptions;
 }
 
-/** Splits `total` clients into `workers` contiguous ranges of near-equal size. */
-export function splitClients(total: number, workers: number): { first: number; count: number }[] {
-  const out: { first: number; count: number }[] = [];
-  let first = 0;
-  for (let w = 0; w < workers; w++) {
-    const count = Math.floor(total / workers) + (w < total % workers ? 1 : 0);
-    out.push({ first, count });
-    first += count;
-  }
-  return out;
+/**
+ * Deals `total` clients out to `workers` in turn: worker w gets w, w + workers, w + 2·workers, …
+ * So clients below any level — what the load's curve wants, what a storm takes by index — are
+ * shared by the workers alike, and the connect ramp interleaves them.
+ */
+export function interleaveClients(total: number, workers: number): { first: number; count: number; stride: number }[] {
+  return Array.from({ length: workers }, (_, w) => ({
+    first: w,
+    count: w < total ? Math.ceil((total - w) / workers) : 0,
+    stride: workers,
+  }));
+}
+
+/** A policy as the workers get it (ms). */
+function reconnectPolicy(r: NonNullable<Scenario['events']>[number]['reconnect']): ReconnectPolicy {
+  return {
+    afterMs: r.after,
+    jitterMs: r.jitter,
+    backoff: { initialMs: r.backoff.initial, maxMs: r.backoff.max, factor: r.backoff.factor },
+  };
+}
+
+/** A load that never changes: the clients opened first stay until the end (benches, hand-made plans). */
+export const STEADY_LIFECYCLE: LifecyclePlan = {
+  connections: null,
+  spanMs: Number.POSITIVE_INFINITY,
+  churnPerSec: 0,
+  events: [],
+  readyDelayMs: 0,
+};
+
+/** What happens to the connections while publishing, for one worker (its share of the churn). */
+export function lifecyclePlan(
+  scenario: Pick<Scenario, 'clients' | 'load' | 'events'>,
+  target: Pick<PreparedTarget, 'readyDelayMs'>,
+  workers: number,
+): LifecyclePlan {
+  const { load } = scenario;
+  const initial = scenario.clients.connections;
+  const constant = load.connections.every((s) => s.from === initial && s.to === initial);
+  const events: LifecycleEvent[] = (scenario.events ?? []).map((e, index) =>
+    e.serverRestart
+      ? { index, kind: 'server-restart', atMs: e.at, reconnect: reconnectPolicy(e.reconnect) }
+      : {
+          index,
+          kind: 'disconnect',
+          atMs: e.at,
+          fraction: e.disconnect ?? 1,
+          how: e.how ?? 'close',
+          reconnect: reconnectPolicy(e.reconnect),
+        },
+  );
+  return {
+    connections: constant ? null : load.connections,
+    spanMs: load.spanMs,
+    churnPerSec: (scenario.clients.churn ?? 0) / workers,
+    events,
+    readyDelayMs: target.readyDelayMs,
+  };
 }
 
 /** What the senders need when clients send the schedule (publish.via websocket), or null. */
@@ -87,15 +137,17 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
   const { scenario, target } = input;
   const connections = scenario.clients.connections;
   const upstream = upstreamPlan(input);
+  const lifecycle = lifecyclePlan(scenario, target, input.workers);
   // Polling clients cannot send upstream: they speak plain whatever the target.
   const clientProtocol = input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL;
-  return splitClients(connections, input.workers).map((range, workerId) => ({
+  return interleaveClients(scenario.load.maxConnections, input.workers).map((range, workerId) => ({
     workerId,
     runId: input.runId,
     transport: input.transport,
     transportSettings: transportSettings(scenario),
     firstClient: range.first,
     clientCount: range.count,
+    clientStride: range.stride,
     totalClients: connections,
     channelNames: scenario.channelNames,
     urlTemplate: input.urlTemplate,
@@ -114,7 +166,8 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     perPublishLimit: PER_PUBLISH_LIMIT,
     localAddresses: input.localAddresses,
     timeline: input.timeline,
-    publishRatePerSec: scenario.publish.rate,
+    publishRate: scenario.load.rate,
+    lifecycle,
     upstream,
     ...(input.tls ? { tls: input.tls } : {}),
     // permessage-deflate is a WebSocket extension: polling clients never offer it.

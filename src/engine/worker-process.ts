@@ -16,6 +16,7 @@ if (!process.send) {
 const send = (msg: FromWorker) => process.send!(msg);
 const monitor = new ProcessMonitor('worker');
 let pool: ClientPool | null = null;
+let workerId = -1;
 let snapshotTimer: NodeJS.Timeout | null = null;
 
 process.on('disconnect', () => process.exit(0));
@@ -29,6 +30,7 @@ process.on('message', (raw) => {
   const msg = raw as ToWorker;
   if (msg.type === 'plan') {
     const plan = msg.plan;
+    workerId = plan.workerId;
     monitor.reset();
     pool = new ClientPool(plan, transportDescriptor(plan.transport).clientFactory(plan.transportSettings), monitor, new LoadSampler());
     snapshotTimer = setInterval(() => send({ type: 'snapshot', snapshot: pool!.snapshot() }), plan.snapshotIntervalMs);
@@ -43,6 +45,13 @@ process.on('message', (raw) => {
     void pool?.sends?.then((sends) => send({ type: 'sent', sends }));
   } else if (msg.type === 'stop-sending') {
     pool?.stopSending();
+  } else if (msg.type === 'drain') {
+    pool?.draining(msg.publishes);
+  } else if (msg.type === 'server-restart') {
+    pool?.serverRestart(msg.index, msg.at);
+    send({ type: 'restart-ack', workerId: pool ? workerId : -1, index: msg.index });
+  } else if (msg.type === 'server-restarted') {
+    pool?.serverRestarted();
   } else if (msg.type === 'finish' && pool) {
     pool.finish(msg.publishes).then(
       (result) => {

@@ -82,6 +82,26 @@ export class ChildProcessWorkers implements WorkerGroup {
     for (const child of this.children) this.send(child, { type: 'stop-sending' });
   }
 
+  draining(publishes: PublishOutcome): void {
+    for (const child of this.children) this.send(child, { type: 'drain', publishes });
+  }
+
+  async serverRestart(index: number, at: number, timeoutMs = 2000): Promise<void> {
+    const acks = this.collect<number>(
+      'restart acknowledgement',
+      (m) => (m.type === 'restart-ack' && m.index === index ? m.workerId : undefined),
+      undefined,
+      timeoutMs,
+    );
+    for (const child of this.children) this.send(child, { type: 'server-restart', index, at });
+    // A worker that does not answer in time still hears it; its drops may then count as errors.
+    await acks.catch(() => {});
+  }
+
+  serverRestarted(index: number): void {
+    for (const child of this.children) this.send(child, { type: 'server-restarted', index });
+  }
+
   finish(publishes: PublishOutcome, timeoutMs = 30_000): Promise<WorkerResult[]> {
     const results = this.collect<WorkerResult>('result', (m) => (m.type === 'result' ? m.result : undefined), undefined, timeoutMs);
     for (const child of this.children) this.send(child, { type: 'finish', publishes });

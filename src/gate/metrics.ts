@@ -116,6 +116,7 @@ function buildCatalog(): Map<string, MetricDef> {
     ['delivery.delivered', (t) => d(t).delivered, 'higher', 'distinct deliveries'],
     ['delivery.lost', (t) => d(t).lost, 'lower', 'deliveries that never arrived although their publish reached Redis'],
     ['delivery.unpublished', (t) => d(t).unpublished, 'lower', 'deliveries owed by publishes that never reached Redis'],
+    ['delivery.notOwed', (t) => d(t).notOwed ?? 0, 'lower', 'messages intended while their clients were in a transition the scenario made'],
     ['delivery.duplicated', (t) => d(t).duplicated, 'lower', 'repeated receipts', (s) => s.delivery.duplicated],
     ['delivery.reordered', (t) => d(t).reordered, 'lower', 'messages that arrived after a later one', (s) => s.delivery.reordered],
     ['delivery.ignored', (t) => d(t).ignored, 'lower', 'messages ignored (foreign, unstamped, heartbeat, misrouted)'],
@@ -171,16 +172,54 @@ function buildCatalog(): Map<string, MetricDef> {
     name: 'delivery.lostRatio',
     dim: 'ratio',
     better: 'lower',
-    description: 'lost / expected (0..1; 0.1% = 0.001)',
+    description: 'lost / (expected − notOwed) (0..1; 0.1% = 0.001)',
     read: (t) => d(t).lostRatio,
   });
   add({
     name: 'delivery.deliveryRatio',
     dim: 'ratio',
     better: 'higher',
-    description: 'delivered / expected (0..1)',
+    description: 'delivered / (expected − notOwed) (0..1)',
     read: (t) => d(t).deliveryRatio,
   });
+  // Reconnects after the scenario's events (absent without events: a threshold on them cannot pass).
+  const r = (t: TransportReport) => t.reconnects;
+  add({
+    name: 'reconnects.count',
+    dim: 'count',
+    better: 'higher',
+    description: 'clients subscribed again after an event dropped them',
+    read: (t) => r(t)?.count,
+  });
+  add({
+    name: 'reconnects.failed',
+    dim: 'count',
+    better: 'lower',
+    description: 'reconnect attempts that failed',
+    read: (t) => r(t)?.failed,
+  });
+  add({
+    name: 'reconnects.dropped',
+    dim: 'count',
+    better: 'higher',
+    description: 'clients the events dropped',
+    read: (t) => r(t)?.dropped,
+  });
+  add({
+    name: 'reconnects.allReconnectedMs',
+    dim: 'duration',
+    better: 'lower',
+    description: 'from an event to every client it dropped subscribed again, the longest (ms)',
+    read: (t) => r(t)?.allReconnectedMs ?? undefined,
+  });
+  for (const stat of ['p50', 'p99', 'max'] as const)
+    add({
+      name: `reconnects.timeToReconnect.${stat}`,
+      dim: 'duration',
+      better: 'lower',
+      description: `time from an event to a client’s readiness again, ${stat} (ms)`,
+      read: (t) => (r(t) && r(t)!.count > 0 ? r(t)!.timeToReconnectMs[stat] : undefined),
+    });
   add({
     name: 'throughput.deliveriesPerSec',
     dim: 'rate',

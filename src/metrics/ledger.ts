@@ -1,6 +1,7 @@
 import type { DeliveryCounts, DeliveryReport, IgnoredBreakdown } from '../results/types.js';
 import type { ChannelPublishes } from './publish-outcomes.js';
 import { RangeSet } from './range-set.js';
+import { OWED_THROUGHOUT, forEachIn, sizeIn, type OwedSpans } from './owed-spans.js';
 
 export type { DeliveryCounts };
 
@@ -10,8 +11,11 @@ export type { DeliveryCounts };
  * are remembered, as ranges, so 100k clients cost a few numbers each on a clean run and a client
  * that missed a whole outage holds one range, not one entry per message.
  *
- * At the end each missing sequence is classified by what happened to its publish
- * (publish-outcomes.ts): unpublished when the publish never reached Redis, lost otherwise.
+ * At the end each sequence of the client's presence is put in one term: not owed when it was
+ * intended while the client was in a transition (owed-spans.ts), else delivered when received, else
+ * by what happened to its publish (publish-outcomes.ts): unpublished when the publish never
+ * reached Redis, lost otherwise. Receipts outside the owed windows never reach the ledger (the pool
+ * counts them as ignored), so delivered is what was received of what was owed.
  */
 export class ClientLedger {
   /** One past the highest sequence seen. */
@@ -47,43 +51,67 @@ export class ClientLedger {
     this.ignored++;
   }
 
+  /** Calls `visit(from, to)` for each range of sequences in [from, to) never received, in order. */
+  forEachMissingIn(from: number, to: number, visit: (from: number, to: number) => void): void {
+    if (!(to > from)) return;
+    this.gaps?.forEachIn(from, Math.min(to, this.next), visit);
+    const tail = Math.max(from, this.next);
+    if (to > tail) visit(tail, to);
+  }
+
   /** Calls `visit(from, to)` for each range of sequences below `expected` never received, in order. */
   forEachMissing(expected: number, visit: (from: number, to: number) => void): void {
-    this.gaps?.forEachIn(0, expected, visit);
-    if (expected > this.next) visit(this.next, expected);
+    this.forEachMissingIn(0, expected, visit);
   }
 
   /**
-   * Calls `visit(from, to)` for each range of sequences that are lost: owed on `channel`, never
-   * received, and published (an unpublished sequence is never lost). What a per-interval loss
-   * count reads.
+   * Calls `visit(from, to)` for each range of sequences that are lost: owed (sent on `channel`
+   * while the client was subscribed, `spans`), never received, and published (an unpublished
+   * sequence is never lost). What a per-interval loss count reads.
    */
-  forEachLost(channel: ChannelPublishes, visit: (from: number, to: number) => void): void {
-    this.forEachMissing(channel.expected, (from, to) => {
-      let at = from;
-      channel.unpublished.forEachIn(from, to, (a, b) => {
-        if (a > at) visit(at, a);
-        at = b;
-      });
-      if (to > at) visit(at, to);
-    });
+  forEachLost(channel: ChannelPublishes, visit: (from: number, to: number) => void, spans: OwedSpans = OWED_THROUGHOUT): void {
+    forEachIn(spans.owed, channel.expected, (a, b) =>
+      this.forEachMissingIn(a, b, (from, to) => {
+        let at = from;
+        channel.unpublished.forEachIn(from, to, (x, y) => {
+          if (x > at) visit(at, x);
+          at = y;
+        });
+        if (to > at) visit(at, to);
+      }),
+    );
   }
 
-  /** Final counts on `channel` (what was sent on it, and which of those never reached Redis). */
-  counts(channel: ChannelPublishes): DeliveryCounts {
+  /** Calls `visit(from, to)` for each range of owed sequences never received whose publish never reached Redis. */
+  forEachUnpublished(channel: ChannelPublishes, visit: (from: number, to: number) => void, spans: OwedSpans = OWED_THROUGHOUT): void {
+    forEachIn(spans.owed, channel.expected, (a, b) =>
+      this.forEachMissingIn(a, b, (from, to) => channel.unpublished.forEachIn(from, to, visit)),
+    );
+  }
+
+  /**
+   * Final counts on `channel` (what was sent on it, and which of those never reached Redis) for a
+   * client owed `spans`: every sequence sent during its presence is in exactly one of delivered,
+   * lost, unpublished (owed) and notOwed (a transition), so they add up to expected.
+   */
+  counts(channel: ChannelPublishes, spans: OwedSpans = OWED_THROUGHOUT): DeliveryCounts {
     let missing = 0;
     let unpublished = 0;
-    this.forEachMissing(channel.expected, (from, to) => {
-      missing += to - from;
-      unpublished += channel.unpublished.countIn(from, to);
-    });
+    forEachIn(spans.owed, channel.expected, (a, b) =>
+      this.forEachMissingIn(a, b, (from, to) => {
+        missing += to - from;
+        unpublished += channel.unpublished.countIn(from, to);
+      }),
+    );
+    const notOwed = sizeIn(spans.notOwed, channel.expected);
     // Receipts beyond what was sent cannot happen with a correct stamp; they stay in delivered,
-    // so the anomaly shows as delivered + lost + unpublished > expected rather than vanishing.
+    // so the anomaly shows as delivered + lost + unpublished + notOwed > expected rather than vanishing.
     return {
-      expected: channel.expected,
+      expected: sizeIn(spans.owed, channel.expected) + notOwed,
       delivered: this.delivered,
       lost: missing - unpublished,
       unpublished,
+      notOwed,
       duplicated: this.duplicated,
       reordered: this.reordered,
       ignored: this.ignored,
@@ -91,19 +119,24 @@ export class ClientLedger {
   }
 }
 
-/** Counts with their ratios, as reports carry them: lost / expected and delivered / expected. */
+/**
+ * Counts with their ratios, as reports carry them: lost and delivered over what was owed
+ * (expected − notOwed: a message intended while its client was in a transition the scenario made
+ * was owed to nobody, so it lowers neither ratio).
+ */
 export function deliveryReport(counts: DeliveryCounts, ignoredBy: IgnoredBreakdown): DeliveryReport {
-  const ratio = (x: number) => Math.round((x / counts.expected) * 1e6) / 1e6;
+  const owed = counts.expected - (counts.notOwed ?? 0);
+  const ratio = (x: number) => Math.round((x / owed) * 1e6) / 1e6;
   return {
     ...counts,
-    lostRatio: counts.expected > 0 ? ratio(counts.lost) : 0,
-    deliveryRatio: counts.expected > 0 ? ratio(Math.min(counts.delivered, counts.expected)) : 1,
+    lostRatio: owed > 0 ? ratio(counts.lost) : 0,
+    deliveryRatio: owed > 0 ? ratio(Math.min(counts.delivered, owed)) : 1,
     ignoredBy,
   };
 }
 
 export function emptyDelivery(): DeliveryCounts {
-  return { expected: 0, delivered: 0, lost: 0, unpublished: 0, duplicated: 0, reordered: 0, ignored: 0 };
+  return { expected: 0, delivered: 0, lost: 0, unpublished: 0, notOwed: 0, duplicated: 0, reordered: 0, ignored: 0 };
 }
 
 export function addDelivery(into: DeliveryCounts, add: DeliveryCounts): DeliveryCounts {
@@ -111,6 +144,7 @@ export function addDelivery(into: DeliveryCounts, add: DeliveryCounts): Delivery
   into.delivered += add.delivered;
   into.lost += add.lost;
   into.unpublished += add.unpublished;
+  into.notOwed += add.notOwed;
   into.duplicated += add.duplicated;
   into.reordered += add.reordered;
   into.ignored += add.ignored;

@@ -187,11 +187,20 @@ export function transportLines(t: TransportReport): string[] {
   lines.push(
     `  ${'connections'.padEnd(14)}${fmtInt(c.opened)}/${fmtInt(c.target)} opened · ${fmtInt(c.failed)} failed · ${fmtInt(c.closedEarly)} dropped early · connect p50 ${fmtMs(t.connectLatencyMs.p50)} p99 ${fmtMs(t.connectLatencyMs.p99)}`,
   );
+  if (c.churn)
+    lines.push(
+      `  ${'churn'.padEnd(14)}${fmtInt(c.churn.closed)} closed · ${fmtInt(c.churn.opened)} fresh opened · ${fmtInt(c.churn.failed)} failed opens`,
+    );
+  const r = t.reconnects;
+  if (r)
+    lines.push(
+      `  ${'reconnects'.padEnd(14)}${fmtInt(r.count)}/${fmtInt(r.dropped)} back · ${fmtInt(r.failed)} failed attempts · time to reconnect p50 ${fmtMs(r.timeToReconnectMs.p50)} p99 ${fmtMs(r.timeToReconnectMs.p99)} max ${fmtMs(r.timeToReconnectMs.max)} · all back ${r.allReconnectedMs === null ? 'never' : `after ${fmtMs(r.allReconnectedMs)}`}`,
+    );
   const ignoredParts = Object.entries(d.ignoredBy)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${fmtInt(n)}`);
   lines.push(
-    `  ${'delivery'.padEnd(14)}${fmtInt(d.delivered)}/${fmtInt(d.expected)} (${fmtPercent(d.deliveryRatio)}) · lost ${fmtInt(d.lost)}${d.unpublished ? ` · unpublished ${fmtInt(d.unpublished)}` : ''} · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}${ignoredParts.length ? ` (${ignoredParts.join(', ')})` : ''}`,
+    `  ${'delivery'.padEnd(14)}${fmtInt(d.delivered)}/${fmtInt(d.expected)} (${fmtPercent(d.deliveryRatio)}) · lost ${fmtInt(d.lost)}${d.unpublished ? ` · unpublished ${fmtInt(d.unpublished)}` : ''}${d.notOwed ? ` · not owed ${fmtInt(d.notOwed)}` : ''} · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}${ignoredParts.length ? ` (${ignoredParts.join(', ')})` : ''}`,
   );
   // Clients sent the messages (publish.via websocket): fan-out is the chat round trip, the sender's own copy apart.
   lines.push(latencyLine(t.upstream ? 'round trip' : 'fan-out', t.fanoutLatencyMs));

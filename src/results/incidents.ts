@@ -18,13 +18,31 @@ export const INCIDENT_KINDS = {
   'subscriber-restored': 'the reference server is subscribed again to every channel it had (after a drop or a Redis restart)',
   'publish-failed': 'publishes started failing (the first of a streak, with its error); they count as throughput.publishFailures',
   'publish-resumed': 'a publish succeeded again after a streak of failures (how many failed, for how long)',
+  // What the scenario itself does (stages, events): markers on the same axis, not failures.
+  stage: 'a stage of the load begins (the rate and connections it ramps to, over how long)',
+  storm: 'a reconnect storm of the scenario: a share of the open clients dropped at once (clean close or reset)',
+  'server-restart': 'the scenario restarts the reference server: its processes are stopped, every connection drops',
+  'server-restarted': 'the restarted reference server accepts connections again',
+  reconnected: 'every client an event dropped is subscribed again (how many, how long after the event)',
 } as const satisfies Partial<Record<IncidentKind, string>>;
 
 export type RecordedIncidentKind = keyof typeof INCIDENT_KINDS;
 
-/** The run was degraded: something failed during it (any incident, or a publish that never reached Redis). */
+/**
+ * Kinds the scenario causes on purpose: they mark the timeline (the HTML report draws them as
+ * markers) but do not make a run degraded. A restart that does not come back is a `target-down`.
+ */
+export const PLANNED_INCIDENT_KINDS: ReadonlySet<string> = new Set<RecordedIncidentKind>([
+  'stage',
+  'storm',
+  'server-restart',
+  'server-restarted',
+  'reconnected',
+]);
+
+/** The run was degraded: something failed during it (any unplanned incident, or a publish that never reached Redis). */
 export function isDegraded(report: Pick<RunReport, 'run' | 'transports'>): boolean {
-  if ((report.run.incidents?.length ?? 0) > 0) return true;
+  if ((report.run.incidents ?? []).some((i) => !PLANNED_INCIDENT_KINDS.has(i.kind))) return true;
   return Object.values(report.transports).some((t) => (t?.throughput.publishFailures ?? 0) > 0);
 }
 

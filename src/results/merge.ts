@@ -13,7 +13,17 @@ import { deliveryReport } from '../metrics/ledger.js';
 import { encodeHistogram, mergeEncoded, summarizeCounts, summarizeMs } from '../metrics/histogram.js';
 import { buildComparison } from './comparison.js';
 import { mergeTimelines } from './timeline.js';
-import type { EncodedHistograms, IgnoredBreakdown, Incident, RepeatedRun, RunReport, TransportName, TransportReport } from './types.js';
+import type {
+  EncodedHistograms,
+  IgnoredBreakdown,
+  Incident,
+  ReconnectEventReport,
+  ReconnectReport,
+  RepeatedRun,
+  RunReport,
+  TransportName,
+  TransportReport,
+} from './types.js';
 import { round3 } from '../metrics/rounding.js';
 import { WsbenchError } from '../errors.js';
 
@@ -88,13 +98,15 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     lost: mean((t) => t.delivery.lost),
     // Absent in reports from before failed publishes were accounted.
     unpublished: mean((t) => t.delivery.unpublished ?? 0),
+    // Absent in reports from before transitions (stages, churn, storms) were accounted.
+    notOwed: mean((t) => t.delivery.notOwed ?? 0),
     duplicated: mean((t) => t.delivery.duplicated),
     reordered: mean((t) => t.delivery.reordered),
     ignored: mean((t) => t.delivery.ignored),
   };
   const ignoredBy = {} as IgnoredBreakdown;
   for (const key of Object.keys(first.delivery.ignoredBy) as (keyof IgnoredBreakdown)[])
-    ignoredBy[key] = mean((t) => t.delivery.ignoredBy[key]);
+    ignoredBy[key] = mean((t) => t.delivery.ignoredBy[key] ?? 0);
   // Ratios pooled from the totals (exact), counts as per-run means.
   const pooled = deliveryReport(
     {
@@ -102,6 +114,7 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
       delivered: sum((t) => t.delivery.delivered),
       lost: sum((t) => t.delivery.lost),
       unpublished: sum((t) => t.delivery.unpublished ?? 0),
+      notOwed: sum((t) => t.delivery.notOwed ?? 0),
       duplicated: sum((t) => t.delivery.duplicated),
       reordered: sum((t) => t.delivery.reordered),
       ignored: sum((t) => t.delivery.ignored),
@@ -146,7 +159,17 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
       opened: mean((t) => t.connections.opened),
       failed: mean((t) => t.connections.failed),
       closedEarly: mean((t) => t.connections.closedEarly),
+      ...(parts.every((t) => t.connections.churn)
+        ? {
+            churn: {
+              closed: mean((t) => t.connections.churn!.closed),
+              opened: mean((t) => t.connections.churn!.opened),
+              failed: mean((t) => t.connections.churn!.failed),
+            },
+          }
+        : {}),
     },
+    ...(parts.every((t) => t.reconnects) ? { reconnects: mergeReconnects(parts.map((t) => t.reconnects!)) } : {}),
     errors,
     errorSamples,
     clampedSamples: mean((t) => t.clampedSamples),
@@ -247,4 +270,37 @@ export function pooledRate(parts: readonly TransportReport[], rate: (t: Transpor
   const total = windows.reduce((a, b) => a + b, 0);
   if (total === 0) return Math.round(parts.reduce((a, t) => a + rate(t), 0) / parts.length);
   return Math.round(parts.reduce((a, t, i) => a + rate(t) * windows[i]!, 0) / total);
+}
+
+/** Reconnects of repeated runs: counts as per-run means, times from the merged histogram, the slowest "all back". */
+function mergeReconnects(parts: readonly ReconnectReport[]): ReconnectReport {
+  const mean = (f: (r: ReconnectReport) => number) => round3(parts.reduce((a, r) => a + f(r), 0) / parts.length);
+  const slowest = (values: (number | null)[]) => (values.every((v) => v !== null) ? Math.max(...(values as number[])) : null);
+  const histogram = mergeEncoded(parts.map((r) => r.histogram));
+  const summary = summarizeMs(histogram);
+  const events = parts[0]!.events.map((first, k): ReconnectEventReport => {
+    const same = parts.map((r) => r.events[k]).filter((e): e is ReconnectEventReport => e !== undefined);
+    const meanOf = (f: (e: ReconnectEventReport) => number) => round3(same.reduce((a, e) => a + f(e), 0) / same.length);
+    const rates = same.map((e) => e.handshakesPerSec).filter((v): v is number => v !== null);
+    return {
+      index: first.index,
+      kind: first.kind,
+      atMs: first.atMs,
+      dropped: meanOf((e) => e.dropped),
+      reconnected: meanOf((e) => e.reconnected),
+      gone: meanOf((e) => e.gone),
+      failed: meanOf((e) => e.failed),
+      allReconnectedMs: slowest(same.map((e) => e.allReconnectedMs)),
+      handshakesPerSec: rates.length > 0 ? Math.round(rates.reduce((a, v) => a + v, 0) / rates.length) : null,
+    };
+  });
+  return {
+    count: mean((r) => r.count),
+    failed: mean((r) => r.failed),
+    dropped: mean((r) => r.dropped),
+    timeToReconnectMs: { p50: summary.p50, p99: summary.p99, max: summary.max },
+    allReconnectedMs: slowest(parts.map((r) => r.allReconnectedMs)),
+    events,
+    histogram: encodeHistogram(histogram),
+  };
 }

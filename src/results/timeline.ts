@@ -165,6 +165,13 @@ function combine(
     publishes: sum((i) => i.publishes),
     deliveries: sum((i) => i.deliveries),
     lost: sum((i) => i.lost),
+    ...(ordered.some((i) => i.expected !== undefined)
+      ? {
+          expected: sum((i) => i.expected ?? 0),
+          notOwed: sum((i) => i.notOwed ?? 0),
+          unpublished: sum((i) => i.unpublished ?? 0),
+        }
+      : {}),
     errors: sum((i) => i.errors),
     fanoutLatencyMs: intervalLatency(histogram),
     histogram: encodeHistogram(histogram),

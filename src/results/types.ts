@@ -12,7 +12,10 @@ export const REPORT_SCHEMA = 'wsbench.report/v1';
 
 /** What a client (or a sum of clients) should have received versus what it did. */
 export interface DeliveryCounts {
-  /** Messages this client should have received: the publishes sent on its channel while it was subscribed. */
+  /**
+   * The publishes sent on the client's channel during its presence (from its first readiness to
+   * the close that ended it): delivered + lost + unpublished + notOwed == expected.
+   */
   expected: number;
   /** Distinct expected messages received. */
   delivered: number;
@@ -20,9 +23,15 @@ export interface DeliveryCounts {
   lost: number;
   /**
    * Expected messages never received whose publish never reached Redis (it failed): owed to
-   * nobody, so not lost. delivered + lost + unpublished == expected.
+   * nobody, so not lost.
    */
   unpublished: number;
+  /**
+   * Messages intended while the client was in a transition the scenario made (between the start
+   * of a close — a storm, churn, a server restart — and the readiness of the connection replacing
+   * it): it was not subscribed, so they were not owed. Absent in reports from before transitions.
+   */
+  notOwed: number;
   /** Receipts of a message already received. */
   duplicated: number;
   /** Messages that arrived after a later one. */
@@ -32,9 +41,9 @@ export interface DeliveryCounts {
 }
 
 export interface DeliveryReport extends DeliveryCounts {
-  /** lost / expected (0 when nothing was expected). */
+  /** lost / (expected − notOwed) (0 when nothing was owed). */
   lostRatio: number;
-  /** delivered / expected (1 when nothing was expected). */
+  /** delivered / (expected − notOwed) (1 when nothing was owed). */
   deliveryRatio: number;
   /** Why messages were ignored. */
   ignoredBy: IgnoredBreakdown;
@@ -49,6 +58,12 @@ export interface IgnoredBreakdown {
   control: number;
   /** Stamp of this run but for a channel the client is not subscribed to, or out of range. */
   misrouted: number;
+  /**
+   * Stamp of this run for the client's channel, intended while the connection it arrived on was
+   * not owed it: before its readiness (a replay on reconnect, such as ws4redis's last message) or
+   * after its close began. Never counted as delivered. Absent in reports from before transitions.
+   */
+  notOwed: number;
 }
 
 export interface ThroughputReport {
@@ -96,6 +111,48 @@ export interface ConnectionReport {
   failed: number;
   /** Connections that closed before the run ended. */
   closedEarly: number;
+  /**
+   * With `clients.churn`: clients closed by churn, fresh ones opened in their place, and opens of
+   * those that failed (each retried). Absent without churn.
+   */
+  churn?: { closed: number; opened: number; failed: number };
+}
+
+/**
+ * Reconnects after the scenario's events (reconnect storms, server restarts). A client counts
+ * once per event that dropped it; its time to reconnect runs from the event to its readiness on
+ * the new connection (subscribed again), jitter and retries included.
+ */
+export interface ReconnectReport {
+  /** Dropped clients subscribed again. */
+  count: number;
+  /** Reconnect attempts that failed (each retried with the event's backoff). */
+  failed: number;
+  /** Clients the events dropped. */
+  dropped: number;
+  timeToReconnectMs: { p50: number; p99: number; max: number };
+  /** From each event to every client it dropped subscribed again, the longest over the events, ms; null when some never came back. */
+  allReconnectedMs: number | null;
+  events: ReconnectEventReport[];
+  /** Encoded HdrHistogram (µs) of the times to reconnect. */
+  histogram: string;
+}
+
+export interface ReconnectEventReport {
+  /** Position in the scenario's `events`. */
+  index: number;
+  kind: 'storm' | 'server-restart';
+  /** When it happened, ms since run start (null when it never did: the run ended first). */
+  atMs: number | null;
+  dropped: number;
+  reconnected: number;
+  /** Dropped clients a stage took away before they were back (not owed a reconnect). */
+  gone: number;
+  failed: number;
+  /** From the event to the last of its clients subscribed again, ms; null when it dropped nobody or some never came back. */
+  allReconnectedMs: number | null;
+  /** Reconnects completed per second between its first and its last (the handshake rate reached in the storm); null with fewer than two. */
+  handshakesPerSec: number | null;
 }
 
 export interface EncodedHistograms {
@@ -193,6 +250,8 @@ export interface TransportReport {
   delivery: DeliveryReport;
   throughput: ThroughputReport;
   connections: ConnectionReport;
+  /** With `events` in the scenario: how the dropped clients reconnected. Absent otherwise. */
+  reconnects?: ReconnectReport;
   /** Errors by kind, e.g. `connect.ECONNREFUSED`, `socket.close.1006`. */
   errors: Record<string, number>;
   /** One example message per error kind. */
@@ -248,6 +307,14 @@ export interface TimelineInterval {
   deliveries: number;
   /** Owed deliveries of messages intended in this interval that never arrived. */
   lost: number;
+  /**
+   * The ledger's other terms for the messages intended in this interval (absent in reports from
+   * before them): expected deliveries, those not owed (their clients were in a transition), those
+   * owed by publishes that never reached Redis. deliveries + lost + notOwed + unpublished == expected.
+   */
+  expected?: number;
+  notOwed?: number;
+  unpublished?: number;
   /** Errors counted during the interval (wall time), every kind. */
   errors: number;
   /** Fan-out latency of the measured deliveries of messages intended in this interval; the counts add up to the transport's `fanoutLatencyMs.count`. */

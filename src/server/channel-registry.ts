@@ -5,7 +5,9 @@
  *
  * A channel is subscribed when its first client or poller arrives, and `subscribed()` resolves only
  * once Redis has confirmed the SUBSCRIBE, so a client counts as ready only when messages will reach
- * it. A channel is unsubscribed when its last WebSocket client leaves and no poller has asked for it
+ * it. A WebSocket upgrade is answered only once its channel is live (`reserve` holds the channel
+ * meanwhile, `joinReserved` adds the client in the same turn as its 101 goes out): a client whose
+ * upgrade completed is subscribed, which is what wsbench's ledger counts on after a reconnect. A channel is unsubscribed when its last WebSocket client leaves and no poller has asked for it
  * for POLL_IDLE_MS. Everything about the Redis side of the server (its connection state, what is
  * subscribed) lives here.
  *
@@ -101,6 +103,8 @@ interface Channel {
   subscribing: Promise<void> | null;
   /** Created when the first poller joins; kept while polling goes on. */
   buffer: PollBuffer | null;
+  /** Upgrades waiting to join (reserve → joinReserved or release): the channel is kept for them. */
+  reserved: number;
   lastPollAt: number;
 }
 
@@ -197,7 +201,7 @@ export class ChannelRegistry {
   async subscribed(name: string): Promise<Channel> {
     let channel = this.channels.get(name);
     if (!channel) {
-      channel = { name, fan: new FanoutChannel(), live: false, subscribing: null, buffer: null, lastPollAt: 0 };
+      channel = { name, fan: new FanoutChannel(), live: false, subscribing: null, buffer: null, lastPollAt: 0, reserved: 0 };
       this.channels.set(name, channel);
     }
     while (!channel.live) {
@@ -225,6 +229,34 @@ export class ChannelRegistry {
     }
     channel.lastPollAt = Date.now();
     return channel.buffer;
+  }
+
+  /** Holds the channel for an upgrade until joinReserved or release: resolves once it is live in Redis. */
+  async reserve(name: string): Promise<void> {
+    const channel = await this.subscribed(name);
+    channel.reserved++;
+  }
+
+  /**
+   * Adds a client whose upgrade was reserved, at once when its channel is still live (so it gets
+   * every message Redis hands over from now on), else once it is live again.
+   */
+  joinReserved(recipient: Recipient, name: string): Promise<void> {
+    const channel = this.channels.get(name);
+    if (channel) channel.reserved--;
+    if (channel?.live) {
+      if (recipient.ws.readyState === recipient.ws.OPEN) channel.fan.add(recipient);
+      return Promise.resolve();
+    }
+    return this.join(recipient, name);
+  }
+
+  /** An upgrade that reserved its channel will not join (its socket went away meanwhile). */
+  release(name: string): void {
+    const channel = this.channels.get(name);
+    if (!channel) return;
+    channel.reserved--;
+    this.unsubscribeIfUnused(channel);
   }
 
   /** Adds a WebSocket client to its channel once the channel is live (unless it closed meanwhile). */
@@ -356,7 +388,7 @@ export class ChannelRegistry {
   }
 
   private unsubscribeIfUnused(channel: Channel): void {
-    if (channel.fan.recipients.size > 0 || !channel.live) return;
+    if (channel.fan.recipients.size > 0 || channel.reserved > 0 || !channel.live) return;
     if (channel.buffer && (channel.buffer.waiting > 0 || Date.now() - channel.lastPollAt < this.pollIdleMs)) return;
     this.channels.delete(channel.name);
     if (channel.buffer) this.pollChannels--;

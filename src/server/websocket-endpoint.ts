@@ -13,6 +13,7 @@ import { WebSocketServer, type PerMessageDeflateOptions } from 'ws';
 import { messageOf } from '../errors.js';
 import type { ChannelRegistry } from './channel-registry.js';
 import { recipientOf, releaseRecipient } from './fanout.js';
+import { rejectUpgrade } from './http-replies.js';
 
 /** permessage-deflate on the reference server (RFC 7692 parameter names in camel case). */
 export interface ServerDeflateOptions {
@@ -55,6 +56,8 @@ export function wsDeflateOptions(setting: boolean | ServerDeflateOptions): PerMe
   };
 }
 
+function ignore(): void {}
+
 export class WebSocketEndpoint {
   private readonly wss: WebSocketServer;
   private readonly deflateLevel: number | undefined;
@@ -78,19 +81,30 @@ export class WebSocketEndpoint {
     return this.wss.clients.size;
   }
 
-  /** Completes the upgrade of a request for channel `name` and adds the client to the channel. */
+  /**
+   * Completes the upgrade of a request for channel `name` once the channel is live in Redis, and
+   * adds the client to the channel in the same turn: a client whose upgrade completed is subscribed.
+   */
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, name: string): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const recipient = recipientOf(ws, this.deflateLevel);
-      ws.on('error', () => {});
-      ws.on('close', () => {
-        this.channels.leave(recipient, name);
-        releaseRecipient(recipient);
-      });
-      // A chat line: through Redis, so every member on every server process gets it (the sender too).
-      if (this.channels.publishesClientMessages) ws.on('message', (data: Buffer) => this.channels.publish(name, data));
-      this.channels.join(recipient, name).catch((e) => ws.close(1011, `subscribe failed: ${messageOf(e)}`.slice(0, 120)));
-    });
+    // Until `ws` takes the socket over: a client that gives up meanwhile must not be an uncaught error.
+    socket.on('error', ignore);
+    this.channels.reserve(name).then(
+      () => {
+        if (socket.destroyed) return this.channels.release(name);
+        this.wss.handleUpgrade(req, socket, head, (ws) => {
+          const recipient = recipientOf(ws, this.deflateLevel);
+          ws.on('error', () => {});
+          ws.on('close', () => {
+            this.channels.leave(recipient, name);
+            releaseRecipient(recipient);
+          });
+          // A chat line: through Redis, so every member on every server process gets it (the sender too).
+          if (this.channels.publishesClientMessages) ws.on('message', (data: Buffer) => this.channels.publish(name, data));
+          this.channels.joinReserved(recipient, name).catch((e) => ws.close(1011, `subscribe failed: ${messageOf(e)}`.slice(0, 120)));
+        });
+      },
+      (e: unknown) => rejectUpgrade(socket, 503, 'Service Unavailable', `subscribe failed: ${messageOf(e)}\n`),
+    );
   }
 
   /** Drops every connection at once (no close handshake: the server is going away). */

@@ -182,6 +182,8 @@ export const actioncable = defineTarget({
       subprotocols: ['actioncable-v1-json'],
       maxPayload: 256 * 1024 * 1024,
       settleMs: settle,
+      // Its subscribe confirmation is sent once the subscription exists.
+      readyDelayMs: 0,
       waitReady: (ready) => waitForClientSignal(ready, timeout, 'got "confirm_subscription"', KIND),
       stop: async () => {},
     };

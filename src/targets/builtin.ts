@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { ConfigError, WsbenchError, messageOf } from '../errors.js';
 import { duration, size, wsUrlTemplate } from '../config/fields.js';
 import { serverDeflate, serverTls as serverTlsField } from '../config/connection-fields.js';
-import { spawnServer } from '../server/spawn.js';
+import { spawnServer, type ServerChild, type SpawnServerOptions } from '../server/spawn.js';
 import type { ServerStats, ServerTlsSettings } from '../server/reference-server.js';
 import { selfSignedServerCertificate } from '../server/certificates.js';
 import { PLAIN_PROTOCOL, plainProtocol } from './client-protocol.js';
@@ -102,23 +102,34 @@ export const builtin = defineTarget({
 
   async prepare(config, ctx) {
     const tls = config.url ? null : await serverTls(config, ctx.baseDir ?? process.cwd());
-    const server = config.url
-      ? null
-      : await spawnServer({
-          host: config.host,
-          port: config.port,
-          redisUrl: ctx.redisUrl,
-          maxPayload: config.maxPayload,
-          perMessageDeflate: config.perMessageDeflate,
-          clientPublish: config.clientPublish,
-          pollBufferSize: config.pollBufferSize,
-          longPollTimeoutMs: ctx.longPollTimeoutMs,
-          processes: serverProcessesFor(config, ctx.connections),
-          writeDelayMs: config.writeDelay,
-          // Every channel of the run may be polled.
-          maxPollChannels: Math.max(DEFAULT_MAX_POLL_CHANNELS, ctx.channelNames.length),
-          ...(tls ? { tls } : {}),
-        });
+    const spawnOptions: SpawnServerOptions = {
+      host: config.host,
+      port: config.port,
+      redisUrl: ctx.redisUrl,
+      maxPayload: config.maxPayload,
+      perMessageDeflate: config.perMessageDeflate,
+      clientPublish: config.clientPublish,
+      pollBufferSize: config.pollBufferSize,
+      longPollTimeoutMs: ctx.longPollTimeoutMs,
+      processes: serverProcessesFor(config, ctx.connections),
+      writeDelayMs: config.writeDelay,
+      // Every channel of the run may be polled.
+      maxPollChannels: Math.max(DEFAULT_MAX_POLL_CHANNELS, ctx.channelNames.length),
+      // The restarted server keeps the same certificate (clients trust it for the whole run).
+      ...(tls ? { tls } : {}),
+    };
+    let server = config.url ? null : await spawnServer(spawnOptions);
+    // What the server says goes to the run's listeners, from whichever process is the server now.
+    const listeners = new Set<(notice: TargetNotice) => void>();
+    const forward = (child: ServerChild) =>
+      child.watch((notice) => {
+        const told: TargetNotice =
+          notice.type === 'exited' ? notice : { type: 'incident', kind: notice.kind, detail: notice.detail, at: notice.at };
+        for (const listener of listeners) listener(told);
+      });
+    if (server) forward(server);
+    /** CPU of server processes stopped by restarts, added to the current one's. */
+    let pastCpuMs = 0;
     const base = (config.url ?? server!.url).replace(/\/+$/, '');
     const httpBase = base.replace(/^ws/i, 'http');
     const statsUrl = `${httpBase}/stats`;
@@ -149,6 +160,8 @@ export const builtin = defineTarget({
       maxPayload: config.maxPayload,
       trustedCa,
       settleMs: 0,
+      // The server answers the upgrade once the channel is live and the client joined it.
+      readyDelayMs: 0,
       waitReady({ transport, channelNames, openedPerChannel, signal }) {
         return pollUntilReady(
           async () => {
@@ -179,18 +192,39 @@ export const builtin = defineTarget({
       async serverStats() {
         if (!server) return undefined;
         try {
-          return (await server.stats()).process;
+          const own = (await server.stats()).process;
+          return pastCpuMs > 0 ? { ...own, cpuMs: own.cpuMs + pastCpuMs } : own;
         } catch {
           return undefined;
         }
       },
-      resetServerStats: () => server?.resetStats(),
+      resetServerStats: () => {
+        pastCpuMs = 0;
+        server?.resetStats();
+      },
       ...(server
         ? {
-            watch: (listener: (notice: TargetNotice) => void) =>
-              server.watch((notice) =>
-                listener(notice.type === 'exited' ? notice : { type: 'incident', kind: notice.kind, detail: notice.detail, at: notice.at }),
-              ),
+            watch: (listener: (notice: TargetNotice) => void) => {
+              listeners.add(listener);
+              return () => listeners.delete(listener);
+            },
+            /**
+             * A deploy: the server's processes stop (SIGTERM: they drop every connection and exit)
+             * and start again on the same port. The stopped process is expected to exit, so it says
+             * nothing to the watchers; a server that does not come back is a setup error.
+             */
+            async restart() {
+              const old = server!;
+              pastCpuMs += await old
+                .stats()
+                .then((s) => s.process.cpuMs)
+                .catch(() => 0);
+              await old.stop();
+              const port = Number(new URL(old.url).port);
+              server = await spawnServer({ ...spawnOptions, port });
+              forward(server);
+              return `pid ${server.pid}, listening on port ${port} again`;
+            },
           }
         : {}),
       stop: async () => {

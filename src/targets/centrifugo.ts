@@ -256,6 +256,8 @@ export const centrifugo = defineTarget({
       subprotocols: [],
       maxPayload: 256 * 1024 * 1024,
       settleMs: settle,
+      // Its subscribe confirmation is sent once the subscription exists.
+      readyDelayMs: 0,
       waitReady: (ready) => waitForClientSignal(ready, timeout, `got the subscribe reply {"id":2,"subscribe":{…}}`, KIND),
       stop: async () => {},
     };

@@ -28,7 +28,7 @@ import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config
 import { numsub, type RedisClient } from '../redis/client.js';
 import { plainProtocol } from './client-protocol.js';
 import { countIssue, defineInjector, type InjectorIssues, type InjectorSpec } from './injector.js';
-import { clientsPerKey, pollUntilReady, waitForClientSignal } from './readiness.js';
+import { clientsPerKey, pollUntilReady, unobservedReadyMs, waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
 import { PAYLOAD_SLOT, jsonTemplate, textTemplateIssues } from './upstream.js';
@@ -322,6 +322,8 @@ export const channels = defineTarget({
       subprotocols: config.subprotocols,
       maxPayload: 256 * 1024 * 1024,
       settleMs: settle,
+      // The ready message says so; without it only Redis knows.
+      readyDelayMs: config.readyMessage === undefined ? unobservedReadyMs(settle) : 0,
       async waitReady(ready) {
         if (config.readyMessage !== undefined) {
           const example = fillTemplate(config.readyMessage, ready.channelNames[0] ?? '', 0);

@@ -7,7 +7,7 @@ import { duration, headerMap, positiveDuration, publicHeaders, wsUrlTemplate } f
 import { numsub } from '../redis/client.js';
 import { plainProtocol } from './client-protocol.js';
 import { publishInjector } from './injector.js';
-import { clientsPerKey, pollUntilReady } from './readiness.js';
+import { clientsPerKey, pollUntilReady, unobservedReadyMs } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
 import { textTemplateIssues } from './upstream.js';
@@ -75,6 +75,8 @@ export const raw = defineTarget({
       subprotocols: config.subprotocols,
       maxPayload: 256 * 1024 * 1024,
       settleMs: settle,
+      // Subscribed in Redis after the upgrade, which no client can see.
+      readyDelayMs: unobservedReadyMs(settle),
       async waitReady({ redis, openedPerChannel, signal }) {
         if (mode === 0) return;
         await pollUntilReady(

@@ -6,6 +6,18 @@
 import { WsbenchError, messageOf } from '../errors.js';
 import type { PreparedTarget, ReadinessContext } from './target.js';
 
+/**
+ * How long after its open a client counts as subscribed when nothing tells it (a relay that
+ * SUBSCRIBEs in Redis after the upgrade, seen only by PUBSUB NUMSUB for the whole run): the
+ * scenario's `readiness.settle`, and at least this. Conservative on purpose: a message intended
+ * before it is `notOwed` rather than possibly lost.
+ */
+export const UNOBSERVED_READY_MS = 250;
+
+export function unobservedReadyMs(settleMs: number): number {
+  return Math.max(settleMs, UNOBSERVED_READY_MS);
+}
+
 /** The target's readiness, then its settle wait: what the engine calls before publishing. */
 export async function waitUntilReady(target: PreparedTarget, ctx: ReadinessContext): Promise<void> {
   await target.waitReady(ctx);

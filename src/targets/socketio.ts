@@ -249,6 +249,8 @@ export const socketio = defineTarget({
       subprotocols: [],
       maxPayload: 256 * 1024 * 1024,
       settleMs: settle,
+      // Its subscribe confirmation is sent once the subscription exists.
+      readyDelayMs: 0,
       async waitReady(ready) {
         await waitForClientSignal(ready, timeout, `answered CONNECT with "40{…}" (namespace ${config.namespace})`, KIND);
         // Each server's adapter for the namespace PSUBSCRIBEs `key#nsp#*` — which any pattern

@@ -77,6 +77,13 @@ export interface PreparedTarget {
   waitReady(ctx: ReadinessContext): Promise<void>;
   /** Extra wait after readiness, before the first publish (`readiness.settle`). */
   settleMs: number;
+  /**
+   * A client that (re)connects while publishing is owed messages from its own readiness — its
+   * protocol's signal, or its open when the protocol has none — plus this: 0 where that is exact
+   * (a server that answers the upgrade once the client is subscribed; a subscribe confirmation);
+   * for a target whose subscriptions only Redis can see, a conservative wait (unobservedReadyMs).
+   */
+  readyDelayMs: number;
   /** CPU and event-loop figures of the server when wsbench runs it. */
   serverStats?(): Promise<ProcessStats | undefined>;
   /** Restart server CPU accounting (at the start of each transport's measured run). */
@@ -86,6 +93,12 @@ export interface PreparedTarget {
    * Redis subscriber was dropped or restored); returns a function that stops listening.
    */
   watch?(listener: (notice: TargetNotice) => void): () => void;
+  /**
+   * Restarts the server wsbench runs for the target (stops its processes, starts them again on the
+   * same address), as a deploy would; resolves with a description once it accepts connections
+   * again. Only targets whose server wsbench starts have it.
+   */
+  restart?(): Promise<string>;
   stop(): Promise<void>;
 }
 

@@ -13,7 +13,7 @@ import { headers, publicHeaders, stackReadiness, wsUrlTemplate } from '../config
 import { numsub } from '../redis/client.js';
 import { plainProtocol } from './client-protocol.js';
 import { defineInjector, type InjectorSpec } from './injector.js';
-import { clientsPerKey, pollUntilReady } from './readiness.js';
+import { clientsPerKey, pollUntilReady, unobservedReadyMs } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { VERBATIM_UPSTREAM, defineTarget, type TargetConfigOf } from './target.js';
 
@@ -144,6 +144,8 @@ export const ws4redis = defineTarget({
       subprotocols: [],
       maxPayload: 256 * 1024 * 1024,
       settleMs: settle,
+      // Subscribed in Redis after the upgrade, which no client can see.
+      readyDelayMs: unobservedReadyMs(settle),
       async waitReady({ redis, openedPerChannel, signal }) {
         // One Redis subscription per WebSocket: NUMSUB reaches the clients on that channel.
         await pollUntilReady(

@@ -191,6 +191,14 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
       agent.destroy();
     },
 
+    reset() {
+      running = false;
+      clearTimeout(timer);
+      for (const s of sockets) if (!s.destroyed) s.resetAndDestroy();
+      inFlight?.destroy();
+      agent.destroy();
+    },
+
     send() {
       throw new Error('polling transports cannot send messages to the server');
     },

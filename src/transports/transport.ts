@@ -67,6 +67,11 @@ export interface TransportClient {
   bufferedAmount(): number;
   /** Graceful close; resolves when closed (or after a short grace, forcibly). */
   close(): Promise<void>;
+  /**
+   * Drops the connection at once, without a close handshake: a TCP reset (RST) where the transport
+   * holds the socket, as when a load balancer or a server process dies mid-connection.
+   */
+  reset(): void;
   /** Byte and request counters so far (including the handshake and the close). */
   wire(): WireStats;
 }

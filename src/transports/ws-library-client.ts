@@ -151,6 +151,12 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
       });
     },
 
+    reset() {
+      // The TCP socket under the WebSocket (known once upgraded): reset it; before that, terminate.
+      if (socket && !socket.destroyed) socket.resetAndDestroy();
+      else ws?.terminate();
+    },
+
     send(text) {
       if (ws?.readyState === WebSocket.OPEN) ws.send(text);
     },

@@ -687,7 +687,7 @@ function reportCases(): BadInputCase[] {
   const hows = ['delete', 'wrong', 'null'] as const;
   const mutations: [string, string | FileSpec, string][] = leaves.map((path, i) => {
     // Fields that may be null or absent (added within v1) are only wrong with the wrong type.
-    const mayBeMissing = /^transports\.websocket\.(serverCpuUsPerDelivery|delivery\.unpublished|throughput\.publishFailures)$/;
+    const mayBeMissing = /^transports\.websocket\.(serverCpuUsPerDelivery|delivery\.(unpublished|notOwed)|throughput\.publishFailures)$/;
     const how = mayBeMissing.test(path.join('.')) ? 'wrong' : hows[i % hows.length]!;
     const field = path.join('.');
     const where = field === 'schema' ? '(not a wsbench report \\(no "schema" field\\)|report schema)' : `${esc(field)}: `;

@@ -99,7 +99,7 @@ report: { interval: 100ms }
   assert.equal(d.duplicated, clients * faults.duplicated);
   assert.equal(d.reordered, clients * faults.reordered);
   assert.equal(d.delivered, clients * (publishes - faults.lost));
-  assert.deepEqual(d.ignoredBy, { foreign: clients, unstamped: 0, control: clients, misrouted: 0 });
+  assert.deepEqual(d.ignoredBy, { foreign: clients, unstamped: 0, control: clients, misrouted: 0, notOwed: 0 });
   assert.equal(d.ignored, 2 * clients);
   assert.equal(report.transports.websocket!.incompletePublishes, faults.lost);
   // The timeline puts each loss where the dropped message was due: an interval's publishes are a

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenarioText } from '../../src/config/load.js';
-import { fieldOverrides, targetOverride } from '../../src/config/overrides.js';
+import { fieldOverrides, stagesOverride, targetOverride } from '../../src/config/overrides.js';
 import { publishCounts } from '../../src/config/resolve.js';
 import { redactSecrets } from '../../src/secrets.js';
 import { ConfigError } from '../../src/errors.js';
@@ -88,7 +88,7 @@ const broken: { name: string; text: string; where: string; says: RegExp }[] = [
     name: 'missing required key',
     text: 'clients:\n  connections: 10\npublish:\n  rate: 5\n',
     where: 'scn.yaml:4:3',
-    says: /publish\.duration: is required/,
+    says: /publish\.duration: required \(how long to publish\), unless `stages` say how the load goes/,
   },
   {
     name: 'payload below stamp',
@@ -157,4 +157,94 @@ test('secrets are redacted from the scenario as run', () => {
     headers: { Authorization: '***', cookie: '***', 'X-Trace': 't' },
     publicHeaders: ['x-trace'],
   });
+});
+
+const STAGED = `clients:
+  connections: 50
+publish:
+  rate: 20/s
+warmup: 1s
+stages:
+  - { duration: 10s, connections: 500, rate: 200/s }
+  - { duration: 5s }
+`;
+
+test('stages: the load shape ramps from the previous values, publish.duration is the stages’ total, counts are the curve’s area', () => {
+  const s = parseScenarioText(STAGED + 'events:\n  - { at: 3s, disconnect: 50%, how: reset, reconnect: { jitter: 2s } }\n', 'scn.yaml');
+  assert.equal(s.publish.duration, 15_000);
+  assert.equal(s.load.maxConnections, 500);
+  assert.equal(s.load.spanMs, 16_000);
+  assert.deepEqual(s.load.stageStartsMs, [1000, 11_000]);
+  assert.deepEqual(
+    s.load.connections.map((c) => [c.from, c.to]),
+    [
+      [50, 50],
+      [50, 500],
+      [500, 500],
+    ],
+  );
+  // Warm-up 20/s × 1 s; the ramp (20 + 200) / 2 × 10 s; the hold 200/s × 5 s.
+  assert.deepEqual(publishCounts(s), { warmup: 20, measured: 1100 + 1000, total: 2120 });
+  assert.deepEqual(s.events![0], {
+    at: 3000,
+    disconnect: 0.5,
+    how: 'reset',
+    reconnect: { after: 0, jitter: 2000, backoff: { initial: 250, max: 10_000, factor: 2 } },
+  });
+});
+
+test('stages, churn and events: bad input names the key and says what is wrong', () => {
+  const cases: [name: string, text: string, says: RegExp][] = [
+    [
+      'duration with stages',
+      STAGED.replace('  rate: 20/s\n', '  rate: 20/s\n  duration: 5s\n'),
+      /publish\.duration: with stages, publishing lasts/,
+    ],
+    [
+      'both kinds in one event',
+      STAGED + 'events:\n  - { at: 2s, disconnect: 10%, serverRestart: true }\n',
+      /events\[0\]: an event either drops clients/,
+    ],
+    ['neither kind', STAGED + 'events:\n  - { at: 2s }\n', /events\[0\]: an event either drops clients/],
+    ['a share above 100 %', STAGED + 'events:\n  - { at: 2s, disconnect: 150% }\n', /events\[0\]\.disconnect: "150%": must be a share/],
+    [
+      'after publishing',
+      STAGED + 'events:\n  - { at: 20s, disconnect: 10% }\n',
+      /events\[0\]\.at: at 20000 ms is not within publishing \(it lasts 16000 ms/,
+    ],
+    [
+      'restart of a server wsbench did not start',
+      STAGED + 'target: { kind: builtin, url: "ws://127.0.0.1:1" }\nevents:\n  - { at: 2s, serverRestart: true }\n',
+      /events\[0\]\.serverRestart: only a server wsbench starts can be restarted/,
+    ],
+    [
+      'how with a restart',
+      STAGED + 'events:\n  - { at: 2s, serverRestart: true, how: reset }\n',
+      /events\[0\]\.how: a server restart drops every connection its own way/,
+    ],
+    ['negative connections', STAGED.replace('connections: 500', 'connections: -1'), /stages\[0\]\.connections/],
+    ['churn of zero', STAGED.replace('  connections: 50\n', '  connections: 50\n  churn: 0/s\n'), /clients\.churn: .*greater than zero/],
+  ];
+  for (const [name, text, says] of cases) assert.match(configError(text).message, says, name);
+});
+
+test('--stage replaces the stages; a malformed one names the flag, its position and the part', () => {
+  const s = parseScenarioText(STAGED, 'scn.yaml', [stagesOverride(['2s:connections=100', '3s:rate=50/s:connections=10'])]);
+  assert.deepEqual(
+    s.stages!.map((x) => [x.duration, x.connections, x.rate]),
+    [
+      [2000, 100, undefined],
+      [3000, 10, 50],
+    ],
+  );
+  const cases: [values: string[], says: RegExp][] = [
+    [[':rate=5'], /--stage 1 \(":rate=5"\): starts with a duration/],
+    [['2s', '2s:speed=3'], /--stage 2 \("2s:speed=3"\): "speed=3" is not connections=N or rate=R/],
+    [['2s:rate=1:rate=2'], /--stage 1 .*rate given twice/],
+  ];
+  for (const [values, says] of cases)
+    assert.throws(
+      () => parseScenarioText(STAGED, 'scn.yaml', [stagesOverride(values)]),
+      (e: unknown) => e instanceof ConfigError && says.test(e.message),
+    );
 });

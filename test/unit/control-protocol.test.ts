@@ -43,6 +43,7 @@ const target = {
   subprotocols: [],
   clientProtocol: PLAIN_PROTOCOL,
   maxPayload: 1 << 20,
+  readyDelayMs: 0,
 };
 /** Real plans, as the engine builds them. */
 const plans = workerPlans({
@@ -73,6 +74,8 @@ const interval = {
   errors: 1,
   connectionsOpen: 5,
   connect: { count: 2, histogram: encoded },
+  notOwed: 0,
+  unpublished: 0,
   tool: { cpuPercent: 4.2, eventLoopDelayP99Ms: 0.8 },
 };
 
@@ -82,6 +85,7 @@ const snapshot: WorkerSnapshot = {
   failed: 0,
   closed: 0,
   inFlight: 0,
+  open: 5,
   ready: 5,
   problem: null,
   delivered: 50,
@@ -93,6 +97,9 @@ const snapshot: WorkerSnapshot = {
   wire: { bytesIn: 1000, bytesOut: 200, requests: 5 },
   cpuPercent: 3.5,
   eventLoopDelayP99Ms: 1.1,
+  events: [{ index: 0, dropped: 2, reconnected: 1, gone: 0, failed: 1, at: 5000.25, firstReadyAt: 5100.5, lastReadyAt: null }],
+  owedDue: 55,
+  outstanding: null,
   timeline: {
     closedBefore: 4,
     intervals: [
@@ -114,13 +121,14 @@ const result: WorkerResult = {
   opened: 5,
   failed: 0,
   closedEarly: 0,
-  delivery: { expected: 60, delivered: 60, lost: 0, unpublished: 0, duplicated: 0, reordered: 1, ignored: 2 },
-  ignoredBy: { foreign: 0, unstamped: 0, control: 2, misrouted: 0 },
+  delivery: { expected: 60, delivered: 60, lost: 0, unpublished: 0, notOwed: 0, duplicated: 0, reordered: 1, ignored: 2 },
+  ignoredBy: { foreign: 0, unstamped: 0, control: 2, misrouted: 0, notOwed: 0 },
   errors: {},
   errorSamples: {},
   clampedSamples: 0,
   wire: { bytesIn: 1000, bytesOut: 200, requests: 5 },
   histograms: { fanout: encoded, connect: encoded },
+  lifecycle: { events: [], timeToReconnect: encoded, churn: { closed: 3, opened: 3, failed: 0 } },
   // Publishes nobody received keep NaN, which JSON numbers cannot carry.
   firstLatencyMs: new Float32Array([0.25, Number.NaN, 1.5, Number.POSITIVE_INFINITY, -0]),
   lastLatencyMs: new Float32Array([0.5, Number.NaN, 2.75, 3, 0]),

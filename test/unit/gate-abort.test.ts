@@ -21,7 +21,15 @@ function snapshot(
     transportCount: 1,
     phaseProgress: 0.5,
     phaseRemainingMs: 1000,
-    connections: { target: 10, opened: 10 - (over.failed ?? 0), failed: over.failed ?? 0, closed: 0, inFlight: 0, perSec: 0 },
+    connections: {
+      target: 10,
+      opened: 10 - (over.failed ?? 0),
+      failed: over.failed ?? 0,
+      closed: 0,
+      open: 10 - (over.failed ?? 0),
+      inFlight: 0,
+      perSec: 0,
+    },
     publish: { sent: 10, acked: 10, errors: 0, total: 20, lagMs: 0 },
     delivery: {
       delivered: 100,

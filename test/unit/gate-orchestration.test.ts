@@ -76,7 +76,7 @@ function liveSnapshot(duplicated: number): Snapshot {
     transportCount: 1,
     phaseProgress: 0,
     phaseRemainingMs: null,
-    connections: { target: 1, opened: 1, failed: 0, closed: 0, inFlight: 0, perSec: 0 },
+    connections: { target: 1, opened: 1, failed: 0, closed: 0, open: 1, inFlight: 0, perSec: 0 },
     publish: { sent: 1, acked: 1, errors: 0, total: 1, lagMs: 0 },
     delivery: { delivered: 1, expectedSoFar: 1, duplicated, reordered: 0, ignored: 0, perSec: 0 },
     latencyMs: null,

@@ -208,14 +208,46 @@ test('scenario thresholds and baseline settings parse', () => {
   assert.deepEqual(parseScenarioText(scenarioBase, 'scn.yaml').thresholds, []);
 });
 
+/** What a run with events adds to a transport's report. */
+const reconnects = {
+  count: 1000,
+  failed: 3,
+  dropped: 1000,
+  timeToReconnectMs: { p50: 900, p99: 1980, max: 2010 },
+  allReconnectedMs: 2010,
+  events: [],
+  histogram: '',
+};
+
 test('metric catalog: every metric reads a number from a full report and formats it', () => {
   for (const [name, def] of METRICS) {
     const found = lookupMetric(name);
     assert.ok(found.ok, name);
-    const value = def.read(report.transports.websocket!);
+    const value = def.read({ ...report.transports.websocket!, reconnects });
     assert.equal(typeof value, 'number', name);
     assert.notEqual(formatValue(value!, def.dim), '', name);
   }
   const lp = lookupMetric('longpoll.fanout.p50');
   assert.ok(lp.ok && lp.ref.transport === 'longpoll' && lp.ref.def.name === 'fanout.p50');
+});
+
+test('reconnect metrics: read from reconnects, and cannot pass without it or when some client never came back', () => {
+  const withStorm = { ...report, transports: { websocket: { ...report.transports.websocket!, reconnects } } };
+  const cases: [expression: string, passed: boolean][] = [
+    ['reconnects.count == 1000', true],
+    ['reconnects.count == reconnects.dropped', true],
+    ['reconnects.failed == 0', false],
+    ['reconnects.allReconnectedMs < 3s', true],
+    ['reconnects.timeToReconnect.p99 < 2s', true],
+    ['reconnects.timeToReconnect.max < 2s', false],
+    ['delivery.notOwed == 0', true],
+  ];
+  for (const [expression, passed] of cases)
+    assert.equal(evaluateThreshold(parseThreshold(expression), withStorm).passed, passed, expression);
+  assert.equal(evaluateThreshold(parseThreshold('reconnects.count == 0'), report).passed, false, 'no events: no reconnect figures');
+  const notBack = {
+    ...report,
+    transports: { websocket: { ...report.transports.websocket!, reconnects: { ...reconnects, allReconnectedMs: null } } },
+  };
+  assert.equal(evaluateThreshold(parseThreshold('reconnects.allReconnectedMs < 3600s'), notBack).passed, false);
 });

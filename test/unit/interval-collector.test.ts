@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IntervalCollector, LIVE_GRACE_MS } from '../../src/engine/interval-collector.js';
 import { IntervalGrid } from '../../src/engine/interval-grid.js';
-import { OpenLoopSchedule } from '../../src/engine/pacer.js';
+import { OpenLoopSchedule, constantRate } from '../../src/engine/pacer.js';
 import { decodeHistogram, HIGHEST_US } from '../../src/metrics/histogram.js';
 import { ClientLedger } from '../../src/metrics/ledger.js';
 import { PublishOutcomes } from '../../src/metrics/publish-outcomes.js';
@@ -28,7 +28,7 @@ function collector(over: { rate?: number; total?: number; channels?: number; tra
   const c = new IntervalCollector(
     {
       timeline: { originMs: ORIGIN, lengthMs: 1000 },
-      publishRatePerSec: over.rate ?? 10,
+      publishRate: constantRate(over.rate ?? 10),
       totalPublishes: total,
       channelCount: over.channels ?? 1,
     },

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SenderMap } from '../../src/engine/sender-map.js';
 import { mergeSends } from '../../src/engine/upstream-source.js';
+import { ownsClient } from '../../src/engine/upstream-sender.js';
 import { splitTemplate } from '../../src/engine/upstream-sender.js';
 import { createHistogram, decodeHistogram, encodeHistogram, recordCount, recordMs } from '../../src/metrics/histogram.js';
 import { decodeIndexSet, encodeIndexSet } from '../../src/metrics/publish-outcomes.js';
@@ -106,8 +107,8 @@ test('mergeSends: workers through the whole schedule — every message sent or f
     [0, 2, 0, 2],
   );
   const ranges = [
-    { workerId: 0, firstClient: 0, clientCount: 2 },
-    { workerId: 1, firstClient: 2, clientCount: 2 },
+    { workerId: 0, firstClient: 0, clientCount: 2, clientStride: 1 },
+    { workerId: 1, firstClient: 2, clientCount: 2, clientStride: 1 },
   ];
   const r = mergeSends([sends(0, 9, 4, [4]), sends(1, 10, 5, [])], map, ranges, 2);
   assert.equal(r.sent, 10);
@@ -131,8 +132,8 @@ test('mergeSends: workers through the whole schedule — every message sent or f
 test('mergeSends: stopped early — what a sender had not reached below the last message sent is not sent (unpublished)', () => {
   const map = new SenderMap(4, 1, 2);
   const ranges = [
-    { workerId: 0, firstClient: 0, clientCount: 2 },
-    { workerId: 1, firstClient: 2, clientCount: 2 },
+    { workerId: 0, firstClient: 0, clientCount: 2, clientStride: 1 },
+    { workerId: 1, firstClient: 2, clientCount: 2, clientStride: 1 },
   ];
   // Worker 1 went up to message 9; worker 0 stopped after 4 (its 6 and 8 were due, never sent).
   const r = mergeSends([sends(0, 5, 3, []), sends(1, 10, 5, [])], map, ranges, 0);
@@ -144,4 +145,28 @@ test('mergeSends: stopped early — what a sender had not reached below the last
   // A worker with no sender has nothing it could have missed.
   const none = mergeSends([sends(0, 4, 4, []), sends(1, 0, 0, [])], new SenderMap(4, 1, 1), ranges, 0);
   assert.deepEqual(decodeIndexSet(none.failed).ranges(), []);
+});
+
+test('interleaved workers (worker w holds clients w, w + W, …): which sender is whose, and a stop cut-off per worker', () => {
+  const cases: [{ firstClient: number; clientCount: number; clientStride: number }, number, boolean][] = [
+    [{ firstClient: 0, clientCount: 3, clientStride: 2 }, 0, true],
+    [{ firstClient: 0, clientCount: 3, clientStride: 2 }, 4, true],
+    [{ firstClient: 0, clientCount: 3, clientStride: 2 }, 6, false],
+    [{ firstClient: 0, clientCount: 3, clientStride: 2 }, 3, false],
+    [{ firstClient: 1, clientCount: 3, clientStride: 2 }, 5, true],
+    [{ firstClient: 1, clientCount: 3, clientStride: 2 }, 0, false],
+    [{ firstClient: 2, clientCount: 2, clientStride: 1 }, 3, true],
+  ];
+  for (const [range, k, want] of cases) assert.equal(ownsClient(range, k), want, `${JSON.stringify(range)} ${k}`);
+  // 4 clients, 1 channel, 2 senders (clients 0 and 2: both on worker 0 when interleaved over 2 workers).
+  const map = new SenderMap(4, 1, 2);
+  const ranges = [
+    { workerId: 0, firstClient: 0, clientCount: 2, clientStride: 2 },
+    { workerId: 1, firstClient: 1, clientCount: 2, clientStride: 2 },
+  ];
+  // Worker 0 stopped after message 5 of 8; worker 1 has no sender: it misses nothing.
+  const r = mergeSends([sends(0, 6, 6, []), sends(1, 0, 0, [])], map, ranges, 0);
+  assert.equal(r.sent, 6);
+  assert.deepEqual(decodeIndexSet(r.failed).ranges(), []);
+  assert.equal(r.upstream!.sendFailures, 0);
 });

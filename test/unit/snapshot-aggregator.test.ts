@@ -15,6 +15,7 @@ function workerSnapshot(workerId: number, over: Partial<WorkerSnapshot> = {}): W
     failed: 0,
     closed: 0,
     inFlight: 0,
+    open: 0,
     ready: 0,
     problem: null,
     delivered: 0,
@@ -26,6 +27,9 @@ function workerSnapshot(workerId: number, over: Partial<WorkerSnapshot> = {}): W
     wire: { bytesIn: 0, bytesOut: 0, requests: 0 },
     cpuPercent: 1,
     eventLoopDelayP99Ms: 1,
+    events: [],
+    owedDue: null,
+    outstanding: null,
     timeline: { closedBefore: 0, intervals: [] },
     ...over,
   };
@@ -111,6 +115,7 @@ test('sums, rates since the previous merge, last-interval latency and the tool-b
   live.record(
     workerSnapshot(0, {
       opened: 2,
+      open: 2,
       failed: 1,
       delivered: 10,
       errors: { 'connect.ECONNREFUSED': 1 },
@@ -118,9 +123,9 @@ test('sums, rates since the previous merge, last-interval latency and the tool-b
       wire: { bytesIn: 1000, bytesOut: 10, requests: 4 },
     }),
   );
-  live.record(workerSnapshot(1, { opened: 1, delivered: 6, errors: { 'connect.ECONNREFUSED': 2 }, cpuPercent: 90 }));
+  live.record(workerSnapshot(1, { opened: 1, open: 1, delivered: 6, errors: { 'connect.ECONNREFUSED': 2 }, cpuPercent: 90 }));
   const first = live.merge(context(2000, { phase: 'connecting' }));
-  assert.deepEqual(first.connections, { target: 4, opened: 3, failed: 1, closed: 0, inFlight: 0, perSec: 4 });
+  assert.deepEqual(first.connections, { target: 4, opened: 3, failed: 1, closed: 0, open: 3, inFlight: 0, perSec: 4 });
   assert.equal(first.phaseProgress, 1, 'connecting: progress is opened + failed of the target');
   assert.equal(first.transport, 'longpoll');
   assert.equal(first.transportIndex, 1);

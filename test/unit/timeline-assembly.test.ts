@@ -34,6 +34,8 @@ function interval(index: number, over: Partial<WorkerInterval> = {}): WorkerInte
     errors: 0,
     connectionsOpen: 0,
     connect: null,
+    notOwed: 0,
+    unpublished: 0,
     tool: { cpuPercent: 10, eventLoopDelayP99Ms: 1 },
     ...over,
   };
@@ -153,6 +155,7 @@ function snapshotOf(workerId: number, closedBefore: number, intervals: WorkerInt
     failed: 0,
     closed: 0,
     inFlight: 0,
+    open: 1,
     ready: 1,
     problem: null,
     delivered: 0,
@@ -164,6 +167,9 @@ function snapshotOf(workerId: number, closedBefore: number, intervals: WorkerInt
     wire: { bytesIn: 0, bytesOut: 0, requests: 0 },
     cpuPercent: 1,
     eventLoopDelayP99Ms: 1,
+    events: [],
+    owedDue: null,
+    outstanding: null,
     timeline: { closedBefore, intervals },
   };
 }

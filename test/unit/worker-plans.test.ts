@@ -27,6 +27,7 @@ const target = {
   subprotocols: ['x'],
   clientProtocol: socketioSpec,
   maxPayload: 1024,
+  readyDelayMs: 0,
 } satisfies Partial<PreparedTarget>;
 
 function plansFor(transport: TransportName, workers: number) {
@@ -46,14 +47,14 @@ function plansFor(transport: TransportName, workers: number) {
   });
 }
 
-test('plans split the clients and the handshakes in flight over the workers', () => {
+test('plans deal the clients out in turn and split the handshakes in flight over the workers', () => {
   const plans = plansFor('websocket', 3);
   assert.deepEqual(
-    plans.map((p) => [p.workerId, p.firstClient, p.clientCount, p.maxInFlight]),
+    plans.map((p) => [p.workerId, p.firstClient, p.clientCount, p.clientStride, p.maxInFlight]),
     [
-      [0, 0, 4, 2],
-      [1, 4, 3, 2],
-      [2, 7, 3, 2],
+      [0, 0, 4, 3, 2],
+      [1, 1, 3, 3, 2],
+      [2, 2, 3, 3, 2],
     ],
   );
   const p = plans[0]!;
@@ -66,8 +67,8 @@ test('plans split the clients and the handshakes in flight over the workers', ()
   assert.deepEqual(p.headers, { Cookie: 'a=b' });
   // Every worker gets the same timeline grid and the publisher's rate (intended times from t0).
   assert.deepEqual(
-    plans.map((w) => [w.timeline, w.publishRatePerSec]),
-    plans.map(() => [{ originMs: 3, lengthMs: 1000 }, 10]),
+    plans.map((w) => [w.timeline, w.publishRate]),
+    plans.map(() => [{ originMs: 3, lengthMs: 1000 }, [{ durationMs: 1000, from: 10, to: 10 }]]),
   );
   // Plans travel to other processes: plain data only.
   assert.deepEqual(structuredClone(plans), plans);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultWorkerCount } from '../../src/engine/workers.js';
-import { splitClients } from '../../src/engine/worker-plans.js';
+import { interleaveClients } from '../../src/engine/worker-plans.js';
 import { TRANSPORTS } from '../../src/transports/registry.js';
 
 test('default worker count: enough for the open-files limit, a core each for big runs', () => {
@@ -19,17 +19,46 @@ test('default worker count: enough for the open-files limit, a core each for big
     assert.equal(defaultWorkerCount(connections, cores), workers, `${connections} connections on ${cores} cores`);
 });
 
-test('clients split into contiguous near-equal ranges', () => {
-  assert.deepEqual(splitClients(10, 3), [
-    { first: 0, count: 4 },
-    { first: 4, count: 3 },
-    { first: 7, count: 3 },
-  ]);
-  assert.deepEqual(splitClients(2, 3), [
-    { first: 0, count: 1 },
-    { first: 1, count: 1 },
-    { first: 2, count: 0 },
-  ]);
+test('clients are dealt out to the workers in turn (every worker has its share below any level)', () => {
+  const cases: [total: number, workers: number, expected: { first: number; count: number; stride: number }[]][] = [
+    [
+      10,
+      3,
+      [
+        { first: 0, count: 4, stride: 3 },
+        { first: 1, count: 3, stride: 3 },
+        { first: 2, count: 3, stride: 3 },
+      ],
+    ],
+    [
+      2,
+      3,
+      [
+        { first: 0, count: 1, stride: 3 },
+        { first: 1, count: 1, stride: 3 },
+        { first: 2, count: 0, stride: 3 },
+      ],
+    ],
+    [5, 1, [{ first: 0, count: 5, stride: 1 }]],
+    [
+      0,
+      2,
+      [
+        { first: 0, count: 0, stride: 2 },
+        { first: 1, count: 0, stride: 2 },
+      ],
+    ],
+  ];
+  for (const [total, workers, expected] of cases) {
+    const split = interleaveClients(total, workers);
+    assert.deepEqual(split, expected, `${total} over ${workers}`);
+    // Every client exactly once.
+    const all = split.flatMap((r) => Array.from({ length: r.count }, (_, j) => r.first + j * r.stride)).sort((a, b) => a - b);
+    assert.deepEqual(
+      all,
+      Array.from({ length: total }, (_, k) => k),
+    );
+  }
 });
 
 test('only the fast WebSocket client gets the small young generation', () => {

@@ -144,6 +144,18 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
     });
   }
 
+  reset(): void {
+    const { socket } = this;
+    if (this.phase === Phase.Closed || !socket) return;
+    if (this.phase === Phase.Upgrading || this.phase === Phase.Idle) {
+      this.finish(1006, 'reset before open', false);
+      return;
+    }
+    // RST instead of FIN: the server sees the connection vanish, as when a load balancer dies.
+    if (!socket.destroyed) socket.resetAndDestroy();
+    this.finish(1006, 'connection reset by wsbench', false);
+  }
+
   wire(): WireStats {
     const { socket } = this;
     return { bytesIn: socket?.bytesRead ?? 0, bytesOut: socket?.bytesWritten ?? 0, requests: socket ? 1 : 0 };
