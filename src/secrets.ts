@@ -95,12 +95,22 @@ export function redactDeep<T>(value: T): T {
   return mapStrings(value, redactText) as T;
 }
 
-export function mapStrings(value: unknown, fn: (text: string) => string): unknown {
-  if (typeof value === 'string') return fn(value);
+/**
+ * Encoded HdrHistograms (base64 of compressed bytes, under keys such as `histogram`, `histograms`,
+ * `recipientHistograms`) are data, not text: a remembered secret of a few characters occurs in
+ * a long one by chance, and replacing it would make the report unreadable. Base64 strings at or
+ * below such a key are kept as they are; any other string there is text and is mapped.
+ */
+const ENCODED_DATA_KEY = /histograms?$/i;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** A copy with `fn` applied to every string (encoded histograms excepted); objects where nothing changed are kept as they are. */
+export function mapStrings(value: unknown, fn: (text: string) => string, underEncodedKey = false): unknown {
+  if (typeof value === 'string') return underEncodedKey && BASE64.test(value) ? value : fn(value);
   if (Array.isArray(value)) {
     let changed = false;
     const out = value.map((v) => {
-      const m = mapStrings(v, fn);
+      const m = mapStrings(v, fn, underEncodedKey);
       if (m !== v) changed = true;
       return m;
     });
@@ -110,7 +120,7 @@ export function mapStrings(value: unknown, fn: (text: string) => string): unknow
     let changed = false;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const m = mapStrings(v, fn);
+      const m = mapStrings(v, fn, underEncodedKey || ENCODED_DATA_KEY.test(k));
       if (m !== v) changed = true;
       out[k] = m;
     }

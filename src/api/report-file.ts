@@ -4,8 +4,9 @@
  * wsbench report is a ConfigError naming the file (or the option it came from) and the first field
  * that is wrong, before anything starts: every field the gate and the reporters read is checked,
  * histograms are decoded with a bounded inflate (no zlib bombs). A library caller who passes a
- * report object as a baseline gets the same checks through `checkReport`. The report's text is
- * made inert (it is shown in tables and lines).
+ * report object as a baseline gets the same checks through `checkReport`. What is returned is
+ * safe to show (it ends up in tables, lines and verdicts): secrets redacted, its scenario's by
+ * structure too, and every string inert (src/sanitize.ts) — the report may come from anywhere.
  */
 import { inflateSync } from 'node:zlib';
 import { z } from 'zod';
@@ -15,7 +16,7 @@ import { ConfigError, type ConfigLocation } from '../errors.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import { inert } from '../peer-text.js';
 import { REPORT_SCHEMA, type RunReport } from '../results/types.js';
-import { mapStrings } from '../secrets.js';
+import { sanitizeForeignReport } from '../sanitize.js';
 
 /** Largest report read (a three-transport report with --repeat 10 is well under 5 MiB). */
 export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
@@ -174,8 +175,8 @@ export function checkReport(data: unknown, where: ConfigLocation): RunReport {
     const more = issues.length > 1 ? ` (${issues.length} problems in this report; this is the first)` : '';
     throw new ConfigError(`${inert(field)}: ${describe(first)}${more}`, where);
   }
-  // Its text ends up in tables and lines: nothing in it may drive the terminal.
-  return mapStrings(data, inert) as RunReport;
+  // Its text ends up in tables, lines and verdicts: no secret in it, nothing that may drive a terminal.
+  return sanitizeForeignReport(data as RunReport);
 }
 
 function describe(issue: z.core.$ZodIssue): string {

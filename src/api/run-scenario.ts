@@ -12,6 +12,8 @@
  * Errors: a bad option is a ConfigError before anything starts; a run that fails after measuring
  * something throws a RunFailedError carrying the partial `report` (merged with earlier repeats)
  * and the gate's verdict on it (`gate`, never a pass); anything else is a WsbenchError with a code.
+ * What it returns, emits and throws has secrets redacted and peer text made inert, as the CLI's
+ * outputs do.
  */
 import type { Scenario } from '../config/resolve.js';
 import type { EngineListener } from '../engine/events.js';
@@ -29,6 +31,7 @@ import {
 import type { GateOutcome } from '../gate/result.js';
 import { RunFailedError } from '../results/run-failed.js';
 import type { RunReport } from '../results/types.js';
+import { sanitizeData, sanitizeError, sanitizeReport } from '../sanitize.js';
 import { checkReport } from './report-file.js';
 import { baselineScenarioWarning, scenarioFacts } from './scenario-facts.js';
 
@@ -75,8 +78,22 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
   return runGated(runEngine, scenario, options);
 }
 
-/** The composition, with the engine passed in. */
+/**
+ * The composition, with the engine passed in. Everything it hands out — events, the report, the
+ * verdict, errors (their messages, stacks, causes, partial reports) — is safe to print as it is:
+ * secrets redacted and peer text inert (src/sanitize.ts), as the CLI prints it, since a library
+ * caller prints or stores what it gets. The gate itself judges the engine's own events and report.
+ */
 export async function runGated(engine: EngineRun, scenario: Scenario, options: RunScenarioOptions = {}): Promise<RunScenarioResult> {
+  try {
+    return await judgedRun(engine, scenario, options);
+  } catch (e) {
+    // A bad option, a setup failure, a failed run: message, stack and causes, in place.
+    throw sanitizeError(e);
+  }
+}
+
+async function judgedRun(engine: EngineRun, scenario: Scenario, options: RunScenarioOptions): Promise<RunScenarioResult> {
   const { thresholds = [], baseline, repeat, abortOnFail, alwaysEvaluate, onRun, signal, onEvent, ...engineOptions } = options;
   const judged = baseline && baselineOf(scenario, baseline);
   const warning = judged?.warning;
@@ -87,9 +104,10 @@ export async function runGated(engine: EngineRun, scenario: Scenario, options: R
     abortOnFail: abortOnFail === true,
     alwaysEvaluate: alwaysEvaluate === true,
   });
+  const toCaller: EngineListener | undefined = onEvent && ((event) => onEvent(sanitizeData(event)));
   // Said before anything starts, as the run's own warnings are; the verdict carries it too.
-  if (warning) onEvent?.({ type: 'warning', message: warning, elapsedMs: 0 });
-  const watched = gate.watch(onEvent);
+  if (warning) toCaller?.({ type: 'warning', message: warning, elapsedMs: 0 });
+  const watched = gate.watch(toCaller);
   const runSignal = signal ? AbortSignal.any([signal, gate.signal]) : gate.signal;
   let report: RunReport;
   try {
@@ -101,10 +119,15 @@ export async function runGated(engine: EngineRun, scenario: Scenario, options: R
       },
     );
   } catch (e) {
-    if (e instanceof RunFailedError) throw new RunFailedError(e.cause as WsbenchError, e.report, gate.evaluate(e.report));
+    if (e instanceof RunFailedError) {
+      // Judged first (the verdict is stored in the report), then both made safe.
+      const verdict = gate.evaluate(e.report);
+      throw new RunFailedError(sanitizeError(e.cause as WsbenchError), sanitizeReport(e.report), verdict && sanitizeData(verdict));
+    }
     throw e;
   }
-  return { report, gate: gate.evaluate(report) };
+  const verdict = gate.evaluate(report);
+  return { report: sanitizeReport(report), gate: verdict && sanitizeData(verdict) };
 }
 
 /**

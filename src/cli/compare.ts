@@ -4,7 +4,8 @@
  * current report). Tolerances: flags, else the current report's scenario `baseline:` section,
  * else 10%.
  */
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
+import type { CompareArgs } from './flags/compare.js';
 import { ExitCode } from '../exit-codes.js';
 import { baselineChecks, compareReports } from '../gate/baseline.js';
 import { gateOutcome } from '../gate/result.js';
@@ -12,7 +13,7 @@ import { compileThreshold, evaluateThresholds } from '../gate/thresholds.js';
 import { gateText } from '../reporters/gate-text.js';
 import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';
-import { reportError } from './errors.js';
+import { keepFirstFailure, reportError } from './errors.js';
 import { listOf, parseMaxRegressionFlags, reportBaselineOptions, writeOutput } from './gate.js';
 import { baselineScenarioWarning, connectionWarning, reportScenarioFacts } from '../api/scenario-facts.js';
 import { readReport } from '../api/report-file.js';
@@ -20,41 +21,8 @@ import { checkOutputFiles } from './output-files.js';
 import type { WsbenchError } from '../errors.js';
 import { appendFile } from 'node:fs/promises';
 
-export interface CompareArgs {
-  baseline: string;
-  current: string;
-  'max-regression'?: string | string[];
-  threshold?: string | string[];
-  junit?: string;
-  markdown?: string;
-  verbose?: boolean;
-}
-
-/** `compare`'s flags and handler (its name and description are in main.ts). */
+/** `compare`'s handler (its flags are in ./flags/compare.ts, its name and description in main.ts). */
 export const compareCommand = {
-  builder: (y: Argv) =>
-    y
-      .positional('baseline', { type: 'string', demandOption: true, describe: 'The earlier (good) report, JSON from run --out' })
-      .positional('current', { type: 'string', demandOption: true, describe: 'The report to judge' })
-      .option('max-regression', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'Tolerance: "10%" for every metric, or "fanout.p99=20%" / "metric=off" (repeatable)',
-      })
-      .option('threshold', {
-        alias: 't',
-        type: 'string',
-        requiresArg: true,
-        describe: 'Also check this threshold on the current report (repeatable)',
-      })
-      .option('junit', { type: 'string', requiresArg: true, describe: 'Write JUnit XML here' })
-      .option('markdown', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)',
-      })
-      .example('$0 compare baseline.json current.json', 'Exit 1 when current regressed beyond tolerance and noise')
-      .example('$0 compare main.json pr.json --max-regression 5% --max-regression fanout.p99=20%', 'Tighter overall, looser for p99'),
   handler: async (argv: ArgumentsCamelCase<CompareArgs>) => {
     process.exitCode = await compare(argv);
   },
@@ -88,8 +56,9 @@ export async function compare(argv: CompareArgs, env: NodeJS.ProcessEnv = proces
     process.stdout.write(`${argv.current} (run ${current.run.id}) against ${argv.baseline} (run ${baseline.run.id})\n`);
     process.stdout.write(gateText(outcome));
     let failure: WsbenchError | undefined;
-    if (argv.junit) failure ??= await writeOutput(argv.junit, junitXml(current, outcome), err);
-    if (argv.markdown) failure ??= await writeOutput(argv.markdown, markdownSummary(current, outcome), err);
+    if (argv.junit) failure = keepFirstFailure(failure, await writeOutput('--junit', argv.junit, junitXml(current, outcome)), err);
+    if (argv.markdown)
+      failure = keepFirstFailure(failure, await writeOutput('--markdown', argv.markdown, markdownSummary(current, outcome)), err);
     if (env['GITHUB_STEP_SUMMARY']) await appendFile(env['GITHUB_STEP_SUMMARY'], markdownSummary(current, outcome) + '\n').catch(() => {});
     if (failure) return reportError(failure, argv.verbose ?? false);
     return outcome.passed ? ExitCode.OK : ExitCode.GATE_FAILED;

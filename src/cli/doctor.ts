@@ -5,7 +5,8 @@
  * with what to change.
  */
 import { spawnSync } from 'node:child_process';
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
+import type { DoctorArgs } from './flags/doctor.js';
 import { capacity } from '../doctor/machine-limits.js';
 import { BUSY_SHARE, COST_SOURCE, estimateCpu, type CpuEstimate } from '../doctor/cpu-estimate.js';
 import { parseRatePerSec } from '../config/units.js';
@@ -16,46 +17,12 @@ import { openRedis } from '../redis/client.js';
 import { redactText } from '../secrets.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { reportError } from './errors.js';
-import { safeText } from './sanitize.js';
+import { safeText } from '../sanitize.js';
 import { ExitCode } from '../exit-codes.js';
 import { fmtApprox, fmtInt, fmtNum } from '../reporters/format.js';
 
-interface DoctorArgs {
-  connections: number;
-  rate?: string;
-  channels: number;
-  verbose?: boolean;
-  workers?: number;
-  'server-processes': number;
-  redis?: string;
-  target: string;
-}
-
-/** `doctor`'s flags and handler (its name and description are in main.ts). */
+/** `doctor`'s handler (its flags are in ./flags/doctor.ts, its name and description in main.ts). */
 export const doctorCommand = {
-  builder: (y: Argv) =>
-    y
-      .option('connections', { alias: 'c', type: 'number', default: 0, describe: 'Connections you plan (checks them against every limit)' })
-      .option('rate', {
-        alias: 'r',
-        type: 'string',
-        describe: 'Publishes per second you plan (200, 5k/s): estimates the CPU the deliveries need',
-      })
-      .option('channels', {
-        type: 'number',
-        default: 1,
-        describe: 'Channels the clients are spread over (each publish reaches connections ÷ channels)',
-      })
-      .option('workers', { type: 'number', describe: 'Client worker processes you plan (default: as wsbench run would choose)' })
-      .option('server-processes', { type: 'number', default: 1, describe: 'Reference server processes (0 when you test your own server)' })
-      .option('target', {
-        type: 'string',
-        default: 'ws://127.0.0.1:8080/ws/{channel}',
-        describe: 'Where the clients connect (for source-address planning)',
-      })
-      .option('redis', { type: 'string', describe: 'Redis URL to check (reachability, maxclients)' })
-      .example('$0 doctor -c 100000 --server-processes 6', 'Can this machine hold 100k connections with the reference server?')
-      .example('$0 doctor -c 1000 -r 400', 'And 400 publishes/s to 1,000 clients: is there CPU for 400k deliveries/s?'),
   handler: async (argv: ArgumentsCamelCase<DoctorArgs>) => {
     process.exitCode = await doctor(argv);
   },

@@ -7,7 +7,7 @@
 import { ExitCode } from '../exit-codes.js';
 import { WsbenchError, isWsbenchError, messageOf } from '../errors.js';
 import { cliOutput } from './output.js';
-import { safeText } from './sanitize.js';
+import { safeText } from '../sanitize.js';
 
 export function reportError(e: unknown, verbose: boolean, write: (line: string) => void = (l) => cliOutput().stderr(l)): number {
   if (isWsbenchError(e)) {
@@ -19,6 +19,22 @@ export function reportError(e: unknown, verbose: boolean, write: (line: string) 
   write(safeLines(`wsbench: internal error: ${messageOf(e)} (this is a bug; --verbose shows where)`));
   if (verbose) write(safeLines(stackChain(e)));
   return ExitCode.INTERNAL_ERROR;
+}
+
+/**
+ * Failures after a command's main work (an output file that could not be written): each said
+ * exactly once. The first one is kept, to be reported at the end (`reportError`, which gives the
+ * exit code); one that comes while another is pending is said now.
+ */
+export function keepFirstFailure<F>(
+  pending: F | undefined,
+  next: WsbenchError | undefined,
+  write: (line: string) => void,
+): F | WsbenchError | undefined {
+  if (next === undefined) return pending;
+  if (pending === undefined) return next;
+  write(safeLines(`wsbench: error: ${next.message}`));
+  return pending;
 }
 
 /** Each line redacted and inert, newline-terminated. */

@@ -20,7 +20,7 @@ import type { RunReport } from '../results/types.js';
 import { fmtInt } from '../reporters/format.js';
 import { capacityAlongRamp } from '../gate/ramp-capacity.js';
 import { writeReportFile } from './write-report.js';
-import { sanitizeReport } from './sanitize.js';
+import { sanitizeReport } from '../sanitize.js';
 
 export interface CapacityArgs {
   'find-capacity'?: string;

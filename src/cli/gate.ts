@@ -19,6 +19,7 @@ import { hlogText } from '../reporters/hlog.js';
 import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';
 import { readReport } from '../api/report-file.js';
+import { keepFirstFailure } from './errors.js';
 
 export interface GateArgs {
   threshold?: string | string[];
@@ -126,7 +127,10 @@ export type GateRunOptions = Pick<RunScenarioOptions, 'thresholds' | 'baseline' 
 export interface CliGate {
   /** Given to runScenario, which adds the scenario's own thresholds and `baseline:` tolerances. */
   options: GateRunOptions;
-  /** Writes JUnit, Markdown (+ $GITHUB_STEP_SUMMARY) and .hlog; returns an error to report, if any. */
+  /**
+   * Writes JUnit, Markdown (+ $GITHUB_STEP_SUMMARY) and .hlog; returns the first failure to report
+   * (not printed), having said any later one on `err`.
+   */
   writeOutputs(report: RunReport, outcome: GateOutcome | undefined, err: (text: string) => void): Promise<WsbenchError | undefined>;
 }
 
@@ -146,14 +150,17 @@ export async function prepareGate(args: GateArgs, env: NodeJS.ProcessEnv = proce
   return {
     options,
     async writeOutputs(report, outcome, err) {
-      const jobs: [string | undefined, () => string][] = [[args.hlog, () => hlogText(report)]];
+      const jobs: [string, string | undefined, () => string][] = [['--hlog', args.hlog, () => hlogText(report)]];
       if (outcome) {
-        jobs.push([args.junit, () => junitXml(report, outcome)], [args.markdown, () => markdownSummary(report, outcome)]);
+        jobs.push(
+          ['--junit', args.junit, () => junitXml(report, outcome)],
+          ['--markdown', args.markdown, () => markdownSummary(report, outcome)],
+        );
       }
       let failure: WsbenchError | undefined;
-      for (const [file, build] of jobs) {
+      for (const [flag, file, build] of jobs) {
         if (!file) continue;
-        failure ??= await writeOutput(file, build(), err);
+        failure = keepFirstFailure(failure, await writeOutput(flag, file, build()), err);
       }
       const summaryFile = env['GITHUB_STEP_SUMMARY'];
       if (outcome && summaryFile) {
@@ -168,13 +175,16 @@ export async function prepareGate(args: GateArgs, env: NodeJS.ProcessEnv = proce
   };
 }
 
-export async function writeOutput(file: string, content: string, err: (text: string) => void): Promise<WsbenchError | undefined> {
+/**
+ * Writes one output file. A failure is returned, not printed: one error that names the flag, the
+ * file and why, for the caller to report once (`keepFirstFailure`, `reportError`).
+ */
+export async function writeOutput(flag: string, file: string, content: string): Promise<WsbenchError | undefined> {
   try {
     await writeFile(file, content);
     return undefined;
   } catch (e) {
-    err(`wsbench: error: cannot write ${file}: ${messageOf(e)}\n`);
-    return new WsbenchError('SETUP', `cannot write ${file}`, { cause: e });
+    return new WsbenchError('SETUP', `${flag}: cannot write ${file}: ${messageOf(e)}`, { cause: e });
   }
 }
 

@@ -3,10 +3,13 @@
  * exit code; `main` returns it (bin/wsbench.js sets it as the process's exit code). `main` can be
  * called in-process with writers for its messages (the bad-input corpus test does).
  *
- * Commands are loaded lazily: this file names them and says what they do (the top-level help),
- * and a command's module — with its heavy dependencies (the engine, ioredis, zod, yaml, Ink and
- * React, HDR histograms) — is imported only when that command runs or shows its own help. So
- * `wsbench --version` and `wsbench --help` load yargs and nothing else.
+ * Commands are loaded lazily: this file names them and says what they do (the top-level help);
+ * a command's flags (cli/flags/<command>.ts: yargs definitions, no dependencies) are imported
+ * when that command is parsed, and its module — with its heavy dependencies (the engine, ioredis,
+ * zod, yaml, Ink and React, HDR histograms) — only when it runs. So `wsbench --version` and
+ * `wsbench --help` load yargs and nothing else, and `wsbench <command> --help` its flags too.
+ * (`run` and `serve` still define their flags in their modules: branches in flight edit them
+ * there; they move to cli/flags/ the same way once those are merged.)
  */
 import yargs, { type Argv, type ArgumentsCamelCase } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -17,11 +20,14 @@ import { reportError, usageError } from './errors.js';
 import { applyColorFlag, helpWidth, SCRIPT_NAME, stackExamples } from './help.js';
 import { processOutput, withCliOutput, type CliOutput } from './output.js';
 
-/** What a command module exports: its flags and what it does with them. */
+/** A command's flags: what `wsbench <command> --help` shows and yargs parses. */
+// yargs hands every builder its own command's arguments; each flags module types them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Flags = (y: Argv) => Argv<any>;
+
+/** What a command module exports: what it does with its flags, and the flags unless `flags` loads them. */
 interface CommandModule {
-  // yargs hands every builder and handler its own command's arguments; each module types them.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  builder: (y: Argv) => Argv<any> | PromiseLike<Argv<any>>;
+  builder?: Flags;
   handler: (argv: never) => void | Promise<void>;
 }
 
@@ -29,6 +35,11 @@ interface LazyCommand {
   /** yargs' command string: the name and its positional arguments. */
   command: string;
   describe: string;
+  /**
+   * The command's flags alone (cli/flags/<command>.ts), so that its help does not load its
+   * implementation; without it, the command module's `builder`.
+   */
+  flags?: () => Promise<Flags>;
   load: () => Promise<CommandModule>;
 }
 
@@ -42,11 +53,13 @@ export const COMMANDS: readonly LazyCommand[] = [
   {
     command: 'compare <baseline> <current>',
     describe: 'Compare two reports: diff table, exit 1 on a regression beyond the noise',
+    flags: async () => (await import('./flags/compare.js')).compareFlags,
     load: async () => (await import('./compare.js')).compareCommand,
   },
   {
     command: 'report <reports..>',
     describe: 'Render saved reports: an HTML page overlaying them, an .hlog, or the text summary',
+    flags: async () => (await import('./flags/report.js')).reportFlags,
     load: async () => (await import('./report.js')).reportCommand,
   },
   {
@@ -57,11 +70,13 @@ export const COMMANDS: readonly LazyCommand[] = [
   {
     command: 'connect [url]',
     describe: 'Interactive WebSocket console (wscat-compatible) with Redis publish/subscribe and a live status line',
+    flags: async () => (await import('./flags/connect.js')).connectFlags,
     load: async () => (await import('./connect.js')).connectCommand,
   },
   {
     command: 'doctor',
     describe: 'Check this machine for a big run: limits, ports, CPU, Redis, and the connection count it can reach',
+    flags: async () => (await import('./flags/doctor.js')).doctorFlags,
     load: async () => (await import('./doctor.js')).doctorCommand,
   },
 ];
@@ -70,7 +85,7 @@ function lazy(entry: LazyCommand) {
   return {
     command: entry.command,
     describe: entry.describe,
-    builder: async (y: Argv) => (await entry.load()).builder(y),
+    builder: async (y: Argv) => (entry.flags ? await entry.flags() : (await entry.load()).builder!)(y),
     handler: async (argv: ArgumentsCamelCase) => (await entry.load()).handler(argv as never),
   };
 }

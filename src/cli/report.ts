@@ -6,7 +6,8 @@
  * I/O, with the chart library read by src/api/html-assets.ts).
  */
 import { basename } from 'node:path';
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
+import type { ReportArgs } from './flags/report.js';
 import { ConfigError, WsbenchError, messageOf } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { hlogText } from '../reporters/hlog.js';
@@ -14,37 +15,12 @@ import { htmlReport, type HtmlAssets, type HtmlReportInput } from '../reporters/
 import { textSummary } from '../reporters/text.js';
 import type { RunReport } from '../results/types.js';
 import { htmlAssets } from '../api/html-assets.js';
-import { reportError } from './errors.js';
+import { keepFirstFailure, reportError } from './errors.js';
 import { writeOutput } from './gate.js';
 import { readReport } from '../api/report-file.js';
 import { checkOutputFiles } from './output-files.js';
 
-export interface ReportArgs {
-  reports: string[];
-  html?: string;
-  hlog?: string;
-  label?: string | string[];
-  verbose?: boolean;
-}
-
 export const reportCommand = {
-  builder: (y: Argv) =>
-    y
-      .positional('reports', { type: 'string', array: true, demandOption: true, describe: 'Report JSON files (from run --out)' })
-      .option('html', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'Write one self-contained HTML page with every report on the same axes',
-      })
-      .option('hlog', { type: 'string', requiresArg: true, describe: 'Write the HdrHistogram interval log (.hlog) of the (one) report' })
-      .option('label', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'Name a report in legends, in the order given (repeatable; default: the file name)',
-      })
-      .example('$0 report current.json --html report.html', 'One run as a page with charts over time')
-      .example('$0 report baseline.json current.json --html diff.html', 'Two runs overlaid on the same axes')
-      .example('$0 report direct.json proxied.json --label direct --label "behind nginx" --html proxy.html', 'Named series'),
   handler: async (argv: ArgumentsCamelCase<ReportArgs>) => {
     process.exitCode = await report(argv);
   },
@@ -67,8 +43,8 @@ export async function report(argv: ReportArgs): Promise<number> {
     const inputs = reports.map((r, i) => ({ label: labels[i] ?? defaultLabel(files, i), report: r }));
 
     let failure: WsbenchError | undefined;
-    if (argv.html !== undefined) failure ??= await writeHtmlReport(argv.html, inputs, err);
-    if (argv.hlog !== undefined) failure ??= await writeOutput(argv.hlog, hlogText(reports[0]!), err);
+    if (argv.html !== undefined) failure = keepFirstFailure(failure, await writeHtmlReport(argv.html, inputs), err);
+    if (argv.hlog !== undefined) failure = keepFirstFailure(failure, await writeOutput('--hlog', argv.hlog, hlogText(reports[0]!)), err);
     if (argv.html === undefined && argv.hlog === undefined) {
       for (const input of inputs) process.stdout.write(`${inputs.length > 1 ? `== ${input.label}\n` : ''}${textSummary(input.report)}`);
     }
@@ -86,18 +62,13 @@ function defaultLabel(files: readonly string[], i: number): string {
   return files.filter((f) => name(f) === own).length > 1 ? files[i]! : own;
 }
 
-/** Builds the HTML report and writes it; returns an error to report, if any (like the other outputs). */
-export async function writeHtmlReport(
-  file: string,
-  inputs: readonly HtmlReportInput[],
-  err: (text: string) => void,
-): Promise<WsbenchError | undefined> {
+/** Builds the HTML report and writes it; returns an error to report (not printed), if any, like the other outputs. */
+export async function writeHtmlReport(file: string, inputs: readonly HtmlReportInput[]): Promise<WsbenchError | undefined> {
   let assets: HtmlAssets;
   try {
     assets = await htmlAssets();
   } catch (e) {
-    err(`wsbench: error: cannot write ${file}: ${messageOf(e)}\n`);
-    return e instanceof WsbenchError ? e : new WsbenchError('SETUP', `cannot write ${file}`, { cause: e });
+    return new WsbenchError(e instanceof WsbenchError ? e.code : 'SETUP', `--html: cannot write ${file}: ${messageOf(e)}`, { cause: e });
   }
-  return writeOutput(file, htmlReport(inputs, assets), err);
+  return writeOutput('--html', file, htmlReport(inputs, assets));
 }

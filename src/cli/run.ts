@@ -14,7 +14,7 @@ import { ExitCode } from '../exit-codes.js';
 import { ConfigError, WsbenchError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { chooseOutputMode } from '../ui/mode.js';
-import { reportError } from './errors.js';
+import { keepFirstFailure, reportError } from './errors.js';
 import { gateExitCode, gateOptions, prepareGate, type CliGate, type GateArgs } from './gate.js';
 import { capacityOptions, findCapacity, type CapacityArgs } from './find-capacity.js';
 import type { GateOutcome } from '../gate/result.js';
@@ -24,7 +24,7 @@ import { onInterrupt } from './signals.js';
 import { writeHtmlReport } from './report.js';
 import { checkOutputFiles } from './output-files.js';
 import { writeReportFile } from './write-report.js';
-import { safeText, sanitizeEvent, sanitizeReport } from './sanitize.js';
+import { safeText, sanitizeData } from '../sanitize.js';
 
 export interface RunArgs extends GateArgs, CapacityArgs {
   scenario?: string;
@@ -218,7 +218,7 @@ export async function run(argv: RunArgs): Promise<number> {
         argv,
         scenario,
         controller.signal,
-        (event) => progress.onEvent(sanitizeEvent(event)),
+        (event) => progress.onEvent(sanitizeData(event)),
         (t) => process.stdout.write(safeText(t)),
       );
     }
@@ -227,7 +227,8 @@ export async function run(argv: RunArgs): Promise<number> {
     ({ report, gate: outcome } = await runScenario(scenario, {
       ...gateFlags.options,
       signal: controller.signal,
-      onEvent: (event) => progress.onEvent(sanitizeEvent(event)),
+      // runScenario hands out events, reports, verdicts and errors already safe to print.
+      onEvent: (event) => progress.onEvent(event),
       preflight: machinePreflight,
       ...(argv.quiet ? {} : { onRun: (run: number, runs: number) => progress.notice(`run ${run} of ${runs}\n`) }),
     }));
@@ -241,22 +242,19 @@ export async function run(argv: RunArgs): Promise<number> {
   }
 
   if (report) {
-    // Secrets out, peer text inert: every output below is built from this copy.
-    report = sanitizeReport(report);
+    // Secrets out and peer text inert already (runScenario's report): every output below is built from it.
     sink?.result(report);
     // The gate's verdict: with the summary, or on stderr when stdout carries NDJSON or the report.
     if (outcome?.baseline?.warning) process.stderr.write(`wsbench: warning: ${safeText(outcome.baseline.warning)}\n`);
     if (outcome) (choice.mode === 'json' ? process.stderr : stdout).write(safeText(gateText(outcome)));
     if (argv.out) {
       const written = await writeReportFile(argv.out, report, (text) => process.stdout.write(text));
-      if (!written.ok) {
-        if (failure) err(`wsbench: error: ${safeText(written.message)}\n`);
-        else failure = new WsbenchError('SETUP', written.message, { cause: written.cause });
-      }
+      if (!written.ok) failure = keepFirstFailure(failure, new WsbenchError('SETUP', written.message, { cause: written.cause }), err);
     }
-    const outputFailure = await gateFlags?.writeOutputs(report, outcome, err);
-    failure ??= outputFailure;
-    if (argv.html) failure ??= await writeHtmlReport(argv.html, [{ label: report.run.name ?? report.run.id, report }], err);
+    // Each output failure said once: the first (or the run's own failure) at the end, any other now.
+    failure = keepFirstFailure(failure, await gateFlags?.writeOutputs(report, outcome, err), err);
+    if (argv.html)
+      failure = keepFirstFailure(failure, await writeHtmlReport(argv.html, [{ label: report.run.name ?? report.run.id, report }]), err);
   }
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;

@@ -2,7 +2,7 @@
  * `wsbench serve`: the reference server on its own, for pointing other tools (or several wsbench
  * runs) at it. Starts an embedded Redis unless --redis is given. Runs until Ctrl-C.
  */
-import { safeText } from './sanitize.js';
+import { safeText } from '../sanitize.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

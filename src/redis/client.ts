@@ -1,10 +1,12 @@
 /**
  * Redis connections for wsbench's own use (publisher, readiness checks, reference server).
- * Connection failures become one-line SETUP errors that name the URL (password redacted).
+ * Connection failures become one-line SETUP errors that name the URL (password redacted) and the
+ * real cause (./connect-failure.ts); the whole attempt is bounded by `connectTimeoutMs`.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { WsbenchError, messageOf } from '../errors.js';
 import { redactText } from '../secrets.js';
+import { connectFailure } from './connect-failure.js';
 
 export type RedisClient = Redis;
 
@@ -13,6 +15,7 @@ export interface OpenRedisOptions {
   name: string;
   /** Batch commands issued in the same tick into one write (the publisher). */
   autoPipelining?: boolean;
+  /** Bound on the whole attempt: TCP, TLS, AUTH and the ready check (default 5 s). */
   connectTimeoutMs?: number;
   /**
    * Once connected, reconnect with backoff (reconnectDelayMs) whenever the connection is lost,
@@ -33,12 +36,13 @@ export function reconnectDelayMs(attempt: number): number {
 
 export async function openRedis(url: string, options: OpenRedisOptions): Promise<RedisClient> {
   const { reconnect } = options;
+  const timeoutMs = options.connectTimeoutMs ?? 5000;
   let established = false;
   const redisOptions: RedisOptions = {
     lazyConnect: true,
     connectionName: options.name,
     enableAutoPipelining: options.autoPipelining ?? false,
-    connectTimeout: options.connectTimeoutMs ?? 5000,
+    connectTimeout: timeoutMs,
     // Setup fails fast (no retries before the first connection): an unreachable Redis is a setup
     // error, said at once. Afterwards only connections that asked for it reconnect.
     retryStrategy: (attempt) => (reconnect && established ? reconnectDelayMs(attempt) : null),
@@ -49,7 +53,12 @@ export async function openRedis(url: string, options: OpenRedisOptions): Promise
   const client = new Redis(url, redisOptions);
   // Errors after connect surface through commands; keep ioredis from printing them.
   let lastError: string | null = null;
-  client.on('error', (e: unknown) => (lastError = messageOf(e)));
+  // While connecting, the first error is the cause (ioredis then rejects with "Connection is closed.").
+  let firstError: unknown;
+  client.on('error', (e: unknown) => {
+    lastError = messageOf(e);
+    if (!established) firstError ??= e;
+  });
   if (reconnect) {
     let down = false;
     let failedAttempts = 0;
@@ -71,11 +80,27 @@ export async function openRedis(url: string, options: OpenRedisOptions): Promise
       reconnect.onUp(failedAttempts);
     });
   }
+  // ioredis bounds the TCP/TLS connect only: a peer that accepts and never answers would be waited
+  // for forever. This bounds the whole attempt.
+  let connected = false;
+  let timedOut = false;
+  const onConnect = () => (connected = true);
+  client.once('connect', onConnect);
+  const bound = setTimeout(() => {
+    timedOut = true;
+    client.disconnect();
+    // disconnect() only ends our side and waits up to 2 s for the peer's; a silent peer gets none.
+    client.stream?.destroy();
+  }, timeoutMs);
   try {
     await client.connect();
   } catch (e) {
     client.disconnect();
-    throw new WsbenchError('REDIS_UNREACHABLE', `cannot reach Redis at ${redactText(url)}: ${messageOf(e)}`, { cause: e });
+    const why = connectFailure({ error: firstError ?? e, timedOut, connected, timeoutMs, tls: /^rediss:/i.test(url) });
+    throw new WsbenchError('REDIS_UNREACHABLE', redactText(`cannot reach Redis at ${url}: ${why}`), { cause: firstError ?? e });
+  } finally {
+    clearTimeout(bound);
+    client.off('connect', onConnect);
   }
   established = true;
   return client;

@@ -158,6 +158,13 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
   const lengths = [...new Set(timed.map((s) => s.t.timeline!.intervalMs / 1000))].map((s) => `${s} s`).join(' / ');
   const axisNote = `x: seconds since the first publish (the connect phase is negative); one point per interval of ${lengths}, at its start.`;
   const latency = (i: { fanoutLatencyMs: { count: number } }, v: number) => (i.fanoutLatencyMs.count > 0 ? v : null);
+  // A --repeat report's timeline lays its runs from each one's start: counts are per-run means
+  // (the scale of its totals), latencies every run's samples (results/timeline.ts).
+  const merged = timed.some((s) => (inputs[s.input]!.report.repeats?.length ?? 0) > 1);
+  const meanNote = merged ? ' A report merged from several runs (--repeat) shows the runs’ mean, each run counted from its own start.' : '';
+  const samplesNote = merged
+    ? ' A report merged from several runs (--repeat) has every run’s deliveries, each run counted from its own start.'
+    : '';
 
   const latencyLines: LineSpec[] = single
     ? (['p50', 'p90', 'p99', 'max'] as const).map((key, k) => ({
@@ -186,7 +193,7 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
       {
         id: 'latency-over-time',
         title: chats.length > 0 ? 'Fan-out (chat round trip) latency over time' : 'Fan-out latency over time',
-        caption: `Publish (intended time) → each client's receipt, by the interval the message was due in (a stall shows when the affected messages were due). ${single ? 'p50, p90, p99 and max' : 'p99 (solid) and p50 (dashed)'} per interval; measured deliveries only.${chats.length > 0 ? " With client senders: the round trip to the other members; 'echo p99' is the senders' own copies." : ''} ${axisNote}`,
+        caption: `Publish (intended time) → each client's receipt, by the interval the message was due in (a stall shows when the affected messages were due). ${single ? 'p50, p90, p99 and max' : 'p99 (solid) and p50 (dashed)'} per interval; measured deliveries only.${chats.length > 0 ? " With client senders: the round trip to the other members; 'echo p99' is the senders' own copies." : ''}${samplesNote} ${axisNote}`,
         xKind: 'seconds',
         units: ['ms'],
         logToggle: true,
@@ -198,7 +205,7 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
       {
         id: 'throughput-over-time',
         title: 'Deliveries and publishes per second',
-        caption: `Distinct deliveries (solid) and publishes (dashed) of the messages due in each interval, per second, warm-up included. ${axisNote}`,
+        caption: `Distinct deliveries (solid) and publishes (dashed) of the messages due in each interval, per second, warm-up included.${meanNote} ${axisNote}`,
         xKind: 'seconds',
         units: ['/s'],
         logToggle: false,
@@ -213,7 +220,7 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
       {
         id: 'connections-over-time',
         title: 'Connections open',
-        caption: `Client connections open at the end of each interval. ${axisNote}`,
+        caption: `Client connections open at the end of each interval.${meanNote} ${axisNote}`,
         xKind: 'seconds',
         units: [''],
         logToggle: false,
@@ -225,7 +232,7 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
       {
         id: 'errors-over-time',
         title: 'Errors and lost messages',
-        caption: `Errors counted during each interval (solid) and deliveries owed for the messages due in it that never arrived (dashed), per interval. ${axisNote}`,
+        caption: `Errors counted during each interval (solid) and deliveries owed for the messages due in it that never arrived (dashed), per interval.${meanNote} ${axisNote}`,
         xKind: 'seconds',
         units: [''],
         logToggle: false,

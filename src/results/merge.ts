@@ -6,6 +6,8 @@
  *    50-connection scenario reports 50 opened, thresholds compare with the scenario's own scale,
  *    and every identity and ratio of the ledger still holds (the mean is linear);
  *  - ratios and rates are pooled: lost ÷ expected over all runs, deliveries/s time-weighted;
+ *  - the timeline likewise: per-run mean counts per interval, histograms added
+ *    (results/timeline.ts perRunMeans);
  *  - every run's own results are kept in `repeats` (the baseline's noise model reads them).
  * Pure.
  */
@@ -197,8 +199,9 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
     },
     // Phases are per run; the first run's stand for all (each run's are in `repeats`).
     phases: first.phases,
-    // Runs one after another, each counted from its own start; only when every run has a timeline
-    // (otherwise the interval counts could not add up to the merged totals).
+    // Runs one after another, each counted from its own start, its counts per-run means like the
+    // totals above; only when every run has a timeline (otherwise the interval counts could not add
+    // up to the merged totals).
     ...(parts.every((t) => t.timeline)
       ? {
           timeline: mergeTimelines(

@@ -8,6 +8,7 @@
 import { createHistogram, decodeHistogram, encodeHistogram, summarizeMs, type Histogram } from '../metrics/histogram.js';
 import type { IntervalLatency, Timeline, TimelineInterval } from './types.js';
 import { WsbenchError } from '../errors.js';
+import { round3 } from '../metrics/rounding.js';
 
 /** A timeline keeps at most this many intervals: a 16-minute run stays at 1 s, an hour becomes 4 s. */
 export const MAX_TIMELINE_INTERVALS = 1000;
@@ -61,8 +62,10 @@ export function coarsenTimeline(timeline: Timeline, maxIntervals = MAX_TIMELINE_
  * - `concurrent`: parts of one run on one axis (workers, remote agents): interval k of each part
  *   covers the same moment; connections open add up.
  * - `sequential`: runs of one scenario one after another (`--repeat`): each run's intervals are
- *   counted from its own first interval and laid on the first run's axis; connections open is the
- *   highest of the runs (they did not hold their connections at once).
+ *   counted from its own first interval and laid on the first run's axis, and every count is the
+ *   **per-run mean** (perRunMeans), like the merged report's totals (results/merge.ts): the
+ *   intervals' deliveries still add up to the merged `delivery.delivered`, and a chart of them
+ *   shows the scenario's rate, not N times it.
  */
 export type TimelineMergeMode = 'concurrent' | 'sequential';
 
@@ -71,7 +74,7 @@ export type TimelineMergeMode = 'concurrent' | 'sequential';
  * (which must be a whole multiple of each part's length: true for timelines of one scenario, see
  * timelineIntervalMs), then intervals at the same place are added: counts summed, histograms added
  * and percentiles read again, the tool's figures the busiest. The result is coarsened to at most
- * `maxIntervals`.
+ * `maxIntervals`; for `sequential` parts its counts are then divided into per-run means.
  */
 export function mergeTimelines(parts: readonly Timeline[], mode: TimelineMergeMode, maxIntervals = MAX_TIMELINE_INTERVALS): Timeline {
   if (parts.length === 0) throw new WsbenchError('INTERNAL', 'mergeTimelines: no timelines');
@@ -105,10 +108,65 @@ export function mergeTimelines(parts: readonly Timeline[], mode: TimelineMergeMo
     }
   }
   const base = mode === 'concurrent' ? axisStart : firstStart;
-  const intervals = [...buckets.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([key, same]) => combine(same, base + key * length, mode === 'concurrent' ? 'add' : 'max'));
-  return coarsenTimeline({ intervalMs: length, intervals }, maxIntervals);
+  const intervals = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([key, same]) => combine(same, base + key * length, 'add'));
+  // Sums first (coarsening adds whole counts exactly), the division into means last.
+  const summed = coarsenTimeline({ intervalMs: length, intervals }, maxIntervals);
+  return mode === 'concurrent' ? summed : perRunMeans(summed, parts.length);
+}
+
+/**
+ * A timeline of `runs` runs' summed intervals as per-run means, the scale of a merged report's
+ * totals (results/merge.ts): `publishes`, `deliveries`, `lost` and `errors` become their sum ÷
+ * `runs` in thousandths, shared out so they still add up exactly to the merged totals
+ * (perRunShares); `connectionsOpen` is the mean over the runs at that moment of each (a run that had
+ * ended, or had nothing there, counts 0). What comes from histograms keeps every run's samples:
+ * `histogram` and `fanoutLatencyMs` (its count adds up to the merged `fanoutLatencyMs.count`, which
+ * is also every run's), `recipientHistograms` and `connect`. The tool's figures stay the busiest run's.
+ */
+export function perRunMeans(timeline: Timeline, runs: number): Timeline {
+  if (!(Number.isInteger(runs) && runs >= 1)) throw new RangeError(`runs must be a whole number ≥ 1, got ${runs}`);
+  if (runs === 1) return timeline;
+  const share = (f: (i: TimelineInterval) => number) => perRunShares(timeline.intervals.map(f), runs);
+  const publishes = share((i) => i.publishes);
+  const deliveries = share((i) => i.deliveries);
+  const lost = share((i) => i.lost);
+  const errors = share((i) => i.errors);
+  return {
+    intervalMs: timeline.intervalMs,
+    intervals: timeline.intervals.map((i, k) => ({
+      ...i,
+      connectionsOpen: round3(i.connectionsOpen / runs),
+      publishes: publishes[k]!,
+      deliveries: deliveries[k]!,
+      lost: lost[k]!,
+      errors: errors[k]!,
+    })),
+  };
+}
+
+/**
+ * `sums` ÷ `runs`, in thousandths, with the rounding shared out so the shares add up to the total's
+ * own mean (Σ sums ÷ runs, rounded to the thousandth as round3 rounds the report's means): each share
+ * is its exact value rounded down, and the thousandths left over go one each to the largest
+ * remainders (the earliest first on ties). Rounding each one on its own could miss the total by up
+ * to half a thousandth per interval.
+ */
+export function perRunShares(sums: readonly number[], runs: number): number[] {
+  const milli = sums.map((s) => Math.round(s * 1000));
+  const target = Math.round(milli.reduce((a, b) => a + b, 0) / runs);
+  const shares = milli.map((m) => Math.floor(m / runs));
+  let left = target - shares.reduce((a, b) => a + b, 0);
+  // Remainders as whole thousandths × runs, so equal ones compare equal.
+  const byRemainder = milli
+    .map((m, k) => ({ k, remainder: m - shares[k]! * runs }))
+    .filter((x) => x.remainder > 0)
+    .sort((a, b) => b.remainder - a.remainder || a.k - b.k);
+  for (const { k } of byRemainder) {
+    if (left <= 0) break;
+    shares[k] = shares[k]! + 1;
+    left--;
+  }
+  return shares.map((s) => s / 1000);
 }
 
 /** Re-buckets a timeline into intervals of `length` (a whole multiple of its own) counted from `origin`. */
@@ -132,15 +190,15 @@ function regroup(timeline: Timeline, length: number, origin: number): Timeline {
 
 /**
  * One interval from several covering the same time (or neighbours in one group):
- * - connections open: `add` (concurrent parts), `max` (repeated runs) or `last` (neighbours: open
- *   at the end of the group);
+ * - connections open: `add` (parts at the same moment: concurrent parts, or repeated runs before
+ *   perRunMeans divides them) or `last` (neighbours: open at the end of the group);
  * - tool CPU: the highest (different processes or runs) or the mean (neighbours of equal length:
  *   the time average); event-loop delay p99: always the worst (a p99 of p99s does not exist).
  */
 function combine(
   intervals: readonly TimelineInterval[],
   startMs: number,
-  connections: 'add' | 'max' | 'last',
+  connections: 'add' | 'last',
   cpu: 'max' | 'mean' = 'max',
 ): TimelineInterval {
   const ordered = [...intervals].sort((a, b) => a.startMs - b.startMs);
@@ -156,12 +214,7 @@ function combine(
   return {
     startMs,
     phase: first.phase,
-    connectionsOpen:
-      connections === 'add'
-        ? sum((i) => i.connectionsOpen)
-        : connections === 'max'
-          ? Math.max(...ordered.map((i) => i.connectionsOpen))
-          : ordered[ordered.length - 1]!.connectionsOpen,
+    connectionsOpen: connections === 'add' ? sum((i) => i.connectionsOpen) : ordered[ordered.length - 1]!.connectionsOpen,
     publishes: sum((i) => i.publishes),
     deliveries: sum((i) => i.deliveries),
     lost: sum((i) => i.lost),

@@ -285,7 +285,10 @@ export interface TransportReport {
  * start, the axis of `phases` and `run.incidents`). A delivery belongs to the interval of its
  * message's *intended publish time*, so a stall shows at the moment the affected messages were due
  * and every measured delivery is in exactly one interval. Timelines merge exactly (histograms are
- * added, never percentiles averaged): src/results/timeline.ts.
+ * added, never percentiles averaged): src/results/timeline.ts. In a `--repeat` report the counts
+ * (`connectionsOpen`, `publishes`, `deliveries`, `lost`, `errors`) are per-run means in thousandths,
+ * as the report's totals are, while the histograms (and `fanoutLatencyMs.count`, `connect.count`)
+ * hold every run's samples.
  */
 export interface Timeline {
   /** Length of each interval, ms: `report.interval` (default 1 s) doubled as often as needed to keep at most MAX_TIMELINE_INTERVALS. */

@@ -40,6 +40,35 @@ test('--version prints the package version and loads no command module and no he
   }
 });
 
+/** The modules of wsbench itself (dist/src/…) and the heavy dependencies a command line loads. */
+async function loadedBy(args: string[]): Promise<{ own: string[]; heavy: string[]; stdout: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'wsbench-imports-'));
+  try {
+    const log = join(dir, 'imports.txt');
+    const r = await runCli(args, { timeoutMs: 20_000, env: { WSBENCH_IMPORT_LOG: log, NODE_OPTIONS: `--import ${RECORDER}` } });
+    assert.equal(r.code, 0, r.stderr);
+    const loaded = (await readFile(log, 'utf8')).trim().split('\n');
+    const own = [...new Set(loaded.map((url) => /\/dist\/src\/(.+)$/.exec(url)?.[1]).filter((m): m is string => m !== undefined))].sort();
+    return { own, heavy: loaded.filter((url) => HEAVY.some((name) => url.includes(`/node_modules/${name}/`))), stdout: r.stdout };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("<command> --help loads the command's flags, not its implementation (compare, report, connect, doctor)", async () => {
+  const top = await loadedBy(['--help']);
+  for (const command of ['compare', 'report', 'connect', 'doctor']) {
+    const help = await loadedBy([command, '--help']);
+    assert.match(help.stdout, new RegExp(`^wsbench ${command}`, 'm'), `${command}: its own help`);
+    assert.deepEqual(help.heavy, [], `${command}: no heavy dependency`);
+    assert.deepEqual(
+      help.own,
+      [...top.own, `cli/flags/${command}.js`].sort(),
+      `${command}: the top-level help's modules and its flags only`,
+    );
+  }
+});
+
 test('help: as wide as $COLUMNS when piped, examples as "# what" + a command that pastes into a shell', async () => {
   for (const columns of [60, 80, 120]) {
     const r = await runCli(['run', '--help'], { timeoutMs: 20_000, env: { COLUMNS: String(columns) } });

@@ -5,6 +5,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { WebSocket } from 'ws';
 import { openRedis, type RedisClient } from '../../src/redis/client.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server.js';
@@ -73,16 +75,33 @@ test('/subscribe and /psubscribe show Redis messages distinctly; /unsubscribe dr
 });
 
 test('piped /publish lines are sent once Redis and the socket are up (queued, in order)', async () => {
-  const r = await runCli(['connect', `${server.url}/ws/piped`, '--redis', redis.url], {
-    input: '/subscribe piped\n/publish piped one\n/publish piped two\n',
-    timeoutMs: 20_000,
-  });
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^Subscribed to piped \(1 active\)$/m);
-  const published = r.stdout.split('\n').filter((l) => l.startsWith('redis> '));
-  assert.equal(published.length, 2);
-  assert.match(published[0]!, /^redis> piped: one \(received by [12] subscribers?\)$/);
-  assert.match(published[1]!, /^redis> piped: two \(received by 2 subscribers\)$/);
+  // What this test checks is the console's order (each /publish waits for the lines before it),
+  // not when the server's own SUBSCRIBE is confirmed (the server's tests cover that). Another
+  // client holds the channel live first, so the console's WebSocket joins a live channel at once
+  // and only the console's order decides what each publish reaches.
+  const holder = new WebSocket(`${server.url.replace(/^http/, 'ws')}/ws/piped`);
+  try {
+    await once(holder, 'open');
+    assert.ok(await waitFor(() => server.stats().channels.piped?.live === true, 10_000), 'the server subscribed to piped');
+    const r = await runCli(['connect', `${server.url}/ws/piped`, '--redis', redis.url], {
+      input: '/subscribe piped\n/publish piped one\n/publish piped two\n',
+      timeoutMs: 20_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    const at = (line: string) => lines.indexOf(line);
+    // Each publish waited for the /subscribe before it: both reach the server and the console's subscriber.
+    const subscribed = at('Subscribed to piped (1 active)');
+    const one = at('redis> piped: one (received by 2 subscribers)');
+    const two = at('redis> piped: two (received by 2 subscribers)');
+    assert.ok(subscribed >= 0 && one > subscribed && two > one, r.stdout);
+    assert.equal(lines.filter((l) => l.startsWith('redis> ')).length, 2, r.stdout);
+    // And each arrived both ways: on the WebSocket and on the console's own subscription.
+    for (const line of ['< one', '< two', 'redis< piped: one', 'redis< piped: two'])
+      assert.ok(at(line) > subscribed, `${line}\n${r.stdout}`);
+  } finally {
+    holder.terminate();
+  }
 });
 
 test('piped lines run in input order: a Redis command waits for the WebSocket and the lines before it; a trailing /publish is answered', async () => {

@@ -187,12 +187,13 @@ thresholds:
   assert.equal(report.gate?.passed, false);
 });
 
-test('--repeat 2 merges both runs from their histograms; the .hlog reads back with each run’s intervals in turn', async () => {
+test('--repeat 2 merges both runs from their histograms; the timeline and the HTML read as one run; the .hlog reads back with each run’s intervals in turn', async () => {
   const file = join(dir, 'repeat.yaml');
   const out = join(dir, 'repeat.json');
   const hlog = join(dir, 'repeat.hlog');
+  const html = join(dir, 'repeat.html');
   await writeFile(file, SMALL.replace('duration: 1s', 'duration: 500ms') + `redis: { url: "${redis.url}" }\n`);
-  const result = await runCli(['run', file, '--repeat', '2', '--out', out, '--hlog', hlog], { timeoutMs: 90_000 });
+  const result = await runCli(['run', file, '--repeat', '2', '--out', out, '--hlog', hlog, '--html', html], { timeoutMs: 90_000 });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /run 1 of 2[\s\S]*run 2 of 2/);
   const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
@@ -204,6 +205,26 @@ test('--repeat 2 merges both runs from their histograms; the .hlog reads back wi
   assert.equal(ws.delivery.expected, (perRun[0]!.delivery.expected + perRun[1]!.delivery.expected) / 2);
   assert.equal(ws.connections.opened, 10);
   assert.equal(ws.connections.target, 10);
+  // The merged timeline on the same scale: its counts add up to the merged (per-run mean) totals,
+  // its histograms to every run's samples, and it never shows more than the 10 connections held.
+  const intervals = ws.timeline!.intervals;
+  const total = (f: (i: (typeof intervals)[number]) => number) => Math.round(intervals.reduce((a, i) => a + f(i), 0) * 1000) / 1000;
+  assert.equal(
+    total((i) => i.deliveries),
+    ws.delivery.delivered,
+  );
+  assert.equal(
+    total((i) => i.lost),
+    ws.delivery.lost,
+  );
+  assert.equal(
+    total((i) => i.fanoutLatencyMs.count),
+    ws.fanoutLatencyMs.count,
+  );
+  assert.ok(Math.max(...intervals.map((i) => i.connectionsOpen)) <= 10);
+  const page = await readFile(html, 'utf8');
+  assert.match(page, /merged from 2 runs/);
+  assert.match(page, /A report merged from several runs \(--repeat\) shows the runs’ mean/);
 
   const reader = new hdr.HistogramLogReader(await readFile(hlog, 'utf8'));
   const untagged: hdr.Histogram[] = [];

@@ -3,7 +3,8 @@
  * with an `X-Session: secret` header, run for real (real redis-server, the faulty relay, a server
  * that refuses and echoes what it was sent): the word "secret" appears nowhere — stdout, stderr,
  * --out JSON, --json NDJSON, --junit, --markdown, --hlog, error lines, the "NOT COMPLETED"
- * heading, --verbose stacks and cause chains, and `wsbench connect`'s output.
+ * heading, --verbose stacks and cause chains, and `wsbench connect`'s output — and, through the
+ * library's `runScenario`, the report, verdict, events and errors it hands to its caller.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startFaultyRelay, type FaultyRelay, HEARTBEAT } from '../fixtures/faulty-relay.js';
+import { parseScenario, RunFailedError, runScenario, textSummary } from '../../src/index.js';
 
 const SECRET = 'secret';
 let redis: EmbeddedRedis;
@@ -143,6 +145,40 @@ test("a server that refuses and echoes the token, the header and the URL: the ru
   assert.match(result.stderr, /HTTP 401/, 'the refusal is reported');
   assert.match(result.stderr, /\*\*\*/, 'with the secrets replaced');
   assertNoSecretIn(result, { report: await readFile(out, 'utf8') });
+});
+
+test('the library: runScenario returns, emits and throws nothing that carries a secret (its caller prints it)', async () => {
+  const { port } = echo.address() as AddressInfo;
+  // Accepted, then closed with a reason that echoes the session header: the error samples carry it.
+  const events: unknown[] = [];
+  const { report, gate } = await runScenario(
+    parseScenario(scenario(`ws://127.0.0.1:${port}/ws/{channel}`, '  readiness: { numsub: 0 }\n  send: [hello]\n')),
+    { thresholds: ['delivery.lostRatio < 1'], onEvent: (e) => events.push(e) },
+  );
+  const ws = report.transports.websocket!;
+  assert.match(ws.errorSamples['socket.closed-4001'] ?? '', /bad session \*\*\*/, JSON.stringify(ws.errorSamples));
+  assertNoSecret('the returned report', JSON.stringify(report));
+  assertNoSecret('the returned verdict', JSON.stringify(gate));
+  assertNoSecret('the events', JSON.stringify(events));
+  // What a caller prints from it (the reporters are pure: they print what they are given).
+  assertNoSecret('textSummary', textSummary(report));
+  assert.match(JSON.stringify(report.scenario), /user:\*\*\*@/, 'redacted where it was');
+
+  // Refused with 401 and the echo: the run fails, and the error, its partial report and its verdict
+  // are what the caller gets.
+  const failed = await runScenario(parseScenario(scenario(`ws://127.0.0.1:${port}/refuse/{channel}`, '  readiness: { numsub: 0 }\n')), {
+    thresholds: ['delivery.lostRatio < 1'],
+  }).then(
+    () => assert.fail('a run that cannot connect throws'),
+    (e: unknown) => e,
+  );
+  assert.ok(failed instanceof RunFailedError, String(failed));
+  assert.match(JSON.stringify(failed.report.transports.websocket?.errorSamples), /HTTP 401/, 'the refusal is in the samples');
+  assertNoSecret('the error message', failed.message);
+  assertNoSecret('the error stack', failed.stack ?? '');
+  assertNoSecret('the error cause', String((failed.cause as Error | undefined)?.message));
+  assertNoSecret('the partial report', JSON.stringify(failed.report));
+  assertNoSecret('the verdict on it', JSON.stringify(failed.gate));
 });
 
 test('wsbench connect: URL userinfo, query token and header values never printed, even when the server echoes them', async () => {

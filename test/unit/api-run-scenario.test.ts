@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { checkReport } from '../../src/api/report-file.js';
 import { runGated, type EngineRun } from '../../src/api/run-scenario.js';
 import { parseScenarioText } from '../../src/config/load.js';
 import type { EngineEvent } from '../../src/engine/events.js';
@@ -261,3 +262,79 @@ function liveSnapshot(duplicated: number): Extract<EngineEvent, { type: 'snapsho
     tool: { cpuPercent: 0, eventLoopDelayMs: 0, processes: 2, bottleneck: false, reason: null },
   };
 }
+
+test('what the caller gets is safe to print: events, report, verdict, errors and baselines carry no secret and no terminal control', async () => {
+  // The scenario's header value is remembered as a secret when it is parsed (rule 3 of src/secrets.ts).
+  const yaml =
+    'target: { kind: raw, url: "ws://127.0.0.1:1/{channel}", redisChannel: "c:{channel}", headers: { X-Session: hunter22 } }\n' + SCENARIO;
+  const scenario = parseScenarioText(yaml, 's.yaml');
+  const peer = 'server said: session hunter22 refused by wss://bob:pw1234@x.example/?key=k9k9k9 \u001b[2J';
+  const leaks = (text: string) => /hunter22|pw1234|k9k9k9|\u001b/.test(text);
+  const dirty = () => {
+    const r = fakeReport({ websocket: { errors: { 'socket.closed-4001': 2 } } });
+    r.transports.websocket!.errorSamples['socket.closed-4001'] = peer;
+    r.run.stopReason = peer;
+    r.scenario = { target: { url: 'ws://bob:pw1234@x.example/' } };
+    return r;
+  };
+  const events: EngineEvent[] = [];
+  const run: EngineRun = async (_s, options) => {
+    options.onEvent?.({ type: 'warning', message: peer, elapsedMs: 1 });
+    return dirty();
+  };
+  const result = await runGated(run, scenario, { thresholds: ['delivery.lost == 0'], onEvent: (e) => events.push(e) });
+  assert.equal(events.length, 1);
+  assert.ok(!leaks(JSON.stringify(events)), JSON.stringify(events));
+  assert.ok(!leaks(JSON.stringify(result.report)), JSON.stringify(result.report.transports.websocket?.errorSamples));
+  assert.ok(!leaks(JSON.stringify(result.gate)));
+  assert.equal(
+    result.report.transports.websocket?.errorSamples['socket.closed-4001'],
+    'server said: session *** refused by wss://bob:***@x.example/?key=*** \\x1b[2J',
+    'redacted and inert, the rest kept',
+  );
+  assert.equal(result.report.gate?.passed, true, 'the verdict is still stored in the report');
+  const clean = fakeReport();
+  assert.equal((await runGated(engine(clean), scenario)).report, clean, 'a report with nothing to hide is returned as it is');
+
+  // A failed run: the error's message, stack and cause, its partial report and its verdict.
+  const failing: EngineRun = async () => {
+    const partial = dirty();
+    partial.run.completed = false;
+    throw new RunFailedError(new WsbenchError('SETUP', peer), partial);
+  };
+  await assert.rejects(runGated(failing, scenario, { thresholds: ['delivery.lost == 0'] }), (e: unknown) => {
+    assert.ok(e instanceof RunFailedError);
+    for (const [what, text] of [
+      ['message', e.message],
+      ['stack', e.stack ?? ''],
+      ['cause', (e.cause as Error).message + (e.cause as Error).stack],
+      ['report', JSON.stringify(e.report)],
+      ['verdict', JSON.stringify(e.gate)],
+    ] as const)
+      assert.ok(!leaks(text), `${what}: ${text}`);
+    assert.equal(e.gate?.passed, false);
+    return true;
+  });
+  // Any other error, and a bad option that quotes the caller's text.
+  const setup: EngineRun = async () => {
+    throw new WsbenchError('REDIS_UNREACHABLE', peer, { cause: new Error(peer) });
+  };
+  await assert.rejects(runGated(setup, scenario), (e: unknown) => {
+    assert.ok(e instanceof WsbenchError && e.code === 'REDIS_UNREACHABLE');
+    assert.ok(!leaks(`${e.message} ${e.stack} ${(e.cause as Error).message} ${(e.cause as Error).stack}`), e.stack);
+    return true;
+  });
+  await assert.rejects(runGated(engine(clean), scenario, { thresholds: ['hunter22 <'] }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError && !leaks(`${e.message} ${e.stack}`), String(e));
+    return true;
+  });
+
+  // A report from elsewhere (readReport's file, a caller's baseline object): its scenario redacted by
+  // structure (a header value nobody remembered), every string redacted and inert.
+  const foreign = dirty();
+  foreign.scenario = { target: { headers: { Authorization: 'Bearer zz-unremembered' }, name: 'a\u001b]0;title\u0007' } };
+  const read = checkReport(foreign, { key: 'baseline.report' });
+  assert.deepEqual(read.scenario, { target: { headers: { Authorization: '***' }, name: 'a\\x1b]0;title\\x07' } });
+  assert.ok(!leaks(JSON.stringify(read)), JSON.stringify(read));
+  assert.equal(read.transports.websocket?.errors['socket.closed-4001'], 2, 'the figures as they were');
+});

@@ -13,6 +13,7 @@ import { createHistogram, recordMs } from '../../src/metrics/histogram.js';
 import { alignSeries, distributionCharts, percentileCurve, seriesSources, timeCharts } from '../../src/reporters/html-data.js';
 import { escapeHtml, htmlReport, jsonForScript } from '../../src/reporters/html.js';
 import type { RunReport } from '../../src/results/types.js';
+import { mergeReports } from '../../src/results/merge.js';
 import { fakeReport, spread } from '../helpers/report.js';
 import { timelineFrom, type IntervalSamples } from '../helpers/timeline.js';
 
@@ -207,6 +208,35 @@ test('time charts: x in seconds since the first publish (warm-up), rates per sec
     ['a: redis-down — gone'],
   );
   assert.deepEqual(timeCharts([{ label: 'old', report: fakeReport() }], seriesSources([{ label: 'old', report: fakeReport() }])), []);
+});
+
+test('time charts of a --repeat report: deliveries/s at the scenario’s rate (the runs’ mean), not N times it', () => {
+  // Three runs of a scenario delivering 100 messages a second (40, 100, 160 in runs 1–3's
+  // second publishing interval, 100 on average) and holding 10 connections.
+  const runs = [40, 100, 160].map((n, r) =>
+    timedReport(`run-${r}`, 3, (k) => ({ fanoutMs: k >= 3 && k < 6 ? spread(k === 4 ? n : 100, 1, 9) : [], publishes: 1 })),
+  );
+  for (const run of runs) {
+    const t = run.transports.websocket!;
+    t.delivery.delivered = t.timeline!.intervals.reduce((a, i) => a + i.deliveries, 0);
+  }
+  const merged = mergeReports(runs);
+  const inputs = [{ label: 'merged', report: merged }];
+  const [latency, throughput, connections, errors] = timeCharts(inputs, seriesSources(inputs));
+  const deliveries = throughput!.series[0]!;
+  assert.equal(deliveries.label, 'deliveries/s');
+  assert.deepEqual(deliveries.values.slice(3, 6), [100, 100, 100], 'the mean of the runs, per second');
+  assert.equal(
+    deliveries.values.reduce<number>((a, v) => a + (v ?? 0), 0),
+    merged.transports.websocket!.delivery.delivered,
+    '1 s intervals: the per-second points add up to the merged delivery.delivered',
+  );
+  assert.deepEqual(connections!.series[0]!.values.slice(0, 3), [10, 10, 10], 'connections open: 10, as in each run');
+  for (const chart of [throughput!, connections!, errors!])
+    assert.match(chart.caption, /merged from several runs \(--repeat\) shows the runs’ mean/);
+  assert.match(latency!.caption, /every run’s deliveries/);
+  const single = [{ label: 'one', report: runs[0]! }];
+  assert.doesNotMatch(timeCharts(single, seriesSources(single))[1]!.caption, /--repeat/);
 });
 
 test('the page: one file, every report string escaped, scripts allowed by hash only, nothing fetched', () => {

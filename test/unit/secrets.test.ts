@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forgetSecrets, redactDeep, redactScenario, redactText, rememberSecrets, secretsInUrl } from '../../src/secrets.js';
+import { forgetSecrets, mapStrings, redactDeep, redactScenario, redactText, rememberSecrets, secretsInUrl } from '../../src/secrets.js';
 
 test('redactText: URL userinfo and query values anywhere in a text; placeholders and plain text kept', () => {
   forgetSecrets();
@@ -78,4 +78,25 @@ test('redactScenario: every header value unless public, secret-looking keys, que
 test('secretsInUrl: the password of the userinfo (decoded too; all of a userinfo without a colon) and query values', () => {
   assert.deepEqual(secretsInUrl('ws://us%40er:p%3Aw@h/?a=1&b={channel}&c').sort(), ['1', 'p%3Aw', 'p:w'].sort());
   assert.deepEqual(secretsInUrl('redis://tok%2Ben@h'), ['tok%2Ben', 'tok+en']);
+});
+
+test('mapStrings leaves encoded histograms alone (a short secret can occur in base64 by chance) and maps text under such keys', () => {
+  forgetSecrets();
+  rememberSecrets(['AAAB14']);
+  const encoded = 'HISTFAAAAB14nJNpmSzMwMDAxgABzFAaRAzMDn';
+  const cases: [unknown, unknown][] = [
+    [
+      { histogram: encoded, note: 'AAAB14' },
+      { histogram: encoded, note: '***' },
+    ],
+    [{ histograms: { fanout: encoded, connect: encoded } }, { histograms: { fanout: encoded, connect: encoded } }],
+    [{ recipientHistograms: { first: encoded, last: encoded } }, { recipientHistograms: { first: encoded, last: encoded } }],
+    [{ connect: { count: 3, histogram: encoded } }, { connect: { count: 3, histogram: encoded } }],
+    [{ histogram: 'not base64: AAAB14' }, { histogram: 'not base64: ***' }],
+    [{ histograms: { fanout: encoded, note: 'a AAAB14' } }, { histograms: { fanout: encoded, note: 'a ***' } }],
+    [{ histograms: [encoded] }, { histograms: [encoded] }],
+    [{ text: encoded }, { text: encoded.replace('AAAB14', '***') }],
+  ];
+  for (const [input, expected] of cases) assert.deepEqual(mapStrings(input, redactText), expected, JSON.stringify(input));
+  forgetSecrets();
 });

@@ -9,6 +9,8 @@ import {
   coarsenTimeline,
   intervalLatency,
   mergeTimelines,
+  perRunMeans,
+  perRunShares,
   timelineIntervalMs,
   timelineSpanMs,
   MAX_TIMELINE_INTERVALS,
@@ -16,6 +18,7 @@ import {
 import { mergeReports } from '../../src/results/merge.js';
 import type { Timeline, TimelineInterval } from '../../src/results/types.js';
 import { fakeReport, spread } from '../helpers/report.js';
+import { round3 } from '../../src/metrics/rounding.js';
 
 function encoded(samples: readonly number[]): string {
   const h = createHistogram();
@@ -273,13 +276,15 @@ test('mergeTimelines sequential (--repeat): each run counted from its own start,
   };
   const m = mergeTimelines([run1, run2], 'sequential');
   assert.deepEqual(
-    m.intervals.map((i) => [i.startMs, i.connectionsOpen, i.deliveries, i.tool.cpuPercent, i.phase]),
+    m.intervals.map((i) => [i.startMs, i.connectionsOpen, i.deliveries, i.publishes, i.tool.cpuPercent, i.phase]),
     [
-      [3456, 200, 2, 70, 'publishing'],
-      [4456, 200, 3, 10, 'publishing'],
-      [5456, 0, 1, 10, 'draining'],
+      // Per-run means (run 1 has no third interval: it counts 0 there); the tool is the busiest run.
+      [3456, 190, 1, 1, 70, 'publishing'],
+      [4456, 175, 1.5, 1, 10, 'publishing'],
+      [5456, 0, 0.5, 0.5, 10, 'draining'],
     ],
   );
+  // Histograms keep every run's samples.
   assert.deepEqual(m.intervals[1]!.fanoutLatencyMs, latencyOf([2, 3, 20]));
   // Too many intervals after the merge: coarsened like any timeline.
   assert.equal(mergeTimelines([run1, run2], 'sequential', 2).intervalMs, 2000);
@@ -287,7 +292,7 @@ test('mergeTimelines sequential (--repeat): each run counted from its own start,
 
 test('mergeReports: the merged timeline adds the runs’ intervals; incidents keep their run; no timeline unless every run has one', () => {
   const withTimeline = (id: string, samples: number[][], incidents: { atMs: number; kind: string; detail: string }[] = []) => {
-    const r = fakeReport({ websocket: { fanoutMs: samples.flat() } }, id);
+    const r = fakeReport({ websocket: { fanoutMs: samples.flat(), expected: samples.flat().length } }, id);
     r.transports.websocket!.timeline = {
       intervalMs: 1000,
       intervals: samples.map((s, k) => interval({ startMs: 200 + 1000 * k, fanout: s })),
@@ -306,6 +311,13 @@ test('mergeReports: the merged timeline adds the runs’ intervals; incidents ke
     ws.fanoutLatencyMs.count,
     'the intervals add up to the merged fan-out count',
   );
+  // The counts are per-run means, like the merged totals: (100 + 70) / 2 and (50 + 90) / 2.
+  assert.deepEqual(
+    ws.timeline!.intervals.map((i) => i.deliveries),
+    [85, 70],
+  );
+  assert.equal(ws.delivery.delivered, 155);
+  assert.equal(ws.timeline!.intervals[0]!.connectionsOpen, 10, 'both runs held 10: the mean is 10, not 20');
   assert.deepEqual(ws.timeline!.intervals[1]!.fanoutLatencyMs, latencyOf([...spread(50, 2, 80), ...spread(90, 1, 9)]));
   assert.deepEqual(merged.run.incidents, [
     { atMs: 400, kind: 'redis-up', detail: 'run 2 of 2: back' },
@@ -316,4 +328,149 @@ test('mergeReports: the merged timeline adds the runs’ intervals; incidents ke
   assert.equal(partly.transports.websocket!.timeline, undefined);
   assert.equal(partly.run.incidents?.length, 1);
   assert.equal(mergeReports([fakeReport(), fakeReport()]).run.incidents, undefined);
+});
+
+test('perRunShares: sums ÷ runs in thousandths that add up to the total’s own mean', () => {
+  const cases: [sums: number[], runs: number, expected: number[]][] = [
+    [[], 3, []],
+    [[300, 600, 0], 3, [100, 200, 0]], // exact
+    [[1, 1, 1], 3, [0.334, 0.333, 0.333]], // 1/3 each: the total 1 keeps its last thousandth (the earliest gets it)
+    [[1, 1, 1, 1, 1, 1], 3, [0.334, 0.334, 0.333, 0.333, 0.333, 0.333]], // total 2: the two earliest
+    [[2, 1], 3, [0.667, 0.333]], // 0.6667 + 0.3333: the larger remainder rounds up
+    [[1, 0, 2], 2, [0.5, 0, 1]],
+    [[1], 16, [0.063]], // 0.0625: the total rounds half up, as round3 does
+    [[1, 1], 16, [0.063, 0.062]], // total 0.125 exactly
+    [[5, 5, 5, 5], 1, [5, 5, 5, 5]],
+    [[0.001, 0.001], 2, [0.001, 0]], // already in thousandths (a merged input): 0.002 / 2
+    [[7, 11, 13, 17, 19], 7, [1, 1.571, 1.857, 2.429, 2.714]], // total 67 / 7 = 9.571…
+  ];
+  for (const [sums, runs, expected] of cases) {
+    const got = perRunShares(sums, runs);
+    assert.deepEqual(got, expected, `${JSON.stringify(sums)} over ${runs} runs`);
+    const total = sums.reduce((a, b) => a + b, 0);
+    assert.equal(round3(got.reduce((a, b) => a + b, 0)), round3(total / runs), `${JSON.stringify(sums)}: adds up to the total's mean`);
+  }
+});
+
+test('perRunMeans: counts become per-run means that add up, histograms and the tool stay as they are', () => {
+  const summed: Timeline = {
+    intervalMs: 1000,
+    intervals: [
+      interval({ startMs: 0, fanout: [1, 2, 3, 4], open: 31, publishes: 4, lost: 1, errors: 2, connect: [3, 4, 5], cpu: 80 }),
+      interval({ startMs: 1000, fanout: [5], open: 30, publishes: 5, lost: 1, errors: 0, first: [1], last: [5] }),
+    ],
+  };
+  assert.equal(perRunMeans(summed, 1), summed, 'one run: itself');
+  const m = perRunMeans(summed, 3);
+  const rows = m.intervals.map((i) => [i.connectionsOpen, i.publishes, i.deliveries, i.lost, i.errors]);
+  assert.deepEqual(rows, [
+    [10.333, 1.333, 1.334, 0.334, 0.667],
+    [10, 1.667, 0.333, 0.333, 0],
+  ]);
+  const column = (k: number) => round3(rows.reduce((a, r) => a + r[k]!, 0));
+  assert.deepEqual([1, 2, 3, 4].map(column), [3, 1.667, 0.667, 0.667], 'each column adds up to its total ÷ 3, to the thousandth');
+  m.intervals.forEach((got, k) => {
+    const was = summed.intervals[k]!;
+    assert.equal(got.histogram, was.histogram, 'the histogram keeps every run’s samples');
+    assert.deepEqual(got.fanoutLatencyMs, was.fanoutLatencyMs);
+    assert.deepEqual(got.connect, was.connect);
+    assert.deepEqual(got.recipientHistograms, was.recipientHistograms);
+    assert.deepEqual(got.tool, was.tool);
+    assert.equal(got.startMs, was.startMs);
+  });
+  assert.throws(() => perRunMeans(summed, 0), /whole number/);
+  assert.throws(() => perRunMeans(summed, 1.5), /whole number/);
+});
+
+test('mergeReports of N runs: each interval count column adds up to the merged total it belongs to', () => {
+  // Per run: [deliveries, lost] per interval; the run's totals are their sums (the identity of one run).
+  const cases: { runs: [deliveries: number, lost: number][][] }[] = [
+    {
+      runs: [
+        [
+          [100, 0],
+          [100, 0],
+        ],
+        [
+          [100, 0],
+          [100, 0],
+        ],
+        [
+          [100, 0],
+          [100, 0],
+        ],
+      ],
+    },
+    {
+      runs: [
+        [
+          [10, 1],
+          [7, 0],
+          [3, 2],
+        ],
+        [
+          [9, 0],
+          [8, 1],
+        ],
+        [
+          [11, 0],
+          [5, 0],
+          [4, 1],
+          [1, 0],
+        ],
+      ],
+    },
+    { runs: [[[1, 0]], [[0, 1]], [[1, 1]]] },
+    {
+      runs: [
+        [
+          [1, 1],
+          [1, 1],
+          [1, 1],
+          [1, 1],
+          [1, 1],
+          [1, 1],
+          [1, 1],
+        ],
+        [[0, 0]],
+        [[0, 0]],
+      ],
+    },
+  ];
+  for (const [c, { runs }] of cases.entries()) {
+    const reports = runs.map((perInterval, r) => {
+      const samples = perInterval.map(([n], k) => spread(n, 1 + k, 9 + k));
+      const report = fakeReport({ websocket: { fanoutMs: samples.flat() } }, `run-${r}`);
+      const ws = report.transports.websocket!;
+      ws.delivery.delivered = perInterval.reduce((a, [n]) => a + n, 0);
+      ws.delivery.lost = perInterval.reduce((a, [, l]) => a + l, 0);
+      ws.timeline = {
+        intervalMs: 1000,
+        intervals: perInterval.map(([, lost], k) => interval({ startMs: 100 * r + 1000 * k, fanout: samples[k]!, lost })),
+      };
+      return report;
+    });
+    const ws = mergeReports(reports).transports.websocket!;
+    const sum = (f: (i: TimelineInterval) => number) => round3(ws.timeline!.intervals.reduce((a, i) => a + f(i), 0));
+    assert.equal(
+      sum((i) => i.deliveries),
+      ws.delivery.delivered,
+      `case ${c}: deliveries add up to delivery.delivered`,
+    );
+    assert.equal(
+      sum((i) => i.lost),
+      ws.delivery.lost,
+      `case ${c}: lost adds up to delivery.lost`,
+    );
+    assert.equal(
+      sum((i) => i.fanoutLatencyMs.count),
+      ws.fanoutLatencyMs.count,
+      `case ${c}: histogram counts add up`,
+    );
+    assert.equal(
+      ws.fanoutLatencyMs.count,
+      runs.flat().reduce((a, [n]) => a + n, 0),
+      `case ${c}: the merged histogram holds every run's samples`,
+    );
+  }
 });
