@@ -74,6 +74,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./connect.js')).connectCommand,
   },
   {
+    command: 'agent',
+    describe: 'Run as a load agent for distributed runs (wsbench run --agents N), coordinated through a control Redis',
+    load: async () => (await import('./agent.js')).agentCommand,
+  },
+  {
     command: 'doctor',
     describe: 'Check this machine for a big run: limits, ports, CPU, Redis, and the connection count it can reach',
     flags: async () => (await import('./flags/doctor.js')).doctorFlags,
@@ -137,7 +142,7 @@ async function parse(args: string[]): Promise<void> {
       global: true,
     })
     .middleware((argv) => applyColorFlag(argv.color as boolean | undefined, process.env))
-    .demandCommand(1, 'Choose a command: run, compare, report, serve, connect, doctor or completion')
+    .demandCommand(1, 'Choose a command: run, compare, report, serve, connect, agent, doctor or completion')
     .recommendCommands()
     .strict()
     .example('$0 run scenarios/quickstart.yaml', 'Quick fan-out benchmark on the built-in server and an embedded Redis')

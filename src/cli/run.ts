@@ -7,7 +7,14 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, stagesOverride, targetOverride, type FieldFlag } from '../config/overrides.js';
-import { runScenario } from '../api/run-scenario.js';
+import { runScenario, type RunScenarioOptions } from '../api/run-scenario.js';
+import { AgentCoordinator } from '../distributed/coordinator.js';
+import { agentNameProblem, labelProblem } from '../distributed/protocol.js';
+import { defaultWorkerCount } from '../engine/workers.js';
+import { runLatencyErrorBound } from '../metrics/clock-bound.js';
+import { formatDuration, parseDurationMs } from '../config/units.js';
+import type { Scenario } from '../config/resolve.js';
+import type { AgentReport } from '../results/types.js';
 import { RunFailedError } from '../results/run-failed.js';
 import { machinePreflight } from '../doctor/preflight.js';
 import { ExitCode } from '../exit-codes.js';
@@ -45,6 +52,10 @@ export interface RunArgs extends GateArgs, CapacityArgs {
   workers?: number;
   'local-address'?: string[];
   'ws-client'?: string;
+  agents?: number;
+  'agents-wait'?: string;
+  'agent-label'?: string[];
+  'control-prefix'?: string;
   churn?: string;
   stage?: string[];
   quiet?: boolean;
@@ -124,6 +135,31 @@ export const runCommand = {
         describe: "While publishing, close this many clients per second and open a fresh one in each one's place (200/s)",
         group: 'Scenario overrides:',
       })
+      .option('agents', {
+        type: 'number',
+        requiresArg: true,
+        describe: 'Run the clients on N agents (wsbench agent) instead of local workers; the Redis (--redis) is their control Redis',
+        group: 'Distributed runs:',
+      })
+      .option('agents-wait', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'How long to wait for the agents (default 60s)',
+        group: 'Distributed runs:',
+      })
+      .option('agent-label', {
+        type: 'string',
+        array: true,
+        requiresArg: true,
+        describe: 'k=v (repeatable): only agents with all these labels',
+        group: 'Distributed runs:',
+      })
+      .option('control-prefix', {
+        type: 'string',
+        requiresArg: true,
+        describe: "Key prefix of the control streams (default wsbench:ctl): the agents' --prefix",
+        group: 'Distributed runs:',
+      })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the summary' })
       .option('json', { type: 'boolean', describe: 'Stream progress events as NDJSON on stdout, ending with {"type":"report",…}' })
       .option('tui', { type: 'boolean', describe: 'Live dashboard in a terminal (default there); --no-tui prints plain progress lines' })
@@ -180,6 +216,8 @@ export async function run(argv: RunArgs): Promise<number> {
   });
   if (verbose) err(`wsbench: output: ${choice.mode} (${choice.reason}), colour ${choice.color ? 'on' : 'off'}\n`);
   let sink: ProgressSink | undefined;
+  let agents: AgentCoordinator | undefined;
+  let agentRun: Pick<RunScenarioOptions, 'workers' | 'startWorkers'> = {};
   const removeSignals = onInterrupt(
     () => controller.abort(),
     (text) => (sink ? sink.notice(text) : err(text)),
@@ -222,20 +260,37 @@ export async function run(argv: RunArgs): Promise<number> {
         (t) => process.stdout.write(safeText(t)),
       );
     }
+    const distributed = agentsSettings(argv, scenario);
     const progress = (sink = await createProgressSink({ choice, title, interrupt, stdout }));
     gateFlags = await prepareGate(argv);
+    if (distributed) {
+      progress.notice(`waiting for ${distributed.agents} agent(s) on the control Redis (at most ${formatDuration(distributed.waitMs)})\n`);
+      agents = await AgentCoordinator.open({ ...distributed, signal: controller.signal, log: (line) => progress.notice(`${line}\n`) });
+      agentRun = {
+        // Every client the load asks for at once (stages may go above the connections opened first).
+        workers: agents.plan(scenario.load.maxConnections, defaultWorkerCount),
+        startWorkers: agents.startWorkers,
+      };
+      agents.transportsLeft = scenario.transports.length * (gateFlags.options.repeat ?? 1);
+    }
     ({ report, gate: outcome } = await runScenario(scenario, {
       ...gateFlags.options,
       signal: controller.signal,
       // runScenario hands out events, reports, verdicts and errors already safe to print.
       onEvent: (event) => progress.onEvent(event),
       preflight: machinePreflight,
+      ...agentRun,
       ...(argv.quiet ? {} : { onRun: (run: number, runs: number) => progress.notice(`run ${run} of ${runs}\n`) }),
     }));
   } catch (e) {
     failure = e;
     if (e instanceof RunFailedError) ({ report, gate: outcome } = e);
   } finally {
+    if (agents) {
+      // Never in the way of the report: the agents stop on their own when the coordinator goes quiet.
+      await agents.close().catch(() => {});
+      if (report) report = withAgents(report, agents.report());
+    }
     // The dashboard goes before anything else is written, so no output lands inside it.
     await sink?.close(report?.run.completed ?? false);
     removeSignals();
@@ -259,4 +314,78 @@ export async function run(argv: RunArgs): Promise<number> {
   if (failure) return reportError(failure, verbose);
   if (controller.signal.aborted) return ExitCode.INTERRUPTED;
   return gateExitCode(outcome, report);
+}
+
+/**
+ * The distributed run asked for, by `--agents N` and its companions or by the scenario's
+ * `distributed:` block (flags win), checked; null for a local run. The control Redis is
+ * `distributed.controlRedis`, else the run's Redis (which the agents must then reach).
+ */
+function agentsSettings(
+  argv: RunArgs,
+  scenario: Scenario,
+): { url: string; agents: number; names?: string[]; waitMs: number; labels: Record<string, string>; prefix?: string } | null {
+  const block = scenario.distributed;
+  if (argv.agents === undefined && !block) {
+    for (const flag of ['agents-wait', 'agent-label', 'control-prefix'] as const)
+      if (argv[flag] !== undefined) throw new ConfigError('only with --agents N (or distributed: in the scenario)', { key: `--${flag}` });
+    return null;
+  }
+  if (argv.agents !== undefined && (!Number.isSafeInteger(argv.agents) || argv.agents < 1 || argv.agents > 1000))
+    throw new ConfigError('must be a whole number of agents from 1 to 1000', { key: '--agents' });
+  const key = argv.agents !== undefined ? '--agents' : 'distributed';
+  if (argv['find-capacity'] !== undefined) throw new ConfigError('cannot be used with --find-capacity', { key });
+  const url = block?.controlRedis ?? scenario.redis.url;
+  if (!url)
+    throw new ConfigError(
+      'the agents need a control Redis they can reach: give --redis redis://host:port (redis.url) or distributed.controlRedis',
+      { key },
+    );
+  // Named agents (distributed.agents: [agent-0, …]) unless --agents gives a count.
+  const names = argv.agents === undefined && Array.isArray(block?.agents) ? block.agents : undefined;
+  names?.forEach((name, i) => {
+    const problem = agentNameProblem(name);
+    if (problem) throw new ConfigError(`"${name}": ${problem}`, { key: `distributed.agents[${i}]` });
+  });
+  const agents = argv.agents ?? names?.length ?? (block!.agents as number);
+  let waitMs = block?.wait ?? 60_000;
+  if (argv['agents-wait'] !== undefined) {
+    const flag = parseDurationMs(argv['agents-wait']);
+    if (flag === undefined || !(flag > 0))
+      throw new ConfigError(`"${argv['agents-wait']}" is not a duration (60s, 2m)`, { key: '--agents-wait' });
+    waitMs = flag;
+  }
+  const labels: Record<string, string> = {};
+  const given: [string, string, string][] =
+    argv['agent-label'] !== undefined
+      ? argv['agent-label'].map((text) => {
+          const eq = text.indexOf('=');
+          if (eq <= 0) throw new ConfigError(`"${text}" is not k=v`, { key: '--agent-label' });
+          return [text.slice(0, eq), text.slice(eq + 1), '--agent-label'];
+        })
+      : Object.entries(block?.labels ?? {}).map(([k, v]) => [k, v, `distributed.labels.${k}`]);
+  for (const [k, v, where] of given) {
+    const problem = labelProblem(k, v);
+    if (problem) throw new ConfigError(problem, { key: where });
+    labels[k] = v;
+  }
+  return {
+    url,
+    agents,
+    ...(names ? { names } : {}),
+    waitMs,
+    labels,
+    ...(argv['control-prefix'] ? { prefix: argv['control-prefix'] } : {}),
+  };
+}
+
+/** The report with its agents (`run.agents`) and the run's latency error bound from their clocks. */
+function withAgents(report: RunReport, agents: AgentReport[]): RunReport {
+  const latencyErrorBoundMs = runLatencyErrorBound(agents.map((a) => a.clock));
+  const withRun = (run: RunReport['run']) => ({ ...run, agents, latencyErrorBoundMs });
+  return {
+    ...report,
+    run: withRun(report.run),
+    ...(report.repeats ? { repeats: report.repeats.map((r) => ({ ...r, run: withRun(r.run) })) } : {}),
+  };
 }

@@ -320,6 +320,26 @@ export const scenarioSchema = z
       .default([])
       .describe('Pass/fail criteria over the report (exit code 1 when one fails); see the threshold grammar in docs/ci.md.'),
     baseline: baselineSettings.optional(),
+    distributed: z
+      .strictObject({
+        agents: z
+          .union([z.number().int().min(1).max(1000), z.array(z.string().min(1).max(63)).min(1).max(1000)])
+          .describe('How many agents (wsbench agent) run the clients, or the names of the agents to use.'),
+        labels: z
+          .record(z.string().min(1).max(254), z.string().max(63))
+          .default({})
+          .describe('Only agents with all these labels (their --label k=v).'),
+        wait: positiveDuration()
+          .default(60_000)
+          .describe('How long to wait for the agents before failing with the names of those that came.'),
+        controlRedis: redisUrl
+          .optional()
+          .describe("The Redis the agents and the coordinator talk through (the agents' --redis); default: redis.url."),
+      })
+      .optional()
+      .describe(
+        'Run the clients on agents (wsbench agent) instead of local workers; the run is their coordinator (docs/distributed.md). Flags (--agents, --agent-label, --agents-wait) win.',
+      ),
   })
   .superRefine((s, ctx) => {
     const adapter = targetAdapter(s.target.kind);
@@ -371,6 +391,13 @@ export const scenarioSchema = z
             path,
             message: 'not with publish.via websocket yet: client senders need a steady load (no stages, churn or events)',
           });
+      if (s.distributed !== undefined)
+        ctx.issues.push({
+          code: 'custom',
+          input: s.distributed,
+          path: ['distributed'],
+          message: 'not with publish.via websocket yet: client senders run in local workers only',
+        });
       const problem = sendersProblem(
         senderCount(s.publish.senders, s.clients.connections, channelCount),
         s.clients.connections,

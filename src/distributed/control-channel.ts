@@ -13,6 +13,7 @@
 import { openRedis, type RedisClient } from '../redis/client.js';
 import { WsbenchError, messageOf } from '../errors.js';
 import { redactText } from '../secrets.js';
+import { ReferenceClock, type ReferenceClockOptions } from './redis-time.js';
 import {
   DEFAULT_PREFIX,
   PROTOCOL_ID,
@@ -186,6 +187,29 @@ export class ControlChannel {
   async serverTimeMs(): Promise<number> {
     const [s, us] = (await this.command('TIME', () => this.commands.call('TIME'))) as [string, string];
     return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+
+  /**
+   * This process's offset to the control Redis's TIME, re-estimated on a timer (redis-time.ts), on
+   * a connection of its own: nothing else may queue ahead of a TIME sample. Its first window is
+   * taken before this resolves; `stop` closes the connection.
+   */
+  async referenceClock(options: ReferenceClockOptions = {}): Promise<{ clock: ReferenceClock; stop: () => Promise<void> }> {
+    const conn = await openRedis(this.url, { name: `wsbench-ctl-${this.sender}-clock`, connectTimeoutMs: this.options.connectTimeoutMs });
+    const clock = new ReferenceClock(conn, options);
+    try {
+      await clock.start();
+    } catch (e) {
+      conn.disconnect();
+      throw e;
+    }
+    return {
+      clock,
+      stop: async () => {
+        await clock.stop();
+        conn.disconnect();
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,7 @@
  */
 import { z } from 'zod';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from '../engine/worker-messages.js';
+import type { PublishOutcome } from '../metrics/publish-outcomes.js';
 
 export const PROTOCOL_NAME = 'wsbench-control';
 export const PROTOCOL_VERSION = 1;
@@ -187,6 +188,18 @@ const workerResult = workerMessage<WorkerResult>('worker result', [
   'recipients',
 ]);
 
+/** The engine's PublishOutcome: publishes sent, and the indices that never reached Redis (ranges or a bitmap, typed arrays). */
+const publishOutcome = z.custom<PublishOutcome>(
+  (value) => {
+    if (typeof value !== 'object' || value === null) return false;
+    const { sent, failed } = value as { sent?: unknown; failed?: unknown };
+    if (!Number.isSafeInteger(sent) || (sent as number) < 0 || typeof failed !== 'object' || failed === null) return false;
+    const f = failed as { ranges?: unknown; bitmap?: unknown };
+    return f.ranges instanceof Uint32Array || f.bitmap instanceof Uint8Array;
+  },
+  { message: 'not a publish outcome ({ sent, failed: { ranges: Uint32Array } | { bitmap: Uint8Array } })' },
+);
+
 /** Every message body, by stream and type. */
 export const MESSAGE_SCHEMAS = {
   agents: {
@@ -214,6 +227,8 @@ export const MESSAGE_SCHEMAS = {
         coordinatorLostAfterMs: positiveMs,
         clockResampleMs: positiveMs,
       }),
+      /** False when more plans of the same coordinator run follow (its next transports): a `--once` agent stays for them. Absent: true. */
+      last: z.boolean().optional(),
     }),
   },
   runControl: {
@@ -224,8 +239,14 @@ export const MESSAGE_SCHEMAS = {
     start: z.strictObject({ connectStartMs: ms }),
     /** Publishing starts (ToWorker "publishing"): message 0 is due at `t0` on the coordinator's clock (each agent converts it with its offset). */
     publishing: z.strictObject({ t0: ms }),
-    /** Publishing is over (ToWorker "finish"). */
-    finish: z.strictObject({ ackedPerChannel: z.array(count) }),
+    /** Publishing is over and the drain begins (ToWorker "drain"). */
+    drain: z.strictObject({ publishes: publishOutcome }),
+    /** Event `index` restarts the server, stopped at `at` on the coordinator's clock (ToWorker "server-restart"); each agent answers restart-ack. */
+    'server-restart': z.strictObject({ index: count, at: ms }),
+    /** The restarted server listens again (ToWorker "server-restarted"). */
+    'server-restarted': z.strictObject({ index: count }),
+    /** Publishing is over (ToWorker "finish"): what happened to every publish, to settle what each client was owed. */
+    finish: z.strictObject({ publishes: publishOutcome }),
     /** Close the clients and send results (a gate stop, Ctrl-C on the coordinator). */
     stop: z.strictObject({ reason: z.string().max(500) }),
     /** Stop at once, no results (--abort-on-fail, a fatal error). */
@@ -241,6 +262,8 @@ export const MESSAGE_SCHEMAS = {
     snapshot: z.strictObject({ name: agentName, snapshot: workerSnapshot }),
     connected: z.strictObject({ name: agentName, connected: workerConnected }),
     result: z.strictObject({ name: agentName, result: workerResult }),
+    /** Every worker of the agent knows drops from now on are event `index`'s server restart. */
+    'restart-ack': z.strictObject({ name: agentName, index: count }),
     fatal: z.strictObject({ name: agentName, workerId: count.nullable(), message: z.string().max(2000) }),
     /** The agent's part of the run is over; it is idle again. */
     stopped: z.strictObject({ name: agentName, reason: z.enum(['finished', 'stopped', 'aborted', 'coordinator-lost']) }),

@@ -21,6 +21,7 @@ import { IncidentRecorder } from './incidents.js';
 import { ReportEnvelope } from './report-envelope.js';
 import { PartialTransportError, runTransport, type Preflight } from './transport-run.js';
 import { childProcessWorkers, defaultWorkerCount } from './workers.js';
+import type { WorkerGroupFactory } from './worker-group.js';
 import { clientTlsSettings, scenarioBaseDir } from './connection-settings.js';
 
 export type { Preflight };
@@ -34,6 +35,11 @@ export interface RunOptions {
   snapshotIntervalMs?: number;
   /** Checks a big run against the machine's limits before connecting (the CLI passes doctor's). */
   preflight?: Preflight;
+  /**
+   * Where the client workers run (default: child processes of this one). A distributed run passes
+   * its remote agents here (distributed/remote-workers.ts); `workers` is then their worker count.
+   */
+  startWorkers?: WorkerGroupFactory;
 }
 
 /** Said when a target that wsbench did not start is never ready while wsbench started its own Redis. */
@@ -112,7 +118,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         runStartMs: envelope.startMs,
         workers: options.workers ?? scenario.clients.workers ?? defaultWorkerCount(scenario.clients.connections),
         snapshotIntervalMs: options.snapshotIntervalMs ?? 500,
-        startWorkers: childProcessWorkers,
+        startWorkers: options.startWorkers ?? childProcessWorkers,
         clientTls,
         ...(options.preflight ? { preflight: options.preflight } : {}),
         ...(ownRedis && !startsServer ? { readinessHint: OWN_REDIS_HINT } : {}),

@@ -5,6 +5,9 @@
  * is one more implementation of this interface, not a change to the run.
  */
 import type { PublishOutcome } from '../metrics/publish-outcomes.js';
+import type { TransportName } from '../transports/registry.js';
+import type { EngineListener } from './events.js';
+import type { IncidentRecorder } from './incidents.js';
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSends, WorkerSnapshot } from './worker-messages.js';
 
 export interface WorkerGroup {
@@ -37,4 +40,16 @@ export interface WorkerGroup {
   stop(): Promise<void>;
 }
 
-export type WorkerGroupFactory = (plans: WorkerPlan[]) => WorkerGroup;
+/**
+ * What the run gives a worker group besides its plans: a group whose workers live elsewhere (remote
+ * agents) tells the run's incident recorder what happens to them (`agent-lost`) and may warn.
+ */
+export interface WorkerGroupContext {
+  transport: TransportName;
+  incidents: IncidentRecorder;
+  emit: EngineListener;
+  /** ms since the run started (the events' time axis). */
+  elapsed: () => number;
+}
+
+export type WorkerGroupFactory = (plans: WorkerPlan[], context: WorkerGroupContext) => WorkerGroup;

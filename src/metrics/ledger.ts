@@ -145,6 +145,7 @@ export function addDelivery(into: DeliveryCounts, add: DeliveryCounts): Delivery
   into.lost += add.lost;
   into.unpublished += add.unpublished;
   into.notOwed += add.notOwed;
+  if (add.unobserved) into.unobserved = (into.unobserved ?? 0) + add.unobserved;
   into.duplicated += add.duplicated;
   into.reordered += add.reordered;
   into.ignored += add.ignored;

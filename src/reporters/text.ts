@@ -4,8 +4,9 @@
  * comparison when several transports ran. A pure string builder over the RunReport.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { Comparison, Incident, RunReport, TransportReport } from '../results/types.js';
+import type { AgentReport, Comparison, Incident, RunReport, TransportReport } from '../results/types.js';
 import { incidentLine, isDegraded } from '../results/incidents.js';
+import { clockBoundNote } from './clock-note.js';
 import { formatDuration } from '../config/units.js';
 import { latencyPointsFromEncoded, percentileChart } from './charts.js';
 import { fmtBytes, fmtInt, fmtMs, fmtNum, fmtPerDelivery, fmtPercent, plural } from './format.js';
@@ -40,10 +41,16 @@ export function textSummary(report: RunReport, options: TextSummaryOptions = {})
       .flatMap(fit)
       .map((l) => style.red(l)),
   );
+  lines.push(...agentLines(run.agents ?? []).flatMap(fit));
   for (const t of Object.values(report.transports)) {
     if (!t) continue;
     const [title, ...rest] = transportLines(t);
     lines.push('', style.bold(title!), ...rest.flatMap(fit).map((l) => (l.startsWith('  !') ? style.yellow(l) : l)));
+    const note =
+      run.latencyErrorBoundMs === undefined
+        ? null
+        : clockBoundNote(run.latencyErrorBoundMs, t.fanoutLatencyMs.count ? t.fanoutLatencyMs.p50 : null, `${t.transport} fan-out`);
+    if (note) lines.push(...fit(`  ! ${note}`).map((l) => style.yellow(l)));
     const chart = percentileChart(latencyPointsFromEncoded(t.histograms.fanout), {
       width,
       indent: 4,
@@ -169,6 +176,20 @@ export function comparisonLines(c: Comparison): string[] {
   return out;
 }
 
+/** A distributed run's agents: one row each (name, host, clients, clock, how its part ended). */
+export function agentLines(agents: readonly AgentReport[]): string[] {
+  if (agents.length === 0) return [];
+  const clock = (a: AgentReport) =>
+    a.clock.mode === 'exact'
+      ? 'clock exact (same host)'
+      : `clock ${a.clock.offsetMs >= 0 ? '+' : ''}${fmtMs(a.clock.offsetMs)} ±${fmtMs(a.clock.errorBoundMs)} ms, drift ${a.clock.driftPpm.toFixed(1)} ppm${a.clock.consistent ? '' : ' (inconsistent estimates)'}`;
+  return [
+    '',
+    `agents (${agents.length})`,
+    ...agents.map((a) => `  ${a.name.padEnd(14)}${a.host} · ${plural(a.clients, 'client')} · ${clock(a)} · ${a.status}`),
+  ];
+}
+
 /** What happened to the run, in time order (every incident: the report is where they are all kept). */
 export function incidentLines(incidents: readonly Incident[]): string[] {
   if (incidents.length === 0) return [];
@@ -200,7 +221,7 @@ export function transportLines(t: TransportReport): string[] {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${fmtInt(n)}`);
   lines.push(
-    `  ${'delivery'.padEnd(14)}${fmtInt(d.delivered)}/${fmtInt(d.expected)} (${fmtPercent(d.deliveryRatio)}) · lost ${fmtInt(d.lost)}${d.unpublished ? ` · unpublished ${fmtInt(d.unpublished)}` : ''}${d.notOwed ? ` · not owed ${fmtInt(d.notOwed)}` : ''} · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}${ignoredParts.length ? ` (${ignoredParts.join(', ')})` : ''}`,
+    `  ${'delivery'.padEnd(14)}${fmtInt(d.delivered)}/${fmtInt(d.expected)} (${fmtPercent(d.deliveryRatio)}) · lost ${fmtInt(d.lost)}${d.unpublished ? ` · unpublished ${fmtInt(d.unpublished)}` : ''}${d.notOwed ? ` · not owed ${fmtInt(d.notOwed)}` : ''}${d.unobserved ? ` · unobserved ${fmtInt(d.unobserved)} (agent lost)` : ''} · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}${ignoredParts.length ? ` (${ignoredParts.join(', ')})` : ''}`,
   );
   // Clients sent the messages (publish.via websocket): fan-out is the chat round trip, the sender's own copy apart.
   lines.push(latencyLine(t.upstream ? 'round trip' : 'fan-out', t.fanoutLatencyMs));

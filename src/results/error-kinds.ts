@@ -18,6 +18,8 @@ export const ERROR_KIND_PREFIXES = {
   protocol: 'protocol.unexpected',
   /** A publish failed (its message is owed to nobody) or reached no subscriber; a sender's message could not be sent. */
   publish: 'publish.error, publish.no-subscriber, publish.send-failed',
+  /** Distributed runs: the agent running the client was lost before it said how its clients connected; they count as failed. */
+  agent: 'agent.lost',
 } as const;
 
 export type ErrorKindPrefix = keyof typeof ERROR_KIND_PREFIXES;

@@ -18,6 +18,8 @@ export const INCIDENT_KINDS = {
   'subscriber-restored': 'the reference server is subscribed again to every channel it had (after a drop or a Redis restart)',
   'publish-failed': 'publishes started failing (the first of a streak, with its error); they count as throughput.publishFailures',
   'publish-resumed': 'a publish succeeded again after a streak of failures (how many failed, for how long)',
+  'agent-lost':
+    'a remote agent (wsbench agent) stopped heart-beating during a distributed run; what its clients were owed counts as delivery.unobserved',
   // What the scenario itself does (stages, events): markers on the same axis, not failures.
   stage: 'a stage of the load begins (the rate and connections it ramps to, over how long)',
   storm: 'a reconnect storm of the scenario: a share of the open clients dropped at once (clean close or reset)',

@@ -4,6 +4,7 @@
  * All latencies in milliseconds; histograms are HdrHistogram compressed base64 of microseconds.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
+import type { AgentClock } from '../metrics/clock-offset.js';
 import type { TransportName } from '../transports/registry.js';
 
 export type { TransportName };
@@ -32,6 +33,12 @@ export interface DeliveryCounts {
    * it): it was not subscribed, so they were not owed. Absent in reports from before transitions.
    */
   notOwed: number;
+  /**
+   * Distributed runs only: messages owed to the clients of an agent that was lost during the run
+   * (`agent-lost`): nobody knows whether they arrived, so they are neither delivered nor lost.
+   * Absent when no agent was lost; delivered + lost + unpublished + notOwed + unobserved == expected.
+   */
+  unobserved?: number;
   /** Receipts of a message already received. */
   duplicated: number;
   /** Messages that arrived after a later one. */
@@ -359,6 +366,22 @@ export type IncidentKind =
   | 'agent-lost'
   | (string & {});
 
+/** One agent of a distributed run (`run.agents[]`). */
+export interface AgentReport {
+  name: string;
+  /** The agent's host name. */
+  host: string;
+  /** Clients it ran (of each transport). */
+  clients: number;
+  /** Its clock against the coordinator's: `exact` on the same host (same boot id and time namespace), else estimated. */
+  clock: AgentClock;
+  /**
+   * How its part ended: `finished`; `lost` (it stopped heart-beating: an `agent-lost` incident);
+   * `stopped` or `aborted` (the coordinator ended the run early); `declined` (it did not take its plan).
+   */
+  status: string;
+}
+
 /** Something that happened to the run at a moment, on the same axis as phases and timelines. */
 export interface Incident {
   /** ms since run start. */
@@ -424,6 +447,13 @@ export interface RunReport {
     };
     /** What happened to the run and when (Redis or the target down and back, dropped subscribers, …). */
     incidents?: Incident[];
+    /** Distributed runs (`--agents N`): the agents that ran the clients (docs/distributed.md). */
+    agents?: AgentReport[];
+    /**
+     * Distributed runs: every latency an agent measured is off by at most this (ms): the largest
+     * agent clock bound (one host's, 0.001, when every agent shares the coordinator's clock).
+     */
+    latencyErrorBoundMs?: number;
   };
   /** The scenario as run, after flags and defaults, with secrets redacted. */
   scenario: unknown;

@@ -566,7 +566,7 @@ function flagCases(): BadInputCase[] {
       category: 'flags',
       name: 'no command',
       args: [],
-      where: '^Choose a command: run, compare, report, serve, connect, doctor or completion \\(wsbench --help lists the options\\)$',
+      where: '^Choose a command: run, compare, report, serve, connect, agent, doctor or completion \\(wsbench --help lists the options\\)$',
     },
     {
       category: 'flags',
@@ -624,6 +624,28 @@ function flagCases(): BadInputCase[] {
     [['--redis', 'localhost'], '^--redis: must be a redis:// or rediss:// URL'],
   ];
   for (const [args, where] of serve) out.push({ category: 'flags', name: `serve ${args.join(' ')}`, args: ['serve', ...args], where });
+
+  // Distributed runs: the agent's flags and the coordinator's, refused before anything connects.
+  const agent: [string[], string][] = [
+    [['--name', 'a'], '^--redis: the control Redis is required'],
+    [['--redis', 'localhost:6379', '--name', 'a'], '^--redis: must be a redis:// or rediss:// URL'],
+    [['--redis', NO_REDIS], '^--name: every agent needs a name'],
+    [['--redis', NO_REDIS, '--name', 'coordinator'], '^--name: "coordinator": "coordinator" is the coordinator'],
+    [['--redis', NO_REDIS, '--name', 'a:b'], '^--name: "a:b": an agent name is 1–63 letters'],
+    [['--redis', NO_REDIS, '--name', 'a', '--label', 'zone'], '^--label: "zone" is not k=v'],
+    [['--redis', NO_REDIS, '--name', 'a', '--label', 'zone=a b'], '^--label: label value "a b" must be'],
+    [['--redis', NO_REDIS, '--name', 'a', '--capacity', '0'], '^--capacity: 0 is not a connection count'],
+    [['--redis', NO_REDIS, '--name', 'a', '--capacity', '1.5'], '^--capacity: 1.5 is not a connection count'],
+  ];
+  for (const [args, where] of agent) out.push({ category: 'flags', name: `agent ${args.join(' ')}`, args: ['agent', ...args], where });
+  const noRedis = ['-c', '2', '-r', '10', '-d', '1s'];
+  out.push(
+    run('--agents 0', [...load, '--agents', '0'], '^--agents: must be a whole number of agents from 1 to 1000'),
+    run('--agents without a Redis', [...noRedis, '--agents', '2'], '^--agents: the agents need a control Redis they can reach'),
+    run('--agents-wait alone', [...load, '--agents-wait', '10s'], '^--agents-wait: only with --agents N'),
+    run('--agents-wait not a duration', [...load, '--agents', '2', '--agents-wait', 'soon'], '^--agents-wait: "soon" is not a duration'),
+    run('--agent-label not k=v', [...load, '--agents', '2', '--agent-label', 'pool'], '^--agent-label: "pool" is not k=v'),
+  );
 
   // connect keeps wscat's exit code 1 for a bad flag.
   const connect: [string[], string][] = [

@@ -93,7 +93,7 @@ test("completion: a bash/zsh script, and completions for a command's flags", asy
   assert.equal(script.code, 0, script.stderr);
   assert.match(script.stdout, /wsbench --get-yargs-completions/);
   const commands = await runCli(['--get-yargs-completions', 'wsbench', ''], { timeoutMs: 20_000 });
-  assert.deepEqual(commands.stdout.trim().split('\n'), ['run', 'compare', 'report', 'serve', 'connect', 'doctor', 'completion']);
+  assert.deepEqual(commands.stdout.trim().split('\n'), ['run', 'compare', 'report', 'serve', 'connect', 'agent', 'doctor', 'completion']);
   const flags = await runCli(['--get-yargs-completions', 'wsbench', 'run', '--'], { timeoutMs: 20_000 });
   for (const flag of ['--connections', '--baseline', '--color', '--verbose'])
     assert.ok(flags.stdout.split('\n').includes(flag), `${flag} in:\n${flags.stdout}`);

@@ -249,9 +249,10 @@ test('kubernetes: the coordinator runs the contract on a scenario that parses an
   const key = positionals[0]!.slice(String(mount.mountPath).length + 1);
   const text = obj(at(configMap, 'data'), 'data')[key];
   assert.ok(typeof text === 'string', `ConfigMap has ${key}`);
-  const { distributed, ...rest } = obj(parse(text), 'scenario');
-  // Today's schema without the distributed block (the block is the contract that comes with it).
-  parseScenarioText(stringify(rest), 'coordinator-job.yaml#scenario.yaml');
+  const { distributed } = obj(parse(text), 'scenario');
+  // The whole scenario parses, its distributed block included.
+  const scenario = parseScenarioText(text, 'coordinator-job.yaml#scenario.yaml');
+  assert.equal(scenario.distributed?.agents, (distributed as { agents: unknown }).agents);
   const block = obj(distributed, 'distributed');
   assert.deepEqual(
     Object.keys(block).filter((k) => !['agents', 'labels', 'wait', 'controlRedis'].includes(k)),

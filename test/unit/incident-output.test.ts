@@ -58,3 +58,29 @@ test('dashboard: the latest incidents are kept as lines', () => {
   assert.equal(s.incidents[s.incidents.length - 1], '9.0 s target-down: every connection dropped');
   assert.equal(s.elapsedMs, 9_000);
 });
+
+test('text summary: a distributed run lists its agents, the unobserved deliveries of a lost one, and a clock bound too large for the p50', () => {
+  const t = transportReport('websocket', [1, 2, 3]);
+  t.delivery = { ...t.delivery, expected: 300, delivered: 200, lost: 0, unpublished: 0, unobserved: 100, deliveryRatio: 0.666667 };
+  const report = runReport([t]);
+  report.run.incidents = [{ atMs: 4_000, kind: 'agent-lost', detail: 'agent "b" (1 clients of websocket) silent for 5.2 s' }];
+  const exact = { mode: 'exact' as const, offsetMs: 0, errorBoundMs: 0.001, driftPpm: 0, consistent: true };
+  report.run.agents = [
+    { name: 'a', host: 'h1', clients: 2, clock: exact, status: 'finished' },
+    { name: 'b', host: 'h2', clients: 1, clock: { ...exact, mode: 'estimated', offsetMs: 250.01, errorBoundMs: 2.5 }, status: 'lost' },
+  ];
+  report.run.latencyErrorBoundMs = 2.5;
+  const text = textSummary(report);
+  const lines = text.split('\n');
+  const at = lines.indexOf('agents (2)');
+  assert.ok(at > 0, text);
+  assert.deepEqual(lines.slice(at + 1, at + 3), [
+    '  a             h1 · 2 clients · clock exact (same host) · finished',
+    '  b             h2 · 1 client · clock +250.0 ±2.500 ms, drift 0.0 ppm · lost',
+  ]);
+  assert.match(text, /delivery\s+200\/300 \(66\.\d+%\) · lost 0 · unobserved 100 \(agent lost\) ·/);
+  // The fixture's p50 is 2 ms: a ±2.5 ms bound is more than 10 % of it.
+  assert.match(text, /! clock error bound ±2\.500 ms is \d+ % of the websocket fan-out p50/);
+  report.run.latencyErrorBoundMs = 0.001;
+  assert.doesNotMatch(textSummary(report), /clock error bound/);
+});

@@ -1,0 +1,457 @@
+/**
+ * Distributed runs with real processes: `wsbench agent` processes and a coordinator
+ * (`wsbench run --agents N`) on one real redis-server (the Redis under test and the control
+ * Redis), the built-in reference server. Three agents share a few hundred connections and every
+ * message arrives; an agent SIGKILLed (or SIGTERMed) mid-run is an `agent-lost` incident, its
+ * clients' messages `unobserved`, exit 4; a coordinator SIGKILLed makes the agents stop their
+ * clients; `--abort-on-fail` stops every agent; an agent in its own network namespace takes part
+ * (skipped, with the reason, where namespaces are not permitted); an agent whose clock reads
+ * 250 ms ahead is estimated within its bound; an agent outlives a restart of its control Redis.
+ * Nothing is left running: every agent is stopped, and its worker processes with it.
+ */
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, runCli } from '../helpers/cli.js';
+import { descendantsOf, waitFor } from '../helpers/processes.js';
+import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded.js';
+import { ExitCode } from '../../src/exit-codes.js';
+import type { RunReport } from '../../src/results/types.js';
+import { createNetns, netnsSupport, type Netns, type NetnsSupport } from '../helpers/netns.js';
+
+let redis: EmbeddedRedis;
+let support: NetnsSupport;
+let ns: Netns | undefined;
+let dir: string;
+/** A control prefix per test, so that one test's agents never see another's coordinator. */
+let prefixCount = 0;
+
+before(async () => {
+  support = await netnsSupport();
+  if (support.ok) ns = await createNetns();
+  // On loopback, and on the host end of the namespace's link when there is one.
+  redis = await startEmbeddedRedis({
+    startTimeoutMs: 15_000,
+    ...(ns ? { extraArgs: ['--bind', '127.0.0.1', ns.hostAddress, '--protected-mode', 'no'] } : {}),
+  });
+  dir = await mkdtemp(join(tmpdir(), 'wsbench-distributed-'));
+});
+
+after(async () => {
+  await redis?.stop();
+  await ns?.remove();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Agent {
+  name: string;
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const agents: Agent[] = [];
+
+function startAgent(name: string, url: string, extra: string[] = [], inNs?: Netns, env: NodeJS.ProcessEnv = {}): Agent {
+  const args = [BIN, 'agent', '--redis', url, '--name', name, ...extra];
+  const options = { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'] };
+  const child = inNs ? inNs.spawn(process.execPath, args, options) : spawn(process.execPath, args, options);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const agent = { name, child, stderr: () => stderr, exited };
+  agents.push(agent);
+  return agent;
+}
+
+/** Every agent of the test stopped (SIGTERM, then SIGKILL), and none of their worker processes left. */
+afterEach(async () => {
+  const pids = agents.flatMap((a) => (a.child.pid ? [a.child.pid, ...descendantsOf(a.child.pid)] : []));
+  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGTERM');
+  await Promise.race([Promise.all(agents.map((a) => a.exited)), new Promise((r) => setTimeout(r, 10_000))]);
+  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+  await Promise.all(agents.map((a) => a.exited));
+  agents.length = 0;
+  const gone = await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000);
+  assert.ok(gone, `processes left running: ${pids.filter(isAlive).join(', ')}`);
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until every agent said it registered. */
+async function registered(list: Agent[]): Promise<void> {
+  const ok = await waitFor(() => list.every((a) => /registered/.test(a.stderr())), 20_000);
+  assert.ok(ok, `agents did not register:\n${list.map((a) => a.stderr()).join('\n')}`);
+}
+
+/** Calls `act` once, `afterMs` after the first `publishing` phase event on the CLI's NDJSON stdout. */
+function onPublishing(child: ChildProcess, afterMs: number, act: () => void): void {
+  let seen = '';
+  let armed = false;
+  child.stdout!.on('data', (d: Buffer) => {
+    if (armed) return;
+    seen += d.toString();
+    if (!seen.includes('"phase":"publishing"')) return;
+    armed = true;
+    setTimeout(act, afterMs);
+  });
+}
+
+function nextPrefix(): string {
+  return `wsbench:test${process.pid}-${prefixCount++}`;
+}
+
+/**
+ * Where two values differ in shape: keys (recursively), types; arrays by all their elements
+ * together (a key some element has, such as an interval's optional `connect`, counts once); a
+ * null on either side (an optional figure not measured) matches anything.
+ */
+function shapeDiff(a: unknown, b: unknown, path = '$'): string[] {
+  if (a === null || b === null) return [];
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b)) return [`${path}: array on one side only`];
+    return a.length && b.length ? shapeDiff(union(a), union(b), `${path}[]`) : [];
+  }
+  if (typeof a !== typeof b) return [`${path}: ${typeof a} vs ${typeof b}`];
+  if (typeof a !== 'object') return [];
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  const out = [...ka.filter((k) => !kb.includes(k)).map((k) => `${path}.${k} only in the first`)];
+  out.push(...kb.filter((k) => !ka.includes(k)).map((k) => `${path}.${k} only in the second`));
+  for (const k of ka.filter((k) => kb.includes(k)))
+    out.push(...shapeDiff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`));
+  return out;
+}
+
+/** The elements of an array as one: for objects, every key any of them has (its first non-null value). */
+function union(items: unknown[]): unknown {
+  if (!items.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x))) return items[0];
+  const out: Record<string, unknown> = {};
+  for (const item of items as Record<string, unknown>[])
+    for (const [k, v] of Object.entries(item)) if (out[k] === undefined || out[k] === null) out[k] = v;
+  return out;
+}
+
+test('three agents share 300 connections: every message delivered, clients summing to the total, clocks exact, the report shaped as a local one', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1, 2].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  const out = join(dir, 'three.json');
+  const load = ['-c', '300', '-r', '50', '-d', '2s', '--warmup', '500ms', '--channels', '3', '--redis', redis.url];
+  const result = await runCli(
+    ['run', ...load, '--agents', '3', '--agents-wait', '20s', '--control-prefix', prefix, '--quiet', '--out', out],
+    {
+      timeoutMs: 120_000,
+    },
+  );
+  assert.equal(result.code, ExitCode.OK, result.stderr + result.stdout);
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  assert.equal(ws.connections.opened, 300);
+  assert.ok(ws.delivery.expected > 0);
+  assert.equal(ws.delivery.delivered, ws.delivery.expected, JSON.stringify(ws.delivery));
+  assert.equal(ws.delivery.lost, 0);
+  assert.equal(ws.delivery.unobserved, undefined, 'nothing unobserved when no agent was lost');
+  assert.equal(
+    ws.fanoutLatencyMs.count,
+    ws.delivery.delivered - ws.delivery.expected / 5,
+    'warm-up (a fifth of the publishes) is not measured',
+  );
+
+  const runAgents = report.run.agents!;
+  assert.deepEqual(
+    runAgents.map((a) => a.name),
+    ['agent-0', 'agent-1', 'agent-2'],
+  );
+  assert.equal(
+    runAgents.reduce((n, a) => n + a.clients, 0),
+    300,
+  );
+  for (const a of runAgents) {
+    assert.equal(a.clock.mode, 'exact', a.name);
+    assert.equal(a.clock.offsetMs, 0);
+    assert.equal(a.status, 'finished', a.name);
+  }
+  assert.equal(report.run.latencyErrorBoundMs, 0.001);
+  assert.deepEqual(report.run.incidents ?? [], []);
+  // Each agent ran its workers: the report lists every worker process besides the coordinator.
+  assert.equal(ws.tool.processes.filter((p) => p.role === 'worker').length, 3);
+
+  // The same run on local workers has the same shape (run.agents aside).
+  const localOut = join(dir, 'local.json');
+  const local = await runCli(['run', ...load, '--quiet', '--out', localOut], { timeoutMs: 120_000 });
+  assert.equal(local.code, ExitCode.OK, local.stderr);
+  const localReport = JSON.parse(await readFile(localOut, 'utf8')) as RunReport;
+  const { agents: _agents, latencyErrorBoundMs: _bound, ...run } = report.run;
+  assert.deepEqual(shapeDiff({ ...report, run }, localReport), []);
+  // The comparison can fail: a key missing from every element of an array is a difference.
+  assert.deepEqual(shapeDiff({ a: [{ x: 1 }, { y: null }] }, { a: [{ x: 2 }] }), ['$.a[].y only in the first']);
+});
+
+test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their messages unobserved (not lost), the run ends degraded, nothing left running', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1, 2].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  const out = join(dir, 'lost.json');
+  let killed: number[] = [];
+  const result = await runCli(
+    ['run', '-c', '150', '-r', '50', '-d', '6s', '--redis', redis.url, '--agents', '3', '--control-prefix', prefix, '--json', '--out', out],
+    {
+      timeoutMs: 120_000,
+      onSpawn: (child) =>
+        onPublishing(child, 1000, () => {
+          const victim = list[1]!.child;
+          killed = [victim.pid!, ...descendantsOf(victim.pid!)];
+          victim.kill('SIGKILL');
+          // agent-2 is asked to go: it stops its clients and says so, without results.
+          list[2]!.child.kill('SIGTERM');
+        }),
+    },
+  );
+  assert.ok(killed.length > 1, 'agent-1 and its worker were killed during publishing');
+  assert.equal(result.code, ExitCode.DEGRADED, result.stderr);
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  const d = ws.delivery;
+  const context = JSON.stringify({ delivery: d, incidents: report.run.incidents, agents: report.run.agents });
+  const lost = (report.run.incidents ?? []).filter((i) => i.kind === 'agent-lost');
+  assert.equal(lost.length, 2, context);
+  assert.match(lost.find((i) => i.detail.includes('agent-1'))!.detail, /agent "agent-1" \(50 clients of websocket\) silent for/);
+  assert.match(
+    lost.find((i) => i.detail.includes('agent-2'))!.detail,
+    /agent "agent-2" \(50 clients of websocket\) (stopped its part|it left)/,
+  );
+  assert.deepEqual(
+    report.run.agents!.map((a) => a.status),
+    ['finished', 'lost', 'lost'],
+    context,
+  );
+  // The lost agents' 100 clients were owed every message of their channel; agent-0's received all of theirs.
+  assert.equal(d.unobserved, 100 * ws.throughput.publishes, context);
+  assert.equal(d.lost, 0, context);
+  assert.equal(d.delivered + d.lost + d.unpublished + (d.unobserved ?? 0), d.expected, context);
+  assert.equal(d.delivered, 50 * ws.throughput.publishes, context);
+  assert.deepEqual(await list[2]!.exited, { code: 0, signal: null }, 'agent-2 left cleanly');
+  // The killed agent's worker process went with it (its IPC channel closed).
+  assert.ok(await waitFor(() => killed.every((pid) => !isAlive(pid)), 10_000), 'the killed agent left a worker running');
+});
+
+test('the coordinator SIGKILLed mid-run: the agents stop their clients within 10 s and wait for the next run', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  let killedAt = 0;
+  let workers: number[] = [];
+  let coordinatorChildren: number[] = [];
+  const result = await runCli(
+    ['run', '-c', '40', '-r', '20', '-d', '60s', '--redis', redis.url, '--agents', '2', '--control-prefix', prefix, '--json'],
+    {
+      timeoutMs: 60_000,
+      onSpawn: (child) =>
+        onPublishing(child, 500, () => {
+          workers = list.flatMap((a) => descendantsOf(a.child.pid!));
+          coordinatorChildren = descendantsOf(child.pid!);
+          process.kill(child.pid!, 'SIGKILL');
+          killedAt = Date.now();
+        }),
+    },
+  );
+  assert.equal(result.signal, 'SIGKILL');
+  assert.ok(workers.length >= 2, 'each agent had a worker process running');
+  const stopped = await waitFor(() => workers.every((pid) => !isAlive(pid)), 15_000, 100);
+  assert.ok(stopped, `worker processes still running ${Date.now() - killedAt} ms after the coordinator was killed`);
+  assert.ok(Date.now() - killedAt <= 10_000 + 1000, `the agents took ${Date.now() - killedAt} ms to stop their clients`);
+  // The coordinator's own children (the reference server) notice it is gone too.
+  assert.ok(coordinatorChildren.length > 0);
+  assert.ok(
+    await waitFor(() => coordinatorChildren.every((pid) => !isAlive(pid)), 10_000),
+    'the reference server outlived its coordinator',
+  );
+  for (const a of list) {
+    assert.match(a.stderr(), /coordinator is silent/);
+    assert.equal(a.child.exitCode, null, `${a.name} waits for the next run`);
+  }
+});
+
+test('an agent in its own network namespace takes part and is counted', async (t) => {
+  if (!support.ok) return t.skip(support.reason);
+  const prefix = nextPrefix();
+  const url = `redis://${ns!.hostAddress}:${redis.port}`;
+  const local = startAgent('host-agent', url, ['--prefix', prefix]);
+  const inside = startAgent('ns-agent', url, ['--prefix', prefix], ns);
+  await registered([local, inside]);
+  const file = join(dir, 'netns.yaml');
+  // The reference server listens on the host end of the link, where the namespace can reach it.
+  await writeFile(file, `target: { kind: builtin, host: "${ns!.hostAddress}" }\n`);
+  const out = join(dir, 'netns.json');
+  const result = await runCli(
+    ['run', file, '-c', '60', '-r', '20', '-d', '2s', '--redis', url, '--agents', '2', '--control-prefix', prefix, '--quiet', '--out', out],
+    { timeoutMs: 120_000 },
+  );
+  assert.equal(result.code, ExitCode.OK, result.stderr + inside.stderr());
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  assert.equal(ws.connections.opened, 60);
+  assert.equal(ws.delivery.delivered, ws.delivery.expected);
+  const nsAgent = report.run.agents!.find((a) => a.name === 'ns-agent')!;
+  assert.equal(nsAgent.clients, 30);
+  assert.equal(nsAgent.status, 'finished');
+  // A network namespace is not a time namespace: the same kernel, the same monotonic clock.
+  assert.equal(nsAgent.clock.mode, 'exact');
+});
+
+test('--abort-on-fail with an impossible threshold stops every agent: exit 1, partial report, no worker left', async () => {
+  const prefix = nextPrefix();
+  // Two agents of pool a take the run; the one of pool b is not asked.
+  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix, '--label', 'pool=a']));
+  const other = startAgent('agent-b', redis.url, ['--prefix', prefix, '--label', 'pool=b']);
+  await registered([...list, other]);
+  const out = join(dir, 'abort.json');
+  // Every worker process the agents start during the run.
+  const workers = new Set<number>();
+  const watch = setInterval(() => list.forEach((a) => descendantsOf(a.child.pid!).forEach((pid) => workers.add(pid))), 50);
+  const args = [
+    '-c',
+    '40',
+    '-r',
+    '20',
+    '-d',
+    '60s',
+    '--redis',
+    redis.url,
+    '--agents',
+    '2',
+    '--agent-label',
+    'pool=a',
+    '--control-prefix',
+    prefix,
+  ];
+  const gate = ['-t', 'delivery.duplicated < 0', '--abort-on-fail', '--json', '--out', out];
+  // Without the abort this run would publish for 60 s and hit the time limit.
+  const result = await runCli(['run', ...args, ...gate], { timeoutMs: 45_000 }).finally(() => clearInterval(watch));
+  assert.equal(result.code, ExitCode.GATE_FAILED, result.stderr);
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  assert.equal(report.run.completed, false);
+  assert.match(report.gate?.abortedBy ?? '', /delivery\.duplicated/);
+  // The coordinator waited for every agent to stop before it reported: their workers are gone.
+  assert.ok(workers.size >= 2, 'each agent started its worker');
+  assert.deepEqual([...workers].filter(isAlive), [], 'worker processes of the agents outlived the run');
+  assert.deepEqual(
+    report.run.agents!.map((a) => a.name),
+    ['agent-0', 'agent-1'],
+  );
+  for (const a of report.run.agents!) assert.notEqual(a.status, 'lost', a.name);
+  assert.doesNotMatch(other.stderr(), /run /, 'the agent of another pool took no part');
+  for (const a of list) assert.equal(a.child.exitCode, null, `${a.name} waits for the next run`);
+});
+
+test('an agent whose clock reads 250 ms ahead: its offset is estimated within the stated bound and latencies do not move', async () => {
+  const prefix = nextPrefix();
+  const exact = startAgent('agent-0', redis.url, ['--prefix', prefix]);
+  const ahead = startAgent('agent-1', redis.url, ['--prefix', prefix], undefined, { WSBENCH_TEST_AGENT_CLOCK_AHEAD_MS: '250' });
+  await registered([exact, ahead]);
+  const out = join(dir, 'ahead.json');
+  // The scenario's own distributed block this time: the agents by name, the control Redis named.
+  const file = join(dir, 'ahead.yaml');
+  await writeFile(
+    file,
+    `clients: { connections: 60 }
+publish: { rate: 50/s, duration: 2s }
+distributed: { agents: [agent-0, agent-1], wait: 20s, controlRedis: "${redis.url}" }
+`,
+  );
+  const result = await runCli(['run', file, '--control-prefix', prefix, '--quiet', '--out', out], { timeoutMs: 120_000 });
+  assert.equal(result.code, ExitCode.OK, result.stderr + ahead.stderr());
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  const clock = report.run.agents!.find((a) => a.name === 'agent-1')!.clock;
+  const context = JSON.stringify({ clock, fanout: ws.fanoutLatencyMs });
+  assert.equal(clock.mode, 'estimated');
+  assert.ok(clock.consistent, context);
+  assert.ok(clock.errorBoundMs > 0 && clock.errorBoundMs < 50, context);
+  assert.ok(Math.abs(clock.offsetMs - 250) <= clock.errorBoundMs, context);
+  assert.equal(report.run.latencyErrorBoundMs, clock.errorBoundMs);
+  assert.equal(report.run.agents!.find((a) => a.name === 'agent-0')!.clock.mode, 'exact');
+  // Converted, the agent's receipts sit with the exact agent's: without the conversion they would
+  // be 250 ms late (or clamped as negative).
+  assert.equal(ws.delivery.delivered, ws.delivery.expected);
+  assert.equal(ws.clampedSamples, 0, context);
+  assert.ok(ws.fanoutLatencyMs.max < 250, context);
+});
+
+test('the control Redis restarted under an idle agent: the agent connects again, registers, takes the next run and (--once) leaves', async () => {
+  const port = await freePort();
+  const first = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
+  let second: EmbeddedRedis | undefined;
+  try {
+    const agent = startAgent('agent-0', first.url, ['--once']);
+    await registered([agent]);
+    process.kill(first.pid, 'SIGKILL');
+    assert.ok(await waitFor(() => /connecting again in 1 s/.test(agent.stderr()), 15_000), agent.stderr());
+    second = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
+    assert.ok(await waitFor(() => agent.stderr().match(/registered/g)?.length === 2, 15_000), agent.stderr());
+    const out = join(dir, 'after-restart.json');
+    const result = await runCli(
+      ['run', '-c', '10', '-r', '20', '-d', '1s', '--redis', second.url, '--agents', '1', '--quiet', '--out', out],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(result.code, ExitCode.OK, result.stderr + agent.stderr());
+    const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+    assert.equal(report.run.agents![0]!.status, 'finished');
+    assert.equal(report.transports.websocket!.delivery.delivered, report.transports.websocket!.delivery.expected);
+    // --once: the agent leaves after its run, with exit code 0.
+    assert.deepEqual(await agent.exited, { code: 0, signal: null }, agent.stderr());
+  } finally {
+    await second?.stop();
+    await first.stop();
+  }
+});
+
+test('too few agents within --agents-wait: a setup error naming the agents that came, nothing started', async () => {
+  const prefix = nextPrefix();
+  const agent = startAgent('agent-0', redis.url, ['--prefix', prefix]);
+  await registered([agent]);
+  const result = await runCli(
+    [
+      'run',
+      '-c',
+      '10',
+      '-r',
+      '10',
+      '-d',
+      '1s',
+      '--redis',
+      redis.url,
+      '--agents',
+      '2',
+      '--agents-wait',
+      '2s',
+      '--control-prefix',
+      prefix,
+      '--quiet',
+    ],
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  assert.equal(result.code, ExitCode.SETUP_FAILED, result.stderr);
+  assert.match(
+    result.stderr,
+    /^wsbench: error: waited 2 s for 2 idle agent\(s\) on the control Redis redis:\/\/127\.0\.0\.1:\d+: 1 came: agent-0$/m,
+  );
+  assert.doesNotMatch(agent.stderr(), /run /, 'no plan was sent');
+});

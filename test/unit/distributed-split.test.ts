@@ -1,0 +1,104 @@
+/**
+ * How a distributed run shares its clients among agents (distributed/coordinator.ts
+ * splitByWeight): in proportion to their capacities, exactly the total, every agent at least one
+ * client when there are enough; and the agent command's flags (cli/agent.ts agentSettings).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { splitByWeight, unobservedDelivery } from '../../src/distributed/coordinator.js';
+import { agentSettings } from '../../src/cli/agent.js';
+
+const SPLITS: { name: string; total: number; weights: number[]; expect: number[] }[] = [
+  { name: 'equal agents, divisible', total: 300, weights: [1, 1, 1], expect: [100, 100, 100] },
+  { name: 'equal agents, remainder to the first', total: 301, weights: [5, 5, 5], expect: [101, 100, 100] },
+  { name: 'by capacity', total: 30_000, weights: [10_000, 20_000, 30_000], expect: [5000, 10_000, 15_000] },
+  { name: 'largest remainder wins', total: 10, weights: [1, 2], expect: [3, 7] },
+  { name: 'a tiny capacity still gets one client', total: 100, weights: [1, 1_000_000], expect: [1, 99] },
+  { name: 'one agent', total: 7, weights: [3], expect: [7] },
+  { name: 'as many clients as agents', total: 3, weights: [1, 100, 1], expect: [1, 1, 1] },
+];
+
+for (const c of SPLITS) {
+  test(`splitByWeight: ${c.name}`, () => {
+    const got = splitByWeight(c.total, c.weights);
+    assert.deepEqual(got, c.expect);
+    assert.equal(
+      got.reduce((a, b) => a + b, 0),
+      c.total,
+    );
+  });
+}
+
+test('agentSettings: labels and capacity as given, capacity null when not given', () => {
+  assert.deepEqual(
+    agentSettings({ redis: 'redis://h:1', name: 'agent-0', label: ['zone=eu-1a', 'topology.kubernetes.io/zone=a'], capacity: 50_000 }),
+    { redis: 'redis://h:1', name: 'agent-0', labels: { zone: 'eu-1a', 'topology.kubernetes.io/zone': 'a' }, capacity: 50_000 },
+  );
+  assert.deepEqual(agentSettings({ redis: 'rediss://u:p@h:1/2', name: 'a.b_c-d' }), {
+    redis: 'rediss://u:p@h:1/2',
+    name: 'a.b_c-d',
+    labels: {},
+    capacity: null,
+  });
+});
+
+const BAD_FLAGS: { args: Parameters<typeof agentSettings>[0]; error: RegExp }[] = [
+  { args: { name: 'a' }, error: /^--redis: the control Redis is required/ },
+  { args: { redis: 'http://h', name: 'a' }, error: /^--redis: must be a redis:\/\/ or rediss:\/\/ URL/ },
+  { args: { redis: 'redis://h' }, error: /^--name: every agent needs a name/ },
+  { args: { redis: 'redis://h', name: 'x'.repeat(64) }, error: /^--name: "x+": an agent name is 1–63/ },
+  { args: { redis: 'redis://h', name: 'a', label: ['=v'] }, error: /^--label: "=v" is not k=v/ },
+  { args: { redis: 'redis://h', name: 'a', capacity: -5 }, error: /^--capacity: -5 is not a connection count/ },
+];
+
+for (const c of BAD_FLAGS) {
+  test(`agentSettings refuses ${JSON.stringify(c.args)}`, () => {
+    assert.throws(
+      () => agentSettings(c.args),
+      (e: Error) => c.error.test(e.message),
+    );
+  });
+}
+
+const UNOBSERVED: {
+  name: string;
+  opened: number[];
+  sent: number;
+  failed: number[];
+  expect: { expected: number; unpublished: number; unobserved: number };
+}[] = [
+  {
+    name: 'nothing failed: all owed is unobserved',
+    opened: [3],
+    sent: 10,
+    failed: [],
+    expect: { expected: 30, unpublished: 0, unobserved: 30 },
+  },
+  {
+    name: 'two channels, uneven opens',
+    opened: [2, 1],
+    sent: 5,
+    failed: [],
+    // channel 0 carries publishes 0, 2, 4; channel 1 carries 1, 3.
+    expect: { expected: 2 * 3 + 1 * 2, unpublished: 0, unobserved: 8 },
+  },
+  {
+    name: 'a failed publish stays unpublished, never unobserved',
+    opened: [2, 1],
+    sent: 5,
+    failed: [2, 3],
+    // publish 2 (channel 0) failed: owed to nobody.
+    expect: { expected: 8, unpublished: 2, unobserved: 6 },
+  },
+  { name: 'no client open: nothing owed', opened: [0, 0], sent: 100, failed: [], expect: { expected: 0, unpublished: 0, unobserved: 0 } },
+];
+
+for (const c of UNOBSERVED) {
+  test(`unobservedDelivery: ${c.name}`, () => {
+    const d = unobservedDelivery(c.opened, { sent: c.sent, failed: { ranges: Uint32Array.from(c.failed) } });
+    assert.deepEqual({ expected: d.expected, unpublished: d.unpublished, unobserved: d.unobserved }, c.expect);
+    assert.equal(d.delivered + d.lost + d.unpublished + d.unobserved!, d.expected, 'the ledger identity');
+    assert.equal(d.delivered, 0);
+    assert.equal(d.lost, 0);
+  });
+}
