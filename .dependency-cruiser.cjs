@@ -104,7 +104,10 @@ module.exports = {
         'A target adapter is reached through targets/registry.ts (a map by kind), never imported by name: adding one touches its module and the registry only.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/targets/registry\\.ts$' },
-      to: { path: '^src/targets/', pathNot: '^src/targets/(registry|target|client-protocol|injector|readiness|refusals|template)\\.ts$' },
+      to: {
+        path: '^src/targets/',
+        pathNot: '^src/targets/(registry|target|client-protocol|injector|readiness|refusals|template|upstream)\\.ts$',
+      },
     },
     layer(
       'transports-are-leaves',

@@ -175,6 +175,7 @@ function poolPlan(url: string, connections: number, ca: string[]): WorkerPlan {
     publishRate: constantRate(100),
     clientStride: 1,
     lifecycle: STEADY,
+    upstream: null,
     ...(url.startsWith('wss:') ? { tls: { ...DEFAULT_CLIENT_TLS, ca } } : {}),
   };
 }

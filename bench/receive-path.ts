@@ -100,6 +100,8 @@ async function pass(b: Loaded): Promise<number> {
     return {
       open: () => Promise.resolve(),
       send: () => {},
+      sendPayload: () => false,
+      bufferedAmount: () => 0,
       close: () => Promise.resolve(),
       reset: () => {},
       wire: () => ({ bytesIn: 0, bytesOut: 0, requests: 0 }),

@@ -72,6 +72,7 @@ export type {
   Incident,
   IncidentKind,
   IntervalLatency,
+  IntervalUpstream,
   ProcessStats,
   RepeatedRun,
   RunReport,
@@ -81,6 +82,7 @@ export type {
   ToolReport,
   TransportName,
   TransportReport,
+  UpstreamReport,
   WebSocketAdvantage,
   WireReport,
 } from './results/types.js';

@@ -37,6 +37,9 @@ export function scenarioFacts(s: Scenario): ScenarioFacts {
     'publish.payloadSize': `${fmtInt(s.publish.payloadSize)} B`,
     'publish.channels': Array.isArray(channels) ? `[${channels.join(', ')}]` : String(channels),
     'publish.encoding': s.encoding,
+    // Who sends the messages changes what the latency measures (the chat round trip); only said
+    // when clients send, so reports from before publish.via still compare with today's.
+    ...(s.senders > 0 ? { 'publish.via': s.publish.via, 'publish.senders': String(s.senders) } : {}),
     ...(s.publish.padding !== 'plain' ? { 'publish.padding': s.publish.padding } : {}),
     ...(target.tls !== undefined ? { 'target.tls': target.tls === false ? 'off' : target.tls === true ? 'generated' : 'files' } : {}),
     ...(target.perMessageDeflate !== undefined ? { 'target.perMessageDeflate': deflateFact(target.perMessageDeflate) } : {}),

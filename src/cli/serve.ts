@@ -26,6 +26,7 @@ interface ServeArgs {
   redis?: string;
   'max-payload': string;
   'per-message-deflate': boolean;
+  'client-publish': boolean;
   'channel-prefix': string;
   processes: string;
   'write-delay': string;
@@ -57,6 +58,11 @@ export const serveCommand = {
       })
       .option('tls-cert', { type: 'string', describe: 'PEM certificate (chain) for --tls' })
       .option('tls-key', { type: 'string', describe: 'PEM private key for --tls' })
+      .option('client-publish', {
+        type: 'boolean',
+        default: false,
+        describe: 'PUBLISH what a client sends on /ws/<channel> to that channel (a chat line: every member gets it through Redis)',
+      })
       .option('channel-prefix', { type: 'string', default: '', describe: 'Prefix of the Redis channel for /ws/<channel>' })
       .option('processes', {
         type: 'string',
@@ -78,7 +84,8 @@ export const serveCommand = {
       .example('$0 serve --port 8080', 'Clients: ws://127.0.0.1:8080/ws/<channel>; messages: PUBLISH <channel> …')
       .example('$0 serve --redis redis://127.0.0.1:6379 --channel-prefix app:', '/ws/news relays Redis channel app:news')
       .example('$0 serve --processes 8', 'Eight processes: room for 100k+ connections')
-      .example('$0 serve --tls', 'wss://127.0.0.1:8080/ws/<channel>; trust the printed certificate (clients.tls.ca, connect --ca)'),
+      .example('$0 serve --tls', 'wss://127.0.0.1:8080/ws/<channel>; trust the printed certificate (clients.tls.ca, connect --ca)')
+      .example('$0 serve --client-publish', 'A chat: what a client sends on /ws/room reaches every client of room'),
   handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
     process.exitCode = await serve(argv);
   },
@@ -147,6 +154,7 @@ async function serve(argv: ServeArgs): Promise<number> {
       redisUrl,
       maxPayload,
       perMessageDeflate: argv['per-message-deflate'],
+      clientPublish: argv['client-publish'],
       channelPrefix: argv['channel-prefix'],
       writeDelayMs,
       maxPollChannels,
@@ -176,7 +184,7 @@ async function serve(argv: ServeArgs): Promise<number> {
     process.stdout.write(
       [
         `wsbench reference server listening on ${server.url}${processes > 1 ? ` (${processes} processes)` : ''}`,
-        `  WebSocket   ${server.url}/ws/<channel>   (relays Redis channel ${argv['channel-prefix']}<channel>)`,
+        `  WebSocket   ${server.url}/ws/<channel>   (relays Redis channel ${argv['channel-prefix']}<channel>${argv['client-publish'] ? '; client messages are PUBLISHed there' : ''})`,
         `  health      ${http}/healthz   stats ${http}/stats`,
         `  Redis       ${redactText(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,
         ...tlsLines,

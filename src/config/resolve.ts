@@ -7,6 +7,7 @@ import type { StampEncoding } from '../metrics/stamp.js';
 import { redactSecrets } from '../secrets.js';
 import { areaOf, loadShapeOf, type LoadShape } from './load-shape.js';
 import { targetAdapter } from '../targets/registry.js';
+import { senderCount } from './senders.js';
 
 export interface Scenario extends Omit<ParsedScenario, 'publish'> {
   /** `duration` filled in: with stages, the measured part of publishing (the stages together). */
@@ -17,6 +18,8 @@ export interface Scenario extends Omit<ParsedScenario, 'publish'> {
   source: string;
   channelNames: string[];
   encoding: StampEncoding;
+  /** Clients that send the schedule's messages (publish.via websocket); 0 when wsbench publishes into Redis. */
+  senders: number;
   /** The raw scenario (after flags) with secrets redacted, for the report. */
   asRun: unknown;
 }
@@ -36,6 +39,10 @@ export function resolveScenario(parsed: ParsedScenario, source: string, raw: unk
     source,
     channelNames: channelNamesOf(parsed.publish.channels),
     encoding: parsed.publish.encoding ?? targetAdapter(parsed.target.kind).defaultEncoding,
+    senders:
+      parsed.publish.via === 'websocket'
+        ? senderCount(parsed.publish.senders, parsed.clients.connections, channelNamesOf(parsed.publish.channels).length)
+        : 0,
     asRun: redactSecrets(raw),
   };
 }

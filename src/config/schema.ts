@@ -17,6 +17,7 @@ import { DEFAULT_INTERVAL_MS, MAX_TIMELINE_INTERVALS, MIN_REPORT_INTERVAL_MS } f
 import { clientCompression, clientDeflate, clientTls } from './connection-fields.js';
 import { slowClients } from './slow-clients.js';
 import { DEFAULT_TRANSPORTS, TRANSPORT_NAMES, transportDescriptor } from '../transports/registry.js';
+import { PUBLISH_VIA, senderCount, sendersPercent, sendersProblem } from './senders.js';
 
 const rate = unitValue(parseRatePerSec, 'rate', '1000/s, 5k/s, 60/min', (n) =>
   n <= 0 ? 'must be greater than zero' : n > MAX_RATE_PER_SEC ? 'must be at most 10M/s' : undefined,
@@ -245,6 +246,28 @@ export const scenarioSchema = z
           .describe(
             'Payload encoding: binary (fixed offsets; builtin default) or text (printable, for stacks that send text frames; raw default).',
           ),
+        via: z
+          .enum(PUBLISH_VIA)
+          .default('redis')
+          .describe(
+            "Who sends the schedule's messages: redis (wsbench PUBLISHes them into Redis) or websocket (some clients, the senders, send them through their own WebSocket and the app publishes them: the chat round trip).",
+          ),
+        senders: z
+          .union([
+            z
+              .number()
+              .positive()
+              .refine((n) => n < 1 || Number.isInteger(n), {
+                message: 'must be a whole number of clients, or a fraction of them between 0 and 1 (0.1), or a percentage ("10%")',
+              }),
+            z.string().refine((s) => sendersPercent(s) !== undefined, {
+              message: 'must be a number of clients, a fraction of them (0.1) or a percentage such as "10%"',
+            }),
+          ])
+          .optional()
+          .describe(
+            'via websocket: how many clients send: a number, a fraction of the connections below 1 (0.1), or a percentage ("10%"); default one per channel. The schedule is spread over them.',
+          ),
       })
       .describe('The open-loop publisher.'),
     stages: z
@@ -353,7 +376,61 @@ export const scenarioSchema = z
       });
     }
     const channelCount = Array.isArray(s.publish.channels) ? s.publish.channels.length : s.publish.channels;
-    for (const issue of adapter.check?.(s.target, { channelCount, encoding }) ?? []) {
+    const via = s.publish.via;
+    if (via === 'redis' && s.publish.senders !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: s.publish.senders,
+        path: ['publish', 'senders'],
+        message: 'senders send through their WebSocket: set publish.via: websocket (with via redis wsbench publishes)',
+      });
+    }
+    if (via === 'websocket') {
+      // Senders are fixed clients with a fixed share of a constant schedule: load that changes
+      // (stages, churn, storms, restarts) would take senders away mid-run, which is not modelled yet.
+      const changing: [unknown, (string | number)[]][] = [
+        [s.stages, ['stages']],
+        [s.clients.churn, ['clients', 'churn']],
+        [s.events, ['events']],
+      ];
+      for (const [value, path] of changing)
+        if (value !== undefined)
+          ctx.issues.push({
+            code: 'custom',
+            input: value,
+            path,
+            message: 'not with publish.via websocket yet: client senders need a steady load (no stages, churn or events)',
+          });
+      if (s.distributed !== undefined)
+        ctx.issues.push({
+          code: 'custom',
+          input: s.distributed,
+          path: ['distributed'],
+          message: 'not with publish.via websocket yet: client senders run in local workers only',
+        });
+      const problem = sendersProblem(
+        senderCount(s.publish.senders, s.clients.connections, channelCount),
+        s.clients.connections,
+        channelCount,
+      );
+      if (problem)
+        ctx.issues.push({
+          code: 'custom',
+          input: s.publish.senders,
+          path: ['publish', s.publish.senders === undefined ? 'via' : 'senders'],
+          message: problem,
+        });
+      s.transports.forEach((t, i) => {
+        if (transportDescriptor(t).usesTargetProtocol) return;
+        ctx.issues.push({
+          code: 'custom',
+          input: t,
+          path: ['transports', i],
+          message: `"${t}" clients cannot send (polling has no upstream channel): with publish.via websocket only websocket runs`,
+        });
+      });
+    }
+    for (const issue of adapter.check?.(s.target, { channelCount, encoding, publishVia: via, padding: s.publish.padding }) ?? []) {
       ctx.issues.push({ code: 'custom', input: s.target, path: ['target', ...issue.path], message: issue.message });
     }
     if (s.stages && s.publish.duration !== undefined) {

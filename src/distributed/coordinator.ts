@@ -18,7 +18,7 @@ import { PublishOutcomes, type PublishOutcome } from '../metrics/publish-outcome
 import { sameHostClock, type AgentClock, type OffsetEstimate } from '../metrics/clock-offset.js';
 import { redactText } from '../secrets.js';
 import type { WorkerGroup, WorkerGroupContext } from '../engine/worker-group.js';
-import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from '../engine/worker-messages.js';
+import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSends, WorkerSnapshot } from '../engine/worker-messages.js';
 import type { AgentReport, DeliveryCounts } from '../results/types.js';
 import { AgentRegistry, type KnownAgent, type RegistryEvent } from './agent-registry.js';
 import { ControlChannel, type ControlEntry } from './control-channel.js';
@@ -509,6 +509,13 @@ export class RemoteWorkerGroup implements WorkerGroup {
   publishing(t0: number): void {
     void this.run?.send({ type: 'publishing', body: { t0 } }).catch((e: unknown) => this.controlFailed(asError(e)));
   }
+
+  /** Client senders (publish.via websocket) do not run on agents yet: the scenario's rules refuse it before a run starts. */
+  sent(): Promise<WorkerSends[]> {
+    return Promise.reject(new WsbenchError('CONFIG', 'publish.via websocket does not run on remote agents yet'));
+  }
+
+  stopSending(): void {}
 
   draining(publishes: PublishOutcome): void {
     void this.run?.send({ type: 'drain', body: { publishes } }).catch((e: unknown) => this.controlFailed(asError(e)));

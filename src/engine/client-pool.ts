@@ -38,7 +38,7 @@ import {
 import type { IgnoredBreakdown } from '../results/types.js';
 import { Verdict, type ClientProtocol, type ProtocolContext } from '../targets/client-protocol.js';
 import { createClientProtocol } from '../targets/registry.js';
-import { PROTOCOL_UNEXPECTED, connectErrorKind, socketClosedKind, type ErrorKind } from '../results/error-kinds.js';
+import { PROTOCOL_UNEXPECTED, PUBLISH_SEND_FAILED, connectErrorKind, socketClosedKind, type ErrorKind } from '../results/error-kinds.js';
 import { fillTemplate } from '../targets/template.js';
 import type {
   EventOutcome,
@@ -47,8 +47,11 @@ import type {
   WorkerConnected,
   WorkerPlan,
   WorkerResult,
+  WorkerSends,
   WorkerSnapshot,
 } from './worker-messages.js';
+import { SenderMap } from './sender-map.js';
+import { UpstreamSender, type SenderPort } from './upstream-sender.js';
 import type { ProcessMonitor } from '../process/monitor.js';
 import { messageOf } from '../errors.js';
 import { PiecewiseLinear, type OpenLoopSchedule } from './pacer.js';
@@ -174,6 +177,8 @@ class PoolClient {
   spans: OwedSpans | null = null;
   /** Byte and request counters of its past connections. */
   pastWire: WireStats | null = null;
+  /** Its place among its channel's senders (publish.via websocket), or -1: it only receives. */
+  senderSlot = -1;
 
   constructor(
     readonly clientIndex: number,
@@ -240,7 +245,7 @@ class OpenQueue {
   }
 }
 
-export class ClientPool implements ConnectionOwner {
+export class ClientPool implements ConnectionOwner, SenderPort {
   private readonly clients: PoolClient[] = [];
   private readonly reader: StampReader;
   private readonly channelCount: number;
@@ -271,6 +276,9 @@ export class ClientPool implements ConnectionOwner {
   private finishing = false;
   /** Clients closed and results taken: every interval is closed. */
   private finished = false;
+  /** Who sends what, and this worker's senders, when clients send the schedule (publish.via websocket). */
+  private readonly senderMap: SenderMap | null = null;
+  private readonly upstream: UpstreamSender | null = null;
   /** What the connections negotiated (TLS, compression), counted by the clients themselves. */
   private readonly facts = new ConnectionFacts();
 
@@ -355,6 +363,11 @@ export class ClientPool implements ConnectionOwner {
       lastReadyAt: null,
     }));
     if (this.dynamic) this.timeline.owedIn = (from, to) => this.owedIn(from, to);
+    if (plan.upstream) {
+      this.senderMap = new SenderMap(plan.totalClients, this.channelCount, plan.upstream.senders);
+      for (const c of this.clients) c.senderSlot = this.senderMap.slotOf(c.clientIndex);
+      this.upstream = new UpstreamSender({ ...plan, upstream: plan.upstream }, this.senderMap, this);
+    }
   }
 
   /**
@@ -392,6 +405,8 @@ export class ClientPool implements ConnectionOwner {
   publishing(t0: number): void {
     this.schedule = this.timeline.publishing(t0);
     this.t0 = t0;
+    // This worker's senders send their share of the schedule (publish.via websocket).
+    this.upstream?.start(this.schedule);
     const { lifecycle } = this.plan;
     if (this.finishing) return;
     if (this.connectionCurve || lifecycle.churnPerSec > 0) {
@@ -403,6 +418,36 @@ export class ClientPool implements ConnectionOwner {
       const timer = setTimeout(() => this.storm(event, position), Math.max(0, t0 + event.atMs - monotonicMs()));
       this.eventTimers.push(timer);
     });
+  }
+
+  /** What this worker's senders did, once they are through the schedule or stopped; null when clients do not send. */
+  get sends(): Promise<WorkerSends> | null {
+    return this.upstream?.done ?? null;
+  }
+
+  /** The run stops early: senders stop. */
+  stopSending(): void {
+    this.upstream?.stop();
+  }
+
+  /** SenderPort: a sender's message through its connection; its bufferedAmount after, or null when it is not open. */
+  sendThrough(clientIndex: number, frame: Buffer, binary: boolean): number | null {
+    const { firstClient, clientStride } = this.plan;
+    const client = this.clients[(clientIndex - firstClient) / clientStride];
+    const conn = client?.connection;
+    const transport = conn?.state === ConnState.Open ? conn.transport : null;
+    if (!transport?.sendPayload(frame, binary)) return null;
+    return transport.bufferedAmount();
+  }
+
+  /** SenderPort: a send that could not go out. */
+  sendFailed(message: string): void {
+    this.countError(PUBLISH_SEND_FAILED, message);
+  }
+
+  /** SenderPort: into the interval of the message's intended time. */
+  sendOutcome(intendedMs: number, bufferedBytes: number | null): void {
+    this.timeline.sentAt(intendedMs, bufferedBytes);
   }
 
   channelName(channelIndex: number): string {
@@ -906,6 +951,7 @@ export class ClientPool implements ConnectionOwner {
       client.ledger.ignore();
       return;
     }
+    const q = (seq - client.channelIndex) / this.channelCount;
     const intended = stamp.intendedMs;
     if (!(intended >= conn.readyAt && intended < conn.closeAt)) {
       // Not owed on this connection: before its readiness (a replay on reconnect) or after its close began.
@@ -914,7 +960,7 @@ export class ClientPool implements ConnectionOwner {
       client.ledger.ignore();
       return;
     }
-    const firstReceipt = client.ledger.receive((seq - client.channelIndex) / this.channelCount);
+    const firstReceipt = client.ledger.receive(q);
     if (!firstReceipt) {
       this.duplicated++;
       return;
@@ -924,6 +970,12 @@ export class ClientPool implements ConnectionOwner {
     const slot = this.timeline.delivered(intended);
     if (stamp.flags & FLAG_WARMUP) return;
     const latency = receivedAt - intended;
+    if (client.senderSlot >= 0 && this.senderMap!.sends(client.channelIndex, client.senderSlot, q)) {
+      // The sender's own copy: echo latency, apart from the fan-out; it is still one of the recipients.
+      if (this.timeline.recordEcho(slot, latency)) this.clamped++;
+      if (seq < this.recipients.length) this.recipients[seq]!++;
+      return;
+    }
     if (this.timeline.recordLatency(slot, latency)) this.clamped++;
     recordMs(this.interval, latency);
     if (this.classes !== null) this.classes.latency(client.slow, latency);
@@ -1016,6 +1068,7 @@ export class ClientPool implements ConnectionOwner {
       wire: this.wire(),
       cpuPercent: this.monitor.intervalCpuPercent(),
       eventLoopDelayP99Ms: this.monitor.eventLoopDelayP99Ms(),
+      ...(this.upstream ? { upstream: this.upstream.progress() } : {}),
       events: this.outcomes.map((o) => ({ ...o })),
       owedDue: this.dynamic && schedule ? this.owedIn(0, schedule.dueCount(monotonicMs())) : null,
       outstanding: this.drainingWith ? this.outstanding(this.drainingWith) : null,
@@ -1060,6 +1113,7 @@ export class ClientPool implements ConnectionOwner {
   /** Closes every client and returns the final accounting; `publishes` says what was published. */
   async finish(publishes: PublishOutcome): Promise<WorkerResult> {
     this.finishing = true;
+    this.upstream?.stop();
     this.stopLifecycle();
     // Closes still catching up close now, with the others (they are among `closing`).
     this.stopCatchingUp();
@@ -1113,7 +1167,11 @@ export class ClientPool implements ConnectionOwner {
       errorSamples: { ...this.errorSamples },
       clampedSamples: this.clamped,
       wire: this.wire(),
-      histograms: { fanout: encodeHistogram(this.timeline.fanoutTotal), connect: encodeHistogram(this.timeline.connectTotal) },
+      histograms: {
+        fanout: encodeHistogram(this.timeline.fanoutTotal),
+        connect: encodeHistogram(this.timeline.connectTotal),
+        ...(this.upstream ? { echo: encodeHistogram(this.timeline.echoTotal) } : {}),
+      },
       lifecycle: {
         events: this.outcomes.map((o) => ({ ...o })),
         timeToReconnect: encodeHistogram(this.timeToReconnect),

@@ -52,6 +52,14 @@ export class Slot {
   fanoutEncoded: string | null = null;
   connect: Histogram | null = null;
   connectEncoded: string | null = null;
+  /** Senders' own copies (echo latency) of messages intended in the interval. */
+  echoes = 0;
+  echo: Histogram | null = null;
+  echoEncoded: string | null = null;
+  /** Client senders: messages intended in the interval that went out or could not, and the most bytes a sender held after a send. */
+  sent = 0;
+  sendFailures = 0;
+  bufferedMax = 0;
   tool: LoadSample = NO_LOAD;
 
   constructor(readonly index: number) {}
@@ -85,6 +93,7 @@ export class IntervalCollector {
   /** Sum of every retired interval histogram: the worker's totals. */
   readonly fanoutTotal = createHistogram();
   readonly connectTotal = createHistogram();
+  readonly echoTotal = createHistogram();
   private schedule: OpenLoopSchedule | null = null;
   /** Intervals below this were sent live. */
   private sentBefore: number;
@@ -142,6 +151,22 @@ export class IntervalCollector {
   /** A measured delivery's latency into its interval; true when it had to be clamped. Hot path. */
   recordLatency(slot: Slot, latencyMs: number): boolean {
     return recordMs(slot.fanout ?? this.liveHistogram(slot, 'fanout'), latencyMs);
+  }
+
+  /** A sender's own copy of its message (echo latency) into its interval; true when it had to be clamped. */
+  recordEcho(slot: Slot, latencyMs: number): boolean {
+    slot.echoes++;
+    return recordMs(slot.echo ?? this.liveHistogram(slot, 'echo'), latencyMs);
+  }
+
+  /** A client sender's message intended at `intendedMs` went out (its bufferedAmount after the send), or could not (null). */
+  sentAt(intendedMs: number, bufferedBytes: number | null): void {
+    const slot = this.slotAt(intendedMs);
+    if (bufferedBytes === null) slot.sendFailures++;
+    else {
+      slot.sent++;
+      if (bufferedBytes > slot.bufferedMax) slot.bufferedMax = bufferedBytes;
+    }
   }
 
   errorAt(now: number, count: number): void {
@@ -229,9 +254,9 @@ export class IntervalCollector {
     return this.slots[k]!;
   }
 
-  private liveHistogram(slot: Slot, which: 'fanout' | 'connect'): Histogram {
+  private liveHistogram(slot: Slot, which: 'fanout' | 'connect' | 'echo'): Histogram {
     const histogram = this.spare.pop() ?? createHistogram();
-    if (slot.fanout === null && slot.connect === null) this.live.push(slot);
+    if (slot.fanout === null && slot.connect === null && slot.echo === null) this.live.push(slot);
     slot[which] = histogram;
     return histogram;
   }
@@ -251,6 +276,10 @@ export class IntervalCollector {
       if (slot.connect) {
         slot.connectEncoded = this.retire(slot.connect, slot.connectEncoded, this.connectTotal);
         slot.connect = null;
+      }
+      if (slot.echo) {
+        slot.echoEncoded = this.retire(slot.echo, slot.echoEncoded, this.echoTotal);
+        slot.echo = null;
       }
     }
     this.live = keep;
@@ -285,6 +314,10 @@ export class IntervalCollector {
       errors: slot.errors,
       connectionsOpen,
       connect: slot.connects > 0 && slot.connectEncoded ? { count: slot.connects, histogram: slot.connectEncoded } : null,
+      ...(slot.echoes > 0 && slot.echoEncoded ? { echo: { count: slot.echoes, histogram: slot.echoEncoded } } : {}),
+      ...(slot.sent + slot.sendFailures > 0
+        ? { upstream: { sent: slot.sent, sendFailures: slot.sendFailures, bufferedAmountBytes: { max: slot.bufferedMax } } }
+        : {}),
       tool: slot.tool,
       ...(publishes ? { publishes } : {}),
     };

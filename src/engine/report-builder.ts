@@ -7,7 +7,7 @@
 import type { Scenario } from '../config/resolve.js';
 import { assessBottleneck } from '../metrics/bottleneck.js';
 import { fanoutSpread } from '../metrics/fanout-spread.js';
-import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
+import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarizeCounts, summarizeMs } from '../metrics/histogram.js';
 import { addDelivery, deliveryReport, emptyDelivery } from '../metrics/ledger.js';
 import type { PublishOutcomes } from '../metrics/publish-outcomes.js';
 import type {
@@ -19,10 +19,10 @@ import type {
   TransportReport,
 } from '../results/types.js';
 import type { WorkerResult } from './worker-messages.js';
-import type { EncodedPublisherResult } from './publisher-thread.js';
+import type { SourceResult } from './upstream-source.js';
 import { round3 } from '../metrics/rounding.js';
 import { reconnectReport, sumEventAccounts } from '../metrics/reconnects.js';
-import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER } from '../results/error-kinds.js';
+import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER, PUBLISH_SEND_FAILED } from '../results/error-kinds.js';
 import { coarsenTimeline } from '../results/timeline.js';
 import type { Timeline } from '../results/types.js';
 import type { IntervalGridSpec } from './interval-grid.js';
@@ -37,7 +37,8 @@ export interface TransportReportInput {
   scenario: Scenario;
   counts: { warmup: number; measured: number; total: number };
   results: WorkerResult[];
-  publisher: EncodedPublisherResult | null;
+  /** The publisher's result, or the client senders' (with `upstream`). */
+  publisher: SourceResult | null;
   /** What happened to each publish (the same the workers settled their ledgers with). */
   publishes: PublishOutcomes;
   openedPerChannel: number[];
@@ -102,8 +103,10 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
     for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.errorSamples)) errorSamples[k] ??= v;
   }
+  const upstream = publisher?.upstream;
   if (publisher) {
-    if (publisher.errors > 0) {
+    // Client senders' failed sends are counted by the workers, as publish.send-failed.
+    if (publisher.errors > 0 && !upstream) {
       errors[PUBLISH_ERROR] = publisher.errors;
       errorSamples[PUBLISH_ERROR] = publisher.errorSamples[0] ?? '';
     }
@@ -111,6 +114,13 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       if (!issue) continue;
       errors[kind] = (errors[kind] ?? 0) + issue.count;
       errorSamples[kind] ??= issue.sample;
+    }
+    // Messages already due that a sender never got to because the run stopped (workers stop a
+    // moment apart) are not sent either: the same kind, so the kind's count is upstream.sendFailures.
+    const counted = errors[PUBLISH_SEND_FAILED] ?? 0;
+    if (upstream && upstream.sendFailures > counted) {
+      errors[PUBLISH_SEND_FAILED] = upstream.sendFailures;
+      errorSamples[PUBLISH_SEND_FAILED] ??= upstream.failureSamples.at(-1) ?? '';
     }
     if (publisher.noSubscriber > 0) {
       errors[PUBLISH_NO_SUBSCRIBER] = publisher.noSubscriber;
@@ -135,12 +145,26 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
 
   const toolProcesses = [input.coordinator, ...results.map((r) => r.process)];
   const lagSummary = summarizeMs(lag);
-  const verdict = assessBottleneck(toolProcesses, lagSummary.p99, windowMs);
+  const verdict = assessBottleneck(toolProcesses, lagSummary.p99, windowMs, publisher?.upstream ? 'the client senders' : 'publisher');
   const processes = input.server ? [...toolProcesses, input.server] : toolProcesses;
+
+  const echo = upstream ? mergeEncoded(results.flatMap((r) => (r.histograms.echo ? [r.histograms.echo] : []))) : null;
+  const buffered = upstream ? decodeHistogram(upstream.bufferedAmount) : null;
 
   return {
     transport: input.transport,
     fanoutLatencyMs: summarizeMs(fanout),
+    ...(upstream && echo && buffered
+      ? {
+          echoLatencyMs: summarizeMs(echo),
+          upstream: {
+            senders: upstream.senders,
+            sent: upstream.sent,
+            sendFailures: upstream.sendFailures,
+            bufferedAmountBytes: summarizeCounts(buffered),
+          },
+        }
+      : {}),
     firstRecipientLatencyMs: summarizeMs(spread.first),
     lastRecipientLatencyMs: summarizeMs(spread.last),
     incompletePublishes: spread.incomplete,
@@ -181,6 +205,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       lastRecipient: encodeHistogram(spread.last),
       connect: encodeHistogram(connect),
       publisherLag: encodeHistogram(lag),
+      ...(echo && buffered ? { echo: encodeHistogram(echo), bufferedAmount: encodeHistogram(buffered) } : {}),
     },
     phases: input.phases,
     timeline: buildTimeline(input),

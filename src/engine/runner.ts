@@ -86,6 +86,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       redisUrl,
       redis: controlRedis,
       longPollTimeoutMs: scenario.polling.longPollTimeout,
+      publishVia: scenario.publish.via,
       baseDir: scenarioBaseDir(scenario),
       tls: scenarioTls,
     });

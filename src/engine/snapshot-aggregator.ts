@@ -106,7 +106,10 @@ export class SnapshotAggregator {
 
   /** A worker's snapshot arrived. */
   record(snapshot: WorkerSnapshot): void {
-    this.latest.set(snapshot.workerId, { snapshot, acked: this.setup.ackedNow() });
+    const received: Received = { snapshot, acked: 0 };
+    this.latest.set(snapshot.workerId, received);
+    // Read after the snapshot is in: with client senders the count comes from the snapshots themselves.
+    received.acked = this.setup.ackedNow();
     if (snapshot.interval) this.intervals.push(snapshot.interval);
     for (const interval of snapshot.timeline.intervals) {
       if (interval.index < this.nextInterval) continue;
@@ -182,6 +185,23 @@ export class SnapshotAggregator {
     const out = new Array<number>(this.setup.channelCount).fill(0);
     for (const opened of this.openedByWorker.values()) for (let c = 0; c < out.length; c++) out[c]! += opened[c] ?? 0;
     return out;
+  }
+
+  /**
+   * The client senders' progress (publish.via websocket) as the publisher's: messages attempted,
+   * of those sent and failed, and the latest lag (the largest of the workers').
+   */
+  upstreamProgress(): PublisherProgress {
+    let sent = 0;
+    let failed = 0;
+    let lagMs = 0;
+    for (const { snapshot } of this.latest.values()) {
+      if (!snapshot.upstream) continue;
+      sent += snapshot.upstream.attempted;
+      failed += snapshot.upstream.failed;
+      lagMs = Math.max(lagMs, snapshot.upstream.lagMs);
+    }
+    return { sent, acked: sent - failed, errors: failed, lagMs };
   }
 
   /** Distinct deliveries in the workers' latest snapshots. */

@@ -155,6 +155,8 @@ function workerPart(
       fanoutLatencyMs: w.fanout ? UNREAD_LATENCY : intervalLatency(createHistogram()),
       histogram,
       ...(w.connect ? { connect: w.connect } : {}),
+      ...(w.echo ? { echo: w.echo } : {}),
+      ...(w.upstream ? { upstream: w.upstream } : {}),
       tool: w.tool,
     });
   }

@@ -30,7 +30,8 @@ import { PublisherHandle, type PublisherNotice } from './publisher-handle.js';
 import type { IncidentRecorder } from './incidents.js';
 import { TargetWatch } from './target-watch.js';
 import { PublishOutcomes, allPublished, type PublishOutcome } from '../metrics/publish-outcomes.js';
-import type { EncodedPublisherResult } from './publisher-thread.js';
+import { SenderMap } from './sender-map.js';
+import { UpstreamSource, mergeSends, type PublishSource, type SourceResult } from './upstream-source.js';
 import { buildTransportReport } from './report-builder.js';
 import { SnapshotAggregator } from './snapshot-aggregator.js';
 import { sourceAddresses } from './source-addresses.js';
@@ -112,9 +113,12 @@ class TransportRun {
   private readonly drainMs: number;
   private readonly phases: PhaseClock;
   private readonly workers: WorkerGroup;
-  private readonly publisher: PublisherHandle;
+  /** Who sends the schedule: the publisher thread into Redis, or the clients (publish.via websocket). */
+  private readonly publisher: PublishSource;
+  /** The clients send: their failures are in the workers' timelines, not the coordinator's. */
+  private readonly clientsSend: boolean;
   private readonly live: SnapshotAggregator;
-  private publisherResult: EncodedPublisherResult | null = null;
+  private publisherResult: SourceResult | null = null;
   /** The open-loop schedule once publishing started. */
   private schedule: OpenLoopSchedule | null = null;
   private readonly grid: IntervalGrid;
@@ -168,40 +172,48 @@ class TransportRun {
     const stampRunId = transportRunId(input.runId, input.transportIndex);
     this.grid = new IntervalGrid({ originMs: input.runStartMs, lengthMs: plannedIntervalMs(scenario) });
     this.firstInterval = this.grid.indexOf(monotonicMs());
-    this.workers = input.startWorkers(
-      workerPlans({
-        scenario,
-        target,
-        transport: input.transport,
-        descriptor: this.descriptor,
-        urlTemplate,
-        runId: stampRunId,
-        workers: workerCount,
-        publishes: this.counts,
-        localAddresses,
-        snapshotIntervalMs: input.snapshotIntervalMs,
-        connectStartMs: monotonicMs() + CONNECT_LEAD_MS,
-        timeline: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
-        ...(input.clientTls ? { tls: input.clientTls } : {}),
-      }),
-      { transport: input.transport, incidents: input.incidents, emit, elapsed },
-    );
-    // Started now so its thread and Redis connection are warm when publishing begins.
-    this.publisher = new PublisherHandle(
-      {
-        redisUrl: input.redisUrl,
-        runId: stampRunId,
-        encoding: scenario.encoding,
-        payloadSize: scenario.publish.payloadSize,
-        padding: scenario.publish.padding,
-        injector: target.injector,
-        channelCount: scenario.channelNames.length,
-        rate: scenario.load.rate,
-        total: this.counts.total,
-        warmupCount: this.counts.warmup,
-      },
-      (notice) => this.publisherNotice(notice),
-    );
+    const plans = workerPlans({
+      scenario,
+      target,
+      transport: input.transport,
+      descriptor: this.descriptor,
+      urlTemplate,
+      runId: stampRunId,
+      workers: workerCount,
+      publishes: this.counts,
+      localAddresses,
+      snapshotIntervalMs: input.snapshotIntervalMs,
+      connectStartMs: monotonicMs() + CONNECT_LEAD_MS,
+      timeline: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
+      ...(input.clientTls ? { tls: input.clientTls } : {}),
+    });
+    this.workers = input.startWorkers(plans, { transport: input.transport, incidents: input.incidents, emit, elapsed });
+    this.clientsSend = scenario.senders > 0;
+    if (this.clientsSend) {
+      const map = new SenderMap(connections, scenario.channelNames.length, scenario.senders);
+      this.publisher = new UpstreamSource(
+        this.workers,
+        () => this.live.upstreamProgress(),
+        (sends) => mergeSends(sends, map, plans, this.counts.warmup),
+      );
+    } else {
+      // Started now so its thread and Redis connection are warm when publishing begins.
+      this.publisher = new PublisherHandle(
+        {
+          redisUrl: input.redisUrl,
+          runId: stampRunId,
+          encoding: scenario.encoding,
+          payloadSize: scenario.publish.payloadSize,
+          padding: scenario.publish.padding,
+          injector: target.injector,
+          channelCount: scenario.channelNames.length,
+          rate: scenario.load.rate,
+          total: this.counts.total,
+          warmupCount: this.counts.warmup,
+        },
+        (notice) => this.publisherNotice(notice),
+      );
+    }
     this.stopSignal = AbortSignal.any([input.signal, this.halt.signal]);
     this.targetWatch = new TargetWatch({
       urlTemplate,
@@ -235,7 +247,8 @@ class TransportRun {
   /** The coordinator's load over intervals first..last, and the publishes that failed meanwhile. */
   private sampleCoordinator(first: number, last: number): void {
     const tool = this.coordinatorLoad.sample();
-    const errors = this.publisher.progress().errors;
+    // Failed sends of client senders are counted (and timed) by their workers.
+    const errors = this.clientsSend ? 0 : this.publisher.progress().errors;
     for (let k = first; k <= last; k++)
       this.coordinatorIntervals.set(k, { tool, errors: k === last ? errors - this.publishErrorsSeen : 0 });
     this.publishErrorsSeen = errors;

@@ -8,7 +8,7 @@ import type { PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { TransportName } from '../transports/registry.js';
 import type { EngineListener } from './events.js';
 import type { IncidentRecorder } from './incidents.js';
-import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
+import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSends, WorkerSnapshot } from './worker-messages.js';
 
 export interface WorkerGroup {
   /** Starts every worker with its plan (connecting begins at once); snapshots go to `onSnapshot` as they arrive. */
@@ -17,6 +17,14 @@ export interface WorkerGroup {
   connected(signal: AbortSignal): Promise<WorkerConnected[]>;
   /** Tells every worker publishing starts with message 0 due at monotonic `t0` (they restart their event-loop delay figures). */
   publishing(t0: number): void;
+  /**
+   * When clients send the schedule (publish.via websocket): resolves with what every worker's
+   * senders did, once each is through its share or was told to stop (rejects when a worker dies).
+   * Call it before `publishing` so that no answer is missed.
+   */
+  sent(): Promise<WorkerSends[]>;
+  /** Tells every worker's senders to stop (the run stops early). */
+  stopSending(): void;
   /** Publishing is over and the drain begins: workers report what is still outstanding of what was published. */
   draining(publishes: PublishOutcome): void;
   /**

@@ -2,13 +2,13 @@
  * Messages between the coordinator and client workers. Plain structured-clone data (typed arrays
  * included) so a worker can be a child process today and a remote agent later.
  */
-import type { IgnoredBreakdown, ProcessStats, TransportName } from '../results/types.js';
+import type { IgnoredBreakdown, IntervalUpstream, ProcessStats, TransportName } from '../results/types.js';
 import type { TransportSettings } from '../transports/descriptor.js';
 import type { WireStats } from '../transports/transport.js';
 import type { ClientProtocolSpec } from '../targets/client-protocol.js';
 import type { DeliveryCounts } from '../metrics/ledger.js';
-import type { PublishOutcome } from '../metrics/publish-outcomes.js';
-import type { StampEncoding } from '../metrics/stamp.js';
+import type { EncodedIndexSet, PublishOutcome } from '../metrics/publish-outcomes.js';
+import type { PayloadPadding, StampEncoding } from '../metrics/stamp.js';
 import type { LoadSample } from '../process/monitor.js';
 import type { IntervalGridSpec } from './interval-grid.js';
 import type { CurveSegment } from '../config/load-shape.js';
@@ -63,6 +63,8 @@ export interface WorkerPlan {
   publishRate: CurveSegment[];
   /** How the connections change while publishing (stages, churn, storms, server restarts). */
   lifecycle: LifecyclePlan;
+  /** Clients send the schedule's messages through their WebSocket (publish.via websocket); null: wsbench publishes. */
+  upstream: UpstreamPlan | null;
   /** TLS of wss:// and https:// connections (absent: Node's defaults). */
   tls?: ClientTlsOptions;
   /** permessage-deflate of WebSocket connections (absent: off). */
@@ -72,6 +74,37 @@ export interface WorkerPlan {
    * evenly over the global indices (config/slow-clients.ts isSlowClient), and read as `readThrottle` says.
    */
   slow?: { clients: number; readThrottle: ReadThrottle };
+}
+
+/** What a worker's senders need (engine/upstream-sender.ts; who sends what: engine/sender-map.ts). */
+export interface UpstreamPlan {
+  /** Senders among all clients of the transport. */
+  senders: number;
+  /** The target's message around a payload: `{payload}` is the stamped payload, `{channel}` and `{client}` the sender's. */
+  template: string;
+  /** Bytes of the stamped payload, and what fills it behind the stamp (as the publisher's: publish.padding). */
+  payloadSize: number;
+  padding: PayloadPadding;
+}
+
+/** What a worker's senders did (sent once they are through their share of the schedule, or told to stop). */
+export interface WorkerSends {
+  workerId: number;
+  /** One past the last message its senders attempted (0: none): each of its own messages below it was attempted. */
+  attemptedUpTo: number;
+  /** Sends that went out. */
+  sent: number;
+  /** Messages whose send could not go out (the sender's connection was not open), by schedule index. */
+  failed: EncodedIndexSet;
+  /** Up to five reasons, as counted under `publish.send-failed`. */
+  failureSamples: string[];
+  /** Measured (non-warm-up) messages attempted, and when the first and last of them went (monotonic ms; NaN: none). */
+  measuredSent: number;
+  measuredFirstSentAt: number;
+  measuredLastSentAt: number;
+  /** Encoded histograms: how late each send went out (µs), and the sender's bufferedAmount right after it (bytes). */
+  lag: string;
+  bufferedAmount: string;
 }
 
 /** What happens to the connections while publishing, on the schedule's axis (ms from message 0). */
@@ -145,6 +178,10 @@ export interface WorkerInterval {
   connectionsOpen: number;
   /** Handshakes completed during the interval (wall time). */
   connect: { count: number; histogram: string } | null;
+  /** Senders' own copies of the messages intended in the interval (echo latency), when any arrived. */
+  echo?: { count: number; histogram: string };
+  /** Client senders' messages intended in the interval: sent, not sent, and the most bytes a sender held after a send. */
+  upstream?: IntervalUpstream;
   /** Messages intended in the interval that their clients were not owed (in a transition), known at the end (0 before). */
   notOwed: number;
   /** Owed deliveries of messages intended in the interval whose publish never reached Redis (final: 0 before). */
@@ -190,6 +227,8 @@ export interface WorkerSnapshot {
   wire: WireStats;
   cpuPercent: number;
   eventLoopDelayP99Ms: number;
+  /** Its senders so far (publish.via websocket): messages attempted, of those failed, and the latest lag. */
+  upstream?: { attempted: number; failed: number; lagMs: number };
   /** Events so far (storms, restarts): what each dropped and how many are back. */
   events: EventOutcome[];
   /** When the load changes: deliveries owed of the messages due by now (the live ratio's denominator). */
@@ -223,7 +262,8 @@ export interface WorkerResult {
   errorSamples: Record<string, string>;
   clampedSamples: number;
   wire: WireStats;
-  histograms: { fanout: string; connect: string };
+  /** Encoded: fan-out and connect latency, and the senders' own copies (echo) when clients send. */
+  histograms: { fanout: string; connect: string; echo?: string };
   lifecycle: WorkerLifecycle;
   /** When the load changed: recipients owed each publish (indexed like `recipients`), for incomplete publishes. */
   owedRecipients?: Uint32Array;
@@ -251,12 +291,16 @@ export type ToWorker =
   /** The restarted server listens again. */
   | { type: 'server-restarted'; index: number }
   /** Publishing is over: what happened to every publish, to settle what each client was owed. */
-  | { type: 'finish'; publishes: PublishOutcome };
+  | { type: 'finish'; publishes: PublishOutcome }
+  /** The run stops early: senders stop sending and report what they did. */
+  | { type: 'stop-sending' };
 
 export type FromWorker =
   | { type: 'snapshot'; snapshot: WorkerSnapshot }
   | { type: 'connected'; connected: WorkerConnected }
   | { type: 'result'; result: WorkerResult }
+  /** Its senders are through their share of the schedule (or were told to stop). */
+  | { type: 'sent'; sends: WorkerSends }
   /** The worker knows drops from now on are the server restart's. */
   | { type: 'restart-ack'; workerId: number; index: number }
   | { type: 'fatal'; message: string };

@@ -11,9 +11,9 @@ import type { PreparedTarget } from '../targets/target.js';
 import type { TransportDescriptor, TransportSettings } from '../transports/descriptor.js';
 import type { TransportName } from '../transports/registry.js';
 import type { IntervalGridSpec } from './interval-grid.js';
+import type { LifecycleEvent, LifecyclePlan, ReconnectPolicy, UpstreamPlan, WorkerPlan } from './worker-messages.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
-import type { LifecycleEvent, LifecyclePlan, ReconnectPolicy, WorkerPlan } from './worker-messages.js';
 import { readThrottleOf, slowClientCount } from '../config/slow-clients.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
@@ -39,8 +39,8 @@ export function endpointOf(
 }
 
 export interface PlanInput {
-  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'load' | 'events'>;
-  target: Pick<PreparedTarget, 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'readyDelayMs'>;
+  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'load' | 'events' | 'senders'>;
+  target: Pick<PreparedTarget, 'describe' | 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'readyDelayMs' | 'upstream'>;
   transport: TransportName;
   descriptor: TransportDescriptor;
   urlTemplate: string;
@@ -119,9 +119,24 @@ export function lifecyclePlan(
   };
 }
 
+/** What the senders need when clients send the schedule (publish.via websocket), or null. */
+export function upstreamPlan(input: Pick<PlanInput, 'scenario' | 'target'>): UpstreamPlan | null {
+  const { scenario, target } = input;
+  if (scenario.senders === 0) return null;
+  // The scenario's rules refuse such a target before anything starts.
+  if (!target.upstream) throw new WsbenchError('CONFIG', `${target.describe} takes no messages from clients (publish.via websocket)`);
+  return {
+    senders: scenario.senders,
+    template: target.upstream.template,
+    payloadSize: scenario.publish.payloadSize,
+    padding: scenario.publish.padding,
+  };
+}
+
 export function workerPlans(input: PlanInput): WorkerPlan[] {
   const { scenario, target } = input;
   const connections = scenario.clients.connections;
+  const upstream = upstreamPlan(input);
   const lifecycle = lifecyclePlan(scenario, target, input.workers);
   // Polling clients cannot send upstream: they speak plain whatever the target.
   const clientProtocol = input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL;
@@ -153,6 +168,7 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     timeline: input.timeline,
     publishRate: scenario.load.rate,
     lifecycle,
+    upstream,
     ...(input.tls ? { tls: input.tls } : {}),
     ...(scenario.clients.slow
       ? {

@@ -41,6 +41,10 @@ process.on('message', (raw) => {
   } else if (msg.type === 'publishing') {
     monitor.resetEventLoopDelay();
     pool?.publishing(msg.t0);
+    // Clients that send (publish.via websocket): what they sent, once through the schedule or stopped.
+    void pool?.sends?.then((sends) => send({ type: 'sent', sends }));
+  } else if (msg.type === 'stop-sending') {
+    pool?.stopSending();
   } else if (msg.type === 'drain') {
     pool?.draining(msg.publishes);
   } else if (msg.type === 'server-restart') {

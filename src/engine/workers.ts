@@ -10,7 +10,7 @@ import { trackChild } from '../process/children.js';
 import { transportDescriptor } from '../transports/registry.js';
 import type { PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { WorkerGroup } from './worker-group.js';
-import type { FromWorker, ToWorker, WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from './worker-messages.js';
+import type { FromWorker, ToWorker, WorkerConnected, WorkerPlan, WorkerResult, WorkerSends, WorkerSnapshot } from './worker-messages.js';
 
 const entry = fileURLToPath(new URL('./worker-process.js', import.meta.url));
 
@@ -72,6 +72,14 @@ export class ChildProcessWorkers implements WorkerGroup {
 
   publishing(t0: number): void {
     for (const child of this.children) this.send(child, { type: 'publishing', t0 });
+  }
+
+  sent(): Promise<WorkerSends[]> {
+    return this.collect<WorkerSends>('sends', (m) => (m.type === 'sent' ? m.sends : undefined));
+  }
+
+  stopSending(): void {
+    for (const child of this.children) this.send(child, { type: 'stop-sending' });
   }
 
   draining(publishes: PublishOutcome): void {

@@ -62,7 +62,16 @@ const LATENCY_GROUPS: {
   },
   { name: 'connect', histogram: 'connect', summary: (t) => t.connectLatencyMs, what: 'connection handshake' },
   { name: 'publisherLag', histogram: 'publisherLag', summary: (t) => t.throughput.publisherLagMs, what: 'how late the publisher sent' },
+  {
+    name: 'echo',
+    histogram: 'echo',
+    // Only runs where clients send have it: without, no samples (a threshold on it fails).
+    summary: (t) => t.echoLatencyMs ?? NO_SAMPLES,
+    what: 'a sender’s own message back to it (publish.via websocket)',
+  },
 ];
+
+const NO_SAMPLES: LatencySummary = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, stddev: 0 };
 
 const STATS: { stat: keyof LatencySummary; quantile?: number; what: string }[] = [
   { stat: 'p50', quantile: 0.5, what: 'median' },
@@ -133,6 +142,30 @@ function buildCatalog(): Map<string, MetricDef> {
     ],
     ['clampedSamples', (t) => t.clampedSamples, 'lower', 'latencies outside the histogram range'],
   ];
+  // Client senders (publish.via websocket): absent otherwise, so a threshold on them cannot pass silently.
+  const upstream: [string, (t: TransportReport) => number | undefined, 'lower' | 'higher', string][] = [
+    ['upstream.sent', (t) => t.upstream?.sent, 'higher', 'messages the client senders sent'],
+    ['upstream.sendFailures', (t) => t.upstream?.sendFailures, 'lower', 'messages due that a sender could not send'],
+    [
+      'upstream.bufferedAmountBytes.p50',
+      (t) => t.upstream?.bufferedAmountBytes.p50,
+      'lower',
+      'median bytes a sender still held after a send',
+    ],
+    [
+      'upstream.bufferedAmountBytes.p99',
+      (t) => t.upstream?.bufferedAmountBytes.p99,
+      'lower',
+      '99th percentile of the bytes a sender still held after a send',
+    ],
+    [
+      'upstream.bufferedAmountBytes.max',
+      (t) => t.upstream?.bufferedAmountBytes.max,
+      'lower',
+      'most bytes a sender still held after a send',
+    ],
+  ];
+  for (const [name, read, better, description] of upstream) add({ name, dim: 'count', better, description, read });
   for (const [name, read, better, description, live] of counts)
     add({ name, dim: 'count', better, description, read, ...(live ? { live } : {}) });
   add({

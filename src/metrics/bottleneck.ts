@@ -25,6 +25,8 @@ export function assessBottleneck(
   toolProcesses: readonly ProcessStats[],
   publisherLagP99Ms: number,
   measuredWindowMs: number,
+  /** Who sent the schedule: wsbench's publisher, or the client senders (publish.via websocket). */
+  sender = 'publisher',
 ): BottleneckVerdict {
   if (!(measuredWindowMs > 0)) return { bottleneck: false, reasons: [] };
   const reasons: string[] = [];
@@ -35,7 +37,7 @@ export function assessBottleneck(
     }
   }
   if (publisherLagP99Ms >= PUBLISHER_LAG_LIMIT_MS) {
-    reasons.push(`publisher fell behind schedule: lag p99 ${publisherLagP99Ms} ms (limit ${PUBLISHER_LAG_LIMIT_MS} ms)`);
+    reasons.push(`${sender} fell behind schedule: lag p99 ${publisherLagP99Ms} ms (limit ${PUBLISHER_LAG_LIMIT_MS} ms)`);
   }
   return { bottleneck: reasons.length > 0, reasons };
 }

@@ -44,9 +44,13 @@ export function fanoutSpread(
       if (p.lastLatencyMs[i]! > max) max = p.lastLatencyMs[i]!;
     }
     const expected = expectedRecipients(i);
-    if (count > 0) recordMs(first, min);
-    if (count >= expected && expected > 0) recordMs(last, max);
-    else if (expected > 0) incomplete++;
+    // A sender's own copy counts as a recipient without a fan-out latency (it is echo latency): a
+    // publish that reached only its sender has no first or last recipient.
+    const measured = min !== Number.POSITIVE_INFINITY;
+    if (count > 0 && measured) recordMs(first, min);
+    if (count >= expected && expected > 0) {
+      if (measured) recordMs(last, max);
+    } else if (expected > 0) incomplete++;
   }
   return { first, last, incomplete };
 }

@@ -44,6 +44,26 @@ export function recordMs(histogram: Histogram, ms: number): boolean {
   return false;
 }
 
+/**
+ * Records a count (bytes, say) as it is, in the same histogram policy: 0 to the histogram's
+ * highest value, clamped above it; returns true when it had to be clamped.
+ */
+export function recordCount(histogram: Histogram, value: number): boolean {
+  const n = Math.max(0, Math.round(value));
+  if (n > HIGHEST_US) {
+    histogram.recordValue(HIGHEST_US);
+    return true;
+  }
+  histogram.recordValue(n);
+  return false;
+}
+
+/** p50, p99 and max of a histogram of counts (highest equivalent values, so merged figures agree); zeros when empty. */
+export function summarizeCounts(histogram: Histogram): { p50: number; p99: number; max: number } {
+  if (histogram.totalCount === 0) return { p50: 0, p99: 0, max: 0 };
+  return { p50: histogram.getValueAtPercentile(50), p99: histogram.getValueAtPercentile(99), max: histogram.getValueAtPercentile(100) };
+}
+
 export interface LatencySummary {
   count: number;
   min: number;

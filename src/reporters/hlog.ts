@@ -87,13 +87,21 @@ function intervalLines(name: TransportName, t: TransportReport, durationMs: numb
       lines.push({ start, end, tag: `${name}.lastRecipient`, encoded: i.recipientHistograms.last });
     }
     if (i.connect) lines.push({ start, end, tag: `${name}.connect`, encoded: i.connect.histogram });
+    if (i.echo) lines.push({ start, end, tag: `${name}.echo`, encoded: i.echo.histogram });
   }
   const window = measuredWindow(t.phases, durationMs);
   lines.push({ start: window.startMs / 1000, end: window.endMs / 1000, tag: `${name}.publisherLag`, encoded: t.histograms.publisherLag });
   return lines;
 }
 
-const WHOLE_RUN: (keyof EncodedHistograms)[] = ['fanout', 'firstRecipient', 'lastRecipient', 'connect', 'publisherLag'];
+/** Latency histograms every report has (bufferedAmount counts bytes: not for a latency log). */
+const WHOLE_RUN: Exclude<keyof EncodedHistograms, 'echo' | 'bufferedAmount'>[] = [
+  'fanout',
+  'firstRecipient',
+  'lastRecipient',
+  'connect',
+  'publisherLag',
+];
 
 /** A report without a timeline: one line per histogram, connect over the connect phase, the rest over the measured window. */
 function wholeRunLines(name: TransportName, t: TransportReport, durationMs: number): LogLine[] {

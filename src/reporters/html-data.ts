@@ -8,7 +8,7 @@
  * the connect phase is negative. Distribution charts use HdrHistogram's x axis: 1/(1−p) on a log
  * scale (50% at 2, 99% at 100, 99.9% at 1000).
  */
-import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
+import { decodeHistogram, summarizeMs, type Histogram } from '../metrics/histogram.js';
 import type { RunReport, TransportName, TransportReport } from '../results/types.js';
 import { round3 } from '../metrics/rounding.js';
 
@@ -179,6 +179,14 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
   const name = (s: SeriesSource, what: string) => (single ? what : `${s.name} ${what}`);
   // One series: a colour per metric; several: a colour per series, the metric told by the dash.
   const colour = (s: SeriesSource, metric: number) => (single ? metric : s.color);
+  // Client senders (publish.via websocket): their own copies' p99 per interval, dotted apart from the round trip.
+  const chats = timed.filter((s) => s.t.timeline!.intervals.some((i) => i.echo));
+  const echoLines: LineSpec[] = chats.map((s) => ({
+    label: name(s, 'echo p99'),
+    color: colour(s, 4),
+    dash: true,
+    points: at(s, (i) => (i.echo && i.echo.count > 0 ? summarizeMs(decodeHistogram(i.echo.histogram)).p99 : null)),
+  }));
 
   // The reference server's memory, when the report has its samples (the built-in target).
   const withServer = timed.filter((s) => s.t.timeline!.intervals.some((i) => i.server));
@@ -212,14 +220,14 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
     chart(
       {
         id: 'latency-over-time',
-        title: 'Fan-out latency over time',
-        caption: `Publish (intended time) → each client's receipt, by the interval the message was due in (a stall shows when the affected messages were due). ${single ? 'p50, p90, p99 and max' : 'p99 (solid) and p50 (dashed)'} per interval; measured deliveries only.${samplesNote} ${axisNote}`,
+        title: chats.length > 0 ? 'Fan-out (chat round trip) latency over time' : 'Fan-out latency over time',
+        caption: `Publish (intended time) → each client's receipt, by the interval the message was due in (a stall shows when the affected messages were due). ${single ? 'p50, p90, p99 and max' : 'p99 (solid) and p50 (dashed)'} per interval; measured deliveries only.${chats.length > 0 ? " With client senders: the round trip to the other members; 'echo p99' is the senders' own copies." : ''}${samplesNote} ${axisNote}`,
         xKind: 'seconds',
         units: ['ms'],
         logToggle: true,
         markers,
       },
-      latencyLines,
+      [...latencyLines, ...echoLines],
     ),
     chart(
       {
@@ -285,6 +293,36 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
       ]),
     ),
     ...serverChart,
+    // Client senders (publish.via websocket): what a browser's bufferedAmount would show over time.
+    ...(timed.some((s) => s.t.timeline!.intervals.some((i) => i.upstream))
+      ? [
+          chart(
+            {
+              id: 'senders-over-time',
+              title: 'Client senders',
+              caption: `The most bytes a sender still held right after a send, per interval (solid, left: its bufferedAmount, growing when the server stops reading), and the messages due in it that could not be sent (dashed, right). ${axisNote}`,
+              xKind: 'seconds',
+              units: ['bytes', 'count'],
+              logToggle: false,
+              markers,
+            },
+            timed.flatMap((s) => [
+              {
+                label: name(s, 'bufferedAmount max'),
+                color: colour(s, 0),
+                points: at(s, (i) => i.upstream?.bufferedAmountBytes.max ?? null),
+              },
+              {
+                label: name(s, 'not sent'),
+                color: colour(s, 1),
+                dash: true,
+                axis: 1 as const,
+                points: at(s, (i) => (i.upstream ? i.upstream.sendFailures : null)),
+              },
+            ]),
+          ),
+        ]
+      : []),
   ];
 }
 
@@ -318,8 +356,9 @@ export function distributionCharts(sources: readonly SeriesSource[]): ChartModel
       {
         ...base,
         id: 'latency-distribution',
-        title: 'Fan-out latency by percentile',
-        caption: `Every measured delivery of the run. ${axisNote}`,
+        // Clients sent the messages (publish.via websocket): each delivery is a chat round trip.
+        title: sources.some((s) => s.t.upstream) ? 'Fan-out (chat round trip) latency by percentile' : 'Fan-out latency by percentile',
+        caption: `Every measured delivery of the run${sources.some((s) => s.t.upstream) ? ' (with client senders: to the members other than the sender; its own copy is echo)' : ''}. ${axisNote}`,
       },
       sources.map((s) => ({ label: s.name, color: s.color, points: curve(s.t.histograms.fanout) })),
     ),

@@ -293,6 +293,18 @@ function figuresSection(inputs: readonly HtmlReportInput[], sources: readonly Se
     row('server CPU µs / delivery', (t) => opt(t.serverCpuUsPerDelivery, (v) => v.toFixed(2))),
     row('TLS', (t) => escapeHtml(tlsText(t) ?? '—')),
     row('compression', (t) => escapeHtml(compressionText(t) ?? '—')),
+    // Clients sent the messages (publish.via websocket): fan-out is then the chat round trip.
+    ...(sources.some((s) => s.t.upstream)
+      ? [
+          row('senders: sent / failed', (t) => (t.upstream ? `${fmtInt(t.upstream.sent)} / ${fmtInt(t.upstream.sendFailures)}` : '—')),
+          row('echo p50 / p99', (t) =>
+            t.echoLatencyMs ? `${latencyCell(t.echoLatencyMs, 'p50')} / ${latencyCell(t.echoLatencyMs, 'p99')}` : '—',
+          ),
+          row('sender bufferedAmount p99 / max', (t) =>
+            t.upstream ? `${fmtBytes(t.upstream.bufferedAmountBytes.p99)} / ${fmtBytes(t.upstream.bufferedAmountBytes.max)}` : '—',
+          ),
+        ]
+      : []),
   ];
   const advantages = inputs.flatMap((input) =>
     Object.entries(input.report.comparison?.websocketAdvantage ?? {}).flatMap(([name, adv]) => {

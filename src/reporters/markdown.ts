@@ -49,6 +49,18 @@ export function markdownSummary(report: RunReport, outcome: GateOutcome): string
     }
   }
   out.push('');
+  // Clients sent the messages (publish.via websocket): say that fan-out is the chat round trip, and what the senders did.
+  for (const t of Object.values(report.transports)) {
+    const up = t?.upstream;
+    if (!t || !up) continue;
+    const echo = t.echoLatencyMs
+      ? ` · echo (a sender's own copy) p50 ${fmtMs(t.echoLatencyMs.p50)} ms p99 ${fmtMs(t.echoLatencyMs.p99)} ms`
+      : '';
+    out.push(
+      `${t.transport}: clients sent the messages (fan-out is the chat round trip) · ${fmtInt(up.senders)} senders · ${fmtInt(up.sent)} sent · ${fmtInt(up.sendFailures)} could not be sent${echo} · bufferedAmount p99 ${fmtInt(up.bufferedAmountBytes.p99)} B max ${fmtInt(up.bufferedAmountBytes.max)} B`,
+      '',
+    );
+  }
 
   if (outcome.thresholds.length > 0) {
     const failed = outcome.thresholds.filter((t) => !t.passed).length;

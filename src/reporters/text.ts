@@ -58,7 +58,7 @@ export function textSummary(report: RunReport, options: TextSummaryOptions = {})
       unicode: options.unicode ?? true,
       paintBar: style.cyan,
     });
-    if (chart.length) lines.push('', '  fan-out latency by percentile (ms, linear from 0)', ...chart);
+    if (chart.length) lines.push('', `  ${t.upstream ? 'round-trip' : 'fan-out'} latency by percentile (ms, linear from 0)`, ...chart);
   }
   if (report.comparison) {
     const [title, ...rest] = comparisonLines(report.comparison);
@@ -224,7 +224,9 @@ export function transportLines(t: TransportReport): string[] {
   lines.push(
     `  ${'delivery'.padEnd(14)}${fmtInt(d.delivered)}/${fmtInt(d.expected)} (${fmtPercent(d.deliveryRatio)}) · lost ${fmtInt(d.lost)}${d.unpublished ? ` · unpublished ${fmtInt(d.unpublished)}` : ''}${d.notOwed ? ` · not owed ${fmtInt(d.notOwed)}` : ''}${d.unobserved ? ` · unobserved ${fmtInt(d.unobserved)} (agent lost)` : ''} · duplicated ${fmtInt(d.duplicated)} · reordered ${fmtInt(d.reordered)} · ignored ${fmtInt(d.ignored)}${ignoredParts.length ? ` (${ignoredParts.join(', ')})` : ''}`,
   );
-  lines.push(latencyLine('fan-out', t.fanoutLatencyMs));
+  // Clients sent the messages (publish.via websocket): fan-out is the chat round trip, the sender's own copy apart.
+  lines.push(latencyLine(t.upstream ? 'round trip' : 'fan-out', t.fanoutLatencyMs));
+  if (t.echoLatencyMs) lines.push(latencyLine('echo (own)', t.echoLatencyMs));
   lines.push(latencyLine('first recip.', t.firstRecipientLatencyMs));
   lines.push(
     latencyLine(
@@ -233,9 +235,14 @@ export function transportLines(t: TransportReport): string[] {
       t.incompletePublishes ? `  · ${plural(t.incompletePublishes, 'publish', 'publishes')} missed someone` : '',
     ),
   );
+  const up = t.upstream;
+  if (up)
+    lines.push(
+      `  ${'senders'.padEnd(14)}${fmtInt(up.senders)} · ${fmtInt(up.sent)} sent${up.sendFailures ? ` · ${fmtInt(up.sendFailures)} could not be sent (unpublished)` : ''} · bufferedAmount p50 ${fmtBytes(up.bufferedAmountBytes.p50)} p99 ${fmtBytes(up.bufferedAmountBytes.p99)} max ${fmtBytes(up.bufferedAmountBytes.max)}`,
+    );
   const tp = t.throughput;
   lines.push(
-    `  ${'throughput'.padEnd(14)}${fmtInt(tp.deliveriesPerSec)} deliveries/s · ${fmtInt(tp.publishesPerSec)} publishes/s (target ${fmtInt(tp.targetPublishesPerSec)}/s)${tp.publishFailures ? ` · ${plural(tp.publishFailures, 'publish', 'publishes')} failed` : ''} · publisher lag p99 ${fmtMs(tp.publisherLagMs.p99)} max ${fmtMs(tp.publisherLagMs.max)}`,
+    `  ${'throughput'.padEnd(14)}${fmtInt(tp.deliveriesPerSec)} deliveries/s · ${fmtInt(tp.publishesPerSec)} publishes/s (target ${fmtInt(tp.targetPublishesPerSec)}/s)${tp.publishFailures ? ` · ${plural(tp.publishFailures, 'publish', 'publishes')} failed` : ''} · ${up ? 'sender' : 'publisher'} lag p99 ${fmtMs(tp.publisherLagMs.p99)} max ${fmtMs(tp.publisherLagMs.max)}`,
   );
   const server = t.tool.processes.find((p) => p.role === 'server');
   const workers = t.tool.processes.filter((p) => p.role === 'worker');
@@ -261,7 +268,9 @@ export function transportLines(t: TransportReport): string[] {
   if (d.lost > 0) lines.push(`  ! ${plural(d.lost, 'message')} lost (${fmtPercent(d.lostRatio)})`);
   if (d.unpublished > 0)
     lines.push(
-      `  ! ${plural(tp.publishFailures, 'publish', 'publishes')} never reached Redis: ${plural(d.unpublished, 'delivery', 'deliveries')} unpublished (not lost, not delivered)`,
+      up
+        ? `  ! ${plural(tp.publishFailures, 'message')} could not be sent (a sender was not connected, or the run stopped first): ${plural(d.unpublished, 'delivery', 'deliveries')} unpublished (not lost, not delivered)`
+        : `  ! ${plural(tp.publishFailures, 'publish', 'publishes')} never reached Redis: ${plural(d.unpublished, 'delivery', 'deliveries')} unpublished (not lost, not delivered)`,
     );
   if (t.clampedSamples > 0) lines.push(`  ! ${plural(t.clampedSamples, 'latency sample')} outside the histogram range were clamped`);
   return lines;

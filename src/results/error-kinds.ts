@@ -16,8 +16,8 @@ export const ERROR_KIND_PREFIXES = {
   poll: 'poll.http-<status>, poll.<errno>, poll.protocol, poll.buffer-overflow (messages counted as lost)',
   /** A message the target's protocol did not expect (the wrong adapter for this server). */
   protocol: 'protocol.unexpected',
-  /** A publish failed (its message is owed to nobody) or reached no subscriber. */
-  publish: 'publish.error, publish.no-subscriber',
+  /** A publish failed (its message is owed to nobody) or reached no subscriber; a sender's message could not be sent. */
+  publish: 'publish.error, publish.no-subscriber, publish.send-failed',
   /** Distributed runs: the agent running the client was lost before it said how its clients connected; they count as failed. */
   agent: 'agent.lost',
 } as const;
@@ -46,3 +46,5 @@ export function socketClosedKind(code: number, clean: boolean): `socket.${string
 export const PROTOCOL_UNEXPECTED = 'protocol.unexpected' satisfies ErrorKind;
 export const PUBLISH_ERROR = 'publish.error' satisfies ErrorKind;
 export const PUBLISH_NO_SUBSCRIBER = 'publish.no-subscriber' satisfies ErrorKind;
+/** A sender's message was due while its connection was not open (publish.via websocket): not sent, owed to nobody. */
+export const PUBLISH_SEND_FAILED = 'publish.send-failed' satisfies ErrorKind;

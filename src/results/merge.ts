@@ -12,7 +12,7 @@
  * Pure.
  */
 import { deliveryReport } from '../metrics/ledger.js';
-import { encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
+import { encodeHistogram, mergeEncoded, summarizeCounts, summarizeMs } from '../metrics/histogram.js';
 import { buildComparison } from './comparison.js';
 import { mergeTimelines } from './timeline.js';
 import type {
@@ -66,12 +66,30 @@ export function mergeReports(reports: readonly RunReport[]): RunReport {
   };
 }
 
-const HISTOGRAM_KEYS: (keyof EncodedHistograms)[] = ['fanout', 'firstRecipient', 'lastRecipient', 'connect', 'publisherLag'];
+type RequiredHistogram = Exclude<keyof EncodedHistograms, 'echo' | 'bufferedAmount'>;
+const HISTOGRAM_KEYS: RequiredHistogram[] = ['fanout', 'firstRecipient', 'lastRecipient', 'connect', 'publisherLag'];
+
+/** The client senders' figures of runs that all had them (publish.via websocket): counts as means, histograms added. */
+function mergeUpstream(parts: readonly TransportReport[], mean: (f: (t: TransportReport) => number) => number): Partial<TransportReport> {
+  if (!parts.every((t) => t.upstream && t.histograms.echo && t.histograms.bufferedAmount)) return {};
+  const echo = mergeEncoded(parts.map((t) => t.histograms.echo!));
+  const buffered = mergeEncoded(parts.map((t) => t.histograms.bufferedAmount!));
+  return {
+    echoLatencyMs: summarizeMs(echo),
+    upstream: {
+      senders: parts[0]!.upstream!.senders,
+      sent: mean((t) => t.upstream!.sent),
+      sendFailures: mean((t) => t.upstream!.sendFailures),
+      bufferedAmountBytes: summarizeCounts(buffered),
+    },
+    histograms: { ...parts[0]!.histograms, echo: encodeHistogram(echo), bufferedAmount: encodeHistogram(buffered) },
+  };
+}
 
 export function mergeTransport(parts: readonly TransportReport[]): TransportReport {
   const first = parts[0]!;
   if (parts.length === 1) return first;
-  const merged = {} as Record<keyof EncodedHistograms, ReturnType<typeof mergeEncoded>>;
+  const merged = {} as Record<RequiredHistogram, ReturnType<typeof mergeEncoded>>;
   for (const key of HISTOGRAM_KEYS) merged[key] = mergeEncoded(parts.map((p) => p.histograms[key]));
   const sum = (f: (t: TransportReport) => number) => parts.reduce((a, t) => a + f(t), 0);
   /** A count per run: the mean over the runs (see the file comment). */
@@ -120,10 +138,12 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
   const perDelivery = (total: number) => (delivered > 0 ? round3(total / delivered) : 0);
   // Per-delivery CPU figures are CPU ÷ delivered per run: weight them back into totals.
   const cpuUs = (f: (t: TransportReport) => number | null) => sum((t) => (f(t) ?? 0) * t.delivery.delivered);
+  const upstream = mergeUpstream(parts, mean);
 
   return {
     transport: first.transport,
     fanoutLatencyMs: summarizeMs(merged.fanout),
+    ...(upstream.echoLatencyMs ? { echoLatencyMs: upstream.echoLatencyMs, upstream: upstream.upstream! } : {}),
     firstRecipientLatencyMs: summarizeMs(merged.firstRecipient),
     lastRecipientLatencyMs: summarizeMs(merged.lastRecipient),
     incompletePublishes: mean((t) => t.incompletePublishes),
@@ -176,6 +196,7 @@ export function mergeTransport(parts: readonly TransportReport[]): TransportRepo
       lastRecipient: encodeHistogram(merged.lastRecipient),
       connect: encodeHistogram(merged.connect),
       publisherLag: encodeHistogram(merged.publisherLag),
+      ...(upstream.histograms ? { echo: upstream.histograms.echo!, bufferedAmount: upstream.histograms.bufferedAmount! } : {}),
     },
     // Phases are per run; the first run's stand for all (each run's are in `repeats`).
     phases: first.phases,

@@ -208,6 +208,8 @@ function combine(
   const histogram = addEncoded(ordered.map((i) => i.histogram));
   const withRecipients = ordered.filter((i) => i.recipientHistograms);
   const withConnect = ordered.filter((i) => i.connect);
+  const withEcho = ordered.filter((i) => i.echo);
+  const withUpstream = ordered.filter((i) => i.upstream);
   const cpus = ordered.map((i) => i.tool.cpuPercent);
   return {
     startMs,
@@ -239,6 +241,23 @@ function combine(
           connect: {
             count: withConnect.reduce((a, i) => a + i.connect!.count, 0),
             histogram: encodeHistogram(addEncoded(withConnect.map((i) => i.connect!.histogram))),
+          },
+        }
+      : {}),
+    ...(withEcho.length > 0
+      ? {
+          echo: {
+            count: withEcho.reduce((a, i) => a + i.echo!.count, 0),
+            histogram: encodeHistogram(addEncoded(withEcho.map((i) => i.echo!.histogram))),
+          },
+        }
+      : {}),
+    ...(withUpstream.length > 0
+      ? {
+          upstream: {
+            sent: withUpstream.reduce((a, i) => a + i.upstream!.sent, 0),
+            sendFailures: withUpstream.reduce((a, i) => a + i.upstream!.sendFailures, 0),
+            bufferedAmountBytes: { max: Math.max(...withUpstream.map((i) => i.upstream!.bufferedAmountBytes.max)) },
           },
         }
       : {}),

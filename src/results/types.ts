@@ -168,7 +168,34 @@ export interface EncodedHistograms {
   firstRecipient: string;
   lastRecipient: string;
   connect: string;
+  /** The publisher's lag, or the client senders' (publish.via websocket). */
   publisherLag: string;
+  /** publish.via websocket: the senders' own copies (echo latency, µs). */
+  echo?: string;
+  /** publish.via websocket: the senders' bufferedAmount right after each send (bytes, not µs). */
+  bufferedAmount?: string;
+}
+
+/** What the client senders did (publish.via websocket): the schedule's messages sent through their WebSockets. */
+export interface UpstreamReport {
+  /** Clients that sent. */
+  senders: number;
+  /** Messages that went out on a sender's open connection: each is owed to every member of its channel. */
+  sent: number;
+  /** Messages due that did not go out (the sender's connection was not open, or the run stopped first): unpublished. */
+  sendFailures: number;
+  /** The sender's queued bytes right after each send, as a browser's WebSocket.bufferedAmount (the fast client: bytes its socket had not yet handed to the kernel). */
+  bufferedAmountBytes: { p50: number; p99: number; max: number };
+}
+
+/** The client senders in one interval of the timeline: sums and a maximum, so intervals and workers merge exactly. */
+export interface IntervalUpstream {
+  /** Messages intended in the interval that went out on their sender's connection. */
+  sent: number;
+  /** Messages intended in the interval whose sender was not open (a run cut short adds its never-attempted ones to the transport's total only). */
+  sendFailures: number;
+  /** The most bytes a sender still held right after a send (its bufferedAmount). */
+  bufferedAmountBytes: { max: number };
 }
 
 /** Bytes and HTTP requests on the wire, from the clients' socket counters (TCP payload bytes). */
@@ -212,8 +239,15 @@ export interface CompressionReport {
 
 export interface TransportReport {
   transport: TransportName;
-  /** Publish → each client's receipt, for every measured delivery. */
+  /** Publish (intended time) → each client's receipt, for every measured delivery (with client senders: the chat round trip, senders' own copies apart). */
   fanoutLatencyMs: LatencySummary;
+  /**
+   * publish.via websocket: a sender's own copy of its message (when the app sends it back to the
+   * sender, as to every member): measured apart, never in fanoutLatencyMs.
+   */
+  echoLatencyMs?: LatencySummary;
+  /** publish.via websocket: what the senders sent. */
+  upstream?: UpstreamReport;
   /** Per measured publish: latency of the first client to receive it. */
   firstRecipientLatencyMs: LatencySummary;
   /** Per measured publish that reached every client: latency of the last one. */
@@ -328,6 +362,10 @@ export interface TimelineInterval {
   recipientHistograms?: { first: string; last: string };
   /** Handshakes completed during the interval (wall time): count and encoded histogram. */
   connect?: { count: number; histogram: string };
+  /** publish.via websocket: the senders' own copies of messages intended in the interval (echo latency): count and encoded histogram. */
+  echo?: { count: number; histogram: string };
+  /** publish.via websocket: what the senders did with the messages intended in the interval (absent: none were due). */
+  upstream?: IntervalUpstream;
   /** The tool's busiest process in the interval: highest CPU % (of one core) and worst event-loop delay p99. */
   tool: { cpuPercent: number; eventLoopDelayP99Ms: number };
   /** The built-in reference server near the interval's end, read from its `/stats` (absent for other targets, or when no answer came). */

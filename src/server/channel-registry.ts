@@ -18,6 +18,10 @@
  * `subscriber-dropped` incident, with Redis's reason when its counters tell it
  * (client_output_buffer_limit_disconnections for the output-buffer limit).
  *
+ * With client publishing on, a second connection PUBLISHes what WebSocket clients send to their
+ * channel (`publish`): the message then reaches every member, on every server process, the way an
+ * app's own publishes do.
+ *
  * Polls create channels too (a subscription per distinct name): at most `maxPollChannels` channels
  * with a poll buffer exist at once; a poll for one more is refused (PollChannelLimitError, HTTP 429
  * from the poll endpoint) until idle ones are released.
@@ -63,6 +67,19 @@ export interface ChannelRegistryOptions {
   pollIdleMs?: number;
   /** Told when the subscriber is dropped and when it is subscribed again. */
   onIncident?: (incident: ServerIncident) => void;
+  /**
+   * Open a second Redis connection that PUBLISHes what clients send (`clientPublish`): a
+   * subscriber connection cannot publish.
+   */
+  clientPublish?: boolean;
+}
+
+/** What the registry counts of the messages clients send (client publishing). */
+export interface ClientPublishCounters {
+  /** Client messages PUBLISHed to Redis (Redis answered). */
+  clientPublishes: number;
+  /** Client messages whose PUBLISH failed (the publishing connection down, or Redis refused). */
+  clientPublishFailures: number;
 }
 
 /** A poll asked for a new channel while `limit` channels already have a poll buffer. */
@@ -117,8 +134,12 @@ export class ChannelRegistry {
   private lossReason = '';
   private closed = false;
 
-  /** Connects the subscriber (a SETUP error when Redis cannot be reached). */
-  static async open(options: ChannelRegistryOptions, fanout: Fanout, counters: { messagesIn: number }): Promise<ChannelRegistry> {
+  /** Connects the subscriber, and the publisher for client publishing (a SETUP error when Redis cannot be reached). */
+  static async open(
+    options: ChannelRegistryOptions,
+    fanout: Fanout,
+    counters: { messagesIn: number } & ClientPublishCounters,
+  ): Promise<ChannelRegistry> {
     let registry: ChannelRegistry | null = null;
     const subscriber = await openRedis(options.redisUrl, {
       name: 'wsbench-server-sub',
@@ -127,16 +148,32 @@ export class ChannelRegistry {
         onUp: (failedAttempts) => registry?.reconnected(failedAttempts),
       },
     });
-    registry = new ChannelRegistry(subscriber, options, fanout, counters);
+    let publisher: RedisClient | null = null;
+    if (options.clientPublish) {
+      try {
+        // Reconnects on its own; while it is down a client's message fails at once (counted), as
+        // a publish held through an outage would arrive as a different message at another time.
+        publisher = await openRedis(options.redisUrl, {
+          name: 'wsbench-server-pub',
+          autoPipelining: true,
+          reconnect: { onDown: () => {}, onUp: () => {} },
+        });
+      } catch (e) {
+        subscriber.disconnect();
+        throw e;
+      }
+    }
+    registry = new ChannelRegistry(subscriber, publisher, options, fanout, counters);
     registry.facts = await redisFacts(subscriber);
     return registry;
   }
 
   private constructor(
     private readonly subscriber: RedisClient,
+    private readonly publisher: RedisClient | null,
     private readonly options: ChannelRegistryOptions,
     private readonly fanout: Fanout,
-    counters: { messagesIn: number },
+    private readonly counters: { messagesIn: number } & ClientPublishCounters,
   ) {
     this.maxPollChannels = options.maxPollChannels ?? DEFAULT_MAX_POLL_CHANNELS;
     this.pollIdleMs = options.pollIdleMs ?? POLL_IDLE_MS;
@@ -228,6 +265,26 @@ export class ChannelRegistry {
     if (recipient.ws.readyState === recipient.ws.OPEN) channel.fan.add(recipient);
   }
 
+  /**
+   * PUBLISHes a client's message to channel `name`'s Redis channel (client publishing): it reaches
+   * the channel's clients the way every other message does, through Redis and every server
+   * process subscribed to it (this one included), so a cluster fans it out as a whole. Not
+   * awaited by the endpoint: failures are counted, never thrown.
+   */
+  publish(name: string, message: Buffer): void {
+    const publisher = this.publisher;
+    if (!publisher) return;
+    publisher.publish(this.options.channelPrefix + name, message).then(
+      () => this.counters.clientPublishes++,
+      () => this.counters.clientPublishFailures++,
+    );
+  }
+
+  /** Whether client messages are published (the server was started with client publishing). */
+  get publishesClientMessages(): boolean {
+    return this.publisher !== null;
+  }
+
   leave(recipient: Recipient, name: string): void {
     const channel = this.channels.get(name);
     if (!channel) return;
@@ -267,6 +324,7 @@ export class ChannelRegistry {
     this.closed = true;
     clearInterval(this.idleSweep);
     this.subscriber.disconnect();
+    this.publisher?.disconnect();
   }
 
   /** SUBSCRIBE one channel; while the subscriber is down, wait until it is back (which resubscribes it). */

@@ -3,7 +3,8 @@
  * small and honest so wsbench has a known target.
  *
  *   GET /ws/<channel>   WebSocket; every message PUBLISHed on Redis channel <prefix><channel> is
- *                       forwarded verbatim (text frame when the bytes are UTF-8, binary otherwise)
+ *                       forwarded verbatim (text frame when the bytes are UTF-8, binary otherwise);
+ *                       with `clientPublish`, what a client sends is PUBLISHed there too
  *   GET /poll/<channel> long-polling and interval polling over the same feed (poll-endpoint.ts)
  *   GET /healthz        200 when Redis is connected (and every channel subscribed), 503 otherwise
  *   GET /stats          JSON ServerStats: per channel, clients and whether the Redis subscription is live
@@ -35,6 +36,11 @@ export interface ReferenceServerOptions {
   perMessageDeflate: boolean | ServerDeflateOptions;
   /** Serve https:// and wss:// with this certificate (PEM); see serverTlsOptions. */
   tls?: ServerTlsSettings;
+  /**
+   * PUBLISH what a WebSocket client sends to its channel (a chat line), so every member on every
+   * server process receives it through Redis; off: client messages are dropped.
+   */
+  clientPublish?: boolean;
   /** Prepended to the URL's channel to form the Redis channel. */
   channelPrefix?: string;
   /**
@@ -124,6 +130,10 @@ export interface ServerStats {
    */
   bufferedBytes?: number;
   maxClientBufferedBytes?: number;
+  /** Client messages PUBLISHed to Redis (client publishing; 0 when it is off). */
+  clientPublishes?: number;
+  /** Client messages whose PUBLISH failed. */
+  clientPublishFailures?: number;
 }
 
 export interface ReferenceServer {
@@ -136,7 +146,15 @@ export interface ReferenceServer {
 
 export async function startReferenceServer(options: ReferenceServerOptions): Promise<ReferenceServer> {
   const longPollTimeoutMs = options.longPollTimeoutMs ?? 25_000;
-  const counters = { messagesIn: 0, deliveries: 0, slowClientsDropped: 0, pollRequests: 0, pollMissed: 0 };
+  const counters = {
+    messagesIn: 0,
+    deliveries: 0,
+    slowClientsDropped: 0,
+    pollRequests: 0,
+    pollMissed: 0,
+    clientPublishes: 0,
+    clientPublishFailures: 0,
+  };
   const deflateLevel = typeof options.perMessageDeflate === 'object' ? options.perMessageDeflate.level : undefined;
   const fanout = new Fanout(options.maxBufferedBytes ?? 64 * 1024 * 1024, counters, options.writeDelayMs ?? 0, deflateLevel);
   const channels = await ChannelRegistry.open(
@@ -147,6 +165,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       ...(options.maxPollChannels !== undefined ? { maxPollChannels: options.maxPollChannels } : {}),
       ...(options.pollIdleMs !== undefined ? { pollIdleMs: options.pollIdleMs } : {}),
       ...(options.onIncident ? { onIncident: options.onIncident } : {}),
+      clientPublish: options.clientPublish ?? false,
     },
     fanout,
     counters,

@@ -22,6 +22,8 @@ export function mergeServerStats(parts: readonly ServerStats[]): ServerStats {
     slowClientsDropped: 0,
     pollRequests: 0,
     pollMissed: 0,
+    clientPublishes: 0,
+    clientPublishFailures: 0,
   };
   for (const p of parts) {
     out.processes += p.processes;
@@ -39,6 +41,8 @@ export function mergeServerStats(parts: readonly ServerStats[]): ServerStats {
     if (p.bufferedBytes !== undefined) out.bufferedBytes = (out.bufferedBytes ?? 0) + p.bufferedBytes;
     if (p.maxClientBufferedBytes !== undefined)
       out.maxClientBufferedBytes = Math.max(out.maxClientBufferedBytes ?? 0, p.maxClientBufferedBytes);
+    out.clientPublishes! += p.clientPublishes ?? 0;
+    out.clientPublishFailures! += p.clientPublishFailures ?? 0;
     for (const [name, c] of Object.entries(p.channels)) {
       const have: ChannelStats | undefined = out.channels[name];
       out.channels[name] = have

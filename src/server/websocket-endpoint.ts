@@ -3,7 +3,9 @@
  * permessage-deflate negotiation), pings, the close handshake and messages from clients are the
  * `ws` library's; each accepted connection joins its channel's fan-out (fanout.ts), which writes
  * the channel's frames — compressed as the connection negotiated — straight to its socket.
- * Messages from clients are not relayed (above `maxPayload` they close the connection with 1009).
+ * Messages from clients are PUBLISHed to the connection's channel when the server publishes client
+ * messages (`clientPublish`: the channel registry's publishing connection), and dropped otherwise;
+ * above `maxPayload` they close the connection with 1009 either way.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -96,6 +98,8 @@ export class WebSocketEndpoint {
             this.channels.leave(recipient, name);
             releaseRecipient(recipient);
           });
+          // A chat line: through Redis, so every member on every server process gets it (the sender too).
+          if (this.channels.publishesClientMessages) ws.on('message', (data: Buffer) => this.channels.publish(name, data));
           this.channels.joinReserved(recipient, name).catch((e) => ws.close(1011, `subscribe failed: ${messageOf(e)}`.slice(0, 120)));
         });
       },

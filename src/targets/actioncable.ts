@@ -17,6 +17,7 @@ import { defineInjector, type InjectorSpec } from './injector.js';
 import { waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
+import { PAYLOAD_SLOT, jsonTemplate, textTemplateIssues } from './upstream.js';
 
 const KIND = 'actioncable';
 
@@ -37,6 +38,13 @@ const schema = z
       .describe('Broadcasting the channel streams from (stream_from), {channel} filled.'),
     channelPrefix: z.string().default('').describe('channel_prefix of cable.yml (Redis channel is "<prefix>:<broadcasting>").'),
     field: z.string().min(1).default('payload').describe('The payload is published as the JSON object {"<field>": "WSB1…"}.'),
+    sendAction: z
+      .string()
+      .min(1)
+      .default('speak')
+      .describe(
+        'publish.via websocket: the channel action a sender performs with {"<field>": "WSB1…"} (command "message"); your channel broadcasts it to the broadcasting the clients stream from, e.g. def speak(data) = ActionCable.server.broadcast("bench:#{params[:room]}", { payload: data["payload"] }).',
+      ),
     headers,
     publicHeaders,
     readiness: stackReadiness.prefault({}),
@@ -62,6 +70,11 @@ export function actioncableChannel(prefix: string, broadcasting: string): string
 /** Identifier JSON with the channel class first, as ActionCable's JS client builds it. */
 export function actioncableIdentifier(channelClass: string, params: Record<string, string>): string {
   return JSON.stringify({ channel: channelClass, ...params });
+}
+
+/** A sender's `message` command performing `action` with {"<field>": payload}, as a template (`data` is a JSON string). */
+export function performTemplate(identifier: string, action: string, field: string): string {
+  return jsonTemplate({ command: 'message', identifier, data: jsonTemplate({ action, [field]: PAYLOAD_SLOT }) });
 }
 
 /** The JSON document published for a payload: {"<field>":"WSB1…"}. */
@@ -147,6 +160,12 @@ export const actioncable = defineTarget({
   startsServer: () => false,
   clientProtocols: [actioncableProtocol],
   injectors: [publishJsonInjector],
+  check: (config, scenario) =>
+    textTemplateIssues(
+      performTemplate(actioncableIdentifier(config.channel, config.params), config.sendAction, config.field),
+      ['sendAction'],
+      scenario,
+    ),
 
   prepare(config, ctx) {
     const channels = ctx.channelNames.map((name) => actioncableChannel(config.channelPrefix, fillTemplate(config.broadcasting, name, 0)));
@@ -157,6 +176,7 @@ export const actioncable = defineTarget({
       urlTemplate: config.url,
       connectHint: `the ${KIND} adapter expects ActionCable mounted at ${new URL(config.url.replaceAll('{channel}', 'c').replaceAll('{client}', '0')).pathname} accepting Origin ${origin} (target.url, target.origin)`,
       clientProtocol: { kind: KIND, identifier: actioncableIdentifier(config.channel, config.params) } satisfies ActioncableProtocolSpec,
+      upstream: { template: performTemplate(actioncableIdentifier(config.channel, config.params), config.sendAction, config.field) },
       injector: { kind: 'publish-json', channels, field: config.field } satisfies PublishJsonInjectorSpec,
       headers: { Origin: origin, ...config.headers },
       subprotocols: ['actioncable-v1-json'],

@@ -19,7 +19,7 @@ import { selfSignedServerCertificate } from '../server/certificates.js';
 import { PLAIN_PROTOCOL, plainProtocol } from './client-protocol.js';
 import { publishInjector } from './injector.js';
 import { pollUntilReady } from './readiness.js';
-import { defineTarget, type TargetConfigOf, type TargetNotice } from './target.js';
+import { VERBATIM_UPSTREAM, defineTarget, type TargetConfigOf, type TargetNotice } from './target.js';
 import { DEFAULT_MAX_POLL_CHANNELS } from '../server/channel-registry.js';
 
 const schema = z
@@ -39,6 +39,12 @@ const schema = z
       .describe('Largest WebSocket message the server accepts.'),
     perMessageDeflate: serverDeflate,
     tls: serverTlsField,
+    clientPublish: z
+      .boolean()
+      .default(false)
+      .describe(
+        'PUBLISH what a client sends on /ws/<channel> to that channel, through Redis (so every server process fans it out, the sender included): what publish.via websocket needs. With url, the running server must have been started with `wsbench serve --client-publish`. Messages are capped at maxPayload.',
+      ),
     pollBufferSize: z
       .number()
       .int()
@@ -87,6 +93,18 @@ export const builtin = defineTarget({
   clientProtocols: [plainProtocol],
   injectors: [publishInjector],
 
+  check(config, scenario) {
+    if (scenario.publishVia === 'websocket' && !config.clientPublish)
+      return [
+        {
+          path: ['clientPublish'],
+          message:
+            'publish.via websocket: the reference server publishes what clients send only with clientPublish: true (a running one: wsbench serve --client-publish)',
+        },
+      ];
+    return [];
+  },
+
   async prepare(config, ctx) {
     const tls = config.url ? null : await serverTls(config, ctx.baseDir ?? process.cwd());
     const spawnOptions: SpawnServerOptions = {
@@ -95,6 +113,7 @@ export const builtin = defineTarget({
       redisUrl: ctx.redisUrl,
       maxPayload: config.maxPayload,
       perMessageDeflate: config.perMessageDeflate,
+      clientPublish: config.clientPublish,
       pollBufferSize: config.pollBufferSize,
       longPollTimeoutMs: ctx.longPollTimeoutMs,
       processes: serverProcessesFor(config, ctx.connections),
@@ -140,6 +159,8 @@ export const builtin = defineTarget({
       clientProtocol: PLAIN_PROTOCOL,
       // The reference server relays Redis channel <channel> to /ws/<channel>.
       injector: { kind: 'publish', channels: [...ctx.channelNames] },
+      // A client's message is the payload itself; the server publishes it to the client's channel.
+      ...(config.clientPublish ? { upstream: VERBATIM_UPSTREAM } : {}),
       headers: {},
       subprotocols: [],
       maxPayload: config.maxPayload,

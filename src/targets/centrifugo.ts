@@ -20,6 +20,7 @@ import { defineInjector, type InjectorSpec } from './injector.js';
 import { waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
+import { PAYLOAD_SLOT, jsonTemplate, textTemplateIssues } from './upstream.js';
 
 const KIND = 'centrifugo';
 
@@ -82,6 +83,16 @@ export function connectCommand(connect: string): string {
 
 export function subscribeCommand(channel: string): string {
   return JSON.stringify({ id: 2, subscribe: { channel } });
+}
+
+/**
+ * A sender's publish command of the client protocol, `{"id":3,"publish":{"channel":…,"data":{"<field>":"{payload}"}}}`,
+ * as a template; the channel's namespace must allow publishing by subscribers (Centrifugo v5
+ * `allow_publish_for_subscriber`, v4 `publish: true`). Every publish has id 3: its reply is a
+ * control message (a refusal is an error reply, reported as such).
+ */
+export function publishCommandTemplate(channel: string, field: string): string {
+  return jsonTemplate({ id: 3, publish: { channel, data: { [field]: PAYLOAD_SLOT } } });
 }
 
 export function publishBody(channel: string, field: string, payload: string): string {
@@ -216,6 +227,7 @@ export const centrifugo = defineTarget({
   startsServer: () => false,
   clientProtocols: [centrifugoProtocol],
   injectors: [centrifugoInjector],
+  check: (config, scenario) => textTemplateIssues(publishCommandTemplate(config.channel, config.field), ['field'], scenario),
 
   prepare(config, ctx) {
     const channels = ctx.channelNames.map((name) => fillTemplate(config.channel, name, 0));
@@ -228,6 +240,7 @@ export const centrifugo = defineTarget({
       urlTemplate,
       connectHint: `the ${KIND} adapter expects the JSON WebSocket endpoint at ${config.path} (target.path)`,
       clientProtocol: { kind: KIND, channel: config.channel, connect: JSON.stringify(config.connect) } satisfies CentrifugoProtocolSpec,
+      upstream: { template: publishCommandTemplate(config.channel, config.field) },
       injector: {
         kind: KIND,
         publishUrl: `${apiBase}/api/publish`,

@@ -31,6 +31,7 @@ import { countIssue, defineInjector, type InjectorIssues, type InjectorSpec } fr
 import { clientsPerKey, pollUntilReady, unobservedReadyMs, waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
+import { PAYLOAD_SLOT, jsonTemplate, textTemplateIssues } from './upstream.js';
 
 const KIND = 'channels';
 
@@ -50,6 +51,13 @@ const schema = z
       .default('bench.message')
       .describe('Event type: bench.message calls the consumer method bench_message (an unknown type kills the consumer).'),
     field: z.string().min(1).default('payload').describe('Event key holding the payload, which the consumer sends as a text frame.'),
+    sendType: z
+      .string()
+      .min(1)
+      .default('bench.send')
+      .describe(
+        'publish.via websocket: a sender sends {"type":"<sendType>","<field>":"WSB1…"}; your consumer\'s receive() group_sends it to its group as {"type":"<messageType>","<field>":…}.',
+      ),
     capacity: z
       .number()
       .int()
@@ -109,6 +117,11 @@ export function groupKey(prefix: string, group: string): string {
 export function channelKey(prefix: string, channel: string): string {
   const bang = channel.indexOf('!');
   return prefix + (bang >= 0 ? channel.slice(0, bang + 1) : channel);
+}
+
+/** A sender's message, `{"type":"<sendType>","<field>":"{payload}"}`, as a template: the consumer group_sends it. */
+export function sendTemplate(sendType: string, field: string): string {
+  return jsonTemplate({ type: sendType, [field]: PAYLOAD_SLOT });
 }
 
 /** The event a consumer gets: `{type, <field>: payload}` (type `bench.message` → method `bench_message`). */
@@ -264,6 +277,7 @@ export const channels = defineTarget({
   startsServer: () => false,
   clientProtocols: [plainProtocol],
   injectors: [channelsPubsubInjector, channelsGroupsInjector],
+  check: (config, scenario) => textTemplateIssues(sendTemplate(config.sendType, config.field), ['sendType'], scenario),
 
   async prepare(config, ctx) {
     const groups = ctx.channelNames.map((name) => fillTemplate(config.group, name, 0));
@@ -303,6 +317,7 @@ export const channels = defineTarget({
             groupExpiry: config.groupExpiry,
             preexisting: [...preexisting],
           } satisfies ChannelsGroupsInjectorSpec),
+      upstream: { template: sendTemplate(config.sendType, config.field) },
       headers: config.headers,
       subprotocols: config.subprotocols,
       maxPayload: 256 * 1024 * 1024,

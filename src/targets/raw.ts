@@ -10,6 +10,7 @@ import { publishInjector } from './injector.js';
 import { clientsPerKey, pollUntilReady, unobservedReadyMs } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
+import { textTemplateIssues } from './upstream.js';
 
 const readiness = z
   .strictObject({
@@ -35,6 +36,13 @@ const schema = z
       .describe('Redis channel to PUBLISH to for a scenario channel; {channel} is replaced, e.g. "broadcast:{channel}".'),
     send: z.array(z.string()).default([]).describe('Text messages each client sends right after the connection opens.'),
     ignore: z.array(z.string()).default([]).describe('Messages to ignore exactly as received, e.g. heartbeat strings.'),
+    publishMessage: z
+      .string()
+      .refine((t) => t.includes('{payload}'), { message: 'must contain {payload} (where the stamped payload goes)' })
+      .default('{payload}')
+      .describe(
+        'publish.via websocket: what a sender sends for the app to publish to its channel: {payload} is the stamped payload, {channel} and {client} the sender\'s, e.g. \'{"type":"say","text":"{payload}"}\' (anything but {payload} alone needs publish.encoding text).',
+      ),
     headers: headerMap.default({}).describe('Extra HTTP headers for the WebSocket handshake.'),
     publicHeaders,
     subprotocols: z.array(z.string()).default([]).describe('WebSocket subprotocols to offer.'),
@@ -52,6 +60,8 @@ export const raw = defineTarget({
   clientProtocols: [plainProtocol],
   injectors: [publishInjector],
 
+  check: (config, scenario) => textTemplateIssues(config.publishMessage, ['publishMessage'], scenario),
+
   prepare(config, ctx) {
     const published = ctx.channelNames.map((channel) => fillTemplate(config.redisChannel, channel, 0));
     const { numsub: mode, timeout, settle } = config.readiness;
@@ -60,6 +70,7 @@ export const raw = defineTarget({
       urlTemplate: config.url,
       clientProtocol: { kind: 'plain', sendAfterOpen: config.send, ignore: config.ignore },
       injector: { kind: 'publish', channels: published },
+      upstream: { template: config.publishMessage },
       headers: config.headers,
       subprotocols: config.subprotocols,
       maxPayload: 256 * 1024 * 1024,

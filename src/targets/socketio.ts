@@ -19,6 +19,7 @@ import { numsub } from '../redis/client.js';
 import { pollUntilReady, waitForClientSignal } from './readiness.js';
 import { fillTemplate } from './template.js';
 import { defineTarget } from './target.js';
+import { PAYLOAD_SLOT, jsonTemplate, textTemplateIssues } from './upstream.js';
 
 const KIND = 'socketio';
 
@@ -43,6 +44,13 @@ const schema = z
       .optional()
       .describe('Auth object sent in the CONNECT packet (string values may use {channel} and {client}).'),
     event: z.string().min(1).default('bench').describe('Event name the payload is emitted as.'),
+    sendEvent: z
+      .string()
+      .min(1)
+      .default('bench:send')
+      .describe(
+        'publish.via websocket: the event a sender emits with the payload; your app re-emits it to the sender\'s room as `event` (io.to(room).emit, which includes the sender), e.g. socket.on("bench:send", (p) => io.to(room).emit("bench", p)).',
+      ),
     room: z
       .string()
       .min(1)
@@ -100,6 +108,12 @@ export function adapterRequestChannel(key: string, namespace: string): string {
 export function connectPacket(namespace: string, auth: string | null): string {
   const nsp = namespace === '/' ? '' : `${namespace},`;
   return `40${nsp}${auth ?? ''}`;
+}
+
+/** A sender's EVENT packet, `42["<event>","{payload}"]` (`42/ns,[…]` in a namespace), as a template. */
+export function sendEventTemplate(namespace: string, event: string): string {
+  const nsp = namespace === '/' ? '' : `${namespace},`;
+  return `42${nsp}${jsonTemplate([event, PAYLOAD_SLOT])}`;
 }
 
 /** Redis channel the adapter listens on for a namespace (and one room): `key#nsp#` / `key#nsp#room#`. */
@@ -199,14 +213,16 @@ export const socketio = defineTarget({
   injectors: [socketioInjector],
 
   check(config, scenario) {
+    const send = textTemplateIssues(sendEventTemplate(config.namespace, config.sendEvent), ['sendEvent'], scenario);
     if (scenario.channelCount > 1 && config.room === undefined)
       return [
         {
           path: ['room'],
           message: 'several channels need a room per channel (e.g. room: "{channel}"): without rooms every client gets every channel',
         },
+        ...send,
       ];
-    return [];
+    return send;
   },
 
   prepare(config, ctx) {
@@ -228,6 +244,7 @@ export const socketio = defineTarget({
         event: config.event,
         uid: EMITTER_UID,
       } satisfies SocketioInjectorSpec,
+      upstream: { template: sendEventTemplate(config.namespace, config.sendEvent) },
       headers: config.headers,
       subprotocols: [],
       maxPayload: 256 * 1024 * 1024,

@@ -10,8 +10,9 @@
 import type { z } from 'zod';
 import type { ProcessStats, ServerSample } from '../results/types.js';
 import type { RedisClient } from '../redis/client.js';
-import type { StampEncoding } from '../metrics/stamp.js';
+import type { PayloadPadding, StampEncoding } from '../metrics/stamp.js';
 import type { TransportDescriptor } from '../transports/descriptor.js';
+import type { PublishVia } from '../config/senders.js';
 import type { ClientProtocolSpec, ProtocolDefinition } from './client-protocol.js';
 import type { InjectorDefinition, InjectorSpec } from './injector.js';
 
@@ -26,6 +27,8 @@ export interface TargetContext {
   redis?: RedisClient;
   /** longpoll: how long the server may hold a request (the reference server is started with it). */
   longPollTimeoutMs: number;
+  /** Who sends the schedule's messages: wsbench into Redis, or the clients through their WebSocket (senders). */
+  publishVia: PublishVia;
   /** Folder that relative paths in the scenario (certificate files) start from. */
   baseDir?: string;
   /** What the clients trust (clients.tls, CA files read): for the target's own requests to the server. */
@@ -60,6 +63,11 @@ export interface PreparedTarget {
   clientProtocol: ClientProtocolSpec;
   /** How the publisher puts a payload into the stack (plain data: it travels to the publisher thread). */
   injector: InjectorSpec;
+  /**
+   * How a client sends a message of the schedule for the app to publish (publish.via websocket),
+   * plain data that travels to the workers; absent when the target takes no messages from clients.
+   */
+  upstream?: UpstreamSpec;
   headers: Record<string, string>;
   subprotocols: string[];
   maxPayload: number;
@@ -96,6 +104,18 @@ export interface PreparedTarget {
   stop(): Promise<void>;
 }
 
+/**
+ * A sender's message as the app expects it: `template` with `{payload}` (the stamped payload, text
+ * or binary as `publish.encoding` says), `{channel}` and `{client}` (the sender's) filled in. A
+ * template other than exactly `{payload}` is text, so it needs text payloads.
+ */
+export interface UpstreamSpec {
+  template: string;
+}
+
+/** The template of a message that is the payload itself (the reference server, raw relays, ws4redis). */
+export const VERBATIM_UPSTREAM: UpstreamSpec = { template: '{payload}' };
+
 /** Something the target's server said or did, at monotonic time `at` (on this host's one clock). */
 export type TargetNotice =
   /** The server process wsbench started exited while the run still needed it. */
@@ -107,6 +127,9 @@ export type TargetNotice =
 export interface ScenarioFacts {
   channelCount: number;
   encoding: StampEncoding;
+  publishVia: PublishVia;
+  /** What fills payloads behind the stamp (publish.padding). */
+  padding: PayloadPadding;
 }
 
 /** A broken cross-field rule: the key under `target` it is about, and what is wrong. */

@@ -15,7 +15,7 @@ import { plainProtocol } from './client-protocol.js';
 import { defineInjector, type InjectorSpec } from './injector.js';
 import { clientsPerKey, pollUntilReady, unobservedReadyMs } from './readiness.js';
 import { fillTemplate } from './template.js';
-import { defineTarget, type TargetConfigOf } from './target.js';
+import { VERBATIM_UPSTREAM, defineTarget, type TargetConfigOf } from './target.js';
 
 const KIND = 'ws4redis';
 
@@ -43,7 +43,12 @@ const schema = z
       .default(3600)
       .describe('WS4REDIS_EXPIRE: the message is also SETEX-ed this long and replayed to new connections (0 = not).'),
     heartbeat: z.string().optional().describe('WS4REDIS_HEARTBEAT string, ignored when received.'),
-    echo: z.boolean().default(false).describe('Add the echo flag to the URL.'),
+    echo: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Add the echo flag to the URL (with publish.via websocket it is always added: without it ws4redis withholds from a sender its own latest message).',
+      ),
     headers,
     publicHeaders,
     readiness: stackReadiness.prefault({}),
@@ -59,11 +64,21 @@ export interface Ws4redisInjectorSpec extends InjectorSpec {
   expire: number;
 }
 
-/** `ws://host` + `/ws/` + facility + `?subscribe-broadcast` (facility stays a {channel} template). */
-export function ws4redisUrl(base: string, websocketUrl: string, facility: string, audience: Ws4redisAudience, echo: boolean): string {
+/**
+ * `ws://host` + `/ws/` + facility + `?subscribe-broadcast` (facility stays a {channel} template);
+ * with `publish`, also `&publish-<audience>`: what a client sends is published to the same facility.
+ */
+export function ws4redisUrl(
+  base: string,
+  websocketUrl: string,
+  facility: string,
+  audience: Ws4redisAudience,
+  echo: boolean,
+  publish = false,
+): string {
   const root = base.replace(/\/+$/, '');
   const path = '/' + websocketUrl.replace(/^\/+/, '').replace(/\/*$/, '/');
-  return `${root}${path}${facility}?subscribe-${audience}${echo ? '&echo' : ''}`;
+  return `${root}${path}${facility}?subscribe-${audience}${publish ? `&publish-${audience}` : ''}${echo ? '&echo' : ''}`;
 }
 
 /** The Redis channel RedisPublisher uses for one facility and audience. */
@@ -104,7 +119,18 @@ export const ws4redis = defineTarget({
   prepare(config, ctx) {
     const facilities = ctx.channelNames.map((name) => fillTemplate(config.facility, name, 0));
     const channels = facilities.map((f) => ws4redisChannel(config.prefix, config.audience, config.who, f));
-    const urlTemplate = ws4redisUrl(config.url, config.websocketUrl, config.facility, config.audience, config.echo);
+    // Senders publish into their facility (publish-<audience>) and get their own message back as
+    // every member does (echo): ws4redis otherwise withholds a message equal to the last one the
+    // client sent, which is its own.
+    const clientsSend = ctx.publishVia === 'websocket';
+    const urlTemplate = ws4redisUrl(
+      config.url,
+      config.websocketUrl,
+      config.facility,
+      config.audience,
+      config.echo || clientsSend,
+      clientsSend,
+    );
     const { timeout, settle } = config.readiness;
     return {
       describe: `${KIND} ${urlTemplate}`,
@@ -112,6 +138,8 @@ export const ws4redis = defineTarget({
       connectHint: `the ${KIND} adapter expects django-websocket-redis at WEBSOCKET_URL ${config.websocketUrl} (target.websocketUrl)`,
       clientProtocol: { kind: 'plain', sendAfterOpen: [], ignore: config.heartbeat === undefined ? [] : [config.heartbeat] },
       injector: { kind: KIND, channels, expire: config.expire } satisfies Ws4redisInjectorSpec,
+      // What a client sends on its connection is published as it is (RedisPublisher.publish_message).
+      upstream: VERBATIM_UPSTREAM,
       headers: config.headers,
       subprotocols: [],
       maxPayload: 256 * 1024 * 1024,

@@ -203,6 +203,14 @@ function createPollClient(settings: PollSettings, options: ConnectOptions, event
       throw new Error('polling transports cannot send messages to the server');
     },
 
+    sendPayload() {
+      return false;
+    },
+
+    bufferedAmount() {
+      return 0;
+    },
+
     wire() {
       let bytesIn = 0;
       let bytesOut = 0;

@@ -61,6 +61,16 @@ export interface TransportClient {
   open(): Promise<void>;
   /** Sends a text message (WebSocket only; polling transports have no upstream channel). */
   send(text: string): void;
+  /**
+   * Sends one message of the schedule (a sender's chat line) as a binary or text frame; false when
+   * it could not go out because the connection is not open (polling transports: never).
+   */
+  sendPayload(payload: Buffer, binary: boolean): boolean;
+  /**
+   * Bytes handed to the connection and not yet written to the kernel, as a browser's
+   * `WebSocket.bufferedAmount` (0 for transports that do not send).
+   */
+  bufferedAmount(): number;
   /** Graceful close; resolves when closed (or after a short grace, forcibly). */
   close(): Promise<void>;
   /**

@@ -177,6 +177,16 @@ export function createWebSocketClient(options: ConnectOptions, events: Transport
       if (ws?.readyState === WebSocket.OPEN) ws.send(text);
     },
 
+    sendPayload(payload, binary) {
+      if (ws?.readyState !== WebSocket.OPEN) return false;
+      ws.send(payload, { binary });
+      return true;
+    },
+
+    bufferedAmount() {
+      return ws?.bufferedAmount ?? 0;
+    },
+
     wire() {
       return { bytesIn: socket?.bytesRead ?? 0, bytesOut: socket?.bytesWritten ?? 0, requests };
     },

@@ -2,7 +2,7 @@
  * Synthetic reports for the pure gate, merge and reporter tests: real encoded histograms built
  * from given samples, every other field filled with plausible values that tests can override.
  */
-import { createHistogram, encodeHistogram, recordMs, summarizeMs } from '../../src/metrics/histogram.js';
+import { createHistogram, encodeHistogram, recordCount, recordMs, summarizeCounts, summarizeMs } from '../../src/metrics/histogram.js';
 import { REPORT_SCHEMA, type RunReport, type TransportName, type TransportReport } from '../../src/results/types.js';
 import { classReport, emptyClassCounts } from '../../src/results/client-classes.js';
 
@@ -22,6 +22,8 @@ export interface FakeTransport {
   cpu?: number;
   /** Slow consumers (clients.slow): each class's clients, latencies (ms) and lost deliveries, for `classes`. */
   classes?: Record<'normal' | 'slow', { clients: number; fanoutMs: number[]; lost: number }>;
+  /** Client senders (publish.via websocket): their own copies' latencies, sends, failures, bufferedAmount samples (bytes). */
+  chat?: { echoMs: number[]; sent: number; sendFailures: number; bufferedBytes: number[] };
 }
 
 function hist(samples: number[]) {
@@ -39,9 +41,23 @@ export function fakeTransport(name: TransportName, f: FakeTransport = {}): Trans
   const expected = f.expected ?? 100;
   const lost = f.lost ?? 0;
   const delivered = f.delivered ?? expected - lost;
+  const echo = f.chat ? hist(f.chat.echoMs) : null;
+  const buffered = createHistogram();
+  for (const bytes of f.chat?.bufferedBytes ?? []) recordCount(buffered, bytes);
   return {
     transport: name,
     fanoutLatencyMs: summarizeMs(fanout),
+    ...(f.chat && echo
+      ? {
+          echoLatencyMs: summarizeMs(echo),
+          upstream: {
+            senders: 5,
+            sent: f.chat.sent,
+            sendFailures: f.chat.sendFailures,
+            bufferedAmountBytes: summarizeCounts(buffered),
+          },
+        }
+      : {}),
     firstRecipientLatencyMs: summarizeMs(first),
     lastRecipientLatencyMs: summarizeMs(last),
     incompletePublishes: 0,
@@ -83,6 +99,7 @@ export function fakeTransport(name: TransportName, f: FakeTransport = {}): Trans
       lastRecipient: encodeHistogram(last),
       connect: encodeHistogram(connect),
       publisherLag: encodeHistogram(lag),
+      ...(echo ? { echo: encodeHistogram(echo), bufferedAmount: encodeHistogram(buffered) } : {}),
     },
     phases: [
       { name: 'connecting', startMs: 0, endMs: 100 },

@@ -46,6 +46,75 @@ export function assertFullDelivery(ws: TransportReport, clients: number, publish
   );
 }
 
+/** What a chat run (publish.via websocket) should show: who sent, how many messages, members per room. */
+export interface ChatExpectation {
+  senders: number;
+  /** Messages of the schedule, warm-up included. */
+  messages: number;
+  warmup: number;
+  /** Clients per channel (the sender included). */
+  members: number;
+}
+
+/**
+ * The chat acceptance bar: every message a sender sent reached every member of its room (the
+ * sender's own copy as echo, the others as round trip), nothing failed, the senders' figures are
+ * there, and the ledger is exact — expected is the senders' successful sends × members.
+ */
+export function assertChatLedger(ws: TransportReport, want: ChatExpectation, label: string): void {
+  const up = ws.upstream;
+  const d = ws.delivery;
+  const context = `${label}: ${JSON.stringify({ upstream: up, delivery: d, echo: ws.echoLatencyMs, errors: ws.errors, samples: ws.errorSamples })}`;
+  assert.ok(up && ws.echoLatencyMs, context);
+  assert.equal(up.senders, want.senders, context);
+  assert.equal(up.sendFailures, 0, context);
+  assert.equal(up.sent, want.messages, context);
+  assert.equal(ws.throughput.publishes, want.messages, context);
+  assert.equal(ws.throughput.publishFailures, 0, context);
+  assert.equal(d.expected, up.sent * want.members, context);
+  assert.equal(d.delivered, d.expected, context);
+  assert.equal(d.lost, 0, context);
+  assert.equal(d.unpublished, 0, context);
+  assert.equal(d.duplicated, 0, context);
+  assert.equal(d.delivered + d.lost + d.unpublished, d.expected, context);
+  const measured = want.messages - want.warmup;
+  assert.equal(ws.echoLatencyMs.count, measured, `every sender got its own copy back: ${context}`);
+  assert.equal(ws.fanoutLatencyMs.count, measured * (want.members - 1), context);
+  for (const l of [ws.fanoutLatencyMs, ws.echoLatencyMs]) assert.ok(l.p50 > 0 && l.p50 <= l.p99 && l.p99 <= l.max, context);
+  const b = up.bufferedAmountBytes;
+  assert.ok(Number.isInteger(b.p50) && b.p50 >= 0 && b.p50 <= b.p99 && b.p99 <= b.max, context);
+  const intervals = ws.timeline?.intervals ?? [];
+  assert.equal(
+    intervals.reduce((a, i) => a + (i.echo?.count ?? 0), 0),
+    ws.echoLatencyMs.count,
+    `the timeline's echo counts add up: ${context}`,
+  );
+  assert.equal(
+    intervals.reduce((a, i) => a + i.fanoutLatencyMs.count, 0),
+    ws.fanoutLatencyMs.count,
+    context,
+  );
+  // The senders over time: every send in the interval of its intended time; the largest bufferedAmount
+  // exact there, the transport's from its histogram (within its precision).
+  assert.equal(
+    intervals.reduce((a, i) => a + (i.upstream?.sent ?? 0), 0),
+    up.sent,
+    `the timeline's sends add up: ${context}`,
+  );
+  assert.equal(
+    intervals.reduce((a, i) => a + (i.upstream?.sendFailures ?? 0), 0),
+    0,
+    context,
+  );
+  const intervalMax = Math.max(0, ...intervals.map((i) => i.upstream?.bufferedAmountBytes.max ?? 0));
+  assert.ok(Math.abs(intervalMax - b.max) <= b.max * 0.001 + 1, `bufferedAmount max ${intervalMax} vs ${b.max}: ${context}`);
+  console.log(
+    `# ${label}: delivered ${d.delivered}/${d.expected} (${(100 * d.deliveryRatio).toFixed(1)}%) from ${up.sent} sends · ` +
+      `round trip p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms · echo p50 ${ws.echoLatencyMs.p50} ms p99 ${ws.echoLatencyMs.p99} ms · ` +
+      `sender lag p99 ${ws.throughput.publisherLagMs.p99} ms · bufferedAmount p50 ${b.p50} B p99 ${b.p99} B max ${b.max} B`,
+  );
+}
+
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**

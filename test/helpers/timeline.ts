@@ -15,6 +15,8 @@ export interface IntervalSamples {
   firstMs?: number[];
   lastMs?: number[];
   connectMs?: number[];
+  /** Client senders' own copies (echo latency). */
+  echoMs?: number[];
   open?: number;
   publishes?: number;
   lost?: number;
@@ -53,6 +55,7 @@ export function timelineFrom(intervals: readonly IntervalSamples[], intervalMs =
             }
           : {}),
         ...(s.connectMs ? { connect: { count: s.connectMs.length, histogram: encodeHistogram(histogramOf(s.connectMs)) } } : {}),
+        ...(s.echoMs ? { echo: { count: s.echoMs.length, histogram: encodeHistogram(histogramOf(s.echoMs)) } } : {}),
         tool: { cpuPercent: s.cpu ?? 0, eventLoopDelayP99Ms: s.eventLoopMs ?? 0 },
       };
     }),

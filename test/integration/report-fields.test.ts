@@ -97,6 +97,33 @@ test('the quickstart through the CLI reports the recorded fields', async () => {
   }
 });
 
+test('scenarios/chat.yaml (clients send, publish.via websocket) through the CLI reports the recorded fields, upstream and echo included', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wsbench-fields-'));
+  try {
+    const out = join(dir, 'report.json');
+    const args = ['run', 'scenarios/chat.yaml', '-c', '100', '-r', '20/s', '-d', '1s', '--warmup', '0', '--ramp-up', '0', '--drain', '1s'];
+    const result = await runCli([...args, '--redis', redis.url, '--quiet', '--out', out], { timeoutMs: 60_000 });
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as {
+      run: { completed: boolean };
+      transports: { websocket: { upstream: { senders: number; sent: number; sendFailures: number }; delivery: { delivered: number } } };
+    };
+    assert.equal(report.run.completed, true);
+    const ws = report.transports.websocket;
+    // The scenario's 50 senders over its 10 rooms, now of 10 members each: 20 messages, each to its room's 10.
+    assert.deepEqual(
+      { ...ws.upstream, bufferedAmountBytes: undefined },
+      { senders: 50, sent: 20, sendFailures: 0, bufferedAmountBytes: undefined },
+    );
+    assert.equal(ws.delivery.delivered, 20 * 10);
+    assert.match(result.stdout, /^ {2}round trip {4}p50/m, 'the summary names the chat round trip');
+    assert.match(result.stdout, /^ {2}senders {7}50 · 20 sent · bufferedAmount p50/m);
+    checkAgainstFixture('chat', report);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a raw target against the faulty relay reports the recorded fields', async () => {
   const scenario = parseScenarioText(
     `name: faulty

@@ -101,10 +101,12 @@ test('what a prepared target hands to workers and the publisher thread can be re
       connections: 1,
       redisUrl: 'redis://127.0.0.1:1',
       longPollTimeoutMs: 1000,
+      publishVia: scenario.publish.via,
     });
     // Specs cross a process boundary: they must survive structured cloning unchanged.
     assert.deepEqual(structuredClone(target.clientProtocol), target.clientProtocol, name);
     assert.deepEqual(structuredClone(target.injector), target.injector, name);
+    assert.deepEqual(structuredClone(target.upstream), target.upstream, name);
     const protocol = createClientProtocol(structuredClone(target.clientProtocol), { channel: 'bench', clientIndex: 0, send: () => {} });
     assert.equal(typeof protocol.received, 'function', name);
     assert.equal(typeof createInjector(structuredClone(target.injector), redisStub).inject, 'function', name);

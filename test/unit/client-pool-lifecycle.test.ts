@@ -44,6 +44,8 @@ function fakeServer() {
         if (replay) setImmediate(() => conn.open && conn.events.onMessage(replay, 0, replay.length, monotonicMs()));
       },
       send: () => {},
+      sendPayload: () => false,
+      bufferedAmount: () => 0,
       close: async () => {
         conn.open = false;
       },
@@ -93,6 +95,7 @@ function plan(lifecycle: LifecyclePlan, clients: number): WorkerPlan {
     timeline: { originMs: now, lengthMs: 100 },
     publishRate: constantRate(RATE),
     lifecycle,
+    upstream: null,
   };
 }
 

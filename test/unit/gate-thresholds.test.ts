@@ -21,12 +21,20 @@ const report = fakeReport({
       normal: { clients: 9, fanoutMs: spread(900, 1, 90), lost: 0 },
       slow: { clients: 1, fanoutMs: spread(100, 500, 5000), lost: 40 },
     },
+    chat: { echoMs: spread(100, 1, 10), sent: 100, sendFailures: 1, bufferedBytes: [0, 0, 4096] },
   },
   longpoll: { fanoutMs: spread(1000, 10, 1000), deliveriesPerSec: 5000 },
 });
 
 const passing: [string, boolean][] = [
   ['fanout.p99 < 100ms', true],
+  ['echo.p99 < 10ms', true],
+  ['echo.p50 < 5ms', false],
+  ['upstream.sendFailures == 0', false],
+  ['upstream.sent >= 100', true],
+  ['upstream.bufferedAmountBytes.max < 4096', false],
+  ['longpoll.echo.p50 > 0ms', false],
+  ['longpoll.upstream.sent >= 0', false],
   ['fanout.p99 < 99ms', false],
   ['fanout.p99 < 0.1s', true],
   ['fanout.p99 < 100000us', true],

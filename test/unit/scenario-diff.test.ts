@@ -75,6 +75,19 @@ test('scenarioFacts: units and defaults resolved, so equal scenarios written dif
   );
 });
 
+test('scenarioFacts: clients sending the messages (the chat round trip) is not like a run where wsbench publishes', () => {
+  const redis = facts(
+    'clients: { connections: 10 }\ntarget: { kind: builtin, clientPublish: true }\npublish: { rate: 10, duration: 1s }\n',
+  );
+  const chat = facts(
+    'clients: { connections: 10 }\ntarget: { kind: builtin, clientPublish: true }\npublish: { rate: 10, duration: 1s, via: websocket, senders: 5 }\n',
+  );
+  assert.deepEqual(
+    scenarioDifferences(redis, chat).map((d) => `${d.key}: ${d.baseline} → ${d.current}`),
+    ['publish.via: null → websocket', 'publish.senders: null → 5'],
+  );
+});
+
 test('scenarioFacts: the target, without secrets', () => {
   const f = facts(
     'target: { kind: raw, url: "ws://user:hunter2@h:1/ws/{channel}" }\nclients: { connections: 5 }\npublish: { rate: 1, duration: 1 }\n',

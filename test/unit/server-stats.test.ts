@@ -17,7 +17,7 @@ const server = (over: Partial<ServerStats>): ServerStats => ({
   ...over,
 });
 
-test('mergeServerStats sums counters and clients; a channel is live only where every process that has it is', () => {
+test('mergeServerStats sums counters (client publishes too) and clients; a channel is live only where every process that has it is', () => {
   const merged = mergeServerStats([
     server({
       connections: 3,
@@ -30,10 +30,18 @@ test('mergeServerStats sums counters and clients; a channel is live only where e
       messagesIn: 10,
       deliveries: 20,
       slowClientsDropped: 1,
+      clientPublishes: 4,
+      clientPublishFailures: 1,
       redisConnected: 0,
       channels: { a: { clients: 2, live: false, pollersWaiting: 0 } },
     }),
-    server({ connections: 1, messagesIn: 10, deliveries: 10, channels: { c: { clients: 1, live: true, pollersWaiting: 0 } } }),
+    server({
+      connections: 1,
+      messagesIn: 10,
+      deliveries: 10,
+      clientPublishes: 2,
+      channels: { c: { clients: 1, live: true, pollersWaiting: 0 } },
+    }),
   ]);
   assert.deepEqual(merged, {
     processes: 3,
@@ -50,6 +58,8 @@ test('mergeServerStats sums counters and clients; a channel is live only where e
     slowClientsDropped: 1,
     pollRequests: 0,
     pollMissed: 0,
+    clientPublishes: 6,
+    clientPublishFailures: 1,
   });
 });
 

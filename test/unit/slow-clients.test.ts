@@ -204,7 +204,14 @@ test('worker plans: the slow share and the reading for every worker', () => {
   );
   const plans = workerPlans({
     scenario: { ...scenario, channelNames: ['bench'], encoding: 'binary' },
-    target: { headers: {}, subprotocols: [], clientProtocol: PLAIN_PROTOCOL, maxPayload: 1 << 20, readyDelayMs: 0 },
+    target: {
+      describe: 'test target',
+      headers: {},
+      subprotocols: [],
+      clientProtocol: PLAIN_PROTOCOL,
+      maxPayload: 1 << 20,
+      readyDelayMs: 0,
+    },
     transport: 'websocket',
     descriptor: websocket,
     urlTemplate: 'ws://127.0.0.1:1/ws/{channel}',

@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, Encoder } from '@msgpack/msgpack';
 import { Verdict, type PlainProtocolSpec } from '../../src/targets/client-protocol.js';
-import { createClientProtocol } from '../../src/targets/registry.js';
 import type { SocketioProtocolSpec } from '../../src/targets/socketio.js';
 import type { ActioncableProtocolSpec } from '../../src/targets/actioncable.js';
 import type { CentrifugoProtocolSpec } from '../../src/targets/centrifugo.js';
@@ -21,6 +20,8 @@ import { connectCommand, publishBody, subscribeCommand as centrifugoSubscribe } 
 import { channelKey, channelsEvent, groupKey, pubsubGroupChannel } from '../../src/targets/channels.js';
 import { ws4redisChannel, ws4redisUrl } from '../../src/targets/ws4redis.js';
 import { parseScenarioText } from '../../src/config/load.js';
+import { createClientProtocol, targetAdapter } from '../../src/targets/registry.js';
+import { splitTemplate } from '../../src/engine/upstream-sender.js';
 
 const STAMP = 'WSB10.0123456789abcdef.00000001.40c3880000000000xxxx';
 
@@ -231,4 +232,130 @@ test('scenario checks for stack targets', () => {
   );
   assert.equal(ok.encoding, 'text');
   assert.equal(ok.target.kind === 'channels' && ok.target.layer, 'groups');
+});
+
+/** What each adapter has a sender send (publish.via websocket), for channel "lobby", client 3, a stamp. */
+async function senderMessage(targetYaml: string, extra = ''): Promise<{ text: string; url: string }> {
+  const scenario = parseScenarioText(
+    `clients: { connections: 4 }\n${targetYaml}\npublish: { rate: 1, duration: 1s, via: websocket, channels: [lobby]${extra} }\n`,
+    's.yaml',
+  );
+  const target = await targetAdapter(scenario.target.kind).prepare(scenario.target, {
+    channelNames: scenario.channelNames,
+    connections: 4,
+    redisUrl: 'redis://127.0.0.1:1',
+    longPollTimeoutMs: 1000,
+    publishVia: scenario.publish.via,
+  });
+  assert.ok(target.upstream, `${scenario.target.kind} takes messages from clients`);
+  const { before, after } = splitTemplate(target.upstream.template, 'lobby', 3);
+  return { text: Buffer.concat([before, Buffer.from(STAMP), after]).toString(), url: target.urlTemplate };
+}
+
+test('what a sender sends, per stack: the app contract of each adapter', async () => {
+  assert.equal((await senderMessage('target: { kind: socketio, url: "ws://h" }')).text, `42["bench:send","${STAMP}"]`);
+  assert.equal(
+    (await senderMessage('target: { kind: socketio, url: "ws://h", namespace: /chat, sendEvent: say }')).text,
+    `42/chat,["say","${STAMP}"]`,
+  );
+  assert.deepEqual(JSON.parse((await senderMessage('target: { kind: channels, url: "ws://h/ws/{channel}/" }')).text), {
+    type: 'bench.send',
+    payload: STAMP,
+  });
+  const cable = JSON.parse((await senderMessage('target: { kind: actioncable, url: "ws://h/cable" }')).text) as Record<string, string>;
+  assert.equal(cable['command'], 'message');
+  assert.deepEqual(JSON.parse(cable['identifier']!), { channel: 'BenchChannel', room: 'lobby' }, 'the subscription it subscribed with');
+  assert.deepEqual(JSON.parse(cable['data']!), { action: 'speak', payload: STAMP });
+  assert.deepEqual(JSON.parse((await senderMessage('target: { kind: centrifugo, url: "ws://h", channel: "news:{channel}" }')).text), {
+    id: 3,
+    publish: { channel: 'news:lobby', data: { payload: STAMP } },
+  });
+  const ws4redis = await senderMessage('target: { kind: ws4redis, url: "ws://h" }');
+  assert.equal(ws4redis.text, STAMP, 'verbatim: ws4redis publishes what the client sends');
+  assert.equal(ws4redis.url, 'ws://h/ws/{channel}?subscribe-broadcast&publish-broadcast&echo');
+  assert.equal((await senderMessage('target: { kind: builtin, url: "ws://h", clientPublish: true }')).text, STAMP);
+  assert.equal(
+    (await senderMessage(`target: { kind: raw, url: "ws://h/{channel}", publishMessage: '{"say":"{payload}","to":"{channel}"}' }`)).text,
+    `{"say":"${STAMP}","to":"lobby"}`,
+  );
+});
+
+test('scenario checks for client senders (publish.via websocket)', () => {
+  const base = 'clients: { connections: 10 }\n';
+  const bad: [string, RegExp][] = [
+    ['publish: { rate: 1, duration: 1s, via: websocket }', /target\.clientPublish: .*only with clientPublish: true/],
+    [
+      'target: { kind: builtin, clientPublish: true }\npublish: { rate: 1, duration: 1s, via: websocket, channels: 3, senders: 2 }',
+      /2 sender\(s\) for 3 channels/,
+    ],
+    [
+      'target: { kind: builtin, clientPublish: true }\npublish: { rate: 1, duration: 1s, via: websocket, senders: 11 }',
+      /11 senders, but only 10 connections/,
+    ],
+    ['publish: { rate: 1, duration: 1s, senders: 2 }', /publish\.senders: .*set publish\.via: websocket/],
+    [
+      'publish: { rate: 1, duration: 1s, via: websocket, senders: "many" }',
+      /number of clients, a fraction of them \(0\.1\) or a percentage/,
+    ],
+    ['publish: { rate: 1, duration: 1s, via: websocket, senders: 2.5 }', /whole number of clients, or a fraction of them between 0 and 1/],
+    ['publish: { rate: 1, duration: 1s, via: websocket, senders: 0 }', /publish\.senders: /],
+    [
+      'target: { kind: builtin, clientPublish: true }\ntransports: [websocket, longpoll]\npublish: { rate: 1, duration: 1s, via: websocket }',
+      /"longpoll" clients cannot send/,
+    ],
+    [
+      `target: { kind: raw, url: "ws://h/{channel}", publishMessage: '{"t":"{payload}"}' }\npublish: { rate: 1, duration: 1s, via: websocket, encoding: binary }`,
+      /puts the payload inside text: set publish\.encoding text/,
+    ],
+    [
+      `target: { kind: raw, url: "ws://h/{channel}", publishMessage: 'hello' }\npublish: { rate: 1, duration: 1s }`,
+      /must contain \{payload\}/,
+    ],
+    // JSON padding's quotes would break a JSON message around the payload (it is put in unescaped).
+    [
+      'target: { kind: socketio, url: "ws://h" }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }',
+      /target\.sendEvent: .*publish\.padding json's quotes would break it/,
+    ],
+    [
+      'target: { kind: channels, url: "ws://h/{channel}/" }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }',
+      /target\.sendType: /,
+    ],
+    [
+      'target: { kind: actioncable, url: "ws://h/cable" }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }',
+      /target\.sendAction: /,
+    ],
+    ['target: { kind: centrifugo, url: "ws://h" }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }', /target\.field: /],
+  ];
+  for (const [body, message] of bad) assert.throws(() => parseScenarioText(`${base}${body}\n`, 's.yaml'), message, body);
+  assert.throws(
+    () =>
+      parseScenarioText(
+        'target: { kind: builtin, clientPublish: true }\nclients: { connections: 10, churn: 1/s }\npublish: { rate: 1, duration: 1s, via: websocket }\n',
+        's.yaml',
+      ),
+    /clients\.churn: not with publish\.via websocket yet/,
+  );
+  const fraction = parseScenarioText(
+    `${base}target: { kind: builtin, clientPublish: true }\npublish: { rate: 1, duration: 1s, via: websocket, senders: "25%", channels: 2 }\n`,
+    's.yaml',
+  );
+  assert.equal(fraction.senders, 3, '25 % of 10, rounded');
+  const share = parseScenarioText(
+    `${base}target: { kind: builtin, clientPublish: true }\npublish: { rate: 1, duration: 1s, via: websocket, senders: 0.3, channels: 2 }\n`,
+    's.yaml',
+  );
+  assert.equal(share.senders, 3, 'a fraction: 0.3 of 10');
+  const byDefault = parseScenarioText(
+    `${base}target: { kind: builtin, clientPublish: true }\npublish: { rate: 1, duration: 1s, via: websocket, channels: 4 }\n`,
+    's.yaml',
+  );
+  assert.equal(byDefault.senders, 4, 'one per channel');
+  assert.equal(parseScenarioText(`${base}publish: { rate: 1, duration: 1s }\n`, 's.yaml').senders, 0, 'via redis: wsbench publishes');
+  // A verbatim relay takes JSON padding as it is, and wsbench's own publisher escapes it.
+  for (const ok of [
+    'target: { kind: ws4redis, url: "ws://h" }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }',
+    'target: { kind: builtin, clientPublish: true }\npublish: { rate: 1, duration: 1s, via: websocket, padding: json }',
+    'target: { kind: socketio, url: "ws://h" }\npublish: { rate: 1, duration: 1s, padding: json }',
+  ])
+    assert.doesNotThrow(() => parseScenarioText(`${base}${ok}\n`, 's.yaml'), ok);
 });

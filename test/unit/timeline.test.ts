@@ -43,6 +43,10 @@ interface Spec {
   first?: number[];
   last?: number[];
   connect?: number[];
+  /** Client senders' own copies (echo latency). */
+  echo?: number[];
+  /** Client senders: sent, not sent, most bytes held. */
+  upstream?: [number, number, number];
   cpu?: number;
   eld?: number;
 }
@@ -61,6 +65,8 @@ function interval(s: Spec): TimelineInterval {
     histogram: encoded(fanout),
     ...(s.first ? { recipientHistograms: { first: encoded(s.first), last: encoded(s.last ?? []) } } : {}),
     ...(s.connect ? { connect: { count: s.connect.length, histogram: encoded(s.connect) } } : {}),
+    ...(s.echo ? { echo: { count: s.echo.length, histogram: encoded(s.echo) } } : {}),
+    ...(s.upstream ? { upstream: { sent: s.upstream[0], sendFailures: s.upstream[1], bufferedAmountBytes: { max: s.upstream[2] } } } : {}),
     tool: { cpuPercent: s.cpu ?? 10, eventLoopDelayP99Ms: s.eld ?? 1 },
   };
 }
@@ -159,6 +165,47 @@ test('coarsenTimeline: neighbours merge exactly (histograms added), counts add, 
   assert.equal(total(c2), total(t));
   assert.equal(timelineSpanMs(c2), 8000);
   assert.deepEqual(coarsenTimeline({ intervalMs: 1000, intervals: [] }, 1), { intervalMs: 1000, intervals: [] });
+});
+
+test('echo (client senders’ own copies): coarsening and merging add the counts and histograms exactly; none stays none', () => {
+  const t: Timeline = {
+    intervalMs: 1000,
+    intervals: [
+      interval({ startMs: 0, echo: [1, 2] }),
+      interval({ startMs: 1000, echo: [3] }),
+      interval({ startMs: 2000 }),
+      interval({ startMs: 3000 }),
+    ],
+  };
+  const echoOf = (i: TimelineInterval) => i.echo && { count: i.echo.count, n: countOf(i.echo.histogram) };
+  const c = coarsenTimeline(t, 2);
+  assert.deepEqual(c.intervals.map(echoOf), [{ count: 3, n: 3 }, undefined]);
+  const other: Timeline = { intervalMs: 1000, intervals: [interval({ startMs: 0, echo: [4] }), interval({ startMs: 3000 })] };
+  const m = mergeTimelines([t, other], 'concurrent');
+  assert.deepEqual(m.intervals.map(echoOf), [{ count: 3, n: 3 }, { count: 1, n: 1 }, undefined, undefined]);
+  assert.ok(decodeHistogram(m.intervals[0]!.echo!.histogram).maxValue >= 4000, 'the other part’s 4 ms sample (µs) is in');
+});
+
+test('upstream (client senders): sends and failures add, the largest bufferedAmount is the largest; none stays none', () => {
+  const t: Timeline = {
+    intervalMs: 1000,
+    intervals: [
+      interval({ startMs: 0, upstream: [4, 1, 100] }),
+      interval({ startMs: 1000, upstream: [5, 0, 2048] }),
+      interval({ startMs: 2000 }),
+      interval({ startMs: 3000 }),
+    ],
+  };
+  const c = coarsenTimeline(t, 2);
+  assert.deepEqual(
+    c.intervals.map((i) => i.upstream),
+    [{ sent: 9, sendFailures: 1, bufferedAmountBytes: { max: 2048 } }, undefined],
+  );
+  const other: Timeline = { intervalMs: 1000, intervals: [interval({ startMs: 0, upstream: [2, 3, 4096] })] };
+  const m = mergeTimelines([t, other], 'concurrent');
+  assert.deepEqual(m.intervals[0]!.upstream, { sent: 6, sendFailures: 4, bufferedAmountBytes: { max: 4096 } });
+  assert.deepEqual(m.intervals[1]!.upstream, { sent: 5, sendFailures: 0, bufferedAmountBytes: { max: 2048 } });
+  assert.equal(m.intervals[2]!.upstream, undefined);
 });
 
 test('mergeTimelines concurrent (workers): same moments add up, connections add, tool is the busiest, lengths brought together', () => {

@@ -3,7 +3,7 @@
  * small messages cheaply. Frames are parsed in place (src/wire/websocket-frame.ts) — several per
  * read, one clock read per read, each message handed on as a view (buffer, start, end) into the
  * read: no per-message copy, string or event. It sends only what a load client must (the
- * handshake, protocol messages, pongs, the close handshake), never compressed.
+ * handshake, protocol messages, pongs, the close handshake, and a sender's messages), never compressed.
  *
  * permessage-deflate (when the scenario offers it and the server agrees): compressed messages are
  * inflated in the frame sink, through a MessageInflater (wire/permessage-deflate.ts). Without
@@ -118,6 +118,18 @@ class FastWebSocketClient implements TransportClient, FrameSink, SocketOwner {
 
   send(text: string): void {
     if (this.phase === Phase.Open) this.write(Opcode.Text, Buffer.from(text));
+  }
+
+  sendPayload(payload: Buffer, binary: boolean): boolean {
+    const { socket } = this;
+    if (this.phase !== Phase.Open || !socket || socket.destroyed) return false;
+    socket.write(encodeClientFrame(binary ? Opcode.Binary : Opcode.Text, payload));
+    return true;
+  }
+
+  /** What the socket holds unwritten (its stream buffer: what the kernel did not take yet). */
+  bufferedAmount(): number {
+    return this.socket?.writableLength ?? 0;
   }
 
   close(): Promise<void> {

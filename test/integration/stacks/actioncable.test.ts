@@ -10,7 +10,7 @@ import { parseScenarioText } from '../../../src/config/load.js';
 import { runScenario } from '../../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
-import { assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
 import {
   FIXTURES_SRC,
   freePort,
@@ -68,6 +68,20 @@ drain: 3s
   console.log(
     `# actioncable 2 rooms: delivered ${ws.delivery.delivered}/${ws.delivery.expected} p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`,
   );
+});
+
+test('actioncable chat: senders perform "speak", the channel broadcasts to the room through Redis; every member gets it', async () => {
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target: { kind: actioncable, url: "ws://127.0.0.1:${puma.port}/cable", channelPrefix: ${PREFIX}, sendAction: speak }
+clients: { connections: 20 }
+publish: { rate: 20/s, duration: 1s, channels: 2, via: websocket, senders: 4, payloadSize: 64 }
+drain: 3s
+`,
+    'actioncable-chat.yaml',
+  );
+  // 20 messages over 2 rooms of 10 members, 2 senders per room.
+  assertChatLedger(ws, { senders: 4, messages: 20, warmup: 0, members: 10 }, 'actioncable chat (puma, Redis adapter)');
 });
 
 test('actioncable: scenarios/actioncable.yaml through the CLI delivers 100 % with latency percentiles', async () => {

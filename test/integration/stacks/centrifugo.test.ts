@@ -15,11 +15,12 @@ import { parseScenarioText } from '../../../src/config/load.js';
 import { runScenario } from '../../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
-import { assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
 import { startCentrifugoServer, type CentrifugoServer } from '../../fixtures/stacks/centrifugo-server.js';
 
 let redis: EmbeddedRedis;
 let server: CentrifugoServer;
+let closed: CentrifugoServer | undefined;
 
 before(async () => {
   redis = await startTestRedis();
@@ -27,6 +28,7 @@ before(async () => {
   server = await startCentrifugoServer({ apiKey: 'secret', pingMs: 300, writeDelayMs: 120 });
 });
 after(async () => {
+  await closed?.close();
   await server?.close();
   await redis?.stop();
 });
@@ -81,6 +83,37 @@ drain: 500ms
   );
   assert.equal(ws.errors['publish.error'], 4);
   assert.match(ws.errorSamples['publish.error']!, /answered 401/);
+});
+
+test("centrifugo chat: senders use the client protocol's publish command; every subscriber (the sender too) gets the publication", async () => {
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target: { kind: centrifugo, url: "ws://127.0.0.1:${server.port}", channel: "chat:{channel}", apiKey: secret }
+clients: { connections: 20 }
+publish: { rate: 40/s, duration: 1s, channels: 2, via: websocket, senders: 4, payloadSize: 64 }
+drain: 3s
+`,
+    'centrifugo-chat.yaml',
+  );
+  assertChatLedger(ws, { senders: 4, messages: 40, warmup: 0, members: 10 }, 'centrifugo chat (fixture)');
+  assert.deepEqual(ws.errors, {}, 'publish replies are control messages');
+});
+
+test("centrifugo chat where subscribers may not publish: each refusal is a counted protocol error with the server's words, the messages lost", async () => {
+  closed = await startCentrifugoServer({ apiKey: 'secret', clientPublish: false });
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target: { kind: centrifugo, url: "ws://127.0.0.1:${closed.port}", apiKey: secret }
+clients: { connections: 4 }
+publish: { rate: 10/s, duration: 500ms, via: websocket, senders: 2, payloadSize: 64 }
+drain: 1s
+`,
+    'centrifugo-refused.yaml',
+  );
+  assert.equal(ws.upstream!.sent, 5);
+  assert.equal(ws.errors['protocol.unexpected'], 5, JSON.stringify(ws.errors));
+  assert.match(ws.errorSamples['protocol.unexpected']!, /Centrifugo answered command 3 with error 103 permission denied/);
+  assert.equal(ws.delivery.lost, ws.delivery.expected);
 });
 
 test('centrifugo: scenarios/centrifugo.yaml through the CLI delivers 100 % with latency percentiles', async () => {

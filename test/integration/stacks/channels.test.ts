@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
-import { assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
 import { FIXTURES_SRC, requireBinary, requireRuntime, startStackProcess, type StackProcess } from '../../fixtures/stacks/spawn.js';
 import { groupKey } from '../../../src/targets/channels.js';
 
@@ -69,6 +69,19 @@ drain: 3s
     console.log(
       `# channels groups: delivered ${ws.delivery.delivered}/${ws.delivery.expected} p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`,
     );
+  });
+
+  test("chat: a client's bench.send is group_sent by the consumer through Redis; every member of the group gets it", async () => {
+    const ws = await runStack(
+      `redis: { url: "${redis.url}" }
+target: { kind: channels, url: "ws://127.0.0.1:${daphne.port}/ws/bench/{channel}/", layer: groups, sendType: bench.send }
+clients: { connections: 20 }
+publish: { rate: 20/s, duration: 1s, channels: 2, via: websocket, senders: 4, payloadSize: 64 }
+drain: 3s
+`,
+      'channels-chat.yaml',
+    );
+    assertChatLedger(ws, { senders: 4, messages: 20, warmup: 0, members: 10 }, 'channels chat (daphne, groups layer)');
   });
 
   test('scenarios/channels.yaml through the CLI delivers 100 % with latency percentiles', async () => {
@@ -166,5 +179,22 @@ drain: 3s
     );
     assertFullDelivery(ws, 20, 50, 'channels pubsub layer (20 clients, 50/s)');
     assert.equal(ws.delivery.ignoredBy.control, 20, 'the ready message is control');
+  });
+
+  test('chat through the pub/sub layer: group_send is a Redis PUBLISH', async () => {
+    const ws = await runStack(
+      `redis: { url: "${redis.url}" }
+target:
+  kind: channels
+  url: "ws://127.0.0.1:${daphne.port}/ws/bench/{channel}/"
+  layer: pubsub
+  readyMessage: '{"type":"subscribed","group":"{channel}"}'
+clients: { connections: 10 }
+publish: { rate: 20/s, duration: 1s, via: websocket, senders: 2, payloadSize: 64 }
+drain: 3s
+`,
+      'channels-pubsub-chat.yaml',
+    );
+    assertChatLedger(ws, { senders: 2, messages: 20, warmup: 0, members: 10 }, 'channels chat (daphne, pub/sub layer)');
   });
 });

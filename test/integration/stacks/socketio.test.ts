@@ -1,6 +1,8 @@
 /**
- * The socketio adapter against a real Socket.IO 4 server with @socket.io/redis-adapter (a child
- * process, test/fixtures/stacks/socketio-server.ts) and a real redis-server.
+ * The socketio adapter against a real Socket.IO 4 server with @socket.io/redis-adapter
+ * (test/fixtures/stacks/socketio-server.ts) and a real redis-server: two Socket.IO processes (a
+ * node:cluster on one port, connections handed out round-robin), each with its own Redis adapter,
+ * so what a client of one process emits reaches the members on the other only through Redis.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +13,9 @@ import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { spawnServer, type ServerChild } from '../../../src/server/spawn.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { leftoverChildren } from '../../helpers/processes.js';
-import { assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { numsub } from '../../../src/redis/client.js';
+import { Redis } from 'ioredis';
 import { startFaultyRelay } from '../../fixtures/faulty-relay.js';
 import { startStackProcess, type StackProcess } from '../../fixtures/stacks/spawn.js';
 
@@ -23,7 +27,7 @@ before(async () => {
   redis = await startTestRedis();
   server = await startStackProcess({
     command: process.execPath,
-    args: [fileURLToPath(new URL('../../fixtures/stacks/socketio-server.js', import.meta.url)), '0', redis.url],
+    args: [fileURLToPath(new URL('../../fixtures/stacks/socketio-server.js', import.meta.url)), '0', redis.url, '2'],
     ready: /listening (\d+)/,
   });
 });
@@ -58,6 +62,45 @@ drain: 3s
   console.log(
     `# socketio rooms: delivered ${ws.delivery.delivered}/${ws.delivery.expected} p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`,
   );
+});
+
+test('socketio chat: 500 clients, 50 senders × 4 msg/s emit bench:send, the app re-emits to the room; 100 % to every member across both processes', async () => {
+  const observer = new Redis(redis.url);
+  try {
+    assert.equal(
+      (await numsub(observer, ['socket.io-request#/#'])).get('socket.io-request#/#'),
+      2,
+      'two Socket.IO processes, each with its adapter',
+    );
+  } finally {
+    observer.disconnect();
+  }
+  const report = await runScenario(
+    parseScenarioText(
+      `redis: { url: "${redis.url}" }
+target:
+  kind: socketio
+  url: "ws://127.0.0.1:${server.port}"
+  room: "{channel}"
+  query: { room: "{channel}" }
+  sendEvent: "bench:send"
+clients: { connections: 500, rampUp: 1s }
+publish: { rate: 200/s, duration: 2s, channels: 10, via: websocket, senders: 50, payloadSize: 64 }
+warmup: 250ms
+drain: 3s
+`,
+      'socketio-chat.yaml',
+    ),
+    { workers: 2, snapshotIntervalMs: 100 },
+  );
+  const ws = report.transports.websocket!;
+  assertChatLedger(ws, { senders: 50, messages: 450, warmup: 50, members: 50 }, 'socketio chat, 2 processes through the redis-adapter');
+  assert.deepEqual(ws.errors, {});
+  // Both processes held about half the clients: most members of a room were on the other process than its sender.
+  const peaks = new Map<string, number>();
+  for (const [, pid, n] of server.output().matchAll(/connections (\d+) (\d+)/g)) peaks.set(pid!, Math.max(peaks.get(pid!) ?? 0, Number(n)));
+  assert.equal(peaks.size, 2, server.output().slice(-500));
+  for (const peak of peaks.values()) assert.ok(peak >= 200, `each process held its share: ${[...peaks.values()].join(', ')}`);
 });
 
 test('socketio: a namespace (/chat) broadcast reaches every client of that namespace', async () => {

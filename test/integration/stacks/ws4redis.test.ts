@@ -6,17 +6,19 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
-import { assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
 import { startWs4redisServer, type Ws4redisServer } from '../../fixtures/stacks/ws4redis-server.js';
 
 let redis: EmbeddedRedis;
 let server: Ws4redisServer;
+let guarded: Ws4redisServer | undefined;
 
 before(async () => {
   redis = await startTestRedis();
   server = await startWs4redisServer({ redisUrl: redis.url, prefix: 'site', heartbeat: '--heartbeat--' });
 });
 after(async () => {
+  await guarded?.close();
   await server?.close();
   await redis?.stop();
 });
@@ -49,6 +51,41 @@ test('ws4redis: the user audience publishes to <prefix>:user:<who>:<facility>', 
   );
   assertFullDelivery(ws, 5, 50, 'ws4redis user audience (fixture)');
   assert.equal(ws.delivery.ignoredBy.foreign, 0, 'expire 0: nothing stored, nothing replayed');
+});
+
+test('ws4redis chat: senders publish into their facility (publish-broadcast), echo brings their own back; every member gets it', async () => {
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target: { kind: ws4redis, url: "ws://127.0.0.1:${server.port}", prefix: site, heartbeat: "--heartbeat--", expire: 0, readiness: { settle: 500ms } }
+clients: { connections: 10 }
+publish: { rate: 20/s, duration: 1s, channels: 2, via: websocket, senders: 4, payloadSize: 80 }
+drain: 3s
+`,
+    'ws4redis-chat.yaml',
+  );
+  assertChatLedger(ws, { senders: 4, messages: 20, warmup: 0, members: 5 }, 'ws4redis chat (fixture)');
+});
+
+test('ws4redis chat where WS4REDIS_ALLOWED_CHANNELS takes the publish flag away: the sends go out, nothing is published — every message lost, none delivered', async () => {
+  guarded = await startWs4redisServer({
+    redisUrl: redis.url,
+    allowedChannels: (flags) => flags.filter((f) => !f.startsWith('publish-')),
+  });
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target: { kind: ws4redis, url: "ws://127.0.0.1:${guarded.port}", expire: 0 }
+clients: { connections: 6 }
+publish: { rate: 10/s, duration: 1s, via: websocket, senders: 2, payloadSize: 80, channels: [guarded] }
+drain: 1s
+`,
+    'ws4redis-guarded.yaml',
+  );
+  const up = ws.upstream!;
+  assert.equal(up.sent, 10, JSON.stringify(up));
+  assert.equal(up.sendFailures, 0);
+  assert.equal(ws.delivery.delivered, 0);
+  assert.equal(ws.delivery.lost, ws.delivery.expected, 'loss, never silent: the server dropped what was sent');
+  assert.equal(ws.delivery.expected, 10 * 6);
 });
 
 test('ws4redis: scenarios/ws4redis.yaml through the CLI delivers 100 % with latency percentiles', async () => {

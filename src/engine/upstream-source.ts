@@ -1,0 +1,149 @@
+/**
+ * Where a transport's messages come from, as the transport run sees it: wsbench's publisher thread
+ * PUBLISHing into Redis (publisher-handle.ts), or the clients themselves (`publish.via: websocket`):
+ * the senders in the workers (upstream-sender.ts), seen here through the worker group. Both give
+ * the run the same progress and the same result, so phases, the drain, the ledgers and the report
+ * need not know which one ran.
+ *
+ * With client senders the coordinator's publisher thread is not started at all: every message of
+ * the schedule is a client's, so the round trip measured is the chat's alone (a share published
+ * by wsbench would mix two paths into one latency figure).
+ */
+import { encodeHistogram, mergeEncoded } from '../metrics/histogram.js';
+import { PublishOutcomes, decodeIndexSet, encodeIndexSet } from '../metrics/publish-outcomes.js';
+import { RangeSet } from '../metrics/range-set.js';
+import type { PublisherProgress } from './publisher.js';
+import type { EncodedPublisherResult } from './publisher-thread.js';
+import type { SenderMap } from './sender-map.js';
+import type { WorkerGroup } from './worker-group.js';
+import type { WorkerSends } from './worker-messages.js';
+import { ownsClient } from './upstream-sender.js';
+
+/** What the clients' sending adds to a publisher result. */
+export interface UpstreamResult {
+  senders: number;
+  /** Sends that went out. */
+  sent: number;
+  /** Messages that were due and did not go out: the sender's connection was not open, or the run stopped first. */
+  sendFailures: number;
+  /** Encoded histogram of the senders' bufferedAmount right after each send (bytes). */
+  bufferedAmount: string;
+  /** Why sends failed (up to five). */
+  failureSamples: string[];
+}
+
+/** A transport's publish result, with what the senders did when clients sent. */
+export type SourceResult = EncodedPublisherResult & { upstream?: UpstreamResult };
+
+/** What the transport run needs of whoever sends the schedule's messages. */
+export interface PublishSource {
+  /** Resolves when it can start (the publisher thread's Redis connection is up). */
+  readonly connected: Promise<void>;
+  /** Sent, acknowledged, failed so far, and the latest lag. */
+  progress(): PublisherProgress;
+  /** Message 0 is due at monotonic `t0`. */
+  start(t0: number): void;
+  /** Stop early. */
+  stop(): void;
+  /** The whole schedule's result (after it ran or was stopped). */
+  result(): Promise<SourceResult>;
+  dispose(): Promise<void>;
+}
+
+/** The clients in the workers send (publish.via websocket). */
+export class UpstreamSource implements PublishSource {
+  readonly connected = Promise.resolve();
+  private sends: Promise<WorkerSends[]> | null = null;
+
+  constructor(
+    private readonly workers: WorkerGroup,
+    /** Progress summed over the workers' latest snapshots. */
+    private readonly progressNow: () => PublisherProgress,
+    private readonly merge: (sends: readonly WorkerSends[]) => SourceResult,
+  ) {}
+
+  progress(): PublisherProgress {
+    return this.progressNow();
+  }
+
+  /** Listens for the workers' answers; the workers start sending when told that publishing starts. */
+  start(): void {
+    this.sends ??= this.workers.sent();
+    this.sends.catch(() => {});
+  }
+
+  stop(): void {
+    if (this.sends) this.workers.stopSending();
+  }
+
+  async result(): Promise<SourceResult> {
+    if (!this.sends) throw new Error('the senders never started');
+    return this.merge(await this.sends);
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+/** The clients' worker ranges, by worker id. */
+export interface ClientRange {
+  workerId: number;
+  firstClient: number;
+  clientCount: number;
+  clientStride: number;
+}
+
+/**
+ * Every worker's sends as one publisher result. The schedule's messages [0, sent) are those up to
+ * the last any sender attempted; each failed send is a failed publish, and so is a message below
+ * that whose sender had not got to it when the run stopped (workers stop a moment apart): due,
+ * never sent, owed to nobody. Lag and bufferedAmount histograms are added exactly.
+ */
+export function mergeSends(
+  sends: readonly WorkerSends[],
+  map: SenderMap,
+  ranges: readonly ClientRange[],
+  warmupCount: number,
+): SourceResult {
+  const sent = Math.max(0, ...sends.map((s) => s.attemptedUpTo));
+  const failed = new RangeSet();
+  const samples: string[] = [];
+  let reported = 0;
+  for (const s of sends) {
+    const own = decodeIndexSet(s.failed);
+    reported += own.size;
+    own.forEach((from, to) => failed.addRange(from, to));
+    for (const sample of s.failureSamples) if (samples.length < 5) samples.push(sample);
+    const range = ranges.find((r) => r.workerId === s.workerId);
+    if (!range) continue;
+    for (let i = s.attemptedUpTo; i < sent; i++) if (ownsClient(range, map.senderOf(i))) failed.add(i);
+  }
+  const notSent = failed.countIn(0, sent);
+  if (notSent > reported && samples.length < 5)
+    samples.push('the run stopped before some senders sent messages already due: those count as not sent (owed to nobody)');
+  const outcomes = new PublishOutcomes(sent, failed, map.channelCount);
+  const lag = mergeEncoded(sends.map((s) => s.lag));
+  const measured = sends.filter((s) => s.measuredSent > 0);
+  return {
+    sent,
+    acked: sent - notSent,
+    errors: notSent,
+    lagMs: 0,
+    ackedPerChannel: Array.from({ length: map.channelCount }, (_, c) => outcomes.publishedOn(c)),
+    noSubscriber: 0,
+    lag: encodeHistogram(lag),
+    errorSamples: samples,
+    measuredFirstSentAt: measured.length ? Math.min(...measured.map((s) => s.measuredFirstSentAt)) : Number.NaN,
+    measuredLastSentAt: measured.length ? Math.max(...measured.map((s) => s.measuredLastSentAt)) : Number.NaN,
+    // Measured messages of [0, sent): the publisher's count, whether or not each went out.
+    measuredSent: Math.max(0, sent - warmupCount),
+    injectorIssues: {},
+    failed: encodeIndexSet(failed, sent),
+    upstream: {
+      senders: map.senders,
+      sent: sends.reduce((a, s) => a + s.sent, 0),
+      sendFailures: notSent,
+      bufferedAmount: encodeHistogram(mergeEncoded(sends.map((s) => s.bufferedAmount))),
+      failureSamples: samples,
+    },
+  };
+}
