@@ -27,6 +27,7 @@ import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../m
 import { IntervalCollector, type LoadSource } from './interval-collector.js';
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
 import { monotonicMs } from '../metrics/clock.js';
+import { emptyEventAccount } from '../metrics/reconnects.js';
 import {
   TransportError,
   type ConnectOptions,
@@ -352,16 +353,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     this.connectionCurve = lifecycle.connections ? new PiecewiseLinear(lifecycle.connections) : null;
     this.level = plan.totalClients;
     this.dynamic = lifecycle.connections !== null || lifecycle.churnPerSec > 0 || lifecycle.events.length > 0;
-    this.outcomes = lifecycle.events.map((e) => ({
-      index: e.index,
-      dropped: 0,
-      reconnected: 0,
-      gone: 0,
-      failed: 0,
-      at: null,
-      firstReadyAt: null,
-      lastReadyAt: null,
-    }));
+    this.outcomes = lifecycle.events.map((e) => emptyEventAccount(e.index));
     if (this.dynamic) this.timeline.owedIn = (from, to) => this.owedIn(from, to);
     if (plan.upstream) {
       this.senderMap = new SenderMap(plan.totalClients, this.channelCount, plan.upstream.senders);

@@ -21,7 +21,7 @@ import type {
 import type { WorkerResult } from './worker-messages.js';
 import type { SourceResult } from './upstream-source.js';
 import { round3 } from '../metrics/rounding.js';
-import { reconnectReport, sumEventAccounts } from '../metrics/reconnects.js';
+import { emptyEventAccount, reconnectReport, sumEventAccounts } from '../metrics/reconnects.js';
 import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER, PUBLISH_SEND_FAILED } from '../results/error-kinds.js';
 import { coarsenTimeline } from '../results/timeline.js';
 import type { Timeline } from '../results/types.js';
@@ -260,16 +260,7 @@ function reconnectsOf(scenario: Scenario, results: readonly WorkerResult[], orig
   const summed = sumEventAccounts(results.map((r) => r.lifecycle.events));
   // Every event, also those that never happened (the run ended first).
   const all = events.map((e, index) => ({
-    ...(summed.find((s) => s.index === index) ?? {
-      index,
-      dropped: 0,
-      reconnected: 0,
-      gone: 0,
-      failed: 0,
-      at: null,
-      firstReadyAt: null,
-      lastReadyAt: null,
-    }),
+    ...(summed.find((s) => s.index === index) ?? emptyEventAccount(index)),
     kind: e.serverRestart ? ('server-restart' as const) : ('storm' as const),
   }));
   const histogram = mergeEncoded(results.map((r) => r.lifecycle.timeToReconnect));

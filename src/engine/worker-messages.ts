@@ -9,6 +9,7 @@ import type { ClientProtocolSpec } from '../targets/client-protocol.js';
 import type { DeliveryCounts } from '../metrics/ledger.js';
 import type { EncodedIndexSet, PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { PayloadPadding, StampEncoding } from '../metrics/stamp.js';
+import type { EventAccount } from '../metrics/reconnects.js';
 import type { LoadSample } from '../process/monitor.js';
 import type { IntervalGridSpec } from './interval-grid.js';
 import type { CurveSegment } from '../config/load-shape.js';
@@ -135,21 +136,8 @@ export type LifecycleEvent =
   /** The coordinator restarts the server at atMs and tells the workers (server-restart, server-restarted). */
   | { index: number; kind: 'server-restart'; atMs: number; reconnect: ReconnectPolicy };
 
-/** One worker's account of one event: clients it dropped, and how their reconnects went. */
-export interface EventOutcome {
-  index: number;
-  dropped: number;
-  reconnected: number;
-  /** Dropped clients the load stopped wanting before they were back (a stage took them away). */
-  gone: number;
-  /** Reconnect attempts that failed. */
-  failed: number;
-  /** monotonicMs() of the event (the drop; a server restart: when the server was stopped); null before it. Null, not NaN: these travel as JSON to remote agents. */
-  at: number | null;
-  /** monotonicMs() when the first and the last of its reconnected clients were subscribed again (null: none yet). */
-  firstReadyAt: number | null;
-  lastReadyAt: number | null;
-}
+/** One worker's account of one event: clients it dropped, and how their reconnects went (src/metrics/reconnects.ts). */
+export type EventOutcome = EventAccount;
 
 /** Reconnections, churn and transitions of one worker. */
 export interface WorkerLifecycle {

@@ -18,7 +18,7 @@ export interface EventAccount {
   gone: number;
   /** Reconnect attempts that failed (each was retried with backoff). */
   failed: number;
-  /** When the event happened (the drop; a restart: the server stopped), monotonic ms; null before it. */
+  /** When the event happened (the drop; a restart: the server stopped), monotonic ms; null before it. Null, not NaN: accounts travel as JSON to remote agents. */
   at: number | null;
   /** When the first and the last of its clients were subscribed again, monotonic ms (null: none yet). */
   firstReadyAt: number | null;
@@ -29,6 +29,11 @@ const earliest = (a: number | null, b: number | null) => (a === null ? b : b ===
 const latest = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /** Adds up the workers' accounts event by event (counts summed; the earliest drop and first readiness, the latest last readiness). */
+/** The account of an event nothing has happened to yet (no drop, no reconnect). */
+export function emptyEventAccount(index: number): EventAccount {
+  return { index, dropped: 0, reconnected: 0, gone: 0, failed: 0, at: null, firstReadyAt: null, lastReadyAt: null };
+}
+
 export function sumEventAccounts(parts: readonly (readonly EventAccount[])[]): EventAccount[] {
   const byIndex = new Map<number, EventAccount>();
   for (const part of parts)
