@@ -31,6 +31,7 @@ import { transportDescriptor } from '../transports/registry.js';
 import { connectionReport } from './connection-report.js';
 import { CLIENT_CLASSES, classReport, type ClientClassesReport } from '../results/client-classes.js';
 import { readThrottleOf } from '../config/slow-clients.js';
+import { loadShapeOf } from '../config/load-shape.js';
 
 export interface TransportReportInput {
   transport: TransportName;
@@ -238,7 +239,8 @@ function classesOf(results: readonly WorkerResult[], scenario: Scenario): { clas
 
 function connectionsOf(scenario: Scenario, results: readonly WorkerResult[]): ConnectionReport {
   return {
-    target: scenario.clients.connections,
+    // With stages the most the curve asks for: a ramp to 2,000 is not "1,999/200 opened".
+    target: loadShapeOf(scenario).maxConnections,
     opened: sumOf(results, (r) => r.opened),
     failed: sumOf(results, (r) => r.failed),
     closedEarly: sumOf(results, (r) => r.closedEarly),

@@ -114,6 +114,7 @@ export interface ToolReport {
 }
 
 export interface ConnectionReport {
+  /** Connections wanted: `clients.connections`, or with stages the most the curve asks for. */
   target: number;
   opened: number;
   failed: number;
