@@ -42,7 +42,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseScenarioText } from '../src/config/load.js';
-import { runScenario } from '../src/engine/runner.js';
+import { runEngine } from '../src/engine/runner.js';
 import type { RunReport, TransportReport } from '../src/results/types.js';
 import { measureMemoryLayers } from './memory.js';
 
@@ -69,7 +69,7 @@ function record(row: Row): void {
 }
 
 async function run(yaml: string, name: string): Promise<TransportReport> {
-  const report: RunReport = await runScenario(parseScenarioText(yaml, name));
+  const report: RunReport = await runEngine(parseScenarioText(yaml, name));
   const ws = report.transports.websocket!;
   if (!report.run.completed) throw new Error(`${name}: run did not complete: ${report.run.stopReason}`);
   return ws;

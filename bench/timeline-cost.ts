@@ -59,9 +59,11 @@ interface Result {
 
 async function runWith(build: Build, run: number): Promise<Result> {
   const { parseScenarioText } = (await import(`${build.root}/dist/src/config/load.js`)) as typeof Load;
-  const { runScenario } = (await import(`${build.root}/dist/src/engine/runner.js`)) as typeof Runner;
+  // Builds before the rename export the engine's run as runScenario.
+  const runner = (await import(`${build.root}/dist/src/engine/runner.js`)) as typeof Runner & { runScenario?: typeof Runner.runEngine };
+  const runEngine = runner.runEngine ?? runner.runScenario!;
   const loadAverage1m = loadavg()[0]!;
-  const report: RunReport = await runScenario(parseScenarioText(SCENARIO, `timeline-cost-${build.name}.yaml`));
+  const report: RunReport = await runEngine(parseScenarioText(SCENARIO, `timeline-cost-${build.name}.yaml`));
   const t: TransportReport = report.transports.websocket!;
   if (!report.run.completed) throw new Error(`${build.name} run ${run}: did not complete: ${report.run.stopReason}`);
   const cpuMs = (roles: string[]) => t.tool.processes.filter((p) => roles.includes(p.role)).reduce((a, p) => a + p.cpuMs, 0);

@@ -20,7 +20,7 @@ import { Redis } from 'ioredis';
 import { startEmbeddedRedis } from '../../src/redis/embedded.js';
 import { spawnServer } from '../../src/server/spawn.js';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import { descendantsOf } from '../../test/helpers/processes.js';
 import { processCpuUs } from '../proc.js';
 
@@ -101,7 +101,7 @@ scenarios:
 }
 
 async function wsbenchRun(): Promise<{ deliveries: number; workerCpu: number; toolCpu: number }> {
-  const report = await runScenario(
+  const report = await runEngine(
     parseScenarioText(
       `clients: { connections: ${connections}, rampUp: 2s, workers: 1 }
 publish: { rate: ${rate}/s, duration: ${seconds}s, payloadSize: 64 }

@@ -17,7 +17,7 @@
  */
 import type { Scenario } from '../config/resolve.js';
 import type { EngineListener } from '../engine/events.js';
-import { runScenario as runEngine, type RunOptions as EngineRunOptions } from '../engine/runner.js';
+import { runEngine, type RunOptions as EngineRunOptions } from '../engine/runner.js';
 import type { WsbenchError } from '../errors.js';
 import type { BaselineOptions } from '../gate/baseline.js';
 import {

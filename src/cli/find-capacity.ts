@@ -8,7 +8,7 @@
  */
 import type { Argv } from 'yargs';
 import type { Scenario } from '../config/resolve.js';
-import { runScenario } from '../engine/runner.js';
+import { runEngine } from '../engine/runner.js';
 import { RunFailedError } from '../results/run-failed.js';
 import { machinePreflight } from '../doctor/preflight.js';
 import type { EngineListener } from '../engine/events.js';
@@ -91,7 +91,7 @@ export async function findCapacity(
     async (load) => {
       let report: RunReport;
       try {
-        report = await runScenario(withLoad(scenario, by, load), { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) });
+        report = await runEngine(withLoad(scenario, by, load), { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) });
       } catch (e) {
         if (!(e instanceof RunFailedError)) throw e;
         report = e.report;
@@ -154,7 +154,7 @@ async function findCapacityAlongRamp(
   print(`capacity search: along the stages' ramp (${transport}), interval by interval, while ${condition.source}\n`);
   let report: RunReport;
   try {
-    report = await runScenario(scenario, { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) });
+    report = await runEngine(scenario, { signal, preflight: machinePreflight, ...(onEvent ? { onEvent } : {}) });
   } catch (e) {
     if (!(e instanceof RunFailedError)) throw e;
     report = e.report;

@@ -46,7 +46,7 @@ export interface RunOptions {
 const OWN_REDIS_HINT =
   'wsbench started its own Redis (no redis.url or --redis): if your server listens to another Redis, give its URL with --redis';
 
-export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunReport> {
+export async function runEngine(scenario: Scenario, options: RunOptions = {}): Promise<RunReport> {
   const signal = options.signal ?? new AbortController().signal;
   const emit: EngineListener = options.onEvent ?? (() => {});
   const envelope = new ReportEnvelope(scenario);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { RunReport, TransportReport } from '../../src/results/types.js';
 import { runCli } from './cli.js';
 
@@ -18,7 +18,7 @@ export type { TransportReport };
 
 /** Runs `yaml` (a scenario) in-process with one client worker. */
 export async function runStack(yaml: string, file: string): Promise<TransportReport> {
-  const report = await runScenario(parseScenarioText(yaml, file), { workers: 1, snapshotIntervalMs: 50 });
+  const report = await runEngine(parseScenarioText(yaml, file), { workers: 1, snapshotIntervalMs: 50 });
   const ws = report.transports.websocket;
   assert.ok(ws, 'a websocket result');
   return ws;

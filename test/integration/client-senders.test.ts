@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { leftoverChildren } from '../helpers/processes.js';
@@ -36,7 +36,7 @@ drain: 3s
 `,
     'chat.yaml',
   );
-  const report = await runScenario(scenario, { workers: 2, snapshotIntervalMs: 100 });
+  const report = await runEngine(scenario, { workers: 2, snapshotIntervalMs: 100 });
   assert.equal(report.run.completed, true);
   const ws = report.transports.websocket!;
   // 450 messages (50 warm-up + 400), 45 per room of 50 members; each sender sends every 5th of its room's.
@@ -57,7 +57,7 @@ drain: 1s
 `,
     'refused.yaml',
   );
-  const ws = (await runScenario(scenario, { workers: 1, snapshotIntervalMs: 50 })).transports.websocket!;
+  const ws = (await runEngine(scenario, { workers: 1, snapshotIntervalMs: 50 })).transports.websocket!;
   const up = ws.upstream!;
   const d = ws.delivery;
   const context = JSON.stringify({ up, d, errors: ws.errors });
@@ -99,7 +99,7 @@ drain: 1s
   );
   const stop = new AbortController();
   let publishing = false;
-  const report = await runScenario(scenario, {
+  const report = await runEngine(scenario, {
     workers: 2,
     snapshotIntervalMs: 50,
     signal: stop.signal,
@@ -137,7 +137,7 @@ drain: 3s
 `,
     'big.yaml',
   );
-  const ws = (await runScenario(scenario, { workers: 1, snapshotIntervalMs: 50 })).transports.websocket!;
+  const ws = (await runEngine(scenario, { workers: 1, snapshotIntervalMs: 50 })).transports.websocket!;
   const up = ws.upstream!;
   assert.equal(ws.delivery.delivered, ws.delivery.expected, JSON.stringify(ws.delivery));
   assert.equal(up.sent, 4);
@@ -158,7 +158,7 @@ drain: 2s
 `,
     'chat-wss.yaml',
   );
-  const ws = (await runScenario(scenario, { workers: 1, snapshotIntervalMs: 50 })).transports.websocket!;
+  const ws = (await runEngine(scenario, { workers: 1, snapshotIntervalMs: 50 })).transports.websocket!;
   assertChatLedger(ws, { senders: 4, messages: 20, warmup: 0, members: 10 }, 'chat over wss:// with permessage-deflate');
   assert.equal(ws.tls?.handshakes, 20, JSON.stringify(ws.tls));
   assert.equal(ws.compression?.connections, 20, JSON.stringify(ws.compression));
@@ -193,10 +193,10 @@ drain: 1s
       'serve-chat.yaml',
     );
   try {
-    const on = (await runScenario(chat(await serve(['--client-publish'])), { workers: 1 })).transports.websocket!;
+    const on = (await runEngine(chat(await serve(['--client-publish'])), { workers: 1 })).transports.websocket!;
     assertChatLedger(on, { senders: 2, messages: 20, warmup: 0, members: 5 }, 'wsbench serve --client-publish');
     // The scenario cannot know how a running server was started: a server without the flag drops what clients send.
-    const off = (await runScenario(chat(await serve([])), { workers: 1 })).transports.websocket!;
+    const off = (await runEngine(chat(await serve([])), { workers: 1 })).transports.websocket!;
     assert.equal(off.upstream!.sent, 20);
     assert.equal(off.delivery.delivered, 0);
     assert.equal(off.delivery.lost, off.delivery.expected);

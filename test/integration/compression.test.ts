@@ -12,7 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { deflateRawSync } from 'node:zlib';
 import { WebSocketServer } from 'ws';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import type { DeliveryReport, RunReport } from '../../src/results/types.js';
 import { createFastWebSocketClient } from '../../src/transports/fast-websocket/client.js';
@@ -36,7 +36,7 @@ after(async () => {
 });
 
 async function run(yaml: string): Promise<RunReport> {
-  return runScenario(parseScenarioText(`redis: { url: "${redis.url}" }\n${yaml}`, 'compression.yaml'), { workers: 1 });
+  return runEngine(parseScenarioText(`redis: { url: "${redis.url}" }\n${yaml}`, 'compression.yaml'), { workers: 1 });
 }
 
 const PUBLISH = 'publish: { rate: 200/s, duration: 300ms, channels: 2, payloadSize: 1KiB, padding: json }\ndrain: 1s';

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
@@ -36,7 +36,7 @@ drain: 2s
     'engine.yaml',
   );
   const events: EngineEvent[] = [];
-  const report = await runScenario(scenario, { onEvent: (e) => events.push(e), workers: 2, snapshotIntervalMs: 100 });
+  const report = await runEngine(scenario, { onEvent: (e) => events.push(e), workers: 2, snapshotIntervalMs: 100 });
   const ws = report.transports.websocket!;
   assert.equal(report.schema, 'wsbench.report/v1');
   assert.equal(report.run.completed, true);
@@ -88,7 +88,7 @@ report: { interval: 100ms }
     'faulty.yaml',
   );
   const events: EngineEvent[] = [];
-  const report = await runScenario(scenario, { workers: 1, snapshotIntervalMs: 100, onEvent: (e) => events.push(e) });
+  const report = await runEngine(scenario, { workers: 1, snapshotIntervalMs: 100, onEvent: (e) => events.push(e) });
   const d = report.transports.websocket!.delivery;
   const faults = expectedFaults(publishes);
   // Nothing is started for a raw target on a given Redis: no starting-redis or starting-server phase.
@@ -123,7 +123,7 @@ publish: { rate: 10, duration: 1s }
 `,
     'unreachable.yaml',
   );
-  await assert.rejects(runScenario(scenario, { workers: 1 }), (e: Error & { code?: string }) => {
+  await assert.rejects(runEngine(scenario, { workers: 1 }), (e: Error & { code?: string }) => {
     assert.equal(e.code, 'TARGET_UNREACHABLE');
     assert.match(e.message, /no connection to raw ws:\/\/127\.0\.0\.1:1\/ws\/\{channel\} could be opened: connect\.ECONNREFUSED ×3/);
     return true;
@@ -142,7 +142,7 @@ publish: { rate: 10, duration: 1s }
 `,
     'other-redis.yaml',
   );
-  await assert.rejects(runScenario(scenario, { workers: 1 }), (e: Error & { code?: string }) => {
+  await assert.rejects(runEngine(scenario, { workers: 1 }), (e: Error & { code?: string }) => {
     assert.equal(e.code, 'TARGET_NOT_READY');
     assert.match(e.message, /PUBSUB NUMSUB bench = 0, waiting for 2/);
     assert.match(

@@ -10,7 +10,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import type { RunReport, TransportReport } from '../../src/results/types.js';
 import { isDegraded } from '../../src/results/incidents.js';
@@ -32,7 +32,7 @@ async function run(yaml: string): Promise<RunReport> {
     `redis: { url: "${redis.url}" }\ntarget: { kind: builtin }\ntransports: [websocket]\n${yaml}`,
     'shape.yaml',
   );
-  const report = await runScenario(scenario, { workers: 2 });
+  const report = await runEngine(scenario, { workers: 2 });
   assert.equal(report.run.completed, true, report.run.stopReason);
   return report;
 }

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { runCli } from '../helpers/cli.js';
@@ -139,7 +139,7 @@ drain: 1s
 `,
     'faulty.yaml',
   );
-  const report = await runScenario(scenario, { workers: 1, snapshotIntervalMs: 100 });
+  const report = await runEngine(scenario, { workers: 1, snapshotIntervalMs: 100 });
   assert.equal(report.run.completed, true);
   assert.ok(report.transports.websocket!.delivery.lost > 0, 'the relay dropped messages');
   checkAgainstFixture('raw-faulty-relay', report);

@@ -17,7 +17,7 @@ import { BIN, runCli } from '../helpers/cli.js';
 import { descendantsOf, waitFor } from '../helpers/processes.js';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded.js';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import type { Incident, RunReport, TransportReport } from '../../src/results/types.js';
@@ -240,7 +240,7 @@ test('a server that is not wsbench’s dies (onTargetDown: continue): target-dow
     });
     let killedAt = 0;
     const events: EngineEvent[] = [];
-    const report = await runScenario(
+    const report = await runEngine(
       parseScenarioText(
         `redis: { url: "${redis.url}" }
 target: { kind: builtin, url: "${url}" }
@@ -291,7 +291,7 @@ test('Redis drops the server’s subscriber (output-buffer limit, CLIENT KILL): 
   try {
     const events: EngineEvent[] = [];
     const drops: number[] = [];
-    const report = await runScenario(
+    const report = await runEngine(
       parseScenarioText(
         `redis: { url: "${redis.url}" }
 clients: { connections: 10 }

@@ -14,7 +14,7 @@ import { spawnServer, type ServerChild } from '../../src/server/spawn.js';
 import type { ServerStats } from '../../src/server/reference-server.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { leftoverChildren, waitFor } from '../helpers/processes.js';
 
@@ -188,7 +188,7 @@ drain: 2s
 `,
     'cluster.yaml',
   );
-  const report = await runScenario(scenario, { workers: 1, snapshotIntervalMs: 200 });
+  const report = await runEngine(scenario, { workers: 1, snapshotIntervalMs: 200 });
   const ws = report.transports.websocket!;
   assert.equal(report.run.completed, true);
   assert.equal(ws.delivery.expected, ws.throughput.publishes * 5);

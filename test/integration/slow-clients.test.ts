@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { leftoverChildren } from '../helpers/processes.js';
@@ -41,7 +41,7 @@ drain: 1s
 }
 
 test('5 % of 200 clients reading 16 KiB/s at 100 msg/s of 1 KiB: the slow class falls behind, the normal class gets everything', async () => {
-  const report = await runScenario(slowScenario('fast', 200, '{ fraction: 5%, readRate: 16KiB/s }'), { workers: 2 });
+  const report = await runEngine(slowScenario('fast', 200, '{ fraction: 5%, readRate: 16KiB/s }'), { workers: 2 });
   const ws = report.transports.websocket!;
   const { normal, slow } = ws.classes!;
   assert.equal(normal.clients, 190);
@@ -75,7 +75,7 @@ test('5 % of 200 clients reading 16 KiB/s at 100 msg/s of 1 KiB: the slow class 
 });
 
 test('the ws library client reads slowly too, and pauseEvery/pauseFor makes the slow class slower', async () => {
-  const report = await runScenario(slowScenario('ws', 20, '{ fraction: 0.1, pauseEvery: 300ms, pauseFor: 700ms }'), { workers: 1 });
+  const report = await runEngine(slowScenario('ws', 20, '{ fraction: 0.1, pauseEvery: 300ms, pauseFor: 700ms }'), { workers: 1 });
   const { normal, slow } = report.transports.websocket!.classes!;
   assert.equal(slow.clients, 2);
   assert.deepEqual(slow.readThrottle, { pauseEveryMs: 300, pauseForMs: 700 });
@@ -87,7 +87,7 @@ test('the ws library client reads slowly too, and pauseEvery/pauseFor makes the 
 test("a slow reader's backlog fills the kernel's socket buffers, then the server's: the timeline shows it growing", async () => {
   // 3.2 MB/s for a client reading 16 KiB/s: about 12 MB behind by the end, more than the socket
   // buffers of a loopback connection hold (net.ipv4.tcp_wmem's 4 MiB at most here).
-  const report = await runScenario(slowScenario('fast', 10, '{ fraction: 10%, readRate: 16KiB/s }', '32KiB', '3s'), { workers: 1 });
+  const report = await runEngine(slowScenario('fast', 10, '{ fraction: 10%, readRate: 16KiB/s }', '32KiB', '3s'), { workers: 1 });
   const ws = report.transports.websocket!;
   assert.equal(ws.classes!.slow.clients, 1);
   assert.equal(ws.classes!.normal.delivery.delivered, ws.classes!.normal.delivery.expected);
@@ -101,7 +101,7 @@ test('the server drops a slow reader past its limit: the slow class shows the cl
   // connection hold within a second; the server drops a client with more than 1 MiB queued (close
   // 1013, reset 1 s later: the client never reads that far). The client learns of the reset once
   // it has read what its own socket buffer still held: a close without a close frame (1006).
-  const report = await runScenario(slowScenario('fast', 10, '{ fraction: 10%, readRate: 256KiB/s }', '64KiB', '4s', 'ws', '1MiB'), {
+  const report = await runEngine(slowScenario('fast', 10, '{ fraction: 10%, readRate: 256KiB/s }', '64KiB', '4s', 'ws', '1MiB'), {
     workers: 1,
   });
   const ws = report.transports.websocket!;
@@ -118,7 +118,7 @@ test('the server drops a slow reader past its limit: the slow class shows the cl
 });
 
 test('over wss:// the fast client reads slowly too (TLS sockets pause the same way)', async () => {
-  const report = await runScenario(slowScenario('fast', 20, '{ fraction: 10%, readRate: 16KiB/s }', '1KiB', '2s', 'tls'), { workers: 1 });
+  const report = await runEngine(slowScenario('fast', 20, '{ fraction: 10%, readRate: 16KiB/s }', '1KiB', '2s', 'tls'), { workers: 1 });
   const ws = report.transports.websocket!;
   assert.ok(ws.tls, 'TLS in effect');
   const { normal, slow } = ws.classes!;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScenarioText } from '../../src/config/load.js';
 import type { EngineEvent, IntervalEvent } from '../../src/engine/events.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import { monotonicMs } from '../../src/metrics/clock.js';
 import { decodeHistogram } from '../../src/metrics/histogram.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
@@ -173,7 +173,7 @@ report: { interval: 500ms }
   // The run's axis on the shared clock: events carry ms since the run's start and are emitted synchronously.
   let originMs: number | null = null;
   const events: EngineEvent[] = [];
-  const report = await runScenario(scenario, {
+  const report = await runEngine(scenario, {
     workers: 1,
     onEvent: (e) => {
       if (e.type === 'phase' && originMs === null) originMs = monotonicMs() - e.elapsedMs;

@@ -14,7 +14,7 @@ import { fakeReport } from '../helpers/report.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import type { RunReport } from '../../src/results/types.js';
 import { createCertificate, type CertificatePair } from '../../src/server/certificates.js';
@@ -59,7 +59,7 @@ function scenario(yaml: string) {
 
 /** A raw target on a relay over wss://, trusting the test CA. */
 function relayRun(relay: WsRelay, client: 'fast' | 'ws', extra = '', tlsExtra = '') {
-  return runScenario(
+  return runEngine(
     scenario(`target: { kind: raw, url: "${relay.url.replace(/^ws:/, 'wss:')}", redisChannel: "relay:{channel}", readiness: { numsub: 1 } }
 clients: { connections: 4, wsClient: ${client}, tls: { ca: ca.pem${tlsExtra} }${extra} }
 publish: { rate: 100/s, duration: 300ms }
@@ -93,7 +93,7 @@ test('the wss:// quickstart: built-in server with tls: true, 100 % delivered, ex
 test('WebSocket, long-polling and polling over TLS, both WebSocket clients with the same ledger', async () => {
   const ledgers: Record<string, unknown> = {};
   for (const client of ['fast', 'ws'] as const) {
-    const report = await runScenario(
+    const report = await runEngine(
       scenario(`target: { kind: builtin, tls: true }
 clients: { connections: 6, wsClient: ${client} }
 publish: { rate: 100/s, duration: 400ms, channels: 2 }
@@ -175,7 +175,7 @@ publish: { rate: 10/s, duration: 1s }
 });
 
 test('rejectUnauthorized: false connects to the untrusted server', async () => {
-  const report = await runScenario(
+  const report = await runEngine(
     scenario(`target: { kind: raw, url: "${relays.selfSigned.url}", redisChannel: "relay:{channel}", readiness: { numsub: 1 } }
 clients: { connections: 2, tls: { rejectUnauthorized: false } }
 publish: { rate: 100/s, duration: 200ms }
@@ -242,7 +242,7 @@ test('wsbench serve --tls: prints its certificate, which clients trust with --ca
     const ok = await runCli(['connect', `${url}/ws/news`, '--ca', certFile, '-w', '0.2'], { timeoutMs: 20_000 });
     assert.equal(ok.code, 0, ok.stderr);
     // A run against it: the clients and the readiness check (/stats over https) trust the printed file.
-    const report = await runScenario(
+    const report = await runEngine(
       scenario(`target: { kind: builtin, url: "${url}" }
 clients: { connections: 3, tls: { ca: "${certFile}" } }
 publish: { rate: 100/s, duration: 200ms }
@@ -284,7 +284,7 @@ test('target.tls with certificate files (relative to the scenario file): the cli
   const own = await createCertificate({ commonName: 'own', hosts: ['127.0.0.1'] });
   writeFileSync(join(dir, 'server.pem'), own.cert);
   writeFileSync(join(dir, 'server-key.pem'), own.key);
-  const report = await runScenario(
+  const report = await runEngine(
     scenario(`target: { kind: builtin, tls: { cert: server.pem, key: server-key.pem } }
 clients: { connections: 3 }
 publish: { rate: 100/s, duration: 200ms }
@@ -296,7 +296,7 @@ drain: 1s
   assert.equal(t.delivery.delivered, 3 * 20);
   assert.equal(t.tls?.handshakes, 3);
   await assert.rejects(
-    runScenario(
+    runEngine(
       scenario(`target: { kind: builtin, tls: { cert: missing.pem, key: server-key.pem } }
 clients: { connections: 1 }
 publish: { rate: 10/s, duration: 100ms }

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { ConfigError } from '../../src/errors.js';
@@ -30,7 +30,7 @@ drain: 1s
 `,
     'compare.yaml',
   );
-  const report = await runScenario(scenario, { workers: 1 });
+  const report = await runEngine(scenario, { workers: 1 });
   assert.equal(report.run.completed, true);
   for (const name of ['websocket', 'longpoll', 'poll'] as const) {
     const t = report.transports[name]!;
@@ -75,7 +75,7 @@ drain: 1s
 `,
     'overflow.yaml',
   );
-  const report = await runScenario(scenario, { workers: 1 });
+  const report = await runEngine(scenario, { workers: 1 });
   const poll = report.transports.poll!;
   assert.equal(poll.delivery.expected, 80);
   assert.ok(poll.delivery.lost > 0, 'a 3-message buffer cannot hold half a second at 40/s');

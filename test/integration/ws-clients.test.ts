@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseScenarioText } from '../../src/config/load.js';
-import { runScenario } from '../../src/engine/runner.js';
+import { runEngine } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import type { RunReport } from '../../src/results/types.js';
 import { startTestRedis } from '../helpers/redis.js';
@@ -39,7 +39,7 @@ drain: 1s
 `,
     `${client}.yaml`,
   );
-  return runScenario(scenario, { workers: 1 });
+  return runEngine(scenario, { workers: 1 });
 }
 
 test('fast and ws clients count the same deliveries, losses, duplicates, reorders and ignored messages', async () => {

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { parseScenarioText } from '../../../src/config/load.js';
-import { runScenario } from '../../../src/engine/runner.js';
+import { runEngine } from '../../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
@@ -137,7 +137,7 @@ publish: { rate: 10, duration: 1s }
 `,
       'wrong.yaml',
     );
-    await assert.rejects(runScenario(scenario, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
+    await assert.rejects(runEngine(scenario, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
       if (message.source.includes('rejected')) {
         // ActionCable 6.1 answers an unknown channel class with nothing at all: readiness times out.
         assert.ok(e.code === 'TARGET_PROTOCOL' || e.code === 'TARGET_NOT_READY', e.message);

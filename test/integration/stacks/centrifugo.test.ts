@@ -12,7 +12,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenarioText } from '../../../src/config/load.js';
-import { runScenario } from '../../../src/engine/runner.js';
+import { runEngine } from '../../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
@@ -64,7 +64,7 @@ publish: { rate: 10, duration: 1s }
 `,
     'forbidden.yaml',
   );
-  await assert.rejects(runScenario(scenario, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
+  await assert.rejects(runEngine(scenario, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
     assert.equal(e.code, 'TARGET_PROTOCOL');
     assert.match(e.message, /Centrifugo answered command 2 with error 103 permission denied/);
     return true;

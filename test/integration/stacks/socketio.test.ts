@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { parseScenarioText } from '../../../src/config/load.js';
-import { runScenario } from '../../../src/engine/runner.js';
+import { runEngine } from '../../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { spawnServer, type ServerChild } from '../../../src/server/spawn.js';
 import { startTestRedis } from '../../helpers/redis.js';
@@ -75,7 +75,7 @@ test('socketio chat: 500 clients, 50 senders × 4 msg/s emit bench:send, the app
   } finally {
     observer.disconnect();
   }
-  const report = await runScenario(
+  const report = await runEngine(
     parseScenarioText(
       `redis: { url: "${redis.url}" }
 target:
@@ -137,7 +137,7 @@ publish: { rate: 10, duration: 1s }
 `,
     'wrong-key.yaml',
   );
-  await assert.rejects(runScenario(wrongKey, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
+  await assert.rejects(runEngine(wrongKey, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
     assert.equal(e.code, 'TARGET_NOT_READY');
     assert.match(
       e.message,
@@ -157,7 +157,7 @@ publish: { rate: 10, duration: 1s }
 `,
     'refused.yaml',
   );
-  await assert.rejects(runScenario(refused, { workers: 1 }), (e: Error & { code?: string }) => {
+  await assert.rejects(runEngine(refused, { workers: 1 }), (e: Error & { code?: string }) => {
     assert.equal(e.code, 'TARGET_UNREACHABLE');
     assert.match(e.message, /connect\.http-400/);
     assert.match(e.message, /Origin/);
@@ -185,7 +185,7 @@ publish: { rate: 10, duration: 1s }
 `,
     'wrong-path.yaml',
   );
-  await assert.rejects(runScenario(wrongPath, { workers: 1 }), (e: Error & { code?: string }) => {
+  await assert.rejects(runEngine(wrongPath, { workers: 1 }), (e: Error & { code?: string }) => {
     assert.equal(e.code, 'TARGET_UNREACHABLE');
     assert.match(e.message, /connect\.http-404/);
     assert.match(e.message, /expects a Socket\.IO 4 server with its Engine\.IO endpoint at path \/socket\.io\//);
@@ -205,7 +205,7 @@ publish: { rate: 10, duration: 1s }
 `,
       'wrong-server.yaml',
     );
-    await assert.rejects(runScenario(wrongServer, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
+    await assert.rejects(runEngine(wrongServer, { workers: 1, snapshotIntervalMs: 50 }), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'TARGET_PROTOCOL');
       assert.match(e.message, /expected Socket\.IO open packet "0\{…\}", got "WSB10\.deadbeefdeadbeef/);
       return true;
