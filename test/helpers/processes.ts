@@ -1,6 +1,7 @@
 /**
  * Which processes are alive: used to prove a command left nothing running.
  */
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** PIDs of living processes whose command line matches `pattern`. */
@@ -66,4 +67,27 @@ export function leftoverChildren(except: number[] = []): string[] {
       }
     })
     .filter((cmd) => /worker-process|server-process|redis-server/.test(cmd));
+}
+
+/** Whether a process with this PID exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Calls `act` once, `afterMs` after the first `publishing` phase event on the CLI's NDJSON stdout. */
+export function onPublishing(child: ChildProcess, afterMs: number, act: () => void): void {
+  let seen = '';
+  let armed = false;
+  child.stdout!.on('data', (d: Buffer) => {
+    if (armed) return;
+    seen += d.toString();
+    if (!seen.includes('"phase":"publishing"')) return;
+    armed = true;
+    setTimeout(act, afterMs);
+  });
 }

@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN, runCli } from '../helpers/cli.js';
 import { descendantsOf, waitFor } from '../helpers/processes.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 import type { RunReport } from '../../src/results/types.js';
 
 const SMALL = 'name: out-small\nclients: { connections: 10 }\npublish: { rate: 50/s, duration: 2500ms }\ndrain: 1s\n';
@@ -19,17 +19,8 @@ const ANSI = /\x1b\[/;
 /** The environment of a user with no colour preference and not in CI. */
 const NEUTRAL = { NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined, CONTINUOUS_INTEGRATION: undefined, TERM: 'xterm-256color' };
 
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'wsbench-out-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 test('run piped (not a terminal): plain progress lines on stderr, summary with charts and comparison on stdout, no ANSI anywhere', () =>
-  withTempDir(async (dir) => {
+  withTempDir('out', async (dir) => {
     const file = join(dir, 's.yaml');
     await writeFile(file, SMALL + 'transports: [websocket, longpoll]\n');
     const result = await runCli(['run', file, '--verbose'], { timeoutMs: 60_000, env: NEUTRAL });
@@ -54,7 +45,7 @@ test('run piped (not a terminal): plain progress lines on stderr, summary with c
   }));
 
 test('run --json: one JSON event per line on stdout, ending with the report; nothing else on stdout', () =>
-  withTempDir(async (dir) => {
+  withTempDir('out', async (dir) => {
     const file = join(dir, 's.yaml');
     await writeFile(file, SMALL);
     const result = await runCli(['run', file, '--json'], { timeoutMs: 60_000, env: NEUTRAL });
@@ -76,7 +67,7 @@ test('run --json: one JSON event per line on stdout, ending with the report; not
   }));
 
 test('run --quiet with FORCE_COLOR piped: only the summary, coloured; NO_COLOR alone: none; --no-color beats FORCE_COLOR', () =>
-  withTempDir(async (dir) => {
+  withTempDir('out', async (dir) => {
     const file = join(dir, 's.yaml');
     await writeFile(file, SMALL.replace('2500ms', '1s'));
     const forced = await runCli(['run', file, '--quiet'], { timeoutMs: 60_000, env: { ...NEUTRAL, FORCE_COLOR: '1' } });
@@ -97,7 +88,7 @@ test('run --quiet with FORCE_COLOR piped: only the summary, coloured; NO_COLOR a
 
 // The dashboard in a real terminal (tmux: `npm test` installs it through scripts/setup.sh).
 test('dashboard in tmux 80×24: phases live, q stops gracefully → partial summary + chart, exit 130, clean pane, nothing left running', () =>
-  withTempDir(async (dir) => {
+  withTempDir('out', async (dir) => {
     const file = join(dir, 'long.yaml');
     const exitFile = join(dir, 'exit');
     const out = join(dir, 'r.json');

@@ -4,11 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { descendantsOf, waitFor } from '../helpers/processes.js';
+import { descendantsOf, isAlive, waitFor } from '../helpers/processes.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 import type { RunReport } from '../../src/results/types.js';
 
 const SMALL = `name: cli-small
@@ -17,26 +17,8 @@ publish: { rate: 100/s, duration: 1s }
 drain: 1s
 `;
 
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'wsbench-test-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test('run: embedded Redis + builtin server, summary on stdout, report with every field', () =>
-  withTempDir(async (dir) => {
+  withTempDir('test', async (dir) => {
     const file = join(dir, 'small.yaml');
     const out = join(dir, 'r.json');
     await writeFile(file, SMALL);
@@ -66,7 +48,7 @@ test('run: embedded Redis + builtin server, summary on stdout, report with every
   }));
 
 test('run: flags alone, and flags override the file', () =>
-  withTempDir(async (dir) => {
+  withTempDir('test', async (dir) => {
     const out = join(dir, 'r.json');
     const result = await runCli(['run', '-c', '5', '-r', '50', '-d', '1s', '--drain', '1s', '--channels', '2', '-q', '--out', out], {
       timeoutMs: 60_000,
@@ -92,7 +74,7 @@ const brokenFiles: { name: string; text: string; says: RegExp }[] = [
 
 for (const c of brokenFiles) {
   test(`run: broken scenario (${c.name}) → exit 2, one line, no stack`, () =>
-    withTempDir(async (dir) => {
+    withTempDir('test', async (dir) => {
       const file = join(dir, 'bad.yaml');
       await writeFile(file, c.text);
       const result = await runCli(['run', file], { timeoutMs: 20_000 });
@@ -114,7 +96,7 @@ test('run: a missing scenario file and an unknown flag are usage errors (exit 2)
 });
 
 test('run: redis-server binary missing → exit 3 with how to install or pass --redis', () =>
-  withTempDir(async (dir) => {
+  withTempDir('test', async (dir) => {
     const file = join(dir, 's.yaml');
     await writeFile(file, SMALL + 'redis: { binary: /nonexistent/redis-server }\n');
     const result = await runCli(['run', file], { timeoutMs: 20_000 });
@@ -124,7 +106,7 @@ test('run: redis-server binary missing → exit 3 with how to install or pass --
   }));
 
 test('run: Ctrl-C while publishing → partial report written, exit 130, one failed gate verdict, nothing left running', () =>
-  withTempDir(async (dir) => {
+  withTempDir('test', async (dir) => {
     const file = join(dir, 'long.yaml');
     const out = join(dir, 'partial.json');
     const junit = join(dir, 'junit.xml');

@@ -16,7 +16,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, runCli } from '../helpers/cli.js';
-import { descendantsOf, waitFor } from '../helpers/processes.js';
+import { descendantsOf, isAlive, onPublishing, waitFor } from '../helpers/processes.js';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import type { RunReport } from '../../src/results/types.js';
@@ -81,32 +81,10 @@ afterEach(async () => {
   assert.ok(gone, `processes left running: ${pids.filter(isAlive).join(', ')}`);
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Waits until every agent said it registered. */
 async function registered(list: Agent[]): Promise<void> {
   const ok = await waitFor(() => list.every((a) => /registered/.test(a.stderr())), 20_000);
   assert.ok(ok, `agents did not register:\n${list.map((a) => a.stderr()).join('\n')}`);
-}
-
-/** Calls `act` once, `afterMs` after the first `publishing` phase event on the CLI's NDJSON stdout. */
-function onPublishing(child: ChildProcess, afterMs: number, act: () => void): void {
-  let seen = '';
-  let armed = false;
-  child.stdout!.on('data', (d: Buffer) => {
-    if (armed) return;
-    seen += d.toString();
-    if (!seen.includes('"phase":"publishing"')) return;
-    armed = true;
-    setTimeout(act, afterMs);
-  });
 }
 
 function nextPrefix(): string {

@@ -8,13 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { BIN, runCli } from '../helpers/cli.js';
-import { descendantsOf, waitFor } from '../helpers/processes.js';
+import { descendantsOf, isAlive, onPublishing, waitFor } from '../helpers/processes.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded.js';
 import { parseScenarioText } from '../../src/config/load.js';
 import { runEngine } from '../../src/engine/runner.js';
@@ -23,24 +23,6 @@ import { ExitCode } from '../../src/exit-codes.js';
 import type { Incident, RunReport, TransportReport } from '../../src/results/types.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { seriesSources, timeCharts } from '../../src/reporters/html-data.js';
-
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'wsbench-failures-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** ms since the run started of a wall-clock instant (the report's startedAt and its axis share an origin). */
 function onRunAxis(report: RunReport, wallMs: number): number {
@@ -65,21 +47,8 @@ function assertIdentity(t: TransportReport): void {
   assert.equal(d.delivered + d.lost + d.unpublished, d.expected, JSON.stringify(d));
 }
 
-/** Calls `act` once, `afterMs` after the first `publishing` phase event on the CLI's NDJSON stdout. */
-function onPublishing(child: ChildProcess, afterMs: number, act: () => void): void {
-  let seen = '';
-  let armed = false;
-  child.stdout!.on('data', (d: Buffer) => {
-    if (armed) return;
-    seen += d.toString();
-    if (!seen.includes('"phase":"publishing"')) return;
-    armed = true;
-    setTimeout(act, afterMs);
-  });
-}
-
 test('Redis SIGKILLed and started again mid-run: degraded exit, redis-down/up with times, failed publishes unpublished, delivery resumes', () =>
-  withTempDir(async (dir) => {
+  withTempDir('failures', async (dir) => {
     const port = await freePort();
     const first = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
     let second: Promise<EmbeddedRedis> | null = null;
@@ -175,7 +144,7 @@ drain: 2s
   }));
 
 test('the reference server SIGKILLed mid-run: target-down within 2 s, the run stops and reports, nothing left running', () =>
-  withTempDir(async (dir) => {
+  withTempDir('failures', async (dir) => {
     const file = join(dir, 'server-killed.yaml');
     const out = join(dir, 'report.json');
     await writeFile(
