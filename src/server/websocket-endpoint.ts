@@ -98,8 +98,8 @@ export class WebSocketEndpoint {
             this.channels.leave(recipient, name);
             releaseRecipient(recipient);
           });
-          // A chat line: through Redis, so every member on every server process gets it (the sender too).
-          if (this.channels.publishesClientMessages) ws.on('message', (data: Buffer) => this.channels.publish(name, data));
+          // A chat line: through Redis, so every member on every server process gets it (the sender too, unless left out).
+          if (this.channels.publishesClientMessages) ws.on('message', (data: Buffer) => this.channels.publish(name, data, recipient));
           this.channels.joinReserved(recipient, name).catch((e) => ws.close(1011, `subscribe failed: ${messageOf(e)}`.slice(0, 120)));
         });
       },
