@@ -74,6 +74,39 @@ drain: 2s
   assert.deepEqual(leftoverChildren([redis.pid]), []);
 });
 
+test('echo none with permessage-deflate, a compression stream per client (server context takeover): the sender left out of a turn keeps its own stream in step', async () => {
+  const ws = await chat(`target: { kind: builtin, clientPublish: true, perMessageDeflate: { serverNoContextTakeover: false } }
+clients: { connections: 20, compression: require }
+publish: { rate: 100/s, duration: 1s, channels: 2, via: websocket, senders: 4, echo: none, payloadSize: 256, padding: json }
+drain: 2s
+`);
+  assertLeftOutLedger(ws, { senders: 4, messages: 100, warmup: 0, members: 10 }, 'builtin, echo none, own deflate streams');
+  assert.equal(ws.compression?.connections, 20, JSON.stringify(ws.compression));
+  // No server_no_context_takeover: each client has its own compression stream on the server.
+  assert.ok(
+    Object.keys(ws.compression!.parameters).every((p) => !p.includes('server_no_context_takeover')),
+    JSON.stringify(ws.compression),
+  );
+  assert.deepEqual(ws.errors, {});
+});
+
+test('senders through a restart of the built-in server: what falls due while the server is down and the senders reconnect is unsent, the identity exact', async () => {
+  const ws = await chat(`target: { kind: builtin, clientPublish: true }
+clients: { connections: 20, rampUp: 100ms }
+publish: { rate: 40/s, duration: 3s, channels: 2, via: websocket, senders: 4, payloadSize: 64 }
+drain: 2s
+events:
+  - { at: 1200ms, serverRestart: true, reconnect: { after: 100ms, jitter: 200ms } }
+`);
+  const up = ws.upstream!;
+  const context = JSON.stringify({ up, d: ws.delivery, errors: ws.errors, reconnects: ws.reconnects });
+  assertIdentity(ws);
+  assert.equal(ws.reconnects!.count, 20, context);
+  assert.ok(up.unsent! > 0, `sends while the server was down are counted: ${context}`);
+  assert.equal(up.sendFailures, 0, `a planned restart is no send failure: ${context}`);
+  assert.ok(up.sent > 0 && ws.delivery.delivered > 0, context);
+});
+
 test('echo none against a server that echoes: each own copy is counted as publish.unexpected-echo, ignored, never delivered; the ledger still exact', async () => {
   const server = await spawnServer({
     host: '127.0.0.1',
