@@ -16,6 +16,7 @@ import { TARGET_SCHEMAS, targetAdapter } from '../targets/registry.js';
 import { DEFAULT_INTERVAL_MS, MAX_TIMELINE_INTERVALS, MIN_REPORT_INTERVAL_MS } from '../results/timeline.js';
 import { clientCompression, clientDeflate, clientTls } from './connection-fields.js';
 import { slowClients } from './slow-clients.js';
+import { channelNamesOf, channelsPerClient, membership, membershipOf, maxChannelsPerClient, membershipProblems } from './membership.js';
 import { DEFAULT_TRANSPORTS, TRANSPORT_NAMES, transportDescriptor } from '../transports/registry.js';
 import { PUBLISH_VIA, senderCount, sendersPercent, sendersProblem } from './senders.js';
 
@@ -222,6 +223,8 @@ export const scenarioSchema = z
         compression: clientCompression,
         deflate: clientDeflate,
         slow: slowClients,
+        channelsPerClient,
+        membership,
       })
       .describe('The load: how many clients and how they connect.'),
     publish: z
@@ -430,7 +433,40 @@ export const scenarioSchema = z
         });
       });
     }
-    for (const issue of adapter.check?.(s.target, { channelCount, encoding, publishVia: via, padding: s.publish.padding }) ?? []) {
+    const names = channelNamesOf(s.publish.channels);
+    const membershipIssues = membershipProblems(s.clients, names);
+    for (const [path, message] of membershipIssues)
+      ctx.issues.push({ code: 'custom', input: s.clients, path: ['clients', ...path], message });
+    const perClient = membershipIssues.length > 0 ? 1 : maxChannelsPerClient(membershipOf(s.clients, names));
+    if (perClient > 1 || s.clients.membership !== undefined) {
+      const key = s.clients.membership !== undefined ? 'membership' : 'channelsPerClient';
+      const refuse = (path: (string | number)[], message: string) => ctx.issues.push({ code: 'custom', input: s.clients, path, message });
+      // One connection carries every channel of its client; a target that cannot do that would need
+      // one connection per (client, channel), which is not built yet.
+      if (!adapter.severalChannelsPerConnection)
+        refuse(
+          ['clients', key],
+          `a ${s.target.kind} target cannot subscribe one connection to several channels (one connection per channel is not supported): use one channel per client`,
+        );
+      s.transports.forEach((t, i) => {
+        if (transportDescriptor(t).needsPollEndpoint)
+          refuse(
+            ['transports', i],
+            `"${t}" polls one channel per client: clients in several channels (clients.${key}) run with transports: [websocket]`,
+          );
+      });
+      if (via === 'websocket')
+        refuse(['publish', 'via'], `not with clients in several channels (clients.${key}) yet: a sender sends to one channel`);
+      if (s.distributed !== undefined)
+        refuse(['distributed'], `not with clients in several channels (clients.${key}) yet: they run in local workers only`);
+    }
+    for (const issue of adapter.check?.(s.target, {
+      channelCount,
+      channelsPerClient: perClient,
+      encoding,
+      publishVia: via,
+      padding: s.publish.padding,
+    }) ?? []) {
       ctx.issues.push({ code: 'custom', input: s.target, path: ['target', ...issue.path], message: issue.message });
     }
     if (s.stages && s.publish.duration !== undefined) {

@@ -15,6 +15,7 @@ import type { LifecycleEvent, LifecyclePlan, ReconnectPolicy, UpstreamPlan, Work
 import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
 import { readThrottleOf, slowClientCount } from '../config/slow-clients.js';
+import { membershipOf } from '../config/membership.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
 export const PER_PUBLISH_LIMIT = 4_000_000;
@@ -40,7 +41,10 @@ export function endpointOf(
 
 export interface PlanInput {
   scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'load' | 'events' | 'senders'>;
-  target: Pick<PreparedTarget, 'describe' | 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'readyDelayMs' | 'upstream'>;
+  target: Pick<
+    PreparedTarget,
+    'describe' | 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'readyDelayMs' | 'upstream' | 'severalChannelsUrlTemplate'
+  >;
   transport: TransportName;
   descriptor: TransportDescriptor;
   urlTemplate: string;
@@ -140,6 +144,9 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
   const lifecycle = lifecyclePlan(scenario, target, input.workers);
   // Polling clients cannot send upstream: they speak plain whatever the target.
   const clientProtocol = input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL;
+  // Clients in several channels: one connection each, at the target's URL for several channels when it has one.
+  const membership = membershipOf(scenario.clients, scenario.channelNames);
+  const urlTemplate = membership && target.severalChannelsUrlTemplate ? target.severalChannelsUrlTemplate : input.urlTemplate;
   return interleaveClients(scenario.load.maxConnections, input.workers).map((range, workerId) => ({
     workerId,
     runId: input.runId,
@@ -150,7 +157,7 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     clientStride: range.stride,
     totalClients: connections,
     channelNames: scenario.channelNames,
-    urlTemplate: input.urlTemplate,
+    urlTemplate,
     headers: target.headers,
     subprotocols: target.subprotocols,
     clientProtocol,
@@ -170,6 +177,7 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     lifecycle,
     upstream,
     ...(input.tls ? { tls: input.tls } : {}),
+    ...(membership ? { membership } : {}),
     ...(scenario.clients.slow
       ? {
           slow: {
