@@ -248,7 +248,10 @@ drain: 3s
   assert.equal(ws.connections.opened, clients, 'one connection per client');
   // The servers' own count: at most one connection per client at any time, across both processes.
   const peaks = new Map<string, number>();
-  for (const [, pid, n] of server.output().slice(before).matchAll(/connections (\d+) (\d+)/g))
+  for (const [, pid, n] of server
+    .output()
+    .slice(before)
+    .matchAll(/connections (\d+) (\d+)/g))
     peaks.set(pid!, Math.max(peaks.get(pid!) ?? 0, Number(n)));
   assert.equal(
     [...peaks.values()].reduce((a, b) => a + b, 0),
