@@ -441,20 +441,13 @@ export const scenarioSchema = z
     if (perClient > 1 || s.clients.membership !== undefined) {
       const key = s.clients.membership !== undefined ? 'membership' : 'channelsPerClient';
       const refuse = (path: (string | number)[], message: string) => ctx.issues.push({ code: 'custom', input: s.clients, path, message });
-      // One connection carries every channel of its client; a target that cannot do that would need
-      // one connection per (client, channel), which is not built yet.
-      if (!adapter.severalChannelsPerConnection)
+      // A target that cannot carry several channels on one connection gets one connection per
+      // (client, channel) (engine/worker-plans.ts); client classes count clients, not connections.
+      if (!adapter.severalChannelsPerConnection && s.clients.slow)
         refuse(
-          ['clients', key],
-          `a ${s.target.kind} target cannot subscribe one connection to several channels (one connection per channel is not supported): use one channel per client`,
+          ['clients', 'slow'],
+          `not with clients in several channels (clients.${key}) on a ${s.target.kind} target yet: it opens a connection per (client, channel), and the slow class counts clients`,
         );
-      s.transports.forEach((t, i) => {
-        if (transportDescriptor(t).needsPollEndpoint)
-          refuse(
-            ['transports', i],
-            `"${t}" polls one channel per client: clients in several channels (clients.${key}) run with transports: [websocket]`,
-          );
-      });
       if (via === 'websocket')
         refuse(['publish', 'via'], `not with clients in several channels (clients.${key}) yet: a sender sends to one channel`);
       if (s.distributed !== undefined)

@@ -17,7 +17,10 @@
  * every channel of its client, so the windows are the client's and each membership — a channel and
  * its own ledger — reads its owed spans from them on its channel's sequences. A message is routed
  * to its membership by its sequence (channel = seq mod channels). A client in one channel (the
- * default) takes the same path as before: its one membership is `first`, no lookup.
+ * default) takes the same path as before: its one membership is `first`, no lookup. Where one
+ * connection cannot carry several channels (WorkerPlan.connectionPerChannel), a client is a set of
+ * connections, one per channel: a slot per (client, channel), each a one-channel client sharing
+ * the client's index, so the lifecycle (stages, storms) treats them as one client.
  *
  * Readiness of a connection: opened before publishing — the run's readiness check covered it, so
  * it is owed from the first message; opened while publishing — its protocol's signal when it has
@@ -290,6 +293,11 @@ class OpenQueue {
 
 export class ClientPool implements ConnectionOwner, SenderPort {
   private readonly clients: PoolClient[] = [];
+  /**
+   * One connection per (client, channel): where each of the worker's clients (j) starts among
+   * `clients` (a client's slots are [positions[j], positions[j + 1])); null: one slot per client.
+   */
+  private readonly positions: Int32Array | null;
   private readonly reader: StampReader;
   private readonly channelCount: number;
   private problem: string | null = null;
@@ -384,15 +392,25 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     );
     const slow = plan.slow;
     const membership = plan.membership ?? null;
-    const tables = groupSlotTables(membership, this.channelCount);
+    const perChannel = plan.connectionPerChannel === true;
+    const tables = perChannel ? null : groupSlotTables(membership, this.channelCount);
+    this.positions = perChannel ? new Int32Array(plan.clientCount + 1) : null;
     let slowHere = 0;
     for (let j = 0; j < plan.clientCount; j++) {
       const index = plan.firstClient + j * plan.clientStride;
       const isSlow = slow !== undefined && isSlowClient(index, plan.totalClients, slow.clients);
       if (isSlow) slowHere++;
+      const channels = channelsOfClient(membership, index, this.channelCount);
+      if (this.positions) {
+        // A slot per (client, channel): each a one-channel client with the client's index.
+        this.positions[j] = this.clients.length;
+        for (const c of channels) this.clients.push(new PoolClient(index, [c], isSlow));
+        continue;
+      }
       const table = tables ? tables[index % tables.length]! : null;
-      this.clients.push(new PoolClient(index, channelsOfClient(membership, index, this.channelCount), isSlow, table));
+      this.clients.push(new PoolClient(index, channels, isSlow, table));
     }
+    if (this.positions) this.positions[plan.clientCount] = this.clients.length;
     this.classes = slow ? new ClassTally(plan.clientCount - slowHere, slowHere) : null;
     const { lifecycle } = plan;
     this.connectionCurve = lifecycle.connections ? new PiecewiseLinear(lifecycle.connections) : null;
@@ -416,7 +434,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   async connectAll(startAt: number): Promise<WorkerConnected> {
     const { plan } = this;
     const done = new Promise<void>((resolve) => (this.connectDone = resolve));
-    const initial = ownedIn(0, plan.totalClients, plan.firstClient, plan.clientStride, this.clients.length);
+    const initial = this.slotsOf(ownedIn(0, plan.totalClients, plan.firstClient, plan.clientStride, plan.clientCount));
     for (let j = initial.from; j < initial.to; j++) {
       const client = this.clients[j]!;
       client.wanted = true;
@@ -477,7 +495,8 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   /** SenderPort: a sender's message through its connection; its bufferedAmount after, or null when it is not open. */
   sendThrough(clientIndex: number, frame: Buffer, binary: boolean): number | null {
     const { firstClient, clientStride } = this.plan;
-    const client = this.clients[(clientIndex - firstClient) / clientStride];
+    const j = (clientIndex - firstClient) / clientStride;
+    const client = this.clients[this.positions ? this.positions[j]! : j];
     const conn = client?.connection;
     const transport = conn?.state === ConnState.Open ? conn.transport : null;
     if (!transport?.sendPayload(frame, binary)) return null;
@@ -830,10 +849,10 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     if (level === this.level) return;
     const { firstClient, clientStride } = this.plan;
     if (level > this.level) {
-      const { from, to } = ownedIn(this.level, level, firstClient, clientStride, this.clients.length);
+      const { from, to } = this.slotsOf(ownedIn(this.level, level, firstClient, clientStride, this.plan.clientCount));
       for (let j = from; j < to; j++) this.want(this.clients[j]!, now);
     } else {
-      const { from, to } = ownedIn(level, this.level, firstClient, clientStride, this.clients.length);
+      const { from, to } = this.slotsOf(ownedIn(level, this.level, firstClient, clientStride, this.plan.clientCount));
       // Highest index first: the newest clients leave first.
       for (let j = to - 1; j >= from; j--) this.unwant(this.clients[j]!, now);
     }
@@ -1057,6 +1076,12 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   }
 
   // ─── what each client was owed ───────────────────────────────────────────────────────────────
+
+  /** The slots in `clients` of the worker's clients [from, to) (positions of their connections). */
+  private slotsOf(range: { from: number; to: number }): { from: number; to: number } {
+    const p = this.positions;
+    return p ? { from: p[range.from]!, to: p[range.to]! } : range;
+  }
 
   /** Position of channel `c` among the client's memberships, or −1 when it is not a member. */
   private slotOf(client: PoolClient, c: number): number {

@@ -82,6 +82,12 @@ export interface WorkerPlan {
    * index (config/membership.ts); its one connection carries them all.
    */
   membership?: MembershipSpec;
+  /**
+   * With a membership, where one connection cannot carry several channels (the target, or a
+   * polling transport): a connection per (client, channel); `opened` and the other connection
+   * figures then count connections, not clients.
+   */
+  connectionPerChannel?: true;
 }
 
 /** What a worker's senders need (engine/upstream-sender.ts; who sends what: engine/sender-map.ts). */

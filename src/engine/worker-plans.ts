@@ -16,6 +16,7 @@ import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
 import { readThrottleOf, slowClientCount } from '../config/slow-clients.js';
 import { membershipOf } from '../config/membership.js';
+import { targetAdapter } from '../targets/registry.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
 export const PER_PUBLISH_LIMIT = 4_000_000;
@@ -40,7 +41,7 @@ export function endpointOf(
 }
 
 export interface PlanInput {
-  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'load' | 'events' | 'senders'>;
+  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'load' | 'events' | 'senders' | 'target'>;
   target: Pick<
     PreparedTarget,
     'describe' | 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'readyDelayMs' | 'upstream' | 'severalChannelsUrlTemplate'
@@ -144,9 +145,14 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
   const lifecycle = lifecyclePlan(scenario, target, input.workers);
   // Polling clients cannot send upstream: they speak plain whatever the target.
   const clientProtocol = input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL;
-  // Clients in several channels: one connection each, at the target's URL for several channels when it has one.
+  // Clients in several channels: one connection each (at the target's URL for several channels
+  // when it has one), or a connection per (client, channel) where one cannot carry several — the
+  // target cannot, or a poll reads one channel.
   const membership = membershipOf(scenario.clients, scenario.channelNames);
-  const urlTemplate = membership && target.severalChannelsUrlTemplate ? target.severalChannelsUrlTemplate : input.urlTemplate;
+  const perChannel =
+    membership !== null && (!targetAdapter(scenario.target.kind).severalChannelsPerConnection || input.descriptor.needsPollEndpoint);
+  const urlTemplate =
+    membership && !perChannel && target.severalChannelsUrlTemplate ? target.severalChannelsUrlTemplate : input.urlTemplate;
   return interleaveClients(scenario.load.maxConnections, input.workers).map((range, workerId) => ({
     workerId,
     runId: input.runId,
@@ -178,6 +184,7 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     upstream,
     ...(input.tls ? { tls: input.tls } : {}),
     ...(membership ? { membership } : {}),
+    ...(perChannel ? { connectionPerChannel: true as const } : {}),
     ...(scenario.clients.slow
       ? {
           slow: {

@@ -1,6 +1,8 @@
 /**
  * Clients in several channels (clients.channelsPerClient, clients.membership) against the real
- * reference server: one connection per client on /ws?channels=…, a ledger per (client, channel).
+ * reference server: one connection per client on /ws?channels=…, a ledger per (client, channel);
+ * and where one connection cannot carry several channels (a raw relay, polling), a connection per
+ * (client, channel).
  * What each channel is owed is counted here from the rule as the README states it, not from the code.
  */
 import { after, before, test } from 'node:test';
@@ -10,13 +12,17 @@ import { runEngine } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { assertMembershipLedger, membershipSum, publishesPerChannel } from '../helpers/membership.js';
+import { startWsRelay, type WsRelay } from '../fixtures/ws-relay.js';
 
 let redis: EmbeddedRedis;
+let relay: WsRelay;
 
 before(async () => {
   redis = await startTestRedis();
+  relay = await startWsRelay(redis.url);
 });
 after(async () => {
+  await relay?.close();
   await redis?.stop();
 });
 
@@ -83,4 +89,56 @@ events:
     d.expected,
     'the intervals’ expected add up to the run’s',
   );
+});
+
+test('raw relay (one channel per URL), channelsPerClient 2 over 3 channels with a storm: a connection per (client, channel), exact ledger', async () => {
+  const clients = 12;
+  const report = await runEngine(
+    parseScenarioText(
+      `redis: { url: "${redis.url}" }
+target: { kind: raw, url: "${relay.url}", redisChannel: "relay:{channel}", readiness: { numsub: 1 } }
+clients: { connections: ${clients}, channelsPerClient: 2 }
+publish: { rate: 60/s, duration: 1500ms, channels: 3, payloadSize: 64 }
+drain: 2s
+events:
+  - { at: 700ms, disconnect: 50%, how: reset, reconnect: { after: 0s, jitter: 200ms } }
+`,
+      'multichannel-raw.yaml',
+    ),
+    { workers: 2, snapshotIntervalMs: 100 },
+  );
+  const ws = report.transports.websocket!;
+  const d = ws.delivery;
+  const why = JSON.stringify({ delivery: d, errors: ws.errors, samples: ws.errorSamples, reconnects: ws.reconnects });
+  assert.equal(ws.throughput.publishes, 90, why);
+  assert.equal(d.expected, membershipSum(clients, 2, 3, 90), why);
+  assert.equal(d.delivered + d.lost + d.notOwed + d.unpublished, d.expected, `identity: ${why}`);
+  assert.equal(d.lost, 0, why);
+  assert.equal(d.duplicated, 0, why);
+  assert.equal(d.ignoredBy.misrouted, 0, why);
+  assert.ok(d.notOwed > 0, `the stormed connections were away for a while: ${why}`);
+  assert.equal(ws.connections.opened, clients * 2, 'a connection per (client, channel): connections, not clients');
+  // A client's connections drop together (the storm decides by client index): an even number.
+  assert.equal(ws.reconnects!.dropped % 2, 0, why);
+  assert.equal(ws.reconnects!.count, ws.reconnects!.dropped, why);
+});
+
+test('builtin over long-polling, channelsPerClient 2 over 3 channels: a poller per (client, channel), 100 % delivered', async () => {
+  const clients = 9;
+  const report = await runEngine(
+    parseScenarioText(
+      `redis: { url: "${redis.url}" }
+clients: { connections: ${clients}, channelsPerClient: 2 }
+publish: { rate: 60/s, duration: 1s, channels: 3, payloadSize: 64 }
+transports: [longpoll]
+polling: { longPollTimeout: 2s }
+drain: 2s
+`,
+      'multichannel-longpoll.yaml',
+    ),
+    { workers: 1, snapshotIntervalMs: 100 },
+  );
+  const lp = report.transports.longpoll!;
+  assertMembershipLedger(lp, membershipSum(clients, 2, 3, 60), 'builtin longpoll, channelsPerClient 2 over 3 channels');
+  assert.equal(lp.connections.opened, clients * 2, 'a poller per (client, channel)');
 });

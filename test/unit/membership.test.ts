@@ -16,6 +16,7 @@ import { parseScenarioText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { workerPlans } from '../../src/engine/worker-plans.js';
 import { websocket } from '../../src/transports/websocket.js';
+import { longpoll } from '../../src/transports/longpoll.js';
 import { PLAIN_PROTOCOL } from '../../src/targets/client-protocol.js';
 import { channelsOfQuery } from '../../src/server/router.js';
 import { fillTemplate } from '../../src/targets/template.js';
@@ -125,17 +126,16 @@ test('clients in several channels, mistakes: one line naming where and what', ()
     [withClients('membership: []'), /clients\.membership: /],
     [withClients('membership: [[]]'), /clients\.membership\[0\]: /],
     [
-      withClients('channelsPerClient: 2', 'transports: [websocket, longpoll]\n'),
-      /transports\[1\]: "longpoll" polls one channel per client: clients in several channels \(clients\.channelsPerClient\) run with transports: \[websocket\]/,
-    ],
-    [
       withClients('channelsPerClient: 2').replace('channels: 10', 'channels: 10\n  via: websocket\n  senders: 10') +
         'target: { kind: builtin, clientPublish: true }\n',
       /publish\.via: not with clients in several channels \(clients\.channelsPerClient\) yet: a sender sends to one channel/,
     ],
     [
-      withClients('channelsPerClient: 2', 'target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n'),
-      /clients\.channelsPerClient: a raw target cannot subscribe one connection to several channels/,
+      withClients(
+        'channelsPerClient: 2\n  slow: { fraction: 10%, readRate: 1KiB/s }',
+        'target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n',
+      ),
+      /clients\.slow: not with clients in several channels \(clients\.channelsPerClient\) on a raw target yet: it opens a connection per \(client, channel\)/,
     ],
     [
       withClients('channelsPerClient: 2', 'target: { kind: socketio, url: "ws://127.0.0.1:1", room: "{channel}" }\n'),
@@ -180,6 +180,7 @@ test('worker plans: the membership and the URL for several channels, the same fo
     assert.equal(p.urlTemplate, 'ws://h/ws?channels={channels}');
   }
   for (const p of plan('channelsPerClient: 3')) assert.equal(p.urlTemplate, 'ws://h/ws/{channel}', 'the target has one URL for all');
+  for (const p of plan('channelsPerClient: 3', 'ws://h/ws?channels={channels}')) assert.equal(p.connectionPerChannel, undefined);
   for (const p of plan('channelsPerClient: 1', 'ws://h/ws?channels={channels}')) {
     assert.equal(p.membership, undefined, 'one channel per client: no membership, the one-channel path');
     assert.equal(p.urlTemplate, 'ws://h/ws/{channel}');
@@ -214,4 +215,27 @@ test('scenario facts: clients in several channels are a fact of the scenario (ab
     scenarioFacts(parseScenarioText(withClients('membership: [[bench-0, bench-9], [bench-3]]'), 'scn.yaml'))['clients.membership'],
     '[[bench-0, bench-9], [bench-3]]',
   );
+});
+
+test('worker plans: a connection per (client, channel) where one connection cannot carry several (a raw target, a polling transport)', () => {
+  const base = (target: string, descriptor = websocket) =>
+    workerPlans({
+      scenario: parseScenarioText(withClients('channelsPerClient: 2', target), 'scn.yaml'),
+      target: { describe: 't', headers: {}, subprotocols: [], clientProtocol: PLAIN_PROTOCOL, maxPayload: 1 << 20, readyDelayMs: 0 },
+      transport: descriptor.name as 'websocket' | 'longpoll',
+      descriptor,
+      urlTemplate: 'ws://h/{channel}',
+      runId: 'r',
+      workers: 1,
+      publishes: { warmup: 0, total: 200 },
+      localAddresses: [],
+      snapshotIntervalMs: 100,
+      connectStartMs: 0,
+      timeline: { originMs: 0, lengthMs: 1000 },
+    })[0]!;
+  const raw = base('target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n');
+  assert.equal(raw.connectionPerChannel, true);
+  assert.equal(raw.urlTemplate, 'ws://h/{channel}', 'each connection its one channel');
+  assert.equal(base('transports: [longpoll]\n', longpoll).connectionPerChannel, true, 'a poll reads one channel');
+  assert.equal(base('').connectionPerChannel, undefined, 'the reference server over WebSocket: one connection');
 });
