@@ -15,7 +15,7 @@ import type { LifecycleEvent, LifecyclePlan, ReconnectPolicy, UpstreamPlan, Work
 import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
 import { readThrottleOf, slowClientCount } from '../config/slow-clients.js';
-import { membershipOf } from '../config/membership.js';
+import { membersPerChannel, membershipOf } from '../config/membership.js';
 import { targetAdapter } from '../targets/registry.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
@@ -138,6 +138,29 @@ export function upstreamPlan(input: Pick<PlanInput, 'scenario' | 'target'>): Ups
   };
 }
 
+/**
+ * Whether clients in several channels open a connection per (client, channel): the target cannot
+ * subscribe one connection to several channels, or the transport polls (a poll reads one channel).
+ */
+export function connectionPerChannel(
+  scenario: Pick<Scenario, 'clients' | 'channelNames' | 'target'>,
+  descriptor: Pick<TransportDescriptor, 'needsPollEndpoint'>,
+): boolean {
+  if (membershipOf(scenario.clients, scenario.channelNames) === null) return false;
+  return !targetAdapter(scenario.target.kind).severalChannelsPerConnection || descriptor.needsPollEndpoint;
+}
+
+/** Connections clients [0, clients) open: one each, or one per (client, channel) (connectionPerChannel). */
+export function connectionsOfClients(
+  scenario: Pick<Scenario, 'clients' | 'channelNames' | 'target'>,
+  descriptor: Pick<TransportDescriptor, 'needsPollEndpoint'>,
+  clients: number,
+): number {
+  if (!connectionPerChannel(scenario, descriptor)) return clients;
+  const membership = membershipOf(scenario.clients, scenario.channelNames);
+  return membersPerChannel(membership, clients, scenario.channelNames.length).reduce((a, b) => a + b, 0);
+}
+
 export function workerPlans(input: PlanInput): WorkerPlan[] {
   const { scenario, target } = input;
   const connections = scenario.clients.connections;
@@ -146,11 +169,9 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
   // Polling clients cannot send upstream: they speak plain whatever the target.
   const clientProtocol = input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL;
   // Clients in several channels: one connection each (at the target's URL for several channels
-  // when it has one), or a connection per (client, channel) where one cannot carry several — the
-  // target cannot, or a poll reads one channel.
+  // when it has one), or a connection per (client, channel) where one cannot carry several.
   const membership = membershipOf(scenario.clients, scenario.channelNames);
-  const perChannel =
-    membership !== null && (!targetAdapter(scenario.target.kind).severalChannelsPerConnection || input.descriptor.needsPollEndpoint);
+  const perChannel = connectionPerChannel(scenario, input.descriptor);
   const urlTemplate =
     membership && !perChannel && target.severalChannelsUrlTemplate ? target.severalChannelsUrlTemplate : input.urlTemplate;
   return interleaveClients(scenario.load.maxConnections, input.workers).map((range, workerId) => ({

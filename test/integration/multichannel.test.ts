@@ -45,6 +45,7 @@ drain: 2s
   assertMembershipLedger(ws, membershipSum(clients, 3, 10, 240), 'builtin, channelsPerClient 3 over 10 channels');
   assert.equal(ws.delivery.expected, 1_440, 'each of the 240 messages has 6 members (20 × 3 / 10)');
   assert.equal(ws.connections.opened, clients, 'one connection per client');
+  assert.equal(ws.connections.target, clients);
   assert.ok(ws.fanoutLatencyMs.count > 0 && ws.fanoutLatencyMs.p50 <= ws.fanoutLatencyMs.p99);
 });
 
@@ -118,6 +119,7 @@ events:
   assert.equal(d.ignoredBy.misrouted, 0, why);
   assert.ok(d.notOwed > 0, `the stormed connections were away for a while: ${why}`);
   assert.equal(ws.connections.opened, clients * 2, 'a connection per (client, channel): connections, not clients');
+  assert.equal(ws.connections.target, clients * 2, 'the target counts the same connections');
   // A client's connections drop together (the storm decides by client index): an even number.
   assert.equal(ws.reconnects!.dropped % 2, 0, why);
   assert.equal(ws.reconnects!.count, ws.reconnects!.dropped, why);
@@ -141,4 +143,5 @@ drain: 2s
   const lp = report.transports.longpoll!;
   assertMembershipLedger(lp, membershipSum(clients, 2, 3, 60), 'builtin longpoll, channelsPerClient 2 over 3 channels');
   assert.equal(lp.connections.opened, clients * 2, 'a poller per (client, channel)');
+  assert.equal(lp.connections.target, clients * 2);
 });
