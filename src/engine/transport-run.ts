@@ -41,7 +41,7 @@ import { IntervalTicker } from './interval-ticker.js';
 import { OpenLoopSchedule } from './pacer.js';
 import type { CoordinatorInterval, PublishedSchedule } from './timeline-assembly.js';
 import type { WorkerConnected } from './worker-messages.js';
-import { endpointOf, transportSettings, workerPlans } from './worker-plans.js';
+import { connectionsOfClients, endpointOf, transportSettings, workerPlans } from './worker-plans.js';
 import { CONNECTIONS_PER_WORKER } from './workers.js';
 
 /** The publisher starts this long after readiness so the first due message is not already late. */
@@ -229,7 +229,8 @@ class TransportRun {
       transport: input.transport,
       transportIndex: input.transportIndex,
       transportCount: input.transportCount,
-      connections: scenario.clients.connections,
+      // Connections, not clients, where a client opens one per channel (clients in several channels).
+      connections: connectionsOfClients(scenario, this.descriptor, scenario.clients.connections),
       channelCount: scenario.channelNames.length,
       totalPublishes: this.counts.total,
       ackedNow: () => this.publisher.progress().acked,
