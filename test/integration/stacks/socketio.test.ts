@@ -97,11 +97,14 @@ drain: 3s
   const ws = report.transports.websocket!;
   assertChatLedger(ws, { senders: 50, messages: 450, warmup: 50, members: 50 }, 'socketio chat, 2 processes through the redis-adapter');
   assert.deepEqual(ws.errors, {});
-  // Both processes held about half the clients: most members of a room were on the other process than its sender.
+  // Both processes held a real part of the clients, so many members of a room sat on the other process than
+  // its sender and the redis-adapter carried their copies. Node's cluster round-robin is not strict on a busy
+  // machine (198/302 was seen), so the floor is half an even share, not an even share.
   const peaks = new Map<string, number>();
   for (const [, pid, n] of server.output().matchAll(/connections (\d+) (\d+)/g)) peaks.set(pid!, Math.max(peaks.get(pid!) ?? 0, Number(n)));
   assert.equal(peaks.size, 2, server.output().slice(-500));
-  for (const peak of peaks.values()) assert.ok(peak >= 200, `each process held its share: ${[...peaks.values()].join(', ')}`);
+  for (const peak of peaks.values())
+    assert.ok(peak >= 125, `each process held at least half an even share: ${[...peaks.values()].join(', ')}`);
 });
 
 test('socketio: a namespace (/chat) broadcast reaches every client of that namespace', async () => {
