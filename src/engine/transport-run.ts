@@ -164,8 +164,10 @@ class TransportRun {
     const workerCount = Math.max(1, Math.min(input.workers, connections));
     const localAddresses = sourceAddresses(scenario.clients.localAddresses, urlTemplate, connections);
     // Preflight for big runs: say which machine limit the run will hit before it hits it.
-    if (connections > CONNECTIONS_PER_WORKER && input.preflight) {
-      const plan = { connections, workers: workerCount, sourceAddresses: Math.max(1, localAddresses.length) };
+    // Sockets, not clients: a client in k channels of a target without multi-channel connections holds k.
+    const sockets = connectionsOfClients(scenario, this.descriptor, connections);
+    if (sockets > CONNECTIONS_PER_WORKER && input.preflight) {
+      const plan = { connections: sockets, workers: workerCount, sourceAddresses: Math.max(1, localAddresses.length) };
       for (const message of input.preflight(plan)) emit({ type: 'warning', message, elapsedMs: elapsed() });
     }
     // Each transport stamps with its own run id, so nothing of one can be counted in another.
