@@ -89,6 +89,8 @@ export class SnapshotAggregator {
   private intervals: string[] = [];
   /** Open connections per channel of each worker, once its connect phase ended. */
   private readonly openedByWorker = new Map<number, readonly number[]>();
+  /** Connections open per worker when its connect phase ended (several channels each count once here). */
+  private readonly connectionsByWorker = new Map<number, number>();
   private readonly previous: { at: number; connects: number; delivered: number; bytesIn: number; requests: number };
   /** Closed intervals received and not yet assembled, by index and worker. */
   private readonly pending = new Map<number, Map<number, WorkerInterval>>();
@@ -177,10 +179,16 @@ export class SnapshotAggregator {
 
   /** The workers' connect outcomes: who owes deliveries to how many clients on each channel. */
   connected(workers: readonly WorkerConnected[]): void {
-    for (const w of workers) this.openedByWorker.set(w.workerId, w.openedPerChannel);
+    for (const w of workers) {
+      this.openedByWorker.set(w.workerId, w.openedPerChannel);
+      this.connectionsByWorker.set(w.workerId, w.opened ?? w.openedPerChannel.reduce((a, b) => a + b, 0));
+    }
   }
 
-  /** Open connections per channel over every worker (zeros before the connect phase ended). */
+  /**
+   * Open members per channel over every worker (zeros before the connect phase ended): open
+   * connections per channel, a connection of a client in several channels counted in each.
+   */
   openedPerChannel(): number[] {
     const out = new Array<number>(this.setup.channelCount).fill(0);
     for (const opened of this.openedByWorker.values()) for (let c = 0; c < out.length; c++) out[c]! += opened[c] ?? 0;
@@ -265,7 +273,9 @@ export class SnapshotAggregator {
       ready += snapshot.ready;
       problem ??= snapshot.problem;
     }
-    return { ready, opened: this.openedPerChannel().reduce((a, b) => a + b, 0), problem };
+    let opened = 0;
+    for (const n of this.connectionsByWorker.values()) opened += n;
+    return { ready, opened, problem };
   }
 
   /** The live Snapshot: sums of the latest worker figures, rates since the previous merge, last-interval latency. */
