@@ -48,6 +48,8 @@ export function scenarioFacts(s: Scenario): ScenarioFacts {
     // Who sends the messages changes what the latency measures (the chat round trip); only said
     // when clients send, so reports from before publish.via still compare with today's.
     ...(s.senders > 0 ? { 'publish.via': s.publish.via, 'publish.senders': String(s.senders) } : {}),
+    // An app that leaves the sender out owes each message to one member fewer; said only then.
+    ...(s.senders > 0 && s.publish.echo !== 'expected' ? { 'publish.echo': s.publish.echo } : {}),
     ...(s.publish.padding !== 'plain' ? { 'publish.padding': s.publish.padding } : {}),
     ...(target.tls !== undefined ? { 'target.tls': target.tls === false ? 'off' : target.tls === true ? 'generated' : 'files' } : {}),
     ...(target.perMessageDeflate !== undefined ? { 'target.perMessageDeflate': deflateFact(target.perMessageDeflate) } : {}),

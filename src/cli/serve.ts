@@ -76,6 +76,8 @@ async function serve(argv: ServeArgs): Promise<number> {
     const processes = argv.processes === 'auto' ? availableParallelism() : Number(argv.processes);
     if (!Number.isInteger(processes) || processes < 1 || processes > 64)
       throw new ConfigError(`"${argv.processes}" is not auto or a number of processes 1-64`, { key: '--processes' });
+    if (argv['leave-sender-out'] && !argv['client-publish'])
+      throw new ConfigError('leaves the sender out of what clients publish: only with --client-publish', { key: '--leave-sender-out' });
     if (argv.redis !== undefined && !/^rediss?:\/\/./i.test(argv.redis))
       throw new ConfigError('must be a redis:// or rediss:// URL', { key: '--redis' });
     const tls = await serveTls(argv);
@@ -92,6 +94,7 @@ async function serve(argv: ServeArgs): Promise<number> {
       maxPayload,
       perMessageDeflate: argv['per-message-deflate'],
       clientPublish: argv['client-publish'],
+      ...(argv['leave-sender-out'] ? { leaveSenderOut: true } : {}),
       channelPrefix: argv['channel-prefix'],
       writeDelayMs,
       maxPollChannels,
@@ -121,7 +124,7 @@ async function serve(argv: ServeArgs): Promise<number> {
     process.stdout.write(
       [
         `wsbench reference server listening on ${server.url}${processes > 1 ? ` (${processes} processes)` : ''}`,
-        `  WebSocket   ${server.url}/ws/<channel>   (relays Redis channel ${argv['channel-prefix']}<channel>${argv['client-publish'] ? '; client messages are PUBLISHed there' : ''})`,
+        `  WebSocket   ${server.url}/ws/<channel>   (relays Redis channel ${argv['channel-prefix']}<channel>${argv['client-publish'] ? `; client messages are PUBLISHed there${argv['leave-sender-out'] ? ', their sender left out' : ''}` : ''})`,
         `  health      ${http}/healthz   stats ${http}/stats`,
         `  Redis       ${redactText(redisUrl)}${redis ? ' (embedded; stops with the server)' : ''}`,
         ...tlsLines,

@@ -18,7 +18,7 @@ import { clientCompression, clientDeflate, clientTls } from './connection-fields
 import { slowClients } from './slow-clients.js';
 import { channelNamesOf, channelsPerClient, membership, membershipOf, maxChannelsPerClient, membershipProblems } from './membership.js';
 import { DEFAULT_TRANSPORTS, TRANSPORT_NAMES, transportDescriptor } from '../transports/registry.js';
-import { PUBLISH_VIA, senderCount, sendersPercent, sendersProblem } from './senders.js';
+import { PUBLISH_VIA, SENDER_ECHO, senderCount, senderPoolSize, sendersPercent, sendersProblem } from './senders.js';
 
 const rate = unitValue(parseRatePerSec, 'rate', '1000/s, 5k/s, 60/min', (n) =>
   n <= 0 ? 'must be greater than zero' : n > MAX_RATE_PER_SEC ? 'must be at most 10M/s' : undefined,
@@ -271,6 +271,12 @@ export const scenarioSchema = z
           .describe(
             'via websocket: how many clients send: a number, a fraction of the connections below 1 (0.1), or a percentage ("10%"); default one per channel. The schedule is spread over them.',
           ),
+        echo: z
+          .enum(SENDER_ECHO)
+          .default('expected')
+          .describe(
+            "via websocket: whether the app sends a sender its own message back. expected: every member gets it, the sender too (io.to(room).emit, group_send, ActionCable broadcast): the sender's copy is echo latency. none: the app leaves the sender out (socket.to(room).emit): a sender is owed none of its own messages (notOwed), and an own copy that arrives anyway is counted as publish.unexpected-echo.",
+          ),
       })
       .describe('The open-loop publisher.'),
     stages: z
@@ -388,22 +394,15 @@ export const scenarioSchema = z
         message: 'senders send through their WebSocket: set publish.via: websocket (with via redis wsbench publishes)',
       });
     }
+    if (via === 'redis' && s.publish.echo !== 'expected') {
+      ctx.issues.push({
+        code: 'custom',
+        input: s.publish.echo,
+        path: ['publish', 'echo'],
+        message: "echo says what the app does with a sender's own message: only with publish.via: websocket",
+      });
+    }
     if (via === 'websocket') {
-      // Senders are fixed clients with a fixed share of a constant schedule: load that changes
-      // (stages, churn, storms, restarts) would take senders away mid-run, which is not modelled yet.
-      const changing: [unknown, (string | number)[]][] = [
-        [s.stages, ['stages']],
-        [s.clients.churn, ['clients', 'churn']],
-        [s.events, ['events']],
-      ];
-      for (const [value, path] of changing)
-        if (value !== undefined)
-          ctx.issues.push({
-            code: 'custom',
-            input: value,
-            path,
-            message: 'not with publish.via websocket yet: client senders need a steady load (no stages, churn or events)',
-          });
       if (s.distributed !== undefined)
         ctx.issues.push({
           code: 'custom',
@@ -411,10 +410,12 @@ export const scenarioSchema = z
           path: ['distributed'],
           message: 'not with publish.via websocket yet: client senders run in local workers only',
         });
+      // Senders are clients the load keeps throughout (a stage that lowers the connections never takes one away).
       const problem = sendersProblem(
         senderCount(s.publish.senders, s.clients.connections, channelCount),
-        s.clients.connections,
+        senderPoolSize(s.clients.connections, s.stages),
         channelCount,
+        s.stages !== undefined,
       );
       if (problem)
         ctx.issues.push({

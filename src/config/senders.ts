@@ -8,6 +8,16 @@
 export const PUBLISH_VIA = ['redis', 'websocket'] as const;
 export type PublishVia = (typeof PUBLISH_VIA)[number];
 
+/**
+ * `publish.echo`: whether the app sends a sender its own message back. `expected` (the default: what
+ * `io.to(room).emit`, `group_send` and `ActionCable.server.broadcast` do) — the sender is one of the
+ * recipients and its copy is measured as echo latency; `none` (`socket.to(room).emit`, apps that
+ * leave the sender out) — a sender is owed none of its own messages (notOwed on that sender), and
+ * an own copy that arrives anyway is counted as `publish.unexpected-echo`, never as a delivery.
+ */
+export const SENDER_ECHO = ['expected', 'none'] as const;
+export type SenderEcho = (typeof SENDER_ECHO)[number];
+
 /** `publish.senders` as written: a number of clients, a fraction of them below 1 (0.1), or a percentage ("10%"). */
 export type SendersSetting = number | string;
 
@@ -29,10 +39,26 @@ export function senderCount(setting: SendersSetting | undefined, connections: nu
   return Math.max(1, Math.round((connections * percent) / 100));
 }
 
-/** What is wrong with a sender count for the scenario, or null. */
-export function sendersProblem(senders: number, connections: number, channelCount: number): string | null {
+/**
+ * The clients senders are chosen from: those the load keeps throughout publishing — global indices
+ * below the fewest connections the scenario ever wants (`clients.connections`, or a stage's
+ * `connections` when lower: a stage that takes connections away closes the highest indices first).
+ * A sender then never leaves with a stage; churn, storms and restarts still take it away for a while.
+ */
+export function senderPoolSize(connections: number, stages: readonly { connections?: number | undefined }[] | undefined): number {
+  let fewest = connections;
+  for (const stage of stages ?? []) if (stage.connections !== undefined && stage.connections < fewest) fewest = stage.connections;
+  // As the pool wants clients below a level of the curve (lifecycle.ts wantedBelow).
+  return Math.max(0, Math.floor(fewest + 1e-9));
+}
+
+/** What is wrong with a sender count for the scenario, or null (`connections`: the clients senders can be chosen from, senderPoolSize). */
+export function sendersProblem(senders: number, connections: number, channelCount: number, withStages = false): string | null {
   if (!Number.isInteger(senders) || senders < 1) return `${senders} is not a number of senders (at least 1)`;
-  if (senders > connections) return `${senders} senders, but only ${connections} connections: a sender is one of the clients`;
+  if (senders > connections)
+    return withStages
+      ? `${senders} senders, but the stages go down to ${connections} connections: senders are clients the load keeps throughout (at most the fewest connections of the stages)`
+      : `${senders} senders, but only ${connections} connections: a sender is one of the clients`;
   if (senders < channelCount)
     return `${senders} sender(s) for ${channelCount} channels: each channel needs at least one sender (a sender sends into its own channel)`;
   return null;

@@ -31,7 +31,7 @@
 import { describeCloseCode, peerSnippet } from '../peer-text.js';
 import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
 import { PublishOutcomes, sentOnChannel, type ChannelPublishes, type PublishOutcome } from '../metrics/publish-outcomes.js';
-import { NEVER_OWED, OWED_THROUGHOUT, forEachIn, owedSpansOf, sizeIn, type OwedSpans } from '../metrics/owed-spans.js';
+import { NEVER_OWED, OWED_THROUGHOUT, forEachIn, owedSpansOf, sizeIn, withoutOwn, type OwedSpans } from '../metrics/owed-spans.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { IntervalCollector, type LoadSource } from './interval-collector.js';
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
@@ -48,7 +48,14 @@ import {
 import type { IgnoredBreakdown } from '../results/types.js';
 import { Verdict, type ClientProtocol, type ProtocolContext } from '../targets/client-protocol.js';
 import { createClientProtocol } from '../targets/registry.js';
-import { PROTOCOL_UNEXPECTED, PUBLISH_SEND_FAILED, connectErrorKind, socketClosedKind, type ErrorKind } from '../results/error-kinds.js';
+import {
+  PROTOCOL_UNEXPECTED,
+  PUBLISH_SEND_FAILED,
+  PUBLISH_UNEXPECTED_ECHO,
+  connectErrorKind,
+  socketClosedKind,
+  type ErrorKind,
+} from '../results/error-kinds.js';
 import { fillTemplate } from '../targets/template.js';
 import type {
   EventOutcome,
@@ -61,7 +68,7 @@ import type {
   WorkerSnapshot,
 } from './worker-messages.js';
 import { SenderMap } from './sender-map.js';
-import { UpstreamSender, type SenderPort } from './upstream-sender.js';
+import { UpstreamSender, type SenderPort, type SendOutcome } from './upstream-sender.js';
 import type { ProcessMonitor } from '../process/monitor.js';
 import { messageOf } from '../errors.js';
 import { PiecewiseLinear, type OpenLoopSchedule } from './pacer.js';
@@ -291,6 +298,17 @@ class OpenQueue {
   }
 }
 
+/**
+ * Whether the scenario has the client between connections at `now`: a close it made (churn, a
+ * storm, a server restart's drop) ended its last window with more to come, and its next connection
+ * is not owed messages yet.
+ */
+function inTransition(client: PoolClient, now: number): boolean {
+  const conn = client.connection;
+  if (conn === null) return client.windows !== null && client.windows[client.windows.length - 1] === 1;
+  return conn.readyAt > now && (conn.reason === OpenReason.Churn || conn.reason === OpenReason.Reconnect);
+}
+
 export class ClientPool implements ConnectionOwner, SenderPort {
   private readonly clients: PoolClient[] = [];
   /**
@@ -330,6 +348,8 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   /** Who sends what, and this worker's senders, when clients send the schedule (publish.via websocket). */
   private readonly senderMap: SenderMap | null = null;
   private readonly upstream: UpstreamSender | null = null;
+  /** The app leaves a sender out of its own messages (publish.echo none): they are not owed to it. */
+  private readonly leavesSenderOut: boolean;
   /** What the connections negotiated (TLS, compression), counted by the clients themselves. */
   private readonly facts = new ConnectionFacts();
 
@@ -415,11 +435,14 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     const { lifecycle } = plan;
     this.connectionCurve = lifecycle.connections ? new PiecewiseLinear(lifecycle.connections) : null;
     this.level = plan.totalClients;
-    this.dynamic = lifecycle.connections !== null || lifecycle.churnPerSec > 0 || lifecycle.events.length > 0;
+    // A sender left out of its own messages (publish.echo none) is owed less than its channel's publishes, too.
+    this.dynamic =
+      lifecycle.connections !== null || lifecycle.churnPerSec > 0 || lifecycle.events.length > 0 || plan.upstream?.echo === 'none';
     this.outcomes = lifecycle.events.map((e) => emptyEventAccount(e.index));
+    this.leavesSenderOut = plan.upstream?.echo === 'none';
     if (this.dynamic) this.timeline.owedIn = (from, to) => this.owedIn(from, to);
     if (plan.upstream) {
-      this.senderMap = new SenderMap(plan.totalClients, this.channelCount, plan.upstream.senders);
+      this.senderMap = new SenderMap(plan.upstream.pool, this.channelCount, plan.upstream.senders);
       for (const c of this.clients) c.senderSlot = this.senderMap.slotOf(c.clientIndex);
       this.upstream = new UpstreamSender({ ...plan, upstream: plan.upstream }, this.senderMap, this);
     }
@@ -492,15 +515,22 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     this.upstream?.stop();
   }
 
-  /** SenderPort: a sender's message through its connection; its bufferedAmount after, or null when it is not open. */
-  sendThrough(clientIndex: number, frame: Buffer, binary: boolean): number | null {
+  /**
+   * SenderPort: a sender's message through its connection when that is open and owed messages (a
+   * reconnect not subscribed yet cannot send: the app may not take it); its bufferedAmount after.
+   * Not sent: 'in-transition' while the scenario has the sender between connections (or restarts
+   * the server), 'not-open' otherwise.
+   */
+  sendThrough(clientIndex: number, frame: Buffer, binary: boolean): SendOutcome {
     const { firstClient, clientStride } = this.plan;
     const j = (clientIndex - firstClient) / clientStride;
     const client = this.clients[this.positions ? this.positions[j]! : j];
-    const conn = client?.connection;
-    const transport = conn?.state === ConnState.Open ? conn.transport : null;
-    if (!transport?.sendPayload(frame, binary)) return null;
-    return transport.bufferedAmount();
+    if (!client) return 'not-open';
+    const conn = client.connection;
+    const now = monotonicMs();
+    const owed = conn !== null && conn.state === ConnState.Open && conn.readyAt <= now && conn.closeAt === Number.POSITIVE_INFINITY;
+    if (owed && !this.restart && conn.transport?.sendPayload(frame, binary)) return conn.transport.bufferedAmount();
+    return this.restart || inTransition(client, now) ? 'in-transition' : 'not-open';
   }
 
   /** SenderPort: a send that could not go out. */
@@ -509,8 +539,8 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   }
 
   /** SenderPort: into the interval of the message's intended time. */
-  sendOutcome(intendedMs: number, bufferedBytes: number | null): void {
-    this.timeline.sentAt(intendedMs, bufferedBytes);
+  sendOutcome(intendedMs: number, outcome: SendOutcome): void {
+    this.timeline.sentAt(intendedMs, outcome);
   }
 
   channelName(channelIndex: number): string {
@@ -738,11 +768,15 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     if (!schedule || conn.readyAt >= conn.closeAt) return true;
     const n = this.channelCount;
     let missing = false;
-    for (const member of conn.client.members) {
+    const client = conn.client;
+    for (const member of client.members) {
       const channel = member.channelIndex;
       const local = (ms: number) =>
         ms === Number.NEGATIVE_INFINITY ? 0 : Math.max(0, Math.ceil((schedule.firstDueAtOrAfter(ms) - channel) / n));
-      member.ledger.forEachMissingIn(local(conn.readyAt), local(conn.closeAt), () => (missing = true));
+      member.ledger.forEachMissingIn(local(conn.readyAt), local(conn.closeAt), (a, b) => {
+        // A sender left out of its own messages (on its own channel, its first) never gets them: those are not waited for.
+        if (!this.leavesSenderOut || member !== client.first || !this.onlyOwn(client, a, b)) missing = true;
+      });
       if (missing) return false;
     }
     return true;
@@ -1041,6 +1075,19 @@ export class ClientPool implements ConnectionOwner, SenderPort {
       client.ledger.ignore();
       return;
     }
+    if (this.leavesSenderOut && member === client.first && this.isOwn(client, q)) {
+      // The app echoed although the scenario says it leaves the sender out: a finding, never a delivery.
+      this.ignoredTotal++;
+      this.ignoredBy.notOwed++;
+      client.ledger.ignore();
+      this.countError(
+        PUBLISH_UNEXPECTED_ECHO,
+        `sender client ${client.clientIndex} received its own message #${seq} back, but publish.echo is none (the app leaves the sender out): not counted as delivered`,
+        1,
+        client,
+      );
+      return;
+    }
     const firstReceipt = member.ledger.receive(q);
     if (!firstReceipt) {
       this.duplicated++;
@@ -1106,8 +1153,25 @@ export class ClientPool implements ConnectionOwner, SenderPort {
       const windows = conn ? [...client.windows, conn.readyAt, conn.closeAt, 0] : client.windows;
       spans = this.spansFrom(windows, member.channelIndex);
     }
+    if (this.leavesSenderOut && client.senderSlot >= 0 && member === client.first && spans !== NEVER_OWED) {
+      // Its own messages (into its own channel, its first) are owed to nobody on it: the app leaves the sender out.
+      const c = client.channelIndex;
+      const end = sentOnChannel(this.plan.totalPublishes, c, this.channelCount);
+      spans = withoutOwn(spans, client.senderSlot, this.senderMap!.sendersOn(c), end);
+    }
     member.spans = spans;
     return spans;
+  }
+
+  /** Whether channel sequences [from, to) are all messages the client sends itself (its channel's only sender sends every one). */
+  private onlyOwn(client: PoolClient, from: number, to: number): boolean {
+    if (client.senderSlot < 0) return false;
+    return this.senderMap!.sendersOn(client.channelIndex) === 1 || (to - from === 1 && this.isOwn(client, from));
+  }
+
+  /** Whether channel sequence `q` of the client's channel is a message the client sends itself. */
+  private isOwn(client: PoolClient, q: number): boolean {
+    return client.senderSlot >= 0 && this.senderMap!.sends(client.channelIndex, client.senderSlot, q);
   }
 
   private spansFrom(windows: readonly number[], channel: number): OwedSpans {

@@ -59,6 +59,8 @@ export class Slot {
   /** Client senders: messages intended in the interval that went out or could not, and the most bytes a sender held after a send. */
   sent = 0;
   sendFailures = 0;
+  /** Messages intended in the interval whose sender the scenario had between connections. */
+  unsent = 0;
   bufferedMax = 0;
   tool: LoadSample = NO_LOAD;
 
@@ -159,13 +161,14 @@ export class IntervalCollector {
     return recordMs(slot.echo ?? this.liveHistogram(slot, 'echo'), latencyMs);
   }
 
-  /** A client sender's message intended at `intendedMs` went out (its bufferedAmount after the send), or could not (null). */
-  sentAt(intendedMs: number, bufferedBytes: number | null): void {
+  /** A client sender's message intended at `intendedMs` went out (its bufferedAmount after the send), or could not, or its sender was between connections. */
+  sentAt(intendedMs: number, outcome: number | 'not-open' | 'in-transition'): void {
     const slot = this.slotAt(intendedMs);
-    if (bufferedBytes === null) slot.sendFailures++;
+    if (outcome === 'not-open') slot.sendFailures++;
+    else if (outcome === 'in-transition') slot.unsent++;
     else {
       slot.sent++;
-      if (bufferedBytes > slot.bufferedMax) slot.bufferedMax = bufferedBytes;
+      if (outcome > slot.bufferedMax) slot.bufferedMax = outcome;
     }
   }
 
@@ -315,8 +318,15 @@ export class IntervalCollector {
       connectionsOpen,
       connect: slot.connects > 0 && slot.connectEncoded ? { count: slot.connects, histogram: slot.connectEncoded } : null,
       ...(slot.echoes > 0 && slot.echoEncoded ? { echo: { count: slot.echoes, histogram: slot.echoEncoded } } : {}),
-      ...(slot.sent + slot.sendFailures > 0
-        ? { upstream: { sent: slot.sent, sendFailures: slot.sendFailures, bufferedAmountBytes: { max: slot.bufferedMax } } }
+      ...(slot.sent + slot.sendFailures + slot.unsent > 0
+        ? {
+            upstream: {
+              sent: slot.sent,
+              sendFailures: slot.sendFailures,
+              unsent: slot.unsent,
+              bufferedAmountBytes: { max: slot.bufferedMax },
+            },
+          }
         : {}),
       tool: slot.tool,
       ...(publishes ? { publishes } : {}),

@@ -22,7 +22,7 @@ import type { WorkerResult } from './worker-messages.js';
 import type { SourceResult } from './upstream-source.js';
 import { round3 } from '../metrics/rounding.js';
 import { emptyEventAccount, reconnectReport, sumEventAccounts } from '../metrics/reconnects.js';
-import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER, PUBLISH_SEND_FAILED } from '../results/error-kinds.js';
+import { PUBLISH_ERROR, PUBLISH_NO_SUBSCRIBER, PUBLISH_SEND_FAILED, PUBLISH_UNEXPECTED_ECHO } from '../results/error-kinds.js';
 import { coarsenTimeline } from '../results/timeline.js';
 import type { Timeline } from '../results/types.js';
 import type { IntervalGridSpec } from './interval-grid.js';
@@ -163,6 +163,8 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
             senders: upstream.senders,
             sent: upstream.sent,
             sendFailures: upstream.sendFailures,
+            unsent: upstream.unsent,
+            unexpectedEchoes: errors[PUBLISH_UNEXPECTED_ECHO] ?? 0,
             bufferedAmountBytes: summarizeCounts(buffered),
           },
         }

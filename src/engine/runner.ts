@@ -87,6 +87,7 @@ export async function runEngine(scenario: Scenario, options: RunOptions = {}): P
       redis: controlRedis,
       longPollTimeoutMs: scenario.polling.longPollTimeout,
       publishVia: scenario.publish.via,
+      echo: scenario.publish.echo,
       baseDir: scenarioBaseDir(scenario),
       tls: scenarioTls,
     });

@@ -21,6 +21,7 @@ export class SenderMap {
   private readonly members: number[];
 
   constructor(
+    /** The clients senders are chosen from: global indices below this (those the load keeps throughout; config/senders.ts senderPoolSize). */
     readonly connections: number,
     readonly channelCount: number,
     readonly senders: number,

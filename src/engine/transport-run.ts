@@ -192,7 +192,8 @@ class TransportRun {
     this.workers = input.startWorkers(plans, { transport: input.transport, incidents: input.incidents, emit, elapsed });
     this.clientsSend = scenario.senders > 0;
     if (this.clientsSend) {
-      const map = new SenderMap(connections, scenario.channelNames.length, scenario.senders);
+      // Senders are chosen among the clients the load keeps throughout (the same map as in every worker).
+      const map = new SenderMap(plans[0]?.upstream?.pool ?? connections, scenario.channelNames.length, scenario.senders);
       this.publisher = new UpstreamSource(
         this.workers,
         () => this.live.upstreamProgress(),

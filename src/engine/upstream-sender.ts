@@ -8,8 +8,14 @@
  * Open loop per sender: a sender that fell behind (a busy event loop) sends what is due at once and
  * never skips; how late each send went out is recorded (the publisher's lag). A send whose sender
  * is not open at that moment cannot go out: it is counted (`publish.send-failed`) and its message is
- * owed to nobody (unpublished, metrics/publish-outcomes.ts). After each send the sender's queued
- * bytes are recorded, as a browser app would read `WebSocket.bufferedAmount`.
+ * owed to nobody (unpublished, metrics/publish-outcomes.ts). A sender the scenario took away for a
+ * while (churn, a storm, a server restart) cannot send either: what falls due meanwhile is
+ * `unsent` (no error: the scenario's doing), also unpublished. Either way the message is not kept
+ * for later: once connected again the sender goes on with what is due from then on, no catch-up
+ * burst — a message stamped with an intended time long past would put the outage into the round
+ * trip of the others, and the open-loop rate would spike right when the server is busiest
+ * (reconnects). After each send the sender's queued bytes are recorded, as a browser app would
+ * read `WebSocket.bufferedAmount`.
  *
  * The wait between sends is a timer, about a millisecond late at best (the publisher's thread
  * waits more precisely, but the senders share the event loop with the receiving clients, which
@@ -26,14 +32,24 @@ import type { OpenLoopSchedule } from './pacer.js';
 import type { SenderMap } from './sender-map.js';
 import type { UpstreamPlan, WorkerSends } from './worker-messages.js';
 
+/**
+ * Why a sender's message did not go out: its connection was not open (it never opened, or dropped
+ * without the scenario doing it: `publish.send-failed`), or the scenario had it between
+ * connections (churn, a storm, a server restart: `upstream.unsent`, no error).
+ */
+export type NotSent = 'not-open' | 'in-transition';
+
+/** A send's outcome: the sender's bufferedAmount right after it went out, or why it did not. */
+export type SendOutcome = number | NotSent;
+
 /** What the senders need of the pool that holds their clients. */
 export interface SenderPort {
-  /** Sends `frame` through client `clientIndex`; its bufferedAmount after the send, or null when it is not open. */
-  sendThrough(clientIndex: number, frame: Buffer, binary: boolean): number | null;
+  /** Sends `frame` through client `clientIndex` when its connection is open and owed messages. */
+  sendThrough(clientIndex: number, frame: Buffer, binary: boolean): SendOutcome;
   /** A send could not go out (counted and timed by the pool). */
   sendFailed(message: string): void;
-  /** Message intended at `intendedMs` went out (the sender's bufferedAmount after it) or not (null): for the timeline. */
-  sendOutcome(intendedMs: number, bufferedBytes: number | null): void;
+  /** What became of the message intended at `intendedMs`: for the timeline. */
+  sendOutcome(intendedMs: number, outcome: SendOutcome): void;
   channelName(channelIndex: number): string;
 }
 
@@ -84,6 +100,8 @@ export class UpstreamSender {
   private measuredFirstSentAt = Number.NaN;
   private measuredLastSentAt = Number.NaN;
   private readonly failed = new RangeSet();
+  /** Of `failed`, those due while the sender was between connections the scenario made. */
+  private readonly unsent = new RangeSet();
   private readonly failureSamples: string[] = [];
   private readonly lag = createHistogram();
   private readonly buffered = createHistogram();
@@ -166,9 +184,14 @@ export class UpstreamSender {
     const payload = this.writer.write(i, intended, warmup ? FLAG_WARMUP : 0);
     const around = this.frames[(client - this.setup.firstClient) / this.setup.clientStride];
     const frame = around ? Buffer.concat([around.before, payload, around.after]) : payload;
-    const buffered = this.port.sendThrough(client, frame, this.binary);
-    this.port.sendOutcome(intended, buffered);
-    if (buffered === null) {
+    const outcome = this.port.sendThrough(client, frame, this.binary);
+    this.port.sendOutcome(intended, outcome);
+    if (outcome === 'in-transition') {
+      this.failed.add(i);
+      this.unsent.add(i);
+      return;
+    }
+    if (outcome === 'not-open') {
       this.failed.add(i);
       const why = `message #${i} was due from sender client ${client}, whose connection was not open: not sent (owed to nobody)`;
       if (this.failureSamples.length < 5) this.failureSamples.push(why);
@@ -176,7 +199,7 @@ export class UpstreamSender {
       return;
     }
     this.sent++;
-    recordCount(this.buffered, buffered);
+    recordCount(this.buffered, outcome);
   }
 
   private finish(): void {
@@ -187,6 +210,7 @@ export class UpstreamSender {
       attemptedUpTo: this.attemptedUpTo,
       sent: this.sent,
       failed: encodeIndexSet(this.failed, this.attemptedUpTo),
+      unsent: encodeIndexSet(this.unsent, this.attemptedUpTo),
       failureSamples: this.failureSamples,
       measuredSent: this.measuredSent,
       measuredFirstSentAt: this.measuredFirstSentAt,

@@ -26,6 +26,8 @@ export interface UpstreamResult {
   sent: number;
   /** Messages that were due and did not go out: the sender's connection was not open, or the run stopped first. */
   sendFailures: number;
+  /** Messages that were due while the scenario had their sender between connections (churn, storm, restart): not sent, no error. */
+  unsent: number;
   /** Encoded histogram of the senders' bufferedAmount right after each send (bytes). */
   bufferedAmount: string;
   /** Why sends failed (up to five). */
@@ -96,7 +98,9 @@ export interface ClientRange {
  * Every worker's sends as one publisher result. The schedule's messages [0, sent) are those up to
  * the last any sender attempted; each failed send is a failed publish, and so is a message below
  * that whose sender had not got to it when the run stopped (workers stop a moment apart): due,
- * never sent, owed to nobody. Lag and bufferedAmount histograms are added exactly.
+ * never sent, owed to nobody. Of the messages not sent, those due while the scenario had their
+ * sender between connections are `unsent`, the others `sendFailures` (the two never overlap: a
+ * worker reports each message once). Lag and bufferedAmount histograms are added exactly.
  */
 export function mergeSends(
   sends: readonly WorkerSends[],
@@ -108,9 +112,12 @@ export function mergeSends(
   const failed = new RangeSet();
   const samples: string[] = [];
   let reported = 0;
+  let unsent = 0;
   for (const s of sends) {
     const own = decodeIndexSet(s.failed);
-    reported += own.size;
+    const away = s.unsent ? decodeIndexSet(s.unsent).size : 0;
+    unsent += away;
+    reported += own.size - away;
     own.forEach((from, to) => failed.addRange(from, to));
     for (const sample of s.failureSamples) if (samples.length < 5) samples.push(sample);
     const range = ranges.find((r) => r.workerId === s.workerId);
@@ -118,7 +125,7 @@ export function mergeSends(
     for (let i = s.attemptedUpTo; i < sent; i++) if (ownsClient(range, map.senderOf(i))) failed.add(i);
   }
   const notSent = failed.countIn(0, sent);
-  if (notSent > reported && samples.length < 5)
+  if (notSent > reported + unsent && samples.length < 5)
     samples.push('the run stopped before some senders sent messages already due: those count as not sent (owed to nobody)');
   const outcomes = new PublishOutcomes(sent, failed, map.channelCount);
   const lag = mergeEncoded(sends.map((s) => s.lag));
@@ -141,7 +148,8 @@ export function mergeSends(
     upstream: {
       senders: map.senders,
       sent: sends.reduce((a, s) => a + s.sent, 0),
-      sendFailures: notSent,
+      sendFailures: notSent - unsent,
+      unsent,
       bufferedAmount: encodeHistogram(mergeEncoded(sends.map((s) => s.bufferedAmount))),
       failureSamples: samples,
     },

@@ -13,6 +13,7 @@ import type { EventAccount } from '../metrics/reconnects.js';
 import type { LoadSample } from '../process/monitor.js';
 import type { IntervalGridSpec } from './interval-grid.js';
 import type { CurveSegment } from '../config/load-shape.js';
+import type { SenderEcho } from '../config/senders.js';
 import type { ClientCompression } from '../transports/compression.js';
 import type { ConnectionFactsData } from '../transports/connection-facts.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
@@ -94,6 +95,10 @@ export interface WorkerPlan {
 export interface UpstreamPlan {
   /** Senders among all clients of the transport. */
   senders: number;
+  /** Senders are chosen among global clients below this: those the load keeps throughout (config/senders.ts senderPoolSize). */
+  pool: number;
+  /** Whether the app sends a sender its own message back (publish.echo). */
+  echo: SenderEcho;
   /** The target's message around a payload: `{payload}` is the stamped payload, `{channel}` and `{client}` the sender's. */
   template: string;
   /** Bytes of the stamped payload, and what fills it behind the stamp (as the publisher's: publish.padding). */
@@ -110,6 +115,11 @@ export interface WorkerSends {
   sent: number;
   /** Messages whose send could not go out (the sender's connection was not open), by schedule index. */
   failed: EncodedIndexSet;
+  /**
+   * Of those, the ones due while the scenario had the sender between connections (churn, a storm,
+   * a server restart: `upstream.unsent`, no error); absent from workers that predate it.
+   */
+  unsent?: EncodedIndexSet;
   /** Up to five reasons, as counted under `publish.send-failed`. */
   failureSamples: string[];
   /** Measured (non-warm-up) messages attempted, and when the first and last of them went (monotonic ms; NaN: none). */

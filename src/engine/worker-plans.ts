@@ -15,6 +15,7 @@ import type { LifecycleEvent, LifecyclePlan, ReconnectPolicy, UpstreamPlan, Work
 import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
 import { readThrottleOf, slowClientCount } from '../config/slow-clients.js';
+import { senderPoolSize } from '../config/senders.js';
 import { membersPerChannel, membershipOf } from '../config/membership.js';
 import { targetAdapter } from '../targets/registry.js';
 
@@ -41,7 +42,10 @@ export function endpointOf(
 }
 
 export interface PlanInput {
-  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'load' | 'events' | 'senders' | 'target'>;
+  scenario: Pick<
+    Scenario,
+    'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'load' | 'events' | 'senders' | 'target' | 'stages'
+  >;
   target: Pick<
     PreparedTarget,
     'describe' | 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'readyDelayMs' | 'upstream' | 'severalChannelsUrlTemplate'
@@ -132,6 +136,8 @@ export function upstreamPlan(input: Pick<PlanInput, 'scenario' | 'target'>): Ups
   if (!target.upstream) throw new WsbenchError('CONFIG', `${target.describe} takes no messages from clients (publish.via websocket)`);
   return {
     senders: scenario.senders,
+    pool: senderPoolSize(scenario.clients.connections, scenario.stages),
+    echo: scenario.publish.echo,
     template: target.upstream.template,
     payloadSize: scenario.publish.payloadSize,
     padding: scenario.publish.padding,

@@ -146,6 +146,13 @@ function buildCatalog(): Map<string, MetricDef> {
   const upstream: [string, (t: TransportReport) => number | undefined, 'lower' | 'higher', string][] = [
     ['upstream.sent', (t) => t.upstream?.sent, 'higher', 'messages the client senders sent'],
     ['upstream.sendFailures', (t) => t.upstream?.sendFailures, 'lower', 'messages due that a sender could not send'],
+    ['upstream.unsent', (t) => t.upstream?.unsent, 'lower', 'messages due while the scenario had their sender between connections'],
+    [
+      'upstream.unexpectedEchoes',
+      (t) => t.upstream?.unexpectedEchoes,
+      'lower',
+      'senders’ own messages that came back although publish.echo is none',
+    ],
     [
       'upstream.bufferedAmountBytes.p50',
       (t) => t.upstream?.bufferedAmountBytes.p50,

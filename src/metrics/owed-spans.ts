@@ -82,3 +82,55 @@ export function sizeIn(ranges: readonly number[], end: number): number {
   forEachIn(ranges, end, (from, to) => (n += to - from));
   return n;
 }
+
+/**
+ * `spans` with the sequences offset, offset + period, offset + 2·period … below `end` moved from
+ * owed to not owed: a sender's own messages on its channel when the app leaves the sender out
+ * (publish.echo none; engine/sender-map.ts says which are its own). Only owed ones move: one
+ * intended while the client was in a transition is not owed already.
+ */
+export function withoutOwn(spans: OwedSpans, offset: number, period: number, end: number): OwedSpans {
+  const owed: number[] = [];
+  const own: number[] = [];
+  const add = (into: number[], from: number, to: number) => {
+    if (!(to > from)) return;
+    if (into.length > 0 && into[into.length - 1] === from) into[into.length - 1] = to;
+    else into.push(from, to);
+  };
+  for (let k = 0; k + 1 < spans.owed.length; k += 2) {
+    const from = spans.owed[k]!;
+    const to = spans.owed[k + 1]!;
+    const last = Math.min(to, end);
+    if (period === 1) {
+      // Every sequence is its own: the owed range up to `end` moves at once.
+      add(own, from, Math.max(from, last));
+      add(owed, Math.max(from, last), to);
+      continue;
+    }
+    let at = from;
+    for (let q = from <= offset ? offset : offset + Math.ceil((from - offset) / period) * period; q < last; q += period) {
+      add(owed, at, q);
+      add(own, q, q + 1);
+      at = q + 1;
+    }
+    add(owed, at, to);
+  }
+  return { owed, notOwed: mergeRanges(spans.notOwed, own) };
+}
+
+/** Two lists of sorted disjoint [from, to) ranges as one, touching ranges joined. */
+function mergeRanges(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const fromA = j >= b.length || (i < a.length && a[i]! <= b[j]!);
+    const from = fromA ? a[i]! : b[j]!;
+    const to = fromA ? a[i + 1]! : b[j + 1]!;
+    if (fromA) i += 2;
+    else j += 2;
+    if (out.length > 0 && out[out.length - 1]! >= from) out[out.length - 1] = Math.max(out[out.length - 1]!, to);
+    else out.push(from, to);
+  }
+  return out;
+}

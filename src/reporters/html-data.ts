@@ -300,7 +300,7 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
             {
               id: 'senders-over-time',
               title: 'Client senders',
-              caption: `The most bytes a sender still held right after a send, per interval (solid, left: its bufferedAmount, growing when the server stops reading), and the messages due in it that could not be sent (dashed, right). ${axisNote}`,
+              caption: `The most bytes a sender still held right after a send, per interval (solid, left: its bufferedAmount, growing when the server stops reading), and the messages due in it that could not be sent, while reconnecting included (dashed, right). ${axisNote}`,
               xKind: 'seconds',
               units: ['bytes', 'count'],
               logToggle: false,
@@ -317,7 +317,7 @@ export function timeCharts(inputs: readonly HtmlReportInput[], sources: readonly
                 color: colour(s, 1),
                 dash: true,
                 axis: 1 as const,
-                points: at(s, (i) => (i.upstream ? i.upstream.sendFailures : null)),
+                points: at(s, (i) => (i.upstream ? i.upstream.sendFailures + (i.upstream.unsent ?? 0) : null)),
               },
             ]),
           ),

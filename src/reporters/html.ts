@@ -298,6 +298,9 @@ function figuresSection(inputs: readonly HtmlReportInput[], sources: readonly Se
     ...(sources.some((s) => s.t.upstream)
       ? [
           row('senders: sent / failed', (t) => (t.upstream ? `${fmtInt(t.upstream.sent)} / ${fmtInt(t.upstream.sendFailures)}` : '—')),
+          row('senders: unsent / unexpected echoes', (t) =>
+            t.upstream ? `${fmtInt(t.upstream.unsent ?? 0)} / ${fmtInt(t.upstream.unexpectedEchoes ?? 0)}` : '—',
+          ),
           row('echo p50 / p99', (t) =>
             t.echoLatencyMs ? `${latencyCell(t.echoLatencyMs, 'p50')} / ${latencyCell(t.echoLatencyMs, 'p99')}` : '—',
           ),

@@ -57,7 +57,7 @@ export function markdownSummary(report: RunReport, outcome: GateOutcome): string
       ? ` · echo (a sender's own copy) p50 ${fmtMs(t.echoLatencyMs.p50)} ms p99 ${fmtMs(t.echoLatencyMs.p99)} ms`
       : '';
     out.push(
-      `${t.transport}: clients sent the messages (fan-out is the chat round trip) · ${fmtInt(up.senders)} senders · ${fmtInt(up.sent)} sent · ${fmtInt(up.sendFailures)} could not be sent${echo} · bufferedAmount p99 ${fmtInt(up.bufferedAmountBytes.p99)} B max ${fmtInt(up.bufferedAmountBytes.max)} B`,
+      `${t.transport}: clients sent the messages (fan-out is the chat round trip) · ${fmtInt(up.senders)} senders · ${fmtInt(up.sent)} sent · ${fmtInt(up.sendFailures)} could not be sent${up.unsent ? ` · ${fmtInt(up.unsent)} unsent while reconnecting` : ''}${up.unexpectedEchoes ? ` · ${fmtInt(up.unexpectedEchoes)} unexpected echoes` : ''}${echo} · bufferedAmount p99 ${fmtInt(up.bufferedAmountBytes.p99)} B max ${fmtInt(up.bufferedAmountBytes.max)} B`,
       '',
     );
   }

@@ -229,7 +229,7 @@ export function transportLines(t: TransportReport): string[] {
   const up = t.upstream;
   if (up)
     lines.push(
-      `  ${'senders'.padEnd(14)}${fmtInt(up.senders)} · ${fmtInt(up.sent)} sent${up.sendFailures ? ` · ${fmtInt(up.sendFailures)} could not be sent (unpublished)` : ''} · bufferedAmount p50 ${fmtBytes(up.bufferedAmountBytes.p50)} p99 ${fmtBytes(up.bufferedAmountBytes.p99)} max ${fmtBytes(up.bufferedAmountBytes.max)}`,
+      `  ${'senders'.padEnd(14)}${fmtInt(up.senders)} · ${fmtInt(up.sent)} sent${up.sendFailures ? ` · ${fmtInt(up.sendFailures)} could not be sent (unpublished)` : ''}${up.unsent ? ` · ${fmtInt(up.unsent)} unsent while reconnecting (unpublished)` : ''}${up.unexpectedEchoes ? ` · ${fmtInt(up.unexpectedEchoes)} unexpected echo(es) (publish.echo none, but the app echoed)` : ''} · bufferedAmount p50 ${fmtBytes(up.bufferedAmountBytes.p50)} p99 ${fmtBytes(up.bufferedAmountBytes.p99)} max ${fmtBytes(up.bufferedAmountBytes.max)}`,
     );
   const tp = t.throughput;
   lines.push(
@@ -260,8 +260,12 @@ export function transportLines(t: TransportReport): string[] {
   if (d.unpublished > 0)
     lines.push(
       up
-        ? `  ! ${plural(tp.publishFailures, 'message')} could not be sent (a sender was not connected, or the run stopped first): ${plural(d.unpublished, 'delivery', 'deliveries')} unpublished (not lost, not delivered)`
+        ? `  ! ${plural(tp.publishFailures, 'message')} could not be sent (a sender was not connected${up.unsent ? ', or was reconnecting' : ''}, or the run stopped first): ${plural(d.unpublished, 'delivery', 'deliveries')} unpublished (not lost, not delivered)`
         : `  ! ${plural(tp.publishFailures, 'publish', 'publishes')} never reached Redis: ${plural(d.unpublished, 'delivery', 'deliveries')} unpublished (not lost, not delivered)`,
+    );
+  if (up?.unexpectedEchoes)
+    lines.push(
+      `  ! ${plural(up.unexpectedEchoes, 'unexpected echo', 'unexpected echoes')}: senders got their own messages back although publish.echo is none — the app echoes (set publish.echo: expected); not counted as delivered`,
     );
   if (t.clampedSamples > 0) lines.push(`  ! ${plural(t.clampedSamples, 'latency sample')} outside the histogram range were clamped`);
   return lines;

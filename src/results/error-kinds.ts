@@ -16,8 +16,12 @@ export const ERROR_KIND_PREFIXES = {
   poll: 'poll.http-<status>, poll.<errno>, poll.protocol, poll.buffer-overflow (messages counted as lost)',
   /** A message the target's protocol did not expect (the wrong adapter for this server). */
   protocol: 'protocol.unexpected',
-  /** A publish failed (its message is owed to nobody) or reached no subscriber; a sender's message could not be sent. */
-  publish: 'publish.error, publish.no-subscriber, publish.send-failed',
+  /**
+   * A publish failed (its message is owed to nobody) or reached no subscriber; a sender's message
+   * could not be sent, or came back to its sender although the scenario says the app leaves the
+   * sender out (publish.echo none: ignored, never delivered).
+   */
+  publish: 'publish.error, publish.no-subscriber, publish.send-failed, publish.unexpected-echo',
   /** Distributed runs: the agent running the client was lost before it said how its clients connected; they count as failed. */
   agent: 'agent.lost',
 } as const;
@@ -48,3 +52,5 @@ export const PUBLISH_ERROR = 'publish.error' satisfies ErrorKind;
 export const PUBLISH_NO_SUBSCRIBER = 'publish.no-subscriber' satisfies ErrorKind;
 /** A sender's message was due while its connection was not open (publish.via websocket): not sent, owed to nobody. */
 export const PUBLISH_SEND_FAILED = 'publish.send-failed' satisfies ErrorKind;
+/** A sender received its own message although publish.echo is none (the app does echo): ignored, never delivered. */
+export const PUBLISH_UNEXPECTED_ECHO = 'publish.unexpected-echo' satisfies ErrorKind;

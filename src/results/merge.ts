@@ -80,6 +80,8 @@ function mergeUpstream(parts: readonly TransportReport[], mean: (f: (t: Transpor
       senders: parts[0]!.upstream!.senders,
       sent: mean((t) => t.upstream!.sent),
       sendFailures: mean((t) => t.upstream!.sendFailures),
+      unsent: mean((t) => t.upstream!.unsent ?? 0),
+      unexpectedEchoes: mean((t) => t.upstream!.unexpectedEchoes ?? 0),
       bufferedAmountBytes: summarizeCounts(buffered),
     },
     histograms: { ...parts[0]!.histograms, echo: encodeHistogram(echo), bufferedAmount: encodeHistogram(buffered) },

@@ -257,6 +257,7 @@ function combine(
           upstream: {
             sent: withUpstream.reduce((a, i) => a + i.upstream!.sent, 0),
             sendFailures: withUpstream.reduce((a, i) => a + i.upstream!.sendFailures, 0),
+            unsent: withUpstream.reduce((a, i) => a + (i.upstream!.unsent ?? 0), 0),
             bufferedAmountBytes: { max: Math.max(...withUpstream.map((i) => i.upstream!.bufferedAmountBytes.max)) },
           },
         }

@@ -185,6 +185,18 @@ export interface UpstreamReport {
   sent: number;
   /** Messages due that did not go out (the sender's connection was not open, or the run stopped first): unpublished. */
   sendFailures: number;
+  /**
+   * Messages due while the scenario had their sender between connections (churn, a storm, a server
+   * restart): not sent, no error, unpublished; sent + sendFailures + unsent = the messages due.
+   * Absent in reports from before it.
+   */
+  unsent?: number;
+  /**
+   * With publish.echo none: senders' own messages that came back to them anyway (the app does
+   * echo), each counted as publish.unexpected-echo and ignored (ignoredBy.notOwed), never delivered.
+   * Absent in reports from before it.
+   */
+  unexpectedEchoes?: number;
   /** The sender's queued bytes right after each send, as a browser's WebSocket.bufferedAmount (the fast client: bytes its socket had not yet handed to the kernel). */
   bufferedAmountBytes: { p50: number; p99: number; max: number };
 }
@@ -195,6 +207,8 @@ export interface IntervalUpstream {
   sent: number;
   /** Messages intended in the interval whose sender was not open (a run cut short adds its never-attempted ones to the transport's total only). */
   sendFailures: number;
+  /** Messages intended in the interval whose sender the scenario had between connections (absent in reports from before it). */
+  unsent?: number;
   /** The most bytes a sender still held right after a send (its bufferedAmount). */
   bufferedAmountBytes: { max: number };
 }

@@ -31,6 +31,7 @@ import { monotonicMs } from '../metrics/clock.js';
 import { openRedis, type RedisClient } from '../redis/client.js';
 import { FanoutChannel, bufferedBytesOf, type Fanout, type Recipient } from './fanout.js';
 import { PollBuffer } from './poll-buffer.js';
+import { SentByClients } from './sent-by-clients.js';
 import { DEFAULT_MAX_POLL_CHANNELS, POLL_IDLE_MS } from './poll-limits.js';
 
 export { DEFAULT_MAX_POLL_CHANNELS, POLL_IDLE_MS };
@@ -70,6 +71,8 @@ export interface ChannelRegistryOptions {
    * subscriber connection cannot publish.
    */
   clientPublish?: boolean;
+  /** With clientPublish: a client's message reaches every member but its sender (as socket.to(room).emit does). */
+  leaveSenderOut?: boolean;
 }
 
 /** What the registry counts of the messages clients send (client publishing). */
@@ -131,6 +134,8 @@ export class ChannelRegistry {
   private facts: RedisFacts = {};
   private lossReason = '';
   private closed = false;
+  /** Client messages on their way through Redis, to leave their senders out (leaveSenderOut). */
+  private readonly sentByClients: SentByClients | null;
 
   /** Connects the subscriber, and the publisher for client publishing (a SETUP error when Redis cannot be reached). */
   static async open(
@@ -175,6 +180,7 @@ export class ChannelRegistry {
   ) {
     this.maxPollChannels = options.maxPollChannels ?? DEFAULT_MAX_POLL_CHANNELS;
     this.pollIdleMs = options.pollIdleMs ?? POLL_IDLE_MS;
+    this.sentByClients = publisher && options.leaveSenderOut ? new SentByClients() : null;
     const prefixLength = options.channelPrefix.length;
     subscriber.on('end', () => (this.redisUp = false));
     subscriber.on('messageBuffer', (redisChannel: Buffer, message: Buffer) => {
@@ -182,7 +188,7 @@ export class ChannelRegistry {
       const channel = this.channels.get(redisChannel.toString().slice(prefixLength));
       if (!channel) return;
       channel.buffer?.push(message);
-      this.fanout.publish(channel.fan, message, !isUtf8(message));
+      this.fanout.publish(channel.fan, message, !isUtf8(message), this.sentByClients?.senderOf(channel.name, message));
     });
     this.idleSweep = setInterval(() => {
       for (const channel of this.channels.values()) if (channel.buffer) this.unsubscribeIfUnused(channel);
@@ -269,12 +275,17 @@ export class ChannelRegistry {
    * process subscribed to it (this one included), so a cluster fans it out as a whole. Not
    * awaited by the endpoint: failures are counted, never thrown.
    */
-  publish(name: string, message: Buffer): void {
+  publish(name: string, message: Buffer, sender?: Recipient): void {
     const publisher = this.publisher;
     if (!publisher) return;
+    const sent = sender ? this.sentByClients : null;
+    sent?.sent(name, message, sender!);
     publisher.publish(this.options.channelPrefix + name, message).then(
       () => this.counters.clientPublishes++,
-      () => this.counters.clientPublishFailures++,
+      () => {
+        this.counters.clientPublishFailures++;
+        sent?.failed(name, message);
+      },
     );
   }
 
@@ -346,6 +357,7 @@ export class ChannelRegistry {
     this.redisUp = false;
     this.downAt = monotonicMs();
     this.lossReason = reason;
+    this.sentByClients?.clear();
     for (const channel of this.channels.values()) channel.live = false;
     this.back = new Promise((resolve) => (this.backNow = resolve));
   }

@@ -82,6 +82,8 @@ export class FanoutChannel {
    * a connection in several channels (/ws?channels=…) joins each on its own.
    */
   joinedMidTurn: Map<Recipient, number> | null = null;
+  /** This turn's messages that leave their sender out (by frame index; null: none this turn). */
+  except: (Recipient | undefined)[] | null = null;
 
   add(recipient: Recipient): void {
     if (this.frames.length > 0) (this.joinedMidTurn ??= new Map()).set(recipient, this.frames.length);
@@ -172,9 +174,10 @@ export class Fanout {
     return deflater;
   }
 
-  /** Queues `payload` for every recipient of `channel`; written at the end of this turn. */
-  publish(channel: FanoutChannel, payload: Buffer, binary: boolean): void {
+  /** Queues `payload` for every recipient of `channel` (but `except`, its sender when the server leaves senders out); written at the end of this turn. */
+  publish(channel: FanoutChannel, payload: Buffer, binary: boolean, except?: Recipient): void {
     if (channel.recipients.size === 0) return;
+    if (except) (channel.except ??= [])[channel.frames.length] = except;
     if (channel.frames.length === 0) {
       this.dirty.push(channel);
       if (!this.scheduled) {
@@ -198,8 +201,9 @@ export class Fanout {
   }
 
   private flushChannel(channel: FanoutChannel): void {
-    const { frames, payloads, binary } = channel;
+    const { frames, payloads, binary, except } = channel;
     const count = frames.length;
+    channel.except = null;
     channel.frames = [];
     channel.payloads = [];
     channel.binary = [];
@@ -235,6 +239,13 @@ export class Fanout {
         channel.recipients.delete(r);
         continue;
       }
+      if (except?.includes(r)) {
+        // A message of this turn was its own: it gets the others only (a rare turn, not the shared buffer).
+        const keep: number[] = [];
+        for (let i = from; i < count; i++) if (except[i] !== r) keep.push(i);
+        if (keep.length > 0) deliveries += this.writeSome(r, keep, frames, payloads, binary, compressedFor);
+        continue;
+      }
       if (socket) {
         if (!socket.writable) continue;
         const deflate = r.deflate;
@@ -254,5 +265,31 @@ export class Fanout {
       deliveries += count - from;
     }
     this.counters.deliveries += deliveries;
+  }
+
+  /** Writes the turn's messages `keep` (frame indices) to one recipient, compressed as it negotiated; how many it wrote. */
+  private writeSome(
+    r: Recipient,
+    keep: readonly number[],
+    frames: readonly Buffer[],
+    payloads: readonly Buffer[],
+    binary: readonly boolean[],
+    compressedFor: (windowBits: number) => { frames: Buffer[] },
+  ): number {
+    const socket = r.socket;
+    if (!socket) {
+      for (const i of keep) r.ws.send(payloads[i]!, { binary: binary[i]! });
+      return keep.length;
+    }
+    if (!socket.writable) return 0;
+    const deflate = r.deflate;
+    let own: Buffer[];
+    if (deflate === null) own = keep.map((i) => frames[i]!);
+    else if (deflate.shared) {
+      const made = compressedFor(deflate.windowBits).frames;
+      own = keep.map((i) => made[i]!);
+    } else own = keep.map((i) => compressedFrame(deflate.deflater, payloads[i]!, binary[i]!));
+    socket.write(own.length === 1 ? own[0]! : Buffer.concat(own));
+    return keep.length;
   }
 }

@@ -41,6 +41,8 @@ export interface ReferenceServerOptions {
    * server process receives it through Redis; off: client messages are dropped.
    */
   clientPublish?: boolean;
+  /** With clientPublish: leave the sender out of its own message (every other member gets it, as socket.to(room).emit does). */
+  leaveSenderOut?: boolean;
   /** Prepended to the URL's channel to form the Redis channel. */
   channelPrefix?: string;
   /**
@@ -166,6 +168,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       ...(options.pollIdleMs !== undefined ? { pollIdleMs: options.pollIdleMs } : {}),
       ...(options.onIncident ? { onIncident: options.onIncident } : {}),
       clientPublish: options.clientPublish ?? false,
+      ...(options.leaveSenderOut ? { leaveSenderOut: true } : {}),
     },
     fanout,
     counters,

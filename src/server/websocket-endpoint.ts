@@ -105,10 +105,10 @@ export class WebSocketEndpoint {
           for (const name of names) this.channels.leave(recipient, name);
           releaseRecipient(recipient);
         });
-        // A chat line: through Redis, so every member on every server process gets it (the sender too).
+        // A chat line: through Redis, so every member on every server process gets it (the sender too, unless left out).
         if (this.channels.publishesClientMessages && names.length === 1) {
           const name = names[0]!;
-          ws.on('message', (data: Buffer) => this.channels.publish(name, data));
+          ws.on('message', (data: Buffer) => this.channels.publish(name, data, recipient));
         }
         for (const name of names)
           this.channels.joinReserved(recipient, name).catch((e) => ws.close(1011, `subscribe failed: ${messageOf(e)}`.slice(0, 120)));

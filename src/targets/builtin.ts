@@ -43,7 +43,7 @@ const schema = z
       .boolean()
       .default(false)
       .describe(
-        'PUBLISH what a client sends on /ws/<channel> to that channel, through Redis (so every server process fans it out, the sender included): what publish.via websocket needs. With url, the running server must have been started with `wsbench serve --client-publish`. Messages are capped at maxPayload.',
+        'PUBLISH what a client sends on /ws/<channel> to that channel, through Redis (so every server process fans it out, the sender included — or, with publish.echo none, every member but the sender): what publish.via websocket needs. With url, the running server must have been started with `wsbench serve --client-publish` (and --leave-sender-out for publish.echo none). Messages are capped at maxPayload.',
       ),
     pollBufferSize: z
       .number()
@@ -118,6 +118,8 @@ export const builtin = defineTarget({
       maxPayload: config.maxPayload,
       perMessageDeflate: config.perMessageDeflate,
       clientPublish: config.clientPublish,
+      // The started server is the app: it leaves the sender out when the scenario says the app does.
+      ...(config.clientPublish && ctx.publishVia === 'websocket' && ctx.echo === 'none' ? { leaveSenderOut: true } : {}),
       pollBufferSize: config.pollBufferSize,
       longPollTimeoutMs: ctx.longPollTimeoutMs,
       processes: serverProcessesFor(config, ctx.connections),

@@ -12,7 +12,7 @@ import type { ProcessStats, ServerSample } from '../results/types.js';
 import type { RedisClient } from '../redis/client.js';
 import type { PayloadPadding, StampEncoding } from '../metrics/stamp.js';
 import type { TransportDescriptor } from '../transports/descriptor.js';
-import type { PublishVia } from '../config/senders.js';
+import type { PublishVia, SenderEcho } from '../config/senders.js';
 import type { ClientProtocolSpec, ProtocolDefinition } from './client-protocol.js';
 import type { InjectorDefinition, InjectorSpec } from './injector.js';
 
@@ -29,6 +29,8 @@ export interface TargetContext {
   longPollTimeoutMs: number;
   /** Who sends the schedule's messages: wsbench into Redis, or the clients through their WebSocket (senders). */
   publishVia: PublishVia;
+  /** With senders: whether the app sends a sender its own message back (publish.echo; absent: expected). */
+  echo?: SenderEcho;
   /** Folder that relative paths in the scenario (certificate files) start from. */
   baseDir?: string;
   /** What the clients trust (clients.tls, CA files read): for the target's own requests to the server. */

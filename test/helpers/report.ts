@@ -23,7 +23,7 @@ export interface FakeTransport {
   /** Slow consumers (clients.slow): each class's clients, latencies (ms) and lost deliveries, for `classes`. */
   classes?: Record<'normal' | 'slow', { clients: number; fanoutMs: number[]; lost: number }>;
   /** Client senders (publish.via websocket): their own copies' latencies, sends, failures, bufferedAmount samples (bytes). */
-  chat?: { echoMs: number[]; sent: number; sendFailures: number; bufferedBytes: number[] };
+  chat?: { echoMs: number[]; sent: number; sendFailures: number; unsent?: number; bufferedBytes: number[] };
 }
 
 function hist(samples: number[]) {
@@ -54,6 +54,8 @@ export function fakeTransport(name: TransportName, f: FakeTransport = {}): Trans
             senders: 5,
             sent: f.chat.sent,
             sendFailures: f.chat.sendFailures,
+            unsent: f.chat.unsent ?? 0,
+            unexpectedEchoes: 0,
             bufferedAmountBytes: summarizeCounts(buffered),
           },
         }

@@ -115,6 +115,44 @@ export function assertChatLedger(ws: TransportReport, want: ChatExpectation, lab
   );
 }
 
+/**
+ * The chat ledger of an app that leaves the sender out (publish.echo none): each message reaches
+ * every member but its sender, exactly; the sender's own copy is notOwed, never lost; no sender got
+ * its own message back (no publish.unexpected-echo); the identity holds for the run and each interval.
+ */
+export function assertLeftOutLedger(ws: TransportReport, want: ChatExpectation, label: string): void {
+  const up = ws.upstream;
+  const d = ws.delivery;
+  const context = `${label}: ${JSON.stringify({ upstream: up, delivery: d, echo: ws.echoLatencyMs, errors: ws.errors, samples: ws.errorSamples })}`;
+  assert.ok(up && ws.echoLatencyMs, context);
+  assert.equal(up.senders, want.senders, context);
+  assert.equal(up.sent, want.messages, context);
+  assert.equal(up.sendFailures + (up.unsent ?? 0), 0, context);
+  assert.equal(up.unexpectedEchoes, 0, context);
+  assert.equal(d.expected, up.sent * want.members, context);
+  assert.equal(d.notOwed, up.sent, `each message's sender is owed none of its own: ${context}`);
+  assert.equal(d.delivered, up.sent * (want.members - 1), context);
+  assert.equal(d.lost, 0, context);
+  assert.equal(d.unpublished, 0, context);
+  assert.equal(d.duplicated, 0, context);
+  assert.equal(d.ignoredBy.notOwed, 0, `no own copy came back: ${context}`);
+  assert.equal(ws.echoLatencyMs.count, 0, context);
+  assert.equal(ws.fanoutLatencyMs.count, (want.messages - want.warmup) * (want.members - 1), context);
+  assert.equal(ws.incompletePublishes, 0, `every publish reached every member it was owed to: ${context}`);
+  const intervals = ws.timeline?.intervals ?? [];
+  for (const i of intervals)
+    assert.equal(i.deliveries + i.lost + i.notOwed! + i.unpublished!, i.expected, `interval at ${i.startMs} ms: ${context}`);
+  assert.equal(
+    intervals.reduce((a, i) => a + i.notOwed!, 0),
+    d.notOwed,
+    `the intervals' notOwed add up: ${context}`,
+  );
+  console.log(
+    `# ${label}: delivered ${d.delivered}/${d.expected} (${d.notOwed} own copies not owed) from ${up.sent} sends · ` +
+      `round trip p50 ${ws.fanoutLatencyMs.p50} ms p99 ${ws.fanoutLatencyMs.p99} ms`,
+  );
+}
+
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**

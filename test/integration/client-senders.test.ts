@@ -11,7 +11,7 @@ import { runEngine } from '../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../src/redis/embedded.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { leftoverChildren } from '../helpers/processes.js';
-import { assertChatLedger } from '../helpers/stack-run.js';
+import { assertChatLedger, assertLeftOutLedger } from '../helpers/stack-run.js';
 import { spawn } from 'node:child_process';
 import { BIN } from '../helpers/cli.js';
 
@@ -165,7 +165,7 @@ drain: 2s
   assert.deepEqual(ws.errors, {});
 });
 
-test('a running `wsbench serve --client-publish` (target.url): the chat through it; without the flag every message sent is lost, never silently', async () => {
+test('a running `wsbench serve --client-publish` (target.url): the chat through it, with --leave-sender-out the sender left out; without the flag every message sent is lost, never silently', async () => {
   const started: ReturnType<typeof spawn>[] = [];
   const serve = async (extra: string[]): Promise<string> => {
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--processes', '1', '--redis', redis.url, ...extra], {
@@ -180,14 +180,15 @@ test('a running `wsbench serve --client-publish` (target.url): the chat through 
     const url = /listening on (ws:\/\/\S+)/.exec(out)?.[1];
     assert.ok(url, out);
     if (extra.includes('--client-publish')) assert.match(out, /client messages are PUBLISHed there/);
+    if (extra.includes('--leave-sender-out')) assert.match(out, /their sender left out/);
     return url;
   };
-  const chat = (url: string) =>
+  const chat = (url: string, echo = 'expected') =>
     parseScenarioText(
       `redis: { url: "${redis.url}" }
 target: { kind: builtin, url: "${url}", clientPublish: true }
 clients: { connections: 10 }
-publish: { rate: 20/s, duration: 1s, channels: 2, via: websocket, senders: 2, payloadSize: 64 }
+publish: { rate: 20/s, duration: 1s, channels: 2, via: websocket, senders: 2, echo: ${echo}, payloadSize: 64 }
 drain: 1s
 `,
       'serve-chat.yaml',
@@ -195,6 +196,10 @@ drain: 1s
   try {
     const on = (await runEngine(chat(await serve(['--client-publish'])), { workers: 1 })).transports.websocket!;
     assertChatLedger(on, { senders: 2, messages: 20, warmup: 0, members: 5 }, 'wsbench serve --client-publish');
+    // An app that leaves the sender out: wsbench serve --leave-sender-out, and the scenario says echo none.
+    const leftOut = (await runEngine(chat(await serve(['--client-publish', '--leave-sender-out']), 'none'), { workers: 1 })).transports
+      .websocket!;
+    assertLeftOutLedger(leftOut, { senders: 2, messages: 20, warmup: 0, members: 5 }, 'wsbench serve --client-publish --leave-sender-out');
     // The scenario cannot know how a running server was started: a server without the flag drops what clients send.
     const off = (await runEngine(chat(await serve([])), { workers: 1 })).transports.websocket!;
     assert.equal(off.upstream!.sent, 20);

@@ -113,7 +113,7 @@ test('scenarios/chat.yaml (clients send, publish.via websocket) through the CLI 
     // The scenario's 50 senders over its 10 rooms, now of 10 members each: 20 messages, each to its room's 10.
     assert.deepEqual(
       { ...ws.upstream, bufferedAmountBytes: undefined },
-      { senders: 50, sent: 20, sendFailures: 0, bufferedAmountBytes: undefined },
+      { senders: 50, sent: 20, sendFailures: 0, unsent: 0, unexpectedEchoes: 0, bufferedAmountBytes: undefined },
     );
     assert.equal(ws.delivery.delivered, 20 * 10);
     assert.match(result.stdout, /^ {2}round trip {4}p50/m, 'the summary names the chat round trip');

@@ -39,6 +39,20 @@ test('text summary: round trip, echo (own) and a senders line with sent, failed 
   assert.match(text, /sender lag p99/);
   assert.match(text, /! 3 messages could not be sent \(a sender was not connected, or the run stopped first\): 150 deliveries unpublished/);
 
+  // Messages due while senders reconnected, and own copies an app echoed although publish.echo is none.
+  const away = fakeReport({ websocket: { chat: { ...chat, unsent: 7 } } });
+  away.transports.websocket!.upstream!.unexpectedEchoes = 2;
+  away.transports.websocket!.delivery.unpublished = 70;
+  away.transports.websocket!.throughput.publishFailures = 10;
+  const awayText = textSummary(away);
+  assert.match(
+    awayText,
+    /^ {2}senders {7}5 · 450 sent · 3 could not be sent \(unpublished\) · 7 unsent while reconnecting \(unpublished\) · 2 unexpected echo\(es\)/m,
+  );
+  assert.match(awayText, /! 10 messages could not be sent \(a sender was not connected, or was reconnecting, or the run stopped first\)/);
+  assert.match(awayText, /! 2 unexpected echoes: senders got their own messages back although publish\.echo is none — the app echoes/);
+  assert.doesNotMatch(textSummary(report), /unexpected echo|reconnecting/);
+
   const plain = textSummary(fakeReport({ websocket: {} }));
   assert.match(plain, /^ {2}fan-out /m);
   assert.doesNotMatch(plain, /round trip|round-trip|echo \(own\)|senders |sender lag/);

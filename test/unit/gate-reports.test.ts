@@ -66,12 +66,19 @@ test('merge: latency from the merged histograms equals recording every sample in
 test('merge: client senders’ figures — echo and bufferedAmount from the merged histograms, sends as per-run means', () => {
   const runs = [
     fakeReport({ websocket: { chat: { echoMs: [1, 2], sent: 10, sendFailures: 0, bufferedBytes: [0, 100] } } }, 'a'),
-    fakeReport({ websocket: { chat: { echoMs: [3, 4], sent: 20, sendFailures: 2, bufferedBytes: [1500] } } }, 'b'),
+    fakeReport({ websocket: { chat: { echoMs: [3, 4], sent: 20, sendFailures: 2, unsent: 4, bufferedBytes: [1500] } } }, 'b'),
   ];
   const ws = mergeReports(runs).transports.websocket!;
   assert.equal(ws.echoLatencyMs!.count, 4);
   assert.ok(ws.echoLatencyMs!.max >= 4 && ws.echoLatencyMs!.max < 4.01, 'the largest of both runs (histogram precision)');
-  assert.deepEqual(ws.upstream, { senders: 5, sent: 15, sendFailures: 1, bufferedAmountBytes: { p50: 100, p99: 1500, max: 1500 } });
+  assert.deepEqual(ws.upstream, {
+    senders: 5,
+    sent: 15,
+    sendFailures: 1,
+    unsent: 2,
+    unexpectedEchoes: 0,
+    bufferedAmountBytes: { p50: 100, p99: 1500, max: 1500 },
+  });
   assert.ok(ws.histograms.echo && ws.histograms.bufferedAmount);
   // A run without senders among them: no chat figures (they would not add up).
   const mixed = mergeReports([runs[0]!, fakeReport({ websocket: {} }, 'c')]).transports.websocket!;

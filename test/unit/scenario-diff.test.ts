@@ -86,6 +86,14 @@ test('scenarioFacts: clients sending the messages (the chat round trip) is not l
     scenarioDifferences(redis, chat).map((d) => `${d.key}: ${d.baseline} → ${d.current}`),
     ['publish.via: null → websocket', 'publish.senders: null → 5'],
   );
+  const leftOut = facts(
+    'clients: { connections: 10 }\ntarget: { kind: builtin, clientPublish: true }\npublish: { rate: 10, duration: 1s, via: websocket, senders: 5, echo: none }\n',
+  );
+  assert.deepEqual(
+    scenarioDifferences(chat, leftOut).map((d) => `${d.key}: ${d.baseline} → ${d.current}`),
+    ['publish.echo: null → none'],
+    'an app that leaves the sender out is another measurement',
+  );
 });
 
 test('scenarioFacts: the target, without secrets', () => {

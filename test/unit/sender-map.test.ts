@@ -119,6 +119,7 @@ test('mergeSends: workers through the whole schedule — every message sent or f
     senders: 2,
     sent: 9,
     sendFailures: 1,
+    unsent: 0,
     bufferedAmount: undefined,
     failureSamples: ['#4 failed'],
   });
@@ -169,4 +170,24 @@ test('interleaved workers (worker w holds clients w, w + W, …): which sender i
   assert.equal(r.sent, 6);
   assert.deepEqual(decodeIndexSet(r.failed).ranges(), []);
   assert.equal(r.upstream!.sendFailures, 0);
+});
+
+test('mergeSends: messages due while a sender was between connections (churn, storm, restart) are unsent, apart from sendFailures', () => {
+  const map = new SenderMap(4, 1, 2);
+  const ranges = [
+    { workerId: 0, firstClient: 0, clientCount: 2, clientStride: 1 },
+    { workerId: 1, firstClient: 2, clientCount: 2, clientStride: 1 },
+  ];
+  // Worker 0's sender was away for messages 2 and 4 (a storm) and not open for 6 (dropped on its own).
+  const away = new RangeSet();
+  away.add(2);
+  away.add(4);
+  const r = mergeSends([sends(0, 9, 2, [2, 4, 6], { unsent: encodeIndexSet(away, 9) }), sends(1, 10, 5, [])], map, ranges, 0);
+  assert.equal(r.sent, 10);
+  assert.deepEqual(decodeIndexSet(r.failed).ranges(), [2, 3, 4, 5, 6, 7], 'every message not sent is unpublished');
+  assert.equal(r.errors, 3);
+  assert.equal(r.upstream!.unsent, 2);
+  assert.equal(r.upstream!.sendFailures, 1);
+  assert.equal(r.upstream!.sent + r.upstream!.sendFailures + r.upstream!.unsent, r.sent, 'sent + sendFailures + unsent = messages due');
+  assert.ok(!r.errorSamples.some((x) => /run stopped/.test(x)), 'nothing was cut off by a stop');
 });

@@ -46,7 +46,8 @@ interface Spec {
   /** Client senders' own copies (echo latency). */
   echo?: number[];
   /** Client senders: sent, not sent, most bytes held. */
-  upstream?: [number, number, number];
+  /** sent, sendFailures, bufferedAmount max, and unsent (absent: a report from before it). */
+  upstream?: [number, number, number, number?];
   cpu?: number;
   eld?: number;
 }
@@ -66,7 +67,16 @@ function interval(s: Spec): TimelineInterval {
     ...(s.first ? { recipientHistograms: { first: encoded(s.first), last: encoded(s.last ?? []) } } : {}),
     ...(s.connect ? { connect: { count: s.connect.length, histogram: encoded(s.connect) } } : {}),
     ...(s.echo ? { echo: { count: s.echo.length, histogram: encoded(s.echo) } } : {}),
-    ...(s.upstream ? { upstream: { sent: s.upstream[0], sendFailures: s.upstream[1], bufferedAmountBytes: { max: s.upstream[2] } } } : {}),
+    ...(s.upstream
+      ? {
+          upstream: {
+            sent: s.upstream[0],
+            sendFailures: s.upstream[1],
+            ...(s.upstream[3] !== undefined ? { unsent: s.upstream[3] } : {}),
+            bufferedAmountBytes: { max: s.upstream[2] },
+          },
+        }
+      : {}),
     tool: { cpuPercent: s.cpu ?? 10, eventLoopDelayP99Ms: s.eld ?? 1 },
   };
 }
@@ -186,11 +196,11 @@ test('echo (client senders’ own copies): coarsening and merging add the counts
   assert.ok(decodeHistogram(m.intervals[0]!.echo!.histogram).maxValue >= 4000, 'the other part’s 4 ms sample (µs) is in');
 });
 
-test('upstream (client senders): sends and failures add, the largest bufferedAmount is the largest; none stays none', () => {
+test('upstream (client senders): sends, failures and unsent add (absent unsent: 0), the largest bufferedAmount is the largest; none stays none', () => {
   const t: Timeline = {
     intervalMs: 1000,
     intervals: [
-      interval({ startMs: 0, upstream: [4, 1, 100] }),
+      interval({ startMs: 0, upstream: [4, 1, 100, 2] }),
       interval({ startMs: 1000, upstream: [5, 0, 2048] }),
       interval({ startMs: 2000 }),
       interval({ startMs: 3000 }),
@@ -199,11 +209,12 @@ test('upstream (client senders): sends and failures add, the largest bufferedAmo
   const c = coarsenTimeline(t, 2);
   assert.deepEqual(
     c.intervals.map((i) => i.upstream),
-    [{ sent: 9, sendFailures: 1, bufferedAmountBytes: { max: 2048 } }, undefined],
+    [{ sent: 9, sendFailures: 1, unsent: 2, bufferedAmountBytes: { max: 2048 } }, undefined],
   );
-  const other: Timeline = { intervalMs: 1000, intervals: [interval({ startMs: 0, upstream: [2, 3, 4096] })] };
+  const other: Timeline = { intervalMs: 1000, intervals: [interval({ startMs: 0, upstream: [2, 3, 4096, 1] })] };
   const m = mergeTimelines([t, other], 'concurrent');
-  assert.deepEqual(m.intervals[0]!.upstream, { sent: 6, sendFailures: 4, bufferedAmountBytes: { max: 4096 } });
+  assert.deepEqual(m.intervals[0]!.upstream, { sent: 6, sendFailures: 4, unsent: 3, bufferedAmountBytes: { max: 4096 } });
+  // An interval from a report before unsent, alone in its place, stays as it was.
   assert.deepEqual(m.intervals[1]!.upstream, { sent: 5, sendFailures: 0, bufferedAmountBytes: { max: 2048 } });
   assert.equal(m.intervals[2]!.upstream, undefined);
 });

@@ -12,6 +12,7 @@ export interface ServeArgs {
   'max-payload': string;
   'per-message-deflate': boolean;
   'client-publish': boolean;
+  'leave-sender-out': boolean;
   'channel-prefix': string;
   processes: string;
   'write-delay': string;
@@ -45,6 +46,12 @@ export function serveFlags(y: Argv) {
       type: 'boolean',
       default: false,
       describe: 'PUBLISH what a client sends on /ws/<channel> to that channel (a chat line: every member gets it through Redis)',
+    })
+    .option('leave-sender-out', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "With --client-publish: every member but the sender gets a client's message (as socket.to(room).emit; scenarios: publish.echo none)",
     })
     .option('channel-prefix', { type: 'string', default: '', describe: 'Prefix of the Redis channel for /ws/<channel>' })
     .option('processes', {

@@ -13,7 +13,7 @@ import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { spawnServer, type ServerChild } from '../../../src/server/spawn.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { leftoverChildren } from '../../helpers/processes.js';
-import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { assertChatLedger, assertFullDelivery, assertLeftOutLedger, runExampleScenario, runStack } from '../../helpers/stack-run.js';
 import { assertMembershipLedger, membershipSum } from '../../helpers/membership.js';
 import { numsub } from '../../../src/redis/client.js';
 import { Redis } from 'ioredis';
@@ -105,6 +105,31 @@ drain: 3s
   assert.equal(peaks.size, 2, server.output().slice(-500));
   for (const peak of peaks.values())
     assert.ok(peak >= 125, `each process held at least half an even share: ${[...peaks.values()].join(', ')}`);
+});
+
+test('socketio chat that leaves the sender out (socket.to(room).emit, publish.echo none): every other member across both processes, the sender owed none, zero lost', async () => {
+  const report = await runEngine(
+    parseScenarioText(
+      `redis: { url: "${redis.url}" }
+target:
+  kind: socketio
+  url: "ws://127.0.0.1:${server.port}"
+  room: "{channel}"
+  query: { room: "{channel}" }
+  sendEvent: "bench:send-others"
+clients: { connections: 100, rampUp: 300ms }
+publish: { rate: 100/s, duration: 1s, channels: 5, via: websocket, senders: 10, echo: none, payloadSize: 64 }
+warmup: 200ms
+drain: 3s
+`,
+      'socketio-others.yaml',
+    ),
+    { workers: 2, snapshotIntervalMs: 100 },
+  );
+  const ws = report.transports.websocket!;
+  // 120 messages, 24 per room of 20 members; each reaches the 19 members other than its sender.
+  assertLeftOutLedger(ws, { senders: 10, messages: 120, warmup: 20, members: 20 }, 'socketio, socket.to(room).emit, 2 processes');
+  assert.deepEqual(ws.errors, {});
 });
 
 test('socketio: a namespace (/chat) broadcast reaches every client of that namespace', async () => {
