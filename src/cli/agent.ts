@@ -14,8 +14,8 @@ import { ExitCode } from '../exit-codes.js';
 import { monotonicMs } from '../metrics/clock.js';
 import { describeThisAgent } from '../distributed/agent-presence.js';
 import { runAgent, type AgentOutcome } from '../distributed/agent-runner.js';
-import { ControlChannel } from '../distributed/control-channel.js';
-import { agentNameProblem, labelProblem } from '../distributed/protocol.js';
+import { ControlChannel, type OutageEvent } from '../distributed/control-channel.js';
+import { DEFAULT_TIMING, agentNameProblem, labelProblem } from '../distributed/protocol.js';
 import { childProcessWorkers } from '../engine/workers.js';
 import { reportError, safeLines } from './errors.js';
 import { onInterrupt } from './signals.js';
@@ -111,7 +111,16 @@ export async function agent(argv: AgentArgs): Promise<number> {
     const settings = agentSettings(argv);
     const descriptor = describeThisAgent({ name: settings.name, labels: settings.labels, capacity: settings.capacity });
     const ahead = testClockAhead(process.env);
-    const options = { sender: settings.name, ...(argv.prefix ? { prefix: argv.prefix } : {}) };
+    const options = {
+      sender: settings.name,
+      ...(argv.prefix ? { prefix: argv.prefix } : {}),
+      // A control Redis away for less than the coordinator-loss window is waited for, a run in progress kept.
+      graceMs: DEFAULT_TIMING.coordinatorLostAfterMs,
+      onOutage: (event: OutageEvent) => {
+        if (event.type === 'down') log(`the control Redis is unreachable (${event.reason}); waiting up to ${DEFAULT_TIMING.coordinatorLostAfterMs / 1000} s`);
+        else if (event.type === 'up') log(`the control Redis is back after ${(event.downMs / 1000).toFixed(1)} s`);
+      },
+    };
     const runs: AgentOutcome['runs'] = [];
     // The first connection failing is a setup error (exit 3); once registered, a control Redis
     // that goes away (restarted, a dropped connection) is waited for: the agent registers again.

@@ -25,7 +25,7 @@ import { DEFAULT_MAX_DRIFT_PPM, agentClock, sameHostClock, type AgentClock, type
 import { monotonicMs } from '../metrics/clock.js';
 import type { WorkerGroup } from '../engine/worker-group.js';
 import type { WorkerPlan, WorkerResult } from '../engine/worker-messages.js';
-import { AgentPresence, type AgentDescriptor } from './agent-presence.js';
+import { AgentPresence, AgentRefusedError, type AgentDescriptor } from './agent-presence.js';
 import { clockMode } from './clock-domain.js';
 import { COORDINATOR, type Envelope, type MessageBody } from './protocol.js';
 import { AgentRun } from './run-streams.js';
@@ -73,10 +73,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   try {
     while (!signal.aborted) {
       if (presenceError) throw presenceError;
-      const entries = await inbox.next(pollMs).catch((e: unknown) => {
-        throw e instanceof WsbenchError
-          ? e
-          : new WsbenchError('REDIS_UNREACHABLE', `control Redis: reading the inbox failed: ${messageOf(e)}`, { cause: e });
+      const entries = await inbox.next(pollMs).catch(async (e: unknown) => {
+        if (e instanceof AgentRefusedError) throw e;
+        // An outage the channel rides out (its grace): read again once the control Redis is back.
+        await channel.recover(e).catch((f: unknown) => {
+          throw f instanceof WsbenchError
+            ? f
+            : new WsbenchError('REDIS_UNREACHABLE', `control Redis: reading the inbox failed: ${messageOf(f)}`, { cause: f });
+        });
+        return [];
       });
       for (const entry of entries) {
         if (!entry.decoded.ok) {

@@ -10,6 +10,13 @@
  * `agent-lost` incident; its workers' results are then made here from what is known — the
  * clients it opened, and every message they were owed counted `unobserved` (nobody knows whether
  * they arrived, so neither delivered nor lost) — and the run goes on, degraded.
+ *
+ * The control Redis going away (restarted, a dropped connection) is ridden out for
+ * `controlGraceMs` (default: the agents' heartbeat-loss window, 5 s): its connections reconnect,
+ * reads resume after the last entry read, entries are sent again with the same `seq` (never
+ * applied twice), and the run's incidents say `redis-down` / `redis-up` for the control
+ * connection. Longer than that, the run fails with one REDIS_UNREACHABLE error and what was
+ * measured so far.
  */
 import { WsbenchError, messageOf } from '../errors.js';
 import { createHistogram, encodeHistogram } from '../metrics/histogram.js';
@@ -21,7 +28,7 @@ import type { WorkerGroup, WorkerGroupContext } from '../engine/worker-group.js'
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSends, WorkerSnapshot } from '../engine/worker-messages.js';
 import type { AgentReport, DeliveryCounts } from '../results/types.js';
 import { AgentRegistry, type KnownAgent, type RegistryEvent } from './agent-registry.js';
-import { ControlChannel, type ControlEntry } from './control-channel.js';
+import { ControlChannel, type ControlEntry, type OutageEvent } from './control-channel.js';
 import { readHostIdentity, type HostIdentity } from './host-identity.js';
 import { COORDINATOR, DEFAULT_TIMING } from './protocol.js';
 import { CoordinatorRun } from './run-streams.js';
@@ -52,6 +59,8 @@ export interface CoordinatorOptions {
   lostAfterMs?: number;
   /** Said while waiting (an agent came, one was refused). */
   log?: (line: string) => void;
+  /** How long an unreachable control Redis is waited for (default: the agents' heartbeat-loss window). */
+  controlGraceMs?: number;
 }
 
 interface Assignment {
@@ -79,8 +88,13 @@ export class AgentCoordinator {
   static async open(options: CoordinatorOptions): Promise<AgentCoordinator> {
     const log = options.log ?? (() => {});
     const url = redactText(options.url);
-    const channel = await ControlChannel.open(options.url, { sender: COORDINATOR, ...(options.prefix ? { prefix: options.prefix } : {}) });
     let coordinator: AgentCoordinator | null = null;
+    const channel = await ControlChannel.open(options.url, {
+      sender: COORDINATOR,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
+      graceMs: options.controlGraceMs ?? DEFAULT_TIMING.agentLostAfterMs,
+      onOutage: (event) => coordinator?.outage(event),
+    });
     const onEvent = (event: RegistryEvent) => {
       if (event.type === 'joined') log(`agent "${event.agent.descriptor.name}" (${event.agent.descriptor.host}) is there`);
       else if (event.type === 'refused') log(`agent "${event.name}" refused: ${event.detail}`);
@@ -215,6 +229,11 @@ export class AgentCoordinator {
 
   groupClosed(group: RemoteWorkerGroup): void {
     this.groups.delete(group);
+  }
+
+  /** The control Redis went away, came back, or stayed away too long: the running groups' incidents (the `control` witness), or their failure. */
+  private outage(event: OutageEvent): void {
+    for (const g of this.groups) g.controlOutage(event);
   }
 
   private registryEvent(event: RegistryEvent): void {
@@ -456,6 +475,17 @@ export class RemoteWorkerGroup implements WorkerGroup {
 
   controlFailed(error: WsbenchError): void {
     this.fail(error);
+  }
+
+  /** The control Redis's outages, on this run's axis (incidents), or the run's failure past the grace. */
+  controlOutage(event: OutageEvent): void {
+    if (this.closed) return;
+    if (event.type === 'down') this.context.incidents.redisDown('control', event.reason, event.at);
+    else if (event.type === 'up') this.context.incidents.redisUp('control', event.at);
+    else {
+      this.context.incidents.forget('control');
+      this.fail(event.error);
+    }
   }
 
   private fail(error: WsbenchError): void {

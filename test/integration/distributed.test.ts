@@ -399,6 +399,78 @@ test('the control Redis restarted under an idle agent: the agent connects again,
   }
 });
 
+test('the control Redis restarted mid-run: coordinator and agents ride it out (redis-down/up on the control connection), nothing lost or applied twice', async () => {
+  const port = await freePort();
+  const first = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
+  let second: EmbeddedRedis | undefined;
+  let restarted: Promise<void> | undefined;
+  try {
+    const prefix = nextPrefix();
+    const list = [0, 1].map((i) => startAgent(`agent-${i}`, first.url, ['--prefix', prefix]));
+    await registered(list);
+    // The Redis under test is another one: only the control traffic goes through the restart.
+    const scenario = join(dir, 'control-restart.yaml');
+    await writeFile(scenario, `distributed:\n  agents: 2\n  wait: 20s\n  controlRedis: ${first.url}\n`);
+    const out = join(dir, 'control-restart.json');
+    const result = await runCli(
+      ['run', scenario, '-c', '100', '-r', '50', '-d', '5s', '--redis', redis.url, '--control-prefix', prefix, '--json', '--out', out],
+      {
+        timeoutMs: 120_000,
+        onSpawn: (child) =>
+          onPublishing(child, 1000, () => {
+            // Killed (not shut down): what it held is gone, the restarted one starts empty.
+            process.kill(first.pid, 'SIGKILL');
+            restarted = (async () => {
+              await new Promise((r) => setTimeout(r, 1000));
+              second = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
+            })();
+          }),
+      },
+    );
+    await restarted;
+    assert.ok(second, 'the control Redis was restarted during publishing');
+    const context = result.stderr + list.map((a) => a.stderr()).join('\n');
+    // An outage is an incident: the run ends degraded, with everything measured.
+    assert.equal(result.code, ExitCode.DEGRADED, context);
+    const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+    const ws = report.transports.websocket!;
+    const incidents = report.run.incidents ?? [];
+    const down = incidents.find((i) => i.kind === 'redis-down');
+    const up = incidents.find((i) => i.kind === 'redis-up');
+    assert.ok(down && up, JSON.stringify(incidents));
+    assert.match(down.detail, /coordinator’s control connection/);
+    assert.match(up.detail, /coordinator’s control connection reconnected/);
+    assert.ok(up.atMs >= down.atMs);
+    assert.ok(!incidents.some((i) => i.kind === 'agent-lost'), JSON.stringify(incidents));
+    // Every message reached every client, and every agent's results arrived once.
+    assert.equal(ws.connections.opened, 100);
+    assert.ok(ws.delivery.expected > 0);
+    assert.equal(ws.delivery.delivered, ws.delivery.expected, JSON.stringify(ws.delivery));
+    assert.equal(ws.delivery.unobserved, undefined);
+    assert.deepEqual(
+      report.run.agents!.map((a) => [a.name, a.status, a.clients]),
+      [
+        ['agent-0', 'finished', 50],
+        ['agent-1', 'finished', 50],
+      ],
+    );
+    for (const a of list) assert.match(a.stderr(), /the control Redis is back after/, a.stderr());
+    // The live intervals went on through the outage: one per interval, none twice.
+    const starts = result.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type: string; startMs?: number })
+      .filter((e) => e.type === 'interval')
+      .map((e) => e.startMs!);
+    assert.deepEqual(starts, [...new Set(starts)].sort((a, b) => a - b));
+    assert.ok(starts.some((t) => t > up.atMs), `no live interval after the outage: ${starts.join(', ')}`);
+  } finally {
+    await restarted?.catch(() => {});
+    await second?.stop();
+    await first.stop();
+  }
+});
+
 test('too few agents within --agents-wait: a setup error naming the agents that came, nothing started', async () => {
   const prefix = nextPrefix();
   const agent = startAgent('agent-0', redis.url, ['--prefix', prefix]);
