@@ -117,7 +117,8 @@ export async function agent(argv: AgentArgs): Promise<number> {
       // A control Redis away for less than the coordinator-loss window is waited for, a run in progress kept.
       graceMs: DEFAULT_TIMING.coordinatorLostAfterMs,
       onOutage: (event: OutageEvent) => {
-        if (event.type === 'down') log(`the control Redis is unreachable (${event.reason}); waiting up to ${DEFAULT_TIMING.coordinatorLostAfterMs / 1000} s`);
+        if (event.type === 'down')
+          log(`the control Redis is unreachable (${event.reason}); waiting up to ${DEFAULT_TIMING.coordinatorLostAfterMs / 1000} s`);
         else if (event.type === 'up') log(`the control Redis is back after ${(event.downMs / 1000).toFixed(1)} s`);
       },
     };

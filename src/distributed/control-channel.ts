@@ -61,9 +61,7 @@ export interface ControlChannelOptions {
 }
 
 export type OutageEvent =
-  | { type: 'down'; reason: string; at: number }
-  | { type: 'up'; downMs: number; at: number }
-  | { type: 'gave-up'; error: WsbenchError };
+  { type: 'down'; reason: string; at: number } | { type: 'up'; downMs: number; at: number } | { type: 'gave-up'; error: WsbenchError };
 
 /** How often an outage probes the control Redis. */
 const PROBE_MS = 100;
@@ -74,7 +72,9 @@ const PROBE_MS = 100;
  */
 export function connectionLost(e: unknown): boolean {
   const text = `${messageOf(e)} ${e instanceof Error && e.cause !== undefined ? messageOf(e.cause) : ''}`;
-  return /Connection is closed|isn't writeable|max retries per request|ECONNRE|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTCONN|LOADING|cannot reach Redis/i.test(text);
+  return /Connection is closed|isn't writeable|max retries per request|ECONNRE|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTCONN|LOADING|cannot reach Redis/i.test(
+    text,
+  );
 }
 
 /** XREADGROUP on a group that is not there (a control Redis restarted without persistence). */

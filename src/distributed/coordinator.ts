@@ -145,12 +145,15 @@ export class AgentCoordinator {
   }
 
   /**
-   * Splits `connections` among the agents by capacity (an agent without one counts
-   * CONNECTIONS_PER_CORE per core) and gives each `workersFor(its clients, its cores)` worker
-   * processes; returns the total, which the engine makes plans for. A SETUP error when the agents
-   * cannot take that many connections.
+   * Shares `connections` among the agents as local workers share clients: `deal` is the engine's
+   * (worker-plans.ts interleaveClients: worker w of W takes clients w, w + W, …), so clients below
+   * any level — what stages open first, what churn and storms take by index — are spread over
+   * every agent alike. An agent's share is then its workers' share: agents get workers in
+   * proportion to their capacity (an agent without one counts CONNECTIONS_PER_CORE per core), at
+   * least `workersFor(its clients, its cores)` in all (shareAmongAgents). Returns the total, which
+   * the engine makes plans for. A SETUP error when the agents cannot take that many connections.
    */
-  plan(connections: number, workersFor: (clients: number, cores: number) => number): number {
+  plan(connections: number, workersFor: (clients: number, cores: number) => number, deal: Deal): number {
     const capacities = this.agents.map((a) => a.descriptor.capacity ?? a.descriptor.cores * CONNECTIONS_PER_CORE);
     const total = capacities.reduce((a, b) => a + b, 0);
     const stated = this.agents.every((a) => a.descriptor.capacity !== null);
@@ -161,12 +164,15 @@ export class AgentCoordinator {
       );
     if (connections < this.agents.length)
       throw new WsbenchError('CONFIG', `${connections} connection(s) cannot be shared among ${this.agents.length} agents`);
-    const clients = splitByWeight(connections, capacities);
-    this.assignments = this.agents.map((agent, i) => ({
-      agent,
-      clients: clients[i]!,
-      workers: Math.max(1, Math.min(clients[i]!, workersFor(clients[i]!, agent.descriptor.cores))),
-    }));
+    const byWeight = splitByWeight(connections, capacities);
+    const least = this.agents.reduce((n, a, i) => n + Math.max(1, Math.min(byWeight[i]!, workersFor(byWeight[i]!, a.descriptor.cores))), 0);
+    const shares = shareAmongAgents(connections, capacities, least, stated ? capacities : null, deal);
+    if (!shares)
+      throw new WsbenchError(
+        'SETUP',
+        `${connections} connections cannot be dealt to agents with capacities ${capacities.join(', ')} without going over one`,
+      );
+    this.assignments = this.agents.map((agent, i) => ({ agent, clients: shares[i]!.clients, workers: shares[i]!.workers }));
     return this.assignments.reduce((a, s) => a + s.workers, 0);
   }
 
@@ -251,6 +257,50 @@ export class AgentCoordinator {
   }
 }
 
+/** The engine's dealing of clients to W workers (worker-plans.ts interleaveClients): worker w's clients are first, first + stride, … (count of them). */
+export type Deal = (total: number, workers: number) => { first: number; count: number; stride: number }[];
+
+/** How far an agent's share may be from its weight's (a fraction of it) before more, finer workers are tried. */
+const SHARE_TOLERANCE = 0.1;
+
+/**
+ * Workers (and so clients) per agent when `total` clients are dealt in turn to every agent's
+ * workers (`deal`), agent i taking the next `workers[i]` worker ids. The number of workers starts
+ * at `least` (what the agents need for their connections and cores) and grows until the shares
+ * are within SHARE_TOLERANCE of the split by `weights` (splitByWeight), every agent has a worker
+ * and, when `capacities` are stated, none goes over its own; failing that, the closest split that
+ * fits. Null when none fits.
+ */
+export function shareAmongAgents(
+  total: number,
+  weights: readonly number[],
+  least: number,
+  capacities: readonly number[] | null,
+  deal: Deal,
+): { workers: number; clients: number }[] | null {
+  const target = splitByWeight(total, weights);
+  const from = Math.max(least, weights.length);
+  // Enough to come within a worker's share of any weight; never more workers than clients.
+  const to = Math.min(total, from + 64 * weights.length);
+  let best: { shares: { workers: number; clients: number }[]; off: number } | null = null;
+  for (let w = from; w <= to; w++) {
+    const workers = splitByWeight(w, weights);
+    if (workers.some((n) => n === 0)) continue;
+    const counts = deal(total, w).map((r) => r.count);
+    let next = 0;
+    const shares = workers.map((n) => {
+      const clients = counts.slice(next, next + n).reduce((a, b) => a + b, 0);
+      next += n;
+      return { workers: n, clients };
+    });
+    if (capacities && shares.some((s, i) => s.clients > capacities[i]!)) continue;
+    const off = Math.max(...shares.map((s, i) => Math.abs(s.clients - target[i]!) / Math.max(1, target[i]!)));
+    if (off <= SHARE_TOLERANCE) return shares;
+    if (!best || off < best.off) best = { shares, off };
+  }
+  return best?.shares ?? null;
+}
+
 /** `total` split in proportion to `weights` (largest remainders), every share at least 1 when total allows. */
 export function splitByWeight(total: number, weights: readonly number[]): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);
@@ -313,34 +363,30 @@ export class RemoteWorkerGroup implements WorkerGroup {
       throw new WsbenchError('INTERNAL', `the engine made ${plans.length} worker plans for the agents' ${workers} workers`);
     this.runId = plans[0]!.runId;
     this.channelCount = plans[0]!.channelNames.length;
+    // The engine's plans as they are (clients dealt in turn to every worker), taken in order: the
+    // split plan() chose. Each agent's clients are its workers' (shareAmongAgents counted them so).
     const sorted = [...plans].sort((a, b) => a.workerId - b.workerId);
-    let first = 0;
     let next = 0;
     for (const { agent, clients, workers: n } of assignments) {
-      // The agent's clients [first, first + clients), split evenly among its workers.
       const mine = sorted.slice(next, next + n);
       next += n;
-      let at = first;
-      const rewritten = mine.map((p, k) => {
-        const count = Math.floor(clients / n) + (k < clients % n ? 1 : 0);
-        // Contiguous, where the engine interleaves its workers' clients: any split is valid (the
-        // lifecycle decides by client index), and this one follows the agents' capacities.
-        const plan = { ...p, firstClient: at, clientCount: count, clientStride: 1 };
-        at += count;
-        return plan;
-      });
-      first += clients;
+      const counted = mine.reduce((a, p) => a + p.clientCount, 0);
+      if (counted !== clients)
+        throw new WsbenchError(
+          'INTERNAL',
+          `agent "${agent.descriptor.name}" was planned ${clients} clients, its workers' plans have ${counted}`,
+        );
       const part: AgentPart = {
         name: agent.descriptor.name,
         pid: agent.descriptor.pid,
-        plans: rewritten,
+        plans: mine,
         accepted: false,
         ended: null,
         lastSnapshot: new Map(),
         restartAcks: new Set(),
       };
       this.parts.push(part);
-      for (const p of rewritten) this.byWorker.set(p.workerId, part);
+      for (const p of mine) this.byWorker.set(p.workerId, part);
     }
   }
 

@@ -112,10 +112,13 @@ export class CoordinatorRun {
       });
     } catch (e) {
       // Restarted without its data: the group again, after the last entry read.
-      if (noGroup(e)) await this.channel.ensureGroup(this.dataKey, COORDINATOR, this.place.lastId).catch((f: unknown) => this.channel.recover(f));
+      if (noGroup(e))
+        await this.channel.ensureGroup(this.dataKey, COORDINATOR, this.place.lastId).catch((f: unknown) => this.channel.recover(f));
       else await this.channel.recover(e);
       return [];
     }
+    // Read again on purpose (not acknowledged yet): as they are.
+    if (options.pending) return entries;
     const seen: ControlEntry<'runData'>[] = [];
     const fresh = this.place.fresh(entries, seen);
     if (seen.length > 0) void this.ack(seen).catch(() => {});
@@ -194,7 +197,8 @@ export class AgentRun {
       entries = await this.reader.readGroup('runControl', this.controlKey, this.name, this.name, { blockMs, count: 100 });
     } catch (e) {
       // Restarted without its data: this agent's group again, after the last entry it read.
-      if (noGroup(e)) await this.channel.ensureGroup(this.controlKey, this.name, this.place.lastId).catch((f: unknown) => this.channel.recover(f));
+      if (noGroup(e))
+        await this.channel.ensureGroup(this.controlKey, this.name, this.place.lastId).catch((f: unknown) => this.channel.recover(f));
       else await this.recover(e);
       return [];
     }

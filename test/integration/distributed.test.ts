@@ -462,8 +462,14 @@ test('the control Redis restarted mid-run: coordinator and agents ride it out (r
       .map((l) => JSON.parse(l) as { type: string; startMs?: number })
       .filter((e) => e.type === 'interval')
       .map((e) => e.startMs!);
-    assert.deepEqual(starts, [...new Set(starts)].sort((a, b) => a - b));
-    assert.ok(starts.some((t) => t > up.atMs), `no live interval after the outage: ${starts.join(', ')}`);
+    assert.deepEqual(
+      starts,
+      [...new Set(starts)].sort((a, b) => a - b),
+    );
+    assert.ok(
+      starts.some((t) => t > up.atMs),
+      `no live interval after the outage: ${starts.join(', ')}`,
+    );
   } finally {
     await restarted?.catch(() => {});
     await second?.stop();

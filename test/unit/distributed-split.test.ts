@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitByWeight, unobservedDelivery } from '../../src/distributed/coordinator.js';
+import { shareAmongAgents, splitByWeight, unobservedDelivery } from '../../src/distributed/coordinator.js';
+import { interleaveClients } from '../../src/engine/worker-plans.js';
 import { agentSettings } from '../../src/cli/agent.js';
 
 const SPLITS: { name: string; total: number; weights: number[]; expect: number[] }[] = [
@@ -26,6 +27,76 @@ for (const c of SPLITS) {
       got.reduce((a, b) => a + b, 0),
       c.total,
     );
+  });
+}
+
+const SHARES: {
+  name: string;
+  total: number;
+  weights: number[];
+  least: number;
+  capacities?: number[];
+  workers: number[] | null;
+  clients?: number[];
+}[] = [
+  { name: 'equal agents, one worker each', total: 300, weights: [1, 1, 1], least: 3, workers: [1, 1, 1], clients: [100, 100, 100] },
+  { name: 'equal agents, remainder to the first', total: 301, weights: [5, 5, 5], least: 3, workers: [1, 1, 1], clients: [101, 100, 100] },
+  { name: 'more workers wanted', total: 100, weights: [1, 1], least: 4, workers: [2, 2], clients: [50, 50] },
+  {
+    name: 'capacities 1:2:3: workers in proportion, shares exact',
+    total: 30_000,
+    weights: [10_000, 20_000, 30_000],
+    least: 3,
+    capacities: [10_000, 20_000, 30_000],
+    workers: [1, 2, 3],
+    clients: [5000, 10_000, 15_000],
+  },
+  {
+    name: 'a small agent never over its capacity (5 workers would give it 12,000)',
+    total: 60_000,
+    weights: [50_000, 10_000],
+    least: 5,
+    capacities: [50_000, 10_000],
+    workers: [5, 1],
+    clients: [50_000, 10_000],
+  },
+  { name: 'as many clients as agents', total: 3, weights: [1, 100, 1], least: 3, workers: [1, 1, 1], clients: [1, 1, 1] },
+  { name: 'more clients than the capacities: none fits', total: 20, weights: [10, 9], least: 2, capacities: [10, 9], workers: null },
+];
+
+for (const c of SHARES) {
+  test(`shareAmongAgents: ${c.name}`, () => {
+    const got = shareAmongAgents(c.total, c.weights, c.least, c.capacities ?? null, interleaveClients);
+    if (c.workers === null) {
+      assert.equal(got, null);
+      return;
+    }
+    assert.ok(got);
+    assert.deepEqual(
+      got.map((s) => s.workers),
+      c.workers,
+    );
+    assert.deepEqual(
+      got.map((s) => s.clients),
+      c.clients,
+    );
+    assert.equal(
+      got.reduce((a, s) => a + s.clients, 0),
+      c.total,
+    );
+    // Interleaved as local workers are: below any level, every agent holds its share of the clients
+    // (to within one client per worker), where contiguous blocks would give the first agent all of them.
+    const W = got.reduce((a, s) => a + s.workers, 0);
+    for (const level of [Math.floor(c.total / 3), Math.floor(c.total / 2)]) {
+      let first = 0;
+      for (const s of got) {
+        const below = interleaveClients(c.total, W)
+          .slice(first, first + s.workers)
+          .reduce((n, r) => n + (r.first < level ? Math.min(r.count, Math.ceil((level - r.first) / r.stride)) : 0), 0);
+        first += s.workers;
+        assert.ok(Math.abs(below - (s.clients * level) / c.total) <= s.workers + 1, `${below} of ${s.clients} below ${level}`);
+      }
+    }
   });
 }
 
