@@ -505,6 +505,7 @@ export class RemoteWorkerGroup implements WorkerGroup {
     part.ended = 'lost';
     this.coordinator.noteAgent(name, 'lost');
     const clients = part.plans.reduce((a, p) => a + p.clientCount, 0);
+    this.context.workersGone?.(part.plans.map((p) => p.workerId));
     this.context.incidents.record(
       'agent-lost',
       `agent "${name}" (${clients} clients of ${this.context.transport}) ${why}; what its clients were owed counts as unobserved`,

@@ -187,7 +187,13 @@ class TransportRun {
       timeline: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
       ...(input.clientTls ? { tls: input.clientTls } : {}),
     });
-    this.workers = input.startWorkers(plans, { transport: input.transport, incidents: input.incidents, emit, elapsed });
+    this.workers = input.startWorkers(plans, {
+      transport: input.transport,
+      incidents: input.incidents,
+      emit,
+      elapsed,
+      workersGone: (ids) => this.live.workersGone(ids),
+    });
     this.clientsSend = scenario.senders > 0;
     if (this.clientsSend) {
       const map = new SenderMap(connections, scenario.channelNames.length, scenario.senders);

@@ -50,6 +50,8 @@ export interface WorkerGroupContext {
   emit: EngineListener;
   /** ms since the run started (the events' time axis). */
   elapsed: () => number;
+  /** These workers are gone for good (their agent was lost): live figures stop waiting for them. */
+  workersGone?: (workerIds: number[]) => void;
 }
 
 export type WorkerGroupFactory = (plans: WorkerPlan[], context: WorkerGroupContext) => WorkerGroup;

@@ -185,7 +185,25 @@ test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their m
   const out = join(dir, 'lost.json');
   let killed: number[] = [];
   const result = await runCli(
-    ['run', '-c', '150', '-r', '50', '-d', '6s', '--redis', redis.url, '--agents', '3', '--control-prefix', prefix, '--json', '--out', out],
+    // 10 s: the SIGKILLed agent is lost 5 s after it went silent, and live intervals must still come after that.
+    [
+      'run',
+      '-c',
+      '150',
+      '-r',
+      '50',
+      '-d',
+      '10s',
+      '--redis',
+      redis.url,
+      '--agents',
+      '3',
+      '--control-prefix',
+      prefix,
+      '--json',
+      '--out',
+      out,
+    ],
     {
       timeoutMs: 120_000,
       onSpawn: (child) =>
@@ -222,6 +240,21 @@ test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their m
   assert.equal(d.delivered + d.lost + d.unpublished + (d.unobserved ?? 0), d.expected, context);
   assert.equal(d.delivered, 50 * ws.throughput.publishes, context);
   assert.deepEqual(await list[2]!.exited, { code: 0, signal: null }, 'agent-2 left cleanly');
+  // The live intervals went on after the agents were lost (their clients left out): some that start
+  // after the loss came while publishing (before the drain); one per interval, none skipped.
+  const events = result.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string; phase?: string; startMs?: number; intervalMs?: number });
+  const drainAt = events.findIndex((e) => e.type === 'phase' && e.phase === 'draining');
+  assert.ok(drainAt > 0, 'a draining phase event');
+  const intervals = events.filter((e) => e.type === 'interval');
+  const lostAt = Math.max(...lost.map((i) => i.atMs));
+  assert.ok(
+    events.slice(0, drainAt).some((e) => e.type === 'interval' && e.startMs! > lostAt),
+    `no live interval after ${lostAt} ms before the drain: ${intervals.map((e) => e.startMs).join(', ')}`,
+  );
+  intervals.forEach((e, i) => assert.equal(e.startMs, i * e.intervalMs!, `interval ${i} of ${intervals.map((x) => x.startMs).join(', ')}`));
   // The killed agent's worker process went with it (its IPC channel closed).
   assert.ok(await waitFor(() => killed.every((pid) => !isAlive(pid)), 10_000), 'the killed agent left a worker running');
 });
