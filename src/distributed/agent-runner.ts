@@ -69,6 +69,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   const inbox = await presence.inbox();
   const outcome: AgentOutcome = { runs: [] };
   let leaveReason = 'stopped by a signal';
+  // `once`, between two plans of one run: the last part's streams, where the coordinator heart-beats until the next plan is out.
+  let between: { run: AgentRun; lostAfterMs: number } | null = null;
   log(`agent "${descriptor.name}" registered (host ${descriptor.host}, capacity ${descriptor.capacity ?? 'by cores'}); waiting for runs`);
   try {
     while (!signal.aborted) {
@@ -90,20 +92,41 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
         }
         const message = entry.decoded.message;
         if (message.type !== 'plan' || message.from !== COORDINATOR) continue;
+        between?.run.close();
+        between = null;
         presence.setState('busy', message.body.runId);
         const end = await runOne(options, message, pollMs);
         presence.setState('idle', null);
         outcome.runs.push({ runId: message.body.runId, end });
         log(`run ${message.body.runId}: ${end}`);
-        if (options.once && message.body.last !== false) {
+        if (options.once && (message.body.last !== false || end !== 'finished')) {
           leaveReason = 'one run done (--once)';
           return outcome;
         }
+        if (options.once)
+          between = {
+            run: await AgentRun.open(channel, message.body.runId, descriptor.name),
+            lostAfterMs: message.body.timing.coordinatorLostAfterMs,
+          };
         if (signal.aborted) break;
+      }
+      if (between) {
+        // Heartbeats are what is read here; anything else of a finished part is past.
+        await between.run.read(1);
+        if ((await between.run.coordinatorSilentMs()) > between.lostAfterMs) {
+          const runId = between.run.runId;
+          log(
+            `run ${runId}: the coordinator is silent for more than ${between.lostAfterMs} ms before sending the rest of the run; leaving (--once)`,
+          );
+          outcome.runs.push({ runId, end: 'coordinator-lost' });
+          leaveReason = 'its coordinator was lost before the rest of the run (--once)';
+          return outcome;
+        }
       }
     }
     return outcome;
   } finally {
+    between?.run.close();
     inbox.close();
     await presence.stop(leaveReason).catch(() => {});
   }

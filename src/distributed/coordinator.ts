@@ -233,6 +233,19 @@ export class AgentCoordinator {
     if (clock) this.clocks.set(name, clock);
   }
 
+  /**
+   * The last transport's run streams, heart-beating on until the next transport's plans are out:
+   * a `--once` agent between two plans of the run watches them, and leaves when they go silent.
+   */
+  private between: CoordinatorRun | null = null;
+
+  /** Keeps `run` heart-beating (null: none); the one kept before stops. */
+  async keepBeating(run: CoordinatorRun | null): Promise<void> {
+    const previous = this.between;
+    this.between = run;
+    if (previous && previous !== run) await previous.close().catch(() => {});
+  }
+
   groupClosed(group: RemoteWorkerGroup): void {
     this.groups.delete(group);
   }
@@ -251,6 +264,7 @@ export class AgentCoordinator {
 
   async close(): Promise<void> {
     for (const g of [...this.groups]) await g.stop().catch(() => {});
+    await this.keepBeating(null);
     await this.reference?.stop();
     await this.registry.stop();
     await this.channel.close();
@@ -423,6 +437,8 @@ export class RemoteWorkerGroup implements WorkerGroup {
         },
       });
     }
+    // The agents have their next plans: the last transport's streams may go quiet.
+    await this.coordinator.keepBeating(null);
     await this.until(() => this.parts.every((p) => p.accepted || p.ended !== null), 'accepted their plans', undefined, ACCEPT_TIMEOUT_MS);
     await this.sendClock();
     await this.run.send({ type: 'start', body: { connectStartMs: monotonicMs() + START_LEAD_MS } });
@@ -641,7 +657,10 @@ export class RemoteWorkerGroup implements WorkerGroup {
       }
     } finally {
       this.closed = true;
-      await this.run?.close().catch(() => {});
+      if (this.run && this.moreFollow) {
+        this.run.stopReading();
+        await this.coordinator.keepBeating(this.run);
+      } else await this.run?.close().catch(() => {});
       await this.reading;
       // An agent that did not say it stopped in time (a loaded machine) still finished if it sent every result.
       for (const part of this.parts)

@@ -138,6 +138,11 @@ export class CoordinatorRun {
     return { control: await this.channel.groups(this.controlKey), data: await this.channel.groups(this.dataKey) };
   }
 
+  /** Stops reading the data stream, heart-beating on: `--once` agents waiting for the next plan of the run see the coordinator alive. */
+  stopReading(): void {
+    this.reader.close();
+  }
+
   /** Stops heart-beating (agents then see the coordinator as gone after their timeout unless told `stop`). */
   async close(): Promise<void> {
     clearInterval(this.timer);

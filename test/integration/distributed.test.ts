@@ -510,6 +510,55 @@ test('the control Redis restarted mid-run: coordinator and agents ride it out (r
   }
 });
 
+test('a --once agent between two plans of a run whose coordinator stops: it leaves once the coordinator is silent, exit 4', async () => {
+  const prefix = nextPrefix();
+  const agent = startAgent('agent-0', redis.url, ['--prefix', prefix, '--once']);
+  await registered([agent]);
+  let coordinator: ChildProcess | undefined;
+  let frozen: number[] = [];
+  // --repeat 2: two parts of one run, the first plan says more follow.
+  const run = runCli(
+    [
+      'run',
+      '-c',
+      '10',
+      '-r',
+      '20',
+      '-d',
+      '1s',
+      '--repeat',
+      '2',
+      '--redis',
+      redis.url,
+      '--agents',
+      '1',
+      '--control-prefix',
+      prefix,
+      '--quiet',
+    ],
+    { timeoutMs: 90_000, onSpawn: (child) => (coordinator = child) },
+  );
+  try {
+    // Its first part done, the coordinator is frozen before (as a rule) it sends the second plan.
+    assert.ok(await waitFor(() => /run \S+: finished/.test(agent.stderr()), 60_000), agent.stderr());
+    frozen = [coordinator!.pid!, ...descendantsOf(coordinator!.pid!)];
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    const exited = await Promise.race([agent.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+    assert.deepEqual(exited, { code: ExitCode.DEGRADED, signal: null }, agent.stderr());
+    // Which way it noticed depends on whether the second plan had gone out: both are the coordinator lost.
+    assert.match(agent.stderr(), /the coordinator is silent for more than 5000 ms/);
+  } finally {
+    for (const pid of frozen) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await run;
+  }
+});
+
 test('too few agents within --agents-wait: a setup error naming the agents that came, nothing started', async () => {
   const prefix = nextPrefix();
   const agent = startAgent('agent-0', redis.url, ['--prefix', prefix]);
