@@ -37,6 +37,8 @@ import { CoordinatorRun } from './run-streams.js';
 const START_LEAD_MS = 1000;
 /** How long agents have to accept their plans. */
 const ACCEPT_TIMEOUT_MS = 30_000;
+/** The agents' live state is sent at most this often while only their figures move. */
+const AGENTS_EVENT_MS = 1000;
 /** How long `stop` waits for every agent to say it stopped. */
 const STOP_WAIT_MS = 5000;
 /** Connections per agent core when an agent states no capacity (the engine's connections per worker process). */
@@ -344,6 +346,9 @@ interface AgentPart {
   lastSnapshot: Map<number, WorkerSnapshot>;
   /** Server restarts its workers acknowledged. */
   restartAcks: Set<number>;
+  host: string;
+  clients: number;
+  clock: AgentClock | null;
 }
 
 /** One transport's workers, run by the agents. */
@@ -364,6 +369,7 @@ export class RemoteWorkerGroup implements WorkerGroup {
   private publishes: PublishOutcome | null = null;
   private readonly runId: string;
   private readonly channelCount: number;
+  private agentsSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly coordinator: AgentCoordinator,
@@ -398,6 +404,9 @@ export class RemoteWorkerGroup implements WorkerGroup {
         ended: null,
         lastSnapshot: new Map(),
         restartAcks: new Set(),
+        host: agent.descriptor.host,
+        clients,
+        clock: null,
       };
       this.parts.push(part);
       for (const p of mine) this.byWorker.set(p.workerId, part);
@@ -437,6 +446,7 @@ export class RemoteWorkerGroup implements WorkerGroup {
         },
       });
     }
+    this.emitAgents(true);
     // The agents have their next plans: the last transport's streams may go quiet.
     await this.coordinator.keepBeating(null);
     await this.until(() => this.parts.every((p) => p.accepted || p.ended !== null), 'accepted their plans', undefined, ACCEPT_TIMEOUT_MS);
@@ -472,17 +482,23 @@ export class RemoteWorkerGroup implements WorkerGroup {
     switch (m.type) {
       case 'accepted':
         part.accepted = true;
+        this.emitAgents(true);
         break;
       case 'declined':
         this.fail(new WsbenchError('SETUP', `agent "${part.name}" declined its plan: ${m.body.reason}`));
         this.coordinator.noteAgent(part.name, 'declined');
+        part.ended = 'declined';
+        this.emitAgents(true);
         break;
       case 'clock':
         this.coordinator.noteAgent(part.name, null, m.body.clock);
+        part.clock = m.body.clock;
+        this.emitAgents(true);
         break;
       case 'snapshot':
         part.lastSnapshot.set(m.body.snapshot.workerId, m.body.snapshot);
         this.onSnapshot(m.body.snapshot);
+        this.emitAgents(false);
         break;
       case 'connected':
         this.connectedBy.set(m.body.connected.workerId, m.body.connected);
@@ -509,8 +525,34 @@ export class RemoteWorkerGroup implements WorkerGroup {
         }
         part.ended = m.body.reason;
         this.coordinator.noteAgent(part.name, m.body.reason);
+        this.emitAgents(true);
         break;
     }
+  }
+
+  /** Every agent's live state (an `agents` event): at once when one changed, at most once a second otherwise. */
+  private emitAgents(changed: boolean): void {
+    const now = monotonicMs();
+    if (!changed && now - this.agentsSentAt < AGENTS_EVENT_MS) return;
+    this.agentsSentAt = now;
+    const agents = this.parts.map((p) => {
+      let clientsOpen = 0;
+      let delivered = 0;
+      for (const s of p.lastSnapshot.values()) {
+        clientsOpen += s.open;
+        delivered += s.delivered;
+      }
+      return {
+        name: p.name,
+        host: p.host,
+        clientsOpen: p.ended === 'lost' ? 0 : clientsOpen,
+        clients: p.clients,
+        clock: p.clock ? { mode: p.clock.mode, offsetMs: p.clock.offsetMs, errorBoundMs: p.clock.errorBoundMs } : null,
+        status: p.ended ?? (p.accepted ? 'running' : 'starting'),
+        delivered,
+      };
+    });
+    this.context.emit({ type: 'agents', transport: this.context.transport, elapsedMs: this.context.elapsed(), agents });
   }
 
   /** The registry lost an agent (or it left): if it still owed this group anything, it is lost. */
@@ -522,6 +564,7 @@ export class RemoteWorkerGroup implements WorkerGroup {
     this.coordinator.noteAgent(name, 'lost');
     const clients = part.plans.reduce((a, p) => a + p.clientCount, 0);
     this.context.workersGone?.(part.plans.map((p) => p.workerId));
+    this.emitAgents(true);
     this.context.incidents.record(
       'agent-lost',
       `agent "${name}" (${clients} clients of ${this.context.transport}) ${why}; what its clients were owed counts as unobserved`,

@@ -13,13 +13,14 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, runCli } from '../helpers/cli.js';
 import { descendantsOf, isAlive, onPublishing, waitFor } from '../helpers/processes.js';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import type { RunReport } from '../../src/results/types.js';
+import type { AgentLiveState } from '../../src/engine/events.js';
 import { createNetns, netnsSupport, type Netns, type NetnsSupport } from '../helpers/netns.js';
 
 let redis: EmbeddedRedis;
@@ -176,6 +177,46 @@ test('three agents share 300 connections: every message delivered, clients summi
   assert.deepEqual(shapeDiff({ ...report, run }, localReport), []);
   // The comparison can fail: a key missing from every element of an array is a difference.
   assert.deepEqual(shapeDiff({ a: [{ x: 1 }, { y: null }] }, { a: [{ x: 2 }] }), ['$.a[].y only in the first']);
+
+  // A ramp from 3 to 300 connections: clients are dealt to the agents in turn, as to local
+  // workers, so the agents open theirs alike (contiguous blocks would fill agent-0 first, up to
+  // 100 apart). The live `agents` events say so, agent by agent.
+  const ramp = await runCli(
+    [
+      'run',
+      ...['-c', '3', '--stage', '6s:connections=300', '-r', '20', '--redis', redis.url],
+      ...['--agents', '3', '--agents-wait', '20s', '--control-prefix', prefix, '--json'],
+    ],
+    { timeoutMs: 120_000 },
+  );
+  assert.equal(ramp.code, ExitCode.OK, ramp.stderr);
+  const rampEvents = ramp.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string; phase?: string; agents?: AgentLiveState[] });
+  const agentEvents = rampEvents.filter((e) => e.type === 'agents').map((e) => e.agents!);
+  assert.ok(agentEvents.length > 0, 'agents events on the NDJSON stream');
+  assert.deepEqual(
+    agentEvents.at(-1)!.map((a) => [a.name, a.host, a.clients, a.status, a.clock?.mode]),
+    ['agent-0', 'agent-1', 'agent-2'].map((name) => [name, hostname(), 100, 'finished', 'exact']),
+  );
+  // While publishing (the ramp), not while the agents close their clients one after the other.
+  const publishing = rampEvents.slice(
+    rampEvents.findIndex((e) => e.type === 'phase' && e.phase === 'publishing'),
+    rampEvents.findIndex((e) => e.type === 'phase' && e.phase === 'draining'),
+  );
+  const midRamp = publishing
+    .filter((e) => e.type === 'agents')
+    .map((e) => e.agents!)
+    .filter((list) => {
+      const open = list.reduce((n, a) => n + a.clientsOpen, 0);
+      return open >= 30 && open <= 270;
+    });
+  assert.ok(midRamp.length > 0, `no agents event during the ramp: ${JSON.stringify(agentEvents.map((l) => l.map((a) => a.clientsOpen)))}`);
+  for (const list of midRamp) {
+    const open = list.map((a) => a.clientsOpen);
+    assert.ok(Math.max(...open) - Math.min(...open) <= 60, `agents' open clients during the ramp: ${open.join(', ')}`);
+  }
 });
 
 test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their messages unobserved (not lost), the run ends degraded, nothing left running', async () => {
