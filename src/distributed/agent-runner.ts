@@ -27,6 +27,7 @@ import type { WorkerGroup } from '../engine/worker-group.js';
 import type { WorkerPlan, WorkerResult } from '../engine/worker-messages.js';
 import { AgentPresence, AgentRefusedError, type AgentDescriptor } from './agent-presence.js';
 import { clockMode } from './clock-domain.js';
+import { addressesNotHere } from './host-identity.js';
 import { COORDINATOR, type Envelope, type MessageBody } from './protocol.js';
 import { AgentRun } from './run-streams.js';
 import type { ControlChannel } from './control-channel.js';
@@ -45,6 +46,8 @@ export interface AgentOptions {
   signal: AbortSignal;
   /** One line for a person (the CLI prints it). */
   log: (line: string) => void;
+  /** This agent's own source addresses (`--local-address`): its clients bind to these instead of its share of the run's. */
+  localAddresses?: string[];
   /** How long a read of a stream blocks before the agent looks at its clocks and signal again. */
   pollMs?: number;
   /**
@@ -156,7 +159,18 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
   try {
     const exact = clockMode(descriptor.clockId, plan.body.coordinator.clockId) === 'exact';
     if (!exact) estimated = await EstimatedClock.start(channel, timing.clockResampleMs, options.localClock);
-    const plans = plan.body.plans;
+    // Source addresses belong to a host: this agent's own (--local-address) replace its share of the coordinator's.
+    const own = options.localAddresses ?? [];
+    const plans = own.length > 0 ? plan.body.plans.map((p) => ({ ...p, localAddresses: [...own] })) : plan.body.plans;
+    const missing = addressesNotHere([...new Set(plans.flatMap((p) => p.localAddresses))]);
+    if (missing.length > 0) {
+      const reason =
+        `source address${missing.length > 1 ? 'es' : ''} ${missing.join(', ')} not on this host (${descriptor.host}): ` +
+        'give this agent its own with --local-address (wsbench agent … --local-address ADDR)';
+      log(`run ${runId}: declined: ${reason}`);
+      await send({ type: 'declined', body: { name, reason } });
+      return (end = 'stopped');
+    }
     await send({ type: 'accepted', body: { name, workerIds: plans.map((p) => p.workerId) } });
     if (exact) await send({ type: 'clock', body: { name, clock: sameHostClock(), atMs: monotonicMs() } });
     // Coordinator times to the workers' monotonic clock and back: the same clock on one host.

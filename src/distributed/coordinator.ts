@@ -29,7 +29,7 @@ import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSends, WorkerSnap
 import type { AgentReport, DeliveryCounts } from '../results/types.js';
 import { AgentRegistry, type KnownAgent, type RegistryEvent } from './agent-registry.js';
 import { ControlChannel, type ControlEntry, type OutageEvent } from './control-channel.js';
-import { readHostIdentity, type HostIdentity } from './host-identity.js';
+import { addressShare, readHostIdentity, type HostIdentity } from './host-identity.js';
 import { COORDINATOR, DEFAULT_TIMING } from './protocol.js';
 import { CoordinatorRun } from './run-streams.js';
 
@@ -387,8 +387,11 @@ export class RemoteWorkerGroup implements WorkerGroup {
     // split plan() chose. Each agent's clients are its workers' (shareAmongAgents counted them so).
     const sorted = [...plans].sort((a, b) => a.workerId - b.workerId);
     let next = 0;
-    for (const { agent, clients, workers: n } of assignments) {
-      const mine = sorted.slice(next, next + n);
+    for (const [index, { agent, clients, workers: n }] of assignments.entries()) {
+      // Each agent its own share of the source addresses: agents on one host never share an address's ports.
+      const mine = sorted
+        .slice(next, next + n)
+        .map((p) => ({ ...p, localAddresses: addressShare(p.localAddresses, index, assignments.length) }));
       next += n;
       const counted = mine.reduce((a, p) => a + p.clientCount, 0);
       if (counted !== clients)

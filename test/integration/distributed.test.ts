@@ -600,6 +600,24 @@ test('a --once agent between two plans of a run whose coordinator stops: it leav
   }
 });
 
+test('source addresses belong to a host: an agent given one it does not have declines its plan, the run fails in one line', async () => {
+  const prefix = nextPrefix();
+  // 192.0.2.1 (TEST-NET-1) is on no interface here.
+  const agent = startAgent('agent-0', redis.url, ['--prefix', prefix, '--local-address', '192.0.2.1']);
+  await registered([agent]);
+  const result = await runCli(
+    ['run', '-c', '10', '-r', '10', '-d', '1s', '--redis', redis.url, '--agents', '1', '--control-prefix', prefix, '--quiet'],
+    { timeoutMs: 60_000 },
+  );
+  assert.equal(result.code, ExitCode.SETUP_FAILED, result.stderr);
+  assert.match(
+    result.stderr,
+    /^wsbench: error: agent "agent-0" declined its plan: source address 192\.0\.2\.1 not on this host \(.+\): give this agent its own with --local-address/m,
+  );
+  // The agent stays for the next run.
+  assert.equal(agent.child.exitCode, null, agent.stderr());
+});
+
 test('too few agents within --agents-wait: a setup error naming the agents that came, nothing started', async () => {
   const prefix = nextPrefix();
   const agent = startAgent('agent-0', redis.url, ['--prefix', prefix]);
