@@ -618,6 +618,67 @@ test('source addresses belong to a host: an agent given one it does not have dec
   assert.equal(agent.child.exitCode, null, agent.stderr());
 });
 
+test('a server restart over two agents: both agents’ clients drop and come back, their reconnects merged (60 of 60)', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  const scenario = join(dir, 'server-restart.yaml');
+  await writeFile(
+    scenario,
+    [
+      'clients: { connections: 60, rampUp: 200ms }',
+      'publish: { rate: 50/s, duration: 4s, channels: 2 }',
+      'warmup: 500ms',
+      'drain: 2s',
+      'events:',
+      '  - { at: 1500ms, serverRestart: true, reconnect: { after: 100ms, jitter: 300ms } }',
+      '',
+    ].join('\n'),
+  );
+  const out = join(dir, 'server-restart.json');
+  const result = await runCli(
+    ['run', scenario, '--redis', redis.url, '--agents', '2', '--agents-wait', '20s', '--control-prefix', prefix, '--quiet', '--out', out],
+    { timeoutMs: 120_000 },
+  );
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  const d = ws.delivery;
+  const context = JSON.stringify({ delivery: d, reconnects: ws.reconnects, incidents: report.run.incidents, stderr: result.stderr });
+  assert.equal(result.code, ExitCode.OK, context);
+  const kinds = (report.run.incidents ?? []).map((i) => i.kind);
+  assert.ok(kinds.includes('server-restart') && kinds.includes('server-restarted'), context);
+  assert.ok(!kinds.includes('target-down') && !kinds.includes('agent-lost'), context);
+  // 30 clients on each agent: all 60 dropped and came back, in one merged account.
+  assert.deepEqual(
+    report.run.agents!.map((a) => [a.clients, a.status]),
+    [
+      [30, 'finished'],
+      [30, 'finished'],
+    ],
+  );
+  const r = ws.reconnects!;
+  assert.equal(r.events[0]!.kind, 'server-restart', context);
+  assert.equal(r.dropped, 60, context);
+  assert.equal(r.count, 60, context);
+  // What was in flight at the stop may be lost; the identity holds.
+  assert.equal(d.delivered + d.lost + d.notOwed + d.unpublished, d.expected, context);
+  assert.equal(d.duplicated, 0);
+  assert.ok(d.delivered > 0);
+});
+
+test('client senders (publish.via websocket) with --agents: refused before anything starts, in one line', async () => {
+  const scenario = join(dir, 'senders.yaml');
+  await writeFile(
+    scenario,
+    'clients: { connections: 10 }\npublish: { rate: 10/s, duration: 1s, via: websocket }\ntarget: { kind: builtin, clientPublish: true }\n',
+  );
+  const result = await runCli(['run', scenario, '--redis', redis.url, '--agents', '1', '--agents-wait', '1s', '--quiet'], {
+    timeoutMs: 30_000,
+  });
+  assert.equal(result.code, ExitCode.CONFIG_ERROR, result.stderr);
+  assert.match(result.stderr, /^wsbench: error: --agents: not with publish\.via websocket yet: client senders run in local workers only$/m);
+});
+
 test('too few agents within --agents-wait: a setup error naming the agents that came, nothing started', async () => {
   const prefix = nextPrefix();
   const agent = startAgent('agent-0', redis.url, ['--prefix', prefix]);
