@@ -583,6 +583,8 @@ export class RemoteWorkerGroup implements WorkerGroup {
   }
 
   controlFailed(error: WsbenchError): void {
+    // Past the grace, controlOutage already ended the group's part (with the error and what was measured).
+    if (this.controlGone) return;
     this.fail(error);
   }
 
@@ -593,9 +595,24 @@ export class RemoteWorkerGroup implements WorkerGroup {
     else if (event.type === 'up') this.context.incidents.redisUp('control', event.at);
     else {
       this.context.incidents.forget('control');
-      this.fail(event.error);
+      this.controlGone = event.error;
+      // Nothing more will come from the agents: what they had not sent is unobserved, as for a lost
+      // agent, and the transport stops with the error and what was measured.
+      for (const part of this.parts) {
+        if (part.ended !== null || part.plans.every((p) => this.resultBy.has(p.workerId))) continue;
+        part.ended = 'lost';
+        this.coordinator.noteAgent(part.name, 'unreachable');
+        this.context.workersGone?.(part.plans.map((p) => p.workerId));
+      }
+      this.emitAgents(true);
+      if (this.context.fail) this.context.fail(event.error);
+      else this.fail(event.error);
+      this.wake();
     }
   }
+
+  /** The control Redis stayed away longer than the grace. */
+  private controlGone: WsbenchError | null = null;
 
   private fail(error: WsbenchError): void {
     this.fatal ??= error;
@@ -681,7 +698,10 @@ export class RemoteWorkerGroup implements WorkerGroup {
     await this.ready;
     // A fresh estimate for agents on other hosts (sent ahead of `finish`): their bounds then rest on both ends of the run.
     await this.coordinator.resampleClock();
-    await this.run!.send({ type: 'finish', body: { publishes } });
+    if (!this.controlGone)
+      await this.run!.send({ type: 'finish', body: { publishes } }).catch((e: unknown) => {
+        if (!this.controlGone) throw e;
+      });
     await this.until(
       () => this.workerIds().every((w) => this.resultBy.has(w) || this.byWorker.get(w)!.ended === 'lost'),
       'sent their results',

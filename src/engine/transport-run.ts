@@ -193,6 +193,10 @@ class TransportRun {
       emit,
       elapsed,
       workersGone: (ids) => this.live.workersGone(ids),
+      fail: (error) => {
+        this.failure ??= error;
+        this.stopEarly(error.message);
+      },
     });
     this.clientsSend = scenario.senders > 0;
     if (this.clientsSend) {

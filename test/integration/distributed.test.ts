@@ -551,6 +551,51 @@ test('the control Redis restarted mid-run: coordinator and agents ride it out (r
   }
 });
 
+test('the control Redis gone for longer than the grace: the run ends in one line (exit 3) with what is known, the agent stops its clients', async () => {
+  const port = await freePort();
+  const control = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
+  try {
+    const prefix = nextPrefix();
+    const agent = startAgent('agent-0', control.url, ['--prefix', prefix]);
+    await registered([agent]);
+    const scenario = join(dir, 'control-gone.yaml');
+    await writeFile(scenario, `distributed:\n  agents: 1\n  wait: 20s\n  controlRedis: ${control.url}\n`);
+    const out = join(dir, 'control-gone.json');
+    let workers: number[] = [];
+    const result = await runCli(
+      ['run', scenario, '-c', '20', '-r', '20', '-d', '20s', '--redis', redis.url, '--control-prefix', prefix, '--json', '--out', out],
+      {
+        timeoutMs: 120_000,
+        onSpawn: (child) =>
+          onPublishing(child, 1000, () => {
+            workers = descendantsOf(agent.child.pid!);
+            process.kill(control.pid, 'SIGKILL');
+          }),
+      },
+    );
+    assert.equal(result.code, ExitCode.SETUP_FAILED, result.stderr);
+    assert.match(result.stderr, /^wsbench: error: control Redis redis:\/\/127\.0\.0\.1:\d+ unreachable for more than 5\.0 s \(.+\)$/m);
+    const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+    assert.equal(report.run.completed, false);
+    assert.match(report.run.incidents!.find((i) => i.kind === 'redis-down')!.detail, /coordinator’s control connection/);
+    // What is known is reported: the clients it opened, the publishes; what they were owed is
+    // unobserved (their agent's results never came), nothing called lost.
+    const ws = report.transports.websocket!;
+    assert.equal(ws.connections.opened, 20);
+    assert.ok(ws.throughput.publishes > 0);
+    assert.ok((ws.delivery.unobserved ?? 0) > 0, JSON.stringify(ws.delivery));
+    assert.equal(ws.delivery.lost, 0);
+    assert.equal(ws.delivery.delivered + ws.delivery.unpublished + ws.delivery.unobserved!, ws.delivery.expected);
+    assert.equal(report.run.agents![0]!.status, 'unreachable');
+    // The agent gave up too: its clients stopped (its worker processes gone), it waits to connect again.
+    assert.ok(workers.length > 0);
+    assert.ok(await waitFor(() => workers.every((pid) => !isAlive(pid)), 15_000), agent.stderr());
+    assert.ok(await waitFor(() => /connecting again in 1 s/.test(agent.stderr()), 15_000), agent.stderr());
+  } finally {
+    await control.stop();
+  }
+});
+
 test('a --once agent between two plans of a run whose coordinator stops: it leaves once the coordinator is silent, exit 4', async () => {
   const prefix = nextPrefix();
   const agent = startAgent('agent-0', redis.url, ['--prefix', prefix, '--once']);
