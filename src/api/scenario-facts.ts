@@ -32,6 +32,14 @@ export function scenarioFacts(s: Scenario): ScenarioFacts {
           'clients.slow': `${+(s.clients.slow.fraction * 100).toFixed(3)}% ${describeReadThrottle(readThrottleOf(s.clients.slow))}`,
         }
       : {}),
+    // Clients in several channels change every figure (fan-out per message, deliveries per client);
+    // only said when set, so reports from before them still compare with one-channel runs.
+    ...(s.clients.channelsPerClient !== undefined && s.clients.channelsPerClient > 1
+      ? { 'clients.channelsPerClient': String(s.clients.channelsPerClient) }
+      : {}),
+    ...(s.clients.membership !== undefined
+      ? { 'clients.membership': `[${s.clients.membership.map((g) => `[${g.join(', ')}]`).join(', ')}]` }
+      : {}),
     'publish.rate': `${+s.publish.rate.toFixed(3)}/s`,
     'publish.duration': exactDuration(s.publish.duration),
     'publish.payloadSize': `${fmtInt(s.publish.payloadSize)} B`,

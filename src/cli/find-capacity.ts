@@ -6,7 +6,6 @@
  * `--capacity-by ramp` runs once instead, the scenario's stages ramping the load, and checks the
  * condition interval by interval of the timeline (gate/ramp-capacity.ts).
  */
-import type { Argv } from 'yargs';
 import type { Scenario } from '../config/resolve.js';
 import { runEngine } from '../engine/runner.js';
 import { RunFailedError } from '../results/run-failed.js';
@@ -21,33 +20,7 @@ import { fmtInt } from '../reporters/format.js';
 import { capacityAlongRamp } from '../gate/ramp-capacity.js';
 import { writeReportFile } from './write-report.js';
 import { sanitizeReport } from '../sanitize.js';
-
-export interface CapacityArgs {
-  'find-capacity'?: string;
-  'capacity-by'?: string;
-  'capacity-max'?: number;
-  'capacity-factor'?: number;
-}
-
-const GROUP = 'Capacity search:';
-
-export function capacityOptions<T>(y: Argv<T>): Argv<T> {
-  return y
-    .option('find-capacity', {
-      type: 'string',
-      requiresArg: true,
-      describe: 'Step the load up until this condition breaks, e.g. "fanout.p99 < 100ms"; report the last good step',
-      group: GROUP,
-    })
-    .option('capacity-by', {
-      type: 'string',
-      choices: ['connections', 'rate', 'ramp'],
-      describe: "What to step (default connections); ramp: one run along the scenario's stages, the condition checked per interval",
-      group: GROUP,
-    })
-    .option('capacity-max', { type: 'number', describe: 'Never go above this load (default 64 × the scenario value)', group: GROUP })
-    .option('capacity-factor', { type: 'number', describe: 'Multiply the load by this per step (default 2)', group: GROUP });
-}
+import type { CapacityArgs } from './flags/run.js';
 
 interface StepDetail {
   completed: boolean;

@@ -1,11 +1,10 @@
 /**
- * The CI gate's side of `wsbench run`: its flags, the baseline file, and the JUnit / Markdown /
+ * The CI gate's side of `wsbench run`: the baseline file, and the JUnit / Markdown /
  * .hlog outputs (and $GITHUB_STEP_SUMMARY). The gate runs inside the public `runScenario`
- * (src/api/run-scenario.ts, over src/gate/gate.ts); this file turns flags into its options and
- * does the I/O.
+ * (src/api/run-scenario.ts, over src/gate/gate.ts); this file turns flags (./flags/run.ts) into its
+ * options and does the I/O.
  */
 import { appendFile, writeFile } from 'node:fs/promises';
-import type { Argv } from 'yargs';
 import type { RunScenarioOptions } from '../api/run-scenario.js';
 import { baselineSettings } from '../config/schema.js';
 import { ConfigError, WsbenchError, messageOf } from '../errors.js';
@@ -20,73 +19,7 @@ import { junitXml } from '../reporters/junit.js';
 import { markdownSummary } from '../reporters/markdown.js';
 import { readReport } from '../api/report-file.js';
 import { keepFirstFailure } from './errors.js';
-
-export interface GateArgs {
-  threshold?: string | string[];
-  baseline?: string;
-  'max-regression'?: string | string[];
-  repeat?: number;
-  junit?: string;
-  markdown?: string;
-  hlog?: string;
-  'abort-on-fail'?: boolean;
-}
-
-const GROUP = 'CI gate:';
-
-/** The gate's flags on `wsbench run`. */
-export function gateOptions<T>(y: Argv<T>): Argv<T> {
-  return y
-    .option('threshold', {
-      alias: 't',
-      type: 'string',
-      requiresArg: true,
-      describe: 'Fail (exit 1) unless this holds, e.g. "fanout.p99 < 50ms" (repeatable; adds to the scenario\'s thresholds)',
-      group: GROUP,
-    })
-    .option('baseline', {
-      alias: 'b',
-      type: 'string',
-      requiresArg: true,
-      describe: 'Compare with this earlier report (JSON); a regression fails the run (exit 1)',
-      group: GROUP,
-    })
-    .option('max-regression', {
-      type: 'string',
-      requiresArg: true,
-      describe: 'Baseline tolerance: "10%" for every metric, or "fanout.p99=20%" / "metric=off" per metric (repeatable)',
-      group: GROUP,
-    })
-    .option('repeat', {
-      type: 'number',
-      requiresArg: true,
-      describe: 'Run the scenario N times; the report merges them, baseline checks compare medians',
-      group: GROUP,
-    })
-    .option('abort-on-fail', {
-      type: 'boolean',
-      describe: 'Stop as soon as a threshold is certainly broken (counters such as connections.failed)',
-      group: GROUP,
-    })
-    .option('junit', {
-      type: 'string',
-      requiresArg: true,
-      describe: 'Write JUnit XML here (a testcase per threshold and baseline check)',
-      group: GROUP,
-    })
-    .option('markdown', {
-      type: 'string',
-      requiresArg: true,
-      describe: 'Write a Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)',
-      group: GROUP,
-    })
-    .option('hlog', {
-      type: 'string',
-      requiresArg: true,
-      describe: 'Write the latency histograms as an HdrHistogram log (.hlog)',
-      group: GROUP,
-    });
-}
+import type { GateArgs } from './flags/run.js';
 
 export function listOf(value: string | string[] | undefined): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];

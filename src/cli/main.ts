@@ -8,8 +8,7 @@
  * when that command is parsed, and its module — with its heavy dependencies (the engine, ioredis,
  * zod, yaml, Ink and React, HDR histograms) — only when it runs. So `wsbench --version` and
  * `wsbench --help` load yargs and nothing else, and `wsbench <command> --help` its flags too.
- * (`run` and `serve` still define their flags in their modules: branches in flight edit them
- * there; they move to cli/flags/ the same way once those are merged.)
+ * (`agent` still defines its flags in its module.)
  */
 import yargs, { type Argv, type ArgumentsCamelCase } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -48,6 +47,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   {
     command: 'run [scenario]',
     describe: 'Measure Redis → WebSocket fan-out latency, throughput and delivery',
+    flags: async () => (await import('./flags/run.js')).runFlags,
     load: async () => (await import('./run.js')).runCommand,
   },
   {
@@ -65,6 +65,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   {
     command: 'serve',
     describe: 'Run the built-in reference server (WebSocket fan-out fed by Redis)',
+    flags: async () => (await import('./flags/serve.js')).serveFlags,
     load: async () => (await import('./serve.js')).serveCommand,
   },
   {

@@ -4,7 +4,8 @@
  * the summary and the verdict and write the report and the gate's files. Exit codes: see
  * src/exit-codes.ts.
  */
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
+import type { RunArgs } from './flags/run.js';
 import { loadScenarioFile, parseScenarioText } from '../config/load.js';
 import { fieldOverrides, stagesOverride, targetOverride, type FieldFlag } from '../config/overrides.js';
 import { runScenario, type RunScenarioOptions } from '../api/run-scenario.js';
@@ -23,8 +24,8 @@ import { ConfigError, WsbenchError } from '../errors.js';
 import type { RunReport } from '../results/types.js';
 import { chooseOutputMode } from '../ui/mode.js';
 import { keepFirstFailure, reportError } from './errors.js';
-import { gateExitCode, gateOptions, prepareGate, type CliGate, type GateArgs } from './gate.js';
-import { capacityOptions, findCapacity, type CapacityArgs } from './find-capacity.js';
+import { gateExitCode, prepareGate, type CliGate } from './gate.js';
+import { findCapacity } from './find-capacity.js';
 import type { GateOutcome } from '../gate/result.js';
 import { gateText } from '../reporters/gate-text.js';
 import { createProgressSink, type ProgressSink } from './progress-sink.js';
@@ -34,146 +35,8 @@ import { checkOutputFiles } from './output-files.js';
 import { writeReportFile } from './write-report.js';
 import { safeText, sanitizeData } from '../sanitize.js';
 
-export interface RunArgs extends GateArgs, CapacityArgs {
-  scenario?: string;
-  connections?: number;
-  rate?: string;
-  duration?: string;
-  'payload-size'?: string;
-  channels?: number;
-  encoding?: string;
-  warmup?: string;
-  drain?: string;
-  'ramp-up'?: string;
-  'max-handshakes'?: number;
-  redis?: string;
-  target?: string;
-  out?: string;
-  html?: string;
-  workers?: number;
-  'local-address'?: string[];
-  'ws-client'?: string;
-  agents?: number;
-  'agents-wait'?: string;
-  'agent-label'?: string[];
-  'control-prefix'?: string;
-  churn?: string;
-  stage?: string[];
-  quiet?: boolean;
-  json?: boolean;
-  tui?: boolean;
-  verbose?: boolean;
-}
-
+/** `run`'s handler (its flags are in ./flags/run.ts, its name and description in main.ts). */
 export const runCommand = {
-  builder: (y: Argv) =>
-    capacityOptions(gateOptions(y))
-      .positional('scenario', { type: 'string', describe: 'Scenario file (YAML or JSON); flags alone work too' })
-      .option('connections', { alias: 'c', type: 'number', describe: 'Client connections', group: 'Scenario overrides:' })
-      .option('rate', {
-        alias: 'r',
-        type: 'string',
-        describe: 'Publishes per second across channels (200, 5k/s)',
-        group: 'Scenario overrides:',
-      })
-      .option('duration', { alias: 'd', type: 'string', describe: 'Publishing time after warm-up (10s, 2m)', group: 'Scenario overrides:' })
-      .option('payload-size', { type: 'string', describe: 'Bytes per message, stamp included (64, 1KiB)', group: 'Scenario overrides:' })
-      .option('channels', { type: 'number', describe: 'Number of channels', group: 'Scenario overrides:' })
-      .option('encoding', { type: 'string', choices: ['binary', 'text'], describe: 'Payload encoding', group: 'Scenario overrides:' })
-      .option('warmup', { type: 'string', describe: 'Warm-up publishing time, not measured', group: 'Scenario overrides:' })
-      .option('drain', { type: 'string', describe: 'Wait for late messages after the last publish', group: 'Scenario overrides:' })
-      .option('ramp-up', { type: 'string', describe: 'Spread connection opening over this long', group: 'Scenario overrides:' })
-      .option('max-handshakes', { type: 'number', describe: 'Handshakes in flight at most', group: 'Scenario overrides:' })
-      .option('redis', {
-        type: 'string',
-        describe: 'Redis URL (redis://, rediss://); default: embedded redis-server',
-        group: 'Scenario overrides:',
-      })
-      .option('target', {
-        type: 'string',
-        describe:
-          '"builtin", or your server\'s WebSocket URL ({channel} is filled in), e.g. ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast; a scenario\'s stack adapter (socketio, channels …) keeps its kind and gets this as its target.url',
-        group: 'Scenario overrides:',
-      })
-      .option('out', {
-        alias: 'o',
-        type: 'string',
-        // nargs 1: yargs otherwise refuses "-" as a value (it looks like a flag).
-        nargs: 1,
-        describe: 'Write the JSON report here ("-": to stdout; the summary then goes to stderr)',
-      })
-      .option('html', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'Write the report as one self-contained HTML page (charts over time)',
-      })
-      .option('workers', {
-        type: 'number',
-        describe: 'Client worker processes (default: from connections and cores)',
-        group: 'Scenario overrides:',
-      })
-      .option('local-address', {
-        type: 'string',
-        array: true,
-        describe: 'Source address for client connections (repeatable; default: 127.0.0.x as needed for loopback targets)',
-        group: 'Scenario overrides:',
-      })
-      .option('ws-client', {
-        type: 'string',
-        choices: ['fast', 'ws'],
-        describe: 'WebSocket client implementation',
-        group: 'Scenario overrides:',
-      })
-      .option('stage', {
-        type: 'string',
-        array: true,
-        describe:
-          "A stage of the load (repeatable, replaces the scenario's): duration[:connections=N][:rate=R], e.g. 20s:connections=2000:rate=500/s",
-        group: 'Scenario overrides:',
-      })
-      .option('churn', {
-        type: 'string',
-        describe: "While publishing, close this many clients per second and open a fresh one in each one's place (200/s)",
-        group: 'Scenario overrides:',
-      })
-      .option('agents', {
-        type: 'number',
-        requiresArg: true,
-        describe: 'Run the clients on N agents (wsbench agent) instead of local workers; the Redis (--redis) is their control Redis',
-        group: 'Distributed runs:',
-      })
-      .option('agents-wait', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'How long to wait for the agents (default 60s)',
-        group: 'Distributed runs:',
-      })
-      .option('agent-label', {
-        type: 'string',
-        array: true,
-        requiresArg: true,
-        describe: 'k=v (repeatable): only agents with all these labels',
-        group: 'Distributed runs:',
-      })
-      .option('control-prefix', {
-        type: 'string',
-        requiresArg: true,
-        describe: "Key prefix of the control streams (default wsbench:ctl): the agents' --prefix",
-        group: 'Distributed runs:',
-      })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the summary' })
-      .option('json', { type: 'boolean', describe: 'Stream progress events as NDJSON on stdout, ending with {"type":"report",…}' })
-      .option('tui', { type: 'boolean', describe: 'Live dashboard in a terminal (default there); --no-tui prints plain progress lines' })
-      .example('$0 run scenarios/quickstart.yaml', 'Built-in server and embedded Redis, defaults from the file')
-      .example('$0 run scenarios/quickstart.yaml -c 1000 -r 500 --out report.json', 'Override the load, keep the report')
-      .example(
-        '$0 run scenarios/ci.yaml --baseline main.json --out current.json --junit wsbench.xml',
-        'CI: thresholds and a baseline check, exit 1 on failure',
-      )
-      .example(
-        '$0 run --target "ws://127.0.0.1:8000/ws/{channel}?subscribe-broadcast" --redis redis://127.0.0.1:6379 -c 100 -r 50 -d 10s',
-        'Your own stack, no file',
-      ),
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     process.exitCode = await run(argv);
   },

@@ -62,10 +62,12 @@ export function isValidUrl(s: string): boolean {
 export const wsUrlTemplate = z
   .string()
   .refine((s) => /^wss?:\/\//i.test(s), { message: 'must start with ws:// or wss://' })
-  .refine((s) => isValidUrl(s.replaceAll('{channel}', 'channel').replaceAll('{client}', '0')), {
+  .refine((s) => isValidUrl(s.replaceAll('{channels}', 'a,b').replaceAll('{channel}', 'channel').replaceAll('{client}', '0')), {
     message: 'is not a valid URL',
   })
-  .describe('WebSocket URL; {channel} is replaced by the channel name and {client} by the client index.');
+  .describe(
+    'WebSocket URL; {channel} is replaced by the channel name, {channels} by all of a client’s channels (comma-separated, clients.channelsPerClient) and {client} by the client index.',
+  );
 
 /** HTTP header names are tokens (RFC 9110 §5.1); values cannot break the request (no CR, LF or NUL). */
 export const headerMap = z.record(

@@ -8,6 +8,9 @@ import { redactSecrets } from '../secrets.js';
 import { areaOf, loadShapeOf, type LoadShape } from './load-shape.js';
 import { targetAdapter } from '../targets/registry.js';
 import { senderCount } from './senders.js';
+import { channelNamesOf } from './membership.js';
+
+export { channelNamesOf };
 
 export interface Scenario extends Omit<ParsedScenario, 'publish'> {
   /** `duration` filled in: with stages, the measured part of publishing (the stages together). */
@@ -22,12 +25,6 @@ export interface Scenario extends Omit<ParsedScenario, 'publish'> {
   senders: number;
   /** The raw scenario (after flags) with secrets redacted, for the report. */
   asRun: unknown;
-}
-
-export function channelNamesOf(channels: number | string[]): string[] {
-  if (Array.isArray(channels)) return [...channels];
-  if (channels === 1) return ['bench'];
-  return Array.from({ length: channels }, (_, i) => `bench-${i}`);
 }
 
 export function resolveScenario(parsed: ParsedScenario, source: string, raw: unknown): Scenario {

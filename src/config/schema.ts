@@ -16,6 +16,7 @@ import { TARGET_SCHEMAS, targetAdapter } from '../targets/registry.js';
 import { DEFAULT_INTERVAL_MS, MAX_TIMELINE_INTERVALS, MIN_REPORT_INTERVAL_MS } from '../results/timeline.js';
 import { clientCompression, clientDeflate, clientTls } from './connection-fields.js';
 import { slowClients } from './slow-clients.js';
+import { channelNamesOf, channelsPerClient, membership, membershipOf, maxChannelsPerClient, membershipProblems } from './membership.js';
 import { DEFAULT_TRANSPORTS, TRANSPORT_NAMES, transportDescriptor } from '../transports/registry.js';
 import { PUBLISH_VIA, senderCount, sendersPercent, sendersProblem } from './senders.js';
 
@@ -222,6 +223,8 @@ export const scenarioSchema = z
         compression: clientCompression,
         deflate: clientDeflate,
         slow: slowClients,
+        channelsPerClient,
+        membership,
       })
       .describe('The load: how many clients and how they connect.'),
     publish: z
@@ -430,7 +433,33 @@ export const scenarioSchema = z
         });
       });
     }
-    for (const issue of adapter.check?.(s.target, { channelCount, encoding, publishVia: via, padding: s.publish.padding }) ?? []) {
+    const names = channelNamesOf(s.publish.channels);
+    const membershipIssues = membershipProblems(s.clients, names);
+    for (const [path, message] of membershipIssues)
+      ctx.issues.push({ code: 'custom', input: s.clients, path: ['clients', ...path], message });
+    const perClient = membershipIssues.length > 0 ? 1 : maxChannelsPerClient(membershipOf(s.clients, names));
+    if (perClient > 1 || s.clients.membership !== undefined) {
+      const key = s.clients.membership !== undefined ? 'membership' : 'channelsPerClient';
+      const refuse = (path: (string | number)[], message: string) => ctx.issues.push({ code: 'custom', input: s.clients, path, message });
+      // A target that cannot carry several channels on one connection gets one connection per
+      // (client, channel) (engine/worker-plans.ts); client classes count clients, not connections.
+      if (!adapter.severalChannelsPerConnection && s.clients.slow)
+        refuse(
+          ['clients', 'slow'],
+          `not with clients in several channels (clients.${key}) on a ${s.target.kind} target yet: it opens a connection per (client, channel), and the slow class counts clients`,
+        );
+      if (via === 'websocket')
+        refuse(['publish', 'via'], `not with clients in several channels (clients.${key}) yet: a sender sends to one channel`);
+      if (s.distributed !== undefined)
+        refuse(['distributed'], `not with clients in several channels (clients.${key}) yet: they run in local workers only`);
+    }
+    for (const issue of adapter.check?.(s.target, {
+      channelCount,
+      channelsPerClient: perClient,
+      encoding,
+      publishVia: via,
+      padding: s.publish.padding,
+    }) ?? []) {
       ctx.issues.push({ code: 'custom', input: s.target, path: ['target', ...issue.path], message: issue.message });
     }
     if (s.stages && s.publish.duration !== undefined) {

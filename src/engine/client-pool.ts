@@ -5,13 +5,22 @@
  * of every message, keeps each client's delivery ledger and owed windows, and records latency.
  * Knows nothing of processes or IPC; worker-process.ts wraps it.
  *
- * A client is one slot (a global index, its channel, its ledger); each of its connections is a
+ * A client is one slot (a global index, its channels, a ledger per channel); each of its connections is a
  * Connection, the transport's event sink and the protocol's context, with its owed window: from
  * its readiness to the start of its close (metrics/owed-spans.ts). A message counts only on the
  * connection it arrived on and only when it was intended inside that connection's window;
  * anything else of this run for the channel is ignored (`ignoredBy.notOwed`), so a replay on
  * reconnect is never delivered twice. Who closes and who reconnects when is decided by
  * lifecycle.ts, by client index, the same in every run.
+ *
+ * Clients in several channels (WorkerPlan.membership, config/membership.ts): one connection carries
+ * every channel of its client, so the windows are the client's and each membership — a channel and
+ * its own ledger — reads its owed spans from them on its channel's sequences. A message is routed
+ * to its membership by its sequence (channel = seq mod channels). A client in one channel (the
+ * default) takes the same path as before: its one membership is `first`, no lookup. Where one
+ * connection cannot carry several channels (WorkerPlan.connectionPerChannel), a client is a set of
+ * connections, one per channel: a slot per (client, channel), each a one-channel client sharing
+ * the client's index, so the lifecycle (stages, storms) treats them as one client.
  *
  * Readiness of a connection: opened before publishing — the run's readiness check covered it, so
  * it is owed from the first message; opened while publishing — its protocol's signal when it has
@@ -60,6 +69,7 @@ import { DEFAULT_RETRY, dropsClient, ownedIn, reconnectDue, retryDelay, wantedBe
 import { ConnectionFacts } from '../transports/connection-facts.js';
 import { ClassTally } from './class-tally.js';
 import { isSlowClient } from '../config/slow-clients.js';
+import { channelsOfClient, type MembershipSpec } from '../config/membership.js';
 
 const enum ConnState {
   Connecting,
@@ -138,6 +148,11 @@ class Connection implements TransportEvents, ProtocolContext {
     return this.owner.channelName(this.client.channelIndex);
   }
 
+  /** Every channel of its client (one, unless the client is in several). */
+  get channels(): string[] {
+    return this.client.members.map((m) => this.owner.channelName(m.channelIndex));
+  }
+
   get clientIndex(): number {
     return this.client.clientIndex;
   }
@@ -159,11 +174,24 @@ class Connection implements TransportEvents, ProtocolContext {
   }
 }
 
-/** One client: a global index, its channel, its ledger, and the windows of its connections. */
+/** A client's membership of one channel: what it received of that channel, and what it was owed there. */
+class Member {
+  readonly ledger = new ClientLedger();
+  /** Owed spans on this channel as of the last change (null: to be made again). */
+  spans: OwedSpans | null = null;
+
+  constructor(readonly channelIndex: number) {}
+}
+
+/** One client: a global index, its channels (a ledger each), and the windows of its connections. */
 class PoolClient {
   /** The connection holding its current window (null: none, or it is reconnecting). */
   connection: Connection | null = null;
-  readonly ledger = new ClientLedger();
+  /** Its memberships, the first one also as `first`, `channelIndex` and `ledger` (a one-channel client's only one). */
+  readonly members: Member[];
+  readonly first: Member;
+  readonly channelIndex: number;
+  readonly ledger: ClientLedger;
   /** The load wants it (below the curve's level). */
   wanted = false;
   /** Bumped to cancel an open it has queued. */
@@ -174,8 +202,6 @@ class PoolClient {
   windows: number[] | null = null;
   /** The event whose drop it is reconnecting from (position in the pool's outcomes), −1 when none. */
   dropEvent = -1;
-  /** Owed spans as of the last change (null: to be made again). */
-  spans: OwedSpans | null = null;
   /** Byte and request counters of its past connections. */
   pastWire: WireStats | null = null;
   /** Its place among its channel's senders (publish.via websocket), or -1: it only receives. */
@@ -183,10 +209,29 @@ class PoolClient {
 
   constructor(
     readonly clientIndex: number,
-    readonly channelIndex: number,
+    channels: readonly number[],
     /** A slow reader (clients.slow): its transport throttles its reading. */
     readonly slow: boolean,
-  ) {}
+    /**
+     * In several channels: channel index → position in `members` (−1: not a member) for an explicit
+     * membership, shared by the clients of a group; null for k consecutive channels (arithmetic).
+     */
+    readonly slotTable: Int32Array | null = null,
+  ) {
+    this.members = channels.map((c) => new Member(c));
+    this.first = this.members[0]!;
+    this.channelIndex = this.first.channelIndex;
+    this.ledger = this.first.ledger;
+    this.multi = this.members.length > 1 || slotTable !== null;
+  }
+
+  /** In more than one channel (or in an explicit group): messages are routed to their membership. */
+  readonly multi: boolean;
+
+  /** Its windows changed: every membership's spans are made again. */
+  forgetSpans(): void {
+    for (const m of this.members) m.spans = null;
+  }
 }
 
 /** An open waiting for its time and a free handshake slot. */
@@ -248,6 +293,11 @@ class OpenQueue {
 
 export class ClientPool implements ConnectionOwner, SenderPort {
   private readonly clients: PoolClient[] = [];
+  /**
+   * One connection per (client, channel): where each of the worker's clients (j) starts among
+   * `clients` (a client's slots are [positions[j], positions[j + 1])); null: one slot per client.
+   */
+  private readonly positions: Int32Array | null;
   private readonly reader: StampReader;
   private readonly channelCount: number;
   private problem: string | null = null;
@@ -341,13 +391,26 @@ export class ClientPool implements ConnectionOwner, SenderPort {
       load,
     );
     const slow = plan.slow;
+    const membership = plan.membership ?? null;
+    const perChannel = plan.connectionPerChannel === true;
+    const tables = perChannel ? null : groupSlotTables(membership, this.channelCount);
+    this.positions = perChannel ? new Int32Array(plan.clientCount + 1) : null;
     let slowHere = 0;
     for (let j = 0; j < plan.clientCount; j++) {
       const index = plan.firstClient + j * plan.clientStride;
       const isSlow = slow !== undefined && isSlowClient(index, plan.totalClients, slow.clients);
       if (isSlow) slowHere++;
-      this.clients.push(new PoolClient(index, index % this.channelCount, isSlow));
+      const channels = channelsOfClient(membership, index, this.channelCount);
+      if (this.positions) {
+        // A slot per (client, channel): each a one-channel client with the client's index.
+        this.positions[j] = this.clients.length;
+        for (const c of channels) this.clients.push(new PoolClient(index, [c], isSlow));
+        continue;
+      }
+      const table = tables ? tables[index % tables.length]! : null;
+      this.clients.push(new PoolClient(index, channels, isSlow, table));
     }
+    if (this.positions) this.positions[plan.clientCount] = this.clients.length;
     this.classes = slow ? new ClassTally(plan.clientCount - slowHere, slowHere) : null;
     const { lifecycle } = plan;
     this.connectionCurve = lifecycle.connections ? new PiecewiseLinear(lifecycle.connections) : null;
@@ -371,7 +434,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   async connectAll(startAt: number): Promise<WorkerConnected> {
     const { plan } = this;
     const done = new Promise<void>((resolve) => (this.connectDone = resolve));
-    const initial = ownedIn(0, plan.totalClients, plan.firstClient, plan.clientStride, this.clients.length);
+    const initial = this.slotsOf(ownedIn(0, plan.totalClients, plan.firstClient, plan.clientStride, plan.clientCount));
     for (let j = initial.from; j < initial.to; j++) {
       const client = this.clients[j]!;
       client.wanted = true;
@@ -383,10 +446,17 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     await done;
 
     const openedPerChannel = new Array<number>(this.channelCount).fill(0);
-    for (const c of this.clients) if (c.connection?.state === ConnState.Open) openedPerChannel[c.channelIndex]!++;
+    let opened = 0;
+    // Per channel its open members: a connection of a client in several channels counts in each.
+    for (const c of this.clients)
+      if (c.connection?.state === ConnState.Open) {
+        opened++;
+        for (const m of c.members) openedPerChannel[m.channelIndex]!++;
+      }
     return {
       workerId: plan.workerId,
       openedPerChannel,
+      opened,
       failed: this.failed,
       errors: { ...this.errors },
       errorSamples: { ...this.errorSamples },
@@ -425,7 +495,8 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   /** SenderPort: a sender's message through its connection; its bufferedAmount after, or null when it is not open. */
   sendThrough(clientIndex: number, frame: Buffer, binary: boolean): number | null {
     const { firstClient, clientStride } = this.plan;
-    const client = this.clients[(clientIndex - firstClient) / clientStride];
+    const j = (clientIndex - firstClient) / clientStride;
+    const client = this.clients[this.positions ? this.positions[j]! : j];
     const conn = client?.connection;
     const transport = conn?.state === ConnState.Open ? conn.transport : null;
     if (!transport?.sendPayload(frame, binary)) return null;
@@ -496,7 +567,12 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     const { plan } = this;
     const localAddress = plan.localAddresses.length ? plan.localAddresses[client.clientIndex % plan.localAddresses.length] : undefined;
     return {
-      url: fillTemplate(plan.urlTemplate, encodeURIComponent(this.channelName(client.channelIndex)), client.clientIndex),
+      url: fillTemplate(
+        plan.urlTemplate,
+        encodeURIComponent(this.channelName(client.channelIndex)),
+        client.clientIndex,
+        client.members.map((m) => encodeURIComponent(this.channelName(m.channelIndex))).join(','),
+      ),
       clientIndex: client.clientIndex,
       headers: plan.headers,
       subprotocols: plan.subprotocols,
@@ -516,7 +592,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     if (previous) this.retire(previous);
     const conn = new Connection(this, client, item.reason, monotonicMs());
     client.connection = conn;
-    client.spans = null;
+    client.forgetSpans();
     const transport = this.createTransport(this.optionsFor(client), conn);
     conn.transport = transport;
     // Built before open: a server may speak first (Socket.IO's open packet, ActionCable's welcome).
@@ -578,7 +654,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     const client = conn.client;
     if (client.connection === conn) {
       client.connection = null;
-      client.spans = null;
+      client.forgetSpans();
     }
     this.retire(conn);
     // Closed by the scenario or the run while it connected: no failure.
@@ -605,7 +681,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   private becameReady(conn: Connection, readyAt: number): void {
     conn.readyAt = readyAt;
     const client = conn.client;
-    client.spans = null;
+    client.forgetSpans();
     if (conn.reason !== OpenReason.Reconnect || client.dropEvent < 0) return;
     const outcome = this.outcomes[client.dropEvent]!;
     client.dropEvent = -1;
@@ -630,7 +706,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     const client = conn.client;
     (client.windows ??= []).push(conn.readyAt, at, continues ? 1 : 0);
     if (client.connection === conn) client.connection = null;
-    client.spans = null;
+    client.forgetSpans();
     if (conn.state === ConnState.Closed) this.retire(conn);
   }
 
@@ -660,15 +736,16 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   private caughtUp(conn: Connection): boolean {
     const schedule = this.schedule;
     if (!schedule || conn.readyAt >= conn.closeAt) return true;
-    const channel = conn.client.channelIndex;
     const n = this.channelCount;
-    const local = (ms: number) =>
-      ms === Number.NEGATIVE_INFINITY ? 0 : Math.max(0, Math.ceil((schedule.firstDueAtOrAfter(ms) - channel) / n));
-    const from = local(conn.readyAt);
-    const to = local(conn.closeAt);
     let missing = false;
-    conn.client.ledger.forEachMissingIn(from, to, () => (missing = true));
-    return !missing;
+    for (const member of conn.client.members) {
+      const channel = member.channelIndex;
+      const local = (ms: number) =>
+        ms === Number.NEGATIVE_INFINITY ? 0 : Math.max(0, Math.ceil((schedule.firstDueAtOrAfter(ms) - channel) / n));
+      member.ledger.forEachMissingIn(local(conn.readyAt), local(conn.closeAt), () => (missing = true));
+      if (missing) return false;
+    }
+    return true;
   }
 
   private checkCatchingUp(): void {
@@ -772,10 +849,10 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     if (level === this.level) return;
     const { firstClient, clientStride } = this.plan;
     if (level > this.level) {
-      const { from, to } = ownedIn(this.level, level, firstClient, clientStride, this.clients.length);
+      const { from, to } = this.slotsOf(ownedIn(this.level, level, firstClient, clientStride, this.plan.clientCount));
       for (let j = from; j < to; j++) this.want(this.clients[j]!, now);
     } else {
-      const { from, to } = ownedIn(level, this.level, firstClient, clientStride, this.clients.length);
+      const { from, to } = this.slotsOf(ownedIn(level, this.level, firstClient, clientStride, this.plan.clientCount));
       // Highest index first: the newest clients leave first.
       for (let j = to - 1; j >= from; j--) this.unwant(this.clients[j]!, now);
     }
@@ -803,7 +880,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     } else if (client.windows && client.windows[client.windows.length - 1] === 1) {
       // It was between connections (reconnecting): its transition ends here, with its presence.
       client.windows.push(now, now, 0);
-      client.spans = null;
+      client.forgetSpans();
     }
     client.dropEvent = -1;
   }
@@ -937,13 +1014,25 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     }
     const stamp = this.reader.out;
     const seq = stamp.seq;
-    if (seq >= this.plan.totalPublishes || seq % this.channelCount !== client.channelIndex) {
+    // A client in one channel: its only membership, one comparison. In several: the membership of
+    // the message's channel (arithmetic, or one array read for an explicit membership).
+    let member = client.first;
+    if (client.multi) {
+      const slot = seq < this.plan.totalPublishes ? this.slotOf(client, seq % this.channelCount) : -1;
+      if (slot >= 0) member = client.members[slot]!;
+      else {
+        this.ignoredTotal++;
+        this.ignoredBy.misrouted++;
+        client.ledger.ignore();
+        return;
+      }
+    } else if (seq >= this.plan.totalPublishes || seq % this.channelCount !== client.channelIndex) {
       this.ignoredTotal++;
       this.ignoredBy.misrouted++;
       client.ledger.ignore();
       return;
     }
-    const q = (seq - client.channelIndex) / this.channelCount;
+    const q = (seq - member.channelIndex) / this.channelCount;
     const intended = stamp.intendedMs;
     if (!(intended >= conn.readyAt && intended < conn.closeAt)) {
       // Not owed on this connection: before its readiness (a replay on reconnect) or after its close began.
@@ -952,7 +1041,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
       client.ledger.ignore();
       return;
     }
-    const firstReceipt = client.ledger.receive(q);
+    const firstReceipt = member.ledger.receive(q);
     if (!firstReceipt) {
       this.duplicated++;
       return;
@@ -988,21 +1077,36 @@ export class ClientPool implements ConnectionOwner, SenderPort {
 
   // ─── what each client was owed ───────────────────────────────────────────────────────────────
 
-  /** The client's owed and not-owed sequences on its channel, its current connection included. */
-  private spansOf(client: PoolClient): OwedSpans {
-    if (client.spans) return client.spans;
+  /** The slots in `clients` of the worker's clients [from, to) (positions of their connections). */
+  private slotsOf(range: { from: number; to: number }): { from: number; to: number } {
+    const p = this.positions;
+    return p ? { from: p[range.from]!, to: p[range.to]! } : range;
+  }
+
+  /** Position of channel `c` among the client's memberships, or −1 when it is not a member. */
+  private slotOf(client: PoolClient, c: number): number {
+    const table = client.slotTable;
+    if (table !== null) return table[c]!;
+    // k consecutive channels from its first one (config/membership.ts).
+    const j = (c - client.channelIndex + this.channelCount) % this.channelCount;
+    return j < client.members.length ? j : -1;
+  }
+
+  /** The client's owed and not-owed sequences on a channel it is a member of, its current connection included. */
+  private spansOf(client: PoolClient, member: Member = client.first): OwedSpans {
+    if (member.spans) return member.spans;
     const conn = client.connection;
     let spans: OwedSpans;
     if (!client.windows) {
       // The common cases without allocating: never opened, or open (or dropped) since before publishing.
       if (!conn || conn.readyAt === Number.POSITIVE_INFINITY) spans = NEVER_OWED;
       else if (conn.readyAt === Number.NEGATIVE_INFINITY) spans = OWED_THROUGHOUT;
-      else spans = this.spansFrom([conn.readyAt, conn.closeAt, 0], client.channelIndex);
+      else spans = this.spansFrom([conn.readyAt, conn.closeAt, 0], member.channelIndex);
     } else {
       const windows = conn ? [...client.windows, conn.readyAt, conn.closeAt, 0] : client.windows;
-      spans = this.spansFrom(windows, client.channelIndex);
+      spans = this.spansFrom(windows, member.channelIndex);
     }
-    client.spans = spans;
+    member.spans = spans;
     return spans;
   }
 
@@ -1017,15 +1121,16 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   private owedIn(from: number, to: number): number {
     const n = this.channelCount;
     let total = 0;
-    for (const client of this.clients) {
-      const c = client.channelIndex;
-      const a = Math.max(0, Math.ceil((from - c) / n));
-      const b = Math.max(0, Math.ceil((to - c) / n));
-      if (b <= a) continue;
-      const spans = this.spansOf(client);
-      if (spans === OWED_THROUGHOUT) total += b - a;
-      else if (spans !== NEVER_OWED) total += sizeIn(spans.owed, b) - sizeIn(spans.owed, a);
-    }
+    for (const client of this.clients)
+      for (const member of client.members) {
+        const c = member.channelIndex;
+        const a = Math.max(0, Math.ceil((from - c) / n));
+        const b = Math.max(0, Math.ceil((to - c) / n));
+        if (b <= a) continue;
+        const spans = this.spansOf(client, member);
+        if (spans === OWED_THROUGHOUT) total += b - a;
+        else if (spans !== NEVER_OWED) total += sizeIn(spans.owed, b) - sizeIn(spans.owed, a);
+      }
     return total;
   }
 
@@ -1037,7 +1142,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     let ready = 0;
     let reordered = 0;
     for (const c of this.clients) {
-      reordered += c.ledger.reordered;
+      for (const m of c.members) reordered += m.ledger.reordered;
       const conn = c.connection;
       if (conn && conn.state === ConnState.Open && conn.protocol!.ready) ready++;
     }
@@ -1094,11 +1199,12 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   /** Owed deliveries of published messages not received yet (what the drain waits for). */
   private outstanding(outcomes: PublishOutcomes): number {
     let missing = 0;
-    for (const c of this.clients) {
-      const spans = this.spansOf(c);
-      if (spans === NEVER_OWED) continue;
-      c.ledger.forEachLost(outcomes.channel(c.channelIndex), (from, to) => (missing += to - from), spans);
-    }
+    for (const c of this.clients)
+      for (const m of c.members) {
+        const spans = this.spansOf(c, m);
+        if (spans === NEVER_OWED) continue;
+        m.ledger.forEachLost(outcomes.channel(m.channelIndex), (from, to) => (missing += to - from), spans);
+      }
     return missing;
   }
 
@@ -1133,19 +1239,21 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     const outcomes = PublishOutcomes.from(publishes, this.channelCount);
     const delivery = emptyDelivery();
     const owedRecipients = this.dynamic ? this.owedRecipients(outcomes) : undefined;
-    for (const c of this.clients) {
-      const spans = this.spansOf(c);
-      const channel = outcomes.channel(c.channelIndex);
-      const counts = c.ledger.counts(channel, spans);
-      addDelivery(delivery, counts);
-      this.classes?.delivery(c.slow, counts);
-      if (spans === NEVER_OWED) continue;
-      // Each term where its messages were due: the ledger's own ranges (an unpublished message is never lost).
-      const ch = c.channelIndex;
-      c.ledger.forEachLost(channel, (from, to) => this.timeline.missed(ch, from, to, 'lost'), spans);
-      c.ledger.forEachUnpublished(channel, (from, to) => this.timeline.missed(ch, from, to, 'unpublished'), spans);
-      forEachIn(spans.notOwed, channel.expected, (from, to) => this.timeline.missed(ch, from, to, 'notOwed'));
-    }
+    // Per membership: a client in several channels is owed each of its channels' messages.
+    for (const c of this.clients)
+      for (const m of c.members) {
+        const spans = this.spansOf(c, m);
+        const channel = outcomes.channel(m.channelIndex);
+        const counts = m.ledger.counts(channel, spans);
+        addDelivery(delivery, counts);
+        this.classes?.delivery(c.slow, counts);
+        if (spans === NEVER_OWED) continue;
+        // Each term where its messages were due: the ledger's own ranges (an unpublished message is never lost).
+        const ch = m.channelIndex;
+        m.ledger.forEachLost(channel, (from, to) => this.timeline.missed(ch, from, to, 'lost'), spans);
+        m.ledger.forEachUnpublished(channel, (from, to) => this.timeline.missed(ch, from, to, 'unpublished'), spans);
+        forEachIn(spans.notOwed, channel.expected, (from, to) => this.timeline.missed(ch, from, to, 'notOwed'));
+      }
     const timeline = this.timeline.finish(closedAt);
     this.finished = true;
     return {
@@ -1187,17 +1295,18 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     const out = new Uint32Array(tracked);
     const diffs: Int32Array[] = [];
     const seqs = (c: number) => sentOnChannel(Math.min(tracked, outcomes.sent), c, n);
-    for (const client of this.clients) {
-      const c = client.channelIndex;
-      const channel: ChannelPublishes = outcomes.channel(c);
-      const spans = this.spansOf(client);
-      if (spans === NEVER_OWED) continue;
-      const diff = (diffs[c] ??= new Int32Array(seqs(c) + 1));
-      forEachIn(spans.owed, Math.min(channel.expected, diff.length - 1), (from, to) => {
-        diff[from]!++;
-        diff[to]!--;
-      });
-    }
+    for (const client of this.clients)
+      for (const member of client.members) {
+        const c = member.channelIndex;
+        const channel: ChannelPublishes = outcomes.channel(c);
+        const spans = this.spansOf(client, member);
+        if (spans === NEVER_OWED) continue;
+        const diff = (diffs[c] ??= new Int32Array(seqs(c) + 1));
+        forEachIn(spans.owed, Math.min(channel.expected, diff.length - 1), (from, to) => {
+          diff[from]!++;
+          diff[to]!--;
+        });
+      }
     diffs.forEach((diff, c) => {
       let running = 0;
       for (let s = 0; s + 1 < diff.length; s++) {
@@ -1207,4 +1316,17 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     });
     return out;
   }
+}
+
+/**
+ * For an explicit membership (groups of channel lists): per group, channel index → position among
+ * the group's channels (−1: not a member), shared by the group's clients; null otherwise.
+ */
+function groupSlotTables(membership: MembershipSpec | null, channelCount: number): Int32Array[] | null {
+  if (membership === null || !('groups' in membership)) return null;
+  return membership.groups.map((group) => {
+    const table = new Int32Array(channelCount).fill(-1);
+    group.forEach((c, j) => (table[c] = j));
+    return table;
+  });
 }

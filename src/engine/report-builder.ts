@@ -32,6 +32,7 @@ import { connectionReport } from './connection-report.js';
 import { CLIENT_CLASSES, classReport, type ClientClassesReport } from '../results/client-classes.js';
 import { readThrottleOf } from '../config/slow-clients.js';
 import { loadShapeOf } from '../config/load-shape.js';
+import { connectionsOfClients } from './worker-plans.js';
 
 export interface TransportReportInput {
   transport: TransportName;
@@ -180,7 +181,7 @@ export function buildTransportReport(input: TransportReportInput): TransportRepo
       publishFailures: input.publishes.failed.size,
       publisherLagMs: lagSummary,
     },
-    connections: connectionsOf(scenario, results),
+    connections: connectionsOf(scenario, input.transport, results),
     ...(scenario.events && scenario.events.length > 0 ? { reconnects: reconnectsOf(scenario, results, input.timeline.grid.originMs) } : {}),
     errors,
     errorSamples,
@@ -237,10 +238,11 @@ function classesOf(results: readonly WorkerResult[], scenario: Scenario): { clas
   return { classes };
 }
 
-function connectionsOf(scenario: Scenario, results: readonly WorkerResult[]): ConnectionReport {
+function connectionsOf(scenario: Scenario, transport: TransportName, results: readonly WorkerResult[]): ConnectionReport {
   return {
-    // With stages the most the curve asks for: a ramp to 2,000 is not "1,999/200 opened".
-    target: loadShapeOf(scenario).maxConnections,
+    // With stages the most the curve asks for: a ramp to 2,000 is not "1,999/200 opened". With a
+    // connection per (client, channel), their connections.
+    target: connectionsOfClients(scenario, transportDescriptor(transport), loadShapeOf(scenario).maxConnections),
     opened: sumOf(results, (r) => r.opened),
     failed: sumOf(results, (r) => r.failed),
     closedEarly: sumOf(results, (r) => r.closedEarly),

@@ -89,6 +89,8 @@ export class SnapshotAggregator {
   private intervals: string[] = [];
   /** Open connections per channel of each worker, once its connect phase ended. */
   private readonly openedByWorker = new Map<number, readonly number[]>();
+  /** Connections open per worker when its connect phase ended (several channels each count once here). */
+  private readonly connectionsByWorker = new Map<number, number>();
   private readonly previous: { at: number; connects: number; delivered: number; bytesIn: number; requests: number };
   /** Closed intervals received and not yet assembled, by index and worker. */
   private readonly pending = new Map<number, Map<number, WorkerInterval>>();
@@ -187,7 +189,10 @@ export class SnapshotAggregator {
 
   /** The workers' connect outcomes: who owes deliveries to how many clients on each channel. */
   connected(workers: readonly WorkerConnected[]): void {
-    for (const w of workers) this.openedByWorker.set(w.workerId, w.openedPerChannel);
+    for (const w of workers) {
+      this.openedByWorker.set(w.workerId, w.openedPerChannel);
+      this.connectionsByWorker.set(w.workerId, w.opened ?? w.openedPerChannel.reduce((a, b) => a + b, 0));
+    }
   }
 
   /** Workers lost for good (their agent was lost): see `gone`. */
@@ -195,7 +200,10 @@ export class SnapshotAggregator {
     for (const id of workerIds) if (!this.gone.has(id)) this.gone.set(id, this.closedBefore.get(id) ?? 0);
   }
 
-  /** Open connections per channel over every worker, or these (zeros before the connect phase ended). */
+  /**
+   * Open members per channel over every worker, or these (zeros before the connect phase ended):
+   * open connections per channel, a connection of a client in several channels counted in each.
+   */
   openedPerChannel(workerIds?: readonly number[]): number[] {
     const out = new Array<number>(this.setup.channelCount).fill(0);
     for (const [id, opened] of this.openedByWorker) {
@@ -287,7 +295,9 @@ export class SnapshotAggregator {
       ready += snapshot.ready;
       problem ??= snapshot.problem;
     }
-    return { ready, opened: this.openedPerChannel().reduce((a, b) => a + b, 0), problem };
+    let opened = 0;
+    for (const n of this.connectionsByWorker.values()) opened += n;
+    return { ready, opened, problem };
   }
 
   /** The live Snapshot: sums of the latest worker figures, rates since the previous merge, last-interval latency. */

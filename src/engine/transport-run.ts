@@ -41,7 +41,7 @@ import { IntervalTicker } from './interval-ticker.js';
 import { OpenLoopSchedule } from './pacer.js';
 import type { CoordinatorInterval, PublishedSchedule } from './timeline-assembly.js';
 import type { WorkerConnected } from './worker-messages.js';
-import { endpointOf, transportSettings, workerPlans } from './worker-plans.js';
+import { connectionsOfClients, endpointOf, transportSettings, workerPlans } from './worker-plans.js';
 import { CONNECTIONS_PER_WORKER } from './workers.js';
 
 /** The publisher starts this long after readiness so the first due message is not already late. */
@@ -164,8 +164,10 @@ class TransportRun {
     const workerCount = Math.max(1, Math.min(input.workers, connections));
     const localAddresses = sourceAddresses(scenario.clients.localAddresses, urlTemplate, connections);
     // Preflight for big runs: say which machine limit the run will hit before it hits it.
-    if (connections > CONNECTIONS_PER_WORKER && input.preflight) {
-      const plan = { connections, workers: workerCount, sourceAddresses: Math.max(1, localAddresses.length) };
+    // Sockets, not clients: a client in k channels of a target without multi-channel connections holds k.
+    const sockets = connectionsOfClients(scenario, this.descriptor, connections);
+    if (sockets > CONNECTIONS_PER_WORKER && input.preflight) {
+      const plan = { connections: sockets, workers: workerCount, sourceAddresses: Math.max(1, localAddresses.length) };
       for (const message of input.preflight(plan)) emit({ type: 'warning', message, elapsedMs: elapsed() });
     }
     // Each transport stamps with its own run id, so nothing of one can be counted in another.
@@ -239,7 +241,8 @@ class TransportRun {
       transport: input.transport,
       transportIndex: input.transportIndex,
       transportCount: input.transportCount,
-      connections: scenario.clients.connections,
+      // Connections, not clients, where a client opens one per channel (clients in several channels).
+      connections: connectionsOfClients(scenario, this.descriptor, scenario.clients.connections),
       channelCount: scenario.channelNames.length,
       totalPublishes: this.counts.total,
       ackedNow: () => this.publisher.progress().acked,

@@ -16,6 +16,7 @@ import type { CurveSegment } from '../config/load-shape.js';
 import type { ClientCompression } from '../transports/compression.js';
 import type { ConnectionFactsData } from '../transports/connection-facts.js';
 import type { ClientTlsOptions } from '../transports/tls.js';
+import type { MembershipSpec } from '../config/membership.js';
 import type { ReadThrottle } from '../transports/read-throttle.js';
 import type { ClientClassCounts, ClientClassName } from '../results/client-classes.js';
 
@@ -75,6 +76,18 @@ export interface WorkerPlan {
    * evenly over the global indices (config/slow-clients.ts isSlowClient), and read as `readThrottle` says.
    */
   slow?: { clients: number; readThrottle: ReadThrottle };
+  /**
+   * Clients in several channels (clients.channelsPerClient, clients.membership; absent: one channel
+   * each, client i in channel i mod channels): which channels each client is a member of, by client
+   * index (config/membership.ts); its one connection carries them all.
+   */
+  membership?: MembershipSpec;
+  /**
+   * With a membership, where one connection cannot carry several channels (the target, or a
+   * polling transport): a connection per (client, channel); `opened` and the other connection
+   * figures then count connections, not clients.
+   */
+  connectionPerChannel?: true;
 }
 
 /** What a worker's senders need (engine/upstream-sender.ts; who sends what: engine/sender-map.ts). */
@@ -232,8 +245,13 @@ export interface WorkerSnapshot {
 
 export interface WorkerConnected {
   workerId: number;
-  /** Open connections per channel index when the connect phase ended. */
+  /**
+   * Open connections per channel index when the connect phase ended; a connection of a client in
+   * several channels counts in each (what each channel's messages are owed to).
+   */
   openedPerChannel: number[];
+  /** Open connections when the connect phase ended; absent: the sum of openedPerChannel (one channel per client). */
+  opened?: number;
   failed: number;
   errors: Record<string, number>;
   errorSamples: Record<string, string>;

@@ -15,6 +15,8 @@ import type { LifecycleEvent, LifecyclePlan, ReconnectPolicy, UpstreamPlan, Work
 import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
 import { readThrottleOf, slowClientCount } from '../config/slow-clients.js';
+import { membersPerChannel, membershipOf } from '../config/membership.js';
+import { targetAdapter } from '../targets/registry.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
 export const PER_PUBLISH_LIMIT = 4_000_000;
@@ -39,8 +41,11 @@ export function endpointOf(
 }
 
 export interface PlanInput {
-  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'load' | 'events' | 'senders'>;
-  target: Pick<PreparedTarget, 'describe' | 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'readyDelayMs' | 'upstream'>;
+  scenario: Pick<Scenario, 'clients' | 'polling' | 'channelNames' | 'encoding' | 'publish' | 'load' | 'events' | 'senders' | 'target'>;
+  target: Pick<
+    PreparedTarget,
+    'describe' | 'headers' | 'subprotocols' | 'clientProtocol' | 'maxPayload' | 'readyDelayMs' | 'upstream' | 'severalChannelsUrlTemplate'
+  >;
   transport: TransportName;
   descriptor: TransportDescriptor;
   urlTemplate: string;
@@ -133,6 +138,29 @@ export function upstreamPlan(input: Pick<PlanInput, 'scenario' | 'target'>): Ups
   };
 }
 
+/**
+ * Whether clients in several channels open a connection per (client, channel): the target cannot
+ * subscribe one connection to several channels, or the transport polls (a poll reads one channel).
+ */
+export function connectionPerChannel(
+  scenario: Pick<Scenario, 'clients' | 'channelNames' | 'target'>,
+  descriptor: Pick<TransportDescriptor, 'needsPollEndpoint'>,
+): boolean {
+  if (membershipOf(scenario.clients, scenario.channelNames) === null) return false;
+  return !targetAdapter(scenario.target.kind).severalChannelsPerConnection || descriptor.needsPollEndpoint;
+}
+
+/** Connections clients [0, clients) open: one each, or one per (client, channel) (connectionPerChannel). */
+export function connectionsOfClients(
+  scenario: Pick<Scenario, 'clients' | 'channelNames' | 'target'>,
+  descriptor: Pick<TransportDescriptor, 'needsPollEndpoint'>,
+  clients: number,
+): number {
+  if (!connectionPerChannel(scenario, descriptor)) return clients;
+  const membership = membershipOf(scenario.clients, scenario.channelNames);
+  return membersPerChannel(membership, clients, scenario.channelNames.length).reduce((a, b) => a + b, 0);
+}
+
 export function workerPlans(input: PlanInput): WorkerPlan[] {
   const { scenario, target } = input;
   const connections = scenario.clients.connections;
@@ -140,6 +168,12 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
   const lifecycle = lifecyclePlan(scenario, target, input.workers);
   // Polling clients cannot send upstream: they speak plain whatever the target.
   const clientProtocol = input.descriptor.usesTargetProtocol ? target.clientProtocol : PLAIN_PROTOCOL;
+  // Clients in several channels: one connection each (at the target's URL for several channels
+  // when it has one), or a connection per (client, channel) where one cannot carry several.
+  const membership = membershipOf(scenario.clients, scenario.channelNames);
+  const perChannel = connectionPerChannel(scenario, input.descriptor);
+  const urlTemplate =
+    membership && !perChannel && target.severalChannelsUrlTemplate ? target.severalChannelsUrlTemplate : input.urlTemplate;
   return interleaveClients(scenario.load.maxConnections, input.workers).map((range, workerId) => ({
     workerId,
     runId: input.runId,
@@ -150,7 +184,7 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     clientStride: range.stride,
     totalClients: connections,
     channelNames: scenario.channelNames,
-    urlTemplate: input.urlTemplate,
+    urlTemplate,
     headers: target.headers,
     subprotocols: target.subprotocols,
     clientProtocol,
@@ -170,6 +204,8 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     lifecycle,
     upstream,
     ...(input.tls ? { tls: input.tls } : {}),
+    ...(membership ? { membership } : {}),
+    ...(perChannel ? { connectionPerChannel: true as const } : {}),
     ...(scenario.clients.slow
       ? {
           slow: {

@@ -18,12 +18,27 @@ function excessMs(ns: number): number {
   return Number.isFinite(ns) ? Math.max(0, round3(ns / 1e6 - DELAY_RESOLUTION_MS)) : 0;
 }
 
+/** This process's CPU % (of one core) span by span: each `percent()` covers the time since the previous one. */
+class CpuSpans {
+  private lastCpu = process.cpuUsage();
+  private lastWall = performance.now();
+
+  percent(): number {
+    const cpu = process.cpuUsage();
+    const wall = performance.now();
+    const usedMs = (cpu.user - this.lastCpu.user + cpu.system - this.lastCpu.system) / 1000;
+    const percent = wall > this.lastWall ? (100 * usedMs) / (wall - this.lastWall) : 0;
+    this.lastCpu = cpu;
+    this.lastWall = wall;
+    return Math.round(percent * 10) / 10;
+  }
+}
+
 export class ProcessMonitor {
   private readonly delay: IntervalHistogram;
   private startCpu = process.cpuUsage();
   private startWall = performance.now();
-  private lastCpu = this.startCpu;
-  private lastWall = this.startWall;
+  private spans = new CpuSpans();
 
   constructor(readonly role: ProcessStats['role']) {
     this.delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
@@ -34,8 +49,7 @@ export class ProcessMonitor {
   reset(): void {
     this.startCpu = process.cpuUsage();
     this.startWall = performance.now();
-    this.lastCpu = this.startCpu;
-    this.lastWall = this.startWall;
+    this.spans = new CpuSpans();
     this.delay.reset();
   }
 
@@ -49,13 +63,7 @@ export class ProcessMonitor {
 
   /** CPU % since the previous call (for live snapshots). */
   intervalCpuPercent(): number {
-    const cpu = process.cpuUsage();
-    const wall = performance.now();
-    const usedMs = (cpu.user - this.lastCpu.user + cpu.system - this.lastCpu.system) / 1000;
-    const percent = wall > this.lastWall ? (100 * usedMs) / (wall - this.lastWall) : 0;
-    this.lastCpu = cpu;
-    this.lastWall = wall;
-    return Math.round(percent * 10) / 10;
+    return this.spans.percent();
   }
 
   /** Event-loop delay p99 (ms) since the last reset. */
@@ -101,8 +109,7 @@ export interface LoadSample {
  */
 export class LoadSampler {
   private readonly delay: IntervalHistogram;
-  private lastCpu = process.cpuUsage();
-  private lastWall = performance.now();
+  private readonly cpu = new CpuSpans();
 
   constructor() {
     this.delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
@@ -110,16 +117,11 @@ export class LoadSampler {
   }
 
   sample(): LoadSample {
-    const cpu = process.cpuUsage();
-    const wall = performance.now();
-    const usedMs = (cpu.user - this.lastCpu.user + cpu.system - this.lastCpu.system) / 1000;
-    const percent = wall > this.lastWall ? (100 * usedMs) / (wall - this.lastWall) : 0;
-    this.lastCpu = cpu;
-    this.lastWall = wall;
+    const cpuPercent = this.cpu.percent();
     // No tick of the delay monitor yet (a span shorter than its resolution): no delay seen.
     const p99 = this.delay.count > 0 ? excessMs(this.delay.percentile(99)) : 0;
     this.delay.reset();
-    return { cpuPercent: Math.round(percent * 10) / 10, eventLoopDelayP99Ms: p99 };
+    return { cpuPercent, eventLoopDelayP99Ms: p99 };
   }
 
   stop(): void {

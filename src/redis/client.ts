@@ -1,12 +1,13 @@
 /**
  * Redis connections for wsbench's own use (publisher, readiness checks, reference server).
  * Connection failures become one-line SETUP errors that name the URL (password redacted) and the
- * real cause (./connect-failure.ts); the whole attempt is bounded by `connectTimeoutMs`.
+ * real cause (./connect-failure.ts), and so does a database number (the URL's path) the server
+ * does not have; the whole attempt is bounded by `connectTimeoutMs`.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { WsbenchError, messageOf } from '../errors.js';
+import { ConfigError, WsbenchError, messageOf } from '../errors.js';
 import { redactText } from '../secrets.js';
-import { connectFailure } from './connect-failure.js';
+import { connectFailure, databaseFailure } from './connect-failure.js';
 
 export type RedisClient = Redis;
 
@@ -51,6 +52,10 @@ export async function openRedis(url: string, options: OpenRedisOptions): Promise
       : { maxRetriesPerRequest: 1, enableOfflineQueue: true }),
   };
   const client = new Redis(url, redisOptions);
+  // ioredis reads the URL's path (or ?db=) as the database number; a word there becomes NaN, and
+  // ioredis would then send SELECT NaN before every command, each failing.
+  const db = client.options.db ?? 0;
+  if (!Number.isSafeInteger(db)) throw new ConfigError(redactText(`Redis URL ${url}: the database (its path: /0, /1, …) is not a number`));
   // Errors after connect surface through commands; keep ioredis from printing them.
   let lastError: string | null = null;
   // While connecting, the first error is the cause (ioredis then rejects with "Connection is closed.").
@@ -93,17 +98,51 @@ export async function openRedis(url: string, options: OpenRedisOptions): Promise
     client.stream?.destroy();
   }, timeoutMs);
   try {
-    await client.connect();
-  } catch (e) {
-    client.disconnect();
-    const why = connectFailure({ error: firstError ?? e, timedOut, connected, timeoutMs, tls: /^rediss:/i.test(url) });
-    throw new WsbenchError('REDIS_UNREACHABLE', redactText(`cannot reach Redis at ${url}: ${why}`), { cause: firstError ?? e });
+    try {
+      await client.connect();
+    } catch (e) {
+      client.disconnect();
+      const why = connectFailure({ error: firstError ?? e, timedOut, connected, timeoutMs, tls: /^rediss:/i.test(url) });
+      throw new WsbenchError('REDIS_UNREACHABLE', redactText(`cannot reach Redis at ${url}: ${why}`), { cause: firstError ?? e });
+    }
+    if (db !== 0) await selectDatabase(client, db, url, () => timedOut, timeoutMs);
   } finally {
     clearTimeout(bound);
     client.off('connect', onConnect);
   }
   established = true;
   return client;
+}
+
+/**
+ * The database the URL names (redis://host:6379/<db>), checked. ioredis sends SELECT <db> on
+ * connect, but a refusal (a number the server does not have) only becomes an 'error' event: the
+ * connection is ready anyway, on database 0, while ioredis believes it is on <db> and never
+ * selects again — keys would silently land in database 0. So it is asked once more, and the
+ * answer waited for, within the attempt's bound.
+ */
+async function selectDatabase(client: RedisClient, db: number, url: string, timedOut: () => boolean, timeoutMs: number): Promise<void> {
+  try {
+    await client.select(db);
+  } catch (e) {
+    const databases = timedOut() ? null : await databaseCount(client);
+    client.disconnect();
+    const why = timedOut()
+      ? `connected, but no reply to SELECT ${db} within ${timeoutMs} ms`
+      : databaseFailure({ db, error: e, databases });
+    throw new WsbenchError('REDIS_UNREACHABLE', redactText(`cannot use Redis at ${url}: ${why}`), { cause: e });
+  }
+}
+
+/** The server's `databases` setting, or null when it will not say (CONFIG may be refused or renamed). */
+async function databaseCount(client: RedisClient): Promise<number | null> {
+  try {
+    const reply = (await client.call('CONFIG', 'GET', 'databases')) as unknown[];
+    const count = Number(reply[1]);
+    return Number.isSafeInteger(count) ? count : null;
+  } catch {
+    return null;
+  }
 }
 
 /** PUBSUB NUMSUB for several channels at once. */

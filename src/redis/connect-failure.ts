@@ -5,6 +5,7 @@
  * accepts the connection but never answers is no error at all, only a wait. `openRedis` gathers
  * what happened and this says it. Pure: the table of cases is in test/unit/redis-connect-failure.test.ts.
  * The caller redacts the line (a message may quote a host, never the URL's password, but it is cheap).
+ * `databaseFailure` says the same of the database the URL names (its path: /0, /1, …).
  */
 
 export interface ConnectAttemptFacts {
@@ -63,6 +64,30 @@ export function connectFailure(facts: ConnectAttemptFacts): string {
   if (code && NETWORK[code]) return `${NETWORK[code]} (${code})`;
   if (message !== '') return code ? `${message} (${code})` : message;
   return 'connection closed before Redis was ready';
+}
+
+export interface DatabaseAttemptFacts {
+  /** The database number the URL asks for (its path: redis://host:6379/<db>). */
+  db: number;
+  /** What SELECT <db> failed with: the server's reply, or ioredis' words. */
+  error: unknown;
+  /** The server's `databases` setting (CONFIG GET databases), or null when it would not say. */
+  databases: number | null;
+}
+
+/**
+ * Why the database a URL names cannot be used, in one line. Redis answers SELECT of a number it
+ * does not have with "ERR DB index is out of range"; it has `databases` of them (redis.conf, 16
+ * by default), numbered from 0.
+ */
+export function databaseFailure(facts: DatabaseAttemptFacts): string {
+  const { db, error, databases } = facts;
+  const message = error instanceof Error ? error.message.trim() : String(error ?? '').trim();
+  if (/^ERR DB index is out of range\b/i.test(message))
+    return databases !== null && databases > 0
+      ? `database ${db} does not exist: the server has ${databases} (0 to ${databases - 1}; "databases" in redis.conf)`
+      : `database ${db} does not exist (${message})`;
+  return `cannot select database ${db}: ${message === '' ? 'no reason given' : message}`;
 }
 
 function codeOf(e: unknown): string | undefined {

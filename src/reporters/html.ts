@@ -19,6 +19,7 @@ import { distributionCharts, seriesSources, timeCharts, type ChartModel, type Ht
 import { HTML_SCRIPT } from './html-script.js';
 import { HTML_STYLE } from './html-style.js';
 import { WsbenchError } from '../errors.js';
+import { websocketAdvantageText } from './advantage-text.js';
 
 export type { HtmlReportInput } from './html-data.js';
 
@@ -309,17 +310,8 @@ function figuresSection(inputs: readonly HtmlReportInput[], sources: readonly Se
   const advantages = inputs.flatMap((input) =>
     Object.entries(input.report.comparison?.websocketAdvantage ?? {}).flatMap(([name, adv]) => {
       if (!adv) return [];
-      const figures: [string, number | null][] = [
-        ['p50 latency', adv.fanoutP50],
-        ['p99 latency', adv.fanoutP99],
-        ['bytes', adv.bytesPerDelivery],
-        ['requests', adv.requestsPerDelivery],
-        ['tool CPU', adv.toolCpuPerDelivery],
-        ['server CPU', adv.serverCpuPerDelivery],
-      ];
-      const parts = figures.filter((p): p is [string, number] => p[1] !== null).map(([label, v]) => `${label} ${v}×`);
       const prefix = inputs.length > 1 ? `${input.label}: ` : '';
-      return [`<li>${escapeHtml(`${prefix}websocket vs ${name}: ${parts.join(' · ')}`)}</li>`];
+      return [`<li>${escapeHtml(`${prefix}${websocketAdvantageText(name, adv)}`)}</li>`];
     }),
   );
   const advantage = advantages.length

@@ -13,6 +13,7 @@ import { fmtBytes, fmtInt, fmtMs, fmtNum, fmtPerDelivery, fmtPercent, plural } f
 import { NO_STYLE, type Style } from './style.js';
 import { compressionText, tlsText } from './connection-text.js';
 import { classLines } from './class-text.js';
+import { websocketAdvantageText } from './advantage-text.js';
 
 export interface TextSummaryOptions {
   /** Colours (default none). */
@@ -162,17 +163,7 @@ export function comparisonLines(c: Comparison): string[] {
   );
   for (const [name, adv] of Object.entries(c.websocketAdvantage)) {
     if (!adv) continue;
-    const parts = [
-      ['p50 latency', adv.fanoutP50],
-      ['p99 latency', adv.fanoutP99],
-      ['bytes', adv.bytesPerDelivery],
-      ['requests', adv.requestsPerDelivery],
-      ['tool CPU', adv.toolCpuPerDelivery],
-      ['server CPU', adv.serverCpuPerDelivery],
-    ]
-      .filter((p): p is [string, number] => p[1] !== null)
-      .map(([label, v]) => `${label} ${v}×`);
-    out.push(`  websocket vs ${name}: ${parts.join(' · ')} (other ÷ websocket per delivery; > 1 = websocket better)`);
+    out.push(`  ${websocketAdvantageText(name, adv)} (other ÷ websocket per delivery; > 1 = websocket better)`);
   }
   return out;
 }

@@ -31,11 +31,9 @@ import { monotonicMs } from '../metrics/clock.js';
 import { openRedis, type RedisClient } from '../redis/client.js';
 import { FanoutChannel, bufferedBytesOf, type Fanout, type Recipient } from './fanout.js';
 import { PollBuffer } from './poll-buffer.js';
+import { DEFAULT_MAX_POLL_CHANNELS, POLL_IDLE_MS } from './poll-limits.js';
 
-/** A channel used only by pollers is unsubscribed after this long without a poll. */
-export const POLL_IDLE_MS = 60_000;
-/** Channels with a poll buffer one server process keeps at most, unless told otherwise. */
-export const DEFAULT_MAX_POLL_CHANNELS = 10_000;
+export { DEFAULT_MAX_POLL_CHANNELS, POLL_IDLE_MS };
 /** Channels per SUBSCRIBE command when resubscribing. */
 const RESUBSCRIBE_BATCH = 1000;
 

@@ -67,9 +67,6 @@ export interface Recipient {
   readonly socket: Socket | null;
   /** null: frames are sent uncompressed. */
   readonly deflate: RecipientDeflate | null;
-  /** Turn of the channel in which it joined, and how many of that turn's frames came before. */
-  joinTurn: number;
-  joinIndex: number;
 }
 
 export class FanoutChannel {
@@ -79,11 +76,15 @@ export class FanoutChannel {
   payloads: Buffer[] = [];
   binary: boolean[] = [];
   bytes = 0;
-  turn = 0;
+  /**
+   * Recipients that joined while this turn's frames were queued, and how many came before them
+   * (they get only the later ones); null when none did. Kept by the channel, not the recipient:
+   * a connection in several channels (/ws?channels=…) joins each on its own.
+   */
+  joinedMidTurn: Map<Recipient, number> | null = null;
 
   add(recipient: Recipient): void {
-    recipient.joinTurn = this.turn;
-    recipient.joinIndex = this.frames.length;
+    if (this.frames.length > 0) (this.joinedMidTurn ??= new Map()).set(recipient, this.frames.length);
     this.recipients.add(recipient);
   }
 }
@@ -124,7 +125,7 @@ export function recipientOf(ws: WebSocket, deflateLevel?: number): Recipient {
           }),
         };
   }
-  return { ws, socket: direct ? internals._socket! : null, deflate: direct ? deflate : null, joinTurn: -1, joinIndex: 0 };
+  return { ws, socket: direct ? internals._socket! : null, deflate: direct ? deflate : null };
 }
 
 /** Bytes queued in this server for a recipient that its socket has not handed to the kernel yet. */
@@ -203,7 +204,8 @@ export class Fanout {
     channel.payloads = [];
     channel.binary = [];
     channel.bytes = 0;
-    const turn = channel.turn++;
+    const joined = channel.joinedMidTurn;
+    channel.joinedMidTurn = null;
     if (count === 0) return;
     const all = count === 1 ? frames[0]! : Buffer.concat(frames);
     // Compressed frames shared by the recipients without context takeover, per window size.
@@ -221,7 +223,7 @@ export class Fanout {
     };
     let deliveries = 0;
     for (const r of channel.recipients) {
-      const from = r.joinTurn === turn ? r.joinIndex : 0;
+      const from = joined === null ? 0 : (joined.get(r) ?? 0);
       if (from >= count) continue;
       const ws = r.ws;
       if (ws.readyState !== OPEN) continue; // its 'close' handler removes it

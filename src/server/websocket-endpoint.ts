@@ -1,11 +1,13 @@
 /**
- * GET /ws/<channel> upgrades: the WebSocket side of the reference server. The handshake (with the
+ * GET /ws/<channel> and /ws?channels=a,b upgrades: the WebSocket side of the reference server.
+ * A connection of several channels is one recipient in each channel's fan-out. The handshake (with the
  * permessage-deflate negotiation), pings, the close handshake and messages from clients are the
  * `ws` library's; each accepted connection joins its channel's fan-out (fanout.ts), which writes
  * the channel's frames — compressed as the connection negotiated — straight to its socket.
  * Messages from clients are PUBLISHed to the connection's channel when the server publishes client
- * messages (`clientPublish`: the channel registry's publishing connection), and dropped otherwise;
- * above `maxPayload` they close the connection with 1009 either way.
+ * messages (`clientPublish`: the channel registry's publishing connection) and the connection has
+ * one channel (of several, none would be the one), and dropped otherwise; above `maxPayload` they
+ * close the connection with 1009 either way.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -82,29 +84,36 @@ export class WebSocketEndpoint {
   }
 
   /**
-   * Completes the upgrade of a request for channel `name` once the channel is live in Redis, and
-   * adds the client to the channel in the same turn: a client whose upgrade completed is subscribed.
+   * Completes the upgrade of a request for channels `names` (one or more) once every one is live in
+   * Redis, and adds the client to them in the same turn: a client whose upgrade completed is
+   * subscribed to all its channels.
    */
-  accept(req: IncomingMessage, socket: Duplex, head: Buffer, name: string): void {
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, names: readonly string[]): void {
     // Until `ws` takes the socket over: a client that gives up meanwhile must not be an uncaught error.
     socket.on('error', ignore);
-    this.channels.reserve(name).then(
-      () => {
-        if (socket.destroyed) return this.channels.release(name);
-        this.wss.handleUpgrade(req, socket, head, (ws) => {
-          const recipient = recipientOf(ws, this.deflateLevel);
-          ws.on('error', () => {});
-          ws.on('close', () => {
-            this.channels.leave(recipient, name);
-            releaseRecipient(recipient);
-          });
-          // A chat line: through Redis, so every member on every server process gets it (the sender too).
-          if (this.channels.publishesClientMessages) ws.on('message', (data: Buffer) => this.channels.publish(name, data));
-          this.channels.joinReserved(recipient, name).catch((e) => ws.close(1011, `subscribe failed: ${messageOf(e)}`.slice(0, 120)));
+    void Promise.allSettled(names.map((name) => this.channels.reserve(name))).then((reserved) => {
+      const failed = reserved.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed || socket.destroyed) {
+        names.forEach((name, i) => reserved[i]!.status === 'fulfilled' && this.channels.release(name));
+        if (failed) rejectUpgrade(socket, 503, 'Service Unavailable', `subscribe failed: ${messageOf(failed.reason)}\n`);
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        const recipient = recipientOf(ws, this.deflateLevel);
+        ws.on('error', () => {});
+        ws.on('close', () => {
+          for (const name of names) this.channels.leave(recipient, name);
+          releaseRecipient(recipient);
         });
-      },
-      (e: unknown) => rejectUpgrade(socket, 503, 'Service Unavailable', `subscribe failed: ${messageOf(e)}\n`),
-    );
+        // A chat line: through Redis, so every member on every server process gets it (the sender too).
+        if (this.channels.publishesClientMessages && names.length === 1) {
+          const name = names[0]!;
+          ws.on('message', (data: Buffer) => this.channels.publish(name, data));
+        }
+        for (const name of names)
+          this.channels.joinReserved(recipient, name).catch((e) => ws.close(1011, `subscribe failed: ${messageOf(e)}`.slice(0, 120)));
+      });
+    });
   }
 
   /** Drops every connection at once (no close handshake: the server is going away). */

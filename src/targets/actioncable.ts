@@ -4,7 +4,8 @@
  * The server greets with `{"type":"welcome"}`; the client subscribes with
  * `{"command":"subscribe","identifier":"{\"channel\":\"BenchChannel\",…}"}` (the identifier is a
  * JSON string); `confirm_subscription` comes only after Redis confirmed the SUBSCRIBE, so it is
- * the readiness signal. Data arrives as `{"identifier":"…","message":{…}}` (one byte check: the
+ * the readiness signal. A client in several channels (clients.channelsPerClient) sends one
+ * subscribe per channel on its one cable and is ready when every one is confirmed. Data arrives as `{"identifier":"…","message":{…}}` (one byte check: the
  * third byte is the `i` of identifier); the server pings `{"type":"ping",…}` every 3 s.
  *
  * Inject: PUBLISH `{channel_prefix}:{broadcasting}` a JSON document (ActionCable decodes and
@@ -93,16 +94,23 @@ function typeOf(data: Buffer): string | null {
 }
 
 class ActioncableProtocol extends HandshakeProtocol {
-  /** The welcome arrived and the subscribe command was sent; waiting for its confirmation. */
+  /** The welcome arrived and the subscribe commands were sent; waiting for their confirmations. */
   private subscribing = false;
-  private readonly identifier: string;
+  /** One identifier per channel of the client. */
+  private readonly identifiers: string[];
+  private unconfirmed: number;
 
   constructor(
     spec: ActioncableProtocolSpec,
     private readonly ctx: ProtocolContext,
   ) {
     super();
-    this.identifier = fillTemplate(spec.identifier, ctx.channel, ctx.clientIndex);
+    this.identifiers = (ctx.channels ?? [ctx.channel]).map((channel) => fillTemplate(spec.identifier, channel, ctx.clientIndex));
+    this.unconfirmed = this.identifiers.length;
+  }
+
+  private get identifier(): string {
+    return this.identifiers.join(', ');
   }
 
   opened(): void {}
@@ -125,13 +133,23 @@ class ActioncableProtocol extends HandshakeProtocol {
     if (!this.subscribing) {
       if (type === 'welcome') {
         this.subscribing = true;
-        this.ctx.send(subscribeCommand(this.identifier));
+        for (const identifier of this.identifiers) this.ctx.send(subscribeCommand(identifier));
         return Verdict.Control;
       }
       if (type === 'disconnect') return this.fail(`ActionCable refused the connection: ${preview(data, 200)}`);
       return this.fail(`expected ActionCable welcome {"type":"welcome"}, got ${preview(data)}`);
     }
-    if (type === 'confirm_subscription') return this.becomeReady();
+    if (type === 'confirm_subscription') return --this.unconfirmed === 0 ? this.becomeReady() : Verdict.Control;
+    // A message of a subscription confirmed while others are not yet (several channels): data,
+    // owed only once the connection is ready (the pool's windows decide).
+    if (
+      type === null &&
+      length > 2 &&
+      frame[start + 2] === 0x69 /* i */ &&
+      frame[start] === 0x7b &&
+      this.unconfirmed < this.identifiers.length
+    )
+      return Verdict.Data;
     if (type === 'reject_subscription') return this.fail(`ActionCable rejected the subscription ${this.identifier}`);
     return this.fail(`expected ActionCable "confirm_subscription" for ${this.identifier}, got ${preview(data)}`);
   }
@@ -158,6 +176,8 @@ export const actioncable = defineTarget({
   defaultEncoding: 'text',
   pollEndpoint: false,
   startsServer: () => false,
+  // Several subscriptions on one cable, one per channel.
+  severalChannelsPerConnection: true,
   clientProtocols: [actioncableProtocol],
   injectors: [publishJsonInjector],
   check: (config, scenario) =>

@@ -71,7 +71,9 @@ const schema = z
         'Server processes, each with its own Redis subscriber and a share of the connections (at most ~19,000 each: 20,000 open files per process). auto: one per 15,000 connections, at least 1.',
       ),
   })
-  .describe('The built-in reference server: /ws/<channel> forwards Redis channel <channel> verbatim.');
+  .describe(
+    'The built-in reference server: /ws/<channel> forwards Redis channel <channel> verbatim; /ws?channels=a,b forwards several channels on one connection.',
+  );
 
 export type BuiltinConfig = TargetConfigOf<typeof schema>;
 
@@ -90,6 +92,8 @@ export const builtin = defineTarget({
   defaultEncoding: 'binary',
   pollEndpoint: true,
   startsServer: (config) => config.url === undefined,
+  // /ws?channels=a,b: one connection registered in each of its channels.
+  severalChannelsPerConnection: true,
   clientProtocols: [plainProtocol],
   injectors: [publishInjector],
 
@@ -155,6 +159,7 @@ export const builtin = defineTarget({
     return {
       describe: server && server.pids.length > 1 ? `builtin ${base} (${server.pids.length - 1} processes)` : `builtin ${base}`,
       urlTemplate: `${base}/ws/{channel}`,
+      severalChannelsUrlTemplate: `${base}/ws?channels={channels}`,
       pollUrlTemplate: `${httpBase}/poll/{channel}`,
       clientProtocol: PLAIN_PROTOCOL,
       // The reference server relays Redis channel <channel> to /ws/<channel>.

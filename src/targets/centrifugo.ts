@@ -81,8 +81,17 @@ export function connectCommand(connect: string): string {
   return `{"id":1,"connect":${connect}}`;
 }
 
-export function subscribeCommand(channel: string): string {
-  return JSON.stringify({ id: 2, subscribe: { channel } });
+export function subscribeCommand(channel: string, id = SUBSCRIBE_ID): string {
+  return JSON.stringify({ id, subscribe: { channel } });
+}
+
+/** Command id of the (first) subscribe; a client in several channels numbers the others from SUBSCRIBE_MORE_ID. */
+const SUBSCRIBE_ID = 2;
+const SUBSCRIBE_MORE_ID = 100;
+
+/** The id of the subscribe to a client's `j`-th channel. */
+function subscribeIdOf(j: number): number {
+  return j === 0 ? SUBSCRIBE_ID : SUBSCRIBE_MORE_ID + j;
 }
 
 /**
@@ -108,16 +117,23 @@ interface Reply {
 }
 
 class CentrifugoProtocol extends HandshakeProtocol {
-  /** The connect reply arrived and the subscribe command was sent; waiting for its reply. */
+  /** The connect reply arrived and the subscribe commands were sent; waiting for their replies. */
   private subscribing = false;
-  private readonly channel: string;
+  /** The Centrifugo channel of each of the client's channels (several: one subscription each on this connection). */
+  private readonly channels: string[];
+  private unconfirmed: number;
 
   constructor(
     private readonly spec: CentrifugoProtocolSpec,
     private readonly ctx: ProtocolContext,
   ) {
     super();
-    this.channel = fillTemplate(spec.channel, ctx.channel, ctx.clientIndex);
+    this.channels = (ctx.channels ?? [ctx.channel]).map((channel) => fillTemplate(spec.channel, channel, ctx.clientIndex));
+    this.unconfirmed = this.channels.length;
+  }
+
+  private get channel(): string {
+    return this.channels.join('", "');
   }
 
   opened(): void {
@@ -155,14 +171,19 @@ class CentrifugoProtocol extends HandshakeProtocol {
     if (!this.subscribing) {
       if (reply.id === 1 && reply.connect !== undefined) {
         this.subscribing = true;
-        this.ctx.send(subscribeCommand(this.channel));
+        this.channels.forEach((channel, j) => this.ctx.send(subscribeCommand(channel, subscribeIdOf(j))));
         return Verdict.Control;
       }
       return this.fail(`expected the Centrifugo connect reply {"id":1,"connect":{…}}, got ${preview(data)}`);
     }
-    if (reply.id === 2 && reply.subscribe !== undefined) return this.becomeReady();
+    if (reply.subscribe !== undefined && typeof reply.id === 'number' && this.isSubscribeId(reply.id))
+      return --this.unconfirmed === 0 ? this.becomeReady() : Verdict.Control;
     if (reply.push !== undefined) return Verdict.Control; // e.g. a server-side subscription's join
     return this.fail(`expected the Centrifugo subscribe reply {"id":2,"subscribe":{…}} for "${this.channel}", got ${preview(data)}`);
+  }
+
+  private isSubscribeId(id: number): boolean {
+    return id === SUBSCRIBE_ID || (id > SUBSCRIBE_MORE_ID && id < SUBSCRIBE_MORE_ID + this.channels.length);
   }
 }
 
@@ -225,6 +246,8 @@ export const centrifugo = defineTarget({
   defaultEncoding: 'text',
   pollEndpoint: false,
   startsServer: () => false,
+  // One subscribe command per channel on one connection.
+  severalChannelsPerConnection: true,
   clientProtocols: [centrifugoProtocol],
   injectors: [centrifugoInjector],
   check: (config, scenario) => textTemplateIssues(publishCommandTemplate(config.channel, config.field), ['field'], scenario),

@@ -275,9 +275,20 @@ export const channels = defineTarget({
   defaultEncoding: 'text',
   pollEndpoint: false,
   startsServer: () => false,
+  // A consumer that joins several groups, named in its URL ({channels}).
+  severalChannelsPerConnection: true,
   clientProtocols: [plainProtocol],
   injectors: [channelsPubsubInjector, channelsGroupsInjector],
-  check: (config, scenario) => textTemplateIssues(sendTemplate(config.sendType, config.field), ['sendType'], scenario),
+  check(config, scenario) {
+    const issues = textTemplateIssues(sendTemplate(config.sendType, config.field), ['sendType'], scenario);
+    if (scenario.channelsPerClient > 1 && !config.url.includes('{channels}'))
+      issues.push({
+        path: ['url'],
+        message:
+          'clients in several channels: the URL must name them for your consumer to group_add each, e.g. ws://host/ws/bench/?groups={channels} (comma-separated)',
+      });
+    return issues;
+  },
 
   async prepare(config, ctx) {
     const groups = ctx.channelNames.map((name) => fillTemplate(config.group, name, 0));

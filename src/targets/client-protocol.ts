@@ -26,7 +26,10 @@ export const enum Verdict {
 }
 
 export interface ProtocolContext {
+  /** The client's channel (its first one when it is in several). */
   channel: string;
+  /** Every channel of the client, in membership order (clients.channelsPerClient); absent or [channel] for one. */
+  readonly channels?: readonly string[];
   clientIndex: number;
   send(text: string): void;
 }
@@ -141,12 +144,15 @@ class PlainProtocol implements ClientProtocol {
     let isIgnored = plainMatchers.get(spec);
     if (!isIgnored) plainMatchers.set(spec, (isIgnored = exactMatcher(spec.ignore)));
     this.isIgnored = isIgnored;
-    this.readyMessage = spec.readyMessage === undefined ? null : Buffer.from(fillTemplate(spec.readyMessage, ctx.channel, ctx.clientIndex));
+    const channels = (ctx.channels ?? [ctx.channel]).join(',');
+    this.readyMessage =
+      spec.readyMessage === undefined ? null : Buffer.from(fillTemplate(spec.readyMessage, ctx.channel, ctx.clientIndex, channels));
     this.ready = this.readyMessage === null;
   }
 
   opened(): void {
-    for (const text of this.spec.sendAfterOpen) this.ctx.send(fillTemplate(text, this.ctx.channel, this.ctx.clientIndex));
+    const channels = (this.ctx.channels ?? [this.ctx.channel]).join(',');
+    for (const text of this.spec.sendAfterOpen) this.ctx.send(fillTemplate(text, this.ctx.channel, this.ctx.clientIndex, channels));
   }
 
   received(data: Buffer, start: number, end: number): Verdict {

@@ -37,7 +37,7 @@ const schema = z
       .record(z.string(), z.string())
       .default({})
       .describe(
-        'Extra query parameters of the handshake ({channel} and {client} are filled), e.g. { room: "{channel}" } for an app that joins a room from the query.',
+        'Extra query parameters of the handshake ({channel}, {channels} and {client} are filled), e.g. { room: "{channel}" } for an app that joins a room from the query, or { rooms: "{channels}" } (comma-separated) for clients in several channels.',
       ),
     auth: z
       .record(z.string(), z.unknown())
@@ -152,7 +152,11 @@ class SocketioProtocol extends HandshakeProtocol {
     private readonly ctx: ProtocolContext,
   ) {
     super();
-    this.connect = connectPacket(spec.namespace, spec.auth === null ? null : fillTemplate(spec.auth, ctx.channel, ctx.clientIndex));
+    const channels = (ctx.channels ?? [ctx.channel]).join(',');
+    this.connect = connectPacket(
+      spec.namespace,
+      spec.auth === null ? null : fillTemplate(spec.auth, ctx.channel, ctx.clientIndex, channels),
+    );
   }
 
   opened(): void {}
@@ -209,11 +213,20 @@ export const socketio = defineTarget({
   defaultEncoding: 'text',
   pollEndpoint: false,
   startsServer: () => false,
+  // Rooms: the app joins a client to every room the handshake names ({channels}).
+  severalChannelsPerConnection: true,
   clientProtocols: [socketioProtocol],
   injectors: [socketioInjector],
 
   check(config, scenario) {
     const send = textTemplateIssues(sendEventTemplate(config.namespace, config.sendEvent), ['sendEvent'], scenario);
+    const namesChannels = [...Object.values(config.query), JSON.stringify(config.auth ?? null)].some((v) => v.includes('{channels}'));
+    if (scenario.channelsPerClient > 1 && !namesChannels)
+      send.push({
+        path: ['query'],
+        message:
+          'clients in several channels: the handshake must name them for your app to join each room, e.g. query: { rooms: "{channels}" } (comma-separated)',
+      });
     if (scenario.channelCount > 1 && config.room === undefined)
       return [
         {

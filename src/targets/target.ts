@@ -57,6 +57,11 @@ export interface PreparedTarget {
   connectHint?: string;
   /** Client URL template with {channel} (URL-encoded name) and {client}. */
   urlTemplate: string;
+  /**
+   * Client URL template for a client in several channels ({channels}: their URL-encoded names,
+   * comma-separated), when it differs from urlTemplate (the reference server's /ws?channels=…).
+   */
+  severalChannelsUrlTemplate?: string;
   /** URL template of the HTTP polling endpoint; absent when the target has none. */
   pollUrlTemplate?: string;
   /** What clients send, answer and ignore on their connection (plain data: it travels to workers). */
@@ -126,6 +131,8 @@ export type TargetNotice =
 /** The rest of the scenario, as a target's cross-field rules see it. */
 export interface ScenarioFacts {
   channelCount: number;
+  /** The most channels one client is a member of (clients.channelsPerClient, clients.membership); 1 by default. */
+  channelsPerClient: number;
   encoding: StampEncoding;
   publishVia: PublishVia;
   /** What fills payloads behind the stamp (publish.padding). */
@@ -153,6 +160,11 @@ export interface TargetAdapter<S extends TargetSchema = TargetSchema> {
   readonly defaultEncoding: StampEncoding;
   /** Serves the HTTP polling endpoint that the longpoll and poll transports need. */
   readonly pollEndpoint: boolean;
+  /**
+   * One connection can carry several channels (clients.channelsPerClient > 1): the client URL's
+   * `{channels}` or the client protocol's subscriptions (ProtocolContext.channels) name them all.
+   */
+  readonly severalChannelsPerConnection?: boolean;
   /** Whether preparing it starts a server (shown as the `starting-server` phase). */
   startsServer(config: TargetConfigOf<S>): boolean;
   /** Rules between the target's keys and the rest of the scenario (checked with the scenario). */

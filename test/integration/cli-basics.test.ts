@@ -55,15 +55,17 @@ async function loadedBy(args: string[]): Promise<{ own: string[]; heavy: string[
   }
 }
 
-test("<command> --help loads the command's flags, not its implementation (compare, report, connect, doctor)", async () => {
+test("<command> --help loads the command's flags, not its implementation (run, compare, report, serve, connect, doctor)", async () => {
   const top = await loadedBy(['--help']);
-  for (const command of ['compare', 'report', 'connect', 'doctor']) {
+  // serve's flags print the server's poll limits, from their own leaf module.
+  const alsoLoaded: Record<string, string[]> = { serve: ['server/poll-limits.js'] };
+  for (const command of ['run', 'compare', 'report', 'serve', 'connect', 'doctor']) {
     const help = await loadedBy([command, '--help']);
     assert.match(help.stdout, new RegExp(`^wsbench ${command}`, 'm'), `${command}: its own help`);
     assert.deepEqual(help.heavy, [], `${command}: no heavy dependency`);
     assert.deepEqual(
       help.own,
-      [...top.own, `cli/flags/${command}.js`].sort(),
+      [...top.own, `cli/flags/${command}.js`, ...(alsoLoaded[command] ?? [])].sort(),
       `${command}: the top-level help's modules and its flags only`,
     );
   }

@@ -2,7 +2,8 @@
  * openRedis (src/redis/client.ts) says why it could not connect — against a real redis-server
  * with a password, a refused port, a TCP peer that never answers, one that is not Redis, and a
  * TLS server whose certificate nobody vouches for — in one line with the password redacted, within
- * its bound; and `wsbench run` prints that line.
+ * its bound; and `wsbench run` prints that line. A database number (the URL's path) the server does
+ * not have is refused at connect, by run, serve and connect alike.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,13 +51,17 @@ after(async () => {
 const portOf = (s: Server) => (s.address() as AddressInfo).port;
 
 async function failure(url: string, connectTimeoutMs = 5000): Promise<string> {
+  return (await failureOf(url, connectTimeoutMs)).message;
+}
+
+async function failureOf(url: string, connectTimeoutMs = 5000): Promise<Error> {
   try {
     const client = await openRedis(url, { name: 'wsbench-test', connectTimeoutMs });
     client.disconnect();
   } catch (e) {
     assert.ok(isWsbenchError(e) && e.code === 'REDIS_UNREACHABLE', String(e));
     assert.ok(!e.message.includes('\n'), e.message);
-    return e.message;
+    return e;
   }
   return assert.fail(`${url} connected`);
 }
@@ -124,4 +129,51 @@ test('wsbench run with a wrong password: exit 3, one line with the cause, no pas
   assert.match(r.stderr, /^wsbench: error: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: authentication failed: WRONGPASS /m);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.ok(!(r.stdout + r.stderr).includes(PASSWORD));
+});
+
+test("a database number the server does not have fails at connect, not later (ioredis' own SELECT failure would leave the connection on database 0)", async () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      'beyond the 16 the server has',
+      `redis://:${PASSWORD}@127.0.0.1:${port}/99`,
+      /^cannot use Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/99: database 99 does not exist: the server has 16 \(0 to 15; "databases" in redis\.conf\)$/,
+    ],
+    ['just past the last one', `redis://:${PASSWORD}@127.0.0.1:${port}/16`, /: database 16 does not exist: the server has 16 /],
+  ];
+  for (const [name, url, expected] of cases) {
+    const e = await failureOf(url);
+    assert.match(e.message, expected, name);
+    assert.ok(!e.message.includes(PASSWORD), `${name}: ${e.message}`);
+    // The server's own words stay in the cause, for --verbose.
+    assert.match(String((e.cause as Error | undefined)?.message), /^ERR /, name);
+  }
+  // A word for a number is the URL's fault, said before connecting (exit 2, as a bad flag).
+  await assert.rejects(openRedis(`redis://:${PASSWORD}@127.0.0.1:${port}/abc`, { name: 'wsbench-test' }), (e: Error) => {
+    assert.ok(isWsbenchError(e) && e.code === 'CONFIG', String(e));
+    assert.equal(e.message, `Redis URL redis://:***@127.0.0.1:${port}/abc: the database (its path: /0, /1, …) is not a number`);
+    return true;
+  });
+  // A database the server has: the connection is on it (CLIENT INFO says which), not on 0.
+  const ok = await openRedis(`redis://:${PASSWORD}@127.0.0.1:${port}/15`, { name: 'wsbench-test' });
+  assert.match(String(await ok.call('CLIENT', 'INFO')), / db=15 /);
+  ok.disconnect();
+});
+
+test('run, serve and connect with a database number the server does not have: one line naming the URL (no password), at once', async () => {
+  const url = `redis://:${PASSWORD}@127.0.0.1:${port}/99`;
+  const line =
+    /^wsbench: error: cannot use Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/99: database 99 does not exist: the server has 16 /m;
+  const commands: [string, string[], number][] = [
+    // run and serve: a setup failure (ExitCode.SETUP_FAILED); connect keeps wscat's 1.
+    ['run', ['run', 'scenarios/quickstart.yaml', '--redis', url, '--quiet'], 3],
+    ['serve', ['serve', '--port', '0', '--processes', '1', '--redis', url], 3],
+    ['connect', ['connect', `ws://127.0.0.1:${refusedPort}/ws/news`, '--redis', url], 1],
+  ];
+  for (const [name, args, code] of commands) {
+    const r = await runCli(args, { timeoutMs: 30_000 });
+    assert.equal(r.code, code, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, line, name);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${name}: ${r.stderr}`);
+    assert.ok(!(r.stdout + r.stderr).includes(PASSWORD), name);
+  }
 });

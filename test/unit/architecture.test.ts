@@ -20,7 +20,9 @@ const STACK_KINDS = ['socketio', 'channels', 'actioncable', 'ws4redis', 'centrif
  * Files where `channels` is a string literal for another concept of the same name: the
  * `publish.channels` scenario key and the `--channels` flag of run and doctor, not the Django Channels target.
  */
-const HOMONYMS: Record<string, string[]> = { channels: ['src/cli/flags/doctor.ts', 'src/cli/run.ts', 'src/config/overrides.ts'] };
+const HOMONYMS: Record<string, string[]> = {
+  channels: ['src/cli/flags/doctor.ts', 'src/cli/flags/run.ts', 'src/cli/run.ts', 'src/config/overrides.ts'],
+};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import yargs from 'yargs';
-import { runCommand } from '../../src/cli/run.js';
+import { runFlags } from '../../src/cli/flags/run.js';
 import { parseScenarioText } from '../../src/config/load.js';
 import { agentNameProblem, labelProblem } from '../../src/distributed/protocol.js';
 
@@ -84,7 +84,7 @@ function contracts(): { agent: Contract; run: Contract } {
 /** The flags `wsbench run` has today (the contract adds the distributed ones). */
 function existingRunFlags(): { flags: Set<string>; booleans: Set<string> } {
   const y = yargs([]);
-  runCommand.builder(y);
+  runFlags(y);
   // yargs' getOptions() is public API but missing from its type definitions.
   const options = (y as unknown as { getOptions(): { key: Record<string, unknown>; boolean: string[] } }).getOptions();
   return { flags: new Set(Object.keys(options.key).map((k) => `--${k}`)), booleans: new Set(options.boolean.map((k) => `--${k}`)) };

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectFailure, type ConnectAttemptFacts } from '../../src/redis/connect-failure.js';
+import { connectFailure, databaseFailure, type ConnectAttemptFacts, type DatabaseAttemptFacts } from '../../src/redis/connect-failure.js';
 
 const err = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
 const CLOSED = new Error('Connection is closed.');
@@ -90,4 +90,42 @@ test('connectFailure: the cause, not "Connection is closed."', () => {
     ['nothing at all', { error: undefined }, 'connection closed before Redis was ready'],
   ];
   for (const [name, facts, expected] of cases) assert.equal(connectFailure({ ...base, ...facts }), expected, name);
+});
+
+test("databaseFailure: the URL's database number the server refuses, with what it has", () => {
+  const OUT_OF_RANGE = err('ERR DB index is out of range');
+  const cases: [string, DatabaseAttemptFacts, string][] = [
+    [
+      'beyond the default 16',
+      { db: 99, error: OUT_OF_RANGE, databases: 16 },
+      'database 99 does not exist: the server has 16 (0 to 15; "databases" in redis.conf)',
+    ],
+    [
+      'one database only',
+      { db: 1, error: OUT_OF_RANGE, databases: 1 },
+      'database 1 does not exist: the server has 1 (0 to 0; "databases" in redis.conf)',
+    ],
+    [
+      "CONFIG refused: the server's words",
+      { db: 99, error: OUT_OF_RANGE, databases: null },
+      'database 99 does not exist (ERR DB index is out of range)',
+    ],
+    [
+      'negative',
+      { db: -1, error: OUT_OF_RANGE, databases: 16 },
+      'database -1 does not exist: the server has 16 (0 to 15; "databases" in redis.conf)',
+    ],
+    [
+      'cluster mode',
+      { db: 2, error: err('ERR SELECT is not allowed in cluster mode'), databases: 16 },
+      'cannot select database 2: ERR SELECT is not allowed in cluster mode',
+    ],
+    [
+      'an ACL without SELECT',
+      { db: 2, error: err("NOPERM User app has no permissions to run the 'select' command"), databases: null },
+      "cannot select database 2: NOPERM User app has no permissions to run the 'select' command",
+    ],
+    ['no words at all', { db: 2, error: undefined, databases: null }, 'cannot select database 2: no reason given'],
+  ];
+  for (const [name, facts, expected] of cases) assert.equal(databaseFailure(facts), expected, name);
 });

@@ -359,3 +359,81 @@ test('scenario checks for client senders (publish.via websocket)', () => {
   ])
     assert.doesNotThrow(() => parseScenarioText(`${base}${ok}\n`, 's.yaml'), ok);
 });
+
+/** Like drive, for a client in several channels (ProtocolContext.channels). */
+function driveChannels(spec: AnySpec, channels: string[], steps: [string, Verdict, string[]][]) {
+  const sent: string[] = [];
+  const protocol = createClientProtocol(spec, { channel: channels[0]!, channels, clientIndex: 3, send: (t) => sent.push(t) });
+  protocol.opened();
+  const openedSent = sent.splice(0);
+  steps.forEach(([text, verdict, expectSent], i) => {
+    const frame = Buffer.from(`##${text}##`);
+    assert.equal(protocol.received(frame, 2, frame.length - 2), verdict, `step ${i}: ${text} (${protocol.problem})`);
+    assert.deepEqual(sent.splice(0), expectSent, `step ${i}: sent after ${text}`);
+  });
+  return { protocol, openedSent };
+}
+
+test('actioncable protocol, a client in several channels: a subscribe per channel on one cable, ready once every one is confirmed; data of a confirmed one meanwhile is data', () => {
+  const spec: ActioncableProtocolSpec = { kind: 'actioncable', identifier: actioncableIdentifier('BenchChannel', { room: '{channel}' }) };
+  const id = (room: string) => actioncableIdentifier('BenchChannel', { room });
+  const { protocol } = driveChannels(
+    spec,
+    ['a', 'b', 'c'],
+    [
+      ['{"type":"welcome"}', Verdict.Control, [cableSubscribe(id('a')), cableSubscribe(id('b')), cableSubscribe(id('c'))]],
+      [JSON.stringify({ identifier: id('a'), type: 'confirm_subscription' }), Verdict.Control, []],
+      [JSON.stringify({ identifier: id('a'), message: { payload: STAMP } }), Verdict.Data, []],
+      [JSON.stringify({ identifier: id('c'), type: 'confirm_subscription' }), Verdict.Control, []],
+    ],
+  );
+  assert.equal(protocol.ready, false, 'b is not confirmed yet');
+  const frame = Buffer.from(JSON.stringify({ identifier: id('b'), type: 'confirm_subscription' }));
+  assert.equal(protocol.received(frame, 0, frame.length), Verdict.Control);
+  assert.equal(protocol.ready, true);
+  const rejected = driveChannels(
+    spec,
+    ['a', 'b'],
+    [
+      ['{"type":"welcome"}', Verdict.Control, [cableSubscribe(id('a')), cableSubscribe(id('b'))]],
+      [JSON.stringify({ identifier: id('a'), type: 'confirm_subscription' }), Verdict.Control, []],
+      [JSON.stringify({ identifier: id('b'), type: 'reject_subscription' }), Verdict.Unexpected, []],
+    ],
+  );
+  assert.match(rejected.protocol.problem ?? '', /rejected the subscription/);
+});
+
+test('centrifugo protocol, a client in several channels: a subscribe per channel (ids 2, 101, …), ready once every one is answered', () => {
+  const spec: CentrifugoProtocolSpec = { kind: 'centrifugo', channel: 'news:{channel}', connect: '{}' };
+  const { protocol, openedSent } = driveChannels(
+    spec,
+    ['a', 'b', 'c'],
+    [
+      [
+        '{"id":1,"connect":{"client":"x"}}',
+        Verdict.Control,
+        [centrifugoSubscribe('news:a'), centrifugoSubscribe('news:b', 101), centrifugoSubscribe('news:c', 102)],
+      ],
+      ['{"id":101,"subscribe":{}}', Verdict.Control, []],
+      ['{"push":{"channel":"news:b","pub":{"data":{}}}}', Verdict.Data, []],
+      ['{"id":2,"subscribe":{}}', Verdict.Control, []],
+    ],
+  );
+  assert.deepEqual(openedSent, [connectCommand('{}')]);
+  assert.equal(protocol.ready, false, 'news:c not answered yet');
+  const last = Buffer.from('{"id":102,"subscribe":{}}');
+  assert.equal(protocol.received(last, 0, last.length), Verdict.Control);
+  assert.equal(protocol.ready, true);
+});
+
+test('plain protocol, a client in several channels: {channels} in readyMessage and sendAfterOpen is every channel, comma-separated', () => {
+  const spec: PlainProtocolSpec = {
+    kind: 'plain',
+    sendAfterOpen: ['join {channels}'],
+    ignore: [],
+    readyMessage: '{"type":"subscribed","group":"{channels}"}',
+  };
+  const { protocol, openedSent } = driveChannels(spec, ['a', 'b'], [['{"type":"subscribed","group":"a,b"}', Verdict.Control, []]]);
+  assert.deepEqual(openedSent, ['join a,b']);
+  assert.equal(protocol.ready, true);
+});

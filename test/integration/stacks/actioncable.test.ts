@@ -11,6 +11,7 @@ import { runEngine } from '../../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { assertMembershipLedger, membershipSum } from '../../helpers/membership.js';
 import {
   FIXTURES_SRC,
   freePort,
@@ -153,4 +154,22 @@ publish: { rate: 10, duration: 1s }
       return true;
     });
   }
+});
+
+test('actioncable, channelsPerClient 2 over 4 rooms: one cable per client with a subscription per room, ready when all are confirmed, exact ledger per (client, room)', async () => {
+  const clients = 16;
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target: { kind: actioncable, url: "ws://127.0.0.1:${puma.port}/cable", channelPrefix: ${PREFIX} }
+clients: { connections: ${clients}, channelsPerClient: 2 }
+publish: { rate: 50/s, duration: 1s, channels: 4, payloadSize: 64 }
+drain: 3s
+`,
+    'actioncable-multichannel.yaml',
+  );
+  assert.equal(ws.throughput.publishes, 50);
+  assertMembershipLedger(ws, membershipSum(clients, 2, 4, 50), 'actioncable, channelsPerClient 2 over 4 rooms');
+  assert.equal(ws.connections.opened, clients, 'one connection per client');
+  // A welcome and a confirm_subscription per room on each cable, at least.
+  assert.ok(ws.delivery.ignoredBy.control >= clients * 3, JSON.stringify(ws.delivery.ignoredBy));
 });

@@ -16,6 +16,7 @@ import { runEngine } from '../../../src/engine/runner.js';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { assertMembershipLedger, membershipSum } from '../../helpers/membership.js';
 import { startCentrifugoServer, type CentrifugoServer } from '../../fixtures/stacks/centrifugo-server.js';
 
 let redis: EmbeddedRedis;
@@ -129,4 +130,21 @@ test('centrifugo: scenarios/centrifugo.yaml through the CLI delivers 100 % with 
   });
   assert.equal(code, 0, stdout);
   assertFullDelivery(report.transports.websocket!, 50, 100, 'scenarios/centrifugo.yaml (fixture, 50 clients, 50/s)');
+});
+
+test('centrifugo, channelsPerClient 2 over 3 channels: one connection per client with a subscribe per channel, exact ledger per (client, channel)', async () => {
+  const clients = 12;
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target: { kind: centrifugo, url: "ws://127.0.0.1:${server.port}", channel: "news:{channel}", apiKey: secret }
+clients: { connections: ${clients}, channelsPerClient: 2 }
+publish: { rate: 30/s, duration: 1s, channels: 3, payloadSize: 64 }
+drain: 3s
+`,
+    'centrifugo-multichannel.yaml',
+  );
+  assert.equal(ws.throughput.publishes, 30);
+  assertMembershipLedger(ws, membershipSum(clients, 2, 3, 30), 'centrifugo, channelsPerClient 2 over 3 channels');
+  assert.equal(ws.connections.opened, clients, 'one connection per client');
+  assert.deepEqual(Object.keys(ws.errors), []);
 });

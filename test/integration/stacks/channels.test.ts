@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { assertMembershipLedger, membershipSum } from '../../helpers/membership.js';
 import { FIXTURES_SRC, requireBinary, requireRuntime, startStackProcess, type StackProcess } from '../../fixtures/stacks/spawn.js';
 import { groupKey } from '../../../src/targets/channels.js';
 
@@ -151,6 +152,24 @@ publish: { rate: 10/s, duration: 500ms, payloadSize: 64 }
     } finally {
       client.disconnect();
     }
+  });
+
+  test('channelsPerClient 2 over 3 groups: one connection per client group_adds both (ws/bench/?groups={channels}), readiness by ZCARD, exact ledger per (client, group)', async () => {
+    const clients = 12;
+    const ws = await runStack(
+      `redis: { url: "${redis.url}" }
+target: { kind: channels, url: "ws://127.0.0.1:${daphne.port}/ws/bench/?groups={channels}", layer: groups }
+clients: { connections: ${clients}, channelsPerClient: 2 }
+publish: { rate: 30/s, duration: 1s, channels: 3, payloadSize: 64 }
+drain: 3s
+`,
+      'channels-multichannel.yaml',
+    );
+    assert.equal(ws.throughput.publishes, 30);
+    assertMembershipLedger(ws, membershipSum(clients, 2, 3, 30), 'channels, channelsPerClient 2 over 3 groups');
+    assert.equal(ws.connections.opened, clients, 'one connection per client');
+    // The consumer says "subscribed" once per connection (not once per group).
+    assert.equal(ws.delivery.ignoredBy.unstamped, clients);
   });
 });
 

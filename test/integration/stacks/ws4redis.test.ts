@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { EmbeddedRedis } from '../../../src/redis/embedded.js';
 import { startTestRedis } from '../../helpers/redis.js';
 import { assertChatLedger, assertFullDelivery, runExampleScenario, runStack } from '../../helpers/stack-run.js';
+import { assertMembershipLedger, membershipSum } from '../../helpers/membership.js';
 import { startWs4redisServer, type Ws4redisServer } from '../../fixtures/stacks/ws4redis-server.js';
 
 let redis: EmbeddedRedis;
@@ -99,4 +100,21 @@ test('ws4redis: scenarios/ws4redis.yaml through the CLI delivers 100 % with late
   });
   assert.equal(code, 0, stdout);
   assertFullDelivery(report.transports.websocket!, 100, 125, 'scenarios/ws4redis.yaml (fixture, 100 clients, 50/s)');
+});
+
+test('ws4redis, channelsPerClient 2 over 3 facilities: the facility is the URL path, so a connection per (client, facility); exact ledger', async () => {
+  const clients = 6;
+  const ws = await runStack(
+    `redis: { url: "${redis.url}" }
+target:
+  { kind: ws4redis, url: "ws://127.0.0.1:${server.port}", prefix: site, heartbeat: "--heartbeat--", expire: 0, readiness: { settle: 500ms } }
+clients: { connections: ${clients}, channelsPerClient: 2 }
+publish: { rate: 60/s, duration: 500ms, channels: 3, payloadSize: 80 }
+drain: 3s
+`,
+    'ws4redis-multichannel.yaml',
+  );
+  assert.equal(ws.throughput.publishes, 30);
+  assertMembershipLedger(ws, membershipSum(clients, 2, 3, 30), 'ws4redis, channelsPerClient 2 over 3 facilities');
+  assert.equal(ws.connections.opened, clients * 2, 'a connection per (client, facility)');
 });
