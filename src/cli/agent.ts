@@ -8,14 +8,15 @@
  * refused the agent), 4 (`--once` and the run ended without finishing: the coordinator was lost or
  * stopped it), 2 (a bad flag).
  */
+import { isIP } from 'node:net';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError, WsbenchError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { monotonicMs } from '../metrics/clock.js';
 import { describeThisAgent } from '../distributed/agent-presence.js';
 import { runAgent, type AgentOutcome } from '../distributed/agent-runner.js';
-import { ControlChannel } from '../distributed/control-channel.js';
-import { agentNameProblem, labelProblem } from '../distributed/protocol.js';
+import { ControlChannel, type OutageEvent } from '../distributed/control-channel.js';
+import { DEFAULT_TIMING, agentNameProblem, labelProblem } from '../distributed/protocol.js';
 import { childProcessWorkers } from '../engine/workers.js';
 import { reportError, safeLines } from './errors.js';
 import { onInterrupt } from './signals.js';
@@ -30,6 +31,7 @@ export interface AgentArgs {
   capacity?: number;
   once?: boolean;
   prefix?: string;
+  'local-address'?: string[];
   verbose?: boolean;
 }
 
@@ -57,6 +59,12 @@ export const agentCommand = {
         requiresArg: true,
         describe: 'The most connections this agent takes (default: planned from its cores)',
       })
+      .option('local-address', {
+        type: 'string',
+        array: true,
+        requiresArg: true,
+        describe: "A source address of this host for its clients (repeatable): replaces its share of the run's clients.localAddresses",
+      })
       .option('once', { type: 'boolean', describe: 'Leave after one run (batch schedulers: the Job completes)' })
       .option('prefix', {
         type: 'string',
@@ -77,7 +85,13 @@ export const agentCommand = {
 };
 
 /** The flags checked and turned into the agent's options; a ConfigError naming the flag otherwise. */
-export function agentSettings(argv: AgentArgs): { redis: string; name: string; labels: Record<string, string>; capacity: number | null } {
+export function agentSettings(argv: AgentArgs): {
+  redis: string;
+  name: string;
+  labels: Record<string, string>;
+  capacity: number | null;
+  localAddresses: string[];
+} {
   if (!argv.redis) throw new ConfigError('the control Redis is required (--redis redis://host:port)', { key: '--redis' });
   if (!/^rediss?:\/\//.test(argv.redis)) throw new ConfigError('must be a redis:// or rediss:// URL', { key: '--redis' });
   if (!argv.name) throw new ConfigError('every agent needs a name, unique on the control Redis (--name agent-0)', { key: '--name' });
@@ -95,7 +109,10 @@ export function agentSettings(argv: AgentArgs): { redis: string; name: string; l
   const capacity = argv.capacity ?? null;
   if (capacity !== null && !(Number.isSafeInteger(capacity) && capacity > 0))
     throw new ConfigError(`${argv.capacity} is not a connection count (a whole number above 0)`, { key: '--capacity' });
-  return { redis: argv.redis, name: argv.name, labels, capacity };
+  const localAddresses = argv['local-address'] ?? [];
+  for (const address of localAddresses)
+    if (isIP(address) === 0) throw new ConfigError(`"${address}" is not an IP address`, { key: '--local-address' });
+  return { redis: argv.redis, name: argv.name, labels, capacity, localAddresses };
 }
 
 export async function agent(argv: AgentArgs): Promise<number> {
@@ -111,7 +128,17 @@ export async function agent(argv: AgentArgs): Promise<number> {
     const settings = agentSettings(argv);
     const descriptor = describeThisAgent({ name: settings.name, labels: settings.labels, capacity: settings.capacity });
     const ahead = testClockAhead(process.env);
-    const options = { sender: settings.name, ...(argv.prefix ? { prefix: argv.prefix } : {}) };
+    const options = {
+      sender: settings.name,
+      ...(argv.prefix ? { prefix: argv.prefix } : {}),
+      // A control Redis away for less than the coordinator-loss window is waited for, a run in progress kept.
+      graceMs: DEFAULT_TIMING.coordinatorLostAfterMs,
+      onOutage: (event: OutageEvent) => {
+        if (event.type === 'down')
+          log(`the control Redis is unreachable (${event.reason}); waiting up to ${DEFAULT_TIMING.coordinatorLostAfterMs / 1000} s`);
+        else if (event.type === 'up') log(`the control Redis is back after ${(event.downMs / 1000).toFixed(1)} s`);
+      },
+    };
     const runs: AgentOutcome['runs'] = [];
     // The first connection failing is a setup error (exit 3); once registered, a control Redis
     // that goes away (restarted, a dropped connection) is waited for: the agent registers again.
@@ -128,6 +155,7 @@ export async function agent(argv: AgentArgs): Promise<number> {
           ...(ahead === 0 ? {} : { localClock: { now: () => monotonicMs() + ahead, aheadOfMonotonicMs: ahead } }),
           startWorkers: childProcessWorkers,
           once: argv.once ?? false,
+          ...(settings.localAddresses.length > 0 ? { localAddresses: settings.localAddresses } : {}),
           signal: controller.signal,
           log,
         });

@@ -12,6 +12,7 @@ import { runScenario, type RunScenarioOptions } from '../api/run-scenario.js';
 import { AgentCoordinator } from '../distributed/coordinator.js';
 import { agentNameProblem, labelProblem } from '../distributed/protocol.js';
 import { defaultWorkerCount } from '../engine/workers.js';
+import { interleaveClients } from '../engine/worker-plans.js';
 import { runLatencyErrorBound } from '../metrics/clock-bound.js';
 import { formatDuration, parseDurationMs } from '../config/units.js';
 import type { Scenario } from '../config/resolve.js';
@@ -131,7 +132,7 @@ export async function run(argv: RunArgs): Promise<number> {
       agents = await AgentCoordinator.open({ ...distributed, signal: controller.signal, log: (line) => progress.notice(`${line}\n`) });
       agentRun = {
         // Every client the load asks for at once (stages may go above the connections opened first).
-        workers: agents.plan(scenario.load.maxConnections, defaultWorkerCount),
+        workers: agents.plan(scenario.load.maxConnections, defaultWorkerCount, interleaveClients),
         startWorkers: agents.startWorkers,
       };
       agents.transportsLeft = scenario.transports.length * (gateFlags.options.repeat ?? 1);
@@ -198,6 +199,9 @@ function agentsSettings(
     throw new ConfigError('must be a whole number of agents from 1 to 1000', { key: '--agents' });
   const key = argv.agents !== undefined ? '--agents' : 'distributed';
   if (argv['find-capacity'] !== undefined) throw new ConfigError('cannot be used with --find-capacity', { key });
+  // As the scenario's rules say for distributed: (schema.ts); --agents is a flag, so checked here.
+  if (scenario.publish.via === 'websocket')
+    throw new ConfigError('not with publish.via websocket yet: client senders run in local workers only', { key });
   const url = block?.controlRedis ?? scenario.redis.url;
   if (!url)
     throw new ConfigError(

@@ -140,11 +140,24 @@ export class AgentRegistry {
         if (monotonicMs() - this.lastCheckMs >= this.checkEveryMs) await this.checkLiveness();
       } catch (e) {
         if (this.stopping) return;
+        // An outage the channel rides out: nobody could be heard meanwhile, so silence counts from its end.
+        let failure = e;
+        const recovered = await this.channel.recover(e).then(
+          () => true,
+          (f: unknown) => ((failure = f), false),
+        );
+        if (recovered && !this.stopping) {
+          await this.heardAgain().catch(() => {});
+          continue;
+        }
+        if (this.stopping) return;
         this.reader.close();
         const error =
-          e instanceof WsbenchError
-            ? e
-            : new WsbenchError('REDIS_UNREACHABLE', `control Redis: reading the agents stream failed: ${messageOf(e)}`, { cause: e });
+          failure instanceof WsbenchError
+            ? failure
+            : new WsbenchError('REDIS_UNREACHABLE', `control Redis: reading the agents stream failed: ${messageOf(failure)}`, {
+                cause: failure,
+              });
         this.emit({ type: 'error', error });
         return;
       }
@@ -207,6 +220,12 @@ export class AgentRegistry {
       body: { reason: detail, coordinatorProtocol: this.channel.protocolId, coordinatorVersion: TOOL_VERSION },
     });
     this.emit({ type: 'refused', name, detail });
+  }
+
+  /** After an outage of the control Redis: every agent alive before it gets a full `lostAfterMs` from now. */
+  private async heardAgain(): Promise<void> {
+    const now = await this.channel.serverTimeMs();
+    for (const agent of this.known.values()) if (agent.status === 'alive') agent.lastSeenMs = Math.max(agent.lastSeenMs, now);
   }
 
   private async checkLiveness(): Promise<void> {

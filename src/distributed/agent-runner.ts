@@ -25,8 +25,9 @@ import { DEFAULT_MAX_DRIFT_PPM, agentClock, sameHostClock, type AgentClock, type
 import { monotonicMs } from '../metrics/clock.js';
 import type { WorkerGroup } from '../engine/worker-group.js';
 import type { WorkerPlan, WorkerResult } from '../engine/worker-messages.js';
-import { AgentPresence, type AgentDescriptor } from './agent-presence.js';
+import { AgentPresence, AgentRefusedError, type AgentDescriptor } from './agent-presence.js';
 import { clockMode } from './clock-domain.js';
+import { addressesNotHere } from './host-identity.js';
 import { COORDINATOR, type Envelope, type MessageBody } from './protocol.js';
 import { AgentRun } from './run-streams.js';
 import type { ControlChannel } from './control-channel.js';
@@ -45,6 +46,8 @@ export interface AgentOptions {
   signal: AbortSignal;
   /** One line for a person (the CLI prints it). */
   log: (line: string) => void;
+  /** This agent's own source addresses (`--local-address`): its clients bind to these instead of its share of the run's. */
+  localAddresses?: string[];
   /** How long a read of a stream blocks before the agent looks at its clocks and signal again. */
   pollMs?: number;
   /**
@@ -69,14 +72,21 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   const inbox = await presence.inbox();
   const outcome: AgentOutcome = { runs: [] };
   let leaveReason = 'stopped by a signal';
+  // `once`, between two plans of one run: the last part's streams, where the coordinator heart-beats until the next plan is out.
+  let between: { run: AgentRun; lostAfterMs: number } | null = null;
   log(`agent "${descriptor.name}" registered (host ${descriptor.host}, capacity ${descriptor.capacity ?? 'by cores'}); waiting for runs`);
   try {
     while (!signal.aborted) {
       if (presenceError) throw presenceError;
-      const entries = await inbox.next(pollMs).catch((e: unknown) => {
-        throw e instanceof WsbenchError
-          ? e
-          : new WsbenchError('REDIS_UNREACHABLE', `control Redis: reading the inbox failed: ${messageOf(e)}`, { cause: e });
+      const entries = await inbox.next(pollMs).catch(async (e: unknown) => {
+        if (e instanceof AgentRefusedError) throw e;
+        // An outage the channel rides out (its grace): read again once the control Redis is back.
+        await channel.recover(e).catch((f: unknown) => {
+          throw f instanceof WsbenchError
+            ? f
+            : new WsbenchError('REDIS_UNREACHABLE', `control Redis: reading the inbox failed: ${messageOf(f)}`, { cause: f });
+        });
+        return [];
       });
       for (const entry of entries) {
         if (!entry.decoded.ok) {
@@ -85,20 +95,41 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
         }
         const message = entry.decoded.message;
         if (message.type !== 'plan' || message.from !== COORDINATOR) continue;
+        between?.run.close();
+        between = null;
         presence.setState('busy', message.body.runId);
         const end = await runOne(options, message, pollMs);
         presence.setState('idle', null);
         outcome.runs.push({ runId: message.body.runId, end });
         log(`run ${message.body.runId}: ${end}`);
-        if (options.once && message.body.last !== false) {
+        if (options.once && (message.body.last !== false || end !== 'finished')) {
           leaveReason = 'one run done (--once)';
           return outcome;
         }
+        if (options.once)
+          between = {
+            run: await AgentRun.open(channel, message.body.runId, descriptor.name),
+            lostAfterMs: message.body.timing.coordinatorLostAfterMs,
+          };
         if (signal.aborted) break;
+      }
+      if (between) {
+        // Heartbeats are what is read here; anything else of a finished part is past.
+        await between.run.read(1);
+        if ((await between.run.coordinatorSilentMs()) > between.lostAfterMs) {
+          const runId = between.run.runId;
+          log(
+            `run ${runId}: the coordinator is silent for more than ${between.lostAfterMs} ms before sending the rest of the run; leaving (--once)`,
+          );
+          outcome.runs.push({ runId, end: 'coordinator-lost' });
+          leaveReason = 'its coordinator was lost before the rest of the run (--once)';
+          return outcome;
+        }
       }
     }
     return outcome;
   } finally {
+    between?.run.close();
     inbox.close();
     await presence.stop(leaveReason).catch(() => {});
   }
@@ -128,7 +159,18 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
   try {
     const exact = clockMode(descriptor.clockId, plan.body.coordinator.clockId) === 'exact';
     if (!exact) estimated = await EstimatedClock.start(channel, timing.clockResampleMs, options.localClock);
-    const plans = plan.body.plans;
+    // Source addresses belong to a host: this agent's own (--local-address) replace its share of the coordinator's.
+    const own = options.localAddresses ?? [];
+    const plans = own.length > 0 ? plan.body.plans.map((p) => ({ ...p, localAddresses: [...own] })) : plan.body.plans;
+    const missing = addressesNotHere([...new Set(plans.flatMap((p) => p.localAddresses))]);
+    if (missing.length > 0) {
+      const reason =
+        `source address${missing.length > 1 ? 'es' : ''} ${missing.join(', ')} not on this host (${descriptor.host}): ` +
+        'give this agent its own with --local-address (wsbench agent … --local-address ADDR)';
+      log(`run ${runId}: declined: ${reason}`);
+      await send({ type: 'declined', body: { name, reason } });
+      return (end = 'stopped');
+    }
     await send({ type: 'accepted', body: { name, workerIds: plans.map((p) => p.workerId) } });
     if (exact) await send({ type: 'clock', body: { name, clock: sameHostClock(), atMs: monotonicMs() } });
     // Coordinator times to the workers' monotonic clock and back: the same clock on one host.

@@ -7,12 +7,19 @@
  * behind it. On top: agent-presence.ts (the agent side), agent-registry.ts (the coordinator's view
  * of its agents), run-streams.ts (one run's streams).
  *
- * Not here yet: reconnecting a dropped control connection (a failure is a REDIS_UNREACHABLE error
- * and the reader using it stops).
+ * Outages: a channel opened with `graceMs` rides out a control Redis that goes away (restarted, a
+ * dropped connection) for up to that long. Its connections reconnect with backoff; a command that
+ * fails because its connection is gone calls `recover`, which starts an outage (`onOutage` says
+ * `down`), probes the control Redis until every connection of the channel is back (`up`) and
+ * resolves — or, past the grace, rejects with one REDIS_UNREACHABLE error (`gave-up`) that every
+ * later `recover` repeats. `send` retries its entry through `recover` with the same `seq`, so a
+ * reader that drops entries whose `seq` it has seen (an XADD applied whose reply was lost) neither
+ * loses nor re-applies one. Without `graceMs` a failure is final, as before.
  */
 import { openRedis, type RedisClient } from '../redis/client.js';
 import { WsbenchError, messageOf } from '../errors.js';
 import { redactText } from '../secrets.js';
+import { monotonicMs } from '../metrics/clock.js';
 import { ReferenceClock, type ReferenceClockOptions } from './redis-time.js';
 import {
   DEFAULT_PREFIX,
@@ -47,6 +54,37 @@ export interface ControlChannelOptions {
   /** Speak another protocol id (tests of the version check only). */
   protocolId?: string;
   connectTimeoutMs?: number;
+  /** Ride out an unreachable control Redis for this long (ms); omitted: a failure is final. */
+  graceMs?: number;
+  /** An outage began, ended, or lasted longer than the grace (see the module's comment). */
+  onOutage?: (event: OutageEvent) => void;
+}
+
+export type OutageEvent =
+  { type: 'down'; reason: string; at: number } | { type: 'up'; downMs: number; at: number } | { type: 'gave-up'; error: WsbenchError };
+
+/** How often an outage probes the control Redis. */
+const PROBE_MS = 100;
+
+/**
+ * Whether `e` says a connection to Redis is gone (ioredis's own words, or the socket's) rather
+ * than Redis refusing a command: only those are waited out.
+ */
+export function connectionLost(e: unknown): boolean {
+  const text = `${messageOf(e)} ${e instanceof Error && e.cause !== undefined ? messageOf(e.cause) : ''}`;
+  return /Connection is closed|isn't writeable|max retries per request|ECONNRE|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTCONN|LOADING|cannot reach Redis/i.test(
+    text,
+  );
+}
+
+/** XREADGROUP on a group that is not there (a control Redis restarted without persistence). */
+export function noGroup(e: unknown): boolean {
+  return /NOGROUP/.test(messageOf(e));
+}
+
+interface Outage {
+  since: number;
+  done: Promise<void>;
 }
 
 /** The part of a stream's consumer group the coordinator looks at: how far each agent has read. */
@@ -78,7 +116,10 @@ export class ControlChannel {
   readonly keys: ReturnType<typeof streamKeys>;
   private readonly seqs = new Map<string, number>();
   private readonly readers = new Set<StreamReader>();
+  private readonly connections = new Set<RedisClient>();
   private closed = false;
+  private outage: Outage | null = null;
+  private gaveUp: WsbenchError | null = null;
 
   private constructor(
     private readonly url: string,
@@ -88,6 +129,7 @@ export class ControlChannel {
     private readonly options: ControlChannelOptions,
   ) {
     this.keys = streamKeys(prefix);
+    this.connections.add(commands);
   }
 
   /** Connects to the control Redis (a one-line REDIS_UNREACHABLE error, password redacted, when it cannot). */
@@ -95,8 +137,69 @@ export class ControlChannel {
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     const problem = prefixProblem(prefix);
     if (problem) throw new WsbenchError('CONFIG', `control stream prefix "${prefix}": ${problem}`);
-    const commands = await openRedis(url, { name: `wsbench-ctl-${options.sender}`, connectTimeoutMs: options.connectTimeoutMs });
+    const commands = await openRedis(url, connectionOptions(`wsbench-ctl-${options.sender}`, options));
     return new ControlChannel(url, options.sender, prefix, commands, options);
+  }
+
+  /** A connection of this channel (reconnecting when the channel rides out outages), forgotten once closed. */
+  private async connection(label: string): Promise<RedisClient> {
+    const conn = await openRedis(this.url, connectionOptions(`wsbench-ctl-${this.sender}-${label}`, this.options));
+    this.connections.add(conn);
+    conn.once('end', () => this.connections.delete(conn));
+    return conn;
+  }
+
+  /** The grace this channel rides out outages for (ms), or null. */
+  get graceMs(): number | null {
+    return this.options.graceMs ?? null;
+  }
+
+  /**
+   * After a command failed with `e`: when `e` is a lost connection and the channel rides out
+   * outages, resolves once the control Redis answers again on every connection (an outage begins
+   * if none is under way); rejects with `e` otherwise, or with the outage's error past the grace.
+   */
+  async recover(e: unknown): Promise<void> {
+    if (this.gaveUp) throw this.gaveUp;
+    const error = e instanceof WsbenchError ? e : this.failure('a command', e);
+    if (this.options.graceMs === undefined || this.closed || !connectionLost(e)) throw error;
+    this.outage ??= this.startOutage(messageOf(e));
+    await this.outage.done;
+  }
+
+  private startOutage(reason: string): Outage {
+    const since = monotonicMs();
+    const graceMs = this.options.graceMs!;
+    this.options.onOutage?.({ type: 'down', reason: redactText(reason), at: since });
+    const done = (async () => {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, PROBE_MS));
+        if (this.closed) throw new WsbenchError('REDIS_UNREACHABLE', `control Redis ${redactText(this.url)}: the channel was closed`);
+        const back =
+          [...this.connections].every((c) => c.status === 'ready') &&
+          (await this.commands.call('TIME').then(
+            () => true,
+            () => false,
+          ));
+        const now = monotonicMs();
+        if (back) {
+          this.outage = null;
+          this.options.onOutage?.({ type: 'up', downMs: now - since, at: now });
+          return;
+        }
+        if (now - since > graceMs) {
+          this.gaveUp = new WsbenchError(
+            'REDIS_UNREACHABLE',
+            `control Redis ${redactText(this.url)} unreachable for more than ${(graceMs / 1000).toFixed(1)} s (${redactText(reason)})`,
+          );
+          this.outage = null;
+          this.options.onOutage?.({ type: 'gave-up', error: this.gaveUp });
+          throw this.gaveUp;
+        }
+      }
+    })();
+    done.catch(() => {});
+    return { since, done };
   }
 
   get protocolId(): string {
@@ -112,17 +215,19 @@ export class ControlChannel {
     const seq = this.seqs.get(key) ?? 0;
     this.seqs.set(key, seq + 1);
     const fields = encodeEntry(role, message, this.sender, seq, this.protocolId);
-    return this.command(`XADD ${key}`, () =>
-      this.commands.call('XADD', key, 'MAXLEN', '~', String(this.maxLenOf(role)), '*', ...fields),
-    ) as Promise<string>;
+    // Through an outage the same entry (same seq) is tried again: readers drop a seq they have seen.
+    for (;;) {
+      try {
+        return (await this.commands.call('XADD', key, 'MAXLEN', '~', String(this.maxLenOf(role)), '*', ...fields)) as string;
+      } catch (e) {
+        await this.recover(this.failure(`XADD ${key}`, e));
+      }
+    }
   }
 
   /** A reader on its own connection (blocking reads hold it). */
   async reader(label: string): Promise<StreamReader> {
-    const conn = await openRedis(this.url, {
-      name: `wsbench-ctl-${this.sender}-${label}`,
-      connectTimeoutMs: this.options.connectTimeoutMs,
-    });
+    const conn = await this.connection(label);
     const reader = new StreamReader(conn, this.protocolId, () => this.readers.delete(reader));
     this.readers.add(reader);
     return reader;
@@ -195,7 +300,7 @@ export class ControlChannel {
    * taken before this resolves; `stop` closes the connection.
    */
   async referenceClock(options: ReferenceClockOptions = {}): Promise<{ clock: ReferenceClock; stop: () => Promise<void> }> {
-    const conn = await openRedis(this.url, { name: `wsbench-ctl-${this.sender}-clock`, connectTimeoutMs: this.options.connectTimeoutMs });
+    const conn = await this.connection('clock');
     const clock = new ReferenceClock(conn, options);
     try {
       await clock.start();
@@ -232,6 +337,15 @@ export class ControlChannel {
       cause: e,
     });
   }
+}
+
+/** Connections of a channel that rides out outages reconnect with backoff (redis/client.ts); the channel's probe says when they are back. */
+function connectionOptions(name: string, options: ControlChannelOptions): Parameters<typeof openRedis>[1] {
+  return {
+    name,
+    connectTimeoutMs: options.connectTimeoutMs,
+    ...(options.graceMs !== undefined ? { reconnect: { onDown: () => {}, onUp: () => {} } } : {}),
+  };
 }
 
 export interface ReadOptions {

@@ -10,6 +10,13 @@
  * `agent-lost` incident; its workers' results are then made here from what is known — the
  * clients it opened, and every message they were owed counted `unobserved` (nobody knows whether
  * they arrived, so neither delivered nor lost) — and the run goes on, degraded.
+ *
+ * The control Redis going away (restarted, a dropped connection) is ridden out for
+ * `controlGraceMs` (default: the agents' heartbeat-loss window, 5 s): its connections reconnect,
+ * reads resume after the last entry read, entries are sent again with the same `seq` (never
+ * applied twice), and the run's incidents say `redis-down` / `redis-up` for the control
+ * connection. Longer than that, the run fails with one REDIS_UNREACHABLE error and what was
+ * measured so far.
  */
 import { WsbenchError, messageOf } from '../errors.js';
 import { createHistogram, encodeHistogram } from '../metrics/histogram.js';
@@ -21,8 +28,8 @@ import type { WorkerGroup, WorkerGroupContext } from '../engine/worker-group.js'
 import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSends, WorkerSnapshot } from '../engine/worker-messages.js';
 import type { AgentReport, DeliveryCounts } from '../results/types.js';
 import { AgentRegistry, type KnownAgent, type RegistryEvent } from './agent-registry.js';
-import { ControlChannel, type ControlEntry } from './control-channel.js';
-import { readHostIdentity, type HostIdentity } from './host-identity.js';
+import { ControlChannel, type ControlEntry, type OutageEvent } from './control-channel.js';
+import { addressShare, readHostIdentity, type HostIdentity } from './host-identity.js';
 import { COORDINATOR, DEFAULT_TIMING } from './protocol.js';
 import { CoordinatorRun } from './run-streams.js';
 
@@ -30,6 +37,8 @@ import { CoordinatorRun } from './run-streams.js';
 const START_LEAD_MS = 1000;
 /** How long agents have to accept their plans. */
 const ACCEPT_TIMEOUT_MS = 30_000;
+/** The agents' live state is sent at most this often while only their figures move. */
+const AGENTS_EVENT_MS = 1000;
 /** How long `stop` waits for every agent to say it stopped. */
 const STOP_WAIT_MS = 5000;
 /** Connections per agent core when an agent states no capacity (the engine's connections per worker process). */
@@ -52,6 +61,8 @@ export interface CoordinatorOptions {
   lostAfterMs?: number;
   /** Said while waiting (an agent came, one was refused). */
   log?: (line: string) => void;
+  /** How long an unreachable control Redis is waited for (default: the agents' heartbeat-loss window). */
+  controlGraceMs?: number;
 }
 
 interface Assignment {
@@ -79,8 +90,13 @@ export class AgentCoordinator {
   static async open(options: CoordinatorOptions): Promise<AgentCoordinator> {
     const log = options.log ?? (() => {});
     const url = redactText(options.url);
-    const channel = await ControlChannel.open(options.url, { sender: COORDINATOR, ...(options.prefix ? { prefix: options.prefix } : {}) });
     let coordinator: AgentCoordinator | null = null;
+    const channel = await ControlChannel.open(options.url, {
+      sender: COORDINATOR,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
+      graceMs: options.controlGraceMs ?? DEFAULT_TIMING.agentLostAfterMs,
+      onOutage: (event) => coordinator?.outage(event),
+    });
     const onEvent = (event: RegistryEvent) => {
       if (event.type === 'joined') log(`agent "${event.agent.descriptor.name}" (${event.agent.descriptor.host}) is there`);
       else if (event.type === 'refused') log(`agent "${event.name}" refused: ${event.detail}`);
@@ -131,12 +147,15 @@ export class AgentCoordinator {
   }
 
   /**
-   * Splits `connections` among the agents by capacity (an agent without one counts
-   * CONNECTIONS_PER_CORE per core) and gives each `workersFor(its clients, its cores)` worker
-   * processes; returns the total, which the engine makes plans for. A SETUP error when the agents
-   * cannot take that many connections.
+   * Shares `connections` among the agents as local workers share clients: `deal` is the engine's
+   * (worker-plans.ts interleaveClients: worker w of W takes clients w, w + W, …), so clients below
+   * any level — what stages open first, what churn and storms take by index — are spread over
+   * every agent alike. An agent's share is then its workers' share: agents get workers in
+   * proportion to their capacity (an agent without one counts CONNECTIONS_PER_CORE per core), at
+   * least `workersFor(its clients, its cores)` in all (shareAmongAgents). Returns the total, which
+   * the engine makes plans for. A SETUP error when the agents cannot take that many connections.
    */
-  plan(connections: number, workersFor: (clients: number, cores: number) => number): number {
+  plan(connections: number, workersFor: (clients: number, cores: number) => number, deal: Deal): number {
     const capacities = this.agents.map((a) => a.descriptor.capacity ?? a.descriptor.cores * CONNECTIONS_PER_CORE);
     const total = capacities.reduce((a, b) => a + b, 0);
     const stated = this.agents.every((a) => a.descriptor.capacity !== null);
@@ -147,12 +166,15 @@ export class AgentCoordinator {
       );
     if (connections < this.agents.length)
       throw new WsbenchError('CONFIG', `${connections} connection(s) cannot be shared among ${this.agents.length} agents`);
-    const clients = splitByWeight(connections, capacities);
-    this.assignments = this.agents.map((agent, i) => ({
-      agent,
-      clients: clients[i]!,
-      workers: Math.max(1, Math.min(clients[i]!, workersFor(clients[i]!, agent.descriptor.cores))),
-    }));
+    const byWeight = splitByWeight(connections, capacities);
+    const least = this.agents.reduce((n, a, i) => n + Math.max(1, Math.min(byWeight[i]!, workersFor(byWeight[i]!, a.descriptor.cores))), 0);
+    const shares = shareAmongAgents(connections, capacities, least, stated ? capacities : null, deal);
+    if (!shares)
+      throw new WsbenchError(
+        'SETUP',
+        `${connections} connections cannot be dealt to agents with capacities ${capacities.join(', ')} without going over one`,
+      );
+    this.assignments = this.agents.map((agent, i) => ({ agent, clients: shares[i]!.clients, workers: shares[i]!.workers }));
     return this.assignments.reduce((a, s) => a + s.workers, 0);
   }
 
@@ -213,8 +235,26 @@ export class AgentCoordinator {
     if (clock) this.clocks.set(name, clock);
   }
 
+  /**
+   * The last transport's run streams, heart-beating on until the next transport's plans are out:
+   * a `--once` agent between two plans of the run watches them, and leaves when they go silent.
+   */
+  private between: CoordinatorRun | null = null;
+
+  /** Keeps `run` heart-beating (null: none); the one kept before stops. */
+  async keepBeating(run: CoordinatorRun | null): Promise<void> {
+    const previous = this.between;
+    this.between = run;
+    if (previous && previous !== run) await previous.close().catch(() => {});
+  }
+
   groupClosed(group: RemoteWorkerGroup): void {
     this.groups.delete(group);
+  }
+
+  /** The control Redis went away, came back, or stayed away too long: the running groups' incidents (the `control` witness), or their failure. */
+  private outage(event: OutageEvent): void {
+    for (const g of this.groups) g.controlOutage(event);
   }
 
   private registryEvent(event: RegistryEvent): void {
@@ -226,10 +266,55 @@ export class AgentCoordinator {
 
   async close(): Promise<void> {
     for (const g of [...this.groups]) await g.stop().catch(() => {});
+    await this.keepBeating(null);
     await this.reference?.stop();
     await this.registry.stop();
     await this.channel.close();
   }
+}
+
+/** The engine's dealing of clients to W workers (worker-plans.ts interleaveClients): worker w's clients are first, first + stride, … (count of them). */
+export type Deal = (total: number, workers: number) => { first: number; count: number; stride: number }[];
+
+/** How far an agent's share may be from its weight's (a fraction of it) before more, finer workers are tried. */
+const SHARE_TOLERANCE = 0.1;
+
+/**
+ * Workers (and so clients) per agent when `total` clients are dealt in turn to every agent's
+ * workers (`deal`), agent i taking the next `workers[i]` worker ids. The number of workers starts
+ * at `least` (what the agents need for their connections and cores) and grows until the shares
+ * are within SHARE_TOLERANCE of the split by `weights` (splitByWeight), every agent has a worker
+ * and, when `capacities` are stated, none goes over its own; failing that, the closest split that
+ * fits. Null when none fits.
+ */
+export function shareAmongAgents(
+  total: number,
+  weights: readonly number[],
+  least: number,
+  capacities: readonly number[] | null,
+  deal: Deal,
+): { workers: number; clients: number }[] | null {
+  const target = splitByWeight(total, weights);
+  const from = Math.max(least, weights.length);
+  // Enough to come within a worker's share of any weight; never more workers than clients.
+  const to = Math.min(total, from + 64 * weights.length);
+  let best: { shares: { workers: number; clients: number }[]; off: number } | null = null;
+  for (let w = from; w <= to; w++) {
+    const workers = splitByWeight(w, weights);
+    if (workers.some((n) => n === 0)) continue;
+    const counts = deal(total, w).map((r) => r.count);
+    let next = 0;
+    const shares = workers.map((n) => {
+      const clients = counts.slice(next, next + n).reduce((a, b) => a + b, 0);
+      next += n;
+      return { workers: n, clients };
+    });
+    if (capacities && shares.some((s, i) => s.clients > capacities[i]!)) continue;
+    const off = Math.max(...shares.map((s, i) => Math.abs(s.clients - target[i]!) / Math.max(1, target[i]!)));
+    if (off <= SHARE_TOLERANCE) return shares;
+    if (!best || off < best.off) best = { shares, off };
+  }
+  return best?.shares ?? null;
 }
 
 /** `total` split in proportion to `weights` (largest remainders), every share at least 1 when total allows. */
@@ -261,6 +346,9 @@ interface AgentPart {
   lastSnapshot: Map<number, WorkerSnapshot>;
   /** Server restarts its workers acknowledged. */
   restartAcks: Set<number>;
+  host: string;
+  clients: number;
+  clock: AgentClock | null;
 }
 
 /** One transport's workers, run by the agents. */
@@ -281,6 +369,7 @@ export class RemoteWorkerGroup implements WorkerGroup {
   private publishes: PublishOutcome | null = null;
   private readonly runId: string;
   private readonly channelCount: number;
+  private agentsSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly coordinator: AgentCoordinator,
@@ -294,34 +383,36 @@ export class RemoteWorkerGroup implements WorkerGroup {
       throw new WsbenchError('INTERNAL', `the engine made ${plans.length} worker plans for the agents' ${workers} workers`);
     this.runId = plans[0]!.runId;
     this.channelCount = plans[0]!.channelNames.length;
+    // The engine's plans as they are (clients dealt in turn to every worker), taken in order: the
+    // split plan() chose. Each agent's clients are its workers' (shareAmongAgents counted them so).
     const sorted = [...plans].sort((a, b) => a.workerId - b.workerId);
-    let first = 0;
     let next = 0;
-    for (const { agent, clients, workers: n } of assignments) {
-      // The agent's clients [first, first + clients), split evenly among its workers.
-      const mine = sorted.slice(next, next + n);
+    for (const [index, { agent, clients, workers: n }] of assignments.entries()) {
+      // Each agent its own share of the source addresses: agents on one host never share an address's ports.
+      const mine = sorted
+        .slice(next, next + n)
+        .map((p) => ({ ...p, localAddresses: addressShare(p.localAddresses, index, assignments.length) }));
       next += n;
-      let at = first;
-      const rewritten = mine.map((p, k) => {
-        const count = Math.floor(clients / n) + (k < clients % n ? 1 : 0);
-        // Contiguous, where the engine interleaves its workers' clients: any split is valid (the
-        // lifecycle decides by client index), and this one follows the agents' capacities.
-        const plan = { ...p, firstClient: at, clientCount: count, clientStride: 1 };
-        at += count;
-        return plan;
-      });
-      first += clients;
+      const counted = mine.reduce((a, p) => a + p.clientCount, 0);
+      if (counted !== clients)
+        throw new WsbenchError(
+          'INTERNAL',
+          `agent "${agent.descriptor.name}" was planned ${clients} clients, its workers' plans have ${counted}`,
+        );
       const part: AgentPart = {
         name: agent.descriptor.name,
         pid: agent.descriptor.pid,
-        plans: rewritten,
+        plans: mine,
         accepted: false,
         ended: null,
         lastSnapshot: new Map(),
         restartAcks: new Set(),
+        host: agent.descriptor.host,
+        clients,
+        clock: null,
       };
       this.parts.push(part);
-      for (const p of rewritten) this.byWorker.set(p.workerId, part);
+      for (const p of mine) this.byWorker.set(p.workerId, part);
     }
   }
 
@@ -358,6 +449,9 @@ export class RemoteWorkerGroup implements WorkerGroup {
         },
       });
     }
+    this.emitAgents(true);
+    // The agents have their next plans: the last transport's streams may go quiet.
+    await this.coordinator.keepBeating(null);
     await this.until(() => this.parts.every((p) => p.accepted || p.ended !== null), 'accepted their plans', undefined, ACCEPT_TIMEOUT_MS);
     await this.sendClock();
     await this.run.send({ type: 'start', body: { connectStartMs: monotonicMs() + START_LEAD_MS } });
@@ -391,17 +485,23 @@ export class RemoteWorkerGroup implements WorkerGroup {
     switch (m.type) {
       case 'accepted':
         part.accepted = true;
+        this.emitAgents(true);
         break;
       case 'declined':
         this.fail(new WsbenchError('SETUP', `agent "${part.name}" declined its plan: ${m.body.reason}`));
         this.coordinator.noteAgent(part.name, 'declined');
+        part.ended = 'declined';
+        this.emitAgents(true);
         break;
       case 'clock':
         this.coordinator.noteAgent(part.name, null, m.body.clock);
+        part.clock = m.body.clock;
+        this.emitAgents(true);
         break;
       case 'snapshot':
         part.lastSnapshot.set(m.body.snapshot.workerId, m.body.snapshot);
         this.onSnapshot(m.body.snapshot);
+        this.emitAgents(false);
         break;
       case 'connected':
         this.connectedBy.set(m.body.connected.workerId, m.body.connected);
@@ -428,8 +528,34 @@ export class RemoteWorkerGroup implements WorkerGroup {
         }
         part.ended = m.body.reason;
         this.coordinator.noteAgent(part.name, m.body.reason);
+        this.emitAgents(true);
         break;
     }
+  }
+
+  /** Every agent's live state (an `agents` event): at once when one changed, at most once a second otherwise. */
+  private emitAgents(changed: boolean): void {
+    const now = monotonicMs();
+    if (!changed && now - this.agentsSentAt < AGENTS_EVENT_MS) return;
+    this.agentsSentAt = now;
+    const agents = this.parts.map((p) => {
+      let clientsOpen = 0;
+      let delivered = 0;
+      for (const s of p.lastSnapshot.values()) {
+        clientsOpen += s.open;
+        delivered += s.delivered;
+      }
+      return {
+        name: p.name,
+        host: p.host,
+        clientsOpen: p.ended === 'lost' ? 0 : clientsOpen,
+        clients: p.clients,
+        clock: p.clock ? { mode: p.clock.mode, offsetMs: p.clock.offsetMs, errorBoundMs: p.clock.errorBoundMs } : null,
+        status: p.ended ?? (p.accepted ? 'running' : 'starting'),
+        delivered,
+      };
+    });
+    this.context.emit({ type: 'agents', transport: this.context.transport, elapsedMs: this.context.elapsed(), agents });
   }
 
   /** The registry lost an agent (or it left): if it still owed this group anything, it is lost. */
@@ -440,6 +566,8 @@ export class RemoteWorkerGroup implements WorkerGroup {
     part.ended = 'lost';
     this.coordinator.noteAgent(name, 'lost');
     const clients = part.plans.reduce((a, p) => a + p.clientCount, 0);
+    this.context.workersGone?.(part.plans.map((p) => p.workerId));
+    this.emitAgents(true);
     this.context.incidents.record(
       'agent-lost',
       `agent "${name}" (${clients} clients of ${this.context.transport}) ${why}; what its clients were owed counts as unobserved`,
@@ -455,8 +583,36 @@ export class RemoteWorkerGroup implements WorkerGroup {
   }
 
   controlFailed(error: WsbenchError): void {
+    // Past the grace, controlOutage already ended the group's part (with the error and what was measured).
+    if (this.controlGone) return;
     this.fail(error);
   }
+
+  /** The control Redis's outages, on this run's axis (incidents), or the run's failure past the grace. */
+  controlOutage(event: OutageEvent): void {
+    if (this.closed) return;
+    if (event.type === 'down') this.context.incidents.redisDown('control', event.reason, event.at);
+    else if (event.type === 'up') this.context.incidents.redisUp('control', event.at);
+    else {
+      this.context.incidents.forget('control');
+      this.controlGone = event.error;
+      // Nothing more will come from the agents: what they had not sent is unobserved, as for a lost
+      // agent, and the transport stops with the error and what was measured.
+      for (const part of this.parts) {
+        if (part.ended !== null || part.plans.every((p) => this.resultBy.has(p.workerId))) continue;
+        part.ended = 'lost';
+        this.coordinator.noteAgent(part.name, 'unreachable');
+        this.context.workersGone?.(part.plans.map((p) => p.workerId));
+      }
+      this.emitAgents(true);
+      if (this.context.fail) this.context.fail(event.error);
+      else this.fail(event.error);
+      this.wake();
+    }
+  }
+
+  /** The control Redis stayed away longer than the grace. */
+  private controlGone: WsbenchError | null = null;
 
   private fail(error: WsbenchError): void {
     this.fatal ??= error;
@@ -542,7 +698,10 @@ export class RemoteWorkerGroup implements WorkerGroup {
     await this.ready;
     // A fresh estimate for agents on other hosts (sent ahead of `finish`): their bounds then rest on both ends of the run.
     await this.coordinator.resampleClock();
-    await this.run!.send({ type: 'finish', body: { publishes } });
+    if (!this.controlGone)
+      await this.run!.send({ type: 'finish', body: { publishes } }).catch((e: unknown) => {
+        if (!this.controlGone) throw e;
+      });
     await this.until(
       () => this.workerIds().every((w) => this.resultBy.has(w) || this.byWorker.get(w)!.ended === 'lost'),
       'sent their results',
@@ -564,7 +723,10 @@ export class RemoteWorkerGroup implements WorkerGroup {
       }
     } finally {
       this.closed = true;
-      await this.run?.close().catch(() => {});
+      if (this.run && this.moreFollow) {
+        this.run.stopReading();
+        await this.coordinator.keepBeating(this.run);
+      } else await this.run?.close().catch(() => {});
       await this.reading;
       // An agent that did not say it stopped in time (a loaded machine) still finished if it sent every result.
       for (const part of this.parts)

@@ -3,7 +3,7 @@
  * registration and every plan.
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
+import { availableParallelism, hostname, networkInterfaces } from 'node:os';
 import { clockIdOf, timensMonotonicOffset, type TimensFile } from './clock-domain.js';
 
 export interface HostIdentity {
@@ -32,4 +32,32 @@ function readTimens(): TimensFile {
 export function readHostIdentity(): HostIdentity {
   const bootId = readOrNull('/proc/sys/kernel/random/boot_id');
   return { host: hostname(), clockId: clockIdOf(bootId, timensMonotonicOffset(readTimens())), cores: availableParallelism() };
+}
+
+/**
+ * The source addresses of `addresses` this host does not have (a client cannot bind to them):
+ * every 127.x.y.z and ::1 is loopback here (Linux routes all of 127/8 to lo); the rest must be on
+ * an interface. `interfaces` is for tests.
+ */
+export function addressesNotHere(
+  addresses: readonly string[],
+  interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces(),
+): string[] {
+  const here = new Set(
+    Object.values(interfaces)
+      .flatMap((list) => list ?? [])
+      .map((i) => i.address.toLowerCase()),
+  );
+  return addresses.filter((a) => !/^127\.\d+\.\d+\.\d+$/.test(a) && a !== '::1' && !here.has(a.toLowerCase()));
+}
+
+/**
+ * Agent i's share of the run's source addresses (of `agents`): every agent-th one from its own
+ * index, so agents on one host never share an address's ports; when there are fewer addresses than
+ * agents, one each, in turn. Empty stays empty (the system picks).
+ */
+export function addressShare(addresses: readonly string[], agent: number, agents: number): string[] {
+  if (addresses.length === 0) return [];
+  if (addresses.length < agents) return [addresses[agent % addresses.length]!];
+  return addresses.filter((_, k) => k % agents === agent);
 }

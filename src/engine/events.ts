@@ -58,12 +58,34 @@ export interface Snapshot {
  */
 export type IntervalEvent = { type: 'interval'; transport: TransportName; elapsedMs: number; intervalMs: number } & TimelineInterval;
 
+/**
+ * One remote agent of a distributed run (`wsbench run --agents N`) as the live views show it: sent
+ * by the coordinator's worker group when an agent's state changes, and at most once a second
+ * while its figures move. The report's `run.agents` is the final word.
+ */
+export interface AgentLiveState {
+  name: string;
+  host: string;
+  /** Its clients open now (its workers' latest snapshots). */
+  clientsOpen: number;
+  /** Its share of the run's clients. */
+  clients: number;
+  /** Its clock as it said it (exact: the coordinator's; estimated: offset to the coordinator ± bound); null before it said. */
+  clock: { mode: 'exact' | 'estimated'; offsetMs: number; errorBoundMs: number } | null;
+  /** `starting` (plan sent), `running` (plan accepted), then how its part ended: finished, stopped, aborted, coordinator-lost, declined, lost. */
+  status: string;
+  /** Distinct deliveries its clients received so far. */
+  delivered: number;
+}
+
 export type EngineEvent =
   | { type: 'phase'; phase: Phase; transport: TransportName | null; elapsedMs: number; detail?: string }
   | { type: 'snapshot'; snapshot: Snapshot }
   | IntervalEvent
   | { type: 'warning'; message: string; elapsedMs: number }
   /** Something happened to the run (Redis or the target down, …), said as it happens; also in `run.incidents`. */
-  | { type: 'incident'; incident: Incident };
+  | { type: 'incident'; incident: Incident }
+  /** The agents of a distributed run, every one of them, when one changed (see AgentLiveState). */
+  | { type: 'agents'; transport: TransportName; elapsedMs: number; agents: AgentLiveState[] };
 
 export type EngineListener = (event: EngineEvent) => void;

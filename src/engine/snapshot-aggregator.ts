@@ -100,6 +100,12 @@ export class SnapshotAggregator {
   private readonly openByWorker = new Map<number, number>();
   /** The next interval to assemble. */
   private nextInterval: number;
+  /**
+   * Workers lost for good (a remote agent lost), with the interval from which they sent nothing:
+   * live intervals stop waiting for them, and from there their clients are left out, as the
+   * report's timeline leaves them out (what they were owed is unobserved, not lost).
+   */
+  private readonly gone = new Map<number, number>();
 
   constructor(private readonly setup: AggregatorSetup) {
     this.previous = { at: setup.startedAt, connects: 0, delivered: 0, bytesIn: 0, requests: 0 };
@@ -132,12 +138,16 @@ export class SnapshotAggregator {
    * (histograms added), with what the coordinator knows of them.
    */
   closedIntervals(ctx: IntervalContext): TimelineInterval[] {
-    if (this.closedBefore.size < this.setup.workers) return [];
-    const complete = Math.min(...this.closedBefore.values());
+    const known = new Set([...this.closedBefore.keys(), ...this.gone.keys()]);
+    if (known.size < this.setup.workers) return [];
+    const waitedFor = [...this.closedBefore].filter(([id]) => !this.gone.has(id)).map(([, before]) => before);
+    if (waitedFor.length === 0) return [];
+    const complete = Math.min(...waitedFor);
     const out: TimelineInterval[] = [];
-    const workerIds = [...this.closedBefore.keys()];
     for (; this.nextInterval < complete; this.nextInterval++) {
       const k = this.nextInterval;
+      // A lost worker counts in the intervals it sent, and no further.
+      const workerIds = [...this.closedBefore.keys()].filter((id) => (this.gone.get(id) ?? Number.POSITIVE_INFINITY) > k);
       const byWorker = this.pending.get(k);
       this.pending.delete(k);
       const workers = workerIds.map((id) => {
@@ -164,7 +174,7 @@ export class SnapshotAggregator {
         coordinator: ctx.coordinator,
         schedule: ctx.schedule,
         perPublish: slices.length > 0 ? { from: slices[0]!.from, parts: slices satisfies PerPublishPart[] } : null,
-        openedPerChannel: this.openedPerChannel(),
+        openedPerChannel: this.openedPerChannel(workerIds),
         lostSoFar: true,
         ...(owed ? { owed } : {}),
       });
@@ -185,13 +195,21 @@ export class SnapshotAggregator {
     }
   }
 
+  /** Workers lost for good (their agent was lost): see `gone`. */
+  workersGone(workerIds: readonly number[]): void {
+    for (const id of workerIds) if (!this.gone.has(id)) this.gone.set(id, this.closedBefore.get(id) ?? 0);
+  }
+
   /**
-   * Open members per channel over every worker (zeros before the connect phase ended): open
-   * connections per channel, a connection of a client in several channels counted in each.
+   * Open members per channel over every worker, or these (zeros before the connect phase ended):
+   * open connections per channel, a connection of a client in several channels counted in each.
    */
-  openedPerChannel(): number[] {
+  openedPerChannel(workerIds?: readonly number[]): number[] {
     const out = new Array<number>(this.setup.channelCount).fill(0);
-    for (const opened of this.openedByWorker.values()) for (let c = 0; c < out.length; c++) out[c]! += opened[c] ?? 0;
+    for (const [id, opened] of this.openedByWorker) {
+      if (workerIds && !workerIds.includes(id)) continue;
+      for (let c = 0; c < out.length; c++) out[c]! += opened[c] ?? 0;
+    }
     return out;
   }
 
@@ -215,7 +233,8 @@ export class SnapshotAggregator {
   /** Distinct deliveries in the workers' latest snapshots. */
   delivered(): number {
     let sum = 0;
-    for (const { snapshot } of this.latest.values()) sum += snapshot.delivered;
+    // A lost worker's deliveries are unobserved in the report: not counted live either.
+    for (const { snapshot } of this.latest.values()) if (!this.gone.has(snapshot.workerId)) sum += snapshot.delivered;
     return sum;
   }
 
@@ -227,6 +246,7 @@ export class SnapshotAggregator {
   expectedSoFar(): number {
     let sum = 0;
     for (const { snapshot, acked } of this.latest.values()) {
+      if (this.gone.has(snapshot.workerId)) continue;
       if (snapshot.owedDue !== null) {
         sum += snapshot.owedDue;
         continue;
@@ -239,9 +259,11 @@ export class SnapshotAggregator {
 
   /** While draining: owed deliveries of published messages not yet received, once every worker said (null before). */
   outstanding(): number | null {
-    if (this.latest.size < this.setup.workers) return null;
+    if (new Set([...this.latest.keys(), ...this.gone.keys()]).size < this.setup.workers) return null;
     let sum = 0;
     for (const { snapshot } of this.latest.values()) {
+      // A lost worker owes nothing more that anyone will see.
+      if (this.gone.has(snapshot.workerId)) continue;
       if (snapshot.outstanding === null) return null;
       sum += snapshot.outstanding;
     }

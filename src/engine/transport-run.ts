@@ -189,7 +189,17 @@ class TransportRun {
       timeline: { originMs: this.grid.originMs, lengthMs: this.grid.lengthMs },
       ...(input.clientTls ? { tls: input.clientTls } : {}),
     });
-    this.workers = input.startWorkers(plans, { transport: input.transport, incidents: input.incidents, emit, elapsed });
+    this.workers = input.startWorkers(plans, {
+      transport: input.transport,
+      incidents: input.incidents,
+      emit,
+      elapsed,
+      workersGone: (ids) => this.live.workersGone(ids),
+      fail: (error) => {
+        this.failure ??= error;
+        this.stopEarly(error.message);
+      },
+    });
     this.clientsSend = scenario.senders > 0;
     if (this.clientsSend) {
       // Senders are chosen among the clients the load keeps throughout (the same map as in every worker).

@@ -4,6 +4,7 @@
  * (worker-messages.ts). Today every worker is a local child process (workers.ts); a remote agent
  * is one more implementation of this interface, not a change to the run.
  */
+import type { WsbenchError } from '../errors.js';
 import type { PublishOutcome } from '../metrics/publish-outcomes.js';
 import type { TransportName } from '../transports/registry.js';
 import type { EngineListener } from './events.js';
@@ -50,6 +51,10 @@ export interface WorkerGroupContext {
   emit: EngineListener;
   /** ms since the run started (the events' time axis). */
   elapsed: () => number;
+  /** These workers are gone for good (their agent was lost): live figures stop waiting for them. */
+  workersGone?: (workerIds: number[]) => void;
+  /** The group cannot go on (remote agents out of reach): the transport stops now and fails with `error`, reporting what was measured. */
+  fail?: (error: WsbenchError) => void;
 }
 
 export type WorkerGroupFactory = (plans: WorkerPlan[], context: WorkerGroupContext) => WorkerGroup;

@@ -17,7 +17,8 @@ export function plainProgressLine(event: EngineEvent): string | null {
     case 'snapshot':
       return snapshotLine(at, event.snapshot);
     case 'interval':
-      // The snapshot lines already say how it goes; intervals are for NDJSON and the dashboard.
+    case 'agents':
+      // The snapshot lines already say how it goes (and incidents when an agent is lost); these are for NDJSON and the dashboard.
       return null;
   }
 }

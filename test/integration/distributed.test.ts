@@ -13,13 +13,14 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, runCli } from '../helpers/cli.js';
 import { descendantsOf, isAlive, onPublishing, waitFor } from '../helpers/processes.js';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import type { RunReport } from '../../src/results/types.js';
+import type { AgentLiveState } from '../../src/engine/events.js';
 import { createNetns, netnsSupport, type Netns, type NetnsSupport } from '../helpers/netns.js';
 
 let redis: EmbeddedRedis;
@@ -176,6 +177,46 @@ test('three agents share 300 connections: every message delivered, clients summi
   assert.deepEqual(shapeDiff({ ...report, run }, localReport), []);
   // The comparison can fail: a key missing from every element of an array is a difference.
   assert.deepEqual(shapeDiff({ a: [{ x: 1 }, { y: null }] }, { a: [{ x: 2 }] }), ['$.a[].y only in the first']);
+
+  // A ramp from 3 to 300 connections: clients are dealt to the agents in turn, as to local
+  // workers, so the agents open theirs alike (contiguous blocks would fill agent-0 first, up to
+  // 100 apart). The live `agents` events say so, agent by agent.
+  const ramp = await runCli(
+    [
+      'run',
+      ...['-c', '3', '--stage', '6s:connections=300', '-r', '20', '--redis', redis.url],
+      ...['--agents', '3', '--agents-wait', '20s', '--control-prefix', prefix, '--json'],
+    ],
+    { timeoutMs: 120_000 },
+  );
+  assert.equal(ramp.code, ExitCode.OK, ramp.stderr);
+  const rampEvents = ramp.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string; phase?: string; agents?: AgentLiveState[] });
+  const agentEvents = rampEvents.filter((e) => e.type === 'agents').map((e) => e.agents!);
+  assert.ok(agentEvents.length > 0, 'agents events on the NDJSON stream');
+  assert.deepEqual(
+    agentEvents.at(-1)!.map((a) => [a.name, a.host, a.clients, a.status, a.clock?.mode]),
+    ['agent-0', 'agent-1', 'agent-2'].map((name) => [name, hostname(), 100, 'finished', 'exact']),
+  );
+  // While publishing (the ramp), not while the agents close their clients one after the other.
+  const publishing = rampEvents.slice(
+    rampEvents.findIndex((e) => e.type === 'phase' && e.phase === 'publishing'),
+    rampEvents.findIndex((e) => e.type === 'phase' && e.phase === 'draining'),
+  );
+  const midRamp = publishing
+    .filter((e) => e.type === 'agents')
+    .map((e) => e.agents!)
+    .filter((list) => {
+      const open = list.reduce((n, a) => n + a.clientsOpen, 0);
+      return open >= 30 && open <= 270;
+    });
+  assert.ok(midRamp.length > 0, `no agents event during the ramp: ${JSON.stringify(agentEvents.map((l) => l.map((a) => a.clientsOpen)))}`);
+  for (const list of midRamp) {
+    const open = list.map((a) => a.clientsOpen);
+    assert.ok(Math.max(...open) - Math.min(...open) <= 60, `agents' open clients during the ramp: ${open.join(', ')}`);
+  }
 });
 
 test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their messages unobserved (not lost), the run ends degraded, nothing left running', async () => {
@@ -185,7 +226,25 @@ test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their m
   const out = join(dir, 'lost.json');
   let killed: number[] = [];
   const result = await runCli(
-    ['run', '-c', '150', '-r', '50', '-d', '6s', '--redis', redis.url, '--agents', '3', '--control-prefix', prefix, '--json', '--out', out],
+    // 10 s: live intervals must go on for a while after the agents are gone.
+    [
+      'run',
+      '-c',
+      '150',
+      '-r',
+      '50',
+      '-d',
+      '10s',
+      '--redis',
+      redis.url,
+      '--agents',
+      '3',
+      '--control-prefix',
+      prefix,
+      '--json',
+      '--out',
+      out,
+    ],
     {
       timeoutMs: 120_000,
       onSpawn: (child) =>
@@ -222,6 +281,23 @@ test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their m
   assert.equal(d.delivered + d.lost + d.unpublished + (d.unobserved ?? 0), d.expected, context);
   assert.equal(d.delivered, 50 * ws.throughput.publishes, context);
   assert.deepEqual(await list[2]!.exited, { code: 0, signal: null }, 'agent-2 left cleanly');
+  // The live intervals went on after the agents were lost (their clients left out): some that start
+  // after the loss came while publishing (before the drain); one per interval, none skipped.
+  const events = result.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string; phase?: string; startMs?: number; intervalMs?: number });
+  const drainAt = events.findIndex((e) => e.type === 'phase' && e.phase === 'draining');
+  assert.ok(drainAt > 0, 'a draining phase event');
+  const intervals = events.filter((e) => e.type === 'interval');
+  // agent-2 left at once (its incident is the moment of the kills); without it, live intervals
+  // would stop at the killed agent's last one, about then.
+  const killedAt = lost.find((i) => i.detail.includes('agent-2'))!.atMs;
+  assert.ok(
+    events.slice(0, drainAt).some((e) => e.type === 'interval' && e.startMs! > killedAt + 2000),
+    `no live interval from ${killedAt + 2000} ms before the drain: ${intervals.map((e) => e.startMs).join(', ')}`,
+  );
+  intervals.forEach((e, i) => assert.equal(e.startMs, i * e.intervalMs!, `interval ${i} of ${intervals.map((x) => x.startMs).join(', ')}`));
   // The killed agent's worker process went with it (its IPC channel closed).
   assert.ok(await waitFor(() => killed.every((pid) => !isAlive(pid)), 10_000), 'the killed agent left a worker running');
 });
@@ -397,6 +473,257 @@ test('the control Redis restarted under an idle agent: the agent connects again,
     await second?.stop();
     await first.stop();
   }
+});
+
+test('the control Redis restarted mid-run: coordinator and agents ride it out (redis-down/up on the control connection), nothing lost or applied twice', async () => {
+  const port = await freePort();
+  const first = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
+  let second: EmbeddedRedis | undefined;
+  let restarted: Promise<void> | undefined;
+  try {
+    const prefix = nextPrefix();
+    const list = [0, 1].map((i) => startAgent(`agent-${i}`, first.url, ['--prefix', prefix]));
+    await registered(list);
+    // The Redis under test is another one: only the control traffic goes through the restart.
+    const scenario = join(dir, 'control-restart.yaml');
+    await writeFile(scenario, `distributed:\n  agents: 2\n  wait: 20s\n  controlRedis: ${first.url}\n`);
+    const out = join(dir, 'control-restart.json');
+    const result = await runCli(
+      ['run', scenario, '-c', '100', '-r', '50', '-d', '5s', '--redis', redis.url, '--control-prefix', prefix, '--json', '--out', out],
+      {
+        timeoutMs: 120_000,
+        onSpawn: (child) =>
+          onPublishing(child, 1000, () => {
+            // Killed (not shut down): what it held is gone, the restarted one starts empty.
+            process.kill(first.pid, 'SIGKILL');
+            restarted = (async () => {
+              await new Promise((r) => setTimeout(r, 1000));
+              second = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
+            })();
+          }),
+      },
+    );
+    await restarted;
+    assert.ok(second, 'the control Redis was restarted during publishing');
+    const context = result.stderr + list.map((a) => a.stderr()).join('\n');
+    // An outage is an incident: the run ends degraded, with everything measured.
+    assert.equal(result.code, ExitCode.DEGRADED, context);
+    const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+    const ws = report.transports.websocket!;
+    const incidents = report.run.incidents ?? [];
+    const down = incidents.find((i) => i.kind === 'redis-down');
+    const up = incidents.find((i) => i.kind === 'redis-up');
+    assert.ok(down && up, JSON.stringify(incidents));
+    assert.match(down.detail, /coordinator’s control connection/);
+    assert.match(up.detail, /coordinator’s control connection reconnected/);
+    assert.ok(up.atMs >= down.atMs);
+    assert.ok(!incidents.some((i) => i.kind === 'agent-lost'), JSON.stringify(incidents));
+    // Every message reached every client, and every agent's results arrived once.
+    assert.equal(ws.connections.opened, 100);
+    assert.ok(ws.delivery.expected > 0);
+    assert.equal(ws.delivery.delivered, ws.delivery.expected, JSON.stringify(ws.delivery));
+    assert.equal(ws.delivery.unobserved, undefined);
+    assert.deepEqual(
+      report.run.agents!.map((a) => [a.name, a.status, a.clients]),
+      [
+        ['agent-0', 'finished', 50],
+        ['agent-1', 'finished', 50],
+      ],
+    );
+    for (const a of list) assert.match(a.stderr(), /the control Redis is back after/, a.stderr());
+    // The live intervals went on through the outage: one per interval, none twice.
+    const starts = result.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type: string; startMs?: number })
+      .filter((e) => e.type === 'interval')
+      .map((e) => e.startMs!);
+    assert.deepEqual(
+      starts,
+      [...new Set(starts)].sort((a, b) => a - b),
+    );
+    assert.ok(
+      starts.some((t) => t > up.atMs),
+      `no live interval after the outage: ${starts.join(', ')}`,
+    );
+  } finally {
+    await restarted?.catch(() => {});
+    await second?.stop();
+    await first.stop();
+  }
+});
+
+test('the control Redis gone for longer than the grace: the run ends in one line (exit 3) with what is known, the agent stops its clients', async () => {
+  const port = await freePort();
+  const control = await startEmbeddedRedis({ port, startTimeoutMs: 15_000 });
+  try {
+    const prefix = nextPrefix();
+    const agent = startAgent('agent-0', control.url, ['--prefix', prefix]);
+    await registered([agent]);
+    const scenario = join(dir, 'control-gone.yaml');
+    await writeFile(scenario, `distributed:\n  agents: 1\n  wait: 20s\n  controlRedis: ${control.url}\n`);
+    const out = join(dir, 'control-gone.json');
+    let workers: number[] = [];
+    const result = await runCli(
+      ['run', scenario, '-c', '20', '-r', '20', '-d', '20s', '--redis', redis.url, '--control-prefix', prefix, '--json', '--out', out],
+      {
+        timeoutMs: 120_000,
+        onSpawn: (child) =>
+          onPublishing(child, 1000, () => {
+            workers = descendantsOf(agent.child.pid!);
+            process.kill(control.pid, 'SIGKILL');
+          }),
+      },
+    );
+    assert.equal(result.code, ExitCode.SETUP_FAILED, result.stderr);
+    assert.match(result.stderr, /^wsbench: error: control Redis redis:\/\/127\.0\.0\.1:\d+ unreachable for more than 5\.0 s \(.+\)$/m);
+    const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+    assert.equal(report.run.completed, false);
+    assert.match(report.run.incidents!.find((i) => i.kind === 'redis-down')!.detail, /coordinator’s control connection/);
+    // What is known is reported: the clients it opened, the publishes; what they were owed is
+    // unobserved (their agent's results never came), nothing called lost.
+    const ws = report.transports.websocket!;
+    assert.equal(ws.connections.opened, 20);
+    assert.ok(ws.throughput.publishes > 0);
+    assert.ok((ws.delivery.unobserved ?? 0) > 0, JSON.stringify(ws.delivery));
+    assert.equal(ws.delivery.lost, 0);
+    assert.equal(ws.delivery.delivered + ws.delivery.unpublished + ws.delivery.unobserved!, ws.delivery.expected);
+    assert.equal(report.run.agents![0]!.status, 'unreachable');
+    // The agent gave up too: its clients stopped (its worker processes gone), it waits to connect again.
+    assert.ok(workers.length > 0);
+    assert.ok(await waitFor(() => workers.every((pid) => !isAlive(pid)), 15_000), agent.stderr());
+    assert.ok(await waitFor(() => /connecting again in 1 s/.test(agent.stderr()), 15_000), agent.stderr());
+  } finally {
+    await control.stop();
+  }
+});
+
+test('a --once agent between two plans of a run whose coordinator stops: it leaves once the coordinator is silent, exit 4', async () => {
+  const prefix = nextPrefix();
+  const agent = startAgent('agent-0', redis.url, ['--prefix', prefix, '--once']);
+  await registered([agent]);
+  let coordinator: ChildProcess | undefined;
+  let frozen: number[] = [];
+  // --repeat 2: two parts of one run, the first plan says more follow.
+  const run = runCli(
+    [
+      'run',
+      '-c',
+      '10',
+      '-r',
+      '20',
+      '-d',
+      '1s',
+      '--repeat',
+      '2',
+      '--redis',
+      redis.url,
+      '--agents',
+      '1',
+      '--control-prefix',
+      prefix,
+      '--quiet',
+    ],
+    { timeoutMs: 90_000, onSpawn: (child) => (coordinator = child) },
+  );
+  try {
+    // Its first part done, the coordinator is frozen before (as a rule) it sends the second plan.
+    assert.ok(await waitFor(() => /run \S+: finished/.test(agent.stderr()), 60_000), agent.stderr());
+    frozen = [coordinator!.pid!, ...descendantsOf(coordinator!.pid!)];
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    const exited = await Promise.race([agent.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+    assert.deepEqual(exited, { code: ExitCode.DEGRADED, signal: null }, agent.stderr());
+    // Which way it noticed depends on whether the second plan had gone out: both are the coordinator lost.
+    assert.match(agent.stderr(), /the coordinator is silent for more than 5000 ms/);
+  } finally {
+    for (const pid of frozen) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await run;
+  }
+});
+
+test('source addresses belong to a host: an agent given one it does not have declines its plan, the run fails in one line', async () => {
+  const prefix = nextPrefix();
+  // 192.0.2.1 (TEST-NET-1) is on no interface here.
+  const agent = startAgent('agent-0', redis.url, ['--prefix', prefix, '--local-address', '192.0.2.1']);
+  await registered([agent]);
+  const result = await runCli(
+    ['run', '-c', '10', '-r', '10', '-d', '1s', '--redis', redis.url, '--agents', '1', '--control-prefix', prefix, '--quiet'],
+    { timeoutMs: 60_000 },
+  );
+  assert.equal(result.code, ExitCode.SETUP_FAILED, result.stderr);
+  assert.match(
+    result.stderr,
+    /^wsbench: error: agent "agent-0" declined its plan: source address 192\.0\.2\.1 not on this host \(.+\): give this agent its own with --local-address/m,
+  );
+  // The agent stays for the next run.
+  assert.equal(agent.child.exitCode, null, agent.stderr());
+});
+
+test('a server restart over two agents: both agents’ clients drop and come back, their reconnects merged (60 of 60)', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  const scenario = join(dir, 'server-restart.yaml');
+  await writeFile(
+    scenario,
+    [
+      'clients: { connections: 60, rampUp: 200ms }',
+      'publish: { rate: 50/s, duration: 4s, channels: 2 }',
+      'warmup: 500ms',
+      'drain: 2s',
+      'events:',
+      '  - { at: 1500ms, serverRestart: true, reconnect: { after: 100ms, jitter: 300ms } }',
+      '',
+    ].join('\n'),
+  );
+  const out = join(dir, 'server-restart.json');
+  const result = await runCli(
+    ['run', scenario, '--redis', redis.url, '--agents', '2', '--agents-wait', '20s', '--control-prefix', prefix, '--quiet', '--out', out],
+    { timeoutMs: 120_000 },
+  );
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  const d = ws.delivery;
+  const context = JSON.stringify({ delivery: d, reconnects: ws.reconnects, incidents: report.run.incidents, stderr: result.stderr });
+  assert.equal(result.code, ExitCode.OK, context);
+  const kinds = (report.run.incidents ?? []).map((i) => i.kind);
+  assert.ok(kinds.includes('server-restart') && kinds.includes('server-restarted'), context);
+  assert.ok(!kinds.includes('target-down') && !kinds.includes('agent-lost'), context);
+  // 30 clients on each agent: all 60 dropped and came back, in one merged account.
+  assert.deepEqual(
+    report.run.agents!.map((a) => [a.clients, a.status]),
+    [
+      [30, 'finished'],
+      [30, 'finished'],
+    ],
+  );
+  const r = ws.reconnects!;
+  assert.equal(r.events[0]!.kind, 'server-restart', context);
+  assert.equal(r.dropped, 60, context);
+  assert.equal(r.count, 60, context);
+  // What was in flight at the stop may be lost; the identity holds.
+  assert.equal(d.delivered + d.lost + d.notOwed + d.unpublished, d.expected, context);
+  assert.equal(d.duplicated, 0);
+  assert.ok(d.delivered > 0);
+});
+
+test('client senders (publish.via websocket) with --agents: refused before anything starts, in one line', async () => {
+  const scenario = join(dir, 'senders.yaml');
+  await writeFile(
+    scenario,
+    'clients: { connections: 10 }\npublish: { rate: 10/s, duration: 1s, via: websocket }\ntarget: { kind: builtin, clientPublish: true }\n',
+  );
+  const result = await runCli(['run', scenario, '--redis', redis.url, '--agents', '1', '--agents-wait', '1s', '--quiet'], {
+    timeoutMs: 30_000,
+  });
+  assert.equal(result.code, ExitCode.CONFIG_ERROR, result.stderr);
+  assert.match(result.stderr, /^wsbench: error: --agents: not with publish\.via websocket yet: client senders run in local workers only$/m);
 });
 
 test('too few agents within --agents-wait: a setup error naming the agents that came, nothing started', async () => {

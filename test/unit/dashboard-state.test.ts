@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  AGENTS_SHOWN,
   RATE_HISTORY,
+  agentClockText,
+  agentRows,
   initialState,
   reduce,
   stepStatuses,
@@ -9,6 +12,7 @@ import {
   type DashboardState,
 } from '../../src/ui/dashboard/state.js';
 import { phaseEvent, snapshot } from '../fixtures/ui.js';
+import type { AgentLiveState } from '../../src/engine/events.js';
 
 const fold = (actions: DashboardAction[], from: DashboardState = initialState('t')) => actions.reduce(reduce, from);
 
@@ -132,4 +136,62 @@ test('state: the p99 over time comes from the current transport’s closed inter
   assert.deepEqual(s.p99History, [], 'the next transport starts clean');
   const many = Array.from({ length: RATE_HISTORY + 5 }, (_, k) => interval('longpoll', k * 1000, k + 1));
   assert.equal(fold(many, s).p99History.length, RATE_HISTORY);
+});
+
+test('state: agent rows — all when they fit, lost ones first, the rest summed up', () => {
+  const a = (name: string, status = 'running'): AgentLiveState => ({
+    name,
+    host: 'h',
+    clientsOpen: 1,
+    clients: 1,
+    clock: null,
+    status,
+    delivered: 0,
+  });
+  const cases: { agents: AgentLiveState[]; shown: string[]; more: { count: number; lost: number } | null }[] = [
+    { agents: [], shown: [], more: null },
+    { agents: [a('x'), a('y', 'lost')], shown: ['y', 'x'], more: null },
+    { agents: [a('a'), a('b'), a('c'), a('d')], shown: ['a', 'b', 'c', 'd'], more: null },
+    { agents: [a('a'), a('b'), a('c'), a('d'), a('e', 'lost')], shown: ['e', 'a', 'b'], more: { count: 2, lost: 0 } },
+    {
+      agents: [a('a', 'lost'), a('b', 'lost'), a('c', 'lost'), a('d', 'lost'), a('e')],
+      shown: ['a', 'b', 'c'],
+      more: { count: 2, lost: 1 },
+    },
+  ];
+  for (const c of cases) {
+    const got = agentRows(c.agents);
+    assert.deepEqual(
+      got.shown.map((x) => x.name),
+      c.shown,
+    );
+    assert.deepEqual(got.more, c.more);
+    assert.ok(got.shown.length <= AGENTS_SHOWN);
+  }
+});
+
+test('state: an agent clock in a few characters', () => {
+  const cases: [AgentLiveState['clock'], string][] = [
+    [null, 'clock ?'],
+    [{ mode: 'exact', offsetMs: 0, errorBoundMs: 0.001 }, 'clock exact'],
+    [{ mode: 'estimated', offsetMs: 250.0004, errorBoundMs: 0.0219 }, 'clock +250.000 ±0.022 ms'],
+    [{ mode: 'estimated', offsetMs: -3.5, errorBoundMs: 1.25 }, 'clock −3.500 ±1.250 ms'],
+  ];
+  for (const [clock, text] of cases) assert.equal(agentClockText(clock), text);
+});
+
+test('state: the agents event replaces the agents shown, across transports too', () => {
+  const agents: AgentLiveState[] = [
+    { name: 'agent-0', host: 'h', clientsOpen: 3, clients: 5, clock: null, status: 'running', delivered: 7 },
+  ];
+  const s = fold([phaseEvent('connecting', 'websocket', 100), { type: 'agents', transport: 'websocket', elapsedMs: 900, agents }]);
+  assert.deepEqual(s.agents, agents);
+  assert.equal(s.elapsedMs, 900);
+  const lost = [{ ...agents[0]!, status: 'lost', clientsOpen: 0 }];
+  const next = fold(
+    [phaseEvent('connecting', 'longpoll', 2000), { type: 'agents', transport: 'longpoll', elapsedMs: 2100, agents: lost }],
+    s,
+  );
+  assert.deepEqual(next.agents, lost);
+  assert.deepEqual(initialState().agents, []);
 });

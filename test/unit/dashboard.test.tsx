@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
 import { Dashboard } from '../../src/ui/dashboard/Dashboard.js';
 import { initialState, reduce, type DashboardAction, type DashboardState } from '../../src/ui/dashboard/state.js';
-import type { Phase } from '../../src/engine/events.js';
+import type { AgentLiveState, Phase } from '../../src/engine/events.js';
 import { phaseEvent, snapshot } from '../fixtures/ui.js';
 
 const fold = (actions: DashboardAction[]) => actions.reduce(reduce, initialState('quickstart'));
@@ -313,4 +313,42 @@ test('dashboard keys: q stops once, Ctrl-C always goes through, both also in one
   assert.equal(stops, 2, 'two q in one chunk stop once');
   fresh.unmount();
   fresh.cleanup();
+});
+
+const agent = (name: string, over: Partial<AgentLiveState> = {}): AgentLiveState => ({
+  name,
+  host: 'vm',
+  clientsOpen: 100,
+  clients: 100,
+  clock: { mode: 'exact', offsetMs: 0, errorBoundMs: 0.001 },
+  status: 'running',
+  delivered: 12_345,
+  ...over,
+});
+
+test('dashboard: a row per agent of a distributed run — host, clients open of its share, clock, status', () => {
+  const agents: AgentLiveState[] = [
+    agent('agent-0'),
+    agent('agent-1', { host: 'pod-7', clock: { mode: 'estimated', offsetMs: 250.0123, errorBoundMs: 0.0281 }, clientsOpen: 40 }),
+    agent('agent-2', { status: 'lost', clientsOpen: 0, delivered: 5 }),
+  ];
+  const state = fold([...at('publishing'), { type: 'agents', transport: 'websocket', elapsedMs: 7_000, agents }]);
+  const wide = frame(state, 120);
+  assert.match(wide, /^agent-2 {7}vm · 0\/100 open · clock exact · lost · 5 delivered$/m, 'lost agents first');
+  assert.match(wide, /^agent-0 {7}vm · 100\/100 open · clock exact · running · 12,345 delivered$/m);
+  assert.match(wide, /^agent-1 {7}pod-7 · 40\/100 open · clock \+250\.012 ±0\.028 ms · running · 12,345 delivered$/m);
+  const narrow = frame(state, 80);
+  fits(narrow);
+  assert.match(narrow, /^agent-1 {7}pod-7 · 40\/100 · clock \+250\.012 ±0\.028 ms · running$/m);
+  // A local run has no agent rows.
+  assert.doesNotMatch(frame(fold(at('publishing')), 80), /agent-/);
+});
+
+test('dashboard: many agents — the first rows and one line for the rest; still fits 80×24', () => {
+  const agents = Array.from({ length: 10 }, (_, i) => agent(`agent-${i}`, i >= 6 ? { status: 'lost', clientsOpen: 0 } : {}));
+  const out = frame(fold([...at('publishing'), { type: 'agents', transport: 'websocket', elapsedMs: 7_000, agents }]), 80);
+  fits(out);
+  assert.equal(out.match(/^agent-\d/gm)?.length, 3);
+  assert.match(out, /^agent-6 /m);
+  assert.match(out, /^ {14}\+7 more agent\(s\), 1 lost$/m);
 });

@@ -145,7 +145,8 @@ function checkAgentCommand(argv: string[], where: string): Map<string, string[]>
 
 test('the contract is read from the docs as written', () => {
   const { agent, run } = contracts();
-  assert.deepEqual([...agent.flags.keys()], ['--redis', '--name', '--label', '--capacity', '--once']);
+  assert.deepEqual([...agent.flags.keys()], ['--redis', '--name', '--label', '--capacity', '--local-address', '--once']);
+  assert.deepEqual(agent.flags.get('--local-address'), { takesValue: true, optional: true, repeatable: true });
   assert.deepEqual(agent.flags.get('--redis'), { takesValue: true, optional: false, repeatable: false });
   assert.deepEqual(agent.flags.get('--label'), { takesValue: true, optional: true, repeatable: true });
   assert.deepEqual(agent.flags.get('--once'), { takesValue: false, optional: true, repeatable: false });

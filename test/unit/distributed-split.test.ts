@@ -5,8 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitByWeight, unobservedDelivery } from '../../src/distributed/coordinator.js';
+import { shareAmongAgents, splitByWeight, unobservedDelivery } from '../../src/distributed/coordinator.js';
+import { interleaveClients } from '../../src/engine/worker-plans.js';
 import { agentSettings } from '../../src/cli/agent.js';
+import { addressShare, addressesNotHere } from '../../src/distributed/host-identity.js';
 
 const SPLITS: { name: string; total: number; weights: number[]; expect: number[] }[] = [
   { name: 'equal agents, divisible', total: 300, weights: [1, 1, 1], expect: [100, 100, 100] },
@@ -29,17 +31,98 @@ for (const c of SPLITS) {
   });
 }
 
+const SHARES: {
+  name: string;
+  total: number;
+  weights: number[];
+  least: number;
+  capacities?: number[];
+  workers: number[] | null;
+  clients?: number[];
+}[] = [
+  { name: 'equal agents, one worker each', total: 300, weights: [1, 1, 1], least: 3, workers: [1, 1, 1], clients: [100, 100, 100] },
+  { name: 'equal agents, remainder to the first', total: 301, weights: [5, 5, 5], least: 3, workers: [1, 1, 1], clients: [101, 100, 100] },
+  { name: 'more workers wanted', total: 100, weights: [1, 1], least: 4, workers: [2, 2], clients: [50, 50] },
+  {
+    name: 'capacities 1:2:3: workers in proportion, shares exact',
+    total: 30_000,
+    weights: [10_000, 20_000, 30_000],
+    least: 3,
+    capacities: [10_000, 20_000, 30_000],
+    workers: [1, 2, 3],
+    clients: [5000, 10_000, 15_000],
+  },
+  {
+    name: 'a small agent never over its capacity (5 workers would give it 12,000)',
+    total: 60_000,
+    weights: [50_000, 10_000],
+    least: 5,
+    capacities: [50_000, 10_000],
+    workers: [5, 1],
+    clients: [50_000, 10_000],
+  },
+  { name: 'as many clients as agents', total: 3, weights: [1, 100, 1], least: 3, workers: [1, 1, 1], clients: [1, 1, 1] },
+  { name: 'more clients than the capacities: none fits', total: 20, weights: [10, 9], least: 2, capacities: [10, 9], workers: null },
+];
+
+for (const c of SHARES) {
+  test(`shareAmongAgents: ${c.name}`, () => {
+    const got = shareAmongAgents(c.total, c.weights, c.least, c.capacities ?? null, interleaveClients);
+    if (c.workers === null) {
+      assert.equal(got, null);
+      return;
+    }
+    assert.ok(got);
+    assert.deepEqual(
+      got.map((s) => s.workers),
+      c.workers,
+    );
+    assert.deepEqual(
+      got.map((s) => s.clients),
+      c.clients,
+    );
+    assert.equal(
+      got.reduce((a, s) => a + s.clients, 0),
+      c.total,
+    );
+    // Interleaved as local workers are: below any level, every agent holds its share of the clients
+    // (to within one client per worker), where contiguous blocks would give the first agent all of them.
+    const W = got.reduce((a, s) => a + s.workers, 0);
+    for (const level of [Math.floor(c.total / 3), Math.floor(c.total / 2)]) {
+      let first = 0;
+      for (const s of got) {
+        const below = interleaveClients(c.total, W)
+          .slice(first, first + s.workers)
+          .reduce((n, r) => n + (r.first < level ? Math.min(r.count, Math.ceil((level - r.first) / r.stride)) : 0), 0);
+        first += s.workers;
+        assert.ok(Math.abs(below - (s.clients * level) / c.total) <= s.workers + 1, `${below} of ${s.clients} below ${level}`);
+      }
+    }
+  });
+}
+
 test('agentSettings: labels and capacity as given, capacity null when not given', () => {
   assert.deepEqual(
     agentSettings({ redis: 'redis://h:1', name: 'agent-0', label: ['zone=eu-1a', 'topology.kubernetes.io/zone=a'], capacity: 50_000 }),
-    { redis: 'redis://h:1', name: 'agent-0', labels: { zone: 'eu-1a', 'topology.kubernetes.io/zone': 'a' }, capacity: 50_000 },
+    {
+      redis: 'redis://h:1',
+      name: 'agent-0',
+      labels: { zone: 'eu-1a', 'topology.kubernetes.io/zone': 'a' },
+      capacity: 50_000,
+      localAddresses: [],
+    },
   );
   assert.deepEqual(agentSettings({ redis: 'rediss://u:p@h:1/2', name: 'a.b_c-d' }), {
     redis: 'rediss://u:p@h:1/2',
     name: 'a.b_c-d',
     labels: {},
     capacity: null,
+    localAddresses: [],
   });
+  assert.deepEqual(agentSettings({ redis: 'redis://h', name: 'a', 'local-address': ['10.0.0.7', '::1'] }).localAddresses, [
+    '10.0.0.7',
+    '::1',
+  ]);
 });
 
 const BAD_FLAGS: { args: Parameters<typeof agentSettings>[0]; error: RegExp }[] = [
@@ -49,6 +132,10 @@ const BAD_FLAGS: { args: Parameters<typeof agentSettings>[0]; error: RegExp }[] 
   { args: { redis: 'redis://h', name: 'x'.repeat(64) }, error: /^--name: "x+": an agent name is 1–63/ },
   { args: { redis: 'redis://h', name: 'a', label: ['=v'] }, error: /^--label: "=v" is not k=v/ },
   { args: { redis: 'redis://h', name: 'a', capacity: -5 }, error: /^--capacity: -5 is not a connection count/ },
+  {
+    args: { redis: 'redis://h', name: 'a', 'local-address': ['10.0.0.300'] },
+    error: /^--local-address: "10\.0\.0\.300" is not an IP address/,
+  },
 ];
 
 for (const c of BAD_FLAGS) {
@@ -102,3 +189,45 @@ for (const c of UNOBSERVED) {
     assert.equal(d.lost, 0);
   });
 }
+
+test('addressShare: each agent its own share of the source addresses', () => {
+  const list = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'];
+  const cases: [addresses: string[], agents: number, shares: string[][]][] = [
+    [[], 3, [[], [], []]],
+    [list, 1, [list]],
+    [
+      list,
+      2,
+      [
+        ['10.0.0.1', '10.0.0.3', '10.0.0.5'],
+        ['10.0.0.2', '10.0.0.4'],
+      ],
+    ],
+    [list, 5, list.map((a) => [a])],
+    // Fewer addresses than agents: one each, in turn (two agents then share one).
+    [['10.0.0.1', '10.0.0.2'], 3, [['10.0.0.1'], ['10.0.0.2'], ['10.0.0.1']]],
+  ];
+  for (const [addresses, agents, shares] of cases) {
+    const got = Array.from({ length: agents }, (_, i) => addressShare(addresses, i, agents));
+    assert.deepEqual(got, shares, `${addresses.length} over ${agents}`);
+  }
+});
+
+test('addressesNotHere: loopback is always here, other addresses only on an interface', () => {
+  const interfaces = {
+    lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' }],
+    eth0: [
+      { address: '10.1.2.3', netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:01', internal: false, cidr: '10.1.2.3/24' },
+    ],
+  } as unknown as Parameters<typeof addressesNotHere>[1];
+  const cases: [string[], string[]][] = [
+    [[], []],
+    [['127.0.0.1', '127.0.0.42', '::1'], []],
+    [['10.1.2.3'], []],
+    [
+      ['10.1.2.4', '10.1.2.3', '192.168.0.9'],
+      ['10.1.2.4', '192.168.0.9'],
+    ],
+  ];
+  for (const [addresses, missing] of cases) assert.deepEqual(addressesNotHere(addresses, interfaces), missing, addresses.join(', '));
+});

@@ -10,6 +10,7 @@ import { SnapshotAggregator } from '../../src/engine/snapshot-aggregator.js';
 import { OpenLoopSchedule } from '../../src/engine/pacer.js';
 import type { WorkerInterval, WorkerSnapshot } from '../../src/engine/worker-messages.js';
 import { createHistogram, decodeHistogram, encodeHistogram, recordMs } from '../../src/metrics/histogram.js';
+import type { TimelineInterval } from '../../src/results/types.js';
 
 const GRID = { originMs: 1000, lengthMs: 1000 };
 const PHASES = [
@@ -224,4 +225,54 @@ test('live intervals: sent once every worker closed them, in order; lost is what
     second.map((i) => [i.startMs, i.connectionsOpen, i.publishes, i.deliveries, i.lost]),
     [[2000, 2, 10, 10, 10]],
   );
+});
+
+test('live intervals after a worker is lost for good (its agent lost): they go on without it, its clients left out, not counted lost', () => {
+  const schedule = new OpenLoopSchedule(GRID.originMs + 1500, 10, 40);
+  const live = new SnapshotAggregator({
+    transport: 'websocket',
+    transportIndex: 0,
+    transportCount: 1,
+    connections: 2,
+    channelCount: 1,
+    totalPublishes: 40,
+    ackedNow: () => 0,
+    startedAt: 0,
+    workers: 2,
+    grid: GRID,
+    firstInterval: 0,
+  });
+  live.connected([
+    { workerId: 0, openedPerChannel: [1], failed: 0, errors: {}, errorSamples: {} },
+    { workerId: 1, openedPerChannel: [1], failed: 0, errors: {}, errorSamples: {} },
+  ]);
+  const ctx = {
+    phases: PHASES,
+    coordinator: new Map(),
+    schedule: { total: 40, dueAt: (i: number) => schedule.dueAt(i), sent: 40, warmup: 0 },
+  };
+  live.record(snapshotOf(0, 2, [interval(0, { connectionsOpen: 1 }), interval(1, { connectionsOpen: 1, deliveries: 5 })]));
+  live.record(
+    snapshotOf(1, 4, [
+      interval(0, { connectionsOpen: 1 }),
+      interval(1, { connectionsOpen: 1, deliveries: 5 }),
+      interval(2, { connectionsOpen: 1, deliveries: 10 }),
+      interval(3, { connectionsOpen: 1, deliveries: 7 }),
+    ]),
+  );
+  const row = (i: TimelineInterval) => [i.startMs, i.connectionsOpen, i.publishes, i.deliveries, i.lost, i.expected];
+  assert.deepEqual(live.closedIntervals(ctx).map(row), [
+    [0, 2, 0, 0, 0, 0],
+    [1000, 2, 5, 10, 0, 10],
+  ]);
+  assert.deepEqual(live.closedIntervals(ctx), [], 'worker 0 went silent: nothing past its interval 1');
+  live.workersGone([0]);
+  // Worker 1 alone from interval 2: owed its own client's deliveries only (10, then 10 of which 7 came).
+  assert.deepEqual(live.closedIntervals(ctx).map(row), [
+    [2000, 1, 10, 10, 0, 10],
+    [3000, 1, 10, 7, 3, 10],
+  ]);
+  assert.equal(live.nextIntervalStartMs(), 4000);
+  live.workersGone([1]);
+  assert.deepEqual(live.closedIntervals(ctx), [], 'no worker left to wait for');
 });

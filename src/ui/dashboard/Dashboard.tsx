@@ -10,7 +10,7 @@ import type { ReactNode } from 'react';
 import type { Snapshot } from '../../engine/events.js';
 import { progressBar, sparkline } from '../../reporters/charts.js';
 import { fmtBytes, fmtInt, fmtMs, fmtShort } from '../../reporters/format.js';
-import { phaseProgress, STEPS, stepStatuses, type DashboardState, type StepStatus } from './state.js';
+import { agentClockText, agentRows, phaseProgress, STEPS, stepStatuses, type DashboardState, type StepStatus } from './state.js';
 
 export interface DashboardProps {
   state: DashboardState;
@@ -48,6 +48,7 @@ export function Dashboard(props: DashboardProps) {
       <PhaseLine state={state} width={width} unicode={unicode} color={color} />
       <Text> </Text>
       <Figures state={state} width={width} color={color} unicode={unicode} />
+      <Agents state={state} width={width} color={color} />
       {state.warnings.map((w, i) => (
         <Text key={i} color={color ? 'yellow' : undefined} wrap="truncate-end">
           warning: {w}
@@ -254,6 +255,30 @@ function Figures(props: { state: DashboardState; width: number; color: boolean; 
             {'  '}these figures measure wsbench, not the target (lower the load or add --workers)
           </Text>
         </>
+      ) : null}
+    </>
+  );
+}
+
+/** One row per agent of a distributed run (none for a local run): name, host, clients open/share, clock, status, deliveries. */
+function Agents(props: { state: DashboardState; width: number; color: boolean }) {
+  const { color, width } = props;
+  const { shown, more } = agentRows(props.state.agents);
+  return (
+    <>
+      {shown.map((a) => (
+        <Row key={a.name} label={a.name.length < LABEL ? a.name : `${a.name.slice(0, LABEL - 2)}…`} color={color}>
+          <Text color={color && a.status === 'lost' ? 'red' : undefined}>
+            {width >= FULL_ROWS
+              ? `${a.host} · ${fmtInt(a.clientsOpen)}/${fmtInt(a.clients)} open · ${agentClockText(a.clock)} · ${a.status} · ${fmtInt(a.delivered)} delivered`
+              : `${a.host} · ${fmtShort(a.clientsOpen)}/${fmtShort(a.clients)} · ${agentClockText(a.clock)} · ${a.status}`}
+          </Text>
+        </Row>
+      ))}
+      {more ? (
+        <Row label="" color={color}>
+          {`+${more.count} more agent(s)${more.lost ? `, ${more.lost} lost` : ''}`}
+        </Row>
       ) : null}
     </>
   );

@@ -4,7 +4,7 @@
  * (the latest snapshot, which phases were seen, short histories of deliveries/s and of the
  * timeline's p99 for the sparklines).
  */
-import type { EngineEvent, Phase, Snapshot } from '../../engine/events.js';
+import type { AgentLiveState, EngineEvent, Phase, Snapshot } from '../../engine/events.js';
 import type { TransportName } from '../../results/types.js';
 
 /** Deliveries/s and p99 samples kept for the sparklines (deliveries/s at 2 snapshots/s: the last 100 s). */
@@ -13,6 +13,8 @@ export const RATE_HISTORY = 200;
 export const WARNINGS_SHOWN = 2;
 /** Incidents kept on screen (the latest ones; the report lists all). */
 export const INCIDENTS_SHOWN = 3;
+/** Agent rows on screen (a distributed run); the others are summed up in one more row. */
+export const AGENTS_SHOWN = 4;
 
 export interface DashboardState {
   /** Scenario name, or null. */
@@ -43,6 +45,8 @@ export interface DashboardState {
   warnings: string[];
   /** The latest incidents, oldest first, as lines (`12.3 s redis-down: …`). */
   incidents: string[];
+  /** A distributed run's agents as last said (empty for a local run). */
+  agents: AgentLiveState[];
   /** Set once the user asked to stop (q, Ctrl-C): the run is finishing and will report. */
   stopping: string | null;
   /** Set when the run is over and the summary follows. */
@@ -66,6 +70,7 @@ export function initialState(title: string | null = null): DashboardState {
     p99History: [],
     warnings: [],
     incidents: [],
+    agents: [],
     stopping: null,
     finished: null,
   };
@@ -136,6 +141,8 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
         ].slice(-INCIDENTS_SHOWN),
         elapsedMs: Math.max(state.elapsedMs, action.incident.atMs),
       };
+    case 'agents':
+      return { ...state, agents: action.agents, elapsedMs: Math.max(state.elapsedMs, action.elapsedMs) };
     case 'stopping':
       return state.stopping ? state : { ...state, stopping: action.message };
     case 'finished':
@@ -143,6 +150,26 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
     case 'tick':
       return action.elapsedMs > state.elapsedMs ? { ...state, elapsedMs: action.elapsedMs } : state;
   }
+}
+
+/**
+ * The agent rows shown: the first AGENTS_SHOWN agents (lost ones first: they matter most), and a
+ * line for the rest (how many, how many lost), or null when all fit.
+ */
+export function agentRows(agents: readonly AgentLiveState[]): { shown: AgentLiveState[]; more: { count: number; lost: number } | null } {
+  const ordered = [...agents.filter((a) => a.status === 'lost'), ...agents.filter((a) => a.status !== 'lost')];
+  if (ordered.length <= AGENTS_SHOWN) return { shown: ordered, more: null };
+  const shown = ordered.slice(0, AGENTS_SHOWN - 1);
+  const rest = ordered.slice(AGENTS_SHOWN - 1);
+  return { shown, more: { count: rest.length, lost: rest.filter((a) => a.status === 'lost').length } };
+}
+
+/** An agent's clock in a few characters: `exact`, or its offset to the coordinator ± bound. */
+export function agentClockText(clock: AgentLiveState['clock']): string {
+  if (!clock) return 'clock ?';
+  if (clock.mode === 'exact') return 'clock exact';
+  const sign = clock.offsetMs >= 0 ? '+' : '−';
+  return `clock ${sign}${Math.abs(clock.offsetMs).toFixed(3)} ±${clock.errorBoundMs.toFixed(3)} ms`;
 }
 
 export function isSetupPhase(phase: Phase): boolean {
