@@ -736,15 +736,20 @@ export class RemoteWorkerGroup implements WorkerGroup {
     }
   }
 
-  /** A worker of a lost agent that never said how its clients connected: none opened, every one failed with `agent.lost`. */
+  /**
+   * A worker of a lost agent that never said how its clients connected: none opened, every
+   * connection failed with `agent.lost` (a connection per (client, channel) where the plan says so).
+   */
   private lostBeforeConnecting(workerId: number): WorkerConnected {
     const part = this.byWorker.get(workerId)!;
     const plan = part.plans.find((p) => p.workerId === workerId)!;
+    const connections = plan.connections ?? plan.clientCount;
     return {
       workerId,
       openedPerChannel: new Array<number>(this.channelCount).fill(0),
-      failed: plan.clientCount,
-      errors: { 'agent.lost': plan.clientCount },
+      opened: 0,
+      failed: connections,
+      errors: { 'agent.lost': connections },
       errorSamples: { 'agent.lost': `agent "${part.name}" was lost before its clients connected` },
     };
   }
@@ -763,7 +768,8 @@ export class RemoteWorkerGroup implements WorkerGroup {
     const empty = encodeHistogram(createHistogram());
     return {
       workerId,
-      opened: connected.openedPerChannel.reduce((a, b) => a + b, 0),
+      // Its connections, not its memberships: a client in several channels counts in each channel's figure.
+      opened: connected.opened ?? connected.openedPerChannel.reduce((a, b) => a + b, 0),
       failed: connected.failed,
       closedEarly: 0,
       delivery,
@@ -794,8 +800,9 @@ export class RemoteWorkerGroup implements WorkerGroup {
 
 /**
  * What the open clients of a lost agent were owed (`openedPerChannel`: its clients open on each
- * channel when it said how they connected), in the ledger's terms: every message sent on their
- * channel is expected; those whose publish never reached Redis stay unpublished (owed to nobody);
+ * channel when it said how they connected — a client in several channels counts in each, so this
+ * is per (client, channel) membership), in the ledger's terms: every message sent on their
+ * channels is expected; those whose publish never reached Redis stay unpublished (owed to nobody);
  * the rest is unobserved — nobody knows whether it arrived. Nothing is delivered or lost.
  */
 export function unobservedDelivery(openedPerChannel: readonly number[], publishes: PublishOutcome): DeliveryCounts {

@@ -16,7 +16,7 @@ import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
 import { readThrottleOf, slowClientCount } from '../config/slow-clients.js';
 import { senderPoolSize } from '../config/senders.js';
-import { membersPerChannel, membershipOf } from '../config/membership.js';
+import { channelsOfClient, membersPerChannel, membershipOf, type MembershipSpec } from '../config/membership.js';
 import { targetAdapter } from '../targets/registry.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
@@ -167,6 +167,17 @@ export function connectionsOfClients(
   return membersPerChannel(membership, clients, scenario.channelNames.length).reduce((a, b) => a + b, 0);
 }
 
+/** Memberships of a worker's clients (first, first + stride, … count of them): its connections with one per (client, channel). */
+function membershipsOfRange(
+  membership: MembershipSpec | null,
+  range: { first: number; count: number; stride: number },
+  channelCount: number,
+): number {
+  let memberships = 0;
+  for (let i = 0; i < range.count; i++) memberships += channelsOfClient(membership, range.first + i * range.stride, channelCount).length;
+  return memberships;
+}
+
 export function workerPlans(input: PlanInput): WorkerPlan[] {
   const { scenario, target } = input;
   const connections = scenario.clients.connections;
@@ -211,7 +222,9 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     upstream,
     ...(input.tls ? { tls: input.tls } : {}),
     ...(membership ? { membership } : {}),
-    ...(perChannel ? { connectionPerChannel: true as const } : {}),
+    ...(perChannel
+      ? { connectionPerChannel: true as const, connections: membershipsOfRange(membership, range, scenario.channelNames.length) }
+      : {}),
     ...(scenario.clients.slow
       ? {
           slow: {
