@@ -14,7 +14,7 @@ import {
 } from '../../src/config/membership.js';
 import { parseScenarioText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
-import { workerPlans } from '../../src/engine/worker-plans.js';
+import { connectionsOfRange, workerPlans } from '../../src/engine/worker-plans.js';
 import { websocket } from '../../src/transports/websocket.js';
 import { longpoll } from '../../src/transports/longpoll.js';
 import { PLAIN_PROTOCOL } from '../../src/targets/client-protocol.js';
@@ -301,6 +301,20 @@ test('worker plans: each worker’s connections with a connection per (client, c
     const got = plans(clients, workers);
     assert.deepEqual(got, want, `${clients} over ${workers} workers`);
   }
+});
+
+test('connectionsOfRange: what an agent’s capacity is measured against — connections, one per (client, channel) where a transport needs it', () => {
+  const range = { first: 1, count: 5, stride: 2 };
+  const of = (text: string) => connectionsOfRange(parseScenarioText(text, 'scn.yaml'), range);
+  assert.equal(of(BASE), 5, 'one channel per client');
+  assert.equal(of(withClients('channelsPerClient: 3')), 5, 'the built-in server: one connection carries the 3 channels');
+  assert.equal(of(withClients('channelsPerClient: 3', 'target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n')), 15);
+  assert.equal(of(withClients('channelsPerClient: 3', 'transports: [websocket, longpoll]\n')), 15, 'the most over the transports');
+  // Clients 1, 3, 5, 7, 9: all in the second group (one channel).
+  assert.equal(
+    of(withClients('membership: [[bench-0, bench-1, bench-2], [bench-3]]', 'target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n')),
+    5,
+  );
 });
 
 test('clients in several channels run on agents: a distributed: block is no longer refused', () => {
