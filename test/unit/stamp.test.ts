@@ -16,6 +16,8 @@ for (const encoding of ['binary', 'text'] as const) {
         [0, 0, 0],
         [1, 123456.789012, FLAG_WARMUP],
         [0xffffffff, 9_876_543_210.123_46, 0],
+        // The top bit of the sequence and of the float's sign (byte arithmetic must not go negative).
+        [0x80000000, -0.25, FLAG_WARMUP],
       ];
       for (const [seq, time, flags] of cases) {
         const payload = writer.write(seq, time, flags);
