@@ -32,13 +32,20 @@ thresholds:
   - delivery.lostRatio == 0
 `;
 
+/**
+ * These tests are about the baseline's plumbing (checked, warned, named), not about latency: a
+ * tolerance no busy machine exceeds (a 4 ms p99 once read 56 ms while other suites ran) keeps the
+ * verdict about the plumbing.
+ */
+const LATENCY_ANY = '100000%';
+
 test('first baseline with --out, then the same scenario against it: a baseline check and no warning', async () => {
   const file = join(dir, 'ci.yaml');
   await writeFile(file, scenario(10, '100/s'));
   const baseline = join(dir, 'baseline.json');
   const first = await runCli(['run', file, '--redis', redis.url, '--out', baseline], { timeoutMs: 60_000 });
   assert.equal(first.code, 0, first.stderr);
-  const next = await runCli(['run', file, '--redis', redis.url, '--baseline', baseline, '--max-regression', '1000%'], {
+  const next = await runCli(['run', file, '--redis', redis.url, '--baseline', baseline, '--max-regression', LATENCY_ANY], {
     timeoutMs: 60_000,
   });
   assert.equal(next.code, 0, next.stdout + next.stderr);
@@ -55,7 +62,7 @@ test('a baseline from a different scenario: the fields that differ are named bef
   const current = join(dir, 'bigger.json');
   assert.equal((await runCli(['run', base, '--redis', redis.url, '--out', baseline, '--quiet'], { timeoutMs: 60_000 })).code, 0);
   const checked = await runCli(
-    ['run', bigger, '--redis', redis.url, '--baseline', baseline, '--out', current, '--max-regression', '1000%'],
+    ['run', bigger, '--redis', redis.url, '--baseline', baseline, '--out', current, '--max-regression', LATENCY_ANY],
     {
       timeoutMs: 60_000,
     },
@@ -65,7 +72,7 @@ test('a baseline from a different scenario: the fields that differ are named bef
   const warning = /warning: the baseline \S+small\.json ran a different scenario \(clients\.connections 10 → 20\)/;
   assert.match(checked.stderr, new RegExp(`^\\[0\\.0s\\] ${warning.source}`, 'm'), 'said when the run starts (plain progress)');
   assert.match(checked.stderr, new RegExp(`^wsbench: ${warning.source}`, 'm'), 'and again before the verdict');
-  const compared = await runCli(['compare', baseline, current, '--max-regression', '1000%'], { timeoutMs: 20_000 });
+  const compared = await runCli(['compare', baseline, current, '--max-regression', LATENCY_ANY], { timeoutMs: 20_000 });
   assert.equal(compared.code, 0, compared.stdout + compared.stderr);
   assert.match(compared.stderr, new RegExp(`^wsbench: ${warning.source}`, 'm'));
   const same = await runCli(['compare', baseline, baseline], { timeoutMs: 20_000 });
