@@ -357,6 +357,8 @@ export class RemoteWorkerGroup implements WorkerGroup {
   private readonly byWorker = new Map<number, AgentPart>();
   private readonly connectedBy = new Map<number, WorkerConnected>();
   private readonly resultBy = new Map<number, WorkerResult>();
+  /** Client senders' accounts (publish.via websocket), by worker id. */
+  private readonly sendsBy = new Map<number, WorkerSends>();
   private readonly waiters = new Set<() => void>();
   private run: CoordinatorRun | null = null;
   private ready: Promise<void> | null = null;
@@ -508,6 +510,9 @@ export class RemoteWorkerGroup implements WorkerGroup {
         break;
       case 'result':
         this.resultBy.set(m.body.result.workerId, m.body.result);
+        break;
+      case 'sent':
+        this.sendsBy.set(m.body.sends.workerId, m.body.sends);
         break;
       case 'restart-ack':
         part.restartAcks.add(m.body.index);
@@ -666,12 +671,42 @@ export class RemoteWorkerGroup implements WorkerGroup {
     void this.run?.send({ type: 'publishing', body: { t0 } }).catch((e: unknown) => this.controlFailed(asError(e)));
   }
 
-  /** Client senders (publish.via websocket) do not run on agents yet: the scenario's rules refuse it before a run starts. */
-  sent(): Promise<WorkerSends[]> {
-    return Promise.reject(new WsbenchError('CONFIG', 'publish.via websocket does not run on remote agents yet'));
+  /**
+   * Client senders (publish.via websocket): every worker's account of its sends, as its agent sent
+   * it; for a worker whose agent was lost first, what its last snapshot said (`lostAgent`: the
+   * engine's mergeSends counts the rest of its messages as not known to have been sent).
+   */
+  async sent(): Promise<WorkerSends[]> {
+    await this.ready;
+    await this.until(() => this.workerIds().every((w) => this.sendsBy.has(w) || this.byWorker.get(w)!.ended === 'lost'), 'sent');
+    return this.workerIds().map((w) => this.sendsBy.get(w) ?? this.lostSends(w));
   }
 
-  stopSending(): void {}
+  stopSending(): void {
+    void this.run?.send({ type: 'stop-sending', body: {} }).catch((e: unknown) => this.controlFailed(asError(e)));
+  }
+
+  /** A lost agent's worker's sends: only what its last snapshot said its senders had attempted and failed. */
+  private lostSends(workerId: number): WorkerSends {
+    const part = this.byWorker.get(workerId)!;
+    const upstream = part.lastSnapshot.get(workerId)?.upstream;
+    const empty = encodeHistogram(createHistogram());
+    const none = { ranges: new Uint32Array(0) };
+    return {
+      workerId,
+      attemptedUpTo: 0,
+      sent: 0,
+      failed: none,
+      unsent: none,
+      failureSamples: [],
+      measuredSent: 0,
+      measuredFirstSentAt: Number.NaN,
+      measuredLastSentAt: Number.NaN,
+      lag: empty,
+      bufferedAmount: empty,
+      lostAgent: { name: part.name, attempted: upstream?.attempted ?? 0, failed: upstream?.failed ?? 0 },
+    };
+  }
 
   draining(publishes: PublishOutcome): void {
     void this.run?.send({ type: 'drain', body: { publishes } }).catch((e: unknown) => this.controlFailed(asError(e)));

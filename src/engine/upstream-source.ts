@@ -108,19 +108,32 @@ export function mergeSends(
   ranges: readonly ClientRange[],
   warmupCount: number,
 ): SourceResult {
-  const sent = Math.max(0, ...sends.map((s) => s.attemptedUpTo));
+  const rangeOf = (s: WorkerSends) => ranges.find((r) => r.workerId === s.workerId);
+  const known = sends.map((s) => (s.lostAgent ? knownOfLost(s, map, rangeOf(s)) : s));
+  const sent = Math.max(0, ...known.map((s) => s.attemptedUpTo));
   const failed = new RangeSet();
   const samples: string[] = [];
   let reported = 0;
   let unsent = 0;
-  for (const s of sends) {
+  for (const s of known) {
+    if (s.lostAgent) {
+      const range = rangeOf(s);
+      let unknown = 0;
+      if (range) for (let i = s.attemptedUpTo; i < sent; i++) if (ownsClient(range, map.senderOf(i))) unknown++;
+      reported += unknown;
+      if (unknown > 0 && samples.length < 5)
+        samples.push(
+          `agent "${s.lostAgent.name}" was lost: ${unknown} message(s) due from its senders (worker ${s.workerId}) after its last report ` +
+            'are not known to have been sent: counted as not sent (unpublished: owed to nobody, delivered where they arrived)',
+        );
+    }
     const own = decodeIndexSet(s.failed);
     const away = s.unsent ? decodeIndexSet(s.unsent).size : 0;
     unsent += away;
     reported += own.size - away;
     own.forEach((from, to) => failed.addRange(from, to));
     for (const sample of s.failureSamples) if (samples.length < 5) samples.push(sample);
-    const range = ranges.find((r) => r.workerId === s.workerId);
+    const range = rangeOf(s);
     if (!range) continue;
     for (let i = s.attemptedUpTo; i < sent; i++) if (ownsClient(range, map.senderOf(i))) failed.add(i);
   }
@@ -128,8 +141,8 @@ export function mergeSends(
   if (notSent > reported + unsent && samples.length < 5)
     samples.push('the run stopped before some senders sent messages already due: those count as not sent (owed to nobody)');
   const outcomes = new PublishOutcomes(sent, failed, map.channelCount);
-  const lag = mergeEncoded(sends.map((s) => s.lag));
-  const measured = sends.filter((s) => s.measuredSent > 0);
+  const lag = mergeEncoded(known.map((s) => s.lag));
+  const measured = known.filter((s) => s.measuredSent > 0);
   return {
     sent,
     acked: sent - notSent,
@@ -147,11 +160,39 @@ export function mergeSends(
     failed: encodeIndexSet(failed, sent),
     upstream: {
       senders: map.senders,
-      sent: sends.reduce((a, s) => a + s.sent, 0),
+      sent: known.reduce((a, s) => a + s.sent, 0),
       sendFailures: notSent - unsent,
       unsent,
-      bufferedAmount: encodeHistogram(mergeEncoded(sends.map((s) => s.bufferedAmount))),
+      bufferedAmount: encodeHistogram(mergeEncoded(known.map((s) => s.bufferedAmount))),
       failureSamples: samples,
     },
   };
+}
+
+/**
+ * What is known of the sends of a worker whose agent was lost (`lostAgent`: its last snapshot's
+ * counts): its senders attempt their own messages in schedule order, so `attempted` of them means
+ * its first `attempted` own messages; with no failure among them, those all went out. Anything
+ * after is unknown — the agent may have died, or gone on sending while cut off from the control
+ * Redis — so mergeSends counts it not sent: unpublished, owed to nobody (a copy that arrived
+ * anyway is delivered), never lost. With failures among them (which ones is not known) nothing of
+ * the worker is taken as sent.
+ */
+function knownOfLost(s: WorkerSends, map: SenderMap, range: ClientRange | undefined): WorkerSends {
+  const lost = s.lostAgent!;
+  let upTo = 0;
+  // A worker holding a sender owns a message of every round of its channel's senders: the walk ends.
+  const holdsSender =
+    range !== undefined &&
+    Array.from({ length: range.clientCount }, (_, j) => range.firstClient + j * range.clientStride).some((k) => map.slotOf(k) >= 0);
+  if (holdsSender && lost.failed === 0 && lost.attempted > 0)
+    for (let i = 0, own = 0; ; i++) {
+      if (!ownsClient(range!, map.senderOf(i))) continue;
+      if (++own === lost.attempted) {
+        upTo = i + 1;
+        break;
+      }
+    }
+  const sentKnown = upTo > 0 ? lost.attempted : 0;
+  return { ...s, attemptedUpTo: upTo, sent: sentKnown, measuredSent: 0, measuredFirstSentAt: Number.NaN, measuredLastSentAt: Number.NaN };
 }

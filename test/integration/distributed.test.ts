@@ -22,6 +22,7 @@ import { ExitCode } from '../../src/exit-codes.js';
 import type { RunReport } from '../../src/results/types.js';
 import type { AgentLiveState } from '../../src/engine/events.js';
 import { createNetns, netnsSupport, type Netns, type NetnsSupport } from '../helpers/netns.js';
+import { assertChatLedger, assertLeftOutLedger } from '../helpers/stack-run.js';
 
 let redis: EmbeddedRedis;
 let support: NetnsSupport;
@@ -713,17 +714,73 @@ test('a server restart over two agents: both agents’ clients drop and come bac
   assert.ok(d.delivered > 0);
 });
 
-test('client senders (publish.via websocket) with --agents: refused before anything starts, in one line', async () => {
-  const scenario = join(dir, 'senders.yaml');
+/**
+ * Client senders over two agents: 150 clients in 3 rooms of 50, 12 senders dealt to both agents'
+ * workers, 60 messages/s for 2 s after 0.5 s of warm-up (150 messages, 30 of them warm-up). Each
+ * agent's senders send their share from the agreed start; the merged report is a local one's.
+ */
+async function sendersOverAgents(
+  echo: 'expected' | 'none',
+): Promise<{ ws: RunReport['transports']['websocket'] & object; logs: string[]; report: RunReport }> {
+  const prefix = nextPrefix();
+  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  const scenario = join(dir, `senders-${echo}.yaml`);
   await writeFile(
     scenario,
-    'clients: { connections: 10 }\npublish: { rate: 10/s, duration: 1s, via: websocket }\ntarget: { kind: builtin, clientPublish: true }\n',
+    `target: { kind: builtin, clientPublish: true }
+clients: { connections: 150, rampUp: 300ms }
+publish: { rate: 60/s, duration: 2s, channels: 3, via: websocket, senders: 12, echo: ${echo}, payloadSize: 64 }
+warmup: 500ms
+drain: 2s
+`,
   );
-  const result = await runCli(['run', scenario, '--redis', redis.url, '--agents', '1', '--agents-wait', '1s', '--quiet'], {
-    timeoutMs: 30_000,
-  });
-  assert.equal(result.code, ExitCode.CONFIG_ERROR, result.stderr);
-  assert.match(result.stderr, /^wsbench: error: --agents: not with publish\.via websocket yet: client senders run in local workers only$/m);
+  const out = join(dir, `senders-${echo}.json`);
+  const result = await runCli(
+    ['run', scenario, '--redis', redis.url, '--agents', '2', '--agents-wait', '20s', '--control-prefix', prefix, '--quiet', '--out', out],
+    { timeoutMs: 60_000 },
+  );
+  assert.equal(result.code, ExitCode.OK, result.stderr + result.stdout);
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  return { ws: report.transports.websocket!, logs: list.map((a) => a.stderr()), report };
+}
+
+/** Both agents' senders sent (their own log lines), and their sends add up to the report's. */
+function assertSentOnBothAgents(logs: string[], sent: number): void {
+  const perAgent = logs.map((log) => Number(/its senders sent (\d+) message/.exec(log)?.[1] ?? Number.NaN));
+  assert.ok(
+    perAgent.every((n) => n > 0),
+    `every agent's senders sent: ${perAgent.join(', ')}\n${logs.join('\n')}`,
+  );
+  assert.equal(
+    perAgent.reduce((a, b) => a + b, 0),
+    sent,
+    `the agents' sends add up to upstream.sent: ${perAgent.join(' + ')}`,
+  );
+}
+
+test('client senders on two agents (publish.via websocket): every member gets every message of its room, exact ledger, the senders of both agents counted', async () => {
+  const { ws, logs, report } = await sendersOverAgents('expected');
+  assertChatLedger(ws, { senders: 12, messages: 150, warmup: 30, members: 50 }, '150 clients, 12 senders over 2 agents');
+  assert.deepEqual(ws.errors, {});
+  assert.equal(ws.incompletePublishes, 0);
+  assert.equal(ws.delivery.unobserved, undefined, 'nothing unobserved when no agent was lost');
+  assertSentOnBothAgents(logs, ws.upstream!.sent);
+  assert.deepEqual(
+    report.run.agents!.map((a) => [a.name, a.clients, a.status, a.clock.mode]),
+    [
+      ['agent-0', 75, 'finished', 'exact'],
+      ['agent-1', 75, 'finished', 'exact'],
+    ],
+  );
+  assert.deepEqual(report.run.incidents ?? [], []);
+});
+
+test('client senders on two agents with publish.echo none (the server leaves the sender out): each sender owed none of its own, the rest delivered', async () => {
+  const { ws, logs } = await sendersOverAgents('none');
+  assertLeftOutLedger(ws, { senders: 12, messages: 150, warmup: 30, members: 50 }, '150 clients, 12 senders over 2 agents, echo none');
+  assert.deepEqual(ws.errors, {});
+  assertSentOnBothAgents(logs, ws.upstream!.sent);
 });
 
 test('too few agents within --agents-wait: a setup error naming the agents that came, nothing started', async () => {
