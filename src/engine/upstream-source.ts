@@ -18,6 +18,9 @@ import type { SenderMap } from './sender-map.js';
 import type { WorkerGroup } from './worker-group.js';
 import type { WorkerSends } from './worker-messages.js';
 import { ownsClient } from './upstream-sender.js';
+import { OpenLoopSchedule } from './pacer.js';
+import { monotonicMs } from '../metrics/clock.js';
+import type { CurveSegment } from '../config/load-shape.js';
 
 /** What the clients' sending adds to a publisher result. */
 export interface UpstreamResult {
@@ -56,31 +59,41 @@ export interface PublishSource {
 export class UpstreamSource implements PublishSource {
   readonly connected = Promise.resolve();
   private sends: Promise<WorkerSends[]> | null = null;
+  private t0 = Number.NaN;
+  /** Messages due when the run stopped sending early (null: the whole schedule was). */
+  private dueAtStop: number | null = null;
 
   constructor(
     private readonly workers: WorkerGroup,
     /** Progress summed over the workers' latest snapshots. */
     private readonly progressNow: () => PublisherProgress,
-    private readonly merge: (sends: readonly WorkerSends[]) => SourceResult,
+    /** `due`: messages of the schedule due by the end of sending, on this clock (for workers that could not say: lost agents). */
+    private readonly merge: (sends: readonly WorkerSends[], due: number) => SourceResult,
+    /** The schedule (as in every worker): the publisher's rate curve and its messages. */
+    private readonly plan: { rate: readonly CurveSegment[]; total: number },
   ) {}
 
   progress(): PublisherProgress {
     return this.progressNow();
   }
 
-  /** Listens for the workers' answers; the workers start sending when told that publishing starts. */
-  start(): void {
-    this.sends ??= this.workers.sent();
+  /** Listens for the workers' answers; the workers start sending when told that publishing starts (message 0 due at `t0`). */
+  start(t0: number): void {
+    if (this.sends) return;
+    this.t0 = t0;
+    this.sends = this.workers.sent();
     this.sends.catch(() => {});
   }
 
   stop(): void {
-    if (this.sends) this.workers.stopSending();
+    if (!this.sends) return;
+    this.dueAtStop ??= new OpenLoopSchedule(this.t0, this.plan.rate, this.plan.total).dueCount(monotonicMs());
+    this.workers.stopSending();
   }
 
   async result(): Promise<SourceResult> {
     if (!this.sends) throw new Error('the senders never started');
-    return this.merge(await this.sends);
+    return this.merge(await this.sends, this.dueAtStop ?? this.plan.total);
   }
 
   async dispose(): Promise<void> {}
@@ -96,7 +109,8 @@ export interface ClientRange {
 
 /**
  * Every worker's sends as one publisher result. The schedule's messages [0, sent) are those up to
- * the last any sender attempted; each failed send is a failed publish, and so is a message below
+ * the last any sender attempted (or, when a worker's agent was lost, the `due` messages of the
+ * schedule if more: its senders cannot say how far they got); each failed send is a failed publish, and so is a message below
  * that whose sender had not got to it when the run stopped (workers stop a moment apart): due,
  * never sent, owed to nobody. Of the messages not sent, those due while the scenario had their
  * sender between connections are `unsent`, the others `sendFailures` (the two never overlap: a
@@ -107,10 +121,12 @@ export function mergeSends(
   map: SenderMap,
   ranges: readonly ClientRange[],
   warmupCount: number,
+  due = 0,
 ): SourceResult {
   const rangeOf = (s: WorkerSends) => ranges.find((r) => r.workerId === s.workerId);
   const known = sends.map((s) => (s.lostAgent ? knownOfLost(s, map, rangeOf(s)) : s));
-  const sent = Math.max(0, ...known.map((s) => s.attemptedUpTo));
+  // A lost agent's senders cannot say how far they got: the schedule's due messages stand for them.
+  const sent = Math.max(0, ...known.map((s) => s.attemptedUpTo), known.some((s) => s.lostAgent) ? due : 0);
   const failed = new RangeSet();
   const samples: string[] = [];
   let reported = 0;

@@ -783,6 +783,67 @@ test('client senders on two agents with publish.echo none (the server leaves the
   assertSentOnBothAgents(logs, ws.upstream!.sent);
 });
 
+test('client senders on an agent SIGKILLed mid-run: its senders\u2019 messages after its last report are named and counted not sent (unpublished), its clients\u2019 unobserved; the identity holds', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  const scenario = join(dir, 'senders-lost.yaml');
+  await writeFile(
+    scenario,
+    `target: { kind: builtin, clientPublish: true }
+clients: { connections: 100 }
+publish: { rate: 40/s, duration: 3s, channels: 2, via: websocket, senders: 10, payloadSize: 64 }
+drain: 1s
+`,
+  );
+  const out = join(dir, 'senders-lost.json');
+  let killed: number[] = [];
+  const result = await runCli(
+    ['run', scenario, '--redis', redis.url, '--agents', '2', '--agents-wait', '20s', '--control-prefix', prefix, '--json', '--out', out],
+    {
+      timeoutMs: 60_000,
+      onSpawn: (child) =>
+        onPublishing(child, 1000, () => {
+          const victim = list[1]!.child;
+          killed = [victim.pid!, ...descendantsOf(victim.pid!)];
+          victim.kill('SIGKILL');
+        }),
+    },
+  );
+  assert.ok(killed.length > 1, 'agent-1 and its worker were killed during publishing');
+  assert.equal(result.code, ExitCode.DEGRADED, result.stderr);
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  const d = ws.delivery;
+  const up = ws.upstream!;
+  const context = JSON.stringify({ delivery: d, upstream: up, incidents: report.run.incidents, samples: ws.errorSamples });
+  assert.equal((report.run.incidents ?? []).filter((i) => i.kind === 'agent-lost').length, 1, context);
+  assert.deepEqual(
+    report.run.agents!.map((a) => a.status),
+    ['finished', 'lost'],
+    context,
+  );
+  // The whole schedule was due (agent-0's senders went through theirs): 120 messages.
+  assert.equal(ws.throughput.publishes, 120, context);
+  // agent-1's senders' messages after its last snapshot: not known to have been sent — counted,
+  // named, and owed to nobody (what arrived anyway is delivered); never lost.
+  assert.ok(up.sendFailures > 0, context);
+  assert.equal(up.sent + up.sendFailures + (up.unsent ?? 0), ws.throughput.publishes, context);
+  assert.equal(ws.errors['publish.send-failed'], up.sendFailures, context);
+  assert.match(ws.errorSamples['publish.send-failed'] ?? '', /agent "agent-1" was lost: \d+ message\(s\) due from its senders/, context);
+  // agent-1's 50 clients: what they were owed is unobserved; agent-0's received every message sent.
+  assert.ok((d.unobserved ?? 0) > 0, context);
+  assert.equal(d.lost, 0, context);
+  assert.equal(d.delivered + d.lost + d.notOwed + d.unpublished + (d.unobserved ?? 0), d.expected, context);
+  assert.ok(d.unpublished > 0, context);
+  assert.match(list[0]!.stderr(), /its senders sent \d+ message/);
+  console.log(
+    `# senders on a lost agent: ${up.sent} sent, ${up.sendFailures} not known sent of ${ws.throughput.publishes} due · ` +
+      `delivered ${d.delivered}, unpublished ${d.unpublished}, unobserved ${d.unobserved}, lost ${d.lost} of ${d.expected}`,
+  );
+  assert.ok(await waitFor(() => killed.every((pid) => !isAlive(pid)), 10_000), 'the killed agent left a worker running');
+});
+
 test('too few agents within --agents-wait: a setup error naming the agents that came, nothing started', async () => {
   const prefix = nextPrefix();
   const agent = startAgent('agent-0', redis.url, ['--prefix', prefix]);

@@ -399,9 +399,15 @@ for (const c of INVALID) {
 const MISMATCHED: { name: string; v: string; body?: string; detail: RegExp }[] = [
   {
     name: 'a newer version, naming its wsbench version',
-    v: 'wsbench-control/2',
+    v: 'wsbench-control/3',
     detail:
-      /^"agent-0" speaks wsbench-control\/2 \(wsbench 0\.1\.0\), this side speaks wsbench-control\/1: run the same wsbench version on the coordinator and every agent$/,
+      /^"agent-0" speaks wsbench-control\/3 \(wsbench 0\.1\.0\), this side speaks wsbench-control\/2: run the same wsbench version on the coordinator and every agent$/,
+  },
+  {
+    // Version 1 carried no client senders (no stop-sending, no sent): an agent built before them is refused.
+    name: 'the version before client senders ran on agents',
+    v: 'wsbench-control/1',
+    detail: /^"agent-0" speaks wsbench-control\/1 \(wsbench 0\.1\.0\), this side speaks wsbench-control\/2: run the same wsbench version/,
   },
   {
     name: 'an older version with a body we cannot read',
@@ -425,7 +431,7 @@ for (const c of MISMATCHED) {
 }
 
 test('a side built for another version decodes our entries as mismatched (both directions)', () => {
-  const decoded = decodeEntry('agents', register, 'wsbench-control/2');
+  const decoded = decodeEntry('agents', register, 'wsbench-control/3');
   assert.equal(decoded.ok, false);
   assert.equal(!decoded.ok && decoded.problem, 'version');
   const old = encodeEntry('agents', { type: 'register', body: descriptor }, 'agent-0', 0, 'wsbench-control/0');
