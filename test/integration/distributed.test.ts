@@ -723,7 +723,13 @@ async function sendersOverAgents(
   echo: 'expected' | 'none',
 ): Promise<{ ws: RunReport['transports']['websocket'] & object; logs: string[]; report: RunReport }> {
   const prefix = nextPrefix();
-  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  // With echo expected, agent-1's clock reads 250 ms ahead (estimated, as on another host) and the
+  // scenario's own distributed: block names the agents; with echo none, --agents 2.
+  const aheadEnv = echo === 'expected' ? { WSBENCH_TEST_AGENT_CLOCK_AHEAD_MS: '250' } : {};
+  const list = [
+    startAgent('agent-0', redis.url, ['--prefix', prefix]),
+    startAgent('agent-1', redis.url, ['--prefix', prefix], undefined, aheadEnv),
+  ];
   await registered(list);
   const scenario = join(dir, `senders-${echo}.yaml`);
   await writeFile(
@@ -733,12 +739,15 @@ clients: { connections: 150, rampUp: 300ms }
 publish: { rate: 60/s, duration: 2s, channels: 3, via: websocket, senders: 12, echo: ${echo}, payloadSize: 64 }
 warmup: 500ms
 drain: 2s
-`,
+${echo === 'expected' ? `distributed: { agents: [agent-0, agent-1], wait: 20s, controlRedis: "${redis.url}" }\n` : ''}`,
   );
   const out = join(dir, `senders-${echo}.json`);
+  const agentsFlags = echo === 'expected' ? [] : ['--agents', '2', '--agents-wait', '20s'];
   const result = await runCli(
-    ['run', scenario, '--redis', redis.url, '--agents', '2', '--agents-wait', '20s', '--control-prefix', prefix, '--quiet', '--out', out],
-    { timeoutMs: 60_000 },
+    ['run', scenario, '--redis', redis.url, ...agentsFlags, '--control-prefix', prefix, '--quiet', '--out', out],
+    {
+      timeoutMs: 60_000,
+    },
   );
   assert.equal(result.code, ExitCode.OK, result.stderr + result.stdout);
   const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
@@ -770,10 +779,18 @@ test('client senders on two agents (publish.via websocket): every member gets ev
     report.run.agents!.map((a) => [a.name, a.clients, a.status, a.clock.mode]),
     [
       ['agent-0', 75, 'finished', 'exact'],
-      ['agent-1', 75, 'finished', 'exact'],
+      ['agent-1', 75, 'finished', 'estimated'],
     ],
   );
   assert.deepEqual(report.run.incidents ?? [], []);
+  // agent-1's senders time their sends on its clock (t0 converted) and stamp on the coordinator's:
+  // a stamp left on the agent's converted clock, or shifted the wrong way, would put 250 ms into
+  // the round trip of every message between the two agents (or clamp it as negative).
+  const clock = report.run.agents![1]!.clock;
+  const context = JSON.stringify({ clock, fanout: ws.fanoutLatencyMs, echo: ws.echoLatencyMs });
+  assert.ok(Math.abs(clock.offsetMs - 250) <= clock.errorBoundMs, context);
+  assert.equal(ws.clampedSamples, 0, context);
+  assert.ok(ws.fanoutLatencyMs.max < 250 && ws.echoLatencyMs!.max < 250, context);
 });
 
 test('client senders on two agents with publish.echo none (the server leaves the sender out): each sender owed none of its own, the rest delivered', async () => {
