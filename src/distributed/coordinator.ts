@@ -39,6 +39,8 @@ const START_LEAD_MS = 1000;
 const ACCEPT_TIMEOUT_MS = 30_000;
 /** The agents' live state is sent at most this often while only their figures move. */
 const AGENTS_EVENT_MS = 1000;
+/** How long the client senders' accounts are waited for after `stop-sending` (as results are after `finish`). */
+const SENT_WAIT_MS = 30_000;
 /** How long `stop` waits for every agent to say it stopped. */
 const STOP_WAIT_MS = 5000;
 /** Connections per agent core when an agent states no capacity (the engine's connections per worker process). */
@@ -678,17 +680,29 @@ export class RemoteWorkerGroup implements WorkerGroup {
    */
   async sent(): Promise<WorkerSends[]> {
     await this.ready;
-    await this.until(() => this.workerIds().every((w) => this.sendsBy.has(w) || this.byWorker.get(w)!.ended === 'lost'), 'sent');
+    await this.until(
+      () => this.sendsGaveUp || this.workerIds().every((w) => this.sendsBy.has(w) || this.byWorker.get(w)!.ended === 'lost'),
+      'sent',
+    );
     return this.workerIds().map((w) => this.sendsBy.get(w) ?? this.lostSends(w));
   }
 
+  /** Told to stop sending, and SENT_WAIT_MS passed: an account still missing is not waited for. */
+  private sendsGaveUp = false;
+
   stopSending(): void {
     void this.run?.send({ type: 'stop-sending', body: {} }).catch((e: unknown) => this.controlFailed(asError(e)));
+    // An account lost on the way (an entry a restarted control Redis never kept) must not hold the run.
+    setTimeout(() => {
+      this.sendsGaveUp = true;
+      this.wake();
+    }, SENT_WAIT_MS).unref();
   }
 
   /** A lost agent's worker's sends: only what its last snapshot said its senders had attempted and failed. */
   private lostSends(workerId: number): WorkerSends {
     const part = this.byWorker.get(workerId)!;
+    const why = part.ended === 'lost' ? undefined : `did not send its senders' account within ${SENT_WAIT_MS / 1000} s of stop-sending`;
     const upstream = part.lastSnapshot.get(workerId)?.upstream;
     const empty = encodeHistogram(createHistogram());
     const none = { ranges: new Uint32Array(0) };
@@ -704,7 +718,7 @@ export class RemoteWorkerGroup implements WorkerGroup {
       measuredLastSentAt: Number.NaN,
       lag: empty,
       bufferedAmount: empty,
-      lostAgent: { name: part.name, attempted: upstream?.attempted ?? 0, failed: upstream?.failed ?? 0 },
+      lostAgent: { name: part.name, attempted: upstream?.attempted ?? 0, failed: upstream?.failed ?? 0, ...(why ? { why } : {}) },
     };
   }
 

@@ -139,7 +139,7 @@ export function mergeSends(
       reported += unknown;
       if (unknown > 0 && samples.length < 5)
         samples.push(
-          `agent "${s.lostAgent.name}" was lost: ${unknown} message(s) due from its senders (worker ${s.workerId}) after its last report ` +
+          `agent "${s.lostAgent.name}" ${s.lostAgent.why ?? 'was lost'}: ${unknown} message(s) due from its senders (worker ${s.workerId}) after its last report ` +
             'are not known to have been sent: counted as not sent (unpublished: owed to nobody, delivered where they arrived)',
         );
     }

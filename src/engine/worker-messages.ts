@@ -137,10 +137,10 @@ export interface WorkerSends {
   bufferedAmount: string;
   /**
    * Set by a worker group for a worker whose agent was lost before it sent this (never by a
-   * worker): the agent's name and what its last snapshot said its senders had attempted and
-   * failed; nothing after that is known (upstream-source.ts mergeSends).
+   * worker): the agent's name, what its last snapshot said its senders had attempted and failed,
+   * and why nothing more is known (default "was lost"); upstream-source.ts mergeSends.
    */
-  lostAgent?: { name: string; attempted: number; failed: number };
+  lostAgent?: { name: string; attempted: number; failed: number; why?: string };
 }
 
 /** What happens to the connections while publishing, on the schedule's axis (ms from message 0). */
