@@ -15,6 +15,13 @@
  *
  *   node dist/bench/receive-path.js --base <baseline checkout> [--rounds 7] [--clients 1000] [--publishes 4000]
  *   node dist/bench/receive-path.js --only <checkout> --clients 100 --publishes 2000   (one build, for valgrind)
+ *
+ * `--channels-per-client K` (default 1) puts every client in K channels (the plan's `membership`,
+ * `{ perClient: K }` over K channels, one connection each): each client still receives every
+ * publish, now routed to the ledger of its channel, so a pass has as many deliveries as with one
+ * channel and the two counts compare per delivery. Only builds with config/membership.js have it.
+ * Every pass checks that the build counted every delivery (a plan an older build reads differently
+ * would otherwise measure its ignore path).
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +41,9 @@ const option = (name: string, fallback?: string) => {
 const clients = Number(option('--clients', '1000'));
 const publishes = Number(option('--publishes', '4000'));
 const rounds = Number(option('--rounds', '7'));
+const channelsPerClient = Number(option('--channels-per-client', '1'));
+if (!Number.isInteger(channelsPerClient) || channelsPerClient < 1)
+  throw new Error(`--channels-per-client: ${option('--channels-per-client')} is not a whole number of at least 1`);
 const here = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** Publishes per second of intended time: a pass covers one second. */
 const RATE = publishes;
@@ -50,6 +60,12 @@ interface Loaded {
 
 async function load(name: string, root: string): Promise<Loaded> {
   const at = (path: string) => import(`${root}/dist/src/${path}`);
+  if (channelsPerClient > 1)
+    await at('config/membership.js').catch(() => {
+      throw new Error(
+        `--channels-per-client ${channelsPerClient}: the build in ${root} has no clients in several channels (no config/membership.js)`,
+      );
+    });
   return {
     name,
     pool: (await at('engine/client-pool.js')) as typeof Pool,
@@ -73,11 +89,14 @@ async function pass(b: Loaded): Promise<number> {
     firstClient: 0,
     clientCount: clients,
     totalClients: clients,
-    channelNames: ['bench'],
+    // K channels, every client in all of them (k = K consecutive channels of K): one delivery per publish and client, as with one.
+    channelNames: channelsPerClient === 1 ? ['bench'] : Array.from({ length: channelsPerClient }, (_, i) => `bench-${i}`),
+    ...(channelsPerClient > 1 ? { membership: { perClient: channelsPerClient } } : {}),
     urlTemplate: 'ws://127.0.0.1:1/ws/{channel}',
     headers: {},
     subprotocols: [],
-    clientProtocol: { kind: 'plain', ignore: [] },
+    // As PLAIN_PROTOCOL (without sendAfterOpen, builds since c455ace threw from their open's continuation).
+    clientProtocol: { kind: 'plain', sendAfterOpen: [], ignore: [] },
     rampUpMs: 0,
     connectStartMs: now,
     maxInFlight: clients,
@@ -122,7 +141,12 @@ async function pass(b: Loaded): Promise<number> {
   // finish() took acknowledged publishes per channel before issue 12 and a publish outcome since:
   // one value that reads as either, so any two builds can be compared.
   const everything = Object.assign([publishes], { sent: publishes, failed: { ranges: new Uint32Array(0) } });
-  await pool.finish(everything as never);
+  const result = (await pool.finish(everything as never)) as { delivery: { delivered: number } };
+  const wanted = publishes * sinks.length;
+  if (result.delivery.delivered !== wanted || sinks.length !== clients)
+    throw new Error(
+      `${b.name}: ${result.delivery.delivered} of ${wanted} deliveries counted over ${sinks.length} connections (wanted ${clients}): not the delivery path`,
+    );
   return ns;
 }
 

@@ -12,7 +12,7 @@ import { runScenario, type RunScenarioOptions } from '../api/run-scenario.js';
 import { AgentCoordinator } from '../distributed/coordinator.js';
 import { agentNameProblem, labelProblem } from '../distributed/protocol.js';
 import { defaultWorkerCount } from '../engine/workers.js';
-import { interleaveClients } from '../engine/worker-plans.js';
+import { connectionsOfRange, interleaveClients } from '../engine/worker-plans.js';
 import { runLatencyErrorBound } from '../metrics/clock-bound.js';
 import { formatDuration, parseDurationMs } from '../config/units.js';
 import type { Scenario } from '../config/resolve.js';
@@ -132,7 +132,9 @@ export async function run(argv: RunArgs): Promise<number> {
       agents = await AgentCoordinator.open({ ...distributed, signal: controller.signal, log: (line) => progress.notice(`${line}\n`) });
       agentRun = {
         // Every client the load asks for at once (stages may go above the connections opened first).
-        workers: agents.plan(scenario.load.maxConnections, defaultWorkerCount, interleaveClients),
+        workers: agents.plan(scenario.load.maxConnections, defaultWorkerCount, interleaveClients, (range) =>
+          connectionsOfRange(scenario, range),
+        ),
         startWorkers: agents.startWorkers,
       };
       agents.transportsLeft = scenario.transports.length * (gateFlags.options.repeat ?? 1);

@@ -444,8 +444,6 @@ export const scenarioSchema = z
         );
       if (via === 'websocket')
         refuse(['publish', 'via'], `not with clients in several channels (clients.${key}) yet: a sender sends to one channel`);
-      if (s.distributed !== undefined)
-        refuse(['distributed'], `not with clients in several channels (clients.${key}) yet: they run in local workers only`);
     }
     for (const issue of adapter.check?.(s.target, {
       channelCount,

@@ -209,6 +209,8 @@ export class AgentRegistry {
     };
     this.known.set(m.from, agent);
     if (!previous || previous.status !== 'alive') this.emit({ type: 'joined', agent, again: previous !== undefined });
+    // A busy agent that became idle (its last run ended) may be what a waiter waits for.
+    else if (previous.state !== agent.state) for (const w of [...this.waiters]) w.check();
   }
 
   /** Tells an agent of another version why it is not taken (once, until it comes back speaking ours). */

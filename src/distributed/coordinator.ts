@@ -157,20 +157,27 @@ export class AgentCoordinator {
    * least `workersFor(its clients, its cores)` in all (shareAmongAgents). Returns the total, which
    * the engine makes plans for. A SETUP error when the agents cannot take that many connections.
    */
-  plan(connections: number, workersFor: (clients: number, cores: number) => number, deal: Deal): number {
+  plan(
+    connections: number,
+    workersFor: (clients: number, cores: number) => number,
+    deal: Deal,
+    connectionsOf: ConnectionsOf = (range) => range.count,
+  ): number {
     const capacities = this.agents.map((a) => a.descriptor.capacity ?? a.descriptor.cores * CONNECTIONS_PER_CORE);
     const total = capacities.reduce((a, b) => a + b, 0);
     const stated = this.agents.every((a) => a.descriptor.capacity !== null);
-    if (stated && total < connections)
+    const opened = connectionsOf({ first: 0, count: connections, stride: 1 });
+    if (stated && total < opened)
       throw new WsbenchError(
         'SETUP',
-        `the ${this.agents.length} agent(s) take at most ${total} connections (--capacity), the scenario has ${connections}`,
+        `the ${this.agents.length} agent(s) take at most ${total} connections (--capacity), the scenario has ${opened}` +
+          (opened === connections ? '' : ` (${connections} clients, a connection per (client, channel))`),
       );
     if (connections < this.agents.length)
       throw new WsbenchError('CONFIG', `${connections} connection(s) cannot be shared among ${this.agents.length} agents`);
     const byWeight = splitByWeight(connections, capacities);
     const least = this.agents.reduce((n, a, i) => n + Math.max(1, Math.min(byWeight[i]!, workersFor(byWeight[i]!, a.descriptor.cores))), 0);
-    const shares = shareAmongAgents(connections, capacities, least, stated ? capacities : null, deal);
+    const shares = shareAmongAgents(connections, capacities, least, stated ? capacities : null, deal, connectionsOf);
     if (!shares)
       throw new WsbenchError(
         'SETUP',
@@ -278,6 +285,12 @@ export class AgentCoordinator {
 /** The engine's dealing of clients to W workers (worker-plans.ts interleaveClients): worker w's clients are first, first + stride, … (count of them). */
 export type Deal = (total: number, workers: number) => { first: number; count: number; stride: number }[];
 
+/**
+ * Connections the clients first, first + stride, … (count of them) open: one each, or more where
+ * a client in several channels opens one per channel (engine/worker-plans.ts connectionsOfRange).
+ */
+export type ConnectionsOf = (range: { first: number; count: number; stride: number }) => number;
+
 /** How far an agent's share may be from its weight's (a fraction of it) before more, finer workers are tried. */
 const SHARE_TOLERANCE = 0.1;
 
@@ -295,6 +308,7 @@ export function shareAmongAgents(
   least: number,
   capacities: readonly number[] | null,
   deal: Deal,
+  connectionsOf: ConnectionsOf = (range) => range.count,
 ): { workers: number; clients: number }[] | null {
   const target = splitByWeight(total, weights);
   const from = Math.max(least, weights.length);
@@ -304,14 +318,17 @@ export function shareAmongAgents(
   for (let w = from; w <= to; w++) {
     const workers = splitByWeight(w, weights);
     if (workers.some((n) => n === 0)) continue;
-    const counts = deal(total, w).map((r) => r.count);
+    const ranges = deal(total, w);
     let next = 0;
+    // Capacities are in connections: a client in several channels may open one per channel.
+    const opened: number[] = [];
     const shares = workers.map((n) => {
-      const clients = counts.slice(next, next + n).reduce((a, b) => a + b, 0);
+      const mine = ranges.slice(next, next + n);
       next += n;
-      return { workers: n, clients };
+      if (capacities) opened.push(mine.reduce((a, r) => a + connectionsOf(r), 0));
+      return { workers: n, clients: mine.reduce((a, r) => a + r.count, 0) };
     });
-    if (capacities && shares.some((s, i) => s.clients > capacities[i]!)) continue;
+    if (capacities && shares.some((_, i) => opened[i]! > capacities[i]!)) continue;
     const off = Math.max(...shares.map((s, i) => Math.abs(s.clients - target[i]!) / Math.max(1, target[i]!)));
     if (off <= SHARE_TOLERANCE) return shares;
     if (!best || off < best.off) best = { shares, off };
@@ -785,15 +802,20 @@ export class RemoteWorkerGroup implements WorkerGroup {
     }
   }
 
-  /** A worker of a lost agent that never said how its clients connected: none opened, every one failed with `agent.lost`. */
+  /**
+   * A worker of a lost agent that never said how its clients connected: none opened, every
+   * connection failed with `agent.lost` (a connection per (client, channel) where the plan says so).
+   */
   private lostBeforeConnecting(workerId: number): WorkerConnected {
     const part = this.byWorker.get(workerId)!;
     const plan = part.plans.find((p) => p.workerId === workerId)!;
+    const connections = plan.connections ?? plan.clientCount;
     return {
       workerId,
       openedPerChannel: new Array<number>(this.channelCount).fill(0),
-      failed: plan.clientCount,
-      errors: { 'agent.lost': plan.clientCount },
+      opened: 0,
+      failed: connections,
+      errors: { 'agent.lost': connections },
       errorSamples: { 'agent.lost': `agent "${part.name}" was lost before its clients connected` },
     };
   }
@@ -812,7 +834,8 @@ export class RemoteWorkerGroup implements WorkerGroup {
     const empty = encodeHistogram(createHistogram());
     return {
       workerId,
-      opened: connected.openedPerChannel.reduce((a, b) => a + b, 0),
+      // Its connections, not its memberships: a client in several channels counts in each channel's figure.
+      opened: connected.opened ?? connected.openedPerChannel.reduce((a, b) => a + b, 0),
       failed: connected.failed,
       closedEarly: 0,
       delivery,
@@ -843,8 +866,9 @@ export class RemoteWorkerGroup implements WorkerGroup {
 
 /**
  * What the open clients of a lost agent were owed (`openedPerChannel`: its clients open on each
- * channel when it said how they connected), in the ledger's terms: every message sent on their
- * channel is expected; those whose publish never reached Redis stay unpublished (owed to nobody);
+ * channel when it said how they connected — a client in several channels counts in each, so this
+ * is per (client, channel) membership), in the ledger's terms: every message sent on their
+ * channels is expected; those whose publish never reached Redis stay unpublished (owed to nobody);
  * the rest is unobserved — nobody knows whether it arrived. Nothing is delivered or lost.
  */
 export function unobservedDelivery(openedPerChannel: readonly number[], publishes: PublishOutcome): DeliveryCounts {

@@ -29,9 +29,20 @@
  * is subscribed; a conservative wait for targets whose subscription only Redis can see).
  */
 import { describeCloseCode, peerSnippet } from '../peer-text.js';
-import { ClientLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
+import { ClientLedger, SenderLedger, addDelivery, emptyDelivery } from '../metrics/ledger.js';
 import { PublishOutcomes, sentOnChannel, type ChannelPublishes, type PublishOutcome } from '../metrics/publish-outcomes.js';
-import { NEVER_OWED, OWED_THROUGHOUT, forEachIn, owedSpansOf, sizeIn, withoutOwn, type OwedSpans } from '../metrics/owed-spans.js';
+import {
+  NEVER_OWED,
+  OWED_THROUGHOUT,
+  forEachIn,
+  ownIn,
+  owedIn,
+  owedSize,
+  owedSpansOf,
+  withoutOwn,
+  type OwedSpans,
+  type OwnSequences,
+} from '../metrics/owed-spans.js';
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from '../metrics/histogram.js';
 import { IntervalCollector, type LoadSource } from './interval-collector.js';
 import { FLAG_WARMUP, StampReader, StampStatus } from '../metrics/stamp.js';
@@ -183,7 +194,8 @@ class Connection implements TransportEvents, ProtocolContext {
 
 /** A client's membership of one channel: what it received of that channel, and what it was owed there. */
 class Member {
-  readonly ledger = new ClientLedger();
+  /** A SenderLedger (own sequences left out) only for a sender's own channel with publish.echo none. */
+  ledger: ClientLedger = new ClientLedger();
   /** Owed spans on this channel as of the last change (null: to be made again). */
   spans: OwedSpans | null = null;
 
@@ -198,7 +210,7 @@ class PoolClient {
   readonly members: Member[];
   readonly first: Member;
   readonly channelIndex: number;
-  readonly ledger: ClientLedger;
+  ledger: ClientLedger;
   /** The load wants it (below the curve's level). */
   wanted = false;
   /** Bumped to cancel an open it has queued. */
@@ -213,6 +225,8 @@ class PoolClient {
   pastWire: WireStats | null = null;
   /** Its place among its channel's senders (publish.via websocket), or -1: it only receives. */
   senderSlot = -1;
+  /** Its own sequences on its channel when the app leaves the sender out (publish.echo none): owed to nobody on it. */
+  own: OwnSequences | undefined = undefined;
 
   constructor(
     readonly clientIndex: number,
@@ -234,6 +248,15 @@ class PoolClient {
 
   /** In more than one channel (or in an explicit group): messages are routed to their membership. */
   readonly multi: boolean;
+
+  /**
+   * The app leaves it out of its own messages (publish.echo none; on its own channel, its first):
+   * its ledger skips them by arithmetic. Before any receipt.
+   */
+  leaveOutOwn(own: OwnSequences): void {
+    this.own = own;
+    this.ledger = this.first.ledger = new SenderLedger(own);
+  }
 
   /** Its windows changed: every membership's spans are made again. */
   forgetSpans(): void {
@@ -443,7 +466,14 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     if (this.dynamic) this.timeline.owedIn = (from, to) => this.owedIn(from, to);
     if (plan.upstream) {
       this.senderMap = new SenderMap(plan.upstream.pool, this.channelCount, plan.upstream.senders);
-      for (const c of this.clients) c.senderSlot = this.senderMap.slotOf(c.clientIndex);
+      for (const c of this.clients) {
+        c.senderSlot = this.senderMap.slotOf(c.clientIndex);
+        if (this.leavesSenderOut && c.senderSlot >= 0) {
+          const ch = c.channelIndex;
+          const end = sentOnChannel(plan.totalPublishes, ch, this.channelCount);
+          c.leaveOutOwn({ offset: c.senderSlot, period: this.senderMap.sendersOn(ch), end });
+        }
+      }
       this.upstream = new UpstreamSender({ ...plan, upstream: plan.upstream }, this.senderMap, this);
     }
   }
@@ -773,9 +803,10 @@ export class ClientPool implements ConnectionOwner, SenderPort {
       const channel = member.channelIndex;
       const local = (ms: number) =>
         ms === Number.NEGATIVE_INFINITY ? 0 : Math.max(0, Math.ceil((schedule.firstDueAtOrAfter(ms) - channel) / n));
+      // A sender left out of its own messages (on its own channel, its first) never gets them: those are not waited for.
+      const own = member === client.first ? client.own : undefined;
       member.ledger.forEachMissingIn(local(conn.readyAt), local(conn.closeAt), (a, b) => {
-        // A sender left out of its own messages (on its own channel, its first) never gets them: those are not waited for.
-        if (!this.leavesSenderOut || member !== client.first || !this.onlyOwn(client, a, b)) missing = true;
+        if (b - a > ownIn(own, a, b)) missing = true;
       });
       if (missing) return false;
     }
@@ -1153,20 +1184,13 @@ export class ClientPool implements ConnectionOwner, SenderPort {
       const windows = conn ? [...client.windows, conn.readyAt, conn.closeAt, 0] : client.windows;
       spans = this.spansFrom(windows, member.channelIndex);
     }
-    if (this.leavesSenderOut && client.senderSlot >= 0 && member === client.first && spans !== NEVER_OWED) {
+    const own = client.own;
+    if (own !== undefined && member === client.first && spans !== NEVER_OWED) {
       // Its own messages (into its own channel, its first) are owed to nobody on it: the app leaves the sender out.
-      const c = client.channelIndex;
-      const end = sentOnChannel(this.plan.totalPublishes, c, this.channelCount);
-      spans = withoutOwn(spans, client.senderSlot, this.senderMap!.sendersOn(c), end);
+      spans = withoutOwn(spans, own.offset, own.period, own.end);
     }
     member.spans = spans;
     return spans;
-  }
-
-  /** Whether channel sequences [from, to) are all messages the client sends itself (its channel's only sender sends every one). */
-  private onlyOwn(client: PoolClient, from: number, to: number): boolean {
-    if (client.senderSlot < 0) return false;
-    return this.senderMap!.sendersOn(client.channelIndex) === 1 || (to - from === 1 && this.isOwn(client, from));
   }
 
   /** Whether channel sequence `q` of the client's channel is a message the client sends itself. */
@@ -1193,7 +1217,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
         if (b <= a) continue;
         const spans = this.spansOf(client, member);
         if (spans === OWED_THROUGHOUT) total += b - a;
-        else if (spans !== NEVER_OWED) total += sizeIn(spans.owed, b) - sizeIn(spans.owed, a);
+        else if (spans !== NEVER_OWED) total += owedSize(spans, b) - owedSize(spans, a);
       }
     return total;
   }
@@ -1267,7 +1291,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
       for (const m of c.members) {
         const spans = this.spansOf(c, m);
         if (spans === NEVER_OWED) continue;
-        m.ledger.forEachLost(outcomes.channel(m.channelIndex), (from, to) => (missing += to - from), spans);
+        m.ledger.forEachLost(outcomes.channel(m.channelIndex), (from, to) => (missing += owedIn(spans, from, to)), spans);
       }
     return missing;
   }
@@ -1314,9 +1338,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
         if (spans === NEVER_OWED) continue;
         // Each term where its messages were due: the ledger's own ranges (an unpublished message is never lost).
         const ch = m.channelIndex;
-        m.ledger.forEachLost(channel, (from, to) => this.timeline.missed(ch, from, to, 'lost'), spans);
-        m.ledger.forEachUnpublished(channel, (from, to) => this.timeline.missed(ch, from, to, 'unpublished'), spans);
-        forEachIn(spans.notOwed, channel.expected, (from, to) => this.timeline.missed(ch, from, to, 'notOwed'));
+        m.ledger.forEachNotDelivered(channel, spans, (from, to, term, count) => this.timeline.missed(ch, from, to, term, count));
       }
     const timeline = this.timeline.finish(closedAt);
     this.finished = true;
@@ -1369,6 +1391,14 @@ export class ClientPool implements ConnectionOwner, SenderPort {
         forEachIn(spans.owed, Math.min(channel.expected, diff.length - 1), (from, to) => {
           diff[from]!++;
           diff[to]!--;
+          // A sender's own ones in it are owed to nobody on it (only the tracked publishes: bounded like `diff`).
+          const own = spans.own;
+          if (own === undefined) return;
+          const first = own.offset + Math.max(0, Math.ceil((from - own.offset) / own.period)) * own.period;
+          for (let q = first; q < Math.min(to, own.end); q += own.period) {
+            diff[q]!--;
+            diff[q + 1]!++;
+          }
         });
       }
     diffs.forEach((diff, c) => {

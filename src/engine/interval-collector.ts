@@ -193,9 +193,10 @@ export class IntervalCollector {
    * Channel-local sequences [from, to) of `channel` that a client lost — owed, published, never
    * received (ClientLedger.forEachLost: the ledger decides what is lost) — or was not owed, or
    * were owed by publishes that never reached Redis (`term`), counted in the intervals they were
-   * due in.
+   * due in. `count(a, b)` says how many of [a, b) count (all of them by default; a sender left out
+   * of its own messages counts its own ones apart: metrics/owed-spans.ts owedIn, ownIn).
    */
-  missed(channel: number, from: number, to: number, term: MissedTerm = 'lost'): void {
+  missed(channel: number, from: number, to: number, term: MissedTerm = 'lost', count?: (from: number, to: number) => number): void {
     const schedule = this.schedule;
     if (!schedule) return;
     const channels = this.setup.channelCount;
@@ -206,8 +207,9 @@ export class IntervalCollector {
       // Every local sequence of this run that is due in the same interval, at once.
       const end =
         to - local === 1 ? local + 1 : Math.min(to, Math.ceil((this.grid.sequencesIn(slot.index, schedule).to - channel) / channels));
-      slot[term] += Math.max(1, end - local);
-      local = Math.max(local + 1, end);
+      const next = Math.max(local + 1, end);
+      slot[term] += count === undefined ? next - local : count(local, next);
+      local = next;
     }
   }
 

@@ -89,6 +89,12 @@ export interface WorkerPlan {
    * figures then count connections, not clients.
    */
   connectionPerChannel?: true;
+  /**
+   * With connectionPerChannel: the connections this worker's clients open, one per (client,
+   * channel) — what a coordinator counts as failed for a worker whose agent was lost before it
+   * said how its clients connected (distributed/coordinator.ts). Absent: clientCount.
+   */
+  connections?: number;
 }
 
 /** What a worker's senders need (engine/upstream-sender.ts; who sends what: engine/sender-map.ts). */

@@ -16,8 +16,9 @@ import type { ClientTlsOptions } from '../transports/tls.js';
 import { clientCompression } from './connection-settings.js';
 import { readThrottleOf, slowClientCount } from '../config/slow-clients.js';
 import { senderPoolSize } from '../config/senders.js';
-import { membersPerChannel, membershipOf } from '../config/membership.js';
+import { channelsOfClient, maxChannelsPerClient, membersPerChannel, membershipOf, type MembershipSpec } from '../config/membership.js';
 import { targetAdapter } from '../targets/registry.js';
+import { transportDescriptor } from '../transports/registry.js';
 
 /** Per-publish first/last tracking is bounded to keep worker memory flat on long runs. */
 export const PER_PUBLISH_LIMIT = 4_000_000;
@@ -167,6 +168,31 @@ export function connectionsOfClients(
   return membersPerChannel(membership, clients, scenario.channelNames.length).reduce((a, b) => a + b, 0);
 }
 
+/** Memberships of a worker's clients (first, first + stride, … count of them): its connections with one per (client, channel). */
+function membershipsOfRange(
+  membership: MembershipSpec | null,
+  range: { first: number; count: number; stride: number },
+  channelCount: number,
+): number {
+  if (membership === null || 'perClient' in membership) return range.count * maxChannelsPerClient(membership);
+  let memberships = 0;
+  for (let i = 0; i < range.count; i++) memberships += channelsOfClient(membership, range.first + i * range.stride, channelCount).length;
+  return memberships;
+}
+
+/**
+ * Connections a worker's clients (first, first + stride, … count of them) open in the scenario:
+ * one each, or one per (client, channel) (connectionPerChannel) — the most over its transports,
+ * which run in turn. What an agent's stated capacity (connections) is measured against.
+ */
+export function connectionsOfRange(
+  scenario: Pick<Scenario, 'clients' | 'channelNames' | 'target' | 'transports'>,
+  range: { first: number; count: number; stride: number },
+): number {
+  if (!scenario.transports.some((t) => connectionPerChannel(scenario, transportDescriptor(t)))) return range.count;
+  return membershipsOfRange(membershipOf(scenario.clients, scenario.channelNames), range, scenario.channelNames.length);
+}
+
 export function workerPlans(input: PlanInput): WorkerPlan[] {
   const { scenario, target } = input;
   const connections = scenario.clients.connections;
@@ -211,7 +237,9 @@ export function workerPlans(input: PlanInput): WorkerPlan[] {
     upstream,
     ...(input.tls ? { tls: input.tls } : {}),
     ...(membership ? { membership } : {}),
-    ...(perChannel ? { connectionPerChannel: true as const } : {}),
+    ...(perChannel
+      ? { connectionPerChannel: true as const, connections: membershipsOfRange(membership, range, scenario.channelNames.length) }
+      : {}),
     ...(scenario.clients.slow
       ? {
           slow: {

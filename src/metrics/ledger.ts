@@ -1,7 +1,18 @@
 import type { DeliveryCounts, DeliveryReport, IgnoredBreakdown } from '../results/types.js';
 import type { ChannelPublishes } from './publish-outcomes.js';
 import { RangeSet } from './range-set.js';
-import { OWED_THROUGHOUT, forEachIn, sizeIn, type OwedSpans } from './owed-spans.js';
+import {
+  OWED_THROUGHOUT,
+  forEachIn,
+  notOwedSize,
+  nthNotOwn,
+  notOwnBelow,
+  owedIn,
+  owedSize,
+  ownIn,
+  type OwedSpans,
+  type OwnSequences,
+} from './owed-spans.js';
 
 export type { DeliveryCounts };
 
@@ -16,6 +27,10 @@ export type { DeliveryCounts };
  * by what happened to its publish (publish-outcomes.ts): unpublished when the publish never
  * reached Redis, lost otherwise. Receipts outside the owed windows never reach the ledger (the pool
  * counts them as ignored), so delivered is what was received of what was owed.
+ *
+ * With a sender's own sequences left out (spans.own, publish.echo none) the ranges it visits may
+ * span own sequences (a SenderLedger's gaps do): those are never missing, and every count here
+ * leaves them out (owedIn); a caller counting visited ranges does the same.
  */
 export class ClientLedger {
   /** One past the highest sequence seen. */
@@ -90,6 +105,29 @@ export class ClientLedger {
   }
 
   /**
+   * Calls `visit(from, to, term, count)` for the ranges of the client's presence that were not
+   * delivered, by the term they land in: lost, unpublished, notOwed (a transition's, and a
+   * sender's own sequences). `count(a, b)`, when given, says how many of a part [a, b) of the
+   * range are in the term (own sequences inside lost ranges are not lost; only they are not owed
+   * inside owed ranges); without it, all of them. What the per-interval figures read.
+   */
+  forEachNotDelivered(
+    channel: ChannelPublishes,
+    spans: OwedSpans,
+    visit: (from: number, to: number, term: 'lost' | 'unpublished' | 'notOwed', count?: (from: number, to: number) => number) => void,
+  ): void {
+    const own = spans.own;
+    const owed = own === undefined ? undefined : (from: number, to: number) => owedIn(spans, from, to);
+    this.forEachLost(channel, (from, to) => visit(from, to, 'lost', owed), spans);
+    this.forEachUnpublished(channel, (from, to) => visit(from, to, 'unpublished', owed), spans);
+    forEachIn(spans.notOwed, channel.expected, (from, to) => visit(from, to, 'notOwed'));
+    if (own !== undefined) {
+      const onlyOwn = (from: number, to: number) => ownIn(own, from, to);
+      forEachIn(spans.owed, channel.expected, (from, to) => visit(from, to, 'notOwed', onlyOwn));
+    }
+  }
+
+  /**
    * Final counts on `channel` (what was sent on it, and which of those never reached Redis) for a
    * client owed `spans`: every sequence sent during its presence is in exactly one of delivered,
    * lost, unpublished (owed) and notOwed (a transition), so they add up to expected.
@@ -99,15 +137,15 @@ export class ClientLedger {
     let unpublished = 0;
     forEachIn(spans.owed, channel.expected, (a, b) =>
       this.forEachMissingIn(a, b, (from, to) => {
-        missing += to - from;
-        unpublished += channel.unpublished.countIn(from, to);
+        missing += owedIn(spans, from, to);
+        channel.unpublished.forEachIn(from, to, (x, y) => (unpublished += owedIn(spans, x, y)));
       }),
     );
-    const notOwed = sizeIn(spans.notOwed, channel.expected);
+    const notOwed = notOwedSize(spans, channel.expected);
     // Receipts beyond what was sent cannot happen with a correct stamp; they stay in delivered,
     // so the anomaly shows as delivered + lost + unpublished + notOwed > expected rather than vanishing.
     return {
-      expected: sizeIn(spans.owed, channel.expected) + notOwed,
+      expected: owedSize(spans, channel.expected) + notOwed,
       delivered: this.delivered,
       lost: missing - unpublished,
       unpublished,
@@ -116,6 +154,35 @@ export class ClientLedger {
       reordered: this.reordered,
       ignored: this.ignored,
     };
+  }
+}
+
+/**
+ * The ledger of a sender the app leaves out of its own messages (publish.echo none): it is never
+ * sent `own`, so they are never gaps. It keeps the same state as any ledger over the sequences that
+ * are not its own, numbered densely (the j-th not-own sequence is j: notOwnBelow), so a clean run
+ * costs O(1) however many messages it sends — no range per own message — and order, duplicates
+ * and reordering of the others are judged exactly as before. Missing ranges are visited back in
+ * channel sequences (nthNotOwn), spanning the own sequences between them. Never given an own
+ * sequence (the pool counts those as publish.unexpected-echo).
+ */
+export class SenderLedger extends ClientLedger {
+  constructor(readonly own: OwnSequences) {
+    super();
+  }
+
+  override receive(seq: number): boolean {
+    return super.receive(notOwnBelow(this.own, seq));
+  }
+
+  override forEachMissingIn(from: number, to: number, visit: (from: number, to: number) => void): void {
+    if (!(to > from)) return;
+    const own = this.own;
+    super.forEachMissingIn(notOwnBelow(own, from), notOwnBelow(own, to), (a, b) => {
+      const x = Math.max(from, nthNotOwn(own, a));
+      const y = Math.min(to, nthNotOwn(own, b - 1) + 1);
+      if (y > x) visit(x, y);
+    });
   }
 }
 

@@ -19,6 +19,11 @@
 export interface OwedSpans {
   readonly owed: readonly number[];
   readonly notOwed: readonly number[];
+  /**
+   * A sender's own sequences (publish.echo none, withoutOwn): those inside `owed` are not owed
+   * after all — they count as not owed. Kept as a progression, never as ranges.
+   */
+  readonly own?: OwnSequences;
 }
 
 /** Subscribed from before the first message to after the last: the client of a run without transitions. */
@@ -84,53 +89,74 @@ export function sizeIn(ranges: readonly number[], end: number): number {
 }
 
 /**
- * `spans` with the sequences offset, offset + period, offset + 2·period … below `end` moved from
- * owed to not owed: a sender's own messages on its channel when the app leaves the sender out
- * (publish.echo none; engine/sender-map.ts says which are its own). Only owed ones move: one
- * intended while the client was in a transition is not owed already.
+ * A sender's own sequences on its channel: offset, offset + period, offset + 2·period … below
+ * `end` (engine/sender-map.ts says which are its own). With `publish.echo: none` the app leaves the
+ * sender out, so they are owed to nobody on it. Three numbers however many messages it sends.
  */
-export function withoutOwn(spans: OwedSpans, offset: number, period: number, end: number): OwedSpans {
-  const owed: number[] = [];
-  const own: number[] = [];
-  const add = (into: number[], from: number, to: number) => {
-    if (!(to > from)) return;
-    if (into.length > 0 && into[into.length - 1] === from) into[into.length - 1] = to;
-    else into.push(from, to);
-  };
-  for (let k = 0; k + 1 < spans.owed.length; k += 2) {
-    const from = spans.owed[k]!;
-    const to = spans.owed[k + 1]!;
-    const last = Math.min(to, end);
-    if (period === 1) {
-      // Every sequence is its own: the owed range up to `end` moves at once.
-      add(own, from, Math.max(from, last));
-      add(owed, Math.max(from, last), to);
-      continue;
-    }
-    let at = from;
-    for (let q = from <= offset ? offset : offset + Math.ceil((from - offset) / period) * period; q < last; q += period) {
-      add(owed, at, q);
-      add(own, q, q + 1);
-      at = q + 1;
-    }
-    add(owed, at, to);
-  }
-  return { owed, notOwed: mergeRanges(spans.notOwed, own) };
+export interface OwnSequences {
+  readonly offset: number;
+  readonly period: number;
+  readonly end: number;
 }
 
-/** Two lists of sorted disjoint [from, to) ranges as one, touching ranges joined. */
-function mergeRanges(a: readonly number[], b: readonly number[]): number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const fromA = j >= b.length || (i < a.length && a[i]! <= b[j]!);
-    const from = fromA ? a[i]! : b[j]!;
-    const to = fromA ? a[i + 1]! : b[j + 1]!;
-    if (fromA) i += 2;
-    else j += 2;
-    if (out.length > 0 && out[out.length - 1]! >= from) out[out.length - 1] = Math.max(out[out.length - 1]!, to);
-    else out.push(from, to);
-  }
-  return out;
+/** How many own sequences lie below `q` (q may be Infinity). */
+export function ownBelow(own: OwnSequences, q: number): number {
+  const to = Math.min(q, own.end);
+  return to <= own.offset ? 0 : Math.floor((to - own.offset - 1) / own.period) + 1;
+}
+
+/** How many sequences of [from, to) are own ones (none without `own`). */
+export function ownIn(own: OwnSequences | undefined, from: number, to: number): number {
+  if (own === undefined || !(to > from)) return 0;
+  return ownBelow(own, to) - ownBelow(own, from);
+}
+
+/** How many sequences below `q` are not own ones (Infinity for Infinity). */
+export function notOwnBelow(own: OwnSequences, q: number): number {
+  return q - ownBelow(own, q);
+}
+
+/**
+ * The `j`-th sequence (from 0) that is not an own one: the inverse of notOwnBelow on them. Below
+ * the offset every sequence is someone else's; from it, each block of `period` sequences holds
+ * one own (its first) and period − 1 others; from `end` on, none is own. Infinity for Infinity.
+ */
+export function nthNotOwn(own: OwnSequences, j: number): number {
+  const { offset, period, end } = own;
+  const beforeEnd = notOwnBelow(own, end);
+  if (j >= beforeEnd) return end + (j - beforeEnd);
+  if (j < offset) return j;
+  const k = j - offset;
+  // period ≥ 2 here: with period 1 every sequence from the offset to the end is own, so beforeEnd = offset.
+  return offset + 1 + Math.floor(k / (period - 1)) * period + (k % (period - 1));
+}
+
+/**
+ * `spans` with the sender's own sequences offset, offset + period, … below `end` moved from owed to
+ * not owed: a sender's own messages on its channel when the app leaves the sender out (publish.echo
+ * none). Only owed ones move: one intended while the client was in a transition is not owed
+ * already. Arithmetic, not a range per own message: the spans keep their ranges and carry the
+ * progression (`own`), which every count below subtracts (owedIn, owedSize, notOwedSize).
+ */
+export function withoutOwn(spans: OwedSpans, offset: number, period: number, end: number): OwedSpans {
+  return { owed: spans.owed, notOwed: spans.notOwed, own: { offset, period, end } };
+}
+
+/** How many of [from, to) — a part of one owed range — are owed: all but the own ones. */
+export function owedIn(spans: OwedSpans, from: number, to: number): number {
+  return to > from ? to - from - ownIn(spans.own, from, to) : 0;
+}
+
+/** How many sequences of [0, end) are owed. */
+export function owedSize(spans: OwedSpans, end: number): number {
+  let n = 0;
+  forEachIn(spans.owed, end, (from, to) => (n += owedIn(spans, from, to)));
+  return n;
+}
+
+/** How many sequences of [0, end) are not owed: those of a transition, and own ones of the owed ranges. */
+export function notOwedSize(spans: OwedSpans, end: number): number {
+  let n = sizeIn(spans.notOwed, end);
+  if (spans.own !== undefined) forEachIn(spans.owed, end, (from, to) => (n += ownIn(spans.own, from, to)));
+  return n;
 }

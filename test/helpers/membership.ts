@@ -11,11 +11,17 @@ export function publishesPerChannel(publishes: number, channels: number): number
   return Array.from({ length: channels }, (_, c) => Math.max(0, Math.ceil((publishes - c) / channels)));
 }
 
-/** Deliveries owed to `clients` clients in `k` channels each over `channels` channels for `publishes` messages. */
-export function membershipSum(clients: number, k: number, channels: number, publishes: number): number {
+/**
+ * Deliveries owed to `clients` clients in `k` channels each over `channels` channels for
+ * `publishes` messages; with `only`, to those of the clients it keeps (by index).
+ */
+export function membershipSum(clients: number, k: number, channels: number, publishes: number, only?: (client: number) => boolean): number {
   const perChannel = publishesPerChannel(publishes, channels);
   let sum = 0;
-  for (let i = 0; i < clients; i++) for (let j = 0; j < k; j++) sum += perChannel[(i * k + j) % channels]!;
+  for (let i = 0; i < clients; i++) {
+    if (only && !only(i)) continue;
+    for (let j = 0; j < k; j++) sum += perChannel[(i * k + j) % channels]!;
+  }
   return sum;
 }
 

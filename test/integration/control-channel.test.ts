@@ -168,6 +168,27 @@ test('agents register and heart-beat; a silent one is lost, a live one is not; a
   }
 });
 
+test('a coordinator waiting for idle agents sees a busy one become idle (its heartbeat), without another event', async () => {
+  const coordinator = await channel(COORDINATOR);
+  const a = await channel('agent-busy');
+  const presence = await AgentPresence.start(a, describeThisAgent({ name: 'agent-busy', heartbeatMs: 200 }));
+  // Busy with a run when the coordinator starts: known, but not what it waits for.
+  presence.setState('busy', 'run-1');
+  await sleep(500);
+  const registry = await AgentRegistry.start(coordinator, { checkEveryMs: 100 });
+  try {
+    const idle = (alive: { state: string }[]) => alive.length === 1 && alive[0]!.state === 'idle';
+    assert.equal(idle(registry.alive()), false, 'busy at first');
+    const waiting = registry.waitFor(idle, 10_000);
+    await sleep(300);
+    presence.setState('idle', null);
+    assert.ok(await waiting, 'the waiter saw the agent become idle within 10 s');
+  } finally {
+    await registry.stop();
+    await presence.stop('test over');
+  }
+});
+
 test('streams stay bounded: MAXLEN ~ trims whole nodes, never below the bound', async () => {
   const maxLen = 50;
   const a = await channel('agent-flood', { maxLen: { agents: maxLen } });

@@ -23,6 +23,8 @@ import type { RunReport } from '../../src/results/types.js';
 import type { AgentLiveState } from '../../src/engine/events.js';
 import { createNetns, netnsSupport, type Netns, type NetnsSupport } from '../helpers/netns.js';
 import { AgentProcesses, registered } from '../helpers/agents.js';
+import { assertMembershipLedger, membershipSum } from '../helpers/membership.js';
+import { startWsRelay } from '../fixtures/ws-relay.js';
 
 let redis: EmbeddedRedis;
 let support: NetnsSupport;
@@ -178,16 +180,19 @@ test('three agents share 300 connections: every message delivered, clients summi
   }
 });
 
-test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their messages unobserved (not lost), the run ends degraded, nothing left running', async () => {
+test('an agent SIGKILLed and one SIGTERMed mid-run, clients in 3 of 10 channels: agent-lost for each, what their clients were owed on every channel unobserved (not lost), the run ends degraded, nothing left running', async () => {
   const prefix = nextPrefix();
   const list = [0, 1, 2].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
   await registered(list);
   const out = join(dir, 'lost.json');
+  const file = join(dir, 'lost.yaml');
+  await writeFile(file, 'clients: { channelsPerClient: 3 }\npublish: { channels: 10 }\n');
   let killed: number[] = [];
   const result = await runCli(
     // 10 s: live intervals must go on for a while after the agents are gone.
     [
       'run',
+      file,
       '-c',
       '150',
       '-r',
@@ -234,11 +239,19 @@ test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their m
     ['finished', 'lost', 'lost'],
     context,
   );
-  // The lost agents' 100 clients were owed every message of their channel; agent-0's received all of theirs.
-  assert.equal(d.unobserved, 100 * ws.throughput.publishes, context);
+  // One worker per agent, clients dealt to the workers in turn: agent a has clients a, a + 3, …
+  assert.equal(ws.tool.processes.filter((p) => p.role === 'worker').length, 3, context);
+  // The lost agents' 100 clients were owed every message of their 3 channels; agent-0's received
+  // all of theirs. Counted here from the membership rule (client i in channels (3i + j) mod 10).
+  const owed = (agent: number) => membershipSum(150, 3, 10, ws.throughput.publishes, (i) => i % 3 === agent);
+  assert.equal(d.expected, membershipSum(150, 3, 10, ws.throughput.publishes), context);
+  assert.equal(d.unobserved, owed(1) + owed(2), context);
   assert.equal(d.lost, 0, context);
-  assert.equal(d.delivered + d.lost + d.unpublished + (d.unobserved ?? 0), d.expected, context);
-  assert.equal(d.delivered, 50 * ws.throughput.publishes, context);
+  assert.equal(d.delivered + d.lost + d.notOwed + d.unpublished + (d.unobserved ?? 0), d.expected, context);
+  assert.equal(d.delivered, owed(0), context);
+  // Every client had one connection (its 3 channels on it), the lost agents' included.
+  assert.equal(ws.connections.opened, 150, context);
+  assert.equal(ws.connections.target, 150, context);
   assert.deepEqual(await list[2]!.exited, { code: 0, signal: null }, 'agent-2 left cleanly');
   // The live intervals went on after the agents were lost (their clients left out): some that start
   // after the loss came while publishing (before the drain); one per interval, none skipped.
@@ -259,6 +272,69 @@ test('an agent SIGKILLed and one SIGTERMed mid-run: agent-lost for each, their m
   intervals.forEach((e, i) => assert.equal(e.startMs, i * e.intervalMs!, `interval ${i} of ${intervals.map((x) => x.startMs).join(', ')}`));
   // The killed agent's worker process went with it (its IPC channel closed).
   assert.ok(await waitFor(() => killed.every((pid) => !isAlive(pid)), 10_000), 'the killed agent left a worker running');
+});
+
+test('clients in 3 of 10 channels over 2 agents: expected = the membership sum, all delivered, one connection per client; a raw relay opens one per (client, channel)', async () => {
+  const prefix = nextPrefix();
+  const list = [0, 1].map((i) => startAgent(`agent-${i}`, redis.url, ['--prefix', prefix]));
+  await registered(list);
+  const clients = 90;
+  const file = join(dir, 'multichannel.yaml');
+  await writeFile(file, `clients: { connections: ${clients}, rampUp: 200ms, channelsPerClient: 3 }\npublish: { channels: 10 }\n`);
+  const out = join(dir, 'multichannel.json');
+  const common = ['--redis', redis.url, '--agents', '2', '--agents-wait', '20s', '--control-prefix', prefix, '--quiet'];
+  const result = await runCli(['run', file, '-r', '100', '-d', '2s', '--warmup', '500ms', ...common, '--out', out], {
+    timeoutMs: 120_000,
+  });
+  assert.equal(result.code, ExitCode.OK, result.stderr + list.map((a) => a.stderr()).join('\n'));
+  const report = JSON.parse(await readFile(out, 'utf8')) as RunReport;
+  const ws = report.transports.websocket!;
+  // Client i is in channels (3i + j) mod 10: counted here from that rule, not from the code.
+  assertMembershipLedger(ws, membershipSum(clients, 3, 10, ws.throughput.publishes), 'agents, channelsPerClient 3 over 10 channels');
+  assert.equal(ws.delivery.unobserved, undefined, 'nothing unobserved when no agent was lost');
+  assert.equal(ws.connections.opened, clients, 'one connection per client (the built-in server takes several channels on one)');
+  assert.equal(ws.connections.target, clients);
+  assert.deepEqual(
+    report.run.agents!.map((a) => [a.name, a.status]),
+    [
+      ['agent-0', 'finished'],
+      ['agent-1', 'finished'],
+    ],
+  );
+  assert.equal(
+    report.run.agents!.reduce((n, a) => n + a.clients, 0),
+    clients,
+    'per-agent clients sum to the total',
+  );
+
+  // A target that takes one channel per connection: each agent opens a connection per (client, channel).
+  const relay = await startWsRelay(redis.url);
+  try {
+    const relayClients = 30;
+    const relayFile = join(dir, 'multichannel-raw.yaml');
+    await writeFile(
+      relayFile,
+      `target: { kind: raw, url: "${relay.url}", redisChannel: "relay:{channel}", readiness: { numsub: 1 } }
+clients: { connections: ${relayClients}, channelsPerClient: 2 }
+publish: { channels: 3 }
+`,
+    );
+    const relayOut = join(dir, 'multichannel-raw.json');
+    const raw = await runCli(['run', relayFile, '-r', '60', '-d', '1500ms', '--warmup', '0s', ...common, '--out', relayOut], {
+      timeoutMs: 120_000,
+    });
+    assert.equal(raw.code, ExitCode.OK, raw.stderr + list.map((a) => a.stderr()).join('\n'));
+    const rawWs = (JSON.parse(await readFile(relayOut, 'utf8')) as RunReport).transports.websocket!;
+    assertMembershipLedger(
+      rawWs,
+      membershipSum(relayClients, 2, 3, rawWs.throughput.publishes),
+      'agents, raw relay, channelsPerClient 2 over 3',
+    );
+    assert.equal(rawWs.connections.opened, relayClients * 2, 'a connection per (client, channel)');
+    assert.equal(rawWs.connections.target, relayClients * 2);
+  } finally {
+    await relay.close();
+  }
 });
 
 test('the coordinator SIGKILLed mid-run: the agents stop their clients within 10 s and wait for the next run', async () => {

@@ -160,10 +160,14 @@ test('clientPublish in a cluster: a client of one process reaches the members on
     processes: 2,
   });
   try {
-    // Round-robin hands connections out in turn: 4 clients, 2 per process.
+    // Round-robin hands connections out in turn (2 per process on a quiet machine; 1 and 3 was seen
+    // on a busy one): what matters is that members sit on both processes, so every copy to the
+    // other process's members went through Redis.
     const clients = await members(server.url, '/ws/lobby', 4);
     const { stats } = await server.stats();
-    assert.deepEqual(stats.connectionsPerProcess, [2, 2]);
+    const perProcess = stats.connectionsPerProcess ?? [];
+    assert.equal(perProcess.length, 2);
+    for (const held of perProcess) assert.ok(held >= 1, `members on both processes: ${perProcess.join(', ')}`);
     const received = clients.map((ws) => next(ws));
     clients[0]!.send('across processes');
     for (const got of await Promise.all(received)) assert.equal(got.data.toString(), 'across processes');

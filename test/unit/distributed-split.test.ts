@@ -190,6 +190,23 @@ for (const c of UNOBSERVED) {
   });
 }
 
+test('shareAmongAgents: capacities are connections, so a client in 3 channels with a connection each counts 3', () => {
+  const perChannel = (range: { count: number }) => range.count * 3;
+  // 30 clients of 3 connections each: 90 connections; capacities 60 + 30 fit 20 + 10 clients, not 15 + 15.
+  const got = shareAmongAgents(30, [1, 1], 2, [60, 30], interleaveClients, perChannel);
+  assert.ok(got);
+  const clients = got.map((s) => s.clients);
+  assert.equal(clients[0]! + clients[1]!, 30);
+  assert.ok(clients[0]! * 3 <= 60 && clients[1]! * 3 <= 30, `shares ${clients.join(', ')} over the capacities in connections`);
+  // Counted as clients (one connection each) the even split fits both.
+  assert.deepEqual(
+    shareAmongAgents(30, [1, 1], 2, [60, 30], interleaveClients)!.map((s) => s.clients),
+    [15, 15],
+  );
+  // 90 connections cannot fit in 40 + 40.
+  assert.equal(shareAmongAgents(30, [1, 1], 2, [40, 40], interleaveClients, perChannel), null);
+});
+
 test('addressShare: each agent its own share of the source addresses', () => {
   const list = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'];
   const cases: [addresses: string[], agents: number, shares: string[][]][] = [

@@ -14,7 +14,7 @@ import {
 } from '../../src/config/membership.js';
 import { parseScenarioText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
-import { workerPlans } from '../../src/engine/worker-plans.js';
+import { connectionsOfRange, workerPlans } from '../../src/engine/worker-plans.js';
 import { websocket } from '../../src/transports/websocket.js';
 import { longpoll } from '../../src/transports/longpoll.js';
 import { PLAIN_PROTOCOL } from '../../src/targets/client-protocol.js';
@@ -238,4 +238,88 @@ test('worker plans: a connection per (client, channel) where one connection cann
   assert.equal(raw.urlTemplate, 'ws://h/{channel}', 'each connection its one channel');
   assert.equal(base('transports: [longpoll]\n', longpoll).connectionPerChannel, true, 'a poll reads one channel');
   assert.equal(base('').connectionPerChannel, undefined, 'the reference server over WebSocket: one connection');
+  // The connections a worker's clients open (what a coordinator counts failed when their agent is lost before connecting).
+  assert.equal(raw.connections, 40, '20 clients in 2 channels each');
+  assert.equal(base('').connections, undefined, 'one connection per client: clientCount says it');
+});
+
+test('worker plans: each worker’s connections with a connection per (client, channel) are its clients’ memberships', () => {
+  const plans = (clients: string, workers: number) =>
+    workerPlans({
+      scenario: parseScenarioText(withClients(clients, 'target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n'), 'scn.yaml'),
+      target: { describe: 't', headers: {}, subprotocols: [], clientProtocol: PLAIN_PROTOCOL, maxPayload: 1 << 20, readyDelayMs: 0 },
+      transport: 'websocket',
+      descriptor: websocket,
+      urlTemplate: 'ws://h/{channel}',
+      runId: 'r',
+      workers,
+      publishes: { warmup: 0, total: 200 },
+      localAddresses: [],
+      snapshotIntervalMs: 100,
+      connectStartMs: 0,
+      timeline: { originMs: 0, lengthMs: 1000 },
+    }).map((p) => [p.clientCount, p.connections]);
+  const cases: [clients: string, workers: number, want: [clients: number, connections: number | undefined][]][] = [
+    [
+      'channelsPerClient: 3',
+      3,
+      [
+        [7, 21],
+        [7, 21],
+        [6, 18],
+      ],
+    ],
+    // Client i in group i mod 2: worker 0 of 2 has the even clients (3 channels each), worker 1 the odd ones (1 each).
+    [
+      'membership: [[bench-0, bench-1, bench-2], [bench-3]]',
+      2,
+      [
+        [10, 30],
+        [10, 10],
+      ],
+    ],
+    // Worker w of 3 has clients w, w + 3, …: groups 0, 1, 0, 1, … for worker 0; 1, 0, 1, … for worker 1.
+    [
+      'membership: [[bench-0, bench-1, bench-2], [bench-3]]',
+      3,
+      [
+        [7, 4 * 3 + 3],
+        [7, 3 * 3 + 4],
+        [6, 3 * 3 + 3],
+      ],
+    ],
+    [
+      'channelsPerClient: 1',
+      2,
+      [
+        [10, undefined],
+        [10, undefined],
+      ],
+    ],
+  ];
+  for (const [clients, workers, want] of cases) {
+    const got = plans(clients, workers);
+    assert.deepEqual(got, want, `${clients} over ${workers} workers`);
+  }
+});
+
+test('connectionsOfRange: what an agent’s capacity is measured against — connections, one per (client, channel) where a transport needs it', () => {
+  const range = { first: 1, count: 5, stride: 2 };
+  const of = (text: string) => connectionsOfRange(parseScenarioText(text, 'scn.yaml'), range);
+  assert.equal(of(BASE), 5, 'one channel per client');
+  assert.equal(of(withClients('channelsPerClient: 3')), 5, 'the built-in server: one connection carries the 3 channels');
+  assert.equal(of(withClients('channelsPerClient: 3', 'target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n')), 15);
+  assert.equal(of(withClients('channelsPerClient: 3', 'transports: [websocket, longpoll]\n')), 15, 'the most over the transports');
+  // Clients 1, 3, 5, 7, 9: all in the second group (one channel).
+  assert.equal(
+    of(withClients('membership: [[bench-0, bench-1, bench-2], [bench-3]]', 'target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n')),
+    5,
+  );
+});
+
+test('clients in several channels run on agents: a distributed: block is no longer refused', () => {
+  for (const extra of ['channelsPerClient: 3', 'membership: [[bench-0, bench-1], [bench-2]]']) {
+    const s = parseScenarioText(withClients(extra, 'distributed: { agents: 2 }\n'), 'scn.yaml');
+    assert.ok(s.distributed, extra);
+  }
 });
