@@ -201,9 +201,6 @@ function agentsSettings(
     throw new ConfigError('must be a whole number of agents from 1 to 1000', { key: '--agents' });
   const key = argv.agents !== undefined ? '--agents' : 'distributed';
   if (argv['find-capacity'] !== undefined) throw new ConfigError('cannot be used with --find-capacity', { key });
-  // As the scenario's rules say for distributed: (schema.ts); --agents is a flag, so checked here.
-  if (scenario.publish.via === 'websocket')
-    throw new ConfigError('not with publish.via websocket yet: client senders run in local workers only', { key });
   const url = block?.controlRedis ?? scenario.redis.url;
   if (!url)
     throw new ConfigError(

@@ -403,13 +403,6 @@ export const scenarioSchema = z
       });
     }
     if (via === 'websocket') {
-      if (s.distributed !== undefined)
-        ctx.issues.push({
-          code: 'custom',
-          input: s.distributed,
-          path: ['distributed'],
-          message: 'not with publish.via websocket yet: client senders run in local workers only',
-        });
       // Senders are clients the load keeps throughout (a stage that lowers the connections never takes one away).
       const problem = sendersProblem(
         senderCount(s.publish.senders, s.clients.connections, channelCount),

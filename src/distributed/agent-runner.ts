@@ -8,7 +8,7 @@
  * One run, as the agent sees it (docs/distributed.md, "Messages"):
  *
  *     plan ─► accepted, clock ─► start (the agreed instant) ─► workers started: snapshots …,
- *     connected ─► publishing ─► finish ─► results, stopped
+ *     connected ─► publishing ─► (client senders: sent) ─► finish ─► results, stopped
  *
  * `stop` and `abort` end it early (the workers are stopped: no process is left), and so does a
  * coordinator silent for longer than the plan's `coordinatorLostAfterMs` on the control Redis's
@@ -207,10 +207,13 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
             [toWorkers, fromWorkers] = estimated.apply();
             await send({ type: 'clock', body: { name, clock: estimated.report(), atMs: monotonicMs() } });
           }
+          // Senders send on this clock (t0 converted) and stamp on the coordinator's, as the publisher does.
+          const stampShiftMs = fromWorkers(0);
           const started = plans.map((p) => ({
             ...p,
             connectStartMs: toWorkers(m.body.connectStartMs),
             timeline: { ...p.timeline, originMs: toWorkers(p.timeline.originMs) },
+            upstream: p.upstream && { ...p.upstream, stampShiftMs },
           }));
           workers = options.startWorkers(started);
           workers.start((snapshot) => void send({ type: 'snapshot', body: { name, snapshot } }));
@@ -221,7 +224,29 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
             },
           );
         } else if (m.type === 'publishing') {
+          // Client senders (publish.via websocket): listen for what they did before they start.
+          if (workers && plans.some((p) => p.upstream !== null))
+            workers.sent().then(
+              (list) => {
+                const sent = list.reduce((a, x) => a + x.sent, 0);
+                log(`run ${runId}: its senders sent ${sent} message(s) (${list.length} worker(s))`);
+                for (const sends of list) {
+                  const at = (t: number) => (Number.isFinite(t) ? fromWorkers(t) : t);
+                  const converted = {
+                    ...sends,
+                    measuredFirstSentAt: at(sends.measuredFirstSentAt),
+                    measuredLastSentAt: at(sends.measuredLastSentAt),
+                  };
+                  void send({ type: 'sent', body: { name, sends: converted } });
+                }
+              },
+              (e: unknown) => {
+                if (!over.signal.aborted) fail(null, e);
+              },
+            );
           workers?.publishing(toWorkers(m.body.t0));
+        } else if (m.type === 'stop-sending') {
+          workers?.stopSending();
         } else if (m.type === 'drain') {
           workers?.draining(m.body.publishes);
         } else if (m.type === 'server-restart' && workers) {

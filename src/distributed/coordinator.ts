@@ -39,6 +39,8 @@ const START_LEAD_MS = 1000;
 const ACCEPT_TIMEOUT_MS = 30_000;
 /** The agents' live state is sent at most this often while only their figures move. */
 const AGENTS_EVENT_MS = 1000;
+/** How long the client senders' accounts are waited for after `stop-sending` (as results are after `finish`). */
+const SENT_WAIT_MS = 30_000;
 /** How long `stop` waits for every agent to say it stopped. */
 const STOP_WAIT_MS = 5000;
 /** Connections per agent core when an agent states no capacity (the engine's connections per worker process). */
@@ -374,6 +376,8 @@ export class RemoteWorkerGroup implements WorkerGroup {
   private readonly byWorker = new Map<number, AgentPart>();
   private readonly connectedBy = new Map<number, WorkerConnected>();
   private readonly resultBy = new Map<number, WorkerResult>();
+  /** Client senders' accounts (publish.via websocket), by worker id. */
+  private readonly sendsBy = new Map<number, WorkerSends>();
   private readonly waiters = new Set<() => void>();
   private run: CoordinatorRun | null = null;
   private ready: Promise<void> | null = null;
@@ -525,6 +529,9 @@ export class RemoteWorkerGroup implements WorkerGroup {
         break;
       case 'result':
         this.resultBy.set(m.body.result.workerId, m.body.result);
+        break;
+      case 'sent':
+        this.sendsBy.set(m.body.sends.workerId, m.body.sends);
         break;
       case 'restart-ack':
         part.restartAcks.add(m.body.index);
@@ -683,12 +690,54 @@ export class RemoteWorkerGroup implements WorkerGroup {
     void this.run?.send({ type: 'publishing', body: { t0 } }).catch((e: unknown) => this.controlFailed(asError(e)));
   }
 
-  /** Client senders (publish.via websocket) do not run on agents yet: the scenario's rules refuse it before a run starts. */
-  sent(): Promise<WorkerSends[]> {
-    return Promise.reject(new WsbenchError('CONFIG', 'publish.via websocket does not run on remote agents yet'));
+  /**
+   * Client senders (publish.via websocket): every worker's account of its sends, as its agent sent
+   * it; for a worker whose agent was lost first, what its last snapshot said (`lostAgent`: the
+   * engine's mergeSends counts the rest of its messages as not known to have been sent).
+   */
+  async sent(): Promise<WorkerSends[]> {
+    await this.ready;
+    await this.until(
+      () => this.sendsGaveUp || this.workerIds().every((w) => this.sendsBy.has(w) || this.byWorker.get(w)!.ended === 'lost'),
+      'sent',
+    );
+    return this.workerIds().map((w) => this.sendsBy.get(w) ?? this.lostSends(w));
   }
 
-  stopSending(): void {}
+  /** Told to stop sending, and SENT_WAIT_MS passed: an account still missing is not waited for. */
+  private sendsGaveUp = false;
+
+  stopSending(): void {
+    void this.run?.send({ type: 'stop-sending', body: {} }).catch((e: unknown) => this.controlFailed(asError(e)));
+    // An account lost on the way (an entry a restarted control Redis never kept) must not hold the run.
+    setTimeout(() => {
+      this.sendsGaveUp = true;
+      this.wake();
+    }, SENT_WAIT_MS).unref();
+  }
+
+  /** A lost agent's worker's sends: only what its last snapshot said its senders had attempted and failed. */
+  private lostSends(workerId: number): WorkerSends {
+    const part = this.byWorker.get(workerId)!;
+    const why = part.ended === 'lost' ? undefined : `did not send its senders' account within ${SENT_WAIT_MS / 1000} s of stop-sending`;
+    const upstream = part.lastSnapshot.get(workerId)?.upstream;
+    const empty = encodeHistogram(createHistogram());
+    const none = { ranges: new Uint32Array(0) };
+    return {
+      workerId,
+      attemptedUpTo: 0,
+      sent: 0,
+      failed: none,
+      unsent: none,
+      failureSamples: [],
+      measuredSent: 0,
+      measuredFirstSentAt: Number.NaN,
+      measuredLastSentAt: Number.NaN,
+      lag: empty,
+      bufferedAmount: empty,
+      lostAgent: { name: part.name, attempted: upstream?.attempted ?? 0, failed: upstream?.failed ?? 0, ...(why ? { why } : {}) },
+    };
+  }
 
   draining(publishes: PublishOutcome): void {
     void this.run?.send({ type: 'drain', body: { publishes } }).catch((e: unknown) => this.controlFailed(asError(e)));

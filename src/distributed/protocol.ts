@@ -26,11 +26,15 @@
  * the envelope, these bodies and the embedded worker messages: bump it when any of them changes.
  */
 import { z } from 'zod';
-import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSnapshot } from '../engine/worker-messages.js';
+import type { WorkerConnected, WorkerPlan, WorkerResult, WorkerSends, WorkerSnapshot } from '../engine/worker-messages.js';
 import type { PublishOutcome } from '../metrics/publish-outcomes.js';
 
 export const PROTOCOL_NAME = 'wsbench-control';
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2: client senders on agents (publish.via websocket): `stop-sending` on the run's control stream,
+ * `sent` on its data stream, and the upstream plan's `stampShiftMs`.
+ */
+export const PROTOCOL_VERSION = 2;
 export const PROTOCOL_ID = `${PROTOCOL_NAME}/${PROTOCOL_VERSION}`;
 
 /** The sender name of the coordinator's messages (an agent may not take it). */
@@ -180,6 +184,7 @@ const workerPlan = workerMessage<WorkerPlan>('worker plan', [
 ]);
 const workerSnapshot = workerMessage<WorkerSnapshot>('worker snapshot', ['opened', 'delivered', 'errors']);
 const workerConnected = workerMessage<WorkerConnected>('worker connect outcome', ['openedPerChannel', 'failed']);
+const workerSends = workerMessage<WorkerSends>('worker sends', ['attemptedUpTo', 'sent', 'failed', 'lag', 'bufferedAmount']);
 const workerResult = workerMessage<WorkerResult>('worker result', [
   'delivery',
   'histograms',
@@ -239,6 +244,8 @@ export const MESSAGE_SCHEMAS = {
     start: z.strictObject({ connectStartMs: ms }),
     /** Publishing starts (ToWorker "publishing"): message 0 is due at `t0` on the coordinator's clock (each agent converts it with its offset). */
     publishing: z.strictObject({ t0: ms }),
+    /** The run stops early: the workers' senders stop sending and report what they did (ToWorker "stop-sending"). */
+    'stop-sending': z.strictObject({}),
     /** Publishing is over and the drain begins (ToWorker "drain"). */
     drain: z.strictObject({ publishes: publishOutcome }),
     /** Event `index` restarts the server, stopped at `at` on the coordinator's clock (ToWorker "server-restart"); each agent answers restart-ack. */
@@ -262,6 +269,8 @@ export const MESSAGE_SCHEMAS = {
     snapshot: z.strictObject({ name: agentName, snapshot: workerSnapshot }),
     connected: z.strictObject({ name: agentName, connected: workerConnected }),
     result: z.strictObject({ name: agentName, result: workerResult }),
+    /** A worker's senders are through their share of the schedule, or were told to stop (FromWorker "sent"; times on the coordinator's clock). */
+    sent: z.strictObject({ name: agentName, sends: workerSends }),
     /** Every worker of the agent knows drops from now on are event `index`'s server restart. */
     'restart-ack': z.strictObject({ name: agentName, index: count }),
     fatal: z.strictObject({ name: agentName, workerId: count.nullable(), message: z.string().max(2000) }),

@@ -207,7 +207,8 @@ class TransportRun {
       this.publisher = new UpstreamSource(
         this.workers,
         () => this.live.upstreamProgress(),
-        (sends) => mergeSends(sends, map, plans, this.counts.warmup),
+        (sends, due) => mergeSends(sends, map, plans, this.counts.warmup, due),
+        { rate: plans[0]?.publishRate ?? [], total: plans[0]?.totalPublishes ?? 0 },
       );
     } else {
       // Started now so its thread and Redis connection are warm when publishing begins.

@@ -90,6 +90,7 @@ export class UpstreamSender {
   /** Per own sender (by client index − firstClient): its message's text around the payload; null for non-senders. */
   private readonly frames: ({ before: Buffer; after: Buffer } | null)[] = [];
   private readonly verbatim: boolean;
+  private readonly stampShiftMs: number;
   private schedule: OpenLoopSchedule | null = null;
   private next = 0;
   private attemptedUpTo = 0;
@@ -119,6 +120,7 @@ export class UpstreamSender {
     this.writer = new StampWriter(setup.runId, setup.encoding, setup.upstream.payloadSize, setup.upstream.padding);
     this.binary = setup.encoding === 'binary';
     this.verbatim = setup.upstream.template === PAYLOAD;
+    this.stampShiftMs = setup.upstream.stampShiftMs ?? 0;
     for (let j = 0; j < setup.clientCount; j++) {
       const k = setup.firstClient + j * setup.clientStride;
       const own = map.slotOf(k) >= 0;
@@ -181,7 +183,8 @@ export class UpstreamSender {
       this.measuredSent++;
     }
     const client = this.map.senderOf(i);
-    const payload = this.writer.write(i, intended, warmup ? FLAG_WARMUP : 0);
+    // Stamped on the coordinator's clock (stampShiftMs: 0 on one host), sent on this one's.
+    const payload = this.writer.write(i, intended + this.stampShiftMs, warmup ? FLAG_WARMUP : 0);
     const around = this.frames[(client - this.setup.firstClient) / this.setup.clientStride];
     const frame = around ? Buffer.concat([around.before, payload, around.after]) : payload;
     const outcome = this.port.sendThrough(client, frame, this.binary);

@@ -18,6 +18,9 @@ import type { SenderMap } from './sender-map.js';
 import type { WorkerGroup } from './worker-group.js';
 import type { WorkerSends } from './worker-messages.js';
 import { ownsClient } from './upstream-sender.js';
+import { OpenLoopSchedule } from './pacer.js';
+import { monotonicMs } from '../metrics/clock.js';
+import type { CurveSegment } from '../config/load-shape.js';
 
 /** What the clients' sending adds to a publisher result. */
 export interface UpstreamResult {
@@ -56,31 +59,41 @@ export interface PublishSource {
 export class UpstreamSource implements PublishSource {
   readonly connected = Promise.resolve();
   private sends: Promise<WorkerSends[]> | null = null;
+  private t0 = Number.NaN;
+  /** Messages due when the run stopped sending early (null: the whole schedule was). */
+  private dueAtStop: number | null = null;
 
   constructor(
     private readonly workers: WorkerGroup,
     /** Progress summed over the workers' latest snapshots. */
     private readonly progressNow: () => PublisherProgress,
-    private readonly merge: (sends: readonly WorkerSends[]) => SourceResult,
+    /** `due`: messages of the schedule due by the end of sending, on this clock (for workers that could not say: lost agents). */
+    private readonly merge: (sends: readonly WorkerSends[], due: number) => SourceResult,
+    /** The schedule (as in every worker): the publisher's rate curve and its messages. */
+    private readonly plan: { rate: readonly CurveSegment[]; total: number },
   ) {}
 
   progress(): PublisherProgress {
     return this.progressNow();
   }
 
-  /** Listens for the workers' answers; the workers start sending when told that publishing starts. */
-  start(): void {
-    this.sends ??= this.workers.sent();
+  /** Listens for the workers' answers; the workers start sending when told that publishing starts (message 0 due at `t0`). */
+  start(t0: number): void {
+    if (this.sends) return;
+    this.t0 = t0;
+    this.sends = this.workers.sent();
     this.sends.catch(() => {});
   }
 
   stop(): void {
-    if (this.sends) this.workers.stopSending();
+    if (!this.sends) return;
+    this.dueAtStop ??= new OpenLoopSchedule(this.t0, this.plan.rate, this.plan.total).dueCount(monotonicMs());
+    this.workers.stopSending();
   }
 
   async result(): Promise<SourceResult> {
     if (!this.sends) throw new Error('the senders never started');
-    return this.merge(await this.sends);
+    return this.merge(await this.sends, this.dueAtStop ?? this.plan.total);
   }
 
   async dispose(): Promise<void> {}
@@ -96,7 +109,8 @@ export interface ClientRange {
 
 /**
  * Every worker's sends as one publisher result. The schedule's messages [0, sent) are those up to
- * the last any sender attempted; each failed send is a failed publish, and so is a message below
+ * the last any sender attempted (or, when a worker's agent was lost, the `due` messages of the
+ * schedule if more: its senders cannot say how far they got); each failed send is a failed publish, and so is a message below
  * that whose sender had not got to it when the run stopped (workers stop a moment apart): due,
  * never sent, owed to nobody. Of the messages not sent, those due while the scenario had their
  * sender between connections are `unsent`, the others `sendFailures` (the two never overlap: a
@@ -107,20 +121,35 @@ export function mergeSends(
   map: SenderMap,
   ranges: readonly ClientRange[],
   warmupCount: number,
+  due = 0,
 ): SourceResult {
-  const sent = Math.max(0, ...sends.map((s) => s.attemptedUpTo));
+  const rangeOf = (s: WorkerSends) => ranges.find((r) => r.workerId === s.workerId);
+  const known = sends.map((s) => (s.lostAgent ? knownOfLost(s, map, rangeOf(s)) : s));
+  // A lost agent's senders cannot say how far they got: the schedule's due messages stand for them.
+  const sent = Math.max(0, ...known.map((s) => s.attemptedUpTo), known.some((s) => s.lostAgent) ? due : 0);
   const failed = new RangeSet();
   const samples: string[] = [];
   let reported = 0;
   let unsent = 0;
-  for (const s of sends) {
+  for (const s of known) {
+    if (s.lostAgent) {
+      const range = rangeOf(s);
+      let unknown = 0;
+      if (range) for (let i = s.attemptedUpTo; i < sent; i++) if (ownsClient(range, map.senderOf(i))) unknown++;
+      reported += unknown;
+      if (unknown > 0 && samples.length < 5)
+        samples.push(
+          `agent "${s.lostAgent.name}" ${s.lostAgent.why ?? 'was lost'}: ${unknown} message(s) due from its senders (worker ${s.workerId}) after its last report ` +
+            'are not known to have been sent: counted as not sent (unpublished: owed to nobody, delivered where they arrived)',
+        );
+    }
     const own = decodeIndexSet(s.failed);
     const away = s.unsent ? decodeIndexSet(s.unsent).size : 0;
     unsent += away;
     reported += own.size - away;
     own.forEach((from, to) => failed.addRange(from, to));
     for (const sample of s.failureSamples) if (samples.length < 5) samples.push(sample);
-    const range = ranges.find((r) => r.workerId === s.workerId);
+    const range = rangeOf(s);
     if (!range) continue;
     for (let i = s.attemptedUpTo; i < sent; i++) if (ownsClient(range, map.senderOf(i))) failed.add(i);
   }
@@ -128,8 +157,8 @@ export function mergeSends(
   if (notSent > reported + unsent && samples.length < 5)
     samples.push('the run stopped before some senders sent messages already due: those count as not sent (owed to nobody)');
   const outcomes = new PublishOutcomes(sent, failed, map.channelCount);
-  const lag = mergeEncoded(sends.map((s) => s.lag));
-  const measured = sends.filter((s) => s.measuredSent > 0);
+  const lag = mergeEncoded(known.map((s) => s.lag));
+  const measured = known.filter((s) => s.measuredSent > 0);
   return {
     sent,
     acked: sent - notSent,
@@ -147,11 +176,39 @@ export function mergeSends(
     failed: encodeIndexSet(failed, sent),
     upstream: {
       senders: map.senders,
-      sent: sends.reduce((a, s) => a + s.sent, 0),
+      sent: known.reduce((a, s) => a + s.sent, 0),
       sendFailures: notSent - unsent,
       unsent,
-      bufferedAmount: encodeHistogram(mergeEncoded(sends.map((s) => s.bufferedAmount))),
+      bufferedAmount: encodeHistogram(mergeEncoded(known.map((s) => s.bufferedAmount))),
       failureSamples: samples,
     },
   };
+}
+
+/**
+ * What is known of the sends of a worker whose agent was lost (`lostAgent`: its last snapshot's
+ * counts): its senders attempt their own messages in schedule order, so `attempted` of them means
+ * its first `attempted` own messages; with no failure among them, those all went out. Anything
+ * after is unknown — the agent may have died, or gone on sending while cut off from the control
+ * Redis — so mergeSends counts it not sent: unpublished, owed to nobody (a copy that arrived
+ * anyway is delivered), never lost. With failures among them (which ones is not known) nothing of
+ * the worker is taken as sent.
+ */
+function knownOfLost(s: WorkerSends, map: SenderMap, range: ClientRange | undefined): WorkerSends {
+  const lost = s.lostAgent!;
+  let upTo = 0;
+  // A worker holding a sender owns a message of every round of its channel's senders: the walk ends.
+  const holdsSender =
+    range !== undefined &&
+    Array.from({ length: range.clientCount }, (_, j) => range.firstClient + j * range.clientStride).some((k) => map.slotOf(k) >= 0);
+  if (holdsSender && lost.failed === 0 && lost.attempted > 0)
+    for (let i = 0, own = 0; ; i++) {
+      if (!ownsClient(range!, map.senderOf(i))) continue;
+      if (++own === lost.attempted) {
+        upTo = i + 1;
+        break;
+      }
+    }
+  const sentKnown = upTo > 0 ? lost.attempted : 0;
+  return { ...s, attemptedUpTo: upTo, sent: sentKnown, measuredSent: 0, measuredFirstSentAt: Number.NaN, measuredLastSentAt: Number.NaN };
 }

@@ -110,6 +110,12 @@ export interface UpstreamPlan {
   /** Bytes of the stamped payload, and what fills it behind the stamp (as the publisher's: publish.padding). */
   payloadSize: number;
   padding: PayloadPadding;
+  /**
+   * Added to every intended time a sender stamps: the coordinator's clock minus this worker's
+   * (an agent whose clock is not the coordinator's sends on its own clock, converted from the
+   * coordinator's t0, and stamps on the coordinator's, as the publisher does). Absent: 0 (one clock).
+   */
+  stampShiftMs?: number;
 }
 
 /** What a worker's senders did (sent once they are through their share of the schedule, or told to stop). */
@@ -135,6 +141,12 @@ export interface WorkerSends {
   /** Encoded histograms: how late each send went out (µs), and the sender's bufferedAmount right after it (bytes). */
   lag: string;
   bufferedAmount: string;
+  /**
+   * Set by a worker group for a worker whose agent was lost before it sent this (never by a
+   * worker): the agent's name, what its last snapshot said its senders had attempted and failed,
+   * and why nothing more is known (default "was lost"); upstream-source.ts mergeSends.
+   */
+  lostAgent?: { name: string; attempted: number; failed: number; why?: string };
 }
 
 /** What happens to the connections while publishing, on the schedule's axis (ms from message 0). */

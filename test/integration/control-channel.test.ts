@@ -114,8 +114,8 @@ test('agents register and heart-beat; a silent one is lost, a live one is not; a
       ['agent-a'],
     );
 
-    // An agent of another protocol version registers: it is refused on its own stream and told why.
-    const c = await channel('agent-c', { protocolId: 'wsbench-control/2' });
+    // An agent of the previous protocol version (before client senders ran on agents) registers: it is refused on its own stream and told why.
+    const c = await channel('agent-c', { protocolId: 'wsbench-control/1' });
     const presenceC = await AgentPresence.start(c, describeThisAgent({ name: 'agent-c', heartbeatMs: 200 }));
     const inbox = await presenceC.inbox();
     const refusal = await (async () => {
@@ -135,7 +135,7 @@ test('agents register and heart-beat; a silent one is lost, a live one is not; a
     assert.equal(
       refusal.message,
       `agent "agent-c" refused by the coordinator (${PROTOCOL_ID}, wsbench ${describeThisAgent({ name: 'x' }).wsbenchVersion}): ` +
-        `"agent-c" speaks wsbench-control/2 (wsbench ${describeThisAgent({ name: 'x' }).wsbenchVersion}), this side speaks ${PROTOCOL_ID}: ` +
+        `"agent-c" speaks wsbench-control/1 (wsbench ${describeThisAgent({ name: 'x' }).wsbenchVersion}), this side speaks ${PROTOCOL_ID}: ` +
         'run the same wsbench version on the coordinator and every agent',
     );
     const refused = events.filter((e) => e.type === 'refused');

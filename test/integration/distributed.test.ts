@@ -11,17 +11,18 @@
  */
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { descendantsOf, isAlive, onPublishing, waitFor } from '../helpers/processes.js';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded.js';
 import { ExitCode } from '../../src/exit-codes.js';
 import type { RunReport } from '../../src/results/types.js';
 import type { AgentLiveState } from '../../src/engine/events.js';
 import { createNetns, netnsSupport, type Netns, type NetnsSupport } from '../helpers/netns.js';
+import { AgentProcesses, registered } from '../helpers/agents.js';
 import { assertMembershipLedger, membershipSum } from '../helpers/membership.js';
 import { startWsRelay } from '../fixtures/ws-relay.js';
 
@@ -29,8 +30,6 @@ let redis: EmbeddedRedis;
 let support: NetnsSupport;
 let ns: Netns | undefined;
 let dir: string;
-/** A control prefix per test, so that one test's agents never see another's coordinator. */
-let prefixCount = 0;
 
 before(async () => {
   support = await netnsSupport();
@@ -49,50 +48,10 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Agent {
-  name: string;
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const agents: Agent[] = [];
-
-function startAgent(name: string, url: string, extra: string[] = [], inNs?: Netns, env: NodeJS.ProcessEnv = {}): Agent {
-  const args = [BIN, 'agent', '--redis', url, '--name', name, ...extra];
-  const options = { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'] };
-  const child = inNs ? inNs.spawn(process.execPath, args, options) : spawn(process.execPath, args, options);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const agent = { name, child, stderr: () => stderr, exited };
-  agents.push(agent);
-  return agent;
-}
-
-/** Every agent of the test stopped (SIGTERM, then SIGKILL), and none of their worker processes left. */
-afterEach(async () => {
-  const pids = agents.flatMap((a) => (a.child.pid ? [a.child.pid, ...descendantsOf(a.child.pid)] : []));
-  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGTERM');
-  await Promise.race([Promise.all(agents.map((a) => a.exited)), new Promise((r) => setTimeout(r, 10_000))]);
-  for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-  await Promise.all(agents.map((a) => a.exited));
-  agents.length = 0;
-  const gone = await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000);
-  assert.ok(gone, `processes left running: ${pids.filter(isAlive).join(', ')}`);
-});
-
-/** Waits until every agent said it registered. */
-async function registered(list: Agent[]): Promise<void> {
-  const ok = await waitFor(() => list.every((a) => /registered/.test(a.stderr())), 20_000);
-  assert.ok(ok, `agents did not register:\n${list.map((a) => a.stderr()).join('\n')}`);
-}
-
-function nextPrefix(): string {
-  return `wsbench:test${process.pid}-${prefixCount++}`;
-}
+const fleet = new AgentProcesses();
+const startAgent = fleet.start.bind(fleet);
+const nextPrefix = fleet.nextPrefix.bind(fleet);
+afterEach(() => fleet.stopAll());
 
 /**
  * Where two values differ in shape: keys (recursively), types; arrays by all their elements
@@ -787,19 +746,6 @@ test('a server restart over two agents: both agents’ clients drop and come bac
   assert.equal(d.delivered + d.lost + d.notOwed + d.unpublished, d.expected, context);
   assert.equal(d.duplicated, 0);
   assert.ok(d.delivered > 0);
-});
-
-test('client senders (publish.via websocket) with --agents: refused before anything starts, in one line', async () => {
-  const scenario = join(dir, 'senders.yaml');
-  await writeFile(
-    scenario,
-    'clients: { connections: 10 }\npublish: { rate: 10/s, duration: 1s, via: websocket }\ntarget: { kind: builtin, clientPublish: true }\n',
-  );
-  const result = await runCli(['run', scenario, '--redis', redis.url, '--agents', '1', '--agents-wait', '1s', '--quiet'], {
-    timeoutMs: 30_000,
-  });
-  assert.equal(result.code, ExitCode.CONFIG_ERROR, result.stderr);
-  assert.match(result.stderr, /^wsbench: error: --agents: not with publish\.via websocket yet: client senders run in local workers only$/m);
 });
 
 test('too few agents within --agents-wait: a setup error naming the agents that came, nothing started', async () => {

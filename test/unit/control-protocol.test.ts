@@ -188,6 +188,7 @@ const VALID: { [R in StreamRole]: ControlMessage<R>[] } = {
     { type: 'server-restarted', body: { index: 2 } },
     { type: 'finish', body: { publishes: { sent: 12, failed: { ranges: Uint32Array.from([3, 5]) } } } },
     { type: 'finish', body: { publishes: { sent: 20, failed: { bitmap: Uint8Array.from([0b101, 0, 1]) } } } },
+    { type: 'stop-sending', body: {} },
     { type: 'stop', body: { reason: 'threshold failed' } },
     { type: 'abort', body: { reason: '--abort-on-fail: fanout.p99 < 1ms failed' } },
   ],
@@ -206,6 +207,25 @@ const VALID: { [R in StreamRole]: ControlMessage<R>[] } = {
     { type: 'snapshot', body: { name: 'agent-0', snapshot } },
     { type: 'connected', body: { name: 'agent-0', connected } },
     { type: 'result', body: { name: 'agent-0', result } },
+    {
+      type: 'sent',
+      body: {
+        name: 'agent-0',
+        sends: {
+          workerId: 1,
+          attemptedUpTo: 40,
+          sent: 9,
+          failed: { ranges: Uint32Array.from([12, 13]) },
+          unsent: { ranges: new Uint32Array(0) },
+          failureSamples: ['message #12 was due from sender client 3, whose connection was not open: not sent (owed to nobody)'],
+          measuredSent: 8,
+          measuredFirstSentAt: 98_790.5,
+          measuredLastSentAt: 98_800.25,
+          lag: encoded,
+          bufferedAmount: encoded,
+        },
+      },
+    },
     { type: 'fatal', body: { name: 'agent-0', workerId: 1, message: 'worker exited (SIGKILL)' } },
     { type: 'fatal', body: { name: 'agent-0', workerId: null, message: 'cannot start workers' } },
     { type: 'restart-ack', body: { name: 'agent-0', index: 2 } },
@@ -379,9 +399,15 @@ for (const c of INVALID) {
 const MISMATCHED: { name: string; v: string; body?: string; detail: RegExp }[] = [
   {
     name: 'a newer version, naming its wsbench version',
-    v: 'wsbench-control/2',
+    v: 'wsbench-control/3',
     detail:
-      /^"agent-0" speaks wsbench-control\/2 \(wsbench 0\.1\.0\), this side speaks wsbench-control\/1: run the same wsbench version on the coordinator and every agent$/,
+      /^"agent-0" speaks wsbench-control\/3 \(wsbench 0\.1\.0\), this side speaks wsbench-control\/2: run the same wsbench version on the coordinator and every agent$/,
+  },
+  {
+    // Version 1 carried no client senders (no stop-sending, no sent): an agent built before them is refused.
+    name: 'the version before client senders ran on agents',
+    v: 'wsbench-control/1',
+    detail: /^"agent-0" speaks wsbench-control\/1 \(wsbench 0\.1\.0\), this side speaks wsbench-control\/2: run the same wsbench version/,
   },
   {
     name: 'an older version with a body we cannot read',
@@ -405,7 +431,7 @@ for (const c of MISMATCHED) {
 }
 
 test('a side built for another version decodes our entries as mismatched (both directions)', () => {
-  const decoded = decodeEntry('agents', register, 'wsbench-control/2');
+  const decoded = decodeEntry('agents', register, 'wsbench-control/3');
   assert.equal(decoded.ok, false);
   assert.equal(!decoded.ok && decoded.problem, 'version');
   const old = encodeEntry('agents', { type: 'register', body: descriptor }, 'agent-0', 0, 'wsbench-control/0');

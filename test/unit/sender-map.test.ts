@@ -191,3 +191,58 @@ test('mergeSends: messages due while a sender was between connections (churn, st
   assert.equal(r.upstream!.sent + r.upstream!.sendFailures + r.upstream!.unsent, r.sent, 'sent + sendFailures + unsent = messages due');
   assert.ok(!r.errorSamples.some((x) => /run stopped/.test(x)), 'nothing was cut off by a stop');
 });
+
+test('mergeSends: a worker whose agent was lost — what its last snapshot said was sent stands, every later message of its senders is not sent (unpublished), named', () => {
+  // 4 clients, 1 channel, 2 senders: client 0 (worker 0) sends the even messages, client 2 (worker 1) the odd ones.
+  const map = new SenderMap(4, 1, 2);
+  const ranges = [
+    { workerId: 0, firstClient: 0, clientCount: 2, clientStride: 1 },
+    { workerId: 1, firstClient: 2, clientCount: 2, clientStride: 1 },
+  ];
+  const lost = (attempted: number, failed: number): WorkerSends =>
+    sends(0, 0, 0, [], { lostAgent: { name: 'agent-0', attempted, failed }, measuredSent: 0 });
+  const cases: [what: string, lostSends: WorkerSends, failed: number[], sent: number][] = [
+    // Its 2 first own messages (0 and 2) went out; 4, 6 and 8 were due after its last report.
+    ['2 attempted, none failed', lost(2, 0), [4, 5, 6, 7, 8, 9], 5 + 2],
+    // Which of its attempts failed is not known: nothing of it is taken as sent.
+    ['2 attempted, 1 failed', lost(2, 1), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 5],
+    ['lost before its first snapshot', lost(0, 0), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 5],
+    ['through its share before it was lost', lost(5, 0), [], 10],
+  ];
+  for (const [what, lostSends, failed, sent] of cases) {
+    const r = mergeSends([lostSends, sends(1, 10, 5, [])], map, ranges, 0);
+    const up = r.upstream!;
+    assert.equal(r.sent, 10, what);
+    assert.deepEqual(decodeIndexSet(r.failed).ranges(), failed, what);
+    assert.equal(up.sent, sent, what);
+    // Every message due is sent, failed or unsent, once.
+    assert.equal(up.sent + up.sendFailures + up.unsent, r.sent, what);
+    assert.equal(r.errors, up.sendFailures, what);
+    assert.equal(r.acked, r.sent - r.errors, what);
+    if (up.sendFailures > 0) {
+      assert.match(
+        up.failureSamples[0]!,
+        /^agent "agent-0" was lost: \d+ message\(s\) due from its senders \(worker 0\) after its last report/,
+        what,
+      );
+      assert.ok(!up.failureSamples.some((s) => /run stopped before/.test(s)), `not taken for an early stop: ${what}`);
+    }
+  }
+  // The schedule's last message (10 of 11) was the lost worker's: the survivors stopped at 10, the
+  // schedule's due count says 11 were due; without it (due 0) the last one would go uncounted.
+  const last = mergeSends([lost(2, 0), sends(1, 10, 5, [])], map, ranges, 0, 11);
+  assert.equal(last.sent, 11);
+  assert.deepEqual(decodeIndexSet(last.failed).ranges(), [4, 5, 6, 7, 8, 9, 10, 11]);
+  assert.equal(last.upstream!.sent + last.upstream!.sendFailures, 11);
+  // Without a lost worker the survivors' own account stands (the due count is for lost agents only).
+  assert.equal(mergeSends([sends(0, 9, 5, []), sends(1, 10, 5, [])], map, ranges, 0, 11).sent, 10);
+  // A lost worker that held no sender misses nothing.
+  const noSender = mergeSends(
+    [sends(0, 10, 10, []), sends(1, 0, 0, [], { lostAgent: { name: 'agent-1', attempted: 0, failed: 0 } })],
+    new SenderMap(4, 1, 1),
+    ranges,
+    0,
+  );
+  assert.deepEqual(decodeIndexSet(noSender.failed).ranges(), []);
+  assert.equal(noSender.upstream!.sent, 10);
+});
