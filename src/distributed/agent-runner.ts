@@ -213,6 +213,8 @@ async function runOne(options: AgentOptions, plan: Envelope<'agent'> & { type: '
             ...p,
             connectStartMs: toWorkers(m.body.connectStartMs),
             timeline: { ...p.timeline, originMs: toWorkers(p.timeline.originMs) },
+            // Every stamp a worker reads is on the coordinator's clock: its receipts are on this one.
+            stampToWorkerMs: toWorkers(0),
             upstream: p.upstream && { ...p.upstream, stampShiftMs },
           }));
           workers = options.startWorkers(started);

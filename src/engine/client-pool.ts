@@ -410,6 +410,8 @@ export class ClientPool implements ConnectionOwner, SenderPort {
   private readonly dynamic: boolean;
   /** Figures per client class, when the plan has slow clients. */
   private readonly classes: ClassTally | null;
+  /** The plan's stampToWorkerMs: stamps are on the coordinator's clock, receipts on this one. */
+  private readonly stampToWorkerMs: number;
 
   constructor(
     private readonly plan: WorkerPlan,
@@ -418,6 +420,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     load: LoadSource | null = null,
   ) {
     this.reader = new StampReader(plan.runId);
+    this.stampToWorkerMs = plan.stampToWorkerMs ?? 0;
     this.channelCount = plan.channelNames.length;
     const tracked = Math.min(plan.totalPublishes, plan.perPublishLimit);
     this.firstLatency = new Float32Array(tracked).fill(Number.POSITIVE_INFINITY);
@@ -1098,7 +1101,8 @@ export class ClientPool implements ConnectionOwner, SenderPort {
       return;
     }
     const q = (seq - member.channelIndex) / this.channelCount;
-    const intended = stamp.intendedMs;
+    // On this worker's clock: readiness, closes, intervals and latency are all measured on it.
+    const intended = stamp.intendedMs + this.stampToWorkerMs;
     if (!(intended >= conn.readyAt && intended < conn.closeAt)) {
       // Not owed on this connection: before its readiness (a replay on reconnect) or after its close began.
       this.ignoredTotal++;

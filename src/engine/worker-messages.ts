@@ -62,6 +62,12 @@ export interface WorkerPlan {
   localAddresses: string[];
   /** The timeline's grid (the same for every worker and the coordinator). */
   timeline: IntervalGridSpec;
+  /**
+   * What to add to a stamp's intended time (on the coordinator's clock, where the publisher and
+   * every sender stamp) to read it on this worker's monotonic clock: absent or 0 where the two are
+   * one clock; an agent whose clock is estimated sets it when the run starts.
+   */
+  stampToWorkerMs?: number;
   /** The publisher's rate curve: with t0 (sent when publishing starts) it gives every sequence's intended time. */
   publishRate: CurveSegment[];
   /** How the connections change while publishing (stages, churn, storms, server restarts). */

@@ -21,11 +21,18 @@ export class AgentProcesses {
   private readonly agents: Agent[] = [];
   private prefixCount = 0;
 
-  /** Starts `wsbench agent --redis url --name name …extra` (inside `inNs` when given). */
-  start(name: string, url: string, extra: string[] = [], inNs?: Netns, env: NodeJS.ProcessEnv = {}): Agent {
+  /**
+   * Starts `wsbench agent --redis url --name name …extra` (inside `inNs` when given; under
+   * `wrapper` when given, a command that runs the rest, such as `unshare --time …`).
+   */
+  start(name: string, url: string, extra: string[] = [], inNs?: Netns, env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Agent {
     const args = [BIN, 'agent', '--redis', url, '--name', name, ...extra];
     const options = { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'] };
-    const child = inNs ? inNs.spawn(process.execPath, args, options) : spawn(process.execPath, args, options);
+    const child = inNs
+      ? inNs.spawn(process.execPath, args, options)
+      : wrapper.length > 0
+        ? spawn(wrapper[0]!, [...wrapper.slice(1), process.execPath, ...args], options)
+        : spawn(process.execPath, args, options);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
