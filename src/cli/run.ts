@@ -247,7 +247,11 @@ function agentsSettings(
 
 /** The report with its agents (`run.agents`) and the run's latency error bound from their clocks. */
 function withAgents(report: RunReport, agents: AgentReport[]): RunReport {
-  const latencyErrorBoundMs = runLatencyErrorBound(agents.map((a) => a.clock));
+  const clientSenders = Object.values(report.transports).some((t) => t?.upstream !== undefined);
+  const latencyErrorBoundMs = runLatencyErrorBound(
+    agents.map((a) => a.clock),
+    clientSenders,
+  );
   const withRun = (run: RunReport['run']) => ({ ...run, agents, latencyErrorBoundMs });
   return {
     ...report,

@@ -13,9 +13,16 @@ import { SAME_HOST_CLOCK_ERROR_MS, type AgentClock } from './clock-offset.js';
 /** The bound is called out when it exceeds this share of the median latency. */
 export const CLOCK_BOUND_NOTE_RATIO = 0.1;
 
-/** The run's latency error bound (ms): the largest agent bound; one host's when there is no agent. */
-export function runLatencyErrorBound(agents: readonly Pick<AgentClock, 'errorBoundMs'>[]): number {
-  return agents.reduce((max, a) => Math.max(max, a.errorBoundMs), SAME_HOST_CLOCK_ERROR_MS);
+/**
+ * The run's latency error bound (ms): the largest agent bound; one host's when there is no agent.
+ * With client senders on agents (`clientSenders`) a round trip can be sent on one agent and
+ * received on another, two conversions whose errors add (on one agent they are the same error and
+ * cancel): then the two largest bounds summed.
+ */
+export function runLatencyErrorBound(agents: readonly Pick<AgentClock, 'errorBoundMs'>[], clientSenders = false): number {
+  const bounds = agents.map((a) => a.errorBoundMs).sort((a, b) => b - a);
+  const worst = clientSenders && bounds.length >= 2 ? bounds[0]! + bounds[1]! : (bounds[0] ?? 0);
+  return Math.max(worst, SAME_HOST_CLOCK_ERROR_MS);
 }
 
 /** Why the summary must mention the clock bound for one set of latency figures. */

@@ -14,6 +14,25 @@ test('runLatencyErrorBound: the largest agent bound; one host\u2019s with no age
   assert.equal(runLatencyErrorBound([{ errorBoundMs: 0.3 }, { errorBoundMs: 2.5 }, { errorBoundMs: 0.001 }]), 2.5);
 });
 
+test('runLatencyErrorBound with client senders: a round trip between two agents carries both their errors', () => {
+  const cases: { bounds: number[]; want: number }[] = [
+    { bounds: [], want: SAME_HOST_CLOCK_ERROR_MS },
+    { bounds: [2.5], want: 2.5 }, // one agent: sender and member share one conversion error, which cancels
+    { bounds: [0.3, 2.5, 0.001], want: 2.8 },
+    { bounds: [1, 1], want: 2 },
+    { bounds: [0, 0], want: SAME_HOST_CLOCK_ERROR_MS },
+  ];
+  for (const c of cases)
+    assert.equal(
+      runLatencyErrorBound(
+        c.bounds.map((errorBoundMs) => ({ errorBoundMs })),
+        true,
+      ),
+      c.want,
+      c.bounds.join(', '),
+    );
+});
+
 const verdicts: { name: string; boundMs: number; p50Ms: number | null; want: ReturnType<typeof clockBoundVerdict> }[] = [
   { name: 'one host: never', boundMs: SAME_HOST_CLOCK_ERROR_MS, p50Ms: 0.005, want: null },
   { name: 'bound far below p50', boundMs: 0.05, p50Ms: 5, want: null },
