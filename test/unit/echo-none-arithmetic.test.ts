@@ -30,6 +30,7 @@ import { IntervalCollector } from '../../src/engine/interval-collector.js';
 import { OpenLoopSchedule, constantRate } from '../../src/engine/pacer.js';
 import { SenderMap } from '../../src/engine/sender-map.js';
 import { senderPoolSize } from '../../src/config/senders.js';
+import { seededRandom as random } from '../helpers/seeded-random.js';
 
 /** The representation the arithmetic replaced: each own sequence of an owed range moved to notOwed as a range of its own. */
 function perMessageWithoutOwn(spans: OwedSpans, offset: number, period: number, end: number): OwedSpans {
@@ -51,18 +52,6 @@ function perMessageWithoutOwn(spans: OwedSpans, offset: number, period: number, 
   }
   set.forEach((a, b) => notOwed.push(a, b));
   return { owed, notOwed };
-}
-
-/** mulberry32: the same pseudo-random receipts in every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const N = 80; // sequences on the channel
