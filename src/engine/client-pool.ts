@@ -35,6 +35,7 @@ import {
   NEVER_OWED,
   OWED_THROUGHOUT,
   forEachIn,
+  ownBelow,
   ownIn,
   owedIn,
   owedSize,
@@ -461,11 +462,10 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     const { lifecycle } = plan;
     this.connectionCurve = lifecycle.connections ? new PiecewiseLinear(lifecycle.connections) : null;
     this.level = plan.totalClients;
-    // A sender left out of its own messages (publish.echo none) is owed less than its channel's publishes, too.
-    this.dynamic =
-      lifecycle.connections !== null || lifecycle.churnPerSec > 0 || lifecycle.events.length > 0 || plan.upstream?.echo === 'none';
-    this.outcomes = lifecycle.events.map((e) => emptyEventAccount(e.index));
     this.leavesSenderOut = plan.upstream?.echo === 'none';
+    // A sender left out of its own messages (publish.echo none) is owed less than its channel's publishes, too.
+    this.dynamic = lifecycle.connections !== null || lifecycle.churnPerSec > 0 || lifecycle.events.length > 0 || this.leavesSenderOut;
+    this.outcomes = lifecycle.events.map((e) => emptyEventAccount(e.index));
     if (this.dynamic) this.timeline.owedIn = (from, to) => this.owedIn(from, to);
     if (plan.upstream) {
       this.senderMap = new SenderMap(plan.upstream.pool, this.channelCount, plan.upstream.senders);
@@ -1133,7 +1133,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
     const slot = this.timeline.delivered(intended);
     if (stamp.flags & FLAG_WARMUP) return;
     const latency = receivedAt - intended;
-    if (client.senderSlot >= 0 && this.senderMap!.sends(client.channelIndex, client.senderSlot, q)) {
+    if (this.isOwn(client, q)) {
       // The sender's own copy: echo latency, apart from the fan-out; it is still one of the recipients.
       if (this.timeline.recordEcho(slot, latency)) this.clamped++;
       if (seq < this.recipients.length) this.recipients[seq]!++;
@@ -1398,8 +1398,7 @@ export class ClientPool implements ConnectionOwner, SenderPort {
           // A sender's own ones in it are owed to nobody on it (only the tracked publishes: bounded like `diff`).
           const own = spans.own;
           if (own === undefined) return;
-          const first = own.offset + Math.max(0, Math.ceil((from - own.offset) / own.period)) * own.period;
-          for (let q = first; q < Math.min(to, own.end); q += own.period) {
+          for (let q = own.offset + ownBelow(own, from) * own.period; q < Math.min(to, own.end); q += own.period) {
             diff[q]!--;
             diff[q + 1]!++;
           }
