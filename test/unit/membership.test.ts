@@ -14,10 +14,10 @@ import {
 } from '../../src/config/membership.js';
 import { parseScenarioText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
-import { connectionsOfRange, workerPlans } from '../../src/engine/worker-plans.js';
+import { connectionsOfRange } from '../../src/engine/worker-plans.js';
+import { plainWorkerPlans } from '../helpers/worker-plans.js';
 import { websocket } from '../../src/transports/websocket.js';
 import { longpoll } from '../../src/transports/longpoll.js';
-import { PLAIN_PROTOCOL } from '../../src/targets/client-protocol.js';
 import { channelsOfQuery } from '../../src/server/router.js';
 import { fillTemplate } from '../../src/targets/template.js';
 import { scenarioFacts } from '../../src/api/scenario-facts.js';
@@ -152,27 +152,9 @@ test('clients in several channels, mistakes: one line naming where and what', ()
 test('worker plans: the membership and the URL for several channels, the same for every worker', () => {
   const plan = (extra: string, severalChannelsUrlTemplate?: string) => {
     const scenario = parseScenarioText(withClients(extra), 'scn.yaml');
-    return workerPlans({
-      scenario,
-      target: {
-        describe: 'test target',
-        headers: {},
-        subprotocols: [],
-        clientProtocol: PLAIN_PROTOCOL,
-        maxPayload: 1 << 20,
-        readyDelayMs: 0,
-        ...(severalChannelsUrlTemplate ? { severalChannelsUrlTemplate } : {}),
-      },
-      transport: 'websocket',
-      descriptor: websocket,
-      urlTemplate: 'ws://h/ws/{channel}',
-      runId: 'r',
+    return plainWorkerPlans(scenario, {
+      ...(severalChannelsUrlTemplate ? { target: { severalChannelsUrlTemplate } } : {}),
       workers: 2,
-      publishes: { warmup: 0, total: 200 },
-      localAddresses: [],
-      snapshotIntervalMs: 100,
-      connectStartMs: 0,
-      timeline: { originMs: 0, lengthMs: 1000 },
     });
   };
   for (const p of plan('channelsPerClient: 3', 'ws://h/ws?channels={channels}')) {
@@ -219,19 +201,9 @@ test('scenario facts: clients in several channels are a fact of the scenario (ab
 
 test('worker plans: a connection per (client, channel) where one connection cannot carry several (a raw target, a polling transport)', () => {
   const base = (target: string, descriptor = websocket) =>
-    workerPlans({
-      scenario: parseScenarioText(withClients('channelsPerClient: 2', target), 'scn.yaml'),
-      target: { describe: 't', headers: {}, subprotocols: [], clientProtocol: PLAIN_PROTOCOL, maxPayload: 1 << 20, readyDelayMs: 0 },
-      transport: descriptor.name as 'websocket' | 'longpoll',
+    plainWorkerPlans(parseScenarioText(withClients('channelsPerClient: 2', target), 'scn.yaml'), {
       descriptor,
       urlTemplate: 'ws://h/{channel}',
-      runId: 'r',
-      workers: 1,
-      publishes: { warmup: 0, total: 200 },
-      localAddresses: [],
-      snapshotIntervalMs: 100,
-      connectStartMs: 0,
-      timeline: { originMs: 0, lengthMs: 1000 },
     })[0]!;
   const raw = base('target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n');
   assert.equal(raw.connectionPerChannel, true);
@@ -245,19 +217,9 @@ test('worker plans: a connection per (client, channel) where one connection cann
 
 test('worker plans: each worker’s connections with a connection per (client, channel) are its clients’ memberships', () => {
   const plans = (clients: string, workers: number) =>
-    workerPlans({
-      scenario: parseScenarioText(withClients(clients, 'target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n'), 'scn.yaml'),
-      target: { describe: 't', headers: {}, subprotocols: [], clientProtocol: PLAIN_PROTOCOL, maxPayload: 1 << 20, readyDelayMs: 0 },
-      transport: 'websocket',
-      descriptor: websocket,
+    plainWorkerPlans(parseScenarioText(withClients(clients, 'target: { kind: raw, url: "ws://127.0.0.1:1/{channel}" }\n'), 'scn.yaml'), {
       urlTemplate: 'ws://h/{channel}',
-      runId: 'r',
       workers,
-      publishes: { warmup: 0, total: 200 },
-      localAddresses: [],
-      snapshotIntervalMs: 100,
-      connectStartMs: 0,
-      timeline: { originMs: 0, lengthMs: 1000 },
     }).map((p) => [p.clientCount, p.connections]);
   const cases: [clients: string, workers: number, want: [clients: number, connections: number | undefined][]][] = [
     [

@@ -17,9 +17,7 @@ import {
   type ClientClassCounts,
 } from '../../src/results/client-classes.js';
 import { createHistogram, encodeHistogram, recordMs } from '../../src/metrics/histogram.js';
-import { workerPlans } from '../../src/engine/worker-plans.js';
-import { websocket } from '../../src/transports/websocket.js';
-import { PLAIN_PROTOCOL } from '../../src/targets/client-protocol.js';
+import { plainWorkerPlans } from '../helpers/worker-plans.js';
 import { classLines } from '../../src/reporters/class-text.js';
 import { scenarioFacts } from '../../src/api/scenario-facts.js';
 import type { TimelineInterval } from '../../src/results/types.js';
@@ -202,27 +200,10 @@ test('worker plans: the slow share and the reading for every worker', () => {
     BASE.replace('connections: 200', 'connections: 200\n  slow: { fraction: 5%, readRate: 16KiB/s }'),
     'scn.yaml',
   );
-  const plans = workerPlans({
-    scenario: { ...scenario, channelNames: ['bench'], encoding: 'binary' },
-    target: {
-      describe: 'test target',
-      headers: {},
-      subprotocols: [],
-      clientProtocol: PLAIN_PROTOCOL,
-      maxPayload: 1 << 20,
-      readyDelayMs: 0,
-    },
-    transport: 'websocket',
-    descriptor: websocket,
-    urlTemplate: 'ws://127.0.0.1:1/ws/{channel}',
-    runId: 'r',
-    workers: 3,
-    publishes: { warmup: 0, total: 200 },
-    localAddresses: [],
-    snapshotIntervalMs: 100,
-    connectStartMs: 0,
-    timeline: { originMs: 0, lengthMs: 1000 },
-  });
+  const plans = plainWorkerPlans(
+    { ...scenario, channelNames: ['bench'], encoding: 'binary' },
+    { urlTemplate: 'ws://127.0.0.1:1/ws/{channel}', workers: 3 },
+  );
   for (const plan of plans) assert.deepEqual(plan.slow, { clients: 10, readThrottle: { bytesPerSec: 16384 } });
   // Each worker's clients are every workers-th global index from its first (interleaved): the slow
   // ones among them, 10 in all, spread over the workers.
