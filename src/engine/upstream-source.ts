@@ -132,14 +132,21 @@ export function mergeSends(
   let reported = 0;
   let unsent = 0;
   for (const s of known) {
+    // Due from this worker's senders after the last it attempted: workers stop a moment apart, and
+    // a lost agent's senders cannot say how far they got (those are reported here, by name).
+    const range = rangeOf(s);
+    let after = 0;
+    if (range)
+      for (let i = s.attemptedUpTo; i < sent; i++)
+        if (ownsClient(range, map.senderOf(i))) {
+          failed.add(i);
+          after++;
+        }
     if (s.lostAgent) {
-      const range = rangeOf(s);
-      let unknown = 0;
-      if (range) for (let i = s.attemptedUpTo; i < sent; i++) if (ownsClient(range, map.senderOf(i))) unknown++;
-      reported += unknown;
-      if (unknown > 0 && samples.length < 5)
+      reported += after;
+      if (after > 0 && samples.length < 5)
         samples.push(
-          `agent "${s.lostAgent.name}" ${s.lostAgent.why ?? 'was lost'}: ${unknown} message(s) due from its senders (worker ${s.workerId}) after its last report ` +
+          `agent "${s.lostAgent.name}" ${s.lostAgent.why ?? 'was lost'}: ${after} message(s) due from its senders (worker ${s.workerId}) after its last report ` +
             'are not known to have been sent: counted as not sent (unpublished: owed to nobody, delivered where they arrived)',
         );
     }
@@ -149,9 +156,6 @@ export function mergeSends(
     reported += own.size - away;
     own.forEach((from, to) => failed.addRange(from, to));
     for (const sample of s.failureSamples) if (samples.length < 5) samples.push(sample);
-    const range = rangeOf(s);
-    if (!range) continue;
-    for (let i = s.attemptedUpTo; i < sent; i++) if (ownsClient(range, map.senderOf(i))) failed.add(i);
   }
   const notSent = failed.countIn(0, sent);
   if (notSent > reported + unsent && samples.length < 5)
