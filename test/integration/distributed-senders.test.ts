@@ -115,7 +115,10 @@ test('client senders on two agents (publish.via websocket): every member gets ev
   const context = JSON.stringify({ clock, fanout: ws.fanoutLatencyMs, echo: ws.echoLatencyMs });
   assert.ok(Math.abs(clock.offsetMs - 250) <= clock.errorBoundMs, context);
   assert.equal(ws.clampedSamples, 0, context);
-  assert.ok(ws.fanoutLatencyMs.max < 250 && ws.echoLatencyMs!.max < 250, context);
+  // Half the senders and half the members are agent-1's: a wrong stamp or conversion moves at least
+  // half the round trips (and agent-1's echoes) by 250 ms, so p90 would be ≥ 250; the max alone
+  // also catches a load spike on a busy machine.
+  assert.ok(ws.fanoutLatencyMs.p90 < 250 && ws.echoLatencyMs!.p90 < 250, context);
 });
 
 test('client senders on two agents with publish.echo none (the server leaves the sender out): each sender owed none of its own, the rest delivered', async () => {

@@ -477,7 +477,9 @@ distributed: { agents: [agent-0, agent-1], wait: 20s, controlRedis: "${redis.url
   // be 250 ms late (or clamped as negative).
   assert.equal(ws.delivery.delivered, ws.delivery.expected);
   assert.equal(ws.clampedSamples, 0, context);
-  assert.ok(ws.fanoutLatencyMs.max < 250, context);
+  // A wrong conversion moves every one of agent-1's receipts (half of all) by 250 ms, so p90 would be
+  // ≥ 250; the max alone also catches a load spike (274 ms was seen on a busy machine, p90 75 ms).
+  assert.ok(ws.fanoutLatencyMs.p90 < 250, context);
 });
 
 test('the control Redis restarted under an idle agent: the agent connects again, registers, takes the next run and (--once) leaves', async () => {
